@@ -1,0 +1,119 @@
+//! Command-line arguments (clap derive). Nothing stringly leaves this
+//! module: values are parsed into their types here.
+
+use std::num::NonZeroUsize;
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+use crate::report::ReportFormat;
+
+/// Simulate how customers travel through a company's channels, and
+/// load-test its site with the same journeys.
+#[derive(Debug, Parser)]
+#[command(name = "fogg", version, about, long_about = None)]
+pub struct Cli {
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Simulate customer journeys and report conversion, revenue, cost,
+    /// funnel, channels and paths beside the exact Markov-chain answers.
+    Simulate(SimulateArgs),
+    /// Check a scenario file and print the model it describes, or every
+    /// problem found in it.
+    Validate(ValidateArgs),
+}
+
+/// `fogg simulate`.
+#[derive(Debug, Args)]
+pub struct SimulateArgs {
+    /// Scenario file, or the name of a bundled scenario
+    /// (retail-omnichannel, ecommerce-funnel, campaign-launch).
+    /// [default: retail-omnichannel]
+    pub scenario: Option<PathBuf>,
+
+    /// Number of customers to simulate (accepts 1_000_000, 1e6, 250k, 10M).
+    #[arg(short = 'n', long, default_value = "1M", value_parser = parse_count)]
+    pub customers: u64,
+
+    /// Seed: the same seed gives the same customers, whatever the threads.
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+
+    /// Worker threads [default: one per core].
+    #[arg(long)]
+    pub threads: Option<NonZeroUsize>,
+
+    /// Cut journeys after this many touchpoints (overrides the scenario's
+    /// `max_steps`).
+    #[arg(long, value_parser = clap::value_parser!(u32).range(1..=10_000_000))]
+    pub max_steps: Option<u32>,
+
+    /// Format printed on standard output.
+    #[arg(long, value_enum, default_value_t = ReportFormat::Table)]
+    pub format: ReportFormat,
+
+    /// Folder where the JSON and Markdown reports are written.
+    #[arg(long, default_value = "reports")]
+    pub out: PathBuf,
+
+    /// Also write every simulated path, aggregated, as
+    /// `path;total_conversions;total_conversion_value;total_null` CSV.
+    #[arg(long, value_name = "FILE.csv")]
+    pub export_paths: Option<PathBuf>,
+}
+
+/// `fogg validate`.
+#[derive(Debug, Args)]
+pub struct ValidateArgs {
+    /// Scenario file, or the name of a bundled scenario.
+    /// [default: retail-omnichannel]
+    pub scenario: Option<PathBuf>,
+}
+
+/// Parses a customer count: digits with optional `_` separators, an
+/// exponent (`1e6`) or a suffix `k`, `M`, `G`.
+pub fn parse_count(text: &str) -> Result<u64, String> {
+    let t = text.trim().replace('_', "");
+    let (digits, factor) = match t.chars().last() {
+        Some('k' | 'K') => (&t[..t.len() - 1], 1e3),
+        Some('M') => (&t[..t.len() - 1], 1e6),
+        Some('G') => (&t[..t.len() - 1], 1e9),
+        _ => (t.as_str(), 1.0),
+    };
+    let value: f64 = digits
+        .parse()
+        .map_err(|_| format!("'{text}' is not a count: write e.g. 1000000, 1e6, 250k or 10M"))?;
+    let n = value * factor;
+    if !(n >= 1.0 && n <= u64::MAX as f64 && n.fract() == 0.0) {
+        return Err(format!("'{text}' must be a whole number of at least 1"));
+    }
+    Ok(n as u64)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn cli_is_well_formed() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn counts_accept_human_forms() {
+        assert_eq!(parse_count("1_000_000"), Ok(1_000_000));
+        assert_eq!(parse_count("1e6"), Ok(1_000_000));
+        assert_eq!(parse_count("250k"), Ok(250_000));
+        assert_eq!(parse_count("10M"), Ok(10_000_000));
+        assert!(parse_count("0").is_err());
+        assert!(parse_count("1.5").is_err());
+        assert!(parse_count("many").unwrap_err().contains("not a count"));
+    }
+}

@@ -1,0 +1,5 @@
+//! One file per subcommand: each turns its arguments into a run and its
+//! result into reports.
+
+pub mod simulate;
+pub mod validate;

@@ -1,0 +1,97 @@
+//! `fogg simulate`.
+
+use std::io::{IsTerminal, Write};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use anyhow::Context;
+
+use crate::Outcome;
+use crate::cli::SimulateArgs;
+use crate::model::Model;
+use crate::report;
+use crate::result::SimResult;
+use crate::scenario;
+use crate::sim::{SimPlan, simulate};
+
+/// Runs with fewer customers than this finish too fast for a progress bar.
+const PROGRESS_FROM: u64 = 5_000_000;
+
+/// Runs the command, writing the report to `out`.
+pub fn run(args: &SimulateArgs, out: &mut dyn Write) -> anyhow::Result<Outcome> {
+    let mut model = scenario::load(args.scenario.as_deref())?;
+    if let Some(max) = args.max_steps {
+        model = model.with_max_steps(max);
+    }
+    let plan =
+        SimPlan { seed: args.seed, customers: 0..args.customers, export_paths: args.export_paths.is_some() };
+    let mut pool = rayon::ThreadPoolBuilder::new();
+    if let Some(t) = args.threads {
+        pool = pool.num_threads(t.get());
+    }
+    let pool = pool.build().context("starting the worker threads")?;
+
+    let started = Instant::now();
+    let outcome = pool.install(|| with_progress(&model, &plan, |progress| simulate(&model, &plan, progress)));
+    let elapsed = started.elapsed().as_secs_f64();
+
+    let result = SimResult::new(&model, &plan, &outcome, &model.exact(), pool.current_num_threads(), elapsed);
+
+    if let Some(path) = &args.export_paths {
+        let export = outcome.agg.export.as_ref().expect("paths are kept when exporting");
+        let mut file = std::io::BufWriter::new(
+            std::fs::File::create(path)
+                .with_context(|| format!("creating path file '{}'", path.display()))?,
+        );
+        export
+            .write_csv(&model, &mut file)
+            .and_then(|()| file.flush())
+            .with_context(|| format!("writing path file '{}'", path.display()))?;
+        eprintln!("wrote {} distinct paths to {}", export.len(), path.display());
+    }
+
+    let written = report::write_files(&result, &args.out, &format!("simulate-{}", stem(&model)))?;
+    report::write_sim(&result, args.format, out)?;
+    out.flush()?;
+    let names: Vec<String> = written.iter().map(|p| p.display().to_string()).collect();
+    eprintln!("reports: {}", names.join(", "));
+    Ok(Outcome::Pass)
+}
+
+/// File-name stem of a scenario's source.
+fn stem(model: &Model) -> String {
+    std::path::Path::new(&model.source)
+        .file_stem()
+        .map_or_else(|| "scenario".to_owned(), |s| s.to_string_lossy().into_owned())
+}
+
+/// Runs `work` with a progress bar on stderr when it is a terminal and the
+/// run is long enough to need one.
+fn with_progress<T: Send>(model: &Model, plan: &SimPlan, work: impl FnOnce(&AtomicU64) -> T + Send) -> T {
+    let done = AtomicU64::new(0);
+    let total = plan.customers.end - plan.customers.start;
+    if total < PROGRESS_FROM || !std::io::stderr().is_terminal() {
+        return work(&done);
+    }
+    let finished = AtomicBool::new(false);
+    std::thread::scope(|s| {
+        s.spawn(|| {
+            let bar = indicatif::ProgressBar::new(total).with_style(
+                indicatif::ProgressStyle::with_template(
+                    "{msg} [{bar:40}] {human_pos}/{human_len} customers · {eta} left",
+                )
+                .expect("valid progress template")
+                .progress_chars("=> "),
+            );
+            bar.set_message(model.name.clone());
+            while !finished.load(Ordering::Relaxed) {
+                bar.set_position(done.load(Ordering::Relaxed));
+                std::thread::sleep(Duration::from_millis(100));
+            }
+            bar.finish_and_clear();
+        });
+        let result = work(&done);
+        finished.store(true, Ordering::Relaxed);
+        result
+    })
+}

@@ -1,0 +1,111 @@
+//! `fogg validate`: the model a scenario describes, or all its problems.
+
+use std::io::Write;
+
+use crate::Outcome;
+use crate::cli::ValidateArgs;
+use crate::model::Model;
+use crate::model::alias::EXIT;
+use crate::report::doc::{Doc, Section, Table};
+use crate::report::fmt::{money, num, pct};
+use crate::scenario;
+
+/// Runs the command. Problems come back as the error.
+pub fn run(args: &ValidateArgs, out: &mut dyn Write) -> anyhow::Result<Outcome> {
+    let model = scenario::load(args.scenario.as_deref())?;
+    crate::report::write_doc(&summary(&model), out)?;
+    Ok(Outcome::Pass)
+}
+
+/// The model laid out as a document.
+pub fn summary(model: &Model) -> Doc {
+    let exact = model.exact();
+    let online = model.channels.iter().filter(|c| c.kind == scenario::raw::ChannelKind::Online).count();
+    let mut lines = vec![format!("{}: valid", model.source)];
+    if let Some(d) = &model.description {
+        lines.push(d.trim().to_owned());
+    }
+    lines.push(format!(
+        "{} channels ({online} online, {} offline) · {} states · {} segment(s) · max_steps {}",
+        model.channels.len(),
+        model.channels.len() - online,
+        model.states.len(),
+        model.segments.len(),
+        model.max_steps,
+    ));
+
+    let mut answers = Table::new(&["exact, per customer", "value"]);
+    answers.row(vec!["conversion rate (at least once)".into(), pct(exact.conversion_rate)]);
+    answers
+        .row(vec!["conversions (repeat purchases included)".into(), num(exact.conversions_per_customer, 4)]);
+    answers.row(vec!["touchpoints".into(), num(exact.steps_per_customer, 3)]);
+    answers.row(vec!["revenue".into(), money(exact.revenue_per_customer, &model.currency)]);
+
+    let mut channels = Table::new(&["channel", "kind", "cost per touch", "states"]).text_column(1);
+    for (c, ch) in model.channels.iter().enumerate() {
+        let states = model.states.iter().filter(|s| s.channel.0 as usize == c).count();
+        channels.row(vec![
+            ch.id.clone(),
+            format!("{:?}", ch.kind).to_lowercase(),
+            money(ch.cost_per_touch, &model.currency),
+            states.to_string(),
+        ]);
+    }
+
+    // Transitions are shown for the first segment, as probabilities.
+    let chain = &model.segments[0].chain;
+    let mut states = Table::new(&["state", "stage", "channel", "dwell", "value", "next (probability)"])
+        .text_column(1)
+        .text_column(2)
+        .text_column(3)
+        .text_column(4)
+        .text_column(5);
+    for (i, s) in model.states.iter().enumerate() {
+        let mut next: Vec<(u16, f64)> = chain.next[i].clone();
+        next.sort_by(|a, b| b.1.total_cmp(&a.1));
+        let next: Vec<String> = next
+            .iter()
+            .map(|&(t, p)| {
+                let name = if t == EXIT { "exit" } else { model.states[t as usize].id.as_str() };
+                format!("{name} {}", pct(p))
+            })
+            .collect();
+        states.row(vec![
+            s.id.clone(),
+            model.stages[s.stage.0 as usize].clone(),
+            model.channels[s.channel.0 as usize].id.clone(),
+            s.dwell.description().to_owned(),
+            s.value.as_ref().map_or(String::new(), |v| v.description().to_owned()),
+            next.join(", "),
+        ]);
+    }
+
+    let mut sections = vec![
+        Section { title: "Exact answers".into(), table: answers, notes: vec![] },
+        Section { title: "Channels".into(), table: channels, notes: vec![] },
+        Section {
+            title: "States".into(),
+            table: states,
+            notes: if model.segments.len() > 1 {
+                vec![format!("transitions shown for segment '{}'", model.segments[0].id)]
+            } else {
+                vec![]
+            },
+        },
+    ];
+    if model.segments.len() > 1 {
+        let mut segments = Table::new(&["segment", "share", "exact conversion rate"]);
+        for (i, s) in model.segments.iter().enumerate() {
+            segments.row(vec![s.id.clone(), pct(s.share), pct(exact.segment_conversion_rate[i])]);
+        }
+        sections.push(Section { title: "Segments".into(), table: segments, notes: vec![] });
+    }
+    if !model.warnings.is_empty() {
+        let mut warnings = Table::new(&["warning"]);
+        for w in &model.warnings {
+            warnings.row(vec![w.clone()]);
+        }
+        sections.push(Section { title: "Warnings".into(), table: warnings, notes: vec![] });
+    }
+    Doc { title: format!("fogg validate — {}", model.name), lines, sections }
+}

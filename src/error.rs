@@ -1,0 +1,81 @@
+//! Errors callers can act on. Everything else uses `anyhow` with context.
+
+use std::fmt;
+use std::path::PathBuf;
+
+/// One problem found in a scenario file, with where it is and how to fix
+/// it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Problem {
+    /// 1-based line in the file, when known.
+    pub line: Option<usize>,
+    /// Key path, e.g. `state.web_product.next.web_cart`.
+    pub key: String,
+    /// What is wrong.
+    pub message: String,
+    /// What to do about it.
+    pub fix: String,
+}
+
+impl fmt::Display for Problem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}\n    fix: {}", self.key, self.message, self.fix)
+    }
+}
+
+/// Why a scenario could not be loaded.
+#[derive(Debug, thiserror::Error)]
+pub enum ScenarioError {
+    /// The file could not be read.
+    #[error("cannot read scenario '{}': {source}", path.display())]
+    Read {
+        /// The file.
+        path: PathBuf,
+        /// The I/O error.
+        source: std::io::Error,
+    },
+    /// Neither a file nor a bundled scenario has that name.
+    #[error(
+        "no scenario '{name}': there is no such file, and the bundled scenarios are {}",
+        bundled.join(", ")
+    )]
+    NotFound {
+        /// What was asked for.
+        name: String,
+        /// Names of the bundled scenarios.
+        bundled: Vec<&'static str>,
+    },
+    /// The TOML does not parse, or does not match the scenario format
+    /// (unknown key, wrong type). The TOML error shows line and column.
+    #[error("scenario '{source_name}' is not a valid scenario file:\n{error}")]
+    Syntax {
+        /// Path or bundled name.
+        source_name: String,
+        /// The parser's message, with line, column and a caret.
+        error: Box<toml::de::Error>,
+    },
+    /// The file parses but describes an invalid model.
+    #[error("{}", render_problems(source_name, problems))]
+    Invalid {
+        /// Path or bundled name.
+        source_name: String,
+        /// Every problem found.
+        problems: Vec<Problem>,
+    },
+}
+
+fn render_problems(source: &str, problems: &[Problem]) -> String {
+    let count = match problems.len() {
+        1 => "1 problem".to_owned(),
+        n => format!("{n} problems"),
+    };
+    let mut out = format!("scenario '{source}' has {count}:");
+    for p in problems {
+        let place = match p.line {
+            Some(line) => format!("{source}:{line}"),
+            None => source.to_owned(),
+        };
+        out.push_str(&format!("\n  {place}: {p}"));
+    }
+    out
+}

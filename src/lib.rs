@@ -1,0 +1,50 @@
+//! fogg simulates how customers travel through a company's channels, from
+//! awareness to purchase and loyalty, online and offline, and (in later
+//! modes) load-tests the company's site with the same journeys.
+//!
+//! The pipeline: a scenario file ([`scenario`]) compiles into an immutable
+//! [`model::Model`]; [`model::Model::walk`] yields one customer's journey
+//! from an RNG made by [`rng::customer_rng`]; the simulator ([`sim`])
+//! walks customers in parallel into mergeable aggregates; a
+//! [`result::SimResult`] feeds every report format ([`report`]).
+
+pub mod cli;
+pub mod commands;
+pub mod error;
+pub mod merge;
+pub mod model;
+pub mod report;
+pub mod result;
+pub mod rng;
+pub mod scenario;
+pub mod sim;
+
+use std::io::Write;
+use std::process::ExitCode;
+
+/// How a successful command ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    /// It ran and every check passed: exit code 0.
+    Pass,
+    /// It ran but a threshold failed: exit code 1.
+    Fail,
+}
+
+impl Outcome {
+    /// The process exit code.
+    pub fn exit_code(self) -> ExitCode {
+        match self {
+            Outcome::Pass => ExitCode::SUCCESS,
+            Outcome::Fail => ExitCode::from(1),
+        }
+    }
+}
+
+/// Runs a parsed command line, writing the main report to `out`.
+pub fn run(cli: &cli::Cli, out: &mut dyn Write) -> anyhow::Result<Outcome> {
+    match &cli.command {
+        cli::Command::Simulate(args) => commands::simulate::run(args, out),
+        cli::Command::Validate(args) => commands::validate::run(args, out),
+    }
+}

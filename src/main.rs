@@ -1,0 +1,28 @@
+//! The `fogg` binary: parse, run, map the outcome to an exit code.
+//!
+//! Exit codes: 0 ran and passed, 1 ran but a threshold failed, 2 usage,
+//! scenario or I/O error. A closed pipe on stdout is not an error.
+
+use std::process::ExitCode;
+
+use clap::Parser;
+
+fn main() -> ExitCode {
+    let cli = fogg::cli::Cli::parse();
+    let stdout = std::io::stdout();
+    let mut out = std::io::BufWriter::new(stdout.lock());
+    match fogg::run(&cli, &mut out) {
+        Ok(outcome) => outcome.exit_code(),
+        Err(err) => {
+            let broken_pipe = err.chain().any(|e| {
+                e.downcast_ref::<std::io::Error>()
+                    .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+            });
+            if broken_pipe {
+                return ExitCode::SUCCESS;
+            }
+            eprintln!("Error: {err:#}");
+            ExitCode::from(2)
+        }
+    }
+}

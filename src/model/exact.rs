@@ -1,0 +1,187 @@
+//! Closed-form answers of the absorbing Markov chain.
+//!
+//! With `Q` the transitions among states (exit is the absorbing end) and
+//! `e` the entry distribution, the expected number of visits to each state
+//! is `v = e (I − Q)⁻¹`, and the probability of ever reaching a set `C` of
+//! states solves `(I − Q_NN) h = Q_NC 1` over the states `N` outside `C`.
+//! Both are solved per segment and weighted by segment shares. Journeys
+//! are assumed never to be cut (`max_steps` is ignored), so the simulator
+//! matches these values when its truncated count is negligible.
+
+use super::alias::{EXIT, Target};
+use super::{Chain, Model};
+
+/// Exact expectations per customer.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Exact {
+    /// Probability that a customer converts at least once.
+    pub conversion_rate: f64,
+    /// Expected conversions per customer, repeat purchases included.
+    pub conversions_per_customer: f64,
+    /// Expected touchpoints per customer.
+    pub steps_per_customer: f64,
+    /// Expected revenue per customer.
+    pub revenue_per_customer: f64,
+    /// Probability that a journey gets at least as far as each stage, i.e.
+    /// visits a state of that stage or of a later one (same order as
+    /// `Model::stages`).
+    pub stage_reach: Vec<f64>,
+    /// The conversion rate within each segment.
+    pub segment_conversion_rate: Vec<f64>,
+}
+
+impl Model {
+    /// Solves the chain exactly.
+    pub fn exact(&self) -> Exact {
+        let n = self.states.len();
+        let mut out = Exact {
+            conversion_rate: 0.0,
+            conversions_per_customer: 0.0,
+            steps_per_customer: 0.0,
+            revenue_per_customer: 0.0,
+            stage_reach: vec![0.0; self.stages.len()],
+            segment_conversion_rate: Vec::with_capacity(self.segments.len()),
+        };
+        for segment in &self.segments {
+            let w = segment.share;
+            let chain = &segment.chain;
+            let visits = expected_visits(chain, n);
+            let conv = hit_probability(chain, n, |i| self.states[i].conversion);
+            out.segment_conversion_rate.push(conv);
+            out.conversion_rate += w * conv;
+            for (i, state) in self.states.iter().enumerate() {
+                out.steps_per_customer += w * visits[i];
+                if state.conversion {
+                    out.conversions_per_customer += w * visits[i];
+                    let mean_value = state.value.as_ref().map_or(0.0, |d| d.mean());
+                    out.revenue_per_customer += w * visits[i] * mean_value;
+                }
+            }
+            for (stage, reach) in out.stage_reach.iter_mut().enumerate() {
+                let p = hit_probability(chain, n, |i| self.states[i].stage.0 as usize >= stage);
+                *reach += w * p;
+            }
+        }
+        out
+    }
+}
+
+/// Expected visits to each state: solves `(I − Q)ᵀ v = e`.
+fn expected_visits(chain: &Chain, n: usize) -> Vec<f64> {
+    let mut a = identity(n);
+    for (i, row) in chain.next.iter().enumerate() {
+        for &(t, p) in row {
+            if t != EXIT {
+                a[t as usize * n + i] -= p; // transposed
+            }
+        }
+    }
+    let mut b = vec![0.0; n];
+    for &(t, p) in &chain.entry {
+        b[t as usize] += p;
+    }
+    solve(a, b, n)
+}
+
+/// Probability of reaching a state in the set before the exit, starting
+/// from the entry distribution.
+fn hit_probability(chain: &Chain, n: usize, in_set: impl Fn(usize) -> bool) -> f64 {
+    // Index the states outside the set.
+    let mut index = vec![usize::MAX; n];
+    let outside: Vec<usize> = (0..n).filter(|&i| !in_set(i)).collect();
+    for (k, &i) in outside.iter().enumerate() {
+        index[i] = k;
+    }
+    let m = outside.len();
+    let mut a = identity(m);
+    let mut b = vec![0.0; m];
+    for (k, &i) in outside.iter().enumerate() {
+        for &(t, p) in &chain.next[i] {
+            match target_index(t) {
+                None => {}
+                Some(j) if in_set(j) => b[k] += p,
+                Some(j) => a[k * m + index[j]] -= p,
+            }
+        }
+    }
+    let h = solve(a, b, m);
+    chain
+        .entry
+        .iter()
+        .map(|&(t, p)| {
+            let i = t as usize;
+            p * if in_set(i) { 1.0 } else { h[index[i]] }
+        })
+        .sum()
+}
+
+fn target_index(t: Target) -> Option<usize> {
+    (t != EXIT).then_some(t as usize)
+}
+
+fn identity(n: usize) -> Vec<f64> {
+    let mut a = vec![0.0; n * n];
+    for i in 0..n {
+        a[i * n + i] = 1.0;
+    }
+    a
+}
+
+/// Solves `a x = b` (row-major `n × n`) by Gaussian elimination with
+/// partial pivoting. `I − Q` is non-singular because every state can reach
+/// the exit (the scenario compiler checks that).
+fn solve(mut a: Vec<f64>, mut b: Vec<f64>, n: usize) -> Vec<f64> {
+    for col in 0..n {
+        let pivot = (col..n)
+            .max_by(|&r, &s| a[r * n + col].abs().total_cmp(&a[s * n + col].abs()))
+            .expect("the column range is never empty");
+        if pivot != col {
+            for k in 0..n {
+                a.swap(col * n + k, pivot * n + k);
+            }
+            b.swap(col, pivot);
+        }
+        let d = a[col * n + col];
+        for r in col + 1..n {
+            let f = a[r * n + col] / d;
+            if f != 0.0 {
+                for k in col..n {
+                    a[r * n + k] -= f * a[col * n + k];
+                }
+                b[r] -= f * b[col];
+            }
+        }
+    }
+    let mut x = vec![0.0; n];
+    for r in (0..n).rev() {
+        let s: f64 = (r + 1..n).map(|k| a[r * n + k] * x[k]).sum();
+        x[r] = (b[r] - s) / a[r * n + r];
+    }
+    x
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn solves_a_small_system() {
+        // 2x + y = 5, x + 3y = 10  →  x = 1, y = 3
+        let x = solve(vec![2.0, 1.0, 1.0, 3.0], vec![5.0, 10.0], 2);
+        assert!((x[0] - 1.0).abs() < 1e-12 && (x[1] - 3.0).abs() < 1e-12);
+    }
+
+    #[test]
+    fn loop_with_conversion_has_geometric_answers() {
+        // a → b (0.5) or exit; b is a conversion, returns to b with 0.25.
+        let chain = Chain {
+            entry: vec![(0, 1.0)],
+            next: vec![vec![(1, 0.5), (EXIT, 0.5)], vec![(1, 0.25), (EXIT, 0.75)]],
+        };
+        let v = expected_visits(&chain, 2);
+        assert!((v[0] - 1.0).abs() < 1e-12);
+        assert!((v[1] - 0.5 / 0.75).abs() < 1e-12);
+        let p = hit_probability(&chain, 2, |i| i == 1);
+        assert!((p - 0.5).abs() < 1e-12);
+    }
+}

@@ -1,0 +1,194 @@
+//! The compiled journey model: immutable, `Send + Sync`, shared by every
+//! driver.
+//!
+//! A [`Model`] knows nothing of TOML (see `scenario`) nor of how journeys
+//! are aggregated (see `sim`). It owns the states, channels and segments,
+//! the alias tables that drive [`Model::walk`], and the probabilities the
+//! closed forms in [`exact`] solve.
+
+pub mod alias;
+pub mod dist;
+pub mod exact;
+mod walk;
+
+use alias::{AliasRows, RowId, Target};
+pub use dist::Dist;
+pub use walk::{Journey, JourneyEnd, Step};
+
+use crate::scenario::raw::ChannelKind;
+use crate::scenario::units::TimeUnit;
+
+/// Index of a state (touchpoint) in [`Model::states`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct StateId(pub u16);
+
+/// Index of a channel in [`Model::channels`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct ChannelId(pub u8);
+
+/// Index of a stage in [`Model::stages`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct StageId(pub u8);
+
+/// Index of a segment in [`Model::segments`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct SegmentId(pub u8);
+
+/// At most this many stages (a journey's stages fit one `u64` bit set).
+pub const MAX_STAGES: usize = 64;
+/// At most this many channels.
+pub const MAX_CHANNELS: usize = u8::MAX as usize;
+/// At most this many states (one value of `u16` is the exit).
+pub const MAX_STATES: usize = u16::MAX as usize - 1;
+/// At most this many segments.
+pub const MAX_SEGMENTS: usize = u8::MAX as usize;
+
+/// A kind of touchpoint: web, search, store, phone…
+#[derive(Debug, Clone)]
+pub struct Channel {
+    /// Identifier used in the scenario and in reports.
+    pub id: String,
+    /// Optional human name.
+    pub label: Option<String>,
+    /// Online or offline.
+    pub kind: ChannelKind,
+    /// Cost of one touch, in the scenario's currency.
+    pub cost_per_touch: f64,
+}
+
+/// One stage of the journey reached through one channel.
+#[derive(Debug, Clone)]
+pub struct State {
+    /// Identifier used in the scenario.
+    pub id: String,
+    /// Optional human name.
+    pub label: Option<String>,
+    /// Funnel stage.
+    pub stage: StageId,
+    /// Channel of the touchpoint.
+    pub channel: ChannelId,
+    /// Whether visiting this state counts a conversion.
+    pub conversion: bool,
+    /// Value of one conversion (conversion states only).
+    pub value: Option<Dist>,
+    /// Time spent here before the next touchpoint, in seconds.
+    pub dwell: Dist,
+}
+
+/// Normalised transition probabilities of one segment: what the exact
+/// solver reads. Each row lists `(target, probability)` with positive
+/// probabilities; targets are state indices or [`alias::EXIT`].
+#[derive(Debug, Clone)]
+pub struct Chain {
+    /// Where journeys start.
+    pub entry: Vec<(Target, f64)>,
+    /// Transitions out of each state.
+    pub next: Vec<Vec<(Target, f64)>>,
+}
+
+/// A share of the population with its own weights.
+#[derive(Debug, Clone)]
+pub struct Segment {
+    /// Identifier used in the scenario.
+    pub id: String,
+    /// Optional human name.
+    pub label: Option<String>,
+    /// Share of customers in this segment (shares sum to 1).
+    pub share: f64,
+    /// The segment's chain, after its multipliers.
+    pub chain: Chain,
+    entry_row: RowId,
+    next_rows: Vec<RowId>,
+}
+
+/// A compiled scenario.
+#[derive(Debug, Clone)]
+pub struct Model {
+    /// Scenario name.
+    pub name: String,
+    /// Scenario description.
+    pub description: Option<String>,
+    /// Where the scenario came from (a path, or `bundled:NAME`).
+    pub source: String,
+    /// Currency of values and costs.
+    pub currency: String,
+    /// Unit of reported times.
+    pub time_unit: TimeUnit,
+    /// Funnel stages, in order.
+    pub stages: Vec<String>,
+    /// Channels.
+    pub channels: Vec<Channel>,
+    /// States (touchpoints).
+    pub states: Vec<State>,
+    /// Segments; a scenario without any has one, `all`, of share 1.
+    pub segments: Vec<Segment>,
+    /// Journeys are cut after this many steps and counted as truncated.
+    pub max_steps: u32,
+    /// Things worth knowing that do not stop the model from running.
+    pub warnings: Vec<String>,
+    rows: AliasRows,
+    segment_row: RowId,
+}
+
+impl Model {
+    /// Assembles a model from validated parts; only the scenario compiler
+    /// calls this.
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn assemble(
+        name: String,
+        description: Option<String>,
+        source: String,
+        currency: String,
+        time_unit: TimeUnit,
+        stages: Vec<String>,
+        channels: Vec<Channel>,
+        states: Vec<State>,
+        segments: Vec<(String, Option<String>, f64, Chain)>,
+        max_steps: u32,
+        warnings: Vec<String>,
+    ) -> Model {
+        let mut rows = AliasRows::default();
+        let shares: Vec<(Target, f64)> =
+            segments.iter().enumerate().map(|(i, s)| (i as Target, s.2)).collect();
+        let segment_row = rows.push(&shares);
+        let segments = segments
+            .into_iter()
+            .map(|(id, label, share, chain)| {
+                let entry_row = rows.push(&chain.entry);
+                let next_rows = chain.next.iter().map(|row| rows.push(row)).collect();
+                Segment { id, label, share, chain, entry_row, next_rows }
+            })
+            .collect();
+        Model {
+            name,
+            description,
+            source,
+            currency,
+            time_unit,
+            stages,
+            channels,
+            states,
+            segments,
+            max_steps,
+            warnings,
+            rows,
+            segment_row,
+        }
+    }
+
+    /// Returns the same model with journeys cut after `max_steps` steps.
+    pub fn with_max_steps(mut self, max_steps: u32) -> Model {
+        self.max_steps = max_steps;
+        self
+    }
+
+    /// Looks up a state by id.
+    pub fn state_id(&self, id: &str) -> Option<StateId> {
+        self.states.iter().position(|s| s.id == id).map(|i| StateId(i as u16))
+    }
+
+    /// Looks up a channel by id.
+    pub fn channel_id(&self, id: &str) -> Option<ChannelId> {
+        self.channels.iter().position(|c| c.id == id).map(|i| ChannelId(i as u8))
+    }
+}

@@ -1,0 +1,108 @@
+//! `Model::walk`: one customer's journey, step by step, with no allocation.
+//!
+//! Both drivers share it: the simulator counts the steps, load mode turns
+//! each into HTTP requests and a pause. Every step draws, in this order,
+//! the dwell time, the conversion value (conversion states only) and the
+//! next state, so a journey depends only on the RNG it is given.
+
+use rand::Rng;
+
+use super::alias::{EXIT, RowId, Target};
+use super::{Model, SegmentId, StateId};
+
+/// One touchpoint visited by a customer.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Step {
+    /// The state visited.
+    pub state: StateId,
+    /// Time spent there before the next touchpoint, in seconds.
+    pub dwell_s: f64,
+    /// Conversion value; 0 unless the state is a conversion.
+    pub value: f64,
+}
+
+/// Why a journey ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum JourneyEnd {
+    /// The customer reached `exit`.
+    Exit,
+    /// The journey reached `max_steps` and was cut.
+    Truncated,
+}
+
+/// A journey in progress: an iterator of [`Step`]s.
+pub struct Journey<'m, 'r, R: ?Sized> {
+    model: &'m Model,
+    rows: &'m [RowId],
+    rng: &'r mut R,
+    segment: SegmentId,
+    next: Target,
+    steps: u32,
+    end: Option<JourneyEnd>,
+}
+
+impl Model {
+    /// Starts a journey: draws the segment (when there are several) and
+    /// the entry state from `rng`.
+    pub fn walk<'m, 'r, R: Rng + ?Sized>(&'m self, rng: &'r mut R) -> Journey<'m, 'r, R> {
+        let segment =
+            if self.segments.len() > 1 { self.rows.sample(self.segment_row, rng) as usize } else { 0 };
+        let seg = &self.segments[segment];
+        let next = self.rows.sample(seg.entry_row, rng);
+        Journey {
+            model: self,
+            rows: &seg.next_rows,
+            rng,
+            segment: SegmentId(segment as u8),
+            next,
+            steps: 0,
+            end: None,
+        }
+    }
+}
+
+impl<R: Rng + ?Sized> Journey<'_, '_, R> {
+    /// The customer's segment.
+    pub fn segment(&self) -> SegmentId {
+        self.segment
+    }
+
+    /// How the journey ended; `None` while it goes on.
+    pub fn end(&self) -> Option<JourneyEnd> {
+        self.end
+    }
+
+    /// Steps taken so far.
+    pub fn steps(&self) -> u32 {
+        self.steps
+    }
+}
+
+impl<R: Rng + ?Sized> Iterator for Journey<'_, '_, R> {
+    type Item = Step;
+
+    #[inline]
+    fn next(&mut self) -> Option<Step> {
+        if self.end.is_some() {
+            return None;
+        }
+        if self.next == EXIT {
+            self.end = Some(JourneyEnd::Exit);
+            return None;
+        }
+        if self.steps == self.model.max_steps {
+            self.end = Some(JourneyEnd::Truncated);
+            return None;
+        }
+        let index = self.next as usize;
+        let state = &self.model.states[index];
+        let dwell_s = state.dwell.sample(self.rng);
+        let value = match &state.value {
+            Some(v) => v.sample(self.rng),
+            None => 0.0,
+        };
+        self.next = self.model.rows.sample(self.rows[index], self.rng);
+        self.steps += 1;
+        Some(Step { state: StateId(index as u16), dwell_s, value })
+    }
+}

@@ -1,0 +1,60 @@
+//! Number formatting for people: thousands separators, percentages, money.
+
+/// `1234567` → `1,234,567`.
+pub fn int(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// A float with `decimals` places and thousands separators.
+pub fn num(x: f64, decimals: usize) -> String {
+    if !x.is_finite() {
+        return x.to_string();
+    }
+    let text = format!("{:.*}", decimals, x.abs());
+    let (whole, frac) = text.split_once('.').map_or((text.as_str(), None), |(w, f)| (w, Some(f)));
+    let whole = int(whole.parse().unwrap_or(0));
+    let sign = if x < 0.0 && text.chars().any(|c| c.is_ascii_digit() && c != '0') { "-" } else { "" };
+    match frac {
+        Some(f) => format!("{sign}{whole}.{f}"),
+        None => format!("{sign}{whole}"),
+    }
+}
+
+/// `0.03841` → `3.84%`.
+pub fn pct(x: f64) -> String {
+    format!("{}%", num(x * 100.0, 2))
+}
+
+/// An amount with two decimals and the currency code.
+pub fn money(x: f64, currency: &str) -> String {
+    format!("{} {currency}", num(x, 2))
+}
+
+/// A 95% interval of percentages: `3.80% – 3.88%`.
+pub fn pct_range(r: [f64; 2]) -> String {
+    format!("{} – {}", pct(r[0]), pct(r[1]))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn formats_for_people() {
+        assert_eq!(int(0), "0");
+        assert_eq!(int(999), "999");
+        assert_eq!(int(1_234_567), "1,234,567");
+        assert_eq!(num(-1234.5, 2), "-1,234.50");
+        assert_eq!(num(-0.001, 2), "0.00");
+        assert_eq!(pct(0.038_41), "3.84%");
+        assert_eq!(money(12_345.678, "EUR"), "12,345.68 EUR");
+    }
+}

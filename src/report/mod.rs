@@ -1,0 +1,70 @@
+//! Report writers. Each consumes a finished result and nothing else: a new
+//! format never touches the engines.
+
+pub mod doc;
+pub mod fmt;
+mod markdown;
+mod simulate;
+mod terminal;
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use anyhow::Context;
+
+use crate::result::SimResult;
+
+/// A report format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ReportFormat {
+    /// Aligned text for the terminal.
+    Table,
+    /// The JSON contract (`schema/simulate.schema.json`).
+    Json,
+    /// Markdown.
+    Md,
+}
+
+impl ReportFormat {
+    /// File extension of the format.
+    pub fn extension(self) -> &'static str {
+        match self {
+            Self::Table => "txt",
+            Self::Json => "json",
+            Self::Md => "md",
+        }
+    }
+}
+
+/// Writes a document as terminal text.
+pub fn write_doc(doc: &doc::Doc, out: &mut dyn Write) -> std::io::Result<()> {
+    terminal::write(doc, out)
+}
+
+/// Writes a simulation result in `format`.
+pub fn write_sim(result: &SimResult, format: ReportFormat, out: &mut dyn Write) -> anyhow::Result<()> {
+    match format {
+        ReportFormat::Table => terminal::write(&simulate::document(result), out)?,
+        ReportFormat::Md => markdown::write(&simulate::document(result), out)?,
+        ReportFormat::Json => {
+            serde_json::to_writer_pretty(&mut *out, result)?;
+            writeln!(out)?;
+        }
+    }
+    Ok(())
+}
+
+/// Writes the JSON and Markdown reports of a result into `dir` as
+/// `STEM.json` and `STEM.md`, creating `dir` if needed. Returns the paths.
+pub fn write_files(result: &SimResult, dir: &Path, stem: &str) -> anyhow::Result<Vec<PathBuf>> {
+    std::fs::create_dir_all(dir).with_context(|| format!("creating report folder '{}'", dir.display()))?;
+    let mut written = Vec::new();
+    for format in [ReportFormat::Json, ReportFormat::Md] {
+        let path = dir.join(format!("{stem}.{}", format.extension()));
+        let mut bytes = Vec::new();
+        write_sim(result, format, &mut bytes)?;
+        std::fs::write(&path, bytes).with_context(|| format!("writing report '{}'", path.display()))?;
+        written.push(path);
+    }
+    Ok(written)
+}

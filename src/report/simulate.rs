@@ -1,0 +1,157 @@
+//! The document of a simulation result.
+
+use super::doc::{Doc, Section, Table};
+use super::fmt::{int, money, num, pct, pct_range};
+use crate::result::SimResult;
+
+/// Lays out a [`SimResult`] for people.
+pub fn document(r: &SimResult) -> Doc {
+    let cur = &r.scenario.currency;
+    let n = r.customers.max(1) as f64;
+    let lines = vec![
+        format!("scenario {} · {} customers · seed {}", r.scenario.source, int(r.customers), r.seed),
+        format!(
+            "{} threads · {:.2} s · {} touchpoints/s",
+            r.run.threads,
+            r.run.elapsed_s,
+            int(r.run.steps_per_s as u64)
+        ),
+    ];
+
+    let mut outcome = Table::new(&["per customer", "simulated", "95% interval", "exact"]);
+    outcome.row(vec![
+        "converted (at least once)".into(),
+        pct(r.conversion_rate),
+        pct_range(r.conversion_rate_ci95),
+        pct(r.exact_conversion_rate),
+    ]);
+    outcome.row(vec![
+        "conversions (repeat purchases included)".into(),
+        num(r.conversions_per_customer, 4),
+        format!(
+            "{} – {}",
+            num(r.conversions_per_customer_ci95[0], 4),
+            num(r.conversions_per_customer_ci95[1], 4)
+        ),
+        num(r.exact_conversions_per_customer, 4),
+    ]);
+    outcome.row(vec![
+        "revenue".into(),
+        money(r.revenue_per_customer, cur),
+        String::new(),
+        money(r.exact_revenue_per_customer, cur),
+    ]);
+    outcome.row(vec![
+        "touchpoints".into(),
+        num(r.journey_length.mean, 3),
+        String::new(),
+        num(r.exact_steps_per_customer, 3),
+    ]);
+
+    let mut totals = Table::new(&["total", "value"]);
+    totals.row(vec!["customers who converted".into(), int(r.converted_customers)]);
+    totals.row(vec!["conversions".into(), int(r.conversions)]);
+    totals.row(vec!["revenue".into(), money(r.revenue, cur)]);
+    totals.row(vec!["cost (touches × cost per touch)".into(), money(r.cost, cur)]);
+    totals.row(vec![
+        "cost per acquisition".into(),
+        r.cost_per_acquisition.map_or("–".into(), |v| money(v, cur)),
+    ]);
+    totals
+        .row(vec!["ROAS (revenue / cost)".into(), r.roas.map_or("–".into(), |v| format!("{}×", num(v, 2)))]);
+
+    let mut funnel = Table::new(&["stage", "reached", "share", "exact", "drop-off"]);
+    for f in &r.funnel {
+        funnel.row(vec![f.stage.clone(), int(f.reached), pct(f.share), pct(f.exact_share), pct(f.drop_off)]);
+    }
+
+    let mut channels =
+        Table::new(&["channel", "kind", "touches", "per customer", "cost", "conversions", "revenue"])
+            .text_column(1);
+    for c in &r.channels {
+        channels.row(vec![
+            c.channel.clone(),
+            c.kind.clone(),
+            int(c.touches),
+            num(c.touches as f64 / n, 3),
+            money(c.cost, cur),
+            int(c.conversions),
+            money(c.revenue, cur),
+        ]);
+    }
+
+    let mut sections = vec![
+        Section { title: "Outcome".into(), table: outcome, notes: vec![] },
+        Section { title: "Totals".into(), table: totals, notes: vec![] },
+        Section {
+            title: "Funnel".into(),
+            table: funnel,
+            notes: vec!["reached: the journey visited this stage or a later one".into()],
+        },
+        Section {
+            title: "Channels".into(),
+            table: channels,
+            notes: vec![
+                "conversions and revenue are counted at the channel of the converting touchpoint".into(),
+            ],
+        },
+    ];
+
+    if r.segments.len() > 1 {
+        let mut segments =
+            Table::new(&["segment", "share", "customers", "converted", "conversion rate", "exact"]);
+        for s in &r.segments {
+            segments.row(vec![
+                s.segment.clone(),
+                pct(s.share),
+                int(s.customers),
+                int(s.converted_customers),
+                pct(s.conversion_rate),
+                pct(s.exact_conversion_rate),
+            ]);
+        }
+        sections.push(Section { title: "Segments".into(), table: segments, notes: vec![] });
+    }
+
+    let mut journeys = Table::new(&["journey", "mean", "p50", "p90", "p99", "max"]);
+    let l = &r.journey_length;
+    journeys.row(vec!["touchpoints".into(), num(l.mean, 2), int(l.p50), int(l.p90), int(l.p99), int(l.max)]);
+    let t = &r.time_to_conversion;
+    let time = |v: Option<f64>| v.map_or("–".into(), |v| num(v, 2));
+    journeys.row(vec![
+        format!("time to first conversion ({})", t.unit),
+        time(t.mean),
+        time(t.p50),
+        time(t.p90),
+        String::new(),
+        String::new(),
+    ]);
+    let mut notes = vec![];
+    if r.truncated > 0 {
+        notes.push(format!(
+            "{} journeys were cut at max_steps = {}; the exact values assume none is",
+            int(r.truncated),
+            r.max_steps
+        ));
+    }
+    sections.push(Section { title: "Journeys".into(), table: journeys, notes });
+
+    let mut paths =
+        Table::new(&["#", "path (channels)", "customers", "share", "conversion rate"]).text_column(1);
+    for (i, p) in r.top_paths.iter().enumerate() {
+        paths.row(vec![
+            (i + 1).to_string(),
+            p.path.clone(),
+            int(p.customers),
+            pct(p.customers as f64 / n),
+            pct(p.conversion_rate),
+        ]);
+    }
+    sections.push(Section {
+        title: "Top paths".into(),
+        table: paths,
+        notes: vec![format!("consecutive touches of one channel count once; {}", r.run.top_paths_method)],
+    });
+
+    Doc { title: format!("fogg simulate — {}", r.scenario.name), lines, sections }
+}

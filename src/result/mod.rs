@@ -1,0 +1,15 @@
+//! The serialisable results every report format consumes.
+//!
+//! The JSON written by `--format json` is exactly these types, documented
+//! by `schema/simulate.schema.json`. Field names carry their unit where
+//! one applies; money is in the scenario's currency.
+
+mod simulate;
+
+pub use simulate::{
+    ChannelRow, FunnelRow, JourneyLength, PathRow, RunInfo, ScenarioInfo, SegmentRow, SimResult,
+    TimeToConversion,
+};
+
+/// Version of the JSON contract; bumped on any incompatible change.
+pub const SCHEMA_VERSION: u32 = 1;

@@ -1,0 +1,358 @@
+//! `SimResult`: the outcome of `fogg simulate`.
+
+use serde::{Deserialize, Serialize};
+
+use super::SCHEMA_VERSION;
+use crate::model::Model;
+use crate::model::exact::Exact;
+use crate::sim::paths::{SAMPLE_CUSTOMERS, path_text};
+use crate::sim::stats::{Z95, mean_and_se, wilson};
+use crate::sim::{SimOutcome, SimPlan};
+
+/// Top paths listed in a result.
+pub const TOP_PATHS: usize = 10;
+
+/// Result of a simulation run.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SimResult {
+    /// Version of this JSON contract.
+    pub schema_version: u32,
+    /// Always `"simulate"`.
+    pub kind: String,
+    /// Version of fogg that produced it.
+    pub fogg_version: String,
+    /// The scenario simulated.
+    pub scenario: ScenarioInfo,
+    /// Seed of the run.
+    pub seed: u64,
+    /// Customers walked.
+    pub customers: u64,
+    /// Customers with at least one conversion.
+    pub converted_customers: u64,
+    /// Conversion events, repeat purchases included.
+    pub conversions: u64,
+    /// Share of customers who converted at least once.
+    pub conversion_rate: f64,
+    /// 95% Wilson interval of the conversion rate.
+    pub conversion_rate_ci95: [f64; 2],
+    /// Exact probability of converting at least once.
+    pub exact_conversion_rate: f64,
+    /// Conversions per customer.
+    pub conversions_per_customer: f64,
+    /// 95% interval of conversions per customer (normal approximation).
+    pub conversions_per_customer_ci95: [f64; 2],
+    /// Exact expected conversions per customer.
+    pub exact_conversions_per_customer: f64,
+    /// Touchpoints visited in total.
+    pub steps: u64,
+    /// Exact expected touchpoints per customer.
+    pub exact_steps_per_customer: f64,
+    /// Journeys cut at `max_steps`.
+    pub truncated: u64,
+    /// The cut-off in force.
+    pub max_steps: u32,
+    /// Value of all conversions.
+    pub revenue: f64,
+    /// Revenue per customer.
+    pub revenue_per_customer: f64,
+    /// Exact expected revenue per customer.
+    pub exact_revenue_per_customer: f64,
+    /// Touches × cost per touch, over every channel.
+    pub cost: f64,
+    /// Cost per converted customer; null when nobody converted.
+    pub cost_per_acquisition: Option<f64>,
+    /// Revenue / cost; null when nothing was spent.
+    pub roas: Option<f64>,
+    /// Customers by how far their journey got.
+    pub funnel: Vec<FunnelRow>,
+    /// Touches, cost, conversions and revenue per channel.
+    pub channels: Vec<ChannelRow>,
+    /// Outcomes per segment.
+    pub segments: Vec<SegmentRow>,
+    /// Distribution of touchpoints per journey.
+    pub journey_length: JourneyLength,
+    /// Time from the first touch to the first conversion.
+    pub time_to_conversion: TimeToConversion,
+    /// Most common channel paths.
+    pub top_paths: Vec<PathRow>,
+    /// How the run went (varies between runs of the same seed).
+    pub run: RunInfo,
+}
+
+/// Which scenario a result came from.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ScenarioInfo {
+    /// `[scenario] name`.
+    pub name: String,
+    /// Path or `scenarios/NAME.toml` for bundled ones.
+    pub source: String,
+    /// Currency of every amount.
+    pub currency: String,
+    /// Unit of reported times.
+    pub time_unit: String,
+}
+
+/// One stage of the funnel.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FunnelRow {
+    /// Stage name.
+    pub stage: String,
+    /// Customers whose journey got at least this far (visited this stage
+    /// or a later one).
+    pub reached: u64,
+    /// `reached` / customers.
+    pub share: f64,
+    /// Exact probability of getting this far.
+    pub exact_share: f64,
+    /// Share of the previous row's customers who got no further (0 for the
+    /// first stage).
+    pub drop_off: f64,
+    /// Customers who visited a state of this very stage.
+    pub visited: u64,
+}
+
+/// One channel.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ChannelRow {
+    /// Channel id.
+    pub channel: String,
+    /// `online` or `offline`.
+    pub kind: String,
+    /// Touches.
+    pub touches: u64,
+    /// Touches × cost per touch.
+    pub cost: f64,
+    /// Conversions at touchpoints of this channel.
+    pub conversions: u64,
+    /// Their value.
+    pub revenue: f64,
+}
+
+/// One segment.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SegmentRow {
+    /// Segment id.
+    pub segment: String,
+    /// Configured share of the population.
+    pub share: f64,
+    /// Customers drawn into it.
+    pub customers: u64,
+    /// Of whom converted at least once.
+    pub converted_customers: u64,
+    /// Their conversions.
+    pub conversions: u64,
+    /// `converted_customers` / `customers`.
+    pub conversion_rate: f64,
+    /// Exact conversion rate of the segment.
+    pub exact_conversion_rate: f64,
+}
+
+/// Touchpoints per journey.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct JourneyLength {
+    /// Mean.
+    pub mean: f64,
+    /// Median.
+    pub p50: u64,
+    /// 90th percentile.
+    pub p90: u64,
+    /// 99th percentile.
+    pub p99: u64,
+    /// Longest.
+    pub max: u64,
+}
+
+/// Time to first conversion, in `unit`; null when nobody converted.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TimeToConversion {
+    /// The scenario's time unit.
+    pub unit: String,
+    /// Mean.
+    pub mean: Option<f64>,
+    /// Median.
+    pub p50: Option<f64>,
+    /// 90th percentile.
+    pub p90: Option<f64>,
+}
+
+/// A channel path and how often it occurred.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PathRow {
+    /// Channel ids joined by ` > `, consecutive repeats collapsed.
+    pub path: String,
+    /// Customers whose journey followed it.
+    pub customers: u64,
+    /// Of whom converted.
+    pub converted_customers: u64,
+    /// `converted_customers` / `customers`.
+    pub conversion_rate: f64,
+}
+
+/// Facts about the run that do not depend on the seed.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RunInfo {
+    /// Worker threads.
+    pub threads: usize,
+    /// Wall-clock time of the simulation.
+    pub elapsed_s: f64,
+    /// Touchpoints walked per second.
+    pub steps_per_s: f64,
+    /// How the top paths were chosen.
+    pub top_paths_method: String,
+}
+
+fn ratio(a: f64, b: f64) -> f64 {
+    if b == 0.0 { 0.0 } else { a / b }
+}
+
+impl SimResult {
+    /// Builds the result of a finished run.
+    pub fn new(
+        model: &Model,
+        plan: &SimPlan,
+        outcome: &SimOutcome,
+        exact: &Exact,
+        threads: usize,
+        elapsed_s: f64,
+    ) -> SimResult {
+        let agg = &outcome.agg;
+        let n = agg.customers;
+        let nf = n as f64;
+        let cents = |c: u64| c as f64 / 100.0;
+
+        let channels: Vec<ChannelRow> = model
+            .channels
+            .iter()
+            .enumerate()
+            .map(|(c, ch)| ChannelRow {
+                channel: ch.id.clone(),
+                kind: format!("{:?}", ch.kind).to_lowercase(),
+                touches: agg.touches[c],
+                cost: agg.touches[c] as f64 * ch.cost_per_touch,
+                conversions: agg.channel_conversions[c],
+                revenue: cents(agg.channel_revenue_cents[c]),
+            })
+            .collect();
+        let cost: f64 = channels.iter().map(|c| c.cost).sum();
+        let revenue = cents(agg.revenue_cents);
+
+        let used: Vec<usize> = (0..model.stages.len())
+            .filter(|&s| model.states.iter().any(|st| st.stage.0 as usize == s))
+            .collect();
+        let mut funnel = Vec::with_capacity(used.len());
+        let mut previous: Option<u64> = None;
+        for &s in &used {
+            let reached: u64 = agg.furthest_stage[s..].iter().sum();
+            funnel.push(FunnelRow {
+                stage: model.stages[s].clone(),
+                reached,
+                share: ratio(reached as f64, nf),
+                exact_share: exact.stage_reach[s],
+                drop_off: previous.map_or(0.0, |p| ratio((p - reached) as f64, p as f64)),
+                visited: agg.stage_visitors[s],
+            });
+            previous = Some(reached);
+        }
+
+        let segments = model
+            .segments
+            .iter()
+            .enumerate()
+            .map(|(i, seg)| SegmentRow {
+                segment: seg.id.clone(),
+                share: seg.share,
+                customers: agg.segment_customers[i],
+                converted_customers: agg.segment_converted[i],
+                conversions: agg.segment_conversions[i],
+                conversion_rate: ratio(agg.segment_converted[i] as f64, agg.segment_customers[i] as f64),
+                exact_conversion_rate: exact.segment_conversion_rate[i],
+            })
+            .collect();
+
+        let steps_hist = &agg.journey_steps;
+        let journey_length = JourneyLength {
+            mean: ratio(agg.steps as f64, nf),
+            p50: steps_hist.value_at_quantile(0.5),
+            p90: steps_hist.value_at_quantile(0.9),
+            p99: steps_hist.value_at_quantile(0.99),
+            max: steps_hist.max(),
+        };
+        let unit = model.time_unit.seconds();
+        let ttc = &agg.time_to_conversion_s;
+        let some = |v: f64| (!ttc.is_empty()).then_some(v / unit);
+        let time_to_conversion = TimeToConversion {
+            unit: model.time_unit.to_string(),
+            mean: some(ttc.mean()),
+            p50: some(ttc.value_at_quantile(0.5) as f64),
+            p90: some(ttc.value_at_quantile(0.9) as f64),
+        };
+
+        let mut top: Vec<usize> =
+            (0..outcome.candidates.len()).filter(|&i| agg.path_customers[i] > 0).collect();
+        top.sort_by(|&a, &b| {
+            agg.path_customers[b]
+                .cmp(&agg.path_customers[a])
+                .then_with(|| outcome.candidates.path(a).cmp(outcome.candidates.path(b)))
+        });
+        let top_paths = top
+            .into_iter()
+            .take(TOP_PATHS)
+            .map(|i| PathRow {
+                path: path_text(model, outcome.candidates.path(i)),
+                customers: agg.path_customers[i],
+                converted_customers: agg.path_converted[i],
+                conversion_rate: ratio(agg.path_converted[i] as f64, agg.path_customers[i] as f64),
+            })
+            .collect();
+
+        let (cpc, se) = mean_and_se(agg.conversions as f64, agg.conversions_sq as f64, n);
+        SimResult {
+            schema_version: SCHEMA_VERSION,
+            kind: "simulate".to_owned(),
+            fogg_version: env!("CARGO_PKG_VERSION").to_owned(),
+            scenario: ScenarioInfo {
+                name: model.name.clone(),
+                source: model.source.clone(),
+                currency: model.currency.clone(),
+                time_unit: model.time_unit.to_string(),
+            },
+            seed: plan.seed,
+            customers: n,
+            converted_customers: agg.converted_customers,
+            conversions: agg.conversions,
+            conversion_rate: ratio(agg.converted_customers as f64, nf),
+            conversion_rate_ci95: wilson(agg.converted_customers, n, Z95),
+            exact_conversion_rate: exact.conversion_rate,
+            conversions_per_customer: cpc,
+            conversions_per_customer_ci95: [(cpc - Z95 * se).max(0.0), cpc + Z95 * se],
+            exact_conversions_per_customer: exact.conversions_per_customer,
+            steps: agg.steps,
+            exact_steps_per_customer: exact.steps_per_customer,
+            truncated: agg.truncated,
+            max_steps: model.max_steps,
+            revenue,
+            revenue_per_customer: ratio(revenue, nf),
+            exact_revenue_per_customer: exact.revenue_per_customer,
+            cost,
+            cost_per_acquisition: (agg.converted_customers > 0)
+                .then(|| cost / agg.converted_customers as f64),
+            roas: (cost > 0.0).then(|| revenue / cost),
+            funnel,
+            channels,
+            segments,
+            journey_length,
+            time_to_conversion,
+            top_paths,
+            run: RunInfo {
+                threads,
+                elapsed_s,
+                steps_per_s: ratio(agg.steps as f64, elapsed_s),
+                top_paths_method: format!(
+                    "candidates: the {} most frequent paths of the first {} customers; counts over the whole run are exact",
+                    crate::sim::paths::CANDIDATES,
+                    SAMPLE_CUSTOMERS.min(plan.customers.end)
+                ),
+            },
+        }
+    }
+}

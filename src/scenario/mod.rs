@@ -1,0 +1,65 @@
+//! The scenario file format (TOML): loading, the bundled scenarios, and
+//! compilation into a [`Model`]. Nothing downstream sees TOML.
+//!
+//! The format is documented key by key in `docs/scenario.md`.
+
+mod compile;
+pub mod raw;
+pub mod units;
+
+use std::path::Path;
+
+pub use compile::{DEFAULT_MAX_STEPS, DEFAULT_STAGES};
+
+use crate::error::ScenarioError;
+use crate::model::Model;
+
+/// The scenarios shipped inside the binary, by name.
+pub const BUNDLED: &[(&str, &str)] = &[
+    ("retail-omnichannel", include_str!("../../scenarios/retail-omnichannel.toml")),
+    ("ecommerce-funnel", include_str!("../../scenarios/ecommerce-funnel.toml")),
+    ("campaign-launch", include_str!("../../scenarios/campaign-launch.toml")),
+];
+
+/// The scenario used when none is named.
+pub const DEFAULT_SCENARIO: &str = "retail-omnichannel";
+
+/// Parses and compiles scenario text; `source` names it in errors.
+pub fn from_str(text: &str, source: &str) -> Result<Model, ScenarioError> {
+    let raw: raw::RawScenario = toml::from_str(text)
+        .map_err(|error| ScenarioError::Syntax { source_name: source.to_owned(), error: Box::new(error) })?;
+    compile::compile(raw, text, source)
+        .map_err(|problems| ScenarioError::Invalid { source_name: source.to_owned(), problems })
+}
+
+/// Reads and compiles a scenario file.
+pub fn from_path(path: &Path) -> Result<Model, ScenarioError> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|source| ScenarioError::Read { path: path.to_owned(), source })?;
+    from_str(&text, &path.display().to_string())
+}
+
+/// Loads what the command line named: nothing (the default bundled
+/// scenario), a file path, or the name of a bundled scenario.
+pub fn load(name: Option<&Path>) -> Result<Model, ScenarioError> {
+    let Some(path) = name else {
+        return bundled(DEFAULT_SCENARIO).expect("the default scenario is bundled");
+    };
+    if path.exists() {
+        return from_path(path);
+    }
+    let text = path.to_string_lossy();
+    let stem = text.strip_suffix(".toml").unwrap_or(&text);
+    let stem = stem.strip_prefix("scenarios/").unwrap_or(stem);
+    bundled(stem).unwrap_or_else(|| {
+        Err(ScenarioError::NotFound {
+            name: text.into_owned(),
+            bundled: BUNDLED.iter().map(|(n, _)| *n).collect(),
+        })
+    })
+}
+
+/// Compiles a bundled scenario by name; `None` when there is none.
+pub fn bundled(name: &str) -> Option<Result<Model, ScenarioError>> {
+    BUNDLED.iter().find(|(n, _)| *n == name).map(|(n, text)| from_str(text, &format!("scenarios/{n}.toml")))
+}

@@ -1,0 +1,136 @@
+//! Durations written by people (`"90s"`, `"1.5h"`, `"3 days"`) and the time
+//! unit a scenario reports in.
+
+use std::fmt;
+use std::str::FromStr;
+
+use serde::Serialize;
+
+const UNITS: &[(&[&str], f64)] = &[
+    (&["ms", "msec", "millisecond", "milliseconds"], 0.001),
+    (&["s", "sec", "secs", "second", "seconds"], 1.0),
+    (&["m", "min", "mins", "minute", "minutes"], 60.0),
+    (&["h", "hr", "hrs", "hour", "hours"], 3600.0),
+    (&["d", "day", "days"], 86_400.0),
+    (&["w", "week", "weeks"], 604_800.0),
+];
+
+/// Parses a duration such as `"90s"`, `"1.5h"`, `"2 days"` into seconds.
+///
+/// The error says what was expected, ready to be shown to a person.
+pub fn parse_duration(text: &str) -> Result<f64, String> {
+    let t = text.trim();
+    let split = t
+        .find(|c: char| !(c.is_ascii_digit() || c == '.' || c == '+' || c == '-' || c == 'e'))
+        .unwrap_or(t.len());
+    let (number, unit) = (t[..split].trim(), t[split..].trim());
+    let expected = "a number followed by a unit (ms, s, min, h, d, w), e.g. \"90s\" or \"1.5h\"";
+    let value: f64 = number.parse().map_err(|_| format!("'{text}' is not a duration: write {expected}"))?;
+    if unit.is_empty() {
+        return Err(format!("'{text}' has no unit: write {expected}"));
+    }
+    let factor = UNITS
+        .iter()
+        .find(|(names, _)| names.contains(&unit.to_ascii_lowercase().as_str()))
+        .map(|(_, f)| *f)
+        .ok_or_else(|| format!("'{unit}' in '{text}' is not a time unit: write {expected}"))?;
+    let seconds = value * factor;
+    if !seconds.is_finite() || seconds < 0.0 {
+        return Err(format!("'{text}' must be a finite, non-negative duration"));
+    }
+    Ok(seconds)
+}
+
+/// Formats seconds with the largest unit that keeps the number readable.
+pub fn format_duration(seconds: f64) -> String {
+    let (value, unit) = if seconds >= 86_400.0 {
+        (seconds / 86_400.0, "d")
+    } else if seconds >= 3600.0 {
+        (seconds / 3600.0, "h")
+    } else if seconds >= 60.0 {
+        (seconds / 60.0, "min")
+    } else if seconds >= 1.0 || seconds == 0.0 {
+        (seconds, "s")
+    } else {
+        (seconds * 1000.0, "ms")
+    };
+    let text = format!("{value:.2}");
+    let text = text.trim_end_matches('0').trim_end_matches('.');
+    format!("{text}{unit}")
+}
+
+/// The unit a scenario reports times in (`[scenario] time_unit`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum TimeUnit {
+    /// Minutes.
+    Minutes,
+    /// Hours.
+    Hours,
+    /// Days (the default).
+    Days,
+    /// Weeks.
+    Weeks,
+}
+
+impl TimeUnit {
+    /// Every unit, in the order the docs list them.
+    pub const ALL: [TimeUnit; 4] = [Self::Minutes, Self::Hours, Self::Days, Self::Weeks];
+
+    /// Length of one unit in seconds.
+    pub fn seconds(self) -> f64 {
+        match self {
+            Self::Minutes => 60.0,
+            Self::Hours => 3600.0,
+            Self::Days => 86_400.0,
+            Self::Weeks => 604_800.0,
+        }
+    }
+}
+
+impl fmt::Display for TimeUnit {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::Minutes => "minutes",
+            Self::Hours => "hours",
+            Self::Days => "days",
+            Self::Weeks => "weeks",
+        })
+    }
+}
+
+impl FromStr for TimeUnit {
+    type Err = ();
+    fn from_str(s: &str) -> Result<Self, ()> {
+        Self::ALL.into_iter().find(|u| u.to_string() == s).ok_or(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_units_and_fractions() {
+        assert_eq!(parse_duration("90s"), Ok(90.0));
+        assert_eq!(parse_duration("1.5h"), Ok(5400.0));
+        assert_eq!(parse_duration("2 days"), Ok(172_800.0));
+        assert_eq!(parse_duration("250ms"), Ok(0.25));
+        assert_eq!(parse_duration("3min"), Ok(180.0));
+    }
+
+    #[test]
+    fn rejects_missing_or_unknown_units() {
+        assert!(parse_duration("12").unwrap_err().contains("no unit"));
+        assert!(parse_duration("2 fortnights").unwrap_err().contains("not a time unit"));
+        assert!(parse_duration("-1h").unwrap_err().contains("non-negative"));
+        assert!(parse_duration("abc").unwrap_err().contains("not a duration"));
+    }
+
+    #[test]
+    fn formats_readably() {
+        assert_eq!(format_duration(5400.0), "1.5h");
+        assert_eq!(format_duration(0.25), "250ms");
+        assert_eq!(format_duration(172_800.0), "2d");
+    }
+}

@@ -1,0 +1,187 @@
+//! The simulate driver: walks customers in parallel with rayon and folds
+//! them into [`SimAgg`]s, merged at the end.
+//!
+//! Customer `i` walks with `customer_rng(seed, i)`, so the result is the
+//! same for any thread count. Per step the walker only bumps counters and
+//! pushes one byte into a reused buffer: no allocation, no lock.
+
+pub mod agg;
+pub mod paths;
+pub mod stats;
+
+use std::collections::HashMap;
+use std::ops::Range;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use rayon::prelude::*;
+
+pub use agg::SimAgg;
+use paths::{Candidates, SAMPLE_CUSTOMERS};
+
+use crate::merge::Merge;
+use crate::model::{JourneyEnd, Model};
+use crate::rng::{Stream, customer_rng};
+
+/// Customers per unit of parallel work.
+const CHUNK: u64 = 8192;
+
+/// What to simulate.
+#[derive(Debug, Clone)]
+pub struct SimPlan {
+    /// Seed of the run.
+    pub seed: u64,
+    /// Customer indices to walk (`0..n` for a whole run).
+    pub customers: Range<u64>,
+    /// Keep every path for `--export-paths`.
+    pub export_paths: bool,
+}
+
+/// A finished simulation: the merged aggregate and the candidate paths its
+/// path counts refer to.
+#[derive(Debug, Clone)]
+pub struct SimOutcome {
+    /// Merged aggregates.
+    pub agg: SimAgg,
+    /// Candidate top paths (indices match `agg.path_customers`).
+    pub candidates: Candidates,
+}
+
+/// Reused per-worker buffers.
+struct Scratch {
+    /// Channels of the current journey, consecutive repeats collapsed.
+    path: Vec<u8>,
+    /// Every channel touched since the last conversion (export only).
+    raw: Vec<u8>,
+}
+
+impl Scratch {
+    fn new(model: &Model) -> Scratch {
+        let cap = model.max_steps as usize + 1;
+        Scratch { path: Vec::with_capacity(cap), raw: Vec::with_capacity(cap) }
+    }
+}
+
+/// Runs the plan on the current rayon pool. `progress` counts finished
+/// customers as the run goes.
+pub fn simulate(model: &Model, plan: &SimPlan, progress: &AtomicU64) -> SimOutcome {
+    let candidates = choose_candidates(model, plan.seed, plan.customers.end);
+    let Range { start, end } = plan.customers;
+    let chunks = (end - start).div_ceil(CHUNK);
+    let new_agg = || SimAgg::new(model, candidates.len(), plan.export_paths);
+    let agg = (0..chunks)
+        .into_par_iter()
+        .fold(
+            || (new_agg(), Scratch::new(model)),
+            |(mut agg, mut scratch), chunk| {
+                let from = start + chunk * CHUNK;
+                let to = (from + CHUNK).min(end);
+                for customer in from..to {
+                    walk_customer(model, plan.seed, customer, &candidates, &mut scratch, &mut agg);
+                }
+                progress.fetch_add(to - from, Ordering::Relaxed);
+                (agg, scratch)
+            },
+        )
+        .map(|(agg, _)| agg)
+        .reduce(new_agg, |mut a, b| {
+            a.merge(&b);
+            a
+        });
+    SimOutcome { agg, candidates }
+}
+
+/// Walks the first customers of the run (at most [`SAMPLE_CUSTOMERS`], and
+/// never past `run_end`) to choose the candidate top paths.
+fn choose_candidates(model: &Model, seed: u64, run_end: u64) -> Candidates {
+    let none = Candidates::default();
+    let mut agg = SimAgg::new(model, 0, false);
+    let mut scratch = Scratch::new(model);
+    let mut counts: HashMap<Box<[u8]>, u64> = HashMap::new();
+    for customer in 0..SAMPLE_CUSTOMERS.min(run_end) {
+        walk_customer(model, seed, customer, &none, &mut scratch, &mut agg);
+        match counts.get_mut(scratch.path.as_slice()) {
+            Some(c) => *c += 1,
+            None => {
+                counts.insert(scratch.path.as_slice().into(), 1);
+            }
+        }
+    }
+    Candidates::from_counts(counts)
+}
+
+/// Walks one customer and adds the journey to `agg`.
+#[inline]
+fn walk_customer(
+    model: &Model,
+    seed: u64,
+    customer: u64,
+    candidates: &Candidates,
+    scratch: &mut Scratch,
+    agg: &mut SimAgg,
+) {
+    let mut rng = customer_rng(seed, customer, Stream::Journey);
+    let mut journey = model.walk(&mut rng);
+    let segment = journey.segment().0 as usize;
+    let exporting = agg.export.is_some();
+    scratch.path.clear();
+    scratch.raw.clear();
+    let mut stages: u64 = 0;
+    let mut conversions: u64 = 0;
+    let mut elapsed_s = 0.0;
+    let mut first_conversion_s: Option<f64> = None;
+    for step in &mut journey {
+        let state = &model.states[step.state.0 as usize];
+        let channel = state.channel.0;
+        agg.touches[channel as usize] += 1;
+        stages |= 1 << state.stage.0;
+        if scratch.path.last() != Some(&channel) {
+            scratch.path.push(channel);
+        }
+        if exporting {
+            scratch.raw.push(channel);
+        }
+        if state.conversion {
+            let cents = (step.value * 100.0).round() as u64;
+            conversions += 1;
+            agg.revenue_cents += cents;
+            agg.channel_conversions[channel as usize] += 1;
+            agg.channel_revenue_cents[channel as usize] += cents;
+            first_conversion_s.get_or_insert(elapsed_s);
+            if let Some(export) = agg.export.as_mut() {
+                export.add(&scratch.raw, 1, cents, 0);
+                scratch.raw.clear();
+            }
+        }
+        elapsed_s += step.dwell_s;
+    }
+    let steps = journey.steps();
+    let truncated = journey.end() == Some(JourneyEnd::Truncated);
+
+    agg.customers += 1;
+    agg.steps += u64::from(steps);
+    agg.truncated += u64::from(truncated);
+    agg.conversions += conversions;
+    agg.conversions_sq += conversions * conversions;
+    agg.segment_customers[segment] += 1;
+    agg.segment_conversions[segment] += conversions;
+    agg.journey_steps.saturating_record(u64::from(steps));
+    agg.furthest_stage[63 - stages.leading_zeros() as usize] += 1;
+    let mut bits = stages;
+    while bits != 0 {
+        agg.stage_visitors[bits.trailing_zeros() as usize] += 1;
+        bits &= bits - 1;
+    }
+    let converted = conversions > 0;
+    if let Some(t) = first_conversion_s {
+        agg.converted_customers += 1;
+        agg.segment_converted[segment] += 1;
+        agg.time_to_conversion_s.saturating_record(t.round() as u64);
+    }
+    if let Some(i) = candidates.find(&scratch.path) {
+        agg.path_customers[i] += 1;
+        agg.path_converted[i] += u64::from(converted);
+    }
+    if !converted && let Some(export) = agg.export.as_mut() {
+        export.add(&scratch.raw, 0, 0, 1);
+    }
+}
