@@ -12,7 +12,7 @@ use crate::model::Model;
 use crate::report;
 use crate::result::SimResult;
 use crate::scenario;
-use crate::sim::{SimPlan, simulate};
+use crate::sim::{SimOutcome, SimPlan, simulate};
 
 /// Runs with fewer customers than this finish too fast for a progress bar.
 const PROGRESS_FROM: u64 = 5_000_000;
@@ -23,19 +23,13 @@ pub fn run(args: &SimulateArgs, out: &mut dyn Write) -> anyhow::Result<Outcome> 
     if let Some(max) = args.max_steps {
         model = model.with_max_steps(max);
     }
-    let plan =
-        SimPlan { seed: args.seed, customers: 0..args.customers, export_paths: args.export_paths.is_some() };
-    let mut pool = rayon::ThreadPoolBuilder::new();
-    if let Some(t) = args.threads {
-        pool = pool.num_threads(t.get());
-    }
-    let pool = pool.build().context("starting the worker threads")?;
-
-    let started = Instant::now();
-    let outcome = pool.install(|| with_progress(&model, &plan, |progress| simulate(&model, &plan, progress)));
-    let elapsed = started.elapsed().as_secs_f64();
-
-    let result = SimResult::new(&model, &plan, &outcome, &model.exact(), pool.current_num_threads(), elapsed);
+    let plan = SimPlan {
+        seed: args.seed,
+        customers: 0..args.customers,
+        run_customers: args.customers,
+        export_paths: args.export_paths.is_some(),
+    };
+    let (result, outcome) = simulate_model(&model, &plan, args.threads.map(|t| t.get()))?;
 
     if let Some(path) = &args.export_paths {
         let export = outcome.agg.export.as_ref().expect("paths are kept when exporting");
@@ -56,6 +50,25 @@ pub fn run(args: &SimulateArgs, out: &mut dyn Write) -> anyhow::Result<Outcome> 
     let names: Vec<String> = written.iter().map(|p| p.display().to_string()).collect();
     eprintln!("reports: {}", names.join(", "));
     Ok(Outcome::Pass)
+}
+
+/// Simulates `plan` on a pool of `threads` workers (one per core when
+/// `None`) and builds its result.
+pub fn simulate_model(
+    model: &Model,
+    plan: &SimPlan,
+    threads: Option<usize>,
+) -> anyhow::Result<(SimResult, SimOutcome)> {
+    let mut pool = rayon::ThreadPoolBuilder::new();
+    if let Some(t) = threads {
+        pool = pool.num_threads(t);
+    }
+    let pool = pool.build().context("starting the worker threads")?;
+    let started = Instant::now();
+    let outcome = pool.install(|| with_progress(model, plan, |progress| simulate(model, plan, progress)));
+    let elapsed = started.elapsed().as_secs_f64();
+    let result = SimResult::new(model, plan, &outcome, &model.exact(), pool.current_num_threads(), elapsed);
+    Ok((result, outcome))
 }
 
 /// File-name stem of a scenario's source.

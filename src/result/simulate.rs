@@ -350,7 +350,7 @@ impl SimResult {
                 top_paths_method: format!(
                     "candidates: the {} most frequent paths of the first {} customers; counts over the whole run are exact",
                     crate::sim::paths::CANDIDATES,
-                    SAMPLE_CUSTOMERS.min(plan.customers.end)
+                    SAMPLE_CUSTOMERS.min(plan.run_customers)
                 ),
             },
         }

@@ -30,8 +30,12 @@ const CHUNK: u64 = 8192;
 pub struct SimPlan {
     /// Seed of the run.
     pub seed: u64,
-    /// Customer indices to walk (`0..n` for a whole run).
+    /// Customer indices to walk (`0..n` for a whole run, a slice of it for
+    /// a shard).
     pub customers: Range<u64>,
+    /// Customers in the whole run. Top-path candidates are chosen from its
+    /// first customers, so every part of a run counts the same paths.
+    pub run_customers: u64,
     /// Keep every path for `--export-paths`.
     pub export_paths: bool,
 }
@@ -64,7 +68,7 @@ impl Scratch {
 /// Runs the plan on the current rayon pool. `progress` counts finished
 /// customers as the run goes.
 pub fn simulate(model: &Model, plan: &SimPlan, progress: &AtomicU64) -> SimOutcome {
-    let candidates = choose_candidates(model, plan.seed, plan.customers.end);
+    let candidates = choose_candidates(model, plan.seed, plan.run_customers);
     let Range { start, end } = plan.customers;
     let chunks = (end - start).div_ceil(CHUNK);
     let new_agg = || SimAgg::new(model, candidates.len(), plan.export_paths);
@@ -91,13 +95,13 @@ pub fn simulate(model: &Model, plan: &SimPlan, progress: &AtomicU64) -> SimOutco
 }
 
 /// Walks the first customers of the run (at most [`SAMPLE_CUSTOMERS`], and
-/// never past `run_end`) to choose the candidate top paths.
-fn choose_candidates(model: &Model, seed: u64, run_end: u64) -> Candidates {
+/// never more than the run has) to choose the candidate top paths.
+fn choose_candidates(model: &Model, seed: u64, run_customers: u64) -> Candidates {
     let none = Candidates::default();
     let mut agg = SimAgg::new(model, 0, false);
     let mut scratch = Scratch::new(model);
     let mut counts: HashMap<Box<[u8]>, u64> = HashMap::new();
-    for customer in 0..SAMPLE_CUSTOMERS.min(run_end) {
+    for customer in 0..SAMPLE_CUSTOMERS.min(run_customers) {
         walk_customer(model, seed, customer, &none, &mut scratch, &mut agg);
         match counts.get_mut(scratch.path.as_slice()) {
             Some(c) => *c += 1,

@@ -1,0 +1,104 @@
+//! The command line: front-door commands, outputs, argument errors.
+
+use crate::fogg;
+
+#[test]
+fn simulate_with_no_argument_runs_the_default_scenario() {
+    let out = tempfile::tempdir().expect("temp dir");
+    let run = fogg().args(["simulate", "-n", "20000", "--out"]).arg(out.path()).assert().success();
+    let stdout = String::from_utf8_lossy(&run.get_output().stdout).into_owned();
+    for part in ["fogg simulate — Retail omnichannel", "Outcome", "Funnel", "Channels", "Top paths", "exact"]
+    {
+        assert!(stdout.contains(part), "'{part}' missing from:\n{stdout}");
+    }
+    assert!(out.path().join("simulate-retail-omnichannel.json").exists());
+    assert!(out.path().join("simulate-retail-omnichannel.md").exists());
+}
+
+#[test]
+fn markdown_output_is_a_document_with_tables() {
+    let out = tempfile::tempdir().expect("temp dir");
+    let run = fogg()
+        .args(["simulate", "ecommerce-funnel", "-n", "10000", "--format", "md", "--out"])
+        .arg(out.path())
+        .assert()
+        .success();
+    let md = String::from_utf8_lossy(&run.get_output().stdout).into_owned();
+    assert!(md.starts_with("# fogg simulate — E-commerce funnel"), "{md}");
+    assert!(md.contains("## Funnel") && md.contains("| stage | reached |") && md.contains("---:"), "{md}");
+    // Paths are escaped so that ' > ' does not become a quote.
+    assert!(md.contains("&gt;"), "{md}");
+}
+
+#[test]
+fn export_paths_writes_the_attribution_format() {
+    let out = tempfile::tempdir().expect("temp dir");
+    let csv = out.path().join("paths.csv");
+    fogg()
+        .args(["simulate", "-n", "5000", "--export-paths"])
+        .arg(&csv)
+        .arg("--out")
+        .arg(out.path())
+        .assert()
+        .success();
+    let text = std::fs::read_to_string(&csv).expect("csv written");
+    assert!(text.starts_with("path;total_conversions;total_conversion_value;total_null\n"));
+    assert!(text.lines().count() > 10);
+}
+
+#[test]
+fn same_seed_same_json_and_threads_do_not_matter() {
+    let out = tempfile::tempdir().expect("temp dir");
+    let json = |threads: &str| {
+        let run = fogg()
+            .args(["simulate", "campaign-launch", "-n", "50k", "--seed", "77", "--format", "json"])
+            .args(["--threads", threads, "--out"])
+            .arg(out.path())
+            .assert()
+            .success();
+        let mut v: serde_json::Value = serde_json::from_slice(&run.get_output().stdout).expect("JSON");
+        v.as_object_mut().expect("object").remove("run");
+        v
+    };
+    assert_eq!(json("1"), json("2"));
+}
+
+#[test]
+fn bad_arguments_exit_2_with_a_message() {
+    let out = fogg().args(["simulate", "-n", "0"]).output().expect("runs");
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("at least 1"));
+    let out = fogg().args(["simulate", "--format", "pdf"]).output().expect("runs");
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("possible values: table, json, md"));
+}
+
+#[test]
+fn unwritable_report_folder_is_a_clear_error() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let file = dir.path().join("not-a-folder");
+    std::fs::write(&file, "x").expect("write");
+    let out = fogg().args(["simulate", "-n", "1000", "--out"]).arg(&file).output().expect("runs");
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("creating report folder"), "{stderr}");
+}
+
+#[test]
+fn validate_prints_the_model() {
+    let run = fogg().args(["validate", "campaign-launch"]).assert().success();
+    let stdout = String::from_utf8_lossy(&run.get_output().stdout).into_owned();
+    assert!(stdout.contains("scenarios/campaign-launch.toml: valid"), "{stdout}");
+    assert!(stdout.contains("conversion rate (at least once)"), "{stdout}");
+    assert!(stdout.contains("landing_page"), "{stdout}");
+}
+
+#[test]
+fn every_bundled_scenario_file_matches_its_bundled_copy() {
+    for (name, text) in fogg::scenario::BUNDLED {
+        let path = format!("{}/scenarios/{name}.toml", env!("CARGO_MANIFEST_DIR"));
+        let on_disk = std::fs::read_to_string(&path).expect("scenario file exists");
+        assert_eq!(&on_disk, text, "{path}");
+        fogg().args(["validate", &path]).assert().success();
+    }
+}

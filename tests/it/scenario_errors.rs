@@ -1,0 +1,177 @@
+//! Each class of bad scenario gets its own clear error (file, place, fix),
+//! exit code 2, and never a panic.
+
+use crate::fogg;
+
+/// A small valid scenario that each case breaks in one way.
+const BASE: &str = r#"
+[scenario]
+name = "small"
+
+[[channel]]
+id = "web"
+kind = "online"
+
+[[channel]]
+id = "store"
+kind = "offline"
+
+[entry]
+home = 1
+
+[[state]]
+id = "home"
+stage = "awareness"
+channel = "web"
+next = { buy = 1, exit = 9 }
+
+[[state]]
+id = "buy"
+stage = "purchase"
+channel = "store"
+conversion = true
+value = { dist = "constant", value = 10.0 }
+next = { exit = 1 }
+"#;
+
+/// Runs `fogg validate` on `text` and returns stderr, asserting exit 2.
+fn rejected(text: &str) -> String {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("case.toml");
+    std::fs::write(&path, text).expect("write scenario");
+    let out = fogg().arg("validate").arg(&path).output().expect("runs");
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert_eq!(out.status.code(), Some(2), "expected exit 2 for:\n{text}\nstderr:\n{stderr}");
+    assert!(!stderr.contains("panicked"), "panic:\n{stderr}");
+    assert!(stderr.contains("case.toml"), "the error names the file:\n{stderr}");
+    stderr
+}
+
+fn assert_rejected(text: &str, expected: &[&str]) {
+    let stderr = rejected(text);
+    for e in expected {
+        assert!(stderr.contains(e), "expected '{e}' in:\n{stderr}");
+    }
+}
+
+#[test]
+fn the_base_case_is_valid() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("case.toml");
+    std::fs::write(&path, BASE).expect("write");
+    let out = fogg().arg("validate").arg(&path).output().expect("runs");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("valid"));
+}
+
+#[test]
+fn toml_syntax_error_has_line_and_column() {
+    assert_rejected(&BASE.replace("[entry]", "[entry"), &["TOML parse error at line 13, column 7"]);
+}
+
+#[test]
+fn unknown_key_is_rejected_with_the_known_ones() {
+    assert_rejected(
+        &BASE.replace("next = { exit = 1 }", "nxt = { exit = 1 }"),
+        &["unknown field `nxt`", "expected one of", "`next`"],
+    );
+}
+
+#[test]
+fn unknown_state_reference_suggests_the_right_one() {
+    assert_rejected(
+        &BASE.replace("buy = 1, exit = 9", "buyy = 1, exit = 9"),
+        &["case.toml:20: state.home.next.buyy: unknown state 'buyy'", "did you mean 'buy'?"],
+    );
+}
+
+#[test]
+fn unknown_channel_reference() {
+    assert_rejected(
+        &BASE.replace("channel = \"store\"", "channel = \"shop\""),
+        &["state.buy.channel: unknown channel 'shop'", "declare it as a [[channel]]"],
+    );
+}
+
+#[test]
+fn negative_weight() {
+    assert_rejected(
+        &BASE.replace("buy = 1, exit = 9", "buy = -1, exit = 9"),
+        &["state.home.next.buy: weight is -1", "at least 0"],
+    );
+}
+
+#[test]
+fn non_finite_weight() {
+    assert_rejected(&BASE.replace("buy = 1, exit = 9", "buy = inf, exit = 9"), &["weight is inf"]);
+    assert_rejected(&BASE.replace("buy = 1, exit = 9", "buy = nan, exit = 9"), &["weight is NaN"]);
+}
+
+#[test]
+fn row_of_zero_weights() {
+    assert_rejected(
+        &BASE.replace("buy = 1, exit = 9", "buy = 0, exit = 0"),
+        &["state.home.next: every weight is 0", "weights are normalised per row"],
+    );
+}
+
+#[test]
+fn segment_shares_must_sum_to_one() {
+    let text =
+        format!("{BASE}\n[[segment]]\nid = \"a\"\nshare = 0.5\n[[segment]]\nid = \"b\"\nshare = 0.3\n");
+    assert_rejected(&text, &["segment shares sum to 0.8, not 1", "add up to 1"]);
+}
+
+#[test]
+fn a_state_that_never_reaches_exit() {
+    let text = BASE.replace("next = { exit = 1 }", "next = { buy = 1 }");
+    assert_rejected(&text, &["from state 'buy' the journey can never end", "add an `exit` weight"]);
+}
+
+#[test]
+fn a_segment_that_traps_journeys_is_named() {
+    let text = format!("{BASE}\n[[segment]]\nid = \"stuck\"\nshare = 1.0\nexit_multiplier = 0\n");
+    assert_rejected(&text, &["never end in segment 'stuck'"]);
+}
+
+#[test]
+fn duplicate_ids() {
+    let text = BASE.replace("id = \"store\"", "id = \"web\"");
+    assert_rejected(&text, &["channel id 'web' is used twice"]);
+    let text = BASE.replace("id = \"buy\"", "id = \"home\"");
+    assert_rejected(&text, &["state id 'home' is used twice"]);
+}
+
+#[test]
+fn bad_distributions_explain_units() {
+    let text = BASE.replace(
+        "channel = \"web\"\nnext",
+        "channel = \"web\"\ndwell = { dist = \"exponential\", mean = 30 }\nnext",
+    );
+    assert_rejected(&text, &["state.home.dwell: mean = 30 has no unit", "\"30s\""]);
+    let text = BASE.replace(
+        "channel = \"web\"\nnext",
+        "channel = \"web\"\ndwell = { dist = \"lognormal\", median = \"2h\", p90 = \"1h\" }\nnext",
+    );
+    assert_rejected(&text, &["state.home.dwell: p90", "greater than the median"]);
+    let text = BASE.replace("dist = \"constant\", value = 10.0", "dist = \"poisson\", value = 10.0");
+    assert_rejected(&text, &["unknown variant `poisson`", "lognormal"]);
+}
+
+#[test]
+fn every_problem_is_reported_at_once() {
+    let text = BASE
+        .replace("buy = 1, exit = 9", "buyy = 1, exit = -9")
+        .replace("stage = \"purchase\"", "stage = \"buying\"");
+    let stderr = rejected(&text);
+    assert!(stderr.contains("has 3 problems"), "{stderr}");
+}
+
+#[test]
+fn missing_scenario_lists_the_bundled_ones() {
+    let out = fogg().args(["simulate", "no-such-scenario.toml"]).output().expect("runs");
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("no scenario 'no-such-scenario.toml'"), "{stderr}");
+    assert!(stderr.contains("retail-omnichannel, ecommerce-funnel, campaign-launch"), "{stderr}");
+}
