@@ -30,16 +30,36 @@ fn mix(mut z: u64) -> u64 {
     z ^ (z >> 31)
 }
 
+/// Makes the generators of one stream of a run; the per-run part of the
+/// derivation is done once, here.
+#[derive(Debug, Clone, Copy)]
+pub struct CustomerRngs {
+    key: u64,
+}
+
+impl CustomerRngs {
+    /// The generators of `stream` in a run seeded with `seed`.
+    pub fn new(seed: u64, stream: Stream) -> CustomerRngs {
+        CustomerRngs { key: mix(mix(seed) ^ GOLDEN.wrapping_mul(stream as u64 + 1)) }
+    }
+
+    /// The generator of customer `customer`: the SplitMix64 sequence at
+    /// position `customer` of the run's key seeds xoshiro256++.
+    #[inline]
+    pub fn customer(&self, customer: u64) -> CustomerRng {
+        let base = mix(self.key.wrapping_add(customer.wrapping_mul(GOLDEN)));
+        let mut bytes = [0u8; 32];
+        for (k, chunk) in bytes.chunks_exact_mut(8).enumerate() {
+            let word = mix(base.wrapping_add(GOLDEN.wrapping_mul(k as u64 + 1)));
+            chunk.copy_from_slice(&word.to_le_bytes());
+        }
+        CustomerRng::from_seed(bytes)
+    }
+}
+
 /// The generator of customer `customer` in a run seeded with `seed`.
 pub fn customer_rng(seed: u64, customer: u64, stream: Stream) -> CustomerRng {
-    let key = mix(seed.wrapping_add(GOLDEN.wrapping_mul(stream as u64 + 1)));
-    let base = mix(key ^ mix(customer.wrapping_add(GOLDEN)));
-    let mut bytes = [0u8; 32];
-    for (k, chunk) in bytes.chunks_exact_mut(8).enumerate() {
-        let word = mix(base.wrapping_add(GOLDEN.wrapping_mul(k as u64 + 1)));
-        chunk.copy_from_slice(&word.to_le_bytes());
-    }
-    CustomerRng::from_seed(bytes)
+    CustomerRngs::new(seed, stream).customer(customer)
 }
 
 #[cfg(test)]

@@ -269,7 +269,7 @@ impl SimResult {
             })
             .collect();
 
-        let steps_hist = &agg.journey_steps;
+        let steps_hist = &agg.journey_steps.histogram();
         let journey_length = JourneyLength {
             mean: ratio(agg.steps as f64, nf),
             p50: steps_hist.value_at_quantile(0.5),

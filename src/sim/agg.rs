@@ -13,6 +13,56 @@ use super::paths::PathExport;
 /// Longest time to conversion a histogram holds exactly: ten years.
 const MAX_TIME_S: u64 = 10 * 365 * 86_400;
 
+/// Journey lengths below this are counted one by one; longer ones go to a
+/// histogram. Almost every journey is short, and a counter is cheaper than
+/// a histogram record.
+const SHORT_JOURNEY: usize = 256;
+
+/// Steps per journey: exact counts for short journeys, a histogram (three
+/// significant digits) for the rare long ones.
+#[derive(Debug, Clone)]
+pub struct LengthCounts {
+    short: Vec<u64>,
+    long: Histogram<u64>,
+}
+
+impl LengthCounts {
+    fn new(max_steps: u32) -> LengthCounts {
+        LengthCounts {
+            short: vec![0; SHORT_JOURNEY],
+            long: Histogram::new_with_bounds(1, u64::from(max_steps).max(2), 3)
+                .expect("valid histogram bounds"),
+        }
+    }
+
+    /// Counts one journey of `steps` steps.
+    #[inline]
+    pub fn record(&mut self, steps: u32) {
+        match self.short.get_mut(steps as usize) {
+            Some(count) => *count += 1,
+            None => self.long.saturating_record(u64::from(steps)),
+        }
+    }
+
+    /// All lengths in one histogram, for percentiles.
+    pub fn histogram(&self) -> Histogram<u64> {
+        let mut h = self.long.clone();
+        for (steps, &count) in self.short.iter().enumerate() {
+            if count > 0 {
+                h.saturating_record_n(steps as u64, count);
+            }
+        }
+        h
+    }
+}
+
+impl Merge for LengthCounts {
+    fn merge(&mut self, other: &Self) {
+        self.short.merge(&other.short);
+        self.long.merge(&other.long);
+    }
+}
+
 /// Aggregates of a set of customers.
 #[derive(Debug, Clone)]
 pub struct SimAgg {
@@ -47,7 +97,7 @@ pub struct SimAgg {
     /// Conversions per segment.
     pub segment_conversions: Vec<u64>,
     /// Steps per journey.
-    pub journey_steps: Histogram<u64>,
+    pub journey_steps: LengthCounts,
     /// Seconds from the first touch to the first conversion.
     pub time_to_conversion_s: Histogram<u64>,
     /// Customers following each candidate path.
@@ -79,8 +129,7 @@ impl SimAgg {
             segment_customers: vec![0; segments],
             segment_converted: vec![0; segments],
             segment_conversions: vec![0; segments],
-            journey_steps: Histogram::new_with_bounds(1, u64::from(model.max_steps).max(2), 3)
-                .expect("valid histogram bounds"),
+            journey_steps: LengthCounts::new(model.max_steps),
             time_to_conversion_s: Histogram::new_with_bounds(1, MAX_TIME_S, 3)
                 .expect("valid histogram bounds"),
             path_customers: vec![0; candidates],

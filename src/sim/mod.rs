@@ -20,7 +20,7 @@ use paths::{Candidates, SAMPLE_CUSTOMERS};
 
 use crate::merge::Merge;
 use crate::model::{JourneyEnd, Model};
-use crate::rng::{Stream, customer_rng};
+use crate::rng::{CustomerRngs, Stream};
 
 /// Customers per unit of parallel work.
 const CHUNK: u64 = 8192;
@@ -71,6 +71,7 @@ pub fn simulate(model: &Model, plan: &SimPlan, progress: &AtomicU64) -> SimOutco
     let candidates = choose_candidates(model, plan.seed, plan.run_customers);
     let Range { start, end } = plan.customers;
     let chunks = (end - start).div_ceil(CHUNK);
+    let rngs = CustomerRngs::new(plan.seed, Stream::Journey);
     let new_agg = || SimAgg::new(model, candidates.len(), plan.export_paths);
     let agg = (0..chunks)
         .into_par_iter()
@@ -80,7 +81,7 @@ pub fn simulate(model: &Model, plan: &SimPlan, progress: &AtomicU64) -> SimOutco
                 let from = start + chunk * CHUNK;
                 let to = (from + CHUNK).min(end);
                 for customer in from..to {
-                    walk_customer(model, plan.seed, customer, &candidates, &mut scratch, &mut agg);
+                    walk_customer(model, &rngs, customer, &candidates, &mut scratch, &mut agg);
                 }
                 progress.fetch_add(to - from, Ordering::Relaxed);
                 (agg, scratch)
@@ -98,11 +99,12 @@ pub fn simulate(model: &Model, plan: &SimPlan, progress: &AtomicU64) -> SimOutco
 /// never more than the run has) to choose the candidate top paths.
 fn choose_candidates(model: &Model, seed: u64, run_customers: u64) -> Candidates {
     let none = Candidates::default();
+    let rngs = CustomerRngs::new(seed, Stream::Journey);
     let mut agg = SimAgg::new(model, 0, false);
     let mut scratch = Scratch::new(model);
     let mut counts: HashMap<Box<[u8]>, u64> = HashMap::new();
     for customer in 0..SAMPLE_CUSTOMERS.min(run_customers) {
-        walk_customer(model, seed, customer, &none, &mut scratch, &mut agg);
+        walk_customer(model, &rngs, customer, &none, &mut scratch, &mut agg);
         match counts.get_mut(scratch.path.as_slice()) {
             Some(c) => *c += 1,
             None => {
@@ -117,13 +119,13 @@ fn choose_candidates(model: &Model, seed: u64, run_customers: u64) -> Candidates
 #[inline]
 fn walk_customer(
     model: &Model,
-    seed: u64,
+    rngs: &CustomerRngs,
     customer: u64,
     candidates: &Candidates,
     scratch: &mut Scratch,
     agg: &mut SimAgg,
 ) {
-    let mut rng = customer_rng(seed, customer, Stream::Journey);
+    let mut rng = rngs.customer(customer);
     let mut journey = model.walk(&mut rng);
     let segment = journey.segment().0 as usize;
     let exporting = agg.export.is_some();
@@ -168,7 +170,7 @@ fn walk_customer(
     agg.conversions_sq += conversions * conversions;
     agg.segment_customers[segment] += 1;
     agg.segment_conversions[segment] += conversions;
-    agg.journey_steps.saturating_record(u64::from(steps));
+    agg.journey_steps.record(steps);
     agg.furthest_stage[63 - stages.leading_zeros() as usize] += 1;
     let mut bits = stages;
     while bits != 0 {

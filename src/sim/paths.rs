@@ -19,6 +19,7 @@
 //! are not exported. Its memory grows with the number of distinct paths.
 
 use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
 use std::io::Write;
 
 use crate::merge::Merge;
@@ -29,11 +30,43 @@ pub const SAMPLE_CUSTOMERS: u64 = 65_536;
 /// Candidate paths counted exactly during the run.
 pub const CANDIDATES: usize = 256;
 
+/// A fast hash of a path (a few bytes), well mixed in every bit.
+#[inline]
+pub fn path_hash(path: &[u8]) -> u64 {
+    let mut h: u64 = path.len() as u64;
+    for &c in path {
+        h = (h.rotate_left(5) ^ u64::from(c)).wrapping_mul(0x51_7C_C1_B7_27_22_0A_95);
+    }
+    // SplitMix64's finaliser spreads the product into the low bits too.
+    h = (h ^ (h >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    h = (h ^ (h >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    h ^ (h >> 31)
+}
+
+/// A hasher for keys that are already hashes.
+#[derive(Default)]
+struct PassThrough(u64);
+
+impl Hasher for PassThrough {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = (self.0 << 8) | u64::from(b);
+        }
+    }
+    fn write_u64(&mut self, n: u64) {
+        self.0 = n;
+    }
+}
+
 /// The candidate paths of a run, fixed before it starts.
 #[derive(Debug, Clone, Default)]
 pub struct Candidates {
     paths: Vec<Box<[u8]>>,
-    index: HashMap<Box<[u8]>, usize>,
+    /// Candidate positions by [`path_hash`]; several when hashes collide.
+    index: HashMap<u64, Vec<usize>, BuildHasherDefault<PassThrough>>,
 }
 
 impl Candidates {
@@ -44,7 +77,10 @@ impl Candidates {
         all.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
         all.truncate(CANDIDATES);
         let paths: Vec<Box<[u8]>> = all.into_iter().map(|(p, _)| p).collect();
-        let index = paths.iter().enumerate().map(|(i, p)| (p.clone(), i)).collect();
+        let mut index: HashMap<u64, Vec<usize>, BuildHasherDefault<PassThrough>> = HashMap::default();
+        for (i, p) in paths.iter().enumerate() {
+            index.entry(path_hash(p)).or_default().push(i);
+        }
         Candidates { paths, index }
     }
 
@@ -58,10 +94,12 @@ impl Candidates {
         self.paths.is_empty()
     }
 
-    /// The candidate's position, if `path` is one.
+    /// The candidate's position, if `path` is one. The hash finds it; the
+    /// path itself is compared, so a count is never credited to another
+    /// path.
     #[inline]
     pub fn find(&self, path: &[u8]) -> Option<usize> {
-        self.index.get(path).copied()
+        self.index.get(&path_hash(path))?.iter().copied().find(|&i| *self.paths[i] == *path)
     }
 
     /// The channel indices of candidate `i`.
@@ -136,4 +174,21 @@ impl Merge for PathExport {
 pub fn path_text(model: &Model, path: &[u8]) -> String {
     let names: Vec<&str> = path.iter().map(|&c| model.channels[c as usize].id.as_str()).collect();
     names.join(" > ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn candidates_are_found_only_for_their_own_path() {
+        let counts: HashMap<Box<[u8]>, u64> =
+            [(vec![0u8, 1].into(), 5), (vec![1u8, 0].into(), 3), (vec![2u8].into(), 9)].into_iter().collect();
+        let c = Candidates::from_counts(counts);
+        assert_eq!(c.path(0), &[2]);
+        assert_eq!(c.find(&[0, 1]), Some(1));
+        assert_eq!(c.find(&[1, 0]), Some(2));
+        assert_eq!(c.find(&[0, 1, 0]), None);
+        assert_ne!(path_hash(&[0, 1]), path_hash(&[1, 0]));
+    }
 }
