@@ -19,7 +19,6 @@
 //! are not exported. Its memory grows with the number of distinct paths.
 
 use std::collections::HashMap;
-use std::hash::{BuildHasherDefault, Hasher};
 use std::io::Write;
 
 use crate::merge::Merge;
@@ -30,43 +29,45 @@ pub const SAMPLE_CUSTOMERS: u64 = 65_536;
 /// Candidate paths counted exactly during the run.
 pub const CANDIDATES: usize = 256;
 
-/// A fast hash of a path (a few bytes), well mixed in every bit.
+/// The lookup key of a path. Paths of up to seven channels are packed
+/// into the key exactly (one byte per channel, plus one), so equal keys
+/// mean equal paths; longer paths are hashed, with the top byte set so
+/// they never meet a packed key, and compared byte by byte on a hit.
 #[inline]
-pub fn path_hash(path: &[u8]) -> u64 {
+pub fn path_key(path: &[u8]) -> u64 {
+    if path.len() <= 7 {
+        return path.iter().fold(0u64, |k, &c| (k << 8) | (u64::from(c) + 1));
+    }
     let mut h: u64 = path.len() as u64;
     for &c in path {
         h = (h.rotate_left(5) ^ u64::from(c)).wrapping_mul(0x51_7C_C1_B7_27_22_0A_95);
     }
-    // SplitMix64's finaliser spreads the product into the low bits too.
+    mix(h) | (0xFF << 56)
+}
+
+/// SplitMix64's finaliser: spreads a key over every bit.
+#[inline]
+fn mix(mut h: u64) -> u64 {
     h = (h ^ (h >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
     h = (h ^ (h >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
     h ^ (h >> 31)
 }
 
-/// A hasher for keys that are already hashes.
-#[derive(Default)]
-struct PassThrough(u64);
-
-impl Hasher for PassThrough {
-    fn finish(&self) -> u64 {
-        self.0
-    }
-    fn write(&mut self, bytes: &[u8]) {
-        for &b in bytes {
-            self.0 = (self.0 << 8) | u64::from(b);
-        }
-    }
-    fn write_u64(&mut self, n: u64) {
-        self.0 = n;
-    }
-}
-
-/// The candidate paths of a run, fixed before it starts.
-#[derive(Debug, Clone, Default)]
+/// The candidate paths of a run, fixed before it starts, in an
+/// open-addressing table (a quarter full at most) keyed by [`path_key`].
+#[derive(Debug, Clone)]
 pub struct Candidates {
     paths: Vec<Box<[u8]>>,
-    /// Candidate positions by [`path_hash`]; several when hashes collide.
-    index: HashMap<u64, Vec<usize>, BuildHasherDefault<PassThrough>>,
+    keys: Vec<u64>,
+    /// Candidate index + 1 per slot; 0 marks an empty slot.
+    slots: Vec<u32>,
+    shift: u32,
+}
+
+impl Default for Candidates {
+    fn default() -> Candidates {
+        Candidates::from_counts(HashMap::new())
+    }
 }
 
 impl Candidates {
@@ -77,11 +78,22 @@ impl Candidates {
         all.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
         all.truncate(CANDIDATES);
         let paths: Vec<Box<[u8]>> = all.into_iter().map(|(p, _)| p).collect();
-        let mut index: HashMap<u64, Vec<usize>, BuildHasherDefault<PassThrough>> = HashMap::default();
-        for (i, p) in paths.iter().enumerate() {
-            index.entry(path_hash(p)).or_default().push(i);
+        let keys: Vec<u64> = paths.iter().map(|p| path_key(p)).collect();
+        let bits = (paths.len() * 4).next_power_of_two().max(16).trailing_zeros();
+        let mut c = Candidates { paths, keys, slots: vec![0; 1 << bits], shift: 64 - bits };
+        for i in 0..c.paths.len() {
+            let mut slot = c.home(c.keys[i]);
+            while c.slots[slot] != 0 {
+                slot = (slot + 1) & (c.slots.len() - 1);
+            }
+            c.slots[slot] = i as u32 + 1;
         }
-        Candidates { paths, index }
+        c
+    }
+
+    #[inline]
+    fn home(&self, key: u64) -> usize {
+        (mix(key) >> self.shift) as usize
     }
 
     /// Number of candidates.
@@ -94,12 +106,20 @@ impl Candidates {
         self.paths.is_empty()
     }
 
-    /// The candidate's position, if `path` is one. The hash finds it; the
-    /// path itself is compared, so a count is never credited to another
-    /// path.
+    /// The candidate's position, if `path` is one. A count is never
+    /// credited to another path: packed keys are exact, and hashed ones
+    /// are confirmed by comparing the paths.
     #[inline]
     pub fn find(&self, path: &[u8]) -> Option<usize> {
-        self.index.get(&path_hash(path))?.iter().copied().find(|&i| *self.paths[i] == *path)
+        let key = path_key(path);
+        let mut slot = self.home(key);
+        loop {
+            let i = self.slots[slot].checked_sub(1)? as usize;
+            if self.keys[i] == key && (path.len() <= 7 || *self.paths[i] == *path) {
+                return Some(i);
+            }
+            slot = (slot + 1) & (self.slots.len() - 1);
+        }
     }
 
     /// The channel indices of candidate `i`.
@@ -189,6 +209,19 @@ mod tests {
         assert_eq!(c.find(&[0, 1]), Some(1));
         assert_eq!(c.find(&[1, 0]), Some(2));
         assert_eq!(c.find(&[0, 1, 0]), None);
-        assert_ne!(path_hash(&[0, 1]), path_hash(&[1, 0]));
+        assert_eq!(Candidates::default().find(&[0]), None);
+    }
+
+    #[test]
+    fn long_paths_are_found_and_told_apart() {
+        let long: Vec<u8> = (0..20).map(|i| i % 3).collect();
+        let mut other = long.clone();
+        other[19] = 9;
+        let c = Candidates::from_counts([(long.clone().into(), 2)].into_iter().collect());
+        assert_eq!(c.find(&long), Some(0));
+        assert_eq!(c.find(&other), None);
+        assert_eq!(c.find(&long[..7]), None);
+        assert_ne!(path_key(&[0, 1]), path_key(&[1, 0]));
+        assert_ne!(path_key(&[0]), path_key(&[0, 0]));
     }
 }

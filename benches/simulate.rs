@@ -1,0 +1,83 @@
+//! Simulator throughput on the bundled scenarios.
+//!
+//! For each scenario it measures, in one run:
+//! - **walk only** (the baseline): one thread walks every customer's
+//!   journey with `Model::walk` and only counts the steps;
+//! - **simulate, 1 thread**: the full simulator with every aggregate on;
+//! - **simulate, all threads**: the same on one worker per core.
+//!
+//! Each is timed `FOGG_BENCH_REPEAT` times (default 5) and the fastest run
+//! is kept, since other work on the machine only ever slows a run down.
+//! Ratios compare each line with the baseline of the same run, so they are
+//! meaningful across machines. Customers per run: `FOGG_BENCH_CUSTOMERS`
+//! (default 10,000,000).
+//!
+//! Run with `cargo bench --bench simulate`; the table it prints is
+//! Markdown, ready for docs/benchmarks.md.
+
+use std::hint::black_box;
+use std::time::Instant;
+
+use fogg::commands::simulate::simulate_model;
+use fogg::model::Model;
+use fogg::rng::{CustomerRngs, Stream};
+use fogg::sim::SimPlan;
+
+fn env_u64(name: &str, default: u64) -> u64 {
+    std::env::var(name).ok().and_then(|v| fogg::cli::parse_count(&v).ok()).unwrap_or(default)
+}
+
+/// Fastest of `repeat` runs of `f`, in seconds, with the steps it walked.
+fn best_of(repeat: u64, mut f: impl FnMut() -> u64) -> (f64, u64) {
+    let mut best = f64::INFINITY;
+    let mut steps = 0;
+    for _ in 0..repeat {
+        let start = Instant::now();
+        steps = black_box(f());
+        best = best.min(start.elapsed().as_secs_f64());
+    }
+    (best, steps)
+}
+
+fn walk_only(model: &Model, customers: u64) -> u64 {
+    let rngs = CustomerRngs::new(1, Stream::Journey);
+    (0..customers).map(|i| model.walk(&mut rngs.customer(i)).count() as u64).sum()
+}
+
+fn simulate(model: &Model, customers: u64, threads: usize) -> u64 {
+    let plan = SimPlan { seed: 1, customers: 0..customers, run_customers: customers, export_paths: false };
+    simulate_model(model, &plan, Some(threads)).expect("simulation runs").0.steps
+}
+
+fn main() {
+    let customers = env_u64("FOGG_BENCH_CUSTOMERS", 10_000_000);
+    let repeat = env_u64("FOGG_BENCH_REPEAT", 5);
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    println!("{customers} customers per run, best of {repeat}, {cores} cores\n");
+    println!("| scenario | run | time (s) | customers/s | steps/s | steps/s per core | vs walk only |");
+    println!("|---|---|---:|---:|---:|---:|---:|");
+    for (name, _) in fogg::scenario::BUNDLED {
+        let model = fogg::scenario::bundled(name).expect("bundled").expect("valid");
+        let (base_t, base_steps) = best_of(repeat, || walk_only(&model, customers));
+        let mut rows = vec![("walk only, 1 thread", 1, base_t, base_steps)];
+        for threads in [1, cores] {
+            let (t, steps) = best_of(repeat, || simulate(&model, customers, threads));
+            assert_eq!(steps, base_steps, "the simulator walks the same journeys as the baseline");
+            rows.push((
+                if threads == 1 { "simulate, 1 thread" } else { "simulate, all threads" },
+                threads,
+                t,
+                steps,
+            ));
+        }
+        for (run, threads, t, steps) in rows {
+            println!(
+                "| {name} | {run} | {t:.3} | {:.2} M | {:.2} M | {:.2} M | {:.2}× |",
+                customers as f64 / t / 1e6,
+                steps as f64 / t / 1e6,
+                steps as f64 / t / 1e6 / threads as f64,
+                base_t / t,
+            );
+        }
+    }
+}
