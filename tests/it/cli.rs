@@ -102,3 +102,15 @@ fn every_bundled_scenario_file_matches_its_bundled_copy() {
         fogg().args(["validate", &path]).assert().success();
     }
 }
+
+#[test]
+fn the_readme_example_scenario_is_valid() {
+    let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).expect("README");
+    let start = readme.find("```toml\n").expect("README has a TOML example") + "```toml\n".len();
+    let end = start + readme[start..].find("```").expect("closed block");
+    let model = fogg::scenario::from_str(&readme[start..end], "README.md").expect("README example is valid");
+    assert_eq!(model.name, "Small shop");
+    let exact = model.exact();
+    // social → product 8% → checkout 20/(20+55) of each exit from the product loop.
+    assert!((exact.conversion_rate - 0.08 * 20.0 / 75.0).abs() < 1e-12, "{}", exact.conversion_rate);
+}
