@@ -1,5 +1,6 @@
 //! fogg's integration tests: one binary, one module per theme.
 
+mod alloc;
 mod cli;
 mod exact;
 mod scenario_errors;
