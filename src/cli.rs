@@ -3,6 +3,7 @@
 
 use std::num::NonZeroUsize;
 use std::path::PathBuf;
+use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand};
 
@@ -27,6 +28,104 @@ pub enum Command {
     /// Check a scenario file and print the model it describes, or every
     /// problem found in it.
     Validate(ValidateArgs),
+    /// Send virtual customers along the scenario's journeys as real HTTP
+    /// traffic, and report latency, errors and the conversions slow pages
+    /// cost. Without --target, a built-in demo shop is started on loopback.
+    Load(LoadArgs),
+    /// Run the built-in demo shop on loopback until Ctrl-C.
+    Demo(DemoArgs),
+}
+
+/// `fogg load`.
+#[derive(Debug, Args)]
+pub struct LoadArgs {
+    /// Scenario file, or the name of a bundled scenario.
+    /// [default: retail-omnichannel]
+    pub scenario: Option<PathBuf>,
+
+    /// Base URL of the site or API under test, e.g. http://127.0.0.1:8080
+    /// [default: a demo shop started in-process on a free loopback port].
+    #[arg(long)]
+    pub target: Option<String>,
+
+    /// How long customers keep arriving (e.g. 30s, 2min) [default: the
+    /// scenario's `[load] duration`].
+    #[arg(long, value_parser = parse_positive_duration)]
+    pub duration: Option<Duration>,
+
+    /// Replace the scenario's arrival profile by a constant rate, in
+    /// customers per second.
+    #[arg(long)]
+    pub rate: Option<f64>,
+
+    /// Multiply every rate of the arrival profile.
+    #[arg(long, default_value_t = 1.0)]
+    pub rate_scale: f64,
+
+    /// Stop arrivals after this many customers.
+    #[arg(long, value_parser = parse_count)]
+    pub customers: Option<u64>,
+
+    /// Seed: customer i walks the journey `fogg simulate` gives it.
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+
+    /// After arrivals stop, how long in-flight customers may take to finish.
+    #[arg(long, default_value = "10s", value_parser = parse_duration_arg)]
+    pub grace: Duration,
+
+    /// Accept invalid TLS certificates (a self-signed test server).
+    #[arg(long)]
+    pub insecure: bool,
+
+    /// Speak HTTP/2 from the first byte (h2c); over TLS it is negotiated.
+    #[arg(long)]
+    pub http2: bool,
+
+    /// Capacity of the in-process demo shop, requests per second.
+    #[arg(long, default_value_t = 500.0)]
+    pub demo_capacity: f64,
+
+    /// Service time of the in-process demo shop, milliseconds.
+    #[arg(long, default_value_t = 20.0)]
+    pub demo_latency: f64,
+
+    /// Format printed on standard output.
+    #[arg(long, value_enum, default_value_t = ReportFormat::Table)]
+    pub format: ReportFormat,
+
+    /// Folder where the JSON and Markdown reports are written.
+    #[arg(long, default_value = "reports")]
+    pub out: PathBuf,
+}
+
+/// `fogg demo`.
+#[derive(Debug, Args)]
+pub struct DemoArgs {
+    /// Address to listen on (loopback).
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    pub addr: std::net::SocketAddr,
+
+    /// Requests per second the shop serves at saturation.
+    #[arg(long, default_value_t = 500.0)]
+    pub capacity: f64,
+
+    /// Service time of one request, milliseconds.
+    #[arg(long, default_value_t = 20.0)]
+    pub latency: f64,
+
+    /// Requests that may queue for a worker before the shop answers 503.
+    #[arg(long, default_value_t = 1000)]
+    pub queue: usize,
+}
+
+fn parse_duration_arg(text: &str) -> Result<Duration, String> {
+    crate::scenario::units::parse_duration(text).map(Duration::from_secs_f64)
+}
+
+fn parse_positive_duration(text: &str) -> Result<Duration, String> {
+    let d = parse_duration_arg(text)?;
+    if d.is_zero() { Err(format!("'{text}' must be longer than 0")) } else { Ok(d) }
 }
 
 /// `fogg simulate`.

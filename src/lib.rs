@@ -10,7 +10,9 @@
 
 pub mod cli;
 pub mod commands;
+pub mod demo;
 pub mod error;
+pub mod load;
 pub mod merge;
 pub mod model;
 pub mod report;
@@ -46,5 +48,7 @@ pub fn run(cli: &cli::Cli, out: &mut dyn Write) -> anyhow::Result<Outcome> {
     match &cli.command {
         cli::Command::Simulate(args) => commands::simulate::run(args, out),
         cli::Command::Validate(args) => commands::validate::run(args, out),
+        cli::Command::Load(args) => commands::load::run(args, out),
+        cli::Command::Demo(args) => commands::demo::run(args),
     }
 }

@@ -20,6 +20,8 @@ pub enum Stream {
     /// Anything drawn beside the journey (e.g. load-mode behaviour), so
     /// that it never changes the journey.
     Behaviour = 1,
+    /// The arrival times of a load run.
+    Arrivals = 2,
 }
 
 const GOLDEN: u64 = 0x9E37_79B9_7F4A_7C15;

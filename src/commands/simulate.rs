@@ -44,8 +44,8 @@ pub fn run(args: &SimulateArgs, out: &mut dyn Write) -> anyhow::Result<Outcome> 
         eprintln!("wrote {} distinct paths to {}", export.len(), path.display());
     }
 
-    let written = report::write_files(&result, &args.out, &format!("simulate-{}", stem(&model)))?;
-    report::write_sim(&result, args.format, out)?;
+    let written = report::write_files(&result, &args.out, &stem(&model))?;
+    report::write(&result, args.format, out)?;
     out.flush()?;
     let names: Vec<String> = written.iter().map(|p| p.display().to_string()).collect();
     eprintln!("reports: {}", names.join(", "));
@@ -72,7 +72,7 @@ pub fn simulate_model(
 }
 
 /// File-name stem of a scenario's source.
-fn stem(model: &Model) -> String {
+pub fn stem(model: &Model) -> String {
     std::path::Path::new(&model.source)
         .file_stem()
         .map_or_else(|| "scenario".to_owned(), |s| s.to_string_lossy().into_owned())

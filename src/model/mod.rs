@@ -126,6 +126,8 @@ pub struct Model {
     pub max_steps: u32,
     /// Things worth knowing that do not stop the model from running.
     pub warnings: Vec<String>,
+    /// Load-mode settings (`[load]`), when the scenario has them.
+    pub load: Option<crate::load::spec::LoadSpec>,
     rows: AliasRows,
     segment_row: RowId,
 }
@@ -171,6 +173,7 @@ impl Model {
             segments,
             max_steps,
             warnings,
+            load: None,
             rows,
             segment_row,
         }

@@ -3,6 +3,7 @@
 
 pub mod doc;
 pub mod fmt;
+mod load;
 mod markdown;
 mod simulate;
 mod terminal;
@@ -12,7 +13,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::Context;
 
-use crate::result::SimResult;
+use crate::result::{LoadResult, SimResult};
 
 /// A report format.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -41,11 +42,37 @@ pub fn write_doc(doc: &doc::Doc, out: &mut dyn Write) -> std::io::Result<()> {
     terminal::write(doc, out)
 }
 
-/// Writes a simulation result in `format`.
-pub fn write_sim(result: &SimResult, format: ReportFormat, out: &mut dyn Write) -> anyhow::Result<()> {
+/// A result that reports can be written from.
+pub trait Reportable: serde::Serialize {
+    /// The kind of run, used in file names (`simulate`, `load`).
+    fn kind(&self) -> &str;
+    /// The result laid out for people.
+    fn document(&self) -> doc::Doc;
+}
+
+impl Reportable for SimResult {
+    fn kind(&self) -> &str {
+        "simulate"
+    }
+    fn document(&self) -> doc::Doc {
+        simulate::document(self)
+    }
+}
+
+impl Reportable for LoadResult {
+    fn kind(&self) -> &str {
+        "load"
+    }
+    fn document(&self) -> doc::Doc {
+        load::document(self)
+    }
+}
+
+/// Writes a result in `format`.
+pub fn write<R: Reportable>(result: &R, format: ReportFormat, out: &mut dyn Write) -> anyhow::Result<()> {
     match format {
-        ReportFormat::Table => terminal::write(&simulate::document(result), out)?,
-        ReportFormat::Md => markdown::write(&simulate::document(result), out)?,
+        ReportFormat::Table => terminal::write(&result.document(), out)?,
+        ReportFormat::Md => markdown::write(&result.document(), out)?,
         ReportFormat::Json => {
             serde_json::to_writer_pretty(&mut *out, result)?;
             writeln!(out)?;
@@ -55,14 +82,14 @@ pub fn write_sim(result: &SimResult, format: ReportFormat, out: &mut dyn Write) 
 }
 
 /// Writes the JSON and Markdown reports of a result into `dir` as
-/// `STEM.json` and `STEM.md`, creating `dir` if needed. Returns the paths.
-pub fn write_files(result: &SimResult, dir: &Path, stem: &str) -> anyhow::Result<Vec<PathBuf>> {
+/// `KIND-STEM.json` and `.md`, creating `dir` if needed. Returns the paths.
+pub fn write_files<R: Reportable>(result: &R, dir: &Path, stem: &str) -> anyhow::Result<Vec<PathBuf>> {
     std::fs::create_dir_all(dir).with_context(|| format!("creating report folder '{}'", dir.display()))?;
     let mut written = Vec::new();
     for format in [ReportFormat::Json, ReportFormat::Md] {
-        let path = dir.join(format!("{stem}.{}", format.extension()));
+        let path = dir.join(format!("{}-{stem}.{}", result.kind(), format.extension()));
         let mut bytes = Vec::new();
-        write_sim(result, format, &mut bytes)?;
+        write(result, format, &mut bytes)?;
         std::fs::write(&path, bytes).with_context(|| format!("writing report '{}'", path.display()))?;
         written.push(path);
     }

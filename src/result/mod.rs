@@ -4,8 +4,10 @@
 //! by `schema/simulate.schema.json`. Field names carry their unit where
 //! one applies; money is in the scenario's currency.
 
+mod load;
 mod simulate;
 
+pub use load::{ErrorCounts, LoadResult, LoadSettings, Percentiles, RequestRow, SecondRow, SegmentLoadRow};
 pub use simulate::{
     ChannelRow, FunnelRow, JourneyLength, PathRow, RunInfo, ScenarioInfo, SegmentRow, SimResult,
     TimeToConversion,

@@ -201,6 +201,18 @@ pub struct RunInfo {
     pub top_paths_method: String,
 }
 
+impl ScenarioInfo {
+    /// Describes `model`.
+    pub fn of(model: &Model) -> ScenarioInfo {
+        ScenarioInfo {
+            name: model.name.clone(),
+            source: model.source.clone(),
+            currency: model.currency.clone(),
+            time_unit: model.time_unit.to_string(),
+        }
+    }
+}
+
 fn ratio(a: f64, b: f64) -> f64 {
     if b == 0.0 { 0.0 } else { a / b }
 }
@@ -310,12 +322,7 @@ impl SimResult {
             schema_version: SCHEMA_VERSION,
             kind: "simulate".to_owned(),
             fogg_version: env!("CARGO_PKG_VERSION").to_owned(),
-            scenario: ScenarioInfo {
-                name: model.name.clone(),
-                source: model.source.clone(),
-                currency: model.currency.clone(),
-                time_unit: model.time_unit.to_string(),
-            },
+            scenario: ScenarioInfo::of(model),
             seed: plan.seed,
             customers: n,
             converted_customers: agg.converted_customers,

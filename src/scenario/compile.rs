@@ -27,9 +27,9 @@ pub const DEFAULT_MAX_STEPS: u32 = 1000;
 /// Tolerance for segment shares summing to 1.
 const SHARE_TOLERANCE: f64 = 1e-6;
 
-struct Cx<'a> {
+pub(super) struct Cx<'a> {
     text: &'a str,
-    problems: Vec<Problem>,
+    pub(super) problems: Vec<Problem>,
 }
 
 impl Cx<'_> {
@@ -37,7 +37,7 @@ impl Cx<'_> {
         self.text[..span.start.min(self.text.len())].matches('\n').count() + 1
     }
 
-    fn problem(
+    pub(super) fn problem(
         &mut self,
         span: Option<&Range<usize>>,
         key: impl Into<String>,
@@ -75,7 +75,7 @@ impl Cx<'_> {
         true
     }
 
-    fn finite_non_negative(&mut self, key: &str, v: &Spanned<f64>, what: &str) -> bool {
+    pub(super) fn finite_non_negative(&mut self, key: &str, v: &Spanned<f64>, what: &str) -> bool {
         let x = *v.get_ref();
         if x.is_finite() && x >= 0.0 {
             return true;
@@ -459,6 +459,11 @@ pub fn compile(raw: RawScenario, text: &str, source: &str) -> Result<Model, Vec<
         }
     }
 
+    let load = raw
+        .load
+        .as_ref()
+        .map(|l| super::compile_load::compile_load(&mut cx, l, &state_index, raw.states.len()));
+
     if !cx.problems.is_empty() {
         return Err(cx.problems);
     }
@@ -544,7 +549,7 @@ pub fn compile(raw: RawScenario, text: &str, source: &str) -> Result<Model, Vec<
         warnings.push("no state has `conversion = true`: every conversion figure will be 0".to_owned());
     }
 
-    Ok(Model::assemble(
+    let mut model = Model::assemble(
         meta.name.clone(),
         meta.description.clone(),
         source.to_owned(),
@@ -556,7 +561,9 @@ pub fn compile(raw: RawScenario, text: &str, source: &str) -> Result<Model, Vec<
         segments,
         max_steps,
         warnings,
-    ))
+    );
+    model.load = load.flatten();
+    Ok(model)
 }
 
 /// Reads a weight table. Zero weights are dropped; a table whose weights
@@ -663,12 +670,17 @@ fn reachable_from_entry(entry: &[(Target, f64)], next: &[Vec<(Target, f64)>]) ->
 }
 
 #[derive(Clone, Copy)]
-enum QuantityKind {
+pub(super) enum QuantityKind {
     Duration,
     Money,
 }
 
-fn compile_dist(cx: &mut Cx, key: &str, raw: &Spanned<RawDist>, kind: QuantityKind) -> Option<Dist> {
+pub(super) fn compile_dist(
+    cx: &mut Cx,
+    key: &str,
+    raw: &Spanned<RawDist>,
+    kind: QuantityKind,
+) -> Option<Dist> {
     let span = raw.span();
     let fail = |cx: &mut Cx, msg: String| {
         let fix = match kind {

@@ -4,6 +4,7 @@
 //! The format is documented key by key in `docs/scenario.md`.
 
 mod compile;
+mod compile_load;
 pub mod raw;
 pub mod units;
 

@@ -28,6 +28,8 @@ pub struct RawScenario {
     pub entry: Option<Spanned<RawWeights>>,
     #[serde(default, rename = "segment")]
     pub segments: Vec<RawSegment>,
+    #[serde(default)]
+    pub load: Option<Spanned<RawLoad>>,
 }
 
 /// `[scenario]`: name and run-wide settings.
@@ -157,4 +159,85 @@ impl<'de> Deserialize<'de> for Quantity {
         }
         d.deserialize_any(V)
     }
+}
+
+/// `[load]`: how journeys become HTTP traffic.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawLoad {
+    #[serde(default)]
+    pub duration: Option<Spanned<String>>,
+    #[serde(default)]
+    pub profile: Option<Spanned<RawProfile>>,
+    #[serde(default)]
+    pub think_time: Option<Spanned<RawDist>>,
+    #[serde(default)]
+    pub patience: Option<Spanned<RawDist>>,
+    #[serde(default)]
+    pub on_error: Option<OnError>,
+    #[serde(default)]
+    pub timeout: Option<Spanned<String>>,
+    #[serde(default)]
+    pub max_in_flight: Option<Spanned<i64>>,
+    #[serde(default, rename = "request")]
+    pub requests: Vec<RawRequest>,
+}
+
+/// What a customer does after a failed request (5xx, timeout, refused
+/// connection, failed check).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum OnError {
+    /// Leaves: the rest of the journey is lost.
+    Abandon,
+    /// Carries on as if the request had worked.
+    Continue,
+}
+
+/// `[load] profile`: the arrival rate over time, in customers per second.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(tag = "kind", rename_all = "lowercase", deny_unknown_fields)]
+pub enum RawProfile {
+    /// A constant rate.
+    Constant { rate: f64 },
+    /// From `from` to `to` linearly over `over`, then `to`.
+    Ramp { from: f64, to: f64, over: String },
+    /// Consecutive stages of constant rate; the last one holds.
+    Stages { stages: Vec<RawStage> },
+    /// A campaign send: `base + peak` at the start, the peak halving every
+    /// `half_life`.
+    Burst {
+        peak: f64,
+        half_life: String,
+        #[serde(default)]
+        base: f64,
+    },
+}
+
+/// One stage of a `stages` profile.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawStage {
+    pub duration: String,
+    pub rate: f64,
+}
+
+/// `[[load.request]]`: an HTTP request sent when a customer reaches a state.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawRequest {
+    pub state: Spanned<String>,
+    #[serde(default)]
+    pub name: Option<String>,
+    #[serde(default)]
+    pub method: Option<Spanned<String>>,
+    pub path: Spanned<String>,
+    #[serde(default)]
+    pub headers: BTreeMap<String, String>,
+    #[serde(default)]
+    pub body: Option<String>,
+    #[serde(default)]
+    pub expect_status: Option<Vec<u16>>,
+    #[serde(default)]
+    pub expect_body: Option<String>,
 }

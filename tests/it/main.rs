@@ -3,6 +3,7 @@
 mod alloc;
 mod cli;
 mod exact;
+mod load;
 mod scenario_errors;
 mod schema;
 mod simulate;

@@ -1,0 +1,194 @@
+//! The built-in demo target: a small shop on loopback whose latency grows
+//! as load approaches its capacity.
+//!
+//! Requests queue for one of `workers` workers, each busy for the service
+//! time; when the queue is full the shop answers 503 at once. With
+//! `capacity` requests/s and a service time of `latency`, there are
+//! `capacity × latency` workers, so the shop serves exactly `capacity`
+//! requests per second at saturation. `fogg load` starts one in-process
+//! when no `--target` is given, and the tests use it as a real server.
+
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::time::Duration;
+
+use axum::Router;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use tokio::net::TcpListener;
+use tokio::sync::Semaphore;
+
+/// How the demo shop behaves.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DemoConfig {
+    /// Requests per second the shop serves at saturation.
+    pub capacity_rps: f64,
+    /// Service time of one request.
+    pub latency: Duration,
+    /// Requests that may wait for a worker; more get 503.
+    pub queue: usize,
+}
+
+impl Default for DemoConfig {
+    fn default() -> DemoConfig {
+        DemoConfig { capacity_rps: 500.0, latency: Duration::from_millis(20), queue: 1000 }
+    }
+}
+
+impl DemoConfig {
+    /// Workers: capacity × service time, at least one.
+    pub fn workers(&self) -> usize {
+        ((self.capacity_rps * self.latency.as_secs_f64()).round() as usize).max(1)
+    }
+}
+
+/// The shop's endpoints, as `(method, route)`.
+pub const ENDPOINTS: &[(&str, &str)] = &[
+    ("GET", "/"),
+    ("GET", "/landing"),
+    ("GET", "/search"),
+    ("GET", "/product/{id}"),
+    ("POST", "/cart"),
+    ("POST", "/checkout"),
+    ("GET", "/store/stock/{sku}"),
+    ("POST", "/crm/event"),
+];
+
+/// Counters of a running shop, readable while it runs.
+#[derive(Debug, Default)]
+pub struct DemoStats {
+    by_route: BTreeMap<&'static str, AtomicU64>,
+    rejected: AtomicU64,
+}
+
+impl DemoStats {
+    fn new() -> DemoStats {
+        DemoStats {
+            by_route: ENDPOINTS.iter().map(|(_, r)| (*r, AtomicU64::new(0))).collect(),
+            rejected: AtomicU64::new(0),
+        }
+    }
+
+    /// Requests received per route (503s included).
+    pub fn received(&self) -> BTreeMap<&'static str, u64> {
+        self.by_route.iter().map(|(r, c)| (*r, c.load(Ordering::Relaxed))).collect()
+    }
+
+    /// Requests received in all.
+    pub fn total(&self) -> u64 {
+        self.by_route.values().map(|c| c.load(Ordering::Relaxed)).sum()
+    }
+
+    /// Requests answered 503 because the queue was full.
+    pub fn rejected(&self) -> u64 {
+        self.rejected.load(Ordering::Relaxed)
+    }
+}
+
+struct Shop {
+    config: DemoConfig,
+    workers: Semaphore,
+    in_system: AtomicUsize,
+    stats: Arc<DemoStats>,
+}
+
+/// A running demo shop.
+pub struct DemoServer {
+    /// Where it listens.
+    pub addr: SocketAddr,
+    /// Its counters.
+    pub stats: Arc<DemoStats>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl DemoServer {
+    /// Base URL, e.g. `http://127.0.0.1:41234`.
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+}
+
+impl Drop for DemoServer {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+/// Starts the shop on `addr` (port 0 picks a free port) in the current
+/// tokio runtime.
+pub async fn start(addr: SocketAddr, config: DemoConfig) -> std::io::Result<DemoServer> {
+    let listener = TcpListener::bind(addr).await?;
+    let addr = listener.local_addr()?;
+    let stats = Arc::new(DemoStats::new());
+    let shop = Arc::new(Shop {
+        workers: Semaphore::new(config.workers()),
+        config,
+        in_system: AtomicUsize::new(0),
+        stats: Arc::clone(&stats),
+    });
+    let app = router(shop);
+    let task = tokio::spawn(async move {
+        // The server runs until the handle is dropped; an accept error
+        // ends it, and the load run then reports connection errors.
+        let _ = axum::serve(listener, app).await;
+    });
+    Ok(DemoServer { addr, stats, task })
+}
+
+fn router(shop: Arc<Shop>) -> Router {
+    Router::new()
+        .route("/", get(|s: State<Arc<Shop>>| serve(s, "/", page("Home"))))
+        .route("/landing", get(|s: State<Arc<Shop>>| serve(s, "/landing", page("New collection"))))
+        .route("/search", get(|s: State<Arc<Shop>>| serve(s, "/search", page("Search results"))))
+        .route(
+            "/product/{id}",
+            get(|s: State<Arc<Shop>>, Path(id): Path<String>| {
+                serve(s, "/product/{id}", page(&format!("Product {id}")))
+            }),
+        )
+        .route("/cart", post(|s: State<Arc<Shop>>| serve(s, "/cart", json("{\"cart\":\"updated\"}"))))
+        .route(
+            "/checkout",
+            post(|s: State<Arc<Shop>>| serve(s, "/checkout", json("{\"order\":\"confirmed\"}"))),
+        )
+        .route(
+            "/store/stock/{sku}",
+            get(|s: State<Arc<Shop>>, Path(sku): Path<String>| {
+                serve(s, "/store/stock/{sku}", json(&format!("{{\"sku\":\"{sku}\",\"in_stock\":3}}")))
+            }),
+        )
+        .route("/crm/event", post(|s: State<Arc<Shop>>| serve(s, "/crm/event", json("{\"recorded\":true}"))))
+        .with_state(shop)
+}
+
+fn page(title: &str) -> (&'static str, String) {
+    ("text/html; charset=utf-8", format!("<!doctype html><title>{title}</title><h1>{title}</h1>"))
+}
+
+fn json(body: &str) -> (&'static str, String) {
+    ("application/json", body.to_owned())
+}
+
+/// Queues for a worker, holds it for the service time, then answers.
+async fn serve(
+    State(shop): State<Arc<Shop>>,
+    route: &'static str,
+    (kind, body): (&'static str, String),
+) -> Response {
+    shop.stats.by_route[route].fetch_add(1, Ordering::Relaxed);
+    let limit = shop.config.workers() + shop.config.queue;
+    if shop.in_system.fetch_add(1, Ordering::AcqRel) >= limit {
+        shop.in_system.fetch_sub(1, Ordering::AcqRel);
+        shop.stats.rejected.fetch_add(1, Ordering::Relaxed);
+        return (StatusCode::SERVICE_UNAVAILABLE, "queue full\n").into_response();
+    }
+    let permit = shop.workers.acquire().await.expect("the semaphore is never closed");
+    tokio::time::sleep(shop.config.latency).await;
+    drop(permit);
+    shop.in_system.fetch_sub(1, Ordering::AcqRel);
+    ([(axum::http::header::CONTENT_TYPE, kind)], body).into_response()
+}

@@ -1,0 +1,184 @@
+//! One virtual customer: walks its journey (the same journey `simulate`
+//! gives customer `i` of the same seed), sends each touchpoint's requests,
+//! pauses for think time, and leaves when a response is slower than its
+//! patience or a request fails.
+//!
+//! **Abandonment model.** After each response, the customer draws a
+//! patience `P` from `[load] patience`; if the latency `L` (from the
+//! intended send time) exceeds `P`, the customer leaves. So the chance of
+//! leaving after a response of latency `L` is the share of patience draws
+//! below `L`, i.e. the patience distribution's CDF at `L`. A failed request
+//! (connect error, timeout, unexpected 4xx/5xx, failed check) ends the
+//! journey when `on_error = "abandon"` (the default).
+//!
+//! **Lost conversions.** The journey's steps come from the journey RNG
+//! alone, so after leaving, the customer's remaining steps are still
+//! walked (without requests): every conversion among them is a conversion
+//! lost, to latency or to errors, and the sum over all customers is paired
+//! customer by customer with the latency-free counterfactual.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use rand::Rng;
+use tokio::time::Instant;
+
+use super::driver::LoadContext;
+use super::recorder::{ErrorClass, Journeys};
+use super::spec::{RequestSpec, Vars};
+use crate::scenario::raw::OnError;
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Status {
+    Active,
+    LeftSlow,
+    LeftError,
+}
+
+/// Walks customer `customer`, who arrives at `arrival`.
+pub async fn run(ctx: Arc<LoadContext>, customer: u64, arrival: Instant) {
+    let model = &ctx.model;
+    let spec = &ctx.spec;
+    let mut journey_rng = ctx.journey_rngs.customer(customer);
+    let mut behaviour = ctx.behaviour_rngs.customer(customer);
+    let product = (behaviour.next_u64() % 500) as u32 + 1;
+    let mut cookies: Vec<(String, String)> = Vec::new();
+    let journey = model.walk(&mut journey_rng);
+    let segment = journey.segment().0 as usize;
+    let segment_id = model.segments[segment].id.as_str();
+    let mut outcome = Journeys { customers: 1, ..Journeys::default() };
+    let mut status = Status::Active;
+    let mut intended = arrival;
+    for (index, step) in journey.enumerate() {
+        let step_no = index as u32 + 1;
+        let s = step.state.0 as usize;
+        let state = &model.states[s];
+        if status == Status::Active {
+            let vars = Vars { customer, segment: segment_id, state: &state.id, step: step_no, product };
+            for (k, request) in spec.requests[s].iter().enumerate() {
+                tokio::time::sleep_until(intended).await;
+                let sent = Instant::now();
+                let result = send(&ctx, request, &vars, &mut cookies).await;
+                let done = Instant::now();
+                let latency = done.saturating_duration_since(intended);
+                let service = done.saturating_duration_since(sent);
+                ctx.record_request(
+                    intended,
+                    ctx.request_index[s][k],
+                    s,
+                    segment,
+                    latency,
+                    service,
+                    result.err(),
+                );
+                intended = done;
+                match result {
+                    Err(_) if spec.on_error == OnError::Abandon => status = Status::LeftError,
+                    Err(_) => {}
+                    Ok(()) => {
+                        let patience = Duration::from_secs_f64(spec.patience.sample(&mut behaviour));
+                        if latency > patience {
+                            status = Status::LeftSlow;
+                        }
+                    }
+                }
+                if status != Status::Active {
+                    break;
+                }
+            }
+        }
+        if state.conversion {
+            let cents = (step.value * 100.0).round() as u64;
+            outcome.counterfactual_conversions += 1;
+            outcome.counterfactual_revenue_cents += cents;
+            match status {
+                Status::Active => {
+                    outcome.conversions += 1;
+                    outcome.revenue_cents += cents;
+                }
+                Status::LeftSlow => {
+                    outcome.lost_latency += 1;
+                    outcome.revenue_at_risk_cents += cents;
+                }
+                Status::LeftError => {
+                    outcome.lost_errors += 1;
+                    outcome.revenue_at_risk_cents += cents;
+                }
+            }
+        }
+        if status == Status::Active {
+            let think = spec.think_time.sample(&mut behaviour);
+            intended = intended.max(Instant::now()) + Duration::from_secs_f64(think);
+        }
+    }
+    outcome.abandoned_latency = u64::from(status == Status::LeftSlow);
+    outcome.abandoned_errors = u64::from(status == Status::LeftError);
+    ctx.record_journey(segment, &outcome);
+}
+
+/// Sends one request and checks its response.
+async fn send(
+    ctx: &LoadContext,
+    request: &RequestSpec,
+    vars: &Vars<'_>,
+    cookies: &mut Vec<(String, String)>,
+) -> Result<(), ErrorClass> {
+    let mut url = ctx.target.clone();
+    request.path.render(vars, &mut url);
+    let mut builder = ctx.client.request(request.method.clone(), url);
+    for (name, value) in &request.headers {
+        let mut v = String::new();
+        value.render(vars, &mut v);
+        builder = builder.header(name, v);
+    }
+    if !cookies.is_empty() {
+        let header: Vec<String> = cookies.iter().map(|(k, v)| format!("{k}={v}")).collect();
+        builder = builder.header(reqwest::header::COOKIE, header.join("; "));
+    }
+    if let Some(body) = &request.body {
+        let mut b = String::new();
+        body.render(vars, &mut b);
+        builder = builder.body(b);
+    }
+    let response = builder.send().await.map_err(|e| classify(&e))?;
+    let status = response.status();
+    for value in response.headers().get_all(reqwest::header::SET_COOKIE) {
+        if let Some((name, value)) = value.to_str().ok().and_then(|v| v.split(';').next()?.split_once('=')) {
+            let (name, value) = (name.trim().to_owned(), value.trim().to_owned());
+            match cookies.iter_mut().find(|(k, _)| *k == name) {
+                Some(slot) => slot.1 = value,
+                None => cookies.push((name, value)),
+            }
+        }
+    }
+    let body = response.bytes().await.map_err(|e| classify(&e))?;
+    let expected = match &request.expect_status {
+        Some(codes) => codes.contains(&status.as_u16()),
+        None => status.is_success() || status.is_redirection(),
+    };
+    if !expected {
+        return Err(match status.as_u16() {
+            400..=499 => ErrorClass::Status4xx,
+            500..=599 => ErrorClass::Status5xx,
+            _ => ErrorClass::Check,
+        });
+    }
+    if let Some(needle) = &request.expect_body
+        && !body.windows(needle.len().max(1)).any(|w| w == needle.as_bytes())
+    {
+        return Err(ErrorClass::Check);
+    }
+    Ok(())
+}
+
+/// The class of a failed exchange.
+fn classify(e: &reqwest::Error) -> ErrorClass {
+    if e.is_timeout() {
+        ErrorClass::Timeout
+    } else if e.is_connect() || e.is_request() {
+        // Refused, reset, or closed before a full response arrived.
+        ErrorClass::Connect
+    } else {
+        ErrorClass::Other
+    }
+}

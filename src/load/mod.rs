@@ -1,0 +1,16 @@
+//! Load mode: virtual customers walk the same journeys as the simulator
+//! and turn each touchpoint into real HTTP requests (tokio + reqwest).
+//!
+//! - [`spec`]: what `[load]` compiles into (requests, templates, patience);
+//! - [`plan`]: every arrival profile as one Poisson arrival schedule;
+//! - [`driver`]: the one loop that starts customers and stops the run;
+//! - `customer`: one virtual customer, with abandonment;
+//! - [`recorder`]: histograms and counts, measured from intended times.
+
+mod customer;
+pub mod driver;
+pub mod plan;
+pub mod recorder;
+pub mod spec;
+
+pub use driver::{LoadOutcome, LoadPlan, StopReason, run};

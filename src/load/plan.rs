@@ -1,0 +1,209 @@
+//! Every load profile becomes one arrival schedule: the intended start
+//! time of each customer, drawn as a Poisson process whose rate follows
+//! the profile (by thinning), and bounded by the run's duration.
+
+use std::time::Duration;
+
+use rand::{Rng, RngExt};
+
+use crate::rng::{CustomerRng, CustomerRngs, Stream};
+
+/// Arrival rate over time, in customers per second.
+#[derive(Debug, Clone, PartialEq)]
+pub enum RateProfile {
+    /// A constant rate.
+    Constant(f64),
+    /// Linear from `from` to `to` over `over` seconds, then `to`.
+    Ramp {
+        /// Starting rate.
+        from: f64,
+        /// Final rate.
+        to: f64,
+        /// Length of the ramp, seconds.
+        over: f64,
+    },
+    /// `(duration in seconds, rate)` stages; the last rate holds.
+    Stages(Vec<(f64, f64)>),
+    /// `base + peak · 2^(−t / half_life)`.
+    Burst {
+        /// Extra rate at the start.
+        peak: f64,
+        /// Seconds for the extra rate to halve.
+        half_life: f64,
+        /// Rate that remains.
+        base: f64,
+    },
+}
+
+impl RateProfile {
+    /// The rate at `t` seconds.
+    pub fn rate_at(&self, t: f64) -> f64 {
+        match self {
+            RateProfile::Constant(r) => *r,
+            RateProfile::Ramp { from, to, over } => {
+                if t >= *over {
+                    *to
+                } else {
+                    from + (to - from) * t / over
+                }
+            }
+            RateProfile::Stages(stages) => {
+                let mut end = 0.0;
+                for &(d, r) in stages {
+                    end += d;
+                    if t < end {
+                        return r;
+                    }
+                }
+                stages.last().map_or(0.0, |s| s.1)
+            }
+            RateProfile::Burst { peak, half_life, base } => base + peak * (-t / half_life).exp2(),
+        }
+    }
+
+    /// The highest rate over `[0, duration]`.
+    pub fn max_rate(&self, duration: f64) -> f64 {
+        match self {
+            RateProfile::Constant(r) => *r,
+            RateProfile::Ramp { from, to, .. } => from.max(*to),
+            RateProfile::Stages(stages) => {
+                let mut end = 0.0;
+                let mut max: f64 = 0.0;
+                for &(d, r) in stages {
+                    if end < duration {
+                        max = max.max(r);
+                    }
+                    end += d;
+                }
+                if end < duration { max.max(stages.last().map_or(0.0, |s| s.1)) } else { max }
+            }
+            RateProfile::Burst { peak, base, .. } => base + peak,
+        }
+    }
+
+    /// Expected arrivals over `[0, duration]` (numerically).
+    pub fn expected_arrivals(&self, duration: f64) -> f64 {
+        let steps = 10_000;
+        let dt = duration / steps as f64;
+        (0..steps).map(|i| self.rate_at((i as f64 + 0.5) * dt) * dt).sum()
+    }
+
+    /// A short description for reports, e.g. `ramp 10 → 60/s over 20s`.
+    pub fn describe(&self) -> String {
+        let n = |x: f64| {
+            let s = format!("{x:.2}");
+            s.trim_end_matches('0').trim_end_matches('.').to_owned()
+        };
+        match self {
+            RateProfile::Constant(r) => format!("constant {}/s", n(*r)),
+            RateProfile::Ramp { from, to, over } => {
+                format!("ramp {} → {}/s over {}s", n(*from), n(*to), n(*over))
+            }
+            RateProfile::Stages(s) => {
+                let parts: Vec<String> =
+                    s.iter().map(|(d, r)| format!("{}/s for {}s", n(*r), n(*d))).collect();
+                format!("stages: {}", parts.join(", "))
+            }
+            RateProfile::Burst { peak, half_life, base } => {
+                format!("burst {}/s + {}/s halving every {}s", n(*base), n(*peak), n(*half_life))
+            }
+        }
+    }
+
+    /// The same profile with every rate multiplied by `k`.
+    pub fn scaled(&self, k: f64) -> RateProfile {
+        match self {
+            RateProfile::Constant(r) => RateProfile::Constant(r * k),
+            RateProfile::Ramp { from, to, over } => {
+                RateProfile::Ramp { from: from * k, to: to * k, over: *over }
+            }
+            RateProfile::Stages(s) => RateProfile::Stages(s.iter().map(|&(d, r)| (d, r * k)).collect()),
+            RateProfile::Burst { peak, half_life, base } => {
+                RateProfile::Burst { peak: peak * k, half_life: *half_life, base: base * k }
+            }
+        }
+    }
+}
+
+/// Intended start offsets of customers `0, 1, 2, …`, in order.
+pub struct ArrivalSchedule {
+    profile: RateProfile,
+    max_rate: f64,
+    duration: f64,
+    t: f64,
+    rng: CustomerRng,
+}
+
+impl ArrivalSchedule {
+    /// The schedule of a run seeded with `seed`.
+    pub fn new(profile: RateProfile, duration: Duration, seed: u64) -> ArrivalSchedule {
+        let duration = duration.as_secs_f64();
+        ArrivalSchedule {
+            max_rate: profile.max_rate(duration),
+            profile,
+            duration,
+            t: 0.0,
+            rng: CustomerRngs::new(seed, Stream::Arrivals).customer(0),
+        }
+    }
+}
+
+impl Iterator for ArrivalSchedule {
+    type Item = Duration;
+
+    fn next(&mut self) -> Option<Duration> {
+        if self.max_rate <= 0.0 {
+            return None;
+        }
+        loop {
+            // Exponential gap at the highest rate, kept with probability
+            // rate(t) / max: a Poisson process of rate rate(t).
+            let u: f64 = 1.0 - self.rng.random::<f64>();
+            self.t += -u.ln() / self.max_rate;
+            if self.t >= self.duration {
+                return None;
+            }
+            let keep = self.profile.rate_at(self.t) / self.max_rate;
+            if keep >= 1.0 || (self.rng.next_u64() as f64 / u64::MAX as f64) < keep {
+                return Some(Duration::from_secs_f64(self.t));
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn constant_rate_gives_poisson_counts() {
+        let n =
+            ArrivalSchedule::new(RateProfile::Constant(200.0), Duration::from_secs(100), 1).count() as f64;
+        // Poisson(20,000): sd 141.
+        assert!((n - 20_000.0).abs() < 4.0 * 141.5, "{n}");
+    }
+
+    #[test]
+    fn profiles_follow_their_rate() {
+        let d = Duration::from_secs(60);
+        for p in [
+            RateProfile::Ramp { from: 10.0, to: 100.0, over: 30.0 },
+            RateProfile::Stages(vec![(20.0, 50.0), (20.0, 150.0), (20.0, 10.0)]),
+            RateProfile::Burst { peak: 300.0, half_life: 10.0, base: 5.0 },
+        ] {
+            let expected = p.expected_arrivals(60.0);
+            let n = ArrivalSchedule::new(p.clone(), d, 4).count() as f64;
+            assert!((n - expected).abs() < 4.0 * expected.sqrt(), "{p:?}: {n} vs {expected}");
+            let late =
+                ArrivalSchedule::new(p.clone(), d, 4).filter(|t| t.as_secs_f64() >= 30.0).count() as f64;
+            let expected_late = expected - p.expected_arrivals(30.0);
+            assert!((late - expected_late).abs() < 4.0 * expected_late.sqrt().max(1.0), "{p:?} late");
+        }
+    }
+
+    #[test]
+    fn scaling_multiplies_the_rate() {
+        let p = RateProfile::Burst { peak: 10.0, half_life: 5.0, base: 1.0 }.scaled(3.0);
+        assert!((p.rate_at(0.0) - 33.0).abs() < 1e-12);
+    }
+}

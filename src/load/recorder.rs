@@ -1,0 +1,318 @@
+//! `LoadAgg`: everything a load run measures, in mergeable form.
+//!
+//! Latency is kept in HDR histograms in microseconds, measured from the
+//! *intended* send time (the arrival, or the previous response plus think
+//! time), so a stalled generator cannot hide a stalled server; the raw
+//! service time (from the actual send) is kept beside it. Memory is fixed
+//! per request name, state and segment; the per-second series grows by
+//! one small entry per second of the run.
+
+use hdrhistogram::Histogram;
+use serde::{Deserialize, Serialize};
+
+use crate::merge::Merge;
+
+/// Highest latency a histogram holds exactly: one hour, in microseconds.
+pub const MAX_LATENCY_US: u64 = 3_600_000_000;
+
+/// Why a request failed. Failures are data: they never stop a run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ErrorClass {
+    /// The connection could not be made (refused, reset before a response).
+    Connect,
+    /// No complete response within the timeout.
+    Timeout,
+    /// A 4xx status the request did not expect.
+    Status4xx,
+    /// A 5xx status the request did not expect.
+    Status5xx,
+    /// The status or body failed the request's check.
+    Check,
+    /// Anything else (malformed response, I/O error mid-body).
+    Other,
+}
+
+impl ErrorClass {
+    /// Every class, in report order.
+    pub const ALL: [ErrorClass; 6] = [
+        ErrorClass::Connect,
+        ErrorClass::Timeout,
+        ErrorClass::Status4xx,
+        ErrorClass::Status5xx,
+        ErrorClass::Check,
+        ErrorClass::Other,
+    ];
+
+    /// Position in [`ErrorClass::ALL`].
+    pub fn index(self) -> usize {
+        self as usize
+    }
+
+    /// The JSON name.
+    pub fn name(self) -> &'static str {
+        match self {
+            ErrorClass::Connect => "connect",
+            ErrorClass::Timeout => "timeout",
+            ErrorClass::Status4xx => "status_4xx",
+            ErrorClass::Status5xx => "status_5xx",
+            ErrorClass::Check => "check",
+            ErrorClass::Other => "other",
+        }
+    }
+}
+
+/// A latency histogram in microseconds (3 significant digits).
+pub fn latency_histogram() -> Histogram<u64> {
+    Histogram::new_with_bounds(1, MAX_LATENCY_US, 3).expect("valid histogram bounds")
+}
+
+/// Requests, errors and latency of one slice of the traffic.
+#[derive(Debug, Clone)]
+pub struct Traffic {
+    /// Requests sent (answered or not).
+    pub requests: u64,
+    /// Failed requests by class.
+    pub errors: [u64; 6],
+    /// Latency from the intended send time, µs.
+    pub latency_us: Histogram<u64>,
+    /// Time from the actual send to the end of the response, µs.
+    pub service_us: Histogram<u64>,
+}
+
+impl Default for Traffic {
+    fn default() -> Traffic {
+        Traffic {
+            requests: 0,
+            errors: [0; 6],
+            latency_us: latency_histogram(),
+            service_us: latency_histogram(),
+        }
+    }
+}
+
+impl Traffic {
+    fn record(&mut self, latency_us: u64, service_us: u64, error: Option<ErrorClass>) {
+        self.requests += 1;
+        if let Some(e) = error {
+            self.errors[e.index()] += 1;
+        }
+        self.latency_us.saturating_record(latency_us.max(1));
+        self.service_us.saturating_record(service_us.max(1));
+    }
+
+    /// Failed requests in all.
+    pub fn error_count(&self) -> u64 {
+        self.errors.iter().sum()
+    }
+}
+
+impl Merge for Traffic {
+    fn merge(&mut self, o: &Self) {
+        self.requests += o.requests;
+        for (a, b) in self.errors.iter_mut().zip(o.errors) {
+            *a += b;
+        }
+        self.latency_us.merge(&o.latency_us);
+        self.service_us.merge(&o.service_us);
+    }
+}
+
+/// How customers' journeys went, paired with what they would have done
+/// with instant responses.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Journeys {
+    /// Customers whose journey finished (completed or abandoned).
+    pub customers: u64,
+    /// Of whom left because a response was slower than their patience.
+    pub abandoned_latency: u64,
+    /// Of whom left after a failed request.
+    pub abandoned_errors: u64,
+    /// Conversions achieved.
+    pub conversions: u64,
+    /// Their value, cents.
+    pub revenue_cents: u64,
+    /// Conversions the same customers would have made with instant,
+    /// error-free responses.
+    pub counterfactual_conversions: u64,
+    /// Their value, cents.
+    pub counterfactual_revenue_cents: u64,
+    /// Conversions lost because the customer left on a slow response.
+    pub lost_latency: u64,
+    /// Conversions lost because the customer left on a failed request.
+    pub lost_errors: u64,
+    /// Value of the lost conversions, cents.
+    pub revenue_at_risk_cents: u64,
+}
+
+impl Merge for Journeys {
+    fn merge(&mut self, o: &Self) {
+        self.customers += o.customers;
+        self.abandoned_latency += o.abandoned_latency;
+        self.abandoned_errors += o.abandoned_errors;
+        self.conversions += o.conversions;
+        self.revenue_cents += o.revenue_cents;
+        self.counterfactual_conversions += o.counterfactual_conversions;
+        self.counterfactual_revenue_cents += o.counterfactual_revenue_cents;
+        self.lost_latency += o.lost_latency;
+        self.lost_errors += o.lost_errors;
+        self.revenue_at_risk_cents += o.revenue_at_risk_cents;
+    }
+}
+
+/// One second of the run (by intended time).
+#[derive(Debug, Clone)]
+pub struct Second {
+    /// Customers who arrived.
+    pub arrivals: u64,
+    /// Requests sent.
+    pub requests: u64,
+    /// Failed requests.
+    pub errors: u64,
+    /// Customers in flight at the end of the second (sampled by the driver).
+    pub in_flight: u64,
+    /// Latency, ms, 2 significant digits.
+    pub latency_ms: Histogram<u32>,
+}
+
+impl Default for Second {
+    fn default() -> Second {
+        Second {
+            arrivals: 0,
+            requests: 0,
+            errors: 0,
+            in_flight: 0,
+            latency_ms: Histogram::new_with_bounds(1, MAX_LATENCY_US / 1000, 2)
+                .expect("valid histogram bounds"),
+        }
+    }
+}
+
+impl Merge for Second {
+    fn merge(&mut self, o: &Self) {
+        self.arrivals += o.arrivals;
+        self.requests += o.requests;
+        self.errors += o.errors;
+        self.in_flight += o.in_flight;
+        self.latency_ms.add(&o.latency_ms).expect("same bounds");
+    }
+}
+
+/// Everything a load run measured.
+#[derive(Debug, Clone)]
+pub struct LoadAgg {
+    /// Customers who arrived on schedule.
+    pub arrivals: u64,
+    /// Arrivals not started because `max_in_flight` customers were busy.
+    pub dropped: u64,
+    /// Customers still in flight when the run was stopped.
+    pub unfinished: u64,
+    /// All traffic.
+    pub overall: Traffic,
+    /// Traffic per request name.
+    pub by_request: Vec<Traffic>,
+    /// Traffic per state.
+    pub by_state: Vec<Traffic>,
+    /// Traffic per segment.
+    pub by_segment: Vec<Traffic>,
+    /// Journeys overall.
+    pub journeys: Journeys,
+    /// Journeys per segment.
+    pub journeys_by_segment: Vec<Journeys>,
+    /// Per-second series.
+    pub seconds: Vec<Second>,
+}
+
+impl LoadAgg {
+    /// An empty aggregate for `requests` request names, `states` states
+    /// and `segments` segments.
+    pub fn new(requests: usize, states: usize, segments: usize) -> LoadAgg {
+        LoadAgg {
+            arrivals: 0,
+            dropped: 0,
+            unfinished: 0,
+            overall: Traffic::default(),
+            by_request: vec![Traffic::default(); requests],
+            by_state: vec![Traffic::default(); states],
+            by_segment: vec![Traffic::default(); segments],
+            journeys: Journeys::default(),
+            journeys_by_segment: vec![Journeys::default(); segments],
+            seconds: Vec::new(),
+        }
+    }
+
+    fn second(&mut self, second: usize) -> &mut Second {
+        if self.seconds.len() <= second {
+            self.seconds.resize_with(second + 1, Second::default);
+        }
+        &mut self.seconds[second]
+    }
+
+    /// Counts an arrival in its second.
+    pub fn arrival(&mut self, second: usize, dropped: bool) {
+        self.arrivals += 1;
+        self.dropped += u64::from(dropped);
+        self.second(second).arrivals += 1;
+    }
+
+    /// Records the customers in flight at the end of `second`.
+    pub fn in_flight(&mut self, second: usize, customers: u64) {
+        self.second(second).in_flight = customers;
+    }
+
+    /// Records one request.
+    #[allow(clippy::too_many_arguments)]
+    pub fn request(
+        &mut self,
+        second: usize,
+        request: usize,
+        state: usize,
+        segment: usize,
+        latency_us: u64,
+        service_us: u64,
+        error: Option<ErrorClass>,
+    ) {
+        self.overall.record(latency_us, service_us, error);
+        self.by_request[request].record(latency_us, service_us, error);
+        self.by_state[state].record(latency_us, service_us, error);
+        self.by_segment[segment].record(latency_us, service_us, error);
+        let s = self.second(second);
+        s.requests += 1;
+        s.errors += u64::from(error.is_some());
+        s.latency_ms.saturating_record((latency_us / 1000).max(1));
+    }
+
+    /// Records a finished journey.
+    pub fn journey(&mut self, segment: usize, j: &Journeys) {
+        self.journeys.merge(j);
+        self.journeys_by_segment[segment].merge(j);
+    }
+}
+
+impl Merge for LoadAgg {
+    fn merge(&mut self, o: &Self) {
+        self.arrivals += o.arrivals;
+        self.dropped += o.dropped;
+        self.unfinished += o.unfinished;
+        self.overall.merge(&o.overall);
+        for (a, b) in [
+            (&mut self.by_request, &o.by_request),
+            (&mut self.by_state, &o.by_state),
+            (&mut self.by_segment, &o.by_segment),
+        ] {
+            for (x, y) in a.iter_mut().zip(b) {
+                x.merge(y);
+            }
+        }
+        self.journeys.merge(&o.journeys);
+        for (x, y) in self.journeys_by_segment.iter_mut().zip(&o.journeys_by_segment) {
+            x.merge(y);
+        }
+        if self.seconds.len() < o.seconds.len() {
+            self.seconds.resize_with(o.seconds.len(), Second::default);
+        }
+        for (x, y) in self.seconds.iter_mut().zip(&o.seconds) {
+            x.merge(y);
+        }
+    }
+}

@@ -1,0 +1,188 @@
+//! What a scenario's `[load]` section compiles into: requests per state,
+//! URL and body templates, think time, patience, the arrival profile.
+
+use std::fmt::Write as _;
+use std::time::Duration;
+
+use crate::model::Dist;
+use crate::scenario::raw::OnError;
+
+use super::plan::RateProfile;
+
+/// Load-mode settings of a scenario.
+#[derive(Debug, Clone)]
+pub struct LoadSpec {
+    /// How long arrivals go on.
+    pub duration: Duration,
+    /// Arrival rate over time.
+    pub profile: RateProfile,
+    /// Pause between two touchpoints of a journey, in seconds.
+    pub think_time: Dist,
+    /// A customer's patience, in seconds: a response slower than a fresh
+    /// draw from it makes the customer leave.
+    pub patience: Dist,
+    /// What a failed request does to the journey.
+    pub on_error: OnError,
+    /// Per-request timeout.
+    pub timeout: Duration,
+    /// Customers in flight at most; arrivals beyond are dropped.
+    pub max_in_flight: usize,
+    /// Requests per state (index = state index), sent in order.
+    pub requests: Vec<Vec<RequestSpec>>,
+}
+
+/// One HTTP request of a state.
+#[derive(Debug, Clone)]
+pub struct RequestSpec {
+    /// Name in reports (defaults to the state id).
+    pub name: String,
+    /// HTTP method.
+    pub method: reqwest::Method,
+    /// Path and query, appended to the target URL.
+    pub path: Template,
+    /// Headers.
+    pub headers: Vec<(String, Template)>,
+    /// Body.
+    pub body: Option<Template>,
+    /// Accepted statuses; `None` accepts 2xx and 3xx.
+    pub expect_status: Option<Vec<u16>>,
+    /// A substring the body must contain.
+    pub expect_body: Option<String>,
+}
+
+/// Values a template can use.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Var {
+    /// The customer's index in the run.
+    Customer,
+    /// The customer's segment id.
+    Segment,
+    /// The state's id.
+    State,
+    /// The step number in the journey (1 for the first touchpoint).
+    Step,
+    /// A product id from 1 to 500, fixed per customer.
+    Product,
+}
+
+impl Var {
+    /// Names as written in templates: `{customer}`.
+    pub const ALL: [(&'static str, Var); 5] = [
+        ("customer", Var::Customer),
+        ("segment", Var::Segment),
+        ("state", Var::State),
+        ("step", Var::Step),
+        ("product", Var::Product),
+    ];
+}
+
+#[derive(Debug, Clone, PartialEq)]
+enum Part {
+    Text(String),
+    Var(Var),
+}
+
+/// A string with `{variable}` placeholders.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Template {
+    parts: Vec<Part>,
+}
+
+/// The values for one rendering.
+#[derive(Debug, Clone, Copy)]
+pub struct Vars<'a> {
+    /// Customer index.
+    pub customer: u64,
+    /// Segment id.
+    pub segment: &'a str,
+    /// State id.
+    pub state: &'a str,
+    /// Step number, from 1.
+    pub step: u32,
+    /// Product id.
+    pub product: u32,
+}
+
+impl Template {
+    /// Parses `text`. `{name}`, where `name` is letters, digits and `_`,
+    /// is a variable and must be a known one; any other brace is kept as
+    /// it is, so JSON bodies need no escaping.
+    pub fn parse(text: &str) -> Result<Template, String> {
+        let mut parts = Vec::new();
+        let mut literal = String::new();
+        let mut rest = text;
+        while let Some(open) = rest.find('{') {
+            literal.push_str(&rest[..open]);
+            let after = &rest[open + 1..];
+            let ident_len =
+                after.find(|c: char| !(c.is_ascii_alphanumeric() || c == '_')).unwrap_or(after.len());
+            if ident_len == 0 || !after[ident_len..].starts_with('}') {
+                literal.push('{');
+                rest = after;
+                continue;
+            }
+            let name = &after[..ident_len];
+            let var = Var::ALL.iter().find(|(n, _)| *n == name).map(|(_, v)| *v).ok_or_else(|| {
+                let known: Vec<String> = Var::ALL.iter().map(|(n, _)| format!("{{{n}}}")).collect();
+                format!("unknown variable '{{{name}}}' in '{text}'; known: {}", known.join(", "))
+            })?;
+            if !literal.is_empty() {
+                parts.push(Part::Text(std::mem::take(&mut literal)));
+            }
+            parts.push(Part::Var(var));
+            rest = &after[ident_len + 1..];
+        }
+        literal.push_str(rest);
+        if !literal.is_empty() {
+            parts.push(Part::Text(literal));
+        }
+        Ok(Template { parts })
+    }
+
+    /// Appends the rendering to `out`.
+    pub fn render(&self, vars: &Vars, out: &mut String) {
+        for part in &self.parts {
+            match part {
+                Part::Text(t) => out.push_str(t),
+                Part::Var(Var::Customer) => write!(out, "{}", vars.customer).expect("writing to a String"),
+                Part::Var(Var::Segment) => out.push_str(vars.segment),
+                Part::Var(Var::State) => out.push_str(vars.state),
+                Part::Var(Var::Step) => write!(out, "{}", vars.step).expect("writing to a String"),
+                Part::Var(Var::Product) => write!(out, "{}", vars.product).expect("writing to a String"),
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn render(t: &str) -> String {
+        let mut out = String::new();
+        let vars = Vars { customer: 42, segment: "mobile", state: "pdp", step: 3, product: 7 };
+        Template::parse(t).unwrap().render(&vars, &mut out);
+        out
+    }
+
+    #[test]
+    fn templates_render_variables() {
+        assert_eq!(
+            render("/product/{product}?c={customer}&s={segment}&n={step}"),
+            "/product/7?c=42&s=mobile&n=3"
+        );
+        assert_eq!(render("{state}"), "pdp");
+    }
+
+    #[test]
+    fn other_braces_are_kept_so_json_needs_no_escaping() {
+        assert_eq!(render(r#"{"customer": {customer}, "tags": {}}"#), r#"{"customer": 42, "tags": {}}"#);
+        assert_eq!(render("a}b{ {c d}"), "a}b{ {c d}");
+    }
+
+    #[test]
+    fn unknown_variables_are_named() {
+        let e = Template::parse("/p/{sku}").unwrap_err();
+        assert!(e.contains("unknown variable '{sku}'") && e.contains("{product}"), "{e}");
+    }
+}

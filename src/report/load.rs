@@ -1,0 +1,126 @@
+//! The document of a load result.
+
+use super::doc::{Doc, Section, Table};
+use super::fmt::{int, money, num, pct};
+use crate::result::{ErrorCounts, LoadResult, Percentiles};
+
+fn ms(v: Option<f64>) -> String {
+    v.map_or("–".into(), |v| if v >= 100.0 { num(v, 0) } else { num(v, 1) })
+}
+
+fn errors_text(e: &ErrorCounts) -> String {
+    let parts: Vec<String> = [
+        ("connect", e.connect),
+        ("timeout", e.timeout),
+        ("4xx", e.status_4xx),
+        ("5xx", e.status_5xx),
+        ("check", e.check),
+        ("other", e.other),
+    ]
+    .iter()
+    .filter(|(_, n)| *n > 0)
+    .map(|(k, n)| format!("{} {k}", int(*n)))
+    .collect();
+    if parts.is_empty() { "0".into() } else { parts.join(", ") }
+}
+
+fn latency_row(name: &str, requests: u64, errors: &ErrorCounts, p: &Percentiles) -> Vec<String> {
+    vec![
+        name.to_owned(),
+        int(requests),
+        errors_text(errors),
+        ms(p.p50),
+        ms(p.p90),
+        ms(p.p95),
+        ms(p.p99),
+        ms(p.max),
+    ]
+}
+
+/// Lays out a [`LoadResult`] for people.
+pub fn document(r: &LoadResult) -> Doc {
+    let cur = &r.scenario.currency;
+    let lines = vec![
+        format!("scenario {} · target {} · seed {}", r.scenario.source, r.target, r.seed),
+        format!(
+            "{} customers in {:.1} s ({:.1}/s, asked {:.1}/s) · {} requests ({:.1}/s) · stopped by {:?}",
+            int(r.customers),
+            r.duration_s,
+            r.achieved_arrival_rate,
+            r.target_arrival_rate,
+            int(r.requests),
+            r.requests_per_s,
+            r.stopped_by
+        )
+        .replace("Duration", "duration")
+        .replace("Customers", "customer count")
+        .replace("Interrupted", "signal"),
+    ];
+
+    let mut business = Table::new(&["business outcome", "value"]);
+    business.row(vec!["conversions achieved".into(), int(r.conversions)]);
+    business.row(vec!["conversions with instant responses".into(), int(r.counterfactual_conversions)]);
+    business.row(vec!["lost to latency".into(), int(r.conversions_lost_to_latency)]);
+    business.row(vec!["lost to errors".into(), int(r.conversions_lost_to_errors)]);
+    business.row(vec!["share of conversions lost".into(), pct(r.conversions_lost_share)]);
+    business.row(vec!["revenue".into(), money(r.revenue, cur)]);
+    business.row(vec!["revenue at risk".into(), money(r.revenue_at_risk, cur)]);
+    business.row(vec!["customers who left on a slow page".into(), int(r.abandoned_latency)]);
+    business.row(vec!["customers who left on an error".into(), int(r.abandoned_errors)]);
+
+    let header = ["", "requests", "errors", "p50 ms", "p90 ms", "p95 ms", "p99 ms", "max ms"];
+    let mut latency = Table::new(&header).text_column(2);
+    latency.header[0] = "latency".into();
+    latency.row(latency_row("from intended send time", r.requests, &r.errors, &r.latency_ms));
+    let none = ErrorCounts::default();
+    latency.row(latency_row("service time (from actual send)", r.requests, &none, &r.service_time_ms));
+
+    let mut requests = Table::new(&header).text_column(2);
+    requests.header[0] = "request".into();
+    for q in &r.by_request {
+        requests.row(latency_row(&q.name, q.requests, &q.errors, &q.latency_ms));
+    }
+
+    let mut load = Table::new(&["run", "value"]);
+    load.row(vec!["arrivals".into(), int(r.arrivals)]);
+    load.row(vec!["arrivals dropped (max_in_flight busy)".into(), int(r.arrivals_dropped)]);
+    load.row(vec!["customers unfinished at the end".into(), int(r.customers_unfinished)]);
+    load.row(vec!["error rate".into(), pct(r.error_rate)]);
+
+    let mut sections = vec![
+        Section {
+            title: "Business outcome".into(),
+            table: business,
+            notes: vec![
+                "each customer's journey is fixed by the seed, so losses are paired customer by customer"
+                    .into(),
+            ],
+        },
+        Section {
+            title: "Latency".into(),
+            table: latency,
+            notes: vec![
+                "measured from the intended send time (arrival, or previous response + think time)".into(),
+            ],
+        },
+        Section { title: "Requests".into(), table: requests, notes: vec![] },
+        Section { title: "Run".into(), table: load, notes: vec![] },
+    ];
+    if r.segments.len() > 1 {
+        let mut seg =
+            Table::new(&["segment", "customers", "requests", "errors", "p99 ms", "conversions", "lost"]);
+        for s in &r.segments {
+            seg.row(vec![
+                s.segment.clone(),
+                int(s.customers),
+                int(s.requests),
+                int(s.errors),
+                ms(s.latency_ms.p99),
+                int(s.conversions),
+                int(s.conversions_lost_to_latency + s.conversions_lost_to_errors),
+            ]);
+        }
+        sections.push(Section { title: "Segments".into(), table: seg, notes: vec![] });
+    }
+    Doc { title: format!("fogg load — {}", r.scenario.name), lines, sections }
+}

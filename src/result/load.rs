@@ -1,0 +1,353 @@
+//! `LoadResult`: the outcome of `fogg load`.
+
+use hdrhistogram::Histogram;
+use serde::{Deserialize, Serialize};
+
+use super::{SCHEMA_VERSION, ScenarioInfo};
+use crate::load::driver::{LoadOutcome, LoadPlan, StopReason};
+use crate::load::recorder::{ErrorClass, Journeys, Traffic};
+use crate::load::spec::LoadSpec;
+use crate::model::Model;
+
+/// Result of a load run.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LoadResult {
+    /// Version of this JSON contract.
+    pub schema_version: u32,
+    /// Always `"load"`.
+    pub kind: String,
+    /// Version of fogg that produced it.
+    pub fogg_version: String,
+    /// The scenario replayed.
+    pub scenario: ScenarioInfo,
+    /// Seed of the run.
+    pub seed: u64,
+    /// Base URL of the target.
+    pub target: String,
+    /// Why arrivals stopped.
+    pub stopped_by: StopReason,
+    /// Seconds during which customers arrived.
+    pub duration_s: f64,
+    /// Seconds from the first arrival to the end of the run.
+    pub elapsed_s: f64,
+    /// Customers who arrived (started or dropped).
+    pub arrivals: u64,
+    /// Customers started.
+    pub customers: u64,
+    /// Arrivals not started: `max_in_flight` customers were already busy.
+    pub arrivals_dropped: u64,
+    /// Customers still in flight when the run ended (not in journey figures).
+    pub customers_unfinished: u64,
+    /// Arrival rate the profile asked for, customers/s (mean over the run).
+    pub target_arrival_rate: f64,
+    /// Arrivals per second achieved.
+    pub achieved_arrival_rate: f64,
+    /// Requests sent.
+    pub requests: u64,
+    /// Requests per second over the arrival window.
+    pub requests_per_s: f64,
+    /// Failed requests by class.
+    pub errors: ErrorCounts,
+    /// Failed requests / requests.
+    pub error_rate: f64,
+    /// Latency from the intended send time (coordinated omission corrected).
+    pub latency_ms: Percentiles,
+    /// Time from the actual send to the end of the response.
+    pub service_time_ms: Percentiles,
+    /// Conversions achieved.
+    pub conversions: u64,
+    /// Conversions the same customers make with instant, error-free
+    /// responses (their journeys are fixed by the seed).
+    pub counterfactual_conversions: u64,
+    /// Conversions lost because customers left on slow responses.
+    pub conversions_lost_to_latency: u64,
+    /// Conversions lost because customers left on failed requests.
+    pub conversions_lost_to_errors: u64,
+    /// (lost to latency + lost to errors) / counterfactual conversions.
+    pub conversions_lost_share: f64,
+    /// Value of the conversions achieved.
+    pub revenue: f64,
+    /// Value of the conversions lost.
+    pub revenue_at_risk: f64,
+    /// Customers who left on a slow response.
+    pub abandoned_latency: u64,
+    /// Customers who left on a failed request.
+    pub abandoned_errors: u64,
+    /// Per request name.
+    pub by_request: Vec<RequestRow>,
+    /// Per state that sends requests.
+    pub by_state: Vec<RequestRow>,
+    /// Per segment, side by side.
+    pub segments: Vec<SegmentLoadRow>,
+    /// One row per second of the run.
+    pub series: Vec<SecondRow>,
+    /// The settings that produced it.
+    pub settings: LoadSettings,
+}
+
+/// Failed requests by class.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ErrorCounts {
+    /// Refused, reset or closed before a response.
+    pub connect: u64,
+    /// No full response within the timeout.
+    pub timeout: u64,
+    /// Unexpected 4xx.
+    pub status_4xx: u64,
+    /// Unexpected 5xx.
+    pub status_5xx: u64,
+    /// Failed status or body check.
+    pub check: u64,
+    /// Anything else.
+    pub other: u64,
+}
+
+impl ErrorCounts {
+    fn from(errors: &[u64; 6]) -> ErrorCounts {
+        let e = |c: ErrorClass| errors[c.index()];
+        ErrorCounts {
+            connect: e(ErrorClass::Connect),
+            timeout: e(ErrorClass::Timeout),
+            status_4xx: e(ErrorClass::Status4xx),
+            status_5xx: e(ErrorClass::Status5xx),
+            check: e(ErrorClass::Check),
+            other: e(ErrorClass::Other),
+        }
+    }
+
+    /// All failed requests.
+    pub fn total(&self) -> u64 {
+        self.connect + self.timeout + self.status_4xx + self.status_5xx + self.check + self.other
+    }
+}
+
+/// Latency percentiles in milliseconds; null when nothing was measured.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct Percentiles {
+    /// Median.
+    pub p50: Option<f64>,
+    /// 90th percentile.
+    pub p90: Option<f64>,
+    /// 95th percentile.
+    pub p95: Option<f64>,
+    /// 99th percentile.
+    pub p99: Option<f64>,
+    /// 99.9th percentile.
+    pub p999: Option<f64>,
+    /// Largest.
+    pub max: Option<f64>,
+    /// Mean.
+    pub mean: Option<f64>,
+}
+
+impl Percentiles {
+    fn from_us(h: &Histogram<u64>) -> Percentiles {
+        let q = |x: f64| (!h.is_empty()).then(|| h.value_at_quantile(x) as f64 / 1000.0);
+        Percentiles {
+            p50: q(0.5),
+            p90: q(0.9),
+            p95: q(0.95),
+            p99: q(0.99),
+            p999: q(0.999),
+            max: (!h.is_empty()).then(|| h.max() as f64 / 1000.0),
+            mean: (!h.is_empty()).then(|| h.mean() / 1000.0),
+        }
+    }
+}
+
+/// Traffic of one request name or state.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RequestRow {
+    /// Request name or state id.
+    pub name: String,
+    /// Requests sent.
+    pub requests: u64,
+    /// Failed requests by class.
+    pub errors: ErrorCounts,
+    /// Latency from the intended send time.
+    pub latency_ms: Percentiles,
+    /// Service time.
+    pub service_time_ms: Percentiles,
+}
+
+impl RequestRow {
+    fn new(name: &str, t: &Traffic) -> RequestRow {
+        RequestRow {
+            name: name.to_owned(),
+            requests: t.requests,
+            errors: ErrorCounts::from(&t.errors),
+            latency_ms: Percentiles::from_us(&t.latency_us),
+            service_time_ms: Percentiles::from_us(&t.service_us),
+        }
+    }
+}
+
+/// One segment under load.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SegmentLoadRow {
+    /// Segment id.
+    pub segment: String,
+    /// Customers whose journey finished.
+    pub customers: u64,
+    /// Requests sent.
+    pub requests: u64,
+    /// Failed requests.
+    pub errors: u64,
+    /// Latency from the intended send time.
+    pub latency_ms: Percentiles,
+    /// Conversions achieved.
+    pub conversions: u64,
+    /// Conversions lost to latency.
+    pub conversions_lost_to_latency: u64,
+    /// Conversions lost to errors.
+    pub conversions_lost_to_errors: u64,
+}
+
+/// One second of the run, by intended time.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SecondRow {
+    /// Seconds since the start.
+    pub second: u64,
+    /// Customers who arrived.
+    pub arrivals: u64,
+    /// Requests sent.
+    pub requests: u64,
+    /// Failed requests.
+    pub errors: u64,
+    /// Customers in flight at the end of the second.
+    pub in_flight: u64,
+    /// Median latency, ms (2 significant digits).
+    pub p50_ms: Option<f64>,
+    /// 99th percentile latency, ms (2 significant digits).
+    pub p99_ms: Option<f64>,
+}
+
+/// The settings of the run.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LoadSettings {
+    /// The arrival profile.
+    pub profile: String,
+    /// Think time between touchpoints.
+    pub think_time: String,
+    /// Patience.
+    pub patience: String,
+    /// `abandon` or `continue`.
+    pub on_error: String,
+    /// Per-request timeout, s.
+    pub timeout_s: f64,
+    /// Cap on customers in flight.
+    pub max_in_flight: usize,
+    /// Grace period after arrivals stop, s.
+    pub grace_s: f64,
+}
+
+fn ratio(a: f64, b: f64) -> f64 {
+    if b == 0.0 { 0.0 } else { a / b }
+}
+
+impl LoadResult {
+    /// Builds the result of a finished run.
+    pub fn new(model: &Model, spec: &LoadSpec, plan: &LoadPlan, target: &str, o: &LoadOutcome) -> LoadResult {
+        let agg = &o.agg;
+        let window = o.arrival_window.as_secs_f64();
+        let j: &Journeys = &agg.journeys;
+        let cents = |c: u64| c as f64 / 100.0;
+        let by_state = model
+            .states
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| !spec.requests[*i].is_empty())
+            .map(|(i, s)| RequestRow::new(&s.id, &agg.by_state[i]))
+            .collect();
+        let segments = model
+            .segments
+            .iter()
+            .enumerate()
+            .map(|(i, s)| {
+                let t = &agg.by_segment[i];
+                let sj = &agg.journeys_by_segment[i];
+                SegmentLoadRow {
+                    segment: s.id.clone(),
+                    customers: sj.customers,
+                    requests: t.requests,
+                    errors: t.error_count(),
+                    latency_ms: Percentiles::from_us(&t.latency_us),
+                    conversions: sj.conversions,
+                    conversions_lost_to_latency: sj.lost_latency,
+                    conversions_lost_to_errors: sj.lost_errors,
+                }
+            })
+            .collect();
+        let series = agg
+            .seconds
+            .iter()
+            .enumerate()
+            .map(|(second, s)| {
+                let q = |x: f64| (!s.latency_ms.is_empty()).then(|| s.latency_ms.value_at_quantile(x) as f64);
+                SecondRow {
+                    second: second as u64,
+                    arrivals: s.arrivals,
+                    requests: s.requests,
+                    errors: s.errors,
+                    in_flight: s.in_flight,
+                    p50_ms: q(0.5),
+                    p99_ms: q(0.99),
+                }
+            })
+            .collect();
+        let duration = plan.duration.as_secs_f64();
+        LoadResult {
+            schema_version: SCHEMA_VERSION,
+            kind: "load".to_owned(),
+            fogg_version: env!("CARGO_PKG_VERSION").to_owned(),
+            scenario: ScenarioInfo::of(model),
+            seed: plan.seed,
+            target: target.to_owned(),
+            stopped_by: o.stopped_by,
+            duration_s: window,
+            elapsed_s: o.elapsed.as_secs_f64(),
+            arrivals: agg.arrivals,
+            customers: agg.arrivals - agg.dropped,
+            arrivals_dropped: agg.dropped,
+            customers_unfinished: agg.unfinished,
+            target_arrival_rate: ratio(plan.profile.expected_arrivals(duration), duration),
+            achieved_arrival_rate: ratio(agg.arrivals as f64, window),
+            requests: agg.overall.requests,
+            requests_per_s: ratio(agg.overall.requests as f64, window),
+            errors: ErrorCounts::from(&agg.overall.errors),
+            error_rate: ratio(agg.overall.error_count() as f64, agg.overall.requests as f64),
+            latency_ms: Percentiles::from_us(&agg.overall.latency_us),
+            service_time_ms: Percentiles::from_us(&agg.overall.service_us),
+            conversions: j.conversions,
+            counterfactual_conversions: j.counterfactual_conversions,
+            conversions_lost_to_latency: j.lost_latency,
+            conversions_lost_to_errors: j.lost_errors,
+            conversions_lost_share: ratio(
+                (j.lost_latency + j.lost_errors) as f64,
+                j.counterfactual_conversions as f64,
+            ),
+            revenue: cents(j.revenue_cents),
+            revenue_at_risk: cents(j.revenue_at_risk_cents),
+            abandoned_latency: j.abandoned_latency,
+            abandoned_errors: j.abandoned_errors,
+            by_request: o
+                .request_names
+                .iter()
+                .zip(&agg.by_request)
+                .map(|(n, t)| RequestRow::new(n, t))
+                .collect(),
+            by_state,
+            segments,
+            series,
+            settings: LoadSettings {
+                profile: plan.profile.describe(),
+                think_time: spec.think_time.description().to_owned(),
+                patience: spec.patience.description().to_owned(),
+                on_error: format!("{:?}", spec.on_error).to_lowercase(),
+                timeout_s: spec.timeout.as_secs_f64(),
+                max_in_flight: spec.max_in_flight,
+                grace_s: plan.grace.as_secs_f64(),
+            },
+        }
+    }
+}

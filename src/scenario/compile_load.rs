@@ -1,0 +1,242 @@
+//! `[load]` → [`LoadSpec`], with the same problem reporting as the rest of
+//! the scenario.
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use toml::Spanned;
+
+use super::compile::{Cx, QuantityKind, compile_dist};
+use super::raw::{OnError, RawLoad, RawProfile};
+use super::units::parse_duration;
+use crate::load::plan::RateProfile;
+use crate::load::spec::{LoadSpec, RequestSpec, Template};
+use crate::model::Dist;
+
+/// Defaults of `[load]`, documented in docs/scenario.md.
+pub const DEFAULT_DURATION_S: f64 = 30.0;
+/// Default arrival rate (customers/s) when no profile is given.
+pub const DEFAULT_RATE: f64 = 10.0;
+/// Default per-request timeout.
+pub const DEFAULT_TIMEOUT_S: f64 = 10.0;
+/// Default cap on customers in flight.
+pub const DEFAULT_MAX_IN_FLIGHT: usize = 10_000;
+
+/// Default think time: log-normal, median 2 s, 90% under 8 s.
+pub fn default_think_time() -> Dist {
+    Dist::lognormal(2.0, 8.0, "lognormal(median 2s, p90 8s)".to_owned()).expect("valid default")
+}
+
+/// Default patience: log-normal, median 3 s, 90% under 10 s.
+pub fn default_patience() -> Dist {
+    Dist::lognormal(3.0, 10.0, "lognormal(median 3s, p90 10s)".to_owned()).expect("valid default")
+}
+
+fn duration(cx: &mut Cx, key: &str, v: &Spanned<String>) -> Option<Duration> {
+    match parse_duration(v.get_ref()) {
+        Ok(s) if s > 0.0 => Some(Duration::from_secs_f64(s)),
+        Ok(_) => {
+            cx.problem(Some(&v.span()), key, "the duration must be greater than 0", "write e.g. \"30s\"");
+            None
+        }
+        Err(e) => {
+            cx.problem(Some(&v.span()), key, e, "write e.g. \"30s\" or \"2min\"");
+            None
+        }
+    }
+}
+
+fn rate(cx: &mut Cx, key: &str, span: &std::ops::Range<usize>, r: f64) -> f64 {
+    if !(r.is_finite() && r >= 0.0) {
+        cx.problem(Some(span), key, format!("rate is {r}"), "give a rate in customers per second, 0 or more");
+    }
+    r
+}
+
+pub(super) fn compile_load(
+    cx: &mut Cx,
+    raw: &Spanned<RawLoad>,
+    state_index: &HashMap<&str, usize>,
+    states: usize,
+) -> Option<LoadSpec> {
+    let load = raw.get_ref();
+    let before = cx.problems.len();
+    let run_duration = match &load.duration {
+        Some(d) => duration(cx, "load.duration", d),
+        None => Some(Duration::from_secs_f64(DEFAULT_DURATION_S)),
+    };
+    let timeout = match &load.timeout {
+        Some(d) => duration(cx, "load.timeout", d),
+        None => Some(Duration::from_secs_f64(DEFAULT_TIMEOUT_S)),
+    };
+    let profile = match &load.profile {
+        None => RateProfile::Constant(DEFAULT_RATE),
+        Some(p) => {
+            let span = p.span();
+            let key = "load.profile";
+            let dur = |cx: &mut Cx, text: &str| match parse_duration(text) {
+                Ok(s) if s > 0.0 => s,
+                Ok(_) | Err(_) => {
+                    cx.problem(
+                        Some(&span),
+                        key,
+                        format!("'{text}' is not a positive duration"),
+                        "write e.g. \"1min\"",
+                    );
+                    1.0
+                }
+            };
+            match p.get_ref() {
+                RawProfile::Constant { rate: r } => RateProfile::Constant(rate(cx, key, &span, *r)),
+                RawProfile::Ramp { from, to, over } => RateProfile::Ramp {
+                    from: rate(cx, key, &span, *from),
+                    to: rate(cx, key, &span, *to),
+                    over: dur(cx, over),
+                },
+                RawProfile::Stages { stages } => {
+                    if stages.is_empty() {
+                        cx.problem(
+                            Some(&span),
+                            key,
+                            "a stages profile needs at least one stage",
+                            "add e.g. stages = [{ duration = \"1min\", rate = 20 }]",
+                        );
+                    }
+                    RateProfile::Stages(
+                        stages.iter().map(|s| (dur(cx, &s.duration), rate(cx, key, &span, s.rate))).collect(),
+                    )
+                }
+                RawProfile::Burst { peak, half_life, base } => RateProfile::Burst {
+                    peak: rate(cx, key, &span, *peak),
+                    half_life: dur(cx, half_life),
+                    base: rate(cx, key, &span, *base),
+                },
+            }
+        }
+    };
+    let think_time = match &load.think_time {
+        Some(d) => compile_dist(cx, "load.think_time", d, QuantityKind::Duration),
+        None => Some(default_think_time()),
+    };
+    let patience = match &load.patience {
+        Some(d) => compile_dist(cx, "load.patience", d, QuantityKind::Duration),
+        None => Some(default_patience()),
+    };
+    let max_in_flight = match &load.max_in_flight {
+        None => DEFAULT_MAX_IN_FLIGHT,
+        Some(m) if (1..=1_000_000).contains(m.get_ref()) => *m.get_ref() as usize,
+        Some(m) => {
+            cx.problem(
+                Some(&m.span()),
+                "load.max_in_flight",
+                format!("{} is outside 1..=1000000", m.get_ref()),
+                "give the most customers that may be in flight at once",
+            );
+            DEFAULT_MAX_IN_FLIGHT
+        }
+    };
+
+    let mut requests: Vec<Vec<RequestSpec>> = vec![Vec::new(); states];
+    for (i, r) in load.requests.iter().enumerate() {
+        let key = |field: &str| format!("load.request[{i}].{field}");
+        let Some(&state) = state_index.get(r.state.get_ref().as_str()) else {
+            cx.problem(
+                Some(&r.state.span()),
+                key("state"),
+                format!("unknown state '{}'", r.state.get_ref()),
+                "name a [[state]] of this scenario",
+            );
+            continue;
+        };
+        let method = match &r.method {
+            None => reqwest::Method::GET,
+            Some(m) => match m.get_ref().to_ascii_uppercase().as_str() {
+                "GET" => reqwest::Method::GET,
+                "POST" => reqwest::Method::POST,
+                "PUT" => reqwest::Method::PUT,
+                "PATCH" => reqwest::Method::PATCH,
+                "DELETE" => reqwest::Method::DELETE,
+                "HEAD" => reqwest::Method::HEAD,
+                other => {
+                    cx.problem(
+                        Some(&m.span()),
+                        key("method"),
+                        format!("'{other}' is not a supported method"),
+                        "use GET, POST, PUT, PATCH, DELETE or HEAD",
+                    );
+                    reqwest::Method::GET
+                }
+            },
+        };
+        if !r.path.get_ref().starts_with('/') {
+            cx.problem(
+                Some(&r.path.span()),
+                key("path"),
+                format!("'{}' does not start with '/'", r.path.get_ref()),
+                "give the path relative to the target, e.g. \"/product/{product}\"",
+            );
+        }
+        let mut template =
+            |field: &str, text: &str, span: Option<&std::ops::Range<usize>>| match Template::parse(text) {
+                Ok(t) => Some(t),
+                Err(e) => {
+                    cx.problem(
+                        span,
+                        key(field),
+                        e,
+                        "use {customer}, {segment}, {state}, {step} or {product}",
+                    );
+                    None
+                }
+            };
+        let path = template("path", r.path.get_ref(), Some(&r.path.span()));
+        let headers: Vec<(String, Template)> = r
+            .headers
+            .iter()
+            .filter_map(|(name, value)| template("headers", value, None).map(|t| (name.clone(), t)))
+            .collect();
+        let body = r.body.as_ref().and_then(|b| template("body", b, None));
+        if let Some(codes) = &r.expect_status
+            && (codes.is_empty() || codes.iter().any(|c| !(100..=599).contains(c)))
+        {
+            cx.problem(
+                Some(&r.state.span()),
+                key("expect_status"),
+                format!("{codes:?} is not a list of HTTP statuses"),
+                "list the accepted statuses, e.g. [200, 201]",
+            );
+        }
+        if let Some(path) = path {
+            requests[state].push(RequestSpec {
+                name: r.name.clone().unwrap_or_else(|| r.state.get_ref().clone()),
+                method,
+                path,
+                headers,
+                body,
+                expect_status: r.expect_status.clone(),
+                expect_body: r.expect_body.clone(),
+            });
+        }
+    }
+    if load.requests.is_empty() {
+        cx.problem(
+            Some(&raw.span()),
+            "load.request",
+            "[load] maps no state to a request",
+            "add [[load.request]] tables with a state and a path",
+        );
+    }
+    if cx.problems.len() > before {
+        return None;
+    }
+    Some(LoadSpec {
+        duration: run_duration?,
+        profile,
+        think_time: think_time?,
+        patience: patience?,
+        on_error: load.on_error.unwrap_or(OnError::Abandon),
+        timeout: timeout?,
+        max_in_flight,
+        requests,
+    })
+}

@@ -1,0 +1,337 @@
+//! Load mode against real servers on loopback: the demo shop, or a small
+//! axum server a test starts with the behaviour it needs.
+
+use std::net::{Ipv4Addr, SocketAddr};
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::Router;
+use axum::http::StatusCode;
+use axum::routing::get;
+use fogg::demo::{DemoConfig, start};
+use fogg::load::plan::{ArrivalSchedule, RateProfile};
+use fogg::load::{LoadOutcome, LoadPlan, run};
+use fogg::model::Model;
+use fogg::result::LoadResult;
+
+use crate::fogg;
+
+/// A two-page journey: `a` (request `first`), then `b` (request `second`,
+/// a conversion worth 10) with probability 0.6, then exit.
+fn two_page_scenario(first: &str, second: &str, load: &str) -> Model {
+    let text = format!(
+        r#"
+[scenario]
+name = "two pages"
+[[channel]]
+id = "web"
+kind = "online"
+[entry]
+a = 1
+[[state]]
+id = "a"
+stage = "awareness"
+channel = "web"
+next = {{ b = 6, exit = 4 }}
+[[state]]
+id = "b"
+stage = "purchase"
+channel = "web"
+conversion = true
+value = {{ dist = "constant", value = 10.0 }}
+next = {{ exit = 1 }}
+[load]
+think_time = {{ dist = "constant", value = "20ms" }}
+{load}
+[[load.request]]
+state = "a"
+name = "first"
+path = "{first}"
+[[load.request]]
+state = "b"
+name = "second"
+path = "{second}"
+"#
+    );
+    fogg::scenario::from_str(&text, "two-pages.toml").unwrap_or_else(|e| panic!("{e}"))
+}
+
+fn plan(rate: f64, seconds: f64) -> LoadPlan {
+    LoadPlan {
+        seed: 3,
+        duration: Duration::from_secs_f64(seconds),
+        profile: RateProfile::Constant(rate),
+        max_customers: None,
+        grace: Duration::from_secs(10),
+        insecure: false,
+        http2: false,
+        progress: false,
+    }
+}
+
+async fn load(model: &Model, target: &str, plan: &LoadPlan) -> (LoadResult, LoadOutcome) {
+    let model = Arc::new(model.clone());
+    let spec = model.load.clone().expect("[load]");
+    let outcome = run(Arc::clone(&model), spec.clone(), target, plan).await.expect("load run");
+    (LoadResult::new(&model, &spec, plan, target, &outcome), outcome)
+}
+
+/// Serves `router` on a free loopback port.
+async fn serve(router: Router) -> String {
+    let listener =
+        tokio::net::TcpListener::bind(SocketAddr::from((Ipv4Addr::LOCALHOST, 0))).await.expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    tokio::spawn(async move { axum::serve(listener, router).await.expect("serve") });
+    format!("http://{addr}")
+}
+
+fn p(v: Option<f64>) -> f64 {
+    v.expect("latency measured")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn requests_received_equal_the_requests_the_journeys_imply() {
+    let model = bundled_with_fast_think("retail-omnichannel");
+    let demo = start(SocketAddr::from((Ipv4Addr::LOCALHOST, 0)), DemoConfig::default()).await.expect("demo");
+    let plan = plan(150.0, 3.0);
+    let (r, _) = load(&model, &demo.url(), &plan).await;
+    assert_eq!(r.customers_unfinished, 0);
+    assert_eq!(r.arrivals_dropped, 0);
+    // The journeys are those of `simulate` with the same seed: walk them
+    // here and count the requests their states map to.
+    let spec = model.load.as_ref().expect("[load]");
+    let rngs = fogg::rng::CustomerRngs::new(plan.seed, fogg::rng::Stream::Journey);
+    let implied: usize = (0..r.customers)
+        .map(|i| {
+            model.walk(&mut rngs.customer(i)).map(|s| spec.requests[s.state.0 as usize].len()).sum::<usize>()
+        })
+        .sum();
+    assert!(implied > 50, "the run should send a fair number of requests ({implied})");
+    assert_eq!(r.requests, implied as u64);
+    assert_eq!(demo.stats.total(), implied as u64, "the server received exactly the implied requests");
+    assert_eq!(r.errors.total(), 0);
+    // The arrivals are exactly the schedule's, at the configured rate.
+    let scheduled = ArrivalSchedule::new(plan.profile.clone(), plan.duration, plan.seed).count() as u64;
+    assert_eq!(r.arrivals, scheduled);
+    assert!(
+        (r.achieved_arrival_rate / 150.0 - 1.0).abs() < 4.0 / (450f64).sqrt(),
+        "{}",
+        r.achieved_arrival_rate
+    );
+    // Every conversion was achieved: nobody was slowed down.
+    assert_eq!(
+        r.conversions + r.conversions_lost_to_latency + r.conversions_lost_to_errors,
+        r.counterfactual_conversions
+    );
+}
+
+/// A bundled scenario with think times short enough for a test.
+fn bundled_with_fast_think(name: &str) -> Model {
+    let (_, text) = fogg::scenario::BUNDLED.iter().find(|(n, _)| *n == name).expect("bundled");
+    let text = text.replace(
+        "think_time = { dist = \"lognormal\", median = \"2s\", p90 = \"8s\" }",
+        "think_time = { dist = \"constant\", value = \"10ms\" }",
+    );
+    let text = text.replace(
+        "patience = { dist = \"lognormal\", median = \"3s\", p90 = \"10s\" }",
+        "patience = { dist = \"constant\", value = \"1h\" }",
+    );
+    fogg::scenario::from_str(&text, name).expect("valid")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_slow_endpoint_shows_in_its_own_histogram_only() {
+    let target = serve(Router::new().route("/fast", get(|| async { "ok" })).route(
+        "/slow",
+        get(|| async {
+            tokio::time::sleep(Duration::from_millis(250)).await;
+            "ok"
+        }),
+    ))
+    .await;
+    let model = two_page_scenario("/fast", "/slow", "patience = { dist = \"constant\", value = \"1h\" }");
+    let (r, _) = load(&model, &target, &plan(40.0, 2.0)).await;
+    let row = |n: &str| r.by_request.iter().find(|q| q.name == n).expect("request row").clone();
+    let (fast, slow) = (row("first"), row("second"));
+    assert!(fast.requests > 20 && slow.requests > 10);
+    assert!(p(slow.latency_ms.p50) >= 250.0, "slow p50 {:?}", slow.latency_ms);
+    assert!(p(slow.service_time_ms.p50) >= 250.0);
+    assert!(p(fast.latency_ms.p99) < 100.0, "fast p99 {:?}", fast.latency_ms);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_server_stall_shows_in_p99() {
+    // Every request arriving in the stall window waits until it ends.
+    let started = Arc::new(std::sync::OnceLock::<tokio::time::Instant>::new());
+    let s = Arc::clone(&started);
+    let target = serve(Router::new().route(
+        "/page",
+        get(move || {
+            let s = Arc::clone(&s);
+            async move {
+                let t0 = *s.get_or_init(tokio::time::Instant::now);
+                let (from, to) = (t0 + Duration::from_millis(800), t0 + Duration::from_millis(1300));
+                let now = tokio::time::Instant::now();
+                if now >= from && now < to {
+                    tokio::time::sleep_until(to).await;
+                }
+                "ok"
+            }
+        }),
+    ))
+    .await;
+    let model = two_page_scenario("/page", "/page", "patience = { dist = \"constant\", value = \"1h\" }");
+    let (r, _) = load(&model, &target, &plan(200.0, 2.5)).await;
+    assert!(p(r.latency_ms.p50) < 50.0, "{:?}", r.latency_ms);
+    assert!(p(r.latency_ms.p99) >= 300.0, "the 500 ms stall must show in p99: {:?}", r.latency_ms);
+    assert!(p(r.latency_ms.max) >= 450.0, "{:?}", r.latency_ms);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn slow_pages_cost_conversions_paired_with_the_counterfactual() {
+    let target = serve(Router::new().route(
+        "/page",
+        get(|| async {
+            tokio::time::sleep(Duration::from_millis(100)).await;
+            "ok"
+        }),
+    ))
+    .await;
+    // Patience uniform on [0, 200 ms): half of the 100 ms responses are
+    // too slow.
+    let model = two_page_scenario(
+        "/page",
+        "/page",
+        "patience = { dist = \"uniform\", min = \"0s\", max = \"200ms\" }",
+    );
+    let (r, _) = load(&model, &target, &plan(50.0, 2.0)).await;
+    assert_eq!(r.customers_unfinished, 0);
+    assert_eq!(r.conversions + r.conversions_lost_to_latency, r.counterfactual_conversions);
+    assert_eq!(r.conversions_lost_to_errors, 0);
+    assert!(r.conversions_lost_to_latency > 0 && r.conversions > 0, "{r:?}");
+    assert!((r.revenue_at_risk - 10.0 * r.conversions_lost_to_latency as f64).abs() < 1e-9);
+    // The counterfactual is what the journeys themselves hold.
+    let rngs = fogg::rng::CustomerRngs::new(3, fogg::rng::Stream::Journey);
+    let exact: u64 = (0..r.customers)
+        .map(|i| {
+            model.walk(&mut rngs.customer(i)).filter(|s| model.states[s.state.0 as usize].conversion).count()
+                as u64
+        })
+        .sum();
+    assert_eq!(r.counterfactual_conversions, exact);
+    // About half of the customers leave at each page: lost / counterfactual ≈ 0.75.
+    let lost = r.conversions_lost_share;
+    assert!((0.55..0.92).contains(&lost), "share lost {lost}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn errors_are_counted_by_class_and_the_run_completes() {
+    // A raw listener that accepts and closes connections without answering.
+    let closer =
+        tokio::net::TcpListener::bind(SocketAddr::from((Ipv4Addr::LOCALHOST, 0))).await.expect("bind");
+    let closer_addr = closer.local_addr().expect("addr");
+    tokio::spawn(async move {
+        while let Ok((socket, _)) = closer.accept().await {
+            drop(socket);
+        }
+    });
+    let target = serve(
+        Router::new()
+            .route("/busy", get(|| async { (StatusCode::SERVICE_UNAVAILABLE, "busy") }))
+            .route("/missing", get(|| async { (StatusCode::NOT_FOUND, "no") }))
+            .route(
+                "/hang",
+                get(|| async {
+                    tokio::time::sleep(Duration::from_secs(5)).await;
+                    "late"
+                }),
+            ),
+    )
+    .await;
+    let load_section =
+        "patience = { dist = \"constant\", value = \"1h\" }\non_error = \"continue\"\ntimeout = \"300ms\"";
+    for (path, class) in [("/busy", "5xx"), ("/missing", "4xx"), ("/hang", "timeout")] {
+        let model = two_page_scenario(path, path, load_section);
+        let (r, _) = load(&model, &target, &plan(30.0, 1.0)).await;
+        let e = r.errors;
+        let counted = match class {
+            "5xx" => e.status_5xx,
+            "4xx" => e.status_4xx,
+            _ => e.timeout,
+        };
+        assert!(r.requests > 10, "{class}: {}", r.requests);
+        assert_eq!(counted, r.requests, "{class}: every request fails that way: {e:?}");
+        assert_eq!(e.total(), r.requests, "{class}: {e:?}");
+        assert_eq!(r.customers_unfinished, 0);
+    }
+    // Closed connections, on a target that never answers.
+    let model = two_page_scenario("/x", "/x", load_section);
+    let (r, _) = load(&model, &format!("http://{closer_addr}"), &plan(30.0, 1.0)).await;
+    assert!(r.requests > 10);
+    assert_eq!(r.errors.connect, r.requests, "{:?}", r.errors);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn errors_end_journeys_by_default_and_cost_conversions() {
+    let target = serve(
+        Router::new()
+            .route("/ok", get(|| async { "ok" }))
+            .route("/busy", get(|| async { (StatusCode::SERVICE_UNAVAILABLE, "busy") })),
+    )
+    .await;
+    // First page fine, the conversion page always fails.
+    let model = two_page_scenario("/ok", "/busy", "patience = { dist = \"constant\", value = \"1h\" }");
+    let (r, _) = load(&model, &target, &plan(40.0, 1.5)).await;
+    assert_eq!(r.conversions, 0);
+    assert!(r.conversions_lost_to_errors > 0);
+    assert_eq!(r.conversions_lost_to_errors, r.counterfactual_conversions);
+    assert_eq!(r.abandoned_errors, r.errors.status_5xx);
+}
+
+#[test]
+fn a_dead_target_is_a_clear_error_with_a_written_report() {
+    // A port that was free a moment ago: nothing listens there now.
+    let port = std::net::TcpListener::bind("127.0.0.1:0").expect("bind").local_addr().expect("addr").port();
+    let out = tempfile::tempdir().expect("temp dir");
+    let run = fogg()
+        .args(["load", "campaign-launch", "--duration", "1s", "--grace", "2s"])
+        .arg("--target")
+        .arg(format!("http://127.0.0.1:{port}"))
+        .arg("--out")
+        .arg(out.path())
+        .output()
+        .expect("runs");
+    let stderr = String::from_utf8_lossy(&run.stderr);
+    assert_eq!(run.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("did not answer") && stderr.contains("failed to connect"), "{stderr}");
+    let saved =
+        std::fs::read_to_string(out.path().join("load-campaign-launch.json")).expect("report written");
+    let v: serde_json::Value = serde_json::from_str(&saved).expect("JSON");
+    assert!(v["errors"]["connect"].as_u64().expect("count") > 0);
+}
+
+#[cfg(unix)]
+#[test]
+fn sigint_stops_the_run_and_writes_the_report() {
+    let out = tempfile::tempdir().expect("temp dir");
+    let child = std::process::Command::new(assert_cmd::cargo::cargo_bin("fogg"))
+        .args(["load", "campaign-launch", "--duration", "60s", "--grace", "1s", "--format", "json", "--out"])
+        .arg(out.path())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("starts");
+    std::thread::sleep(Duration::from_secs(2));
+    let killed =
+        std::process::Command::new("kill").args(["-INT", &child.id().to_string()]).status().expect("kill");
+    assert!(killed.success());
+    let started = std::time::Instant::now();
+    let output = child.wait_with_output().expect("waits");
+    assert!(started.elapsed() < Duration::from_secs(10), "the run must stop soon after SIGINT");
+    assert_eq!(output.status.code(), Some(0), "{}", String::from_utf8_lossy(&output.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&output.stdout).expect("JSON report on stdout");
+    assert_eq!(v["stopped_by"], "interrupted");
+    assert!(v["requests"].as_u64().expect("count") > 0);
+    assert!(v["duration_s"].as_f64().expect("s") < 10.0);
+    assert!(out.path().join("load-campaign-launch.json").exists());
+}
