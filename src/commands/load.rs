@@ -8,7 +8,7 @@ use anyhow::{Context, anyhow, bail};
 
 use crate::Outcome;
 use crate::cli::LoadArgs;
-use crate::load::plan::RateProfile;
+use crate::load::plan::{RateProfile, Workload};
 use crate::load::{LoadPlan, run as run_load};
 use crate::report;
 use crate::result::LoadResult;
@@ -31,12 +31,14 @@ pub fn run(args: &LoadArgs, out: &mut dyn Write) -> anyhow::Result<Outcome> {
     if !(args.rate_scale.is_finite() && args.rate_scale > 0.0) {
         bail!("--rate-scale must be a positive number (got {})", args.rate_scale);
     }
-    let profile =
-        args.rate.map_or_else(|| spec.profile.clone(), RateProfile::Constant).scaled(args.rate_scale);
+    let workload = args
+        .rate
+        .map_or_else(|| spec.workload.clone(), |r| Workload::Open(RateProfile::Constant(r)))
+        .scaled(args.rate_scale);
     let plan = LoadPlan {
         seed: args.seed,
         duration: args.duration.unwrap_or(spec.duration),
-        profile,
+        workload,
         max_customers: args.customers,
         grace: args.grace,
         insecure: args.insecure,

@@ -10,12 +10,12 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use anyhow::Context;
-use tokio::sync::watch;
+use tokio::sync::{Semaphore, watch};
 use tokio::task::JoinSet;
 use tokio::time::Instant;
 
 use super::customer;
-use super::plan::{ArrivalSchedule, RateProfile};
+use super::plan::{ArrivalSchedule, Workload};
 use super::recorder::{ErrorClass, Journeys, LoadAgg};
 use super::spec::LoadSpec;
 use crate::model::Model;
@@ -28,8 +28,8 @@ pub struct LoadPlan {
     pub seed: u64,
     /// How long arrivals go on.
     pub duration: Duration,
-    /// Arrival rate over time.
-    pub profile: RateProfile,
+    /// How customers arrive.
+    pub workload: Workload,
     /// Stop after this many arrivals, if given.
     pub max_customers: Option<u64>,
     /// How long in-flight customers may take to finish after arrivals stop.
@@ -201,22 +201,49 @@ pub async fn run(
         tokio::spawn(sample_each_second(Arc::clone(&ctx), plan.progress && std::io::stderr().is_terminal()));
     let mut tasks = JoinSet::new();
     let mut stopped_by = StopReason::Duration;
-    let schedule = ArrivalSchedule::new(plan.profile.clone(), plan.duration, plan.seed);
-    for (i, offset) in schedule.enumerate() {
-        let i = i as u64;
+    // Open: the schedule says when each customer arrives. Closed: a new
+    // customer arrives whenever one of the slots is free.
+    let end = start + plan.duration;
+    let (mut schedule, slots) = match &plan.workload {
+        Workload::Open(profile) => {
+            (Some(ArrivalSchedule::new(profile.clone(), plan.duration, plan.seed)), None)
+        }
+        Workload::Closed(n) => (None, Some(Arc::new(Semaphore::new(*n as usize)))),
+    };
+    let mut i: u64 = 0;
+    loop {
         if plan.max_customers.is_some_and(|max| i >= max) {
             stopped_by = StopReason::Customers;
             break;
         }
-        let when = start + offset;
-        tokio::select! {
+        let next_arrival = async {
+            match (&mut schedule, &slots) {
+                (Some(schedule), _) => {
+                    let when = start + schedule.next()?;
+                    tokio::time::sleep_until(when).await;
+                    Some((when, None))
+                }
+                (None, Some(slots)) => {
+                    let permit = tokio::select! {
+                        permit = Arc::clone(slots).acquire_owned() => permit.ok()?,
+                        _ = tokio::time::sleep_until(end) => return None,
+                    };
+                    tokio::time::sleep_until(start).await;
+                    let when = Instant::now();
+                    (when < end).then_some((when, Some(permit)))
+                }
+                (None, None) => None,
+            }
+        };
+        let arrival = tokio::select! {
             biased;
             _ = signals.wait_for(|n| *n >= 1) => {
                 stopped_by = StopReason::Interrupted;
                 break;
             }
-            _ = tokio::time::sleep_until(when) => {}
-        }
+            arrival = next_arrival => arrival,
+        };
+        let Some((when, slot)) = arrival else { break };
         while tasks.try_join_next().is_some() {}
         let dropped = ctx.in_flight.load(Ordering::Relaxed) >= ctx.spec.max_in_flight;
         ctx.agg.lock().expect("recorder").arrival(ctx.second_of(when), dropped);
@@ -226,8 +253,10 @@ pub async fn run(
             tasks.spawn(async move {
                 customer::run(Arc::clone(&c), i, when).await;
                 c.in_flight.fetch_sub(1, Ordering::Relaxed);
+                drop(slot);
             });
         }
+        i += 1;
     }
     let arrivals_end = Instant::now();
     let arrival_window = match stopped_by {

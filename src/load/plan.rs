@@ -125,6 +125,45 @@ impl RateProfile {
     }
 }
 
+/// How customers arrive: an open model (a rate, whatever the target does)
+/// or a closed one (a fixed number of customers in flight, each replaced
+/// by a new one when its journey ends).
+#[derive(Debug, Clone, PartialEq)]
+pub enum Workload {
+    /// Poisson arrivals at a rate that follows the profile.
+    Open(RateProfile),
+    /// This many customers at all times.
+    Closed(u64),
+}
+
+impl Workload {
+    /// The same workload with rates (or the customer count) times `k`.
+    pub fn scaled(&self, k: f64) -> Workload {
+        match self {
+            Workload::Open(p) => Workload::Open(p.scaled(k)),
+            Workload::Closed(n) => Workload::Closed(((*n as f64) * k).round().max(1.0) as u64),
+        }
+    }
+
+    /// A short description for reports.
+    pub fn describe(&self) -> String {
+        match self {
+            Workload::Open(p) => p.describe(),
+            Workload::Closed(n) => format!("closed: {n} customers at a time"),
+        }
+    }
+
+    /// The mean arrival rate the workload asks for over `duration`
+    /// seconds; `None` for a closed workload, whose rate is whatever the
+    /// target allows.
+    pub fn target_rate(&self, duration: f64) -> Option<f64> {
+        match self {
+            Workload::Open(p) if duration > 0.0 => Some(p.expected_arrivals(duration) / duration),
+            _ => None,
+        }
+    }
+}
+
 /// Intended start offsets of customers `0, 1, 2, …`, in order.
 pub struct ArrivalSchedule {
     profile: RateProfile,

@@ -7,15 +7,15 @@ use std::time::Duration;
 use crate::model::Dist;
 use crate::scenario::raw::OnError;
 
-use super::plan::RateProfile;
+use super::plan::Workload;
 
 /// Load-mode settings of a scenario.
 #[derive(Debug, Clone)]
 pub struct LoadSpec {
     /// How long arrivals go on.
     pub duration: Duration,
-    /// Arrival rate over time.
-    pub profile: RateProfile,
+    /// How customers arrive.
+    pub workload: Workload,
     /// Pause between two touchpoints of a journey, in seconds.
     pub think_time: Dist,
     /// A customer's patience, in seconds: a response slower than a fresh

@@ -43,11 +43,11 @@ pub fn document(r: &LoadResult) -> Doc {
     let lines = vec![
         format!("scenario {} · target {} · seed {}", r.scenario.source, r.target, r.seed),
         format!(
-            "{} customers in {:.1} s ({:.1}/s, asked {:.1}/s) · {} requests ({:.1}/s) · stopped by {:?}",
+            "{} customers in {:.1} s ({:.1}/s{}) · {} requests ({:.1}/s) · stopped by {:?}",
             int(r.customers),
             r.duration_s,
             r.achieved_arrival_rate,
-            r.target_arrival_rate,
+            r.target_arrival_rate.map_or(String::new(), |t| format!(", asked {t:.1}/s")),
             int(r.requests),
             r.requests_per_s,
             r.stopped_by

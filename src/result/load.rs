@@ -38,8 +38,9 @@ pub struct LoadResult {
     pub arrivals_dropped: u64,
     /// Customers still in flight when the run ended (not in journey figures).
     pub customers_unfinished: u64,
-    /// Arrival rate the profile asked for, customers/s (mean over the run).
-    pub target_arrival_rate: f64,
+    /// Arrival rate the profile asked for, customers/s (mean over the run);
+    /// null for a closed workload.
+    pub target_arrival_rate: Option<f64>,
     /// Arrivals per second achieved.
     pub achieved_arrival_rate: f64,
     /// Requests sent.
@@ -310,7 +311,7 @@ impl LoadResult {
             customers: agg.arrivals - agg.dropped,
             arrivals_dropped: agg.dropped,
             customers_unfinished: agg.unfinished,
-            target_arrival_rate: ratio(plan.profile.expected_arrivals(duration), duration),
+            target_arrival_rate: plan.workload.target_rate(duration),
             achieved_arrival_rate: ratio(agg.arrivals as f64, window),
             requests: agg.overall.requests,
             requests_per_s: ratio(agg.overall.requests as f64, window),
@@ -340,7 +341,7 @@ impl LoadResult {
             segments,
             series,
             settings: LoadSettings {
-                profile: plan.profile.describe(),
+                profile: plan.workload.describe(),
                 think_time: spec.think_time.description().to_owned(),
                 patience: spec.patience.description().to_owned(),
                 on_error: format!("{:?}", spec.on_error).to_lowercase(),

@@ -9,7 +9,7 @@ use toml::Spanned;
 use super::compile::{Cx, QuantityKind, compile_dist};
 use super::raw::{OnError, RawLoad, RawProfile};
 use super::units::parse_duration;
-use crate::load::plan::RateProfile;
+use crate::load::plan::{RateProfile, Workload};
 use crate::load::spec::{LoadSpec, RequestSpec, Template};
 use crate::model::Dist;
 
@@ -69,8 +69,8 @@ pub(super) fn compile_load(
         Some(d) => duration(cx, "load.timeout", d),
         None => Some(Duration::from_secs_f64(DEFAULT_TIMEOUT_S)),
     };
-    let profile = match &load.profile {
-        None => RateProfile::Constant(DEFAULT_RATE),
+    let workload = match &load.profile {
+        None => Workload::Open(RateProfile::Constant(DEFAULT_RATE)),
         Some(p) => {
             let span = p.span();
             let key = "load.profile";
@@ -87,12 +87,25 @@ pub(super) fn compile_load(
                 }
             };
             match p.get_ref() {
-                RawProfile::Constant { rate: r } => RateProfile::Constant(rate(cx, key, &span, *r)),
-                RawProfile::Ramp { from, to, over } => RateProfile::Ramp {
+                RawProfile::Closed { customers } => {
+                    if !(1..=1_000_000).contains(customers) {
+                        cx.problem(
+                            Some(&span),
+                            key,
+                            format!("{customers} customers is outside 1..=1000000"),
+                            "give the number of customers in flight at once",
+                        );
+                    }
+                    Workload::Closed((*customers).clamp(1, 1_000_000) as u64)
+                }
+                RawProfile::Constant { rate: r } => {
+                    Workload::Open(RateProfile::Constant(rate(cx, key, &span, *r)))
+                }
+                RawProfile::Ramp { from, to, over } => Workload::Open(RateProfile::Ramp {
                     from: rate(cx, key, &span, *from),
                     to: rate(cx, key, &span, *to),
                     over: dur(cx, over),
-                },
+                }),
                 RawProfile::Stages { stages } => {
                     if stages.is_empty() {
                         cx.problem(
@@ -102,15 +115,15 @@ pub(super) fn compile_load(
                             "add e.g. stages = [{ duration = \"1min\", rate = 20 }]",
                         );
                     }
-                    RateProfile::Stages(
+                    Workload::Open(RateProfile::Stages(
                         stages.iter().map(|s| (dur(cx, &s.duration), rate(cx, key, &span, s.rate))).collect(),
-                    )
+                    ))
                 }
-                RawProfile::Burst { peak, half_life, base } => RateProfile::Burst {
+                RawProfile::Burst { peak, half_life, base } => Workload::Open(RateProfile::Burst {
                     peak: rate(cx, key, &span, *peak),
                     half_life: dur(cx, half_life),
                     base: rate(cx, key, &span, *base),
-                },
+                }),
             }
         }
     };
@@ -231,7 +244,7 @@ pub(super) fn compile_load(
     }
     Some(LoadSpec {
         duration: run_duration?,
-        profile,
+        workload,
         think_time: think_time?,
         patience: patience?,
         on_error: load.on_error.unwrap_or(OnError::Abandon),

@@ -204,6 +204,8 @@ pub enum RawProfile {
     Ramp { from: f64, to: f64, over: String },
     /// Consecutive stages of constant rate; the last one holds.
     Stages { stages: Vec<RawStage> },
+    /// A closed model: `customers` in flight at all times.
+    Closed { customers: i64 },
     /// A campaign send: `base + peak` at the start, the peak halving every
     /// `half_life`.
     Burst {

@@ -9,7 +9,7 @@ use axum::Router;
 use axum::http::StatusCode;
 use axum::routing::get;
 use fogg::demo::{DemoConfig, start};
-use fogg::load::plan::{ArrivalSchedule, RateProfile};
+use fogg::load::plan::{ArrivalSchedule, RateProfile, Workload};
 use fogg::load::{LoadOutcome, LoadPlan, run};
 use fogg::model::Model;
 use fogg::result::LoadResult;
@@ -60,7 +60,7 @@ fn plan(rate: f64, seconds: f64) -> LoadPlan {
     LoadPlan {
         seed: 3,
         duration: Duration::from_secs_f64(seconds),
-        profile: RateProfile::Constant(rate),
+        workload: Workload::Open(RateProfile::Constant(rate)),
         max_customers: None,
         grace: Duration::from_secs(10),
         insecure: false,
@@ -111,7 +111,8 @@ async fn requests_received_equal_the_requests_the_journeys_imply() {
     assert_eq!(demo.stats.total(), implied as u64, "the server received exactly the implied requests");
     assert_eq!(r.errors.total(), 0);
     // The arrivals are exactly the schedule's, at the configured rate.
-    let scheduled = ArrivalSchedule::new(plan.profile.clone(), plan.duration, plan.seed).count() as u64;
+    let scheduled =
+        ArrivalSchedule::new(RateProfile::Constant(150.0), plan.duration, plan.seed).count() as u64;
     assert_eq!(r.arrivals, scheduled);
     assert!(
         (r.achieved_arrival_rate / 150.0 - 1.0).abs() < 4.0 / (450f64).sqrt(),
@@ -334,4 +335,34 @@ fn sigint_stops_the_run_and_writes_the_report() {
     assert!(v["requests"].as_u64().expect("count") > 0);
     assert!(v["duration_s"].as_f64().expect("s") < 10.0);
     assert!(out.path().join("load-campaign-launch.json").exists());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_closed_workload_keeps_n_customers_in_flight() {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let (now, peak) = (Arc::new(AtomicUsize::new(0)), Arc::new(AtomicUsize::new(0)));
+    let (n2, p2) = (Arc::clone(&now), Arc::clone(&peak));
+    let target = serve(Router::new().route(
+        "/page",
+        get(move || {
+            let (now, peak) = (Arc::clone(&n2), Arc::clone(&p2));
+            async move {
+                let inside = now.fetch_add(1, Ordering::SeqCst) + 1;
+                peak.fetch_max(inside, Ordering::SeqCst);
+                tokio::time::sleep(Duration::from_millis(50)).await;
+                now.fetch_sub(1, Ordering::SeqCst);
+                "ok"
+            }
+        }),
+    ))
+    .await;
+    let model = two_page_scenario("/page", "/page", "patience = { dist = \"constant\", value = \"1h\" }");
+    let mut plan = plan(0.0, 2.0);
+    plan.workload = Workload::Closed(5);
+    let (r, _) = load(&model, &target, &plan).await;
+    assert_eq!(peak.load(Ordering::SeqCst), 5, "the server saw exactly 5 customers at once at the peak");
+    assert!(r.customers > 40, "finished customers are replaced: {}", r.customers);
+    assert_eq!(r.arrivals_dropped, 0);
+    assert_eq!(r.target_arrival_rate, None);
+    assert!(r.series.iter().all(|s| s.in_flight <= 5), "{:?}", r.series);
 }
