@@ -26,7 +26,7 @@ use tokio::time::Instant;
 use super::driver::LoadContext;
 use super::recorder::{ErrorClass, Journeys};
 use super::spec::{RequestSpec, Vars};
-use crate::scenario::raw::OnError;
+use crate::scenario::raw::{FeederOrder, OnError};
 
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Status {
@@ -42,6 +42,14 @@ pub async fn run(ctx: Arc<LoadContext>, customer: u64, arrival: Instant) {
     let mut journey_rng = ctx.journey_rngs.customer(customer);
     let mut behaviour = ctx.behaviour_rngs.customer(customer);
     let product = (behaviour.next_u64() % 500) as u32 + 1;
+    let rows: Vec<usize> = spec
+        .feeders
+        .iter()
+        .map(|f| match f.order {
+            FeederOrder::RoundRobin => (customer % f.rows.len() as u64) as usize,
+            FeederOrder::Random => (behaviour.next_u64() % f.rows.len() as u64) as usize,
+        })
+        .collect();
     let mut cookies: Vec<(String, String)> = Vec::new();
     let journey = model.walk(&mut journey_rng);
     let segment = journey.segment().0 as usize;
@@ -54,7 +62,15 @@ pub async fn run(ctx: Arc<LoadContext>, customer: u64, arrival: Instant) {
         let s = step.state.0 as usize;
         let state = &model.states[s];
         if status == Status::Active {
-            let vars = Vars { customer, segment: segment_id, state: &state.id, step: step_no, product };
+            let vars = Vars {
+                customer,
+                segment: segment_id,
+                state: &state.id,
+                step: step_no,
+                product,
+                feeders: &spec.feeders,
+                rows: &rows,
+            };
             for (k, request) in spec.requests[s].iter().enumerate() {
                 tokio::time::sleep_until(intended).await;
                 let sent = Instant::now();

@@ -29,6 +29,22 @@ pub struct LoadSpec {
     pub max_in_flight: usize,
     /// Requests per state (index = state index), sent in order.
     pub requests: Vec<Vec<RequestSpec>>,
+    /// CSV feeders, in declaration order.
+    pub feeders: Vec<Feeder>,
+}
+
+/// A CSV file whose rows fill `{ID.COLUMN}` placeholders. A customer keeps
+/// one row for the whole journey.
+#[derive(Debug, Clone)]
+pub struct Feeder {
+    /// The id templates use.
+    pub id: String,
+    /// Column names (the CSV header).
+    pub columns: Vec<String>,
+    /// The rows (never empty).
+    pub rows: Vec<Vec<String>>,
+    /// How customers get rows.
+    pub order: crate::scenario::raw::FeederOrder,
 }
 
 /// One HTTP request of a state.
@@ -63,6 +79,13 @@ pub enum Var {
     Step,
     /// A product id from 1 to 500, fixed per customer.
     Product,
+    /// Column `column` of feeder `feeder`, from the customer's row.
+    Feeder {
+        /// Index in `LoadSpec::feeders`.
+        feeder: usize,
+        /// Index in the feeder's columns.
+        column: usize,
+    },
 }
 
 impl Var {
@@ -101,31 +124,40 @@ pub struct Vars<'a> {
     pub step: u32,
     /// Product id.
     pub product: u32,
+    /// The feeders, and the customer's row of each.
+    pub feeders: &'a [Feeder],
+    /// Row index per feeder.
+    pub rows: &'a [usize],
 }
 
 impl Template {
     /// Parses `text`. `{name}`, where `name` is letters, digits and `_`,
     /// is a variable and must be a known one; any other brace is kept as
     /// it is, so JSON bodies need no escaping.
-    pub fn parse(text: &str) -> Result<Template, String> {
+    pub fn parse(text: &str, feeders: &[Feeder]) -> Result<Template, String> {
         let mut parts = Vec::new();
         let mut literal = String::new();
         let mut rest = text;
         while let Some(open) = rest.find('{') {
             literal.push_str(&rest[..open]);
             let after = &rest[open + 1..];
-            let ident_len =
-                after.find(|c: char| !(c.is_ascii_alphanumeric() || c == '_')).unwrap_or(after.len());
+            let ident_len = after
+                .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_' || c == '.'))
+                .unwrap_or(after.len());
             if ident_len == 0 || !after[ident_len..].starts_with('}') {
                 literal.push('{');
                 rest = after;
                 continue;
             }
             let name = &after[..ident_len];
-            let var = Var::ALL.iter().find(|(n, _)| *n == name).map(|(_, v)| *v).ok_or_else(|| {
-                let known: Vec<String> = Var::ALL.iter().map(|(n, _)| format!("{{{n}}}")).collect();
-                format!("unknown variable '{{{name}}}' in '{text}'; known: {}", known.join(", "))
-            })?;
+            let var = match name.split_once('.') {
+                Some((id, column)) => feeder_var(id, column, feeders)?,
+                None => Var::ALL.iter().find(|(n, _)| *n == name).map(|(_, v)| *v).ok_or_else(|| {
+                    let mut known: Vec<String> = Var::ALL.iter().map(|(n, _)| format!("{{{n}}}")).collect();
+                    known.extend(feeders.iter().map(|f| format!("{{{}.COLUMN}}", f.id)));
+                    format!("unknown variable '{{{name}}}' in '{text}'; known: {}", known.join(", "))
+                })?,
+            };
             if !literal.is_empty() {
                 parts.push(Part::Text(std::mem::take(&mut literal)));
             }
@@ -149,20 +181,63 @@ impl Template {
                 Part::Var(Var::State) => out.push_str(vars.state),
                 Part::Var(Var::Step) => write!(out, "{}", vars.step).expect("writing to a String"),
                 Part::Var(Var::Product) => write!(out, "{}", vars.product).expect("writing to a String"),
+                Part::Var(Var::Feeder { feeder, column }) => {
+                    out.push_str(&vars.feeders[*feeder].rows[vars.rows[*feeder]][*column])
+                }
             }
         }
     }
+}
+
+fn feeder_var(id: &str, column: &str, feeders: &[Feeder]) -> Result<Var, String> {
+    let (feeder, f) = feeders.iter().enumerate().find(|(_, f)| f.id == id).ok_or_else(|| {
+        let ids: Vec<&str> = feeders.iter().map(|f| f.id.as_str()).collect();
+        format!(
+            "no feeder '{id}' (feeders: {})",
+            if ids.is_empty() { "none".to_owned() } else { ids.join(", ") }
+        )
+    })?;
+    let column = f.columns.iter().position(|c| c == column).ok_or_else(|| {
+        format!("feeder '{id}' has no column '{column}' (columns: {})", f.columns.join(", "))
+    })?;
+    Ok(Var::Feeder { feeder, column })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    fn catalogue() -> Vec<Feeder> {
+        vec![Feeder {
+            id: "catalogue".into(),
+            columns: vec!["sku".into(), "price".into()],
+            rows: vec![vec!["A1".into(), "9.90".into()], vec!["B2".into(), "24.00".into()]],
+            order: crate::scenario::raw::FeederOrder::RoundRobin,
+        }]
+    }
+
     fn render(t: &str) -> String {
+        let feeders = catalogue();
         let mut out = String::new();
-        let vars = Vars { customer: 42, segment: "mobile", state: "pdp", step: 3, product: 7 };
-        Template::parse(t).unwrap().render(&vars, &mut out);
+        let vars = Vars {
+            customer: 42,
+            segment: "mobile",
+            state: "pdp",
+            step: 3,
+            product: 7,
+            feeders: &feeders,
+            rows: &[1],
+        };
+        Template::parse(t, &feeders).unwrap().render(&vars, &mut out);
         out
+    }
+
+    #[test]
+    fn feeder_columns_come_from_the_customers_row() {
+        assert_eq!(render("/p/{catalogue.sku}?price={catalogue.price}"), "/p/B2?price=24.00");
+        let e = Template::parse("{catalogue.colour}", &catalogue()).unwrap_err();
+        assert!(e.contains("no column 'colour'") && e.contains("sku, price"), "{e}");
+        assert!(Template::parse("{shop.sku}", &catalogue()).unwrap_err().contains("no feeder 'shop'"));
     }
 
     #[test]
@@ -182,7 +257,7 @@ mod tests {
 
     #[test]
     fn unknown_variables_are_named() {
-        let e = Template::parse("/p/{sku}").unwrap_err();
+        let e = Template::parse("/p/{sku}", &[]).unwrap_err();
         assert!(e.contains("unknown variable '{sku}'") && e.contains("{product}"), "{e}");
     }
 }

@@ -462,7 +462,7 @@ pub fn compile(raw: RawScenario, text: &str, source: &str) -> Result<Model, Vec<
     let load = raw
         .load
         .as_ref()
-        .map(|l| super::compile_load::compile_load(&mut cx, l, &state_index, raw.states.len()));
+        .map(|l| super::compile_load::compile_load(&mut cx, l, &state_index, raw.states.len(), source));
 
     if !cx.problems.is_empty() {
         return Err(cx.problems);

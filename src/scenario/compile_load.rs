@@ -2,15 +2,16 @@
 //! the scenario.
 
 use std::collections::HashMap;
+use std::path::Path;
 use std::time::Duration;
 
 use toml::Spanned;
 
 use super::compile::{Cx, QuantityKind, compile_dist};
-use super::raw::{OnError, RawLoad, RawProfile};
+use super::raw::{FeederOrder, OnError, RawFeeder, RawLoad, RawProfile};
 use super::units::parse_duration;
 use crate::load::plan::{RateProfile, Workload};
-use crate::load::spec::{LoadSpec, RequestSpec, Template};
+use crate::load::spec::{Feeder, LoadSpec, RequestSpec, Template};
 use crate::model::Dist;
 
 /// Defaults of `[load]`, documented in docs/scenario.md.
@@ -58,6 +59,7 @@ pub(super) fn compile_load(
     raw: &Spanned<RawLoad>,
     state_index: &HashMap<&str, usize>,
     states: usize,
+    source: &str,
 ) -> Option<LoadSpec> {
     let load = raw.get_ref();
     let before = cx.problems.len();
@@ -149,6 +151,7 @@ pub(super) fn compile_load(
         }
     };
 
+    let feeders = feeders(cx, &load.feeders, source);
     let mut requests: Vec<Vec<RequestSpec>> = vec![Vec::new(); states];
     for (i, r) in load.requests.iter().enumerate() {
         let key = |field: &str| format!("load.request[{i}].{field}");
@@ -190,7 +193,9 @@ pub(super) fn compile_load(
             );
         }
         let mut template =
-            |field: &str, text: &str, span: Option<&std::ops::Range<usize>>| match Template::parse(text) {
+            |field: &str, text: &str, span: Option<&std::ops::Range<usize>>| match Template::parse(
+                text, &feeders,
+            ) {
                 Ok(t) => Some(t),
                 Err(e) => {
                     cx.problem(
@@ -251,5 +256,89 @@ pub(super) fn compile_load(
         timeout: timeout?,
         max_in_flight,
         requests,
+        feeders,
     })
+}
+
+/// Reads every `[[load.feeder]]`. A file is looked up beside the scenario
+/// file; for a bundled scenario, among the bundled files when it is not on
+/// disk.
+fn feeders(cx: &mut Cx, raw: &[RawFeeder], source: &str) -> Vec<Feeder> {
+    let mut out: Vec<Feeder> = Vec::new();
+    for (i, f) in raw.iter().enumerate() {
+        let key = |field: &str| format!("load.feeder[{i}].{field}");
+        let id = f.id.get_ref();
+        if id.is_empty()
+            || !id.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+            || out.iter().any(|o| o.id == *id)
+        {
+            cx.problem(
+                Some(&f.id.span()),
+                key("id"),
+                format!("feeder id '{id}' is empty, repeated, or not letters, digits and '_'"),
+                "give each feeder its own id, e.g. \"catalogue\"",
+            );
+            continue;
+        }
+        let path = Path::new(source).parent().unwrap_or(Path::new(".")).join(f.file.get_ref());
+        let text = match std::fs::read_to_string(&path) {
+            Ok(t) => t,
+            Err(e) => match super::BUNDLED_FILES.iter().find(|(name, _)| Path::new(name) == path) {
+                Some((_, text)) => (*text).to_owned(),
+                None => {
+                    cx.problem(
+                        Some(&f.file.span()),
+                        key("file"),
+                        format!("cannot read '{}': {e}", path.display()),
+                        "give a CSV file with a header row, relative to the scenario file",
+                    );
+                    continue;
+                }
+            },
+        };
+        let mut reader = csv::ReaderBuilder::new().trim(csv::Trim::All).from_reader(text.as_bytes());
+        let columns: Vec<String> = match reader.headers() {
+            Ok(h) => h.iter().map(str::to_owned).collect(),
+            Err(e) => {
+                cx.problem(
+                    Some(&f.file.span()),
+                    key("file"),
+                    format!("'{}': {e}", path.display()),
+                    "give a CSV file with a header row",
+                );
+                continue;
+            }
+        };
+        let mut rows = Vec::new();
+        let mut failed = false;
+        for (n, record) in reader.records().enumerate() {
+            match record {
+                Ok(r) => rows.push(r.iter().map(str::to_owned).collect::<Vec<_>>()),
+                Err(e) => {
+                    cx.problem(
+                        Some(&f.file.span()),
+                        key("file"),
+                        format!("'{}' row {}: {e}", path.display(), n + 2),
+                        "give every row as many fields as the header",
+                    );
+                    failed = true;
+                    break;
+                }
+            }
+        }
+        if failed {
+            continue;
+        }
+        if rows.is_empty() {
+            cx.problem(
+                Some(&f.file.span()),
+                key("file"),
+                format!("'{}' has a header but no rows", path.display()),
+                "add at least one row",
+            );
+            continue;
+        }
+        out.push(Feeder { id: id.clone(), columns, rows, order: f.order.unwrap_or(FeederOrder::RoundRobin) });
+    }
+    out
 }

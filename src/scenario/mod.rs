@@ -22,6 +22,10 @@ pub const BUNDLED: &[(&str, &str)] = &[
     ("campaign-launch", include_str!("../../scenarios/campaign-launch.toml")),
 ];
 
+/// Files the bundled scenarios refer to (feeders), by path.
+pub const BUNDLED_FILES: &[(&str, &str)] =
+    &[("scenarios/catalogue.csv", include_str!("../../scenarios/catalogue.csv"))];
+
 /// The scenario used when none is named.
 pub const DEFAULT_SCENARIO: &str = "retail-omnichannel";
 

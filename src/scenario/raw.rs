@@ -181,6 +181,28 @@ pub struct RawLoad {
     pub max_in_flight: Option<Spanned<i64>>,
     #[serde(default, rename = "request")]
     pub requests: Vec<RawRequest>,
+    #[serde(default, rename = "feeder")]
+    pub feeders: Vec<RawFeeder>,
+}
+
+/// `[[load.feeder]]`: a CSV file whose rows fill `{ID.COLUMN}` placeholders.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawFeeder {
+    pub id: Spanned<String>,
+    pub file: Spanned<String>,
+    #[serde(default)]
+    pub order: Option<FeederOrder>,
+}
+
+/// Which row of a feeder a customer gets.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum FeederOrder {
+    /// Customer `i` gets row `i mod rows`.
+    RoundRobin,
+    /// Each customer draws a row from its behaviour stream.
+    Random,
 }
 
 /// What a customer does after a failed request (5xx, timeout, refused

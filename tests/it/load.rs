@@ -137,7 +137,7 @@ fn bundled_with_fast_think(name: &str) -> Model {
         "patience = { dist = \"lognormal\", median = \"3s\", p90 = \"10s\" }",
         "patience = { dist = \"constant\", value = \"1h\" }",
     );
-    fogg::scenario::from_str(&text, name).expect("valid")
+    fogg::scenario::from_str(&text, &format!("scenarios/{name}.toml")).expect("valid")
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -365,4 +365,44 @@ async fn a_closed_workload_keeps_n_customers_in_flight() {
     assert_eq!(r.arrivals_dropped, 0);
     assert_eq!(r.target_arrival_rate, None);
     assert!(r.series.iter().all(|s| s.in_flight <= 5), "{:?}", r.series);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn feeder_rows_reach_the_server_round_robin() {
+    use std::collections::BTreeSet;
+    let seen = Arc::new(std::sync::Mutex::new(Vec::<String>::new()));
+    let s = Arc::clone(&seen);
+    let target = serve(Router::new().route(
+        "/p/{sku}",
+        get(move |axum::extract::Path(sku): axum::extract::Path<String>| {
+            let s = Arc::clone(&s);
+            async move {
+                s.lock().expect("lock").push(sku);
+                "ok"
+            }
+        }),
+    ))
+    .await;
+    let dir = tempfile::tempdir().expect("temp dir");
+    std::fs::write(dir.path().join("items.csv"), "sku, name\nA-1, first\nB-2, second\nC-3, third\n")
+        .expect("csv");
+    let scenario = dir.path().join("feed.toml");
+    let text = "[scenario]\nname = \"feed\"\n[[channel]]\nid = \"web\"\nkind = \"online\"\n[entry]\na = 1\n\
+                [[state]]\nid = \"a\"\nstage = \"awareness\"\nchannel = \"web\"\nnext = { exit = 1 }\n\
+                [load]\n[[load.feeder]]\nid = \"items\"\nfile = \"items.csv\"\n\
+                [[load.request]]\nstate = \"a\"\npath = \"/p/{items.sku}\"\n";
+    std::fs::write(&scenario, text).expect("scenario");
+    let model = fogg::scenario::from_path(&scenario).expect("valid");
+    let mut plan = plan(100.0, 1.0);
+    plan.max_customers = Some(30);
+    let (r, _) = load(&model, &target, &plan).await;
+    assert_eq!(r.requests, 30);
+    assert_eq!(r.errors.total(), 0);
+    let seen = seen.lock().expect("lock").clone();
+    // Customer i gets row i mod 3: ten of each, trimmed of spaces.
+    let distinct: BTreeSet<&str> = seen.iter().map(String::as_str).collect();
+    assert_eq!(distinct, BTreeSet::from(["A-1", "B-2", "C-3"]));
+    for sku in ["A-1", "B-2", "C-3"] {
+        assert_eq!(seen.iter().filter(|s| *s == sku).count(), 10, "{sku}");
+    }
 }

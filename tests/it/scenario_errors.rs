@@ -175,3 +175,30 @@ fn missing_scenario_lists_the_bundled_ones() {
     assert!(stderr.contains("no scenario 'no-such-scenario.toml'"), "{stderr}");
     assert!(stderr.contains("retail-omnichannel, ecommerce-funnel, campaign-launch"), "{stderr}");
 }
+
+#[test]
+fn bad_load_sections_are_explained() {
+    let load = |section: &str| format!("{BASE}\n[load]\n{section}\n");
+    assert_rejected(
+        &load(
+            "[[load.feeder]]\nid = \"items\"\nfile = \"missing.csv\"\n[[load.request]]\nstate = \"home\"\npath = \"/\"",
+        ),
+        &["load.feeder[0].file: cannot read", "missing.csv"],
+    );
+    assert_rejected(
+        &load("[[load.request]]\nstate = \"home\"\npath = \"/p/{sku}\""),
+        &["load.request[0].path: unknown variable '{sku}'", "{product}"],
+    );
+    assert_rejected(
+        &load("[[load.request]]\nstate = \"hom\"\npath = \"/\""),
+        &["load.request[0].state: unknown state 'hom'"],
+    );
+    assert_rejected(&load("[[load.request]]\nstate = \"home\"\npath = \"p\""), &["does not start with '/'"]);
+    assert_rejected(
+        &load(
+            "profile = { kind = \"ramp\", from = 1, to = 5, over = \"soon\" }\n[[load.request]]\nstate = \"home\"\npath = \"/\"",
+        ),
+        &["load.profile", "'soon' is not a positive duration"],
+    );
+    assert_rejected(&load("duration = \"30s\""), &["[load] maps no state to a request"]);
+}
