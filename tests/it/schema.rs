@@ -5,8 +5,12 @@ use serde_json::Value;
 use crate::fogg;
 
 fn validator() -> jsonschema::Validator {
-    let text = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/schema/simulate.schema.json"))
-        .expect("schema file is in the repo");
+    schema_validator("simulate")
+}
+
+fn schema_validator(kind: &str) -> jsonschema::Validator {
+    let path = format!("{}/schema/{kind}.schema.json", env!("CARGO_MANIFEST_DIR"));
+    let text = std::fs::read_to_string(path).expect("schema file is in the repo");
     let schema: Value = serde_json::from_str(&text).expect("schema is JSON");
     jsonschema::validator_for(&schema).expect("schema is a valid JSON Schema")
 }
@@ -73,4 +77,40 @@ fn schema_rejects_a_broken_document() {
     let mut wrong = good;
     wrong["conversion_rate_ci95"] = Value::from(vec![0.1]);
     assert!(!errors(&v, &wrong).is_empty(), "a one-number interval must fail");
+}
+
+#[test]
+fn load_json_validates_against_the_schema() {
+    let v = schema_validator("load");
+    let out = tempfile::tempdir().expect("temp dir");
+    let run = fogg()
+        .args(["load", "campaign-launch", "--duration", "2s", "--grace", "1s", "--format", "json", "--out"])
+        .arg(out.path())
+        .assert()
+        .success();
+    let doc: Value = serde_json::from_slice(&run.get_output().stdout).expect("stdout is JSON");
+    assert_eq!(errors(&v, &doc), Vec::<String>::new());
+    for key in [
+        "kind",
+        "customers",
+        "arrivals_dropped",
+        "requests",
+        "errors",
+        "achieved_arrival_rate",
+        "latency_ms",
+        "conversions",
+        "conversions_lost_to_latency",
+        "conversions_lost_to_errors",
+        "revenue_at_risk",
+    ] {
+        assert!(doc.get(key).is_some(), "top-level '{key}' is part of the contract");
+    }
+    for p in ["p50", "p90", "p95", "p99", "max"] {
+        assert!(doc["latency_ms"][p].as_f64().is_some(), "latency_ms.{p}");
+    }
+    assert_eq!(doc["kind"], "load");
+    assert!(doc["requests"].as_u64().expect("count") > 0);
+    let mut broken = doc.clone();
+    broken["errors"].as_object_mut().expect("object").remove("timeout");
+    assert!(!errors(&v, &broken).is_empty(), "a missing error class must fail");
 }
