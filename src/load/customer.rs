@@ -123,7 +123,7 @@ pub async fn run(ctx: Arc<LoadContext>, customer: u64, arrival: Instant) {
             }
         }
         if status == Status::Active {
-            let think = spec.think_time.sample(&mut behaviour);
+            let think = spec.think_after(s).sample(&mut behaviour);
             intended = intended.max(Instant::now()) + Duration::from_secs_f64(think);
         }
     }

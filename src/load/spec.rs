@@ -18,6 +18,8 @@ pub struct LoadSpec {
     pub workload: Workload,
     /// Pause between two touchpoints of a journey, in seconds.
     pub think_time: Dist,
+    /// Per state, a think time that replaces the default after that state.
+    pub think_time_by_state: Vec<Option<Dist>>,
     /// A customer's patience, in seconds: a response slower than a fresh
     /// draw from it makes the customer leave.
     pub patience: Dist,
@@ -45,6 +47,13 @@ pub struct Feeder {
     pub rows: Vec<Vec<String>>,
     /// How customers get rows.
     pub order: crate::scenario::raw::FeederOrder,
+}
+
+impl LoadSpec {
+    /// The think time after a visit to state `state`.
+    pub fn think_after(&self, state: usize) -> &Dist {
+        self.think_time_by_state[state].as_ref().unwrap_or(&self.think_time)
+    }
 }
 
 /// One HTTP request of a state.

@@ -133,6 +133,19 @@ pub(super) fn compile_load(
         Some(d) => compile_dist(cx, "load.think_time", d, QuantityKind::Duration),
         None => Some(default_think_time()),
     };
+    let mut think_time_by_state: Vec<Option<Dist>> = vec![None; states];
+    for (name, dist) in &load.think_time_by_state {
+        let key = format!("load.think_time_by_state.{}", name.get_ref());
+        match state_index.get(name.get_ref().as_str()) {
+            Some(&s) => think_time_by_state[s] = compile_dist(cx, &key, dist, QuantityKind::Duration),
+            None => cx.problem(
+                Some(&name.span()),
+                key,
+                format!("unknown state '{}'", name.get_ref()),
+                "name a [[state]] of this scenario",
+            ),
+        }
+    }
     let patience = match &load.patience {
         Some(d) => compile_dist(cx, "load.patience", d, QuantityKind::Duration),
         None => Some(default_patience()),
@@ -251,6 +264,7 @@ pub(super) fn compile_load(
         duration: run_duration?,
         workload,
         think_time: think_time?,
+        think_time_by_state,
         patience: patience?,
         on_error: load.on_error.unwrap_or(OnError::Abandon),
         timeout: timeout?,

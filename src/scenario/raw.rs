@@ -172,6 +172,8 @@ pub struct RawLoad {
     #[serde(default)]
     pub think_time: Option<Spanned<RawDist>>,
     #[serde(default)]
+    pub think_time_by_state: BTreeMap<Spanned<String>, Spanned<RawDist>>,
+    #[serde(default)]
     pub patience: Option<Spanned<RawDist>>,
     #[serde(default)]
     pub on_error: Option<OnError>,

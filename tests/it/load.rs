@@ -406,3 +406,69 @@ async fn feeder_rows_reach_the_server_round_robin() {
         assert_eq!(seen.iter().filter(|s| *s == sku).count(), 10, "{sku}");
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn think_time_by_state_replaces_the_default_after_that_state() {
+    // After `a` customers think 400 ms instead of 20 ms: the gap between
+    // their two requests shows it, measured by the server.
+    let stamps = Arc::new(std::sync::Mutex::new(Vec::<(String, tokio::time::Instant)>::new()));
+    let s = Arc::clone(&stamps);
+    let target = serve(Router::new().route(
+        "/c/{customer}",
+        get(move |axum::extract::Path(c): axum::extract::Path<String>| {
+            let s = Arc::clone(&s);
+            async move {
+                s.lock().expect("lock").push((c, tokio::time::Instant::now()));
+                "ok"
+            }
+        }),
+    ))
+    .await;
+    let model = two_page_scenario(
+        "/c/{customer}",
+        "/c/{customer}",
+        "patience = { dist = \"constant\", value = \"1h\" }\nthink_time_by_state = { a = { dist = \"constant\", value = \"400ms\" } }",
+    );
+    let (r, _) = load(&model, &target, &plan(20.0, 1.0)).await;
+    assert_eq!(r.customers_unfinished, 0);
+    let stamps = stamps.lock().expect("lock").clone();
+    let mut gaps = Vec::new();
+    for (c, t) in &stamps {
+        if let Some((_, later)) = stamps.iter().find(|(c2, t2)| c2 == c && t2 > t) {
+            gaps.push(later.duration_since(*t));
+        }
+    }
+    assert!(gaps.len() > 3, "some customers reached b: {}", gaps.len());
+    for g in gaps {
+        assert!(g >= Duration::from_millis(400) && g < Duration::from_millis(600), "gap {g:?}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn http2_is_spoken_when_asked() {
+    let versions = Arc::new(std::sync::Mutex::new(Vec::<axum::http::Version>::new()));
+    let v = Arc::clone(&versions);
+    let target = serve(Router::new().route(
+        "/page",
+        get(move |version: axum::http::Version| {
+            let v = Arc::clone(&v);
+            async move {
+                v.lock().expect("lock").push(version);
+                "ok"
+            }
+        }),
+    ))
+    .await;
+    let model = two_page_scenario("/page", "/page", "patience = { dist = \"constant\", value = \"1h\" }");
+    for (http2, expected) in [(false, axum::http::Version::HTTP_11), (true, axum::http::Version::HTTP_2)] {
+        versions.lock().expect("lock").clear();
+        let mut plan = plan(20.0, 0.5);
+        plan.http2 = http2;
+        let (r, _) = load(&model, &target, &plan).await;
+        assert!(r.requests > 3);
+        assert_eq!(r.errors.total(), 0, "{:?}", r.errors);
+        let seen = versions.lock().expect("lock").clone();
+        assert_eq!(seen.len() as u64, r.requests);
+        assert!(seen.iter().all(|v| *v == expected), "http2 = {http2}: {seen:?}");
+    }
+}
