@@ -472,3 +472,52 @@ async fn http2_is_spoken_when_asked() {
         assert!(seen.iter().all(|v| *v == expected), "http2 = {http2}: {seen:?}");
     }
 }
+
+/// Serves `router` over TLS with a fresh self-signed certificate.
+async fn serve_tls(router: Router) -> String {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let certified = rcgen::generate_simple_self_signed(vec!["127.0.0.1".to_owned(), "localhost".to_owned()])
+        .expect("self-signed certificate");
+    let key = rustls::pki_types::PrivateKeyDer::Pkcs8(certified.signing_key.serialize_der().into());
+    let config = rustls::ServerConfig::builder()
+        .with_no_client_auth()
+        .with_single_cert(vec![certified.cert.der().clone()], key)
+        .expect("server config");
+    let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(config));
+    let listener =
+        tokio::net::TcpListener::bind(SocketAddr::from((Ipv4Addr::LOCALHOST, 0))).await.expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    tokio::spawn(async move {
+        while let Ok((tcp, _)) = listener.accept().await {
+            let (acceptor, router) = (acceptor.clone(), router.clone());
+            tokio::spawn(async move {
+                if let Ok(tls) = acceptor.accept(tcp).await {
+                    let _ =
+                        hyper_util::server::conn::auto::Builder::new(hyper_util::rt::TokioExecutor::new())
+                            .serve_connection(
+                                hyper_util::rt::TokioIo::new(tls),
+                                hyper_util::service::TowerToHyperService::new(router),
+                            )
+                            .await;
+                }
+            });
+        }
+    });
+    format!("https://{addr}")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tls_is_verified_unless_insecure_is_asked() {
+    let target = serve_tls(Router::new().route("/page", get(|| async { "ok" }))).await;
+    let model = two_page_scenario("/page", "/page", "patience = { dist = \"constant\", value = \"1h\" }");
+    let mut plan = plan(20.0, 0.5);
+    // Verification is on by default: a self-signed certificate is refused.
+    let (refused, _) = load(&model, &target, &plan).await;
+    assert!(refused.requests > 3);
+    assert_eq!(refused.errors.connect, refused.requests, "{:?}", refused.errors);
+    // With --insecure, the same server is accepted.
+    plan.insecure = true;
+    let (accepted, _) = load(&model, &target, &plan).await;
+    assert!(accepted.requests > 3);
+    assert_eq!(accepted.errors.total(), 0, "{:?}", accepted.errors);
+}
