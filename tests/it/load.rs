@@ -521,3 +521,35 @@ async fn tls_is_verified_unless_insecure_is_asked() {
     assert!(accepted.requests > 3);
     assert_eq!(accepted.errors.total(), 0, "{:?}", accepted.errors);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn each_customer_keeps_its_own_cookies() {
+    use axum::extract::Path;
+    use axum::http::HeaderMap;
+    let target = serve(
+        Router::new()
+            .route(
+                "/a/{customer}",
+                get(|Path(c): Path<String>| async move {
+                    ([("set-cookie", format!("session={c}; Path=/"))], "welcome")
+                }),
+            )
+            .route(
+                "/b/{customer}",
+                get(|Path(c): Path<String>, headers: HeaderMap| async move {
+                    let cookie = headers.get("cookie").and_then(|v| v.to_str().ok()).unwrap_or("");
+                    if cookie == format!("session={c}") { StatusCode::OK } else { StatusCode::FORBIDDEN }
+                }),
+            ),
+    )
+    .await;
+    let model = two_page_scenario(
+        "/a/{customer}",
+        "/b/{customer}",
+        "patience = { dist = \"constant\", value = \"1h\" }\non_error = \"continue\"",
+    );
+    let (r, _) = load(&model, &target, &plan(40.0, 1.0)).await;
+    let second = r.by_request.iter().find(|q| q.name == "second").expect("second page");
+    assert!(second.requests > 5);
+    assert_eq!(r.errors.total(), 0, "every customer sent back its own session cookie: {:?}", r.errors);
+}
