@@ -70,21 +70,36 @@ row "fogg load --rate $RATE" "$fogg_requests" "$fogg_cpu"
 awk -v f="$fogg_cpu" -v fr="$fogg_requests" -v o="$oha_cpu" -v orq="$oha_requests" \
     'BEGIN { printf "\nfogg CPU per request / oha CPU per request: %.2f×\n", (f / fr) / (o / orq) }'
 
-# Memory per in-flight customer: a closed pool of idle customers (one
-# request, then a minute of think time), small against large.
-mem() { # CUSTOMERS -> max RSS in KB
-    python3 - "$1" << 'PY' > "$OUT/pool.toml"
+# Memory per in-flight customer: customers who load one page and then
+# think for a minute, arriving over 2 s (so that few requests overlap),
+# small count against large; resident size sampled 3.5 s in, while they
+# all think. Then the same number arriving at once (a closed pool), where
+# every customer also holds a connection and a request in flight.
+rss_while_thinking() { # CUSTOMERS -> KB
+    $FOGG load benches/idle-customers.toml --target "$TARGET" --rate "$(($1 / 2))" --duration 2s --grace 3s \
+        --out "$OUT" > /dev/null 2>&1 &
+    local pid=$!
+    sleep 3.5
+    awk '/VmRSS/ { print $2 }' "/proc/$pid/status"
+    wait $pid || true
+}
+peak_all_at_once() { # CUSTOMERS -> KB
+    python3 - "$1" << 'PY' > "$OUT/pool$1.toml"
 import sys
 text = open("benches/idle-customers.toml").read()
 print(text.replace("max_in_flight = 1000000", "max_in_flight = 1000000\nprofile = { kind = \"closed\", customers = %s }" % sys.argv[1]))
 PY
-    measure "pool$1" $FOGG load "$OUT/pool.toml" --target "$TARGET" --duration 4s --grace 0s --out "$OUT" | awk '{ print $2 }'
+    measure "pool$1" $FOGG load "$OUT/pool$1.toml" --target "$TARGET" --duration 3s --grace 0s --out "$OUT" | awk '{ print $2 }'
 }
-small=$(mem 10)
-large=$(mem 20000)
+small=$(rss_while_thinking 20)
+large=$(rss_while_thinking 20000)
+small_peak=$(peak_all_at_once 20)
+large_peak=$(peak_all_at_once 20000)
 echo
-awk -v s="$small" -v l="$large" \
-    'BEGIN { printf "Memory: max RSS %.1f MB with 10 customers in flight, %.1f MB with 20,000: %.2f KB per in-flight customer\n", s / 1024, l / 1024, (l - s) / (20000 - 10) }'
+awk -v s="$small" -v l="$large" -v sp="$small_peak" -v lp="$large_peak" 'BEGIN {
+    printf "Memory per in-flight customer (thinking): %.1f MB with 20, %.1f MB with 20,000: %.2f KB each\n", s / 1024, l / 1024, (l - s) / 19980
+    printf "All 20,000 starting at once (a connection and a request each): peak %.1f vs %.1f MB: %.2f KB each\n", sp / 1024, lp / 1024, (lp - sp) / 19980
+}'
 
 # Flat memory: the same rate for RUN seconds and for 4 × RUN seconds.
 short=$(measure flat1 $FOGG load benches/one-page.toml --target "$TARGET" --rate 500 --duration "${RUN}s" --out "$OUT" | awk '{ print $2 }')

@@ -74,7 +74,9 @@ pub async fn run(ctx: Arc<LoadContext>, customer: u64, arrival: Instant) {
             for (k, request) in spec.requests[s].iter().enumerate() {
                 tokio::time::sleep_until(intended).await;
                 let sent = Instant::now();
-                let result = send(&ctx, request, &vars, &mut cookies).await;
+                // Boxed: the request's large future exists only while the
+                // request is in flight, not in every thinking customer.
+                let result = Box::pin(send(&ctx, request, &vars, &mut cookies)).await;
                 let done = Instant::now();
                 let latency = done.saturating_duration_since(intended);
                 let service = done.saturating_duration_since(sent);

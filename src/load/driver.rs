@@ -21,6 +21,9 @@ use super::spec::LoadSpec;
 use crate::model::Model;
 use crate::rng::{CustomerRngs, Stream};
 
+/// Keep-alive connections kept open per host while idle.
+const MAX_IDLE_CONNECTIONS: usize = 256;
+
 /// How a load run is shaped and bounded.
 #[derive(Debug, Clone)]
 pub struct LoadPlan {
@@ -156,7 +159,13 @@ pub async fn run(
     // Several TLS providers may be compiled in; fogg uses ring. Installing
     // twice (a second run in one process) is harmless.
     let _ = rustls::crypto::ring::default_provider().install_default();
-    let mut builder = reqwest::Client::builder().timeout(spec.timeout).tcp_nodelay(true).no_proxy();
+    // Idle keep-alive connections are capped so that a pool of thinking
+    // customers does not hold one open connection (and its buffers) each.
+    let mut builder = reqwest::Client::builder()
+        .timeout(spec.timeout)
+        .tcp_nodelay(true)
+        .pool_max_idle_per_host(MAX_IDLE_CONNECTIONS)
+        .no_proxy();
     if plan.insecure {
         builder = builder.tls_danger_accept_invalid_certs(true);
     }
