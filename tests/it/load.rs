@@ -553,3 +553,66 @@ async fn each_customer_keeps_its_own_cookies() {
     assert!(second.requests > 5);
     assert_eq!(r.errors.total(), 0, "every customer sent back its own session cookie: {:?}", r.errors);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn arrivals_beyond_max_in_flight_are_dropped_and_counted() {
+    let target = serve(Router::new().route(
+        "/page",
+        get(|| async {
+            tokio::time::sleep(Duration::from_millis(300)).await;
+            "ok"
+        }),
+    ))
+    .await;
+    let model = two_page_scenario(
+        "/page",
+        "/page",
+        "patience = { dist = \"constant\", value = \"1h\" }\nmax_in_flight = 3",
+    );
+    let (r, _) = load(&model, &target, &plan(50.0, 1.0)).await;
+    assert!(r.arrivals_dropped > 10, "{r:?}");
+    assert_eq!(r.customers + r.arrivals_dropped, r.arrivals);
+    assert!(r.series.iter().all(|s| s.in_flight <= 3), "{:?}", r.series);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_demo_shop_answers_503_when_its_queue_is_full() {
+    // One worker of 50 ms and a queue of 2: 20 requests/s at most.
+    let config = DemoConfig { capacity_rps: 20.0, latency: Duration::from_millis(50), queue: 2 };
+    let demo = start(SocketAddr::from((Ipv4Addr::LOCALHOST, 0)), config).await.expect("demo");
+    let model = two_page_scenario(
+        "/landing",
+        "/checkout-missing",
+        "patience = { dist = \"constant\", value = \"1h\" }\non_error = \"continue\"",
+    );
+    let (r, _) = load(&model, &demo.url(), &plan(100.0, 1.0)).await;
+    assert!(demo.stats.rejected() > 0, "an overloaded shop rejects requests");
+    assert_eq!(r.errors.status_5xx, demo.stats.rejected(), "{:?}", r.errors);
+    assert!(r.errors.status_4xx > 0, "an unknown path is a 404: {:?}", r.errors);
+    // Queueing shows: the served requests waited for the worker.
+    let first = r.by_request.iter().find(|q| q.name == "first").expect("row");
+    assert!(p(first.latency_ms.p90) > 100.0, "{:?}", first.latency_ms);
+}
+
+#[cfg(unix)]
+#[test]
+fn sigterm_stops_the_run_and_writes_the_report() {
+    let out = tempfile::tempdir().expect("temp dir");
+    let child = std::process::Command::new(assert_cmd::cargo::cargo_bin("fogg"))
+        .args(["load", "ecommerce-funnel", "--duration", "60s", "--grace", "1s", "--out"])
+        .arg(out.path())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("starts");
+    std::thread::sleep(Duration::from_secs(2));
+    let killed =
+        std::process::Command::new("kill").args(["-TERM", &child.id().to_string()]).status().expect("kill");
+    assert!(killed.success());
+    let status = child.wait_with_output().expect("waits").status;
+    assert_eq!(status.code(), Some(0));
+    let saved =
+        std::fs::read_to_string(out.path().join("load-ecommerce-funnel.json")).expect("report written");
+    let v: serde_json::Value = serde_json::from_str(&saved).expect("JSON");
+    assert_eq!(v["stopped_by"], "interrupted");
+}
