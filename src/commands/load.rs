@@ -73,11 +73,7 @@ pub fn run(args: &LoadArgs, out: &mut dyn Write) -> anyhow::Result<Outcome> {
     if std::io::stderr().is_terminal() {
         eprintln!(); // end the progress line
     }
-    let written = report::write_files(&result, &args.out, &stem)?;
-    report::write(&result, args.format, out)?;
-    out.flush()?;
-    let names: Vec<String> = written.iter().map(|p| p.display().to_string()).collect();
-    eprintln!("reports: {}", names.join(", "));
+    report::publish(&result, args.format, &args.out, &stem, out)?;
     if dead {
         bail!(
             "the target {} did not answer: all {} requests failed to connect (is it running? the reports above were still written)",

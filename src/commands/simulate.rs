@@ -44,11 +44,7 @@ pub fn run(args: &SimulateArgs, out: &mut dyn Write) -> anyhow::Result<Outcome> 
         eprintln!("wrote {} distinct paths to {}", export.len(), path.display());
     }
 
-    let written = report::write_files(&result, &args.out, &stem(&model))?;
-    report::write(&result, args.format, out)?;
-    out.flush()?;
-    let names: Vec<String> = written.iter().map(|p| p.display().to_string()).collect();
-    eprintln!("reports: {}", names.join(", "));
+    report::publish(&result, args.format, &args.out, &stem(&model), out)?;
     Ok(Outcome::Pass)
 }
 

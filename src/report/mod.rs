@@ -81,6 +81,24 @@ pub fn write<R: Reportable>(result: &R, format: ReportFormat, out: &mut dyn Writ
     Ok(())
 }
 
+/// What every command does with its result: the report files into `dir`
+/// first (so they exist even if standard output is closed), then `format`
+/// on `out`, then the list of files on stderr.
+pub fn publish<R: Reportable>(
+    result: &R,
+    format: ReportFormat,
+    dir: &Path,
+    stem: &str,
+    out: &mut dyn Write,
+) -> anyhow::Result<()> {
+    let written = write_files(result, dir, stem)?;
+    write(result, format, out)?;
+    out.flush()?;
+    let names: Vec<String> = written.iter().map(|p| p.display().to_string()).collect();
+    eprintln!("reports: {}", names.join(", "));
+    Ok(())
+}
+
 /// Writes the JSON and Markdown reports of a result into `dir` as
 /// `KIND-STEM.json` and `.md`, creating `dir` if needed. Returns the paths.
 pub fn write_files<R: Reportable>(result: &R, dir: &Path, stem: &str) -> anyhow::Result<Vec<PathBuf>> {
