@@ -8,6 +8,7 @@ use std::time::Duration;
 use clap::{Args, Parser, Subcommand};
 
 use crate::report::ReportFormat;
+use crate::threshold::Threshold;
 
 /// Simulate how customers travel through a company's channels, and
 /// load-test its site with the same journeys.
@@ -43,10 +44,9 @@ pub struct LoadArgs {
     /// [default: retail-omnichannel]
     pub scenario: Option<PathBuf>,
 
-    /// Base URL of the site or API under test, e.g. http://127.0.0.1:8080
-    /// [default: a demo shop started in-process on a free loopback port].
-    #[arg(long)]
-    pub target: Option<String>,
+    /// The site or API under test.
+    #[command(flatten)]
+    pub target: TargetArgs,
 
     /// How long customers keep arriving (e.g. 30s, 2min) [default: the
     /// scenario's `[load] duration`].
@@ -74,6 +74,34 @@ pub struct LoadArgs {
     #[arg(long, default_value = "10s", value_parser = parse_duration_arg)]
     pub grace: Duration,
 
+    /// Format printed on standard output.
+    #[arg(long, value_enum, default_value_t = ReportFormat::Table)]
+    pub format: ReportFormat,
+
+    /// Folder where the JSON and Markdown reports (and, with thresholds,
+    /// the JUnit XML) are written.
+    #[arg(long, default_value = "reports")]
+    pub out: PathBuf,
+
+    /// A pass/fail condition, e.g. 'p99 < 500ms', 'error_rate < 1%',
+    /// 'p95{request=checkout} < 1s' (repeatable; replaces a scenario
+    /// threshold on the same metric). Grammar: docs/thresholds.md.
+    #[arg(long = "threshold", value_name = "EXPR", value_parser = Threshold::parse)]
+    pub thresholds: Vec<Threshold>,
+
+    /// Print only the verdict line; the report files are still written.
+    #[arg(short, long)]
+    pub quiet: bool,
+}
+
+/// The target of `load` and `capacity`.
+#[derive(Debug, Args)]
+pub struct TargetArgs {
+    /// Base URL of the site or API under test, e.g. http://127.0.0.1:8080
+    /// [default: a demo shop started in-process on a free loopback port].
+    #[arg(long)]
+    pub target: Option<String>,
+
     /// Accept invalid TLS certificates (a self-signed test server).
     #[arg(long)]
     pub insecure: bool,
@@ -89,14 +117,6 @@ pub struct LoadArgs {
     /// Service time of the in-process demo shop, milliseconds.
     #[arg(long, default_value_t = 20.0)]
     pub demo_latency: f64,
-
-    /// Format printed on standard output.
-    #[arg(long, value_enum, default_value_t = ReportFormat::Table)]
-    pub format: ReportFormat,
-
-    /// Folder where the JSON and Markdown reports are written.
-    #[arg(long, default_value = "reports")]
-    pub out: PathBuf,
 }
 
 /// `fogg demo`.

@@ -20,6 +20,7 @@ pub mod result;
 pub mod rng;
 pub mod scenario;
 pub mod sim;
+pub mod threshold;
 
 use std::io::Write;
 use std::process::ExitCode;

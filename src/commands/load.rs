@@ -1,4 +1,6 @@
-//! `fogg load`.
+//! `fogg load`, and the parts `fogg capacity` shares with it: the load
+//! section of a scenario, its thresholds, and the target (a given URL, or
+//! the demo shop started in-process).
 
 use std::io::{IsTerminal, Write};
 use std::net::{Ipv4Addr, SocketAddr};
@@ -7,22 +9,22 @@ use std::sync::Arc;
 use anyhow::{Context, anyhow, bail};
 
 use crate::Outcome;
-use crate::cli::LoadArgs;
+use crate::cli::{LoadArgs, TargetArgs};
+use crate::demo::DemoServer;
 use crate::load::plan::{RateProfile, Workload};
+use crate::load::spec::LoadSpec;
 use crate::load::{LoadPlan, run as run_load};
+use crate::model::Model;
 use crate::report;
-use crate::result::LoadResult;
+use crate::result::{LoadResult, Verdict};
 use crate::scenario;
+use crate::threshold::{self, Threshold};
 
 /// Runs the command, writing the report to `out`.
 pub fn run(args: &LoadArgs, out: &mut dyn Write) -> anyhow::Result<Outcome> {
     let model = scenario::load(args.scenario.as_deref())?;
-    let spec = model.load.clone().ok_or_else(|| {
-        anyhow!(
-            "scenario '{}' has no [load] section: add one that maps states to requests (see docs/scenario.md, \"Load mode\")",
-            model.source
-        )
-    })?;
+    let spec = load_spec(&model)?;
+    let thresholds = thresholds(&model, &spec, &args.thresholds)?;
     if let Some(rate) = args.rate
         && !(rate.is_finite() && rate > 0.0)
     {
@@ -41,45 +43,97 @@ pub fn run(args: &LoadArgs, out: &mut dyn Write) -> anyhow::Result<Outcome> {
         workload,
         max_customers: args.customers,
         grace: args.grace,
-        insecure: args.insecure,
-        http2: args.http2,
-        progress: true,
+        insecure: args.target.insecure,
+        http2: args.target.http2,
+        progress: !args.quiet,
     };
-    let demo_config = super::demo::config(args.demo_capacity, args.demo_latency, 1000)?;
     let stem = super::simulate::stem(&model);
     let model = Arc::new(model);
     let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
-    let (result, dead) = runtime.block_on(async {
-        // With no target, a demo shop on a free loopback port stands in.
-        let demo = match &args.target {
-            Some(_) => None,
-            None => Some(
-                crate::demo::start(SocketAddr::from((Ipv4Addr::LOCALHOST, 0)), demo_config)
-                    .await
-                    .context("starting the demo shop")?,
-            ),
-        };
-        let target = match (&args.target, &demo) {
-            (Some(t), _) => t.clone(),
-            (None, Some(d)) => d.url(),
-            (None, None) => unreachable!("a demo shop runs when no target is given"),
-        };
-        reqwest::Url::parse(&target).with_context(|| format!("--target '{target}' is not a URL"))?;
-        let outcome = run_load(Arc::clone(&model), spec.clone(), &target, &plan).await?;
-        let result = LoadResult::new(&model, &spec, &plan, &target, &outcome);
-        let dead = result.requests > 0 && result.errors.connect == result.requests;
-        anyhow::Ok((result, dead))
+    let mut result = runtime.block_on(async {
+        let target = Target::start(&args.target).await?;
+        let outcome = run_load(Arc::clone(&model), spec.clone(), target.url(), &plan).await?;
+        anyhow::Ok(LoadResult::new(&model, &spec, &plan, target.url(), &outcome))
     })?;
-    if std::io::stderr().is_terminal() {
+    if !args.quiet && std::io::stderr().is_terminal() {
         eprintln!(); // end the progress line
     }
-    report::publish(&result, args.format, &args.out, &stem, out)?;
-    if dead {
+    let verdict = result.check(&thresholds);
+    let output = report::Output { format: args.format, quiet: args.quiet, dir: &args.out, stem: &stem };
+    report::publish(&result, &output, out)?;
+    if target_is_dead(&result) {
         bail!(
             "the target {} did not answer: all {} requests failed to connect (is it running? the reports above were still written)",
             result.target,
             result.requests
         );
     }
-    Ok(Outcome::Pass)
+    Ok(match verdict {
+        Verdict::Pass => Outcome::Pass,
+        Verdict::Fail => Outcome::Fail,
+    })
+}
+
+/// Whether every request failed to connect.
+pub(crate) fn target_is_dead(result: &LoadResult) -> bool {
+    result.requests > 0 && result.errors.connect == result.requests
+}
+
+/// The scenario's `[load]` section, or an error saying how to add one.
+pub(crate) fn load_spec(model: &Model) -> anyhow::Result<LoadSpec> {
+    model.load.clone().ok_or_else(|| {
+        anyhow!(
+            "scenario '{}' has no [load] section: add one that maps states to requests (see docs/scenario.md, \"Load mode\")",
+            model.source
+        )
+    })
+}
+
+/// The scenario's thresholds with the command line's, their request and
+/// state names checked against the scenario.
+pub(crate) fn thresholds(
+    model: &Model,
+    spec: &LoadSpec,
+    cli: &[Threshold],
+) -> anyhow::Result<Vec<Threshold>> {
+    let states: Vec<&str> = model
+        .states
+        .iter()
+        .zip(&spec.requests)
+        .filter(|(_, requests)| !requests.is_empty())
+        .map(|(s, _)| s.id.as_str())
+        .collect();
+    threshold::check_names(cli, &spec.request_names(), &states)?;
+    Ok(threshold::combine(&spec.thresholds, cli))
+}
+
+/// The system under test: a URL given by the user, or the demo shop
+/// started on a free loopback port (stopped when this is dropped).
+pub(crate) struct Target {
+    url: String,
+    _demo: Option<DemoServer>,
+}
+
+impl Target {
+    /// Starts the demo shop unless `args` names a target; checks the URL.
+    pub(crate) async fn start(args: &TargetArgs) -> anyhow::Result<Target> {
+        let target = match &args.target {
+            Some(url) => Target { url: url.clone(), _demo: None },
+            None => {
+                let config = super::demo::config(args.demo_capacity, args.demo_latency, 1000)?;
+                let demo = crate::demo::start(SocketAddr::from((Ipv4Addr::LOCALHOST, 0)), config)
+                    .await
+                    .context("starting the demo shop")?;
+                Target { url: demo.url(), _demo: Some(demo) }
+            }
+        };
+        reqwest::Url::parse(&target.url)
+            .with_context(|| format!("--target '{}' is not a URL", target.url))?;
+        Ok(target)
+    }
+
+    /// The base URL.
+    pub(crate) fn url(&self) -> &str {
+        &self.url
+    }
 }

@@ -44,7 +44,8 @@ pub fn run(args: &SimulateArgs, out: &mut dyn Write) -> anyhow::Result<Outcome> 
         eprintln!("wrote {} distinct paths to {}", export.len(), path.display());
     }
 
-    report::publish(&result, args.format, &args.out, &stem(&model), out)?;
+    let output = report::Output { format: args.format, quiet: false, dir: &args.out, stem: &stem(&model) };
+    report::publish(&result, &output, out)?;
     Ok(Outcome::Pass)
 }
 

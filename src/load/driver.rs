@@ -174,19 +174,13 @@ pub async fn run(
     }
     let client = builder.build().context("building the HTTP client")?;
 
-    let mut request_names: Vec<String> = Vec::new();
+    let request_names: Vec<String> = spec.request_names().into_iter().map(str::to_owned).collect();
     let request_index: Vec<Vec<usize>> = spec
         .requests
         .iter()
         .map(|reqs| {
             reqs.iter()
-                .map(|r| match request_names.iter().position(|n| *n == r.name) {
-                    Some(i) => i,
-                    None => {
-                        request_names.push(r.name.clone());
-                        request_names.len() - 1
-                    }
-                })
+                .map(|r| request_names.iter().position(|n| *n == r.name).expect("every name is listed"))
                 .collect()
         })
         .collect();

@@ -33,6 +33,8 @@ pub struct LoadSpec {
     pub requests: Vec<Vec<RequestSpec>>,
     /// CSV feeders, in declaration order.
     pub feeders: Vec<Feeder>,
+    /// `[load.thresholds]`, in file order.
+    pub thresholds: Vec<crate::threshold::Threshold>,
 }
 
 /// A CSV file whose rows fill `{ID.COLUMN}` placeholders. A customer keeps
@@ -50,10 +52,26 @@ pub struct Feeder {
 }
 
 impl LoadSpec {
+    /// Every request name, each once, in declaration order.
+    pub fn request_names(&self) -> Vec<&str> {
+        request_names(&self.requests)
+    }
+
     /// The think time after a visit to state `state`.
     pub fn think_after(&self, state: usize) -> &Dist {
         self.think_time_by_state[state].as_ref().unwrap_or(&self.think_time)
     }
+}
+
+/// Every request name of `requests` (per state), each once, in order.
+pub fn request_names(requests: &[Vec<RequestSpec>]) -> Vec<&str> {
+    let mut names: Vec<&str> = Vec::new();
+    for r in requests.iter().flatten() {
+        if !names.contains(&r.name.as_str()) {
+            names.push(&r.name);
+        }
+    }
+    names
 }
 
 /// One HTTP request of a state.

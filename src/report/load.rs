@@ -3,6 +3,7 @@
 use super::doc::{Doc, Section, Table};
 use super::fmt::{int, money, num, pct};
 use crate::result::{ErrorCounts, LoadResult, Percentiles};
+use crate::threshold::{verdict_line, with_unit};
 
 fn ms(v: Option<f64>) -> String {
     v.map_or("–".into(), |v| if v >= 100.0 { num(v, 0) } else { num(v, 1) })
@@ -87,7 +88,24 @@ pub fn document(r: &LoadResult) -> Doc {
     load.row(vec!["customers unfinished at the end".into(), int(r.customers_unfinished)]);
     load.row(vec!["error rate".into(), pct(r.error_rate)]);
 
-    let mut sections = vec![
+    let mut sections = Vec::new();
+    if !r.thresholds.is_empty() {
+        let mut checks = Table::new(&["threshold", "observed", "limit", "result"]).text_column(3);
+        for t in &r.thresholds {
+            checks.row(vec![
+                t.key.clone(),
+                with_unit(t.observed, t.unit),
+                format!("{} {}", t.op.symbol(), with_unit(Some(t.limit), t.unit)),
+                if t.passed { "pass".into() } else { "FAIL".into() },
+            ]);
+        }
+        sections.push(Section {
+            title: "Thresholds".into(),
+            table: checks,
+            notes: vec![verdict_line(&r.thresholds)],
+        });
+    }
+    sections.extend([
         Section {
             title: "Business outcome".into(),
             table: business,
@@ -105,7 +123,7 @@ pub fn document(r: &LoadResult) -> Doc {
         },
         Section { title: "Requests".into(), table: requests, notes: vec![] },
         Section { title: "Run".into(), table: load, notes: vec![] },
-    ];
+    ]);
     if r.segments.len() > 1 {
         let mut seg =
             Table::new(&["segment", "customers", "requests", "errors", "p99 ms", "conversions", "lost"]);
@@ -123,4 +141,12 @@ pub fn document(r: &LoadResult) -> Doc {
         sections.push(Section { title: "Segments".into(), table: seg, notes: vec![] });
     }
     Doc { title: format!("fogg load — {}", r.scenario.name), lines, sections }
+}
+
+/// The thresholds, business outcome and latency: what a pull-request
+/// comment or a CI job summary needs.
+pub fn summary(r: &LoadResult) -> Doc {
+    let mut doc = document(r);
+    doc.sections.retain(|s| matches!(s.title.as_str(), "Thresholds" | "Business outcome" | "Latency"));
+    doc
 }

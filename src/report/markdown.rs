@@ -33,5 +33,5 @@ pub fn write(doc: &Doc, out: &mut dyn Write) -> io::Result<()> {
 }
 
 fn escape(s: &str) -> String {
-    s.replace('|', "\\|").replace('>', "&gt;")
+    s.replace('|', "\\|").replace('<', "&lt;").replace('>', "&gt;")
 }

@@ -3,6 +3,7 @@
 
 pub mod doc;
 pub mod fmt;
+mod junit;
 mod load;
 mod markdown;
 mod simulate;
@@ -14,6 +15,7 @@ use std::path::{Path, PathBuf};
 use anyhow::Context;
 
 use crate::result::{LoadResult, SimResult};
+use crate::threshold::{ThresholdResult, verdict_line};
 
 /// A report format.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -48,6 +50,16 @@ pub trait Reportable: serde::Serialize {
     fn kind(&self) -> &str;
     /// The result laid out for people.
     fn document(&self) -> doc::Doc;
+    /// The short form for a CI job summary or a pull-request comment.
+    fn summary(&self) -> doc::Doc {
+        self.document()
+    }
+    /// Thresholds evaluated on the result.
+    fn thresholds(&self) -> &[ThresholdResult] {
+        &[]
+    }
+    /// Seconds the run took.
+    fn elapsed_s(&self) -> f64;
 }
 
 impl Reportable for SimResult {
@@ -57,6 +69,9 @@ impl Reportable for SimResult {
     fn document(&self) -> doc::Doc {
         simulate::document(self)
     }
+    fn elapsed_s(&self) -> f64 {
+        self.run.elapsed_s
+    }
 }
 
 impl Reportable for LoadResult {
@@ -65,6 +80,15 @@ impl Reportable for LoadResult {
     }
     fn document(&self) -> doc::Doc {
         load::document(self)
+    }
+    fn summary(&self) -> doc::Doc {
+        load::summary(self)
+    }
+    fn thresholds(&self) -> &[ThresholdResult] {
+        &self.thresholds
+    }
+    fn elapsed_s(&self) -> f64 {
+        self.elapsed_s
     }
 }
 
@@ -81,35 +105,76 @@ pub fn write<R: Reportable>(result: &R, format: ReportFormat, out: &mut dyn Writ
     Ok(())
 }
 
-/// What every command does with its result: the report files into `dir`
-/// first (so they exist even if standard output is closed), then `format`
-/// on `out`, then the list of files on stderr.
-pub fn publish<R: Reportable>(
-    result: &R,
-    format: ReportFormat,
-    dir: &Path,
-    stem: &str,
-    out: &mut dyn Write,
-) -> anyhow::Result<()> {
-    let written = write_files(result, dir, stem)?;
-    write(result, format, out)?;
+/// Where and how a command publishes its result.
+#[derive(Debug, Clone, Copy)]
+pub struct Output<'a> {
+    /// Format printed on standard output.
+    pub format: ReportFormat,
+    /// Print only the verdict line on standard output.
+    pub quiet: bool,
+    /// Folder for the report files.
+    pub dir: &'a Path,
+    /// File stem, e.g. the scenario's name.
+    pub stem: &'a str,
+}
+
+/// What every command does with its result: the report files into the
+/// folder first (so they exist even if standard output is closed), the
+/// summary appended to `$GITHUB_STEP_SUMMARY` when set, then the format
+/// (or, quiet, the verdict) on `out`, then the list of files on stderr.
+pub fn publish<R: Reportable>(result: &R, output: &Output, out: &mut dyn Write) -> anyhow::Result<()> {
+    let written = write_files(result, output.dir, output.stem)?;
+    if let Some(path) = std::env::var_os("GITHUB_STEP_SUMMARY").filter(|p| !p.is_empty()) {
+        append_step_summary(result, Path::new(&path))?;
+    }
+    if output.quiet {
+        writeln!(out, "{}", verdict_line(result.thresholds()))?;
+    } else {
+        write(result, output.format, out)?;
+    }
     out.flush()?;
-    let names: Vec<String> = written.iter().map(|p| p.display().to_string()).collect();
-    eprintln!("reports: {}", names.join(", "));
+    if !output.quiet {
+        let names: Vec<String> = written.iter().map(|p| p.display().to_string()).collect();
+        eprintln!("reports: {}", names.join(", "));
+    }
     Ok(())
 }
 
+/// Appends the Markdown summary of `result` to a GitHub Actions job
+/// summary file.
+fn append_step_summary<R: Reportable>(result: &R, path: &Path) -> anyhow::Result<()> {
+    let mut text = Vec::new();
+    markdown::write(&result.summary(), &mut text)?;
+    writeln!(text)?;
+    let mut file = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(path)
+        .with_context(|| format!("opening GITHUB_STEP_SUMMARY '{}'", path.display()))?;
+    file.write_all(&text).with_context(|| format!("appending to GITHUB_STEP_SUMMARY '{}'", path.display()))
+}
+
 /// Writes the JSON and Markdown reports of a result into `dir` as
-/// `KIND-STEM.json` and `.md`, creating `dir` if needed. Returns the paths.
+/// `KIND-STEM.json` and `.md`, plus `KIND-STEM.junit.xml` when thresholds
+/// were evaluated, creating `dir` if needed. Returns the paths.
 pub fn write_files<R: Reportable>(result: &R, dir: &Path, stem: &str) -> anyhow::Result<Vec<PathBuf>> {
     std::fs::create_dir_all(dir).with_context(|| format!("creating report folder '{}'", dir.display()))?;
     let mut written = Vec::new();
-    for format in [ReportFormat::Json, ReportFormat::Md] {
-        let path = dir.join(format!("{}-{stem}.{}", result.kind(), format.extension()));
-        let mut bytes = Vec::new();
-        write(result, format, &mut bytes)?;
+    let mut save = |name: String, bytes: Vec<u8>| -> anyhow::Result<()> {
+        let path = dir.join(name);
         std::fs::write(&path, bytes).with_context(|| format!("writing report '{}'", path.display()))?;
         written.push(path);
+        Ok(())
+    };
+    for format in [ReportFormat::Json, ReportFormat::Md] {
+        let mut bytes = Vec::new();
+        write(result, format, &mut bytes)?;
+        save(format!("{}-{stem}.{}", result.kind(), format.extension()), bytes)?;
+    }
+    if !result.thresholds().is_empty() {
+        let mut bytes = Vec::new();
+        junit::write(&result.document().title, result.elapsed_s(), result.thresholds(), &mut bytes)?;
+        save(format!("{}-{stem}.junit.xml", result.kind()), bytes)?;
     }
     Ok(written)
 }

@@ -8,6 +8,7 @@ use crate::load::driver::{LoadOutcome, LoadPlan, StopReason};
 use crate::load::recorder::{ErrorClass, Journeys, Traffic};
 use crate::load::spec::LoadSpec;
 use crate::model::Model;
+use crate::threshold::{Threshold, ThresholdResult, evaluate};
 
 /// Result of a load run.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -84,6 +85,23 @@ pub struct LoadResult {
     pub series: Vec<SecondRow>,
     /// The settings that produced it.
     pub settings: LoadSettings,
+    /// Thresholds with what was observed, in the order given.
+    #[serde(default)]
+    pub thresholds: Vec<ThresholdResult>,
+    /// `pass` when every threshold held (or none was set), else `fail`.
+    #[serde(default)]
+    pub verdict: Verdict,
+}
+
+/// The outcome of a run's thresholds.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Verdict {
+    /// Every threshold held, or none was set.
+    #[default]
+    Pass,
+    /// At least one threshold failed.
+    Fail,
 }
 
 /// Failed requests by class.
@@ -247,6 +265,14 @@ fn ratio(a: f64, b: f64) -> f64 {
 }
 
 impl LoadResult {
+    /// Evaluates `thresholds` on this result, recording each outcome and
+    /// the verdict.
+    pub fn check(&mut self, thresholds: &[Threshold]) -> Verdict {
+        self.thresholds = evaluate(thresholds, self);
+        self.verdict = if self.thresholds.iter().all(|t| t.passed) { Verdict::Pass } else { Verdict::Fail };
+        self.verdict
+    }
+
     /// Builds the result of a finished run.
     pub fn new(model: &Model, spec: &LoadSpec, plan: &LoadPlan, target: &str, o: &LoadOutcome) -> LoadResult {
         let agg = &o.agg;
@@ -349,6 +375,8 @@ impl LoadResult {
                 max_in_flight: spec.max_in_flight,
                 grace_s: plan.grace.as_secs_f64(),
             },
+            thresholds: Vec::new(),
+            verdict: Verdict::Pass,
         }
     }
 }

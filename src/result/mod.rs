@@ -7,7 +7,9 @@
 mod load;
 mod simulate;
 
-pub use load::{ErrorCounts, LoadResult, LoadSettings, Percentiles, RequestRow, SecondRow, SegmentLoadRow};
+pub use load::{
+    ErrorCounts, LoadResult, LoadSettings, Percentiles, RequestRow, SecondRow, SegmentLoadRow, Verdict,
+};
 pub use simulate::{
     ChannelRow, FunnelRow, JourneyLength, PathRow, RunInfo, ScenarioInfo, SegmentRow, SimResult,
     TimeToConversion,

@@ -13,6 +13,7 @@ use super::units::parse_duration;
 use crate::load::plan::{RateProfile, Workload};
 use crate::load::spec::{Feeder, LoadSpec, RequestSpec, Template};
 use crate::model::Dist;
+use crate::threshold::{Threshold, check_names};
 
 /// Defaults of `[load]`, documented in docs/scenario.md.
 pub const DEFAULT_DURATION_S: f64 = 30.0;
@@ -257,6 +258,7 @@ pub(super) fn compile_load(
             "add [[load.request]] tables with a state and a path",
         );
     }
+    let thresholds = thresholds(cx, load, &requests, state_index);
     if cx.problems.len() > before {
         return None;
     }
@@ -271,7 +273,44 @@ pub(super) fn compile_load(
         max_in_flight,
         requests,
         feeders,
+        thresholds,
     })
+}
+
+/// `[load.thresholds]`: each `key = "condition"` is the threshold
+/// `key condition`, e.g. `p99 = "< 500ms"`; kept in file order.
+fn thresholds(
+    cx: &mut Cx,
+    load: &RawLoad,
+    requests: &[Vec<RequestSpec>],
+    state_index: &HashMap<&str, usize>,
+) -> Vec<Threshold> {
+    let mut entries: Vec<_> = load.thresholds.iter().collect();
+    entries.sort_by_key(|(k, _)| k.span().start);
+    let request_names = crate::load::spec::request_names(requests);
+    let mut states: Vec<(&str, usize)> = state_index
+        .iter()
+        .filter(|(_, i)| requests.get(**i).is_some_and(|r| !r.is_empty()))
+        .map(|(s, i)| (*s, *i))
+        .collect();
+    states.sort_by_key(|(_, i)| *i);
+    let state_names: Vec<&str> = states.iter().map(|(s, _)| *s).collect();
+    let mut out = Vec::new();
+    for (key, condition) in entries {
+        let path = format!("load.thresholds.{}", key.get_ref());
+        let parsed = Threshold::parse(&format!("{} {}", key.get_ref(), condition.get_ref()))
+            .and_then(|t| check_names(std::slice::from_ref(&t), &request_names, &state_names).map(|()| t));
+        match parsed {
+            Ok(t) => out.push(t),
+            Err(e) => cx.problem(
+                Some(&condition.span()),
+                path,
+                e.message,
+                "write e.g. p99 = \"< 500ms\" or \"error_rate{class=5xx}\" = \"< 1%\" (see docs/thresholds.md)",
+            ),
+        }
+    }
+    out
 }
 
 /// Reads every `[[load.feeder]]`. A file is looked up beside the scenario

@@ -185,6 +185,9 @@ pub struct RawLoad {
     pub requests: Vec<RawRequest>,
     #[serde(default, rename = "feeder")]
     pub feeders: Vec<RawFeeder>,
+    /// `[load.thresholds]`: metric (with optional scope) = condition.
+    #[serde(default)]
+    pub thresholds: BTreeMap<Spanned<String>, Spanned<String>>,
 }
 
 /// `[[load.feeder]]`: a CSV file whose rows fill `{ID.COLUMN}` placeholders.

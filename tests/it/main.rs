@@ -7,6 +7,7 @@ mod load;
 mod scenario_errors;
 mod schema;
 mod simulate;
+mod thresholds;
 
 use fogg::commands::simulate::simulate_model;
 use fogg::model::Model;

@@ -201,4 +201,10 @@ fn bad_load_sections_are_explained() {
         &["load.profile", "'soon' is not a positive duration"],
     );
     assert_rejected(&load("duration = \"30s\""), &["[load] maps no state to a request"]);
+    let gated = |thresholds: &str| {
+        load(&format!("[[load.request]]\nstate = \"home\"\npath = \"/\"\n[load.thresholds]\n{thresholds}"))
+    };
+    assert_rejected(&gated("p99 = \"< 500\""), &["load.thresholds.p99: 'p99' needs a unit", "fix:"]);
+    assert_rejected(&gated("p98 = \"< 1s\""), &["unknown metric 'p98' (did you mean 'p99"]);
+    assert_rejected(&gated("\"p99{request=hom}\" = \"< 1s\""), &["no request 'hom' (did you mean 'home'?)"]);
 }

@@ -1,0 +1,144 @@
+//! Evaluating thresholds on a finished load result.
+
+use super::{ErrorKind, Metric, Scope, Stat, Threshold, ThresholdResult, Unit};
+use crate::result::{ErrorCounts, LoadResult, Percentiles};
+
+fn stat(p: &Percentiles, s: Stat) -> Option<f64> {
+    match s {
+        Stat::P50 => p.p50,
+        Stat::P90 => p.p90,
+        Stat::P95 => p.p95,
+        Stat::P99 => p.p99,
+        Stat::P999 => p.p999,
+        Stat::Max => p.max,
+        Stat::Mean => p.mean,
+    }
+}
+
+fn class_count(e: &ErrorCounts, k: ErrorKind) -> u64 {
+    match k {
+        ErrorKind::Connect => e.connect,
+        ErrorKind::Timeout => e.timeout,
+        ErrorKind::Status4xx => e.status_4xx,
+        ErrorKind::Status5xx => e.status_5xx,
+        ErrorKind::Check => e.check,
+        ErrorKind::Other => e.other,
+    }
+}
+
+fn share(part: f64, whole: f64) -> Option<f64> {
+    (whole > 0.0).then(|| 100.0 * part / whole)
+}
+
+/// The observed value of a threshold's metric, in its unit; `None` when
+/// nothing was measured (e.g. no requests, so no latency).
+fn observe(t: &Threshold, r: &LoadResult) -> Option<f64> {
+    // Requests, errors and latency of the scope.
+    let (requests, errors, latency) = match &t.scope {
+        Scope::All | Scope::Class(_) => (r.requests, r.errors, &r.latency_ms),
+        Scope::Request(name) => {
+            let row = r.by_request.iter().find(|q| q.name == *name)?;
+            (row.requests, row.errors, &row.latency_ms)
+        }
+        Scope::State(id) => {
+            let row = r.by_state.iter().find(|q| q.name == *id)?;
+            (row.requests, row.errors, &row.latency_ms)
+        }
+    };
+    let failed = match t.scope {
+        Scope::Class(k) => class_count(&errors, k),
+        _ => errors.total(),
+    };
+    let counterfactual_revenue = r.revenue + r.revenue_at_risk;
+    let lost = (r.conversions_lost_to_latency + r.conversions_lost_to_errors) as f64;
+    match (t.metric, t.unit) {
+        (Metric::Latency(s), _) => stat(latency, s),
+        (Metric::ErrorRate, _) => share(failed as f64, requests as f64),
+        (Metric::Errors, _) => Some(failed as f64),
+        (Metric::ConversionsLost, Unit::Percent) => share(lost, r.counterfactual_conversions as f64),
+        (Metric::ConversionsLost, _) => Some(lost),
+        (Metric::RevenueAtRisk, Unit::Percent) => share(r.revenue_at_risk, counterfactual_revenue),
+        (Metric::RevenueAtRisk, _) => Some(r.revenue_at_risk),
+        (Metric::Throughput, _) => (r.duration_s > 0.0).then(|| requests as f64 / r.duration_s),
+        (Metric::ArrivalRate, _) => Some(r.achieved_arrival_rate),
+        (Metric::DroppedArrivals, Unit::Percent) => share(r.arrivals_dropped as f64, r.arrivals as f64),
+        (Metric::DroppedArrivals, _) => Some(r.arrivals_dropped as f64),
+    }
+}
+
+/// Evaluates every threshold on `result`. A threshold with nothing to
+/// observe fails: no evidence is not a pass.
+pub fn evaluate(thresholds: &[Threshold], result: &LoadResult) -> Vec<ThresholdResult> {
+    thresholds
+        .iter()
+        .map(|t| {
+            let observed = observe(t, result);
+            ThresholdResult {
+                expr: t.expr.clone(),
+                key: t.key(),
+                op: t.op,
+                limit: t.limit,
+                observed,
+                unit: t.unit,
+                passed: observed.is_some_and(|v| t.op.holds(v, t.limit)),
+            }
+        })
+        .collect()
+}
+
+/// A number with its unit, for verdicts and JUnit messages.
+pub fn with_unit(value: Option<f64>, unit: Unit) -> String {
+    match value {
+        None => "nothing measured".to_owned(),
+        Some(v) => {
+            let digits = match v.abs() {
+                _ if v == v.trunc() => 0,
+                a if a >= 100.0 => 1,
+                a if a >= 1.0 => 2,
+                _ => 3,
+            };
+            let mut text = format!("{v:.digits$}");
+            if text.contains('.') {
+                text = text.trim_end_matches('0').trim_end_matches('.').to_owned();
+            }
+            format!("{text}{}", unit.suffix())
+        }
+    }
+}
+
+/// One line: `PASS: all 3 thresholds passed`, or `FAIL:` and each failed
+/// threshold with its observed value.
+pub fn verdict_line(results: &[ThresholdResult]) -> String {
+    let failed: Vec<String> = results
+        .iter()
+        .filter(|r| !r.passed)
+        .map(|r| match r.observed {
+            Some(_) => format!("{} (observed {})", r.expr, with_unit(r.observed, r.unit)),
+            None => format!("{} (nothing measured)", r.expr),
+        })
+        .collect();
+    match (results.len(), failed.len()) {
+        (0, _) => "PASS: no thresholds set".to_owned(),
+        (n, 0) => format!("PASS: {} passed", plural(n)),
+        (n, f) => format!("FAIL: {f} of {n} thresholds failed: {}", failed.join("; ")),
+    }
+}
+
+fn plural(n: usize) -> String {
+    if n == 1 { "1 threshold".to_owned() } else { format!("all {n} thresholds") }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn numbers_read_well() {
+        assert_eq!(with_unit(Some(712.25), Unit::Ms), "712.2 ms");
+        assert_eq!(with_unit(Some(21.471), Unit::Ms), "21.47 ms");
+        assert_eq!(with_unit(Some(500.0), Unit::Ms), "500 ms");
+        assert_eq!(with_unit(Some(3.0), Unit::Count), "3");
+        assert_eq!(with_unit(Some(0.01234), Unit::Percent), "0.012%");
+        assert_eq!(with_unit(None, Unit::Ms), "nothing measured");
+    }
+}

@@ -1,0 +1,565 @@
+//! Thresholds: pass/fail conditions on a load result, written in one small
+//! grammar shared by `[load.thresholds]` and `--threshold`.
+//!
+//! ```text
+//! threshold := metric [ "{" scope "}" ] op value
+//! metric    := p50 | p90 | p95 | p99 | p99.9 | max | mean      latency, value with ms, s or us
+//!            | error_rate                                      % of requests (or a fraction)
+//!            | errors                                          failed requests (count)
+//!            | conversions_lost                                % of the instant-response conversions, or a count
+//!            | revenue_at_risk                                 an amount, or % of the instant-response revenue
+//!            | throughput                                      requests per second (optional "/s")
+//!            | arrival_rate                                    customers per second achieved
+//!            | dropped_arrivals                                a count, or % of arrivals
+//! scope     := request=NAME | state=ID | class=connect|timeout|4xx|5xx|check|other
+//! op        := < | <= | > | >=
+//! ```
+//!
+//! Examples: `p99 < 500ms`, `p95{request=checkout} <= 1.2s`,
+//! `error_rate < 1%`, `errors{class=5xx} < 10`, `conversions_lost < 2%`,
+//! `throughput >= 150/s`. The full reference is in docs/thresholds.md.
+
+mod eval;
+
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+pub use eval::{evaluate, verdict_line, with_unit};
+
+/// A latency statistic.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stat {
+    /// Median.
+    P50,
+    /// 90th percentile.
+    P90,
+    /// 95th percentile.
+    P95,
+    /// 99th percentile.
+    P99,
+    /// 99.9th percentile.
+    P999,
+    /// Largest.
+    Max,
+    /// Mean.
+    Mean,
+}
+
+/// What a threshold measures.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Metric {
+    /// Latency from the intended send time.
+    Latency(Stat),
+    /// Failed requests / requests.
+    ErrorRate,
+    /// Failed requests.
+    Errors,
+    /// Conversions lost to latency and errors.
+    ConversionsLost,
+    /// Value of the conversions lost.
+    RevenueAtRisk,
+    /// Requests per second.
+    Throughput,
+    /// Customers arrived per second.
+    ArrivalRate,
+    /// Arrivals not started because `max_in_flight` customers were busy.
+    DroppedArrivals,
+}
+
+/// Every metric name, for help and "did you mean".
+pub const METRIC_NAMES: [&str; 14] = [
+    "p50",
+    "p90",
+    "p95",
+    "p99",
+    "p99.9",
+    "max",
+    "mean",
+    "error_rate",
+    "errors",
+    "conversions_lost",
+    "revenue_at_risk",
+    "throughput",
+    "arrival_rate",
+    "dropped_arrivals",
+];
+
+impl Metric {
+    fn parse(name: &str) -> Option<Metric> {
+        Some(match name {
+            "p50" | "median" => Metric::Latency(Stat::P50),
+            "p90" => Metric::Latency(Stat::P90),
+            "p95" => Metric::Latency(Stat::P95),
+            "p99" => Metric::Latency(Stat::P99),
+            "p99.9" | "p999" => Metric::Latency(Stat::P999),
+            "max" => Metric::Latency(Stat::Max),
+            "mean" => Metric::Latency(Stat::Mean),
+            "error_rate" => Metric::ErrorRate,
+            "errors" => Metric::Errors,
+            "conversions_lost" => Metric::ConversionsLost,
+            "revenue_at_risk" => Metric::RevenueAtRisk,
+            "throughput" => Metric::Throughput,
+            "arrival_rate" => Metric::ArrivalRate,
+            "dropped_arrivals" => Metric::DroppedArrivals,
+            _ => return None,
+        })
+    }
+
+    /// The canonical name, as written in expressions.
+    pub fn name(self) -> &'static str {
+        match self {
+            Metric::Latency(Stat::P50) => "p50",
+            Metric::Latency(Stat::P90) => "p90",
+            Metric::Latency(Stat::P95) => "p95",
+            Metric::Latency(Stat::P99) => "p99",
+            Metric::Latency(Stat::P999) => "p99.9",
+            Metric::Latency(Stat::Max) => "max",
+            Metric::Latency(Stat::Mean) => "mean",
+            Metric::ErrorRate => "error_rate",
+            Metric::Errors => "errors",
+            Metric::ConversionsLost => "conversions_lost",
+            Metric::RevenueAtRisk => "revenue_at_risk",
+            Metric::Throughput => "throughput",
+            Metric::ArrivalRate => "arrival_rate",
+            Metric::DroppedArrivals => "dropped_arrivals",
+        }
+    }
+
+    fn allows(self, scope: &Scope) -> bool {
+        match scope {
+            Scope::All => true,
+            Scope::Request(_) | Scope::State(_) => {
+                matches!(self, Metric::Latency(_) | Metric::ErrorRate | Metric::Errors | Metric::Throughput)
+            }
+            Scope::Class(_) => matches!(self, Metric::ErrorRate | Metric::Errors),
+        }
+    }
+}
+
+/// Which part of the traffic a threshold looks at.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Scope {
+    /// Everything.
+    All,
+    /// One request name.
+    Request(String),
+    /// The requests of one state.
+    State(String),
+    /// One error class (`connect`, `timeout`, `4xx`, `5xx`, `check`, `other`).
+    Class(ErrorKind),
+}
+
+/// The error classes a threshold can name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ErrorKind {
+    /// Refused or reset connections.
+    Connect,
+    /// Timeouts.
+    Timeout,
+    /// Unexpected 4xx.
+    Status4xx,
+    /// Unexpected 5xx.
+    Status5xx,
+    /// Failed checks.
+    Check,
+    /// Anything else.
+    Other,
+}
+
+impl ErrorKind {
+    const NAMES: [(&'static str, ErrorKind); 6] = [
+        ("connect", ErrorKind::Connect),
+        ("timeout", ErrorKind::Timeout),
+        ("4xx", ErrorKind::Status4xx),
+        ("5xx", ErrorKind::Status5xx),
+        ("check", ErrorKind::Check),
+        ("other", ErrorKind::Other),
+    ];
+}
+
+/// A comparison.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Op {
+    /// `<`
+    #[serde(rename = "<")]
+    Lt,
+    /// `<=`
+    #[serde(rename = "<=")]
+    Le,
+    /// `>`
+    #[serde(rename = ">")]
+    Gt,
+    /// `>=`
+    #[serde(rename = ">=")]
+    Ge,
+}
+
+impl Op {
+    /// The operator as written.
+    pub fn symbol(self) -> &'static str {
+        match self {
+            Op::Lt => "<",
+            Op::Le => "<=",
+            Op::Gt => ">",
+            Op::Ge => ">=",
+        }
+    }
+
+    /// Whether `observed op limit` holds.
+    pub fn holds(self, observed: f64, limit: f64) -> bool {
+        match self {
+            Op::Lt => observed < limit,
+            Op::Le => observed <= limit,
+            Op::Gt => observed > limit,
+            Op::Ge => observed >= limit,
+        }
+    }
+}
+
+/// The unit a threshold's limit and observed value are expressed in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Unit {
+    /// Milliseconds.
+    Ms,
+    /// Percent (of requests, arrivals, or instant-response conversions or revenue).
+    Percent,
+    /// A plain count.
+    Count,
+    /// Per second.
+    PerSecond,
+    /// Money, in the scenario's currency.
+    Money,
+}
+
+impl Unit {
+    /// How the unit is written after a number.
+    pub fn suffix(self) -> &'static str {
+        match self {
+            Unit::Ms => " ms",
+            Unit::Percent => "%",
+            Unit::Count => "",
+            Unit::PerSecond => "/s",
+            Unit::Money => "",
+        }
+    }
+}
+
+/// One parsed threshold.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Threshold {
+    /// The expression as the user wrote it (trimmed).
+    pub expr: String,
+    /// What is measured.
+    pub metric: Metric,
+    /// Which traffic.
+    pub scope: Scope,
+    /// The comparison.
+    pub op: Op,
+    /// The limit, in `unit`.
+    pub limit: f64,
+    /// The unit of `limit` and of the observed value.
+    pub unit: Unit,
+}
+
+/// Why an expression is not a threshold; the message says how to fix it.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("threshold '{expr}': {message}")]
+pub struct ParseError {
+    /// The expression.
+    pub expr: String,
+    /// What is wrong and how to write it.
+    pub message: String,
+}
+
+impl Threshold {
+    /// Parses `METRIC[{SCOPE}] OP VALUE`.
+    pub fn parse(text: &str) -> Result<Threshold, ParseError> {
+        let expr = text.trim().to_owned();
+        let fail = |message: String| ParseError { expr: expr.clone(), message };
+        let Some((at, op)) = find_op(&expr) else {
+            return Err(fail(
+                "no comparison: write METRIC OP VALUE with OP one of < <= > >=, e.g. 'p99 < 500ms'".into(),
+            ));
+        };
+        let left = expr[..at].trim();
+        let right = expr[at + op.symbol().len()..].trim();
+        let (name, scope) = match left.split_once('{') {
+            None => (left, None),
+            Some((name, rest)) => match rest.strip_suffix('}') {
+                Some(scope) => (name.trim(), Some(scope.trim())),
+                None => return Err(fail(format!("'{left}' has '{{' without a closing '}}'"))),
+            },
+        };
+        let metric = Metric::parse(name).ok_or_else(|| {
+            let hint = strsim_hint(name, &METRIC_NAMES);
+            fail(format!("unknown metric '{name}'{hint}; the metrics are {}", METRIC_NAMES.join(", ")))
+        })?;
+        let scope = match scope {
+            None => Scope::All,
+            Some(s) => parse_scope(s).map_err(fail)?,
+        };
+        if !metric.allows(&scope) {
+            return Err(fail(format!(
+                "'{}' cannot be narrowed to '{{{}}}': requests and states narrow latency, error_rate, errors and throughput; classes narrow error_rate and errors",
+                metric.name(),
+                scope_text(&scope)
+            )));
+        }
+        let (limit, unit) = parse_value(metric, right).map_err(fail)?;
+        Ok(Threshold { expr, metric, scope, op, limit, unit })
+    }
+
+    /// The metric and scope, e.g. `p99{request=checkout}`: two thresholds
+    /// with the same key check the same number.
+    pub fn key(&self) -> String {
+        match &self.scope {
+            Scope::All => self.metric.name().to_owned(),
+            scope => format!("{}{{{}}}", self.metric.name(), scope_text(scope)),
+        }
+    }
+}
+
+impl fmt::Display for Threshold {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.expr)
+    }
+}
+
+fn find_op(expr: &str) -> Option<(usize, Op)> {
+    let at = expr.find(['<', '>'])?;
+    let rest = &expr[at..];
+    let op = match (rest.starts_with('<'), rest[1..].starts_with('=')) {
+        (true, true) => Op::Le,
+        (true, false) => Op::Lt,
+        (false, true) => Op::Ge,
+        (false, false) => Op::Gt,
+    };
+    Some((at, op))
+}
+
+fn scope_text(scope: &Scope) -> String {
+    match scope {
+        Scope::All => String::new(),
+        Scope::Request(r) => format!("request={r}"),
+        Scope::State(s) => format!("state={s}"),
+        Scope::Class(c) => {
+            let name = ErrorKind::NAMES.iter().find(|(_, k)| k == c).map_or("?", |(n, _)| n);
+            format!("class={name}")
+        }
+    }
+}
+
+fn parse_scope(text: &str) -> Result<Scope, String> {
+    let Some((key, value)) = text.split_once('=') else {
+        return Err(format!("scope '{{{text}}}' must be request=NAME, state=ID or class=CLASS"));
+    };
+    let value = value.trim().trim_matches('"');
+    if value.is_empty() {
+        return Err(format!("scope '{{{text}}}' names nothing after '='"));
+    }
+    match key.trim() {
+        "request" => Ok(Scope::Request(value.to_owned())),
+        "state" => Ok(Scope::State(value.to_owned())),
+        "class" => ErrorKind::NAMES
+            .iter()
+            .find(|(n, _)| *n == value)
+            .map(|(_, k)| Scope::Class(*k))
+            .ok_or_else(|| {
+                format!(
+                    "unknown error class '{value}': the classes are connect, timeout, 4xx, 5xx, check, other"
+                )
+            }),
+        other => Err(format!("unknown scope '{other}': write request=NAME, state=ID or class=CLASS")),
+    }
+}
+
+fn parse_value(metric: Metric, text: &str) -> Result<(f64, Unit), String> {
+    let split = text.find(|c: char| !(c.is_ascii_digit() || matches!(c, '.' | '-' | '+' | 'e' | 'E' | '_')));
+    // An exponent `e` must not swallow a unit; no unit here starts with e.
+    let (number, unit) = match split {
+        Some(at) => (text[..at].trim(), text[at..].trim()),
+        None => (text.trim(), ""),
+    };
+    if number.is_empty() {
+        return Err(format!("no number after the comparison in '{text}'; e.g. {}", example(metric)));
+    }
+    let value: f64 = number
+        .replace('_', "")
+        .parse()
+        .map_err(|_| format!("'{number}' is not a number; e.g. {}", example(metric)))?;
+    if !value.is_finite() || value < 0.0 {
+        return Err(format!("the limit must be a number of 0 or more (got '{number}')"));
+    }
+    let bad_unit = |u: &str| {
+        if u.is_empty() {
+            format!("'{}' needs a unit; e.g. {}", metric.name(), example(metric))
+        } else {
+            format!("'{u}' is not a unit '{}' accepts; e.g. {}", metric.name(), example(metric))
+        }
+    };
+    let percent = |u: &str| -> Result<(f64, Unit), String> {
+        match u {
+            "%" => Ok((value, Unit::Percent)),
+            "" if value <= 1.0 => Ok((value * 100.0, Unit::Percent)),
+            "" => Err(format!("{value} is more than 1: write a share as a percentage, e.g. '{value}%'")),
+            u => Err(bad_unit(u)),
+        }
+    };
+    match metric {
+        Metric::Latency(_) => match unit {
+            "ms" => Ok((value, Unit::Ms)),
+            "s" => Ok((value * 1000.0, Unit::Ms)),
+            "us" | "µs" => Ok((value / 1000.0, Unit::Ms)),
+            u => Err(bad_unit(u)),
+        },
+        Metric::ErrorRate => percent(unit),
+        Metric::Errors => match unit {
+            "" => Ok((value, Unit::Count)),
+            u => Err(bad_unit(u)),
+        },
+        Metric::ConversionsLost | Metric::DroppedArrivals => match unit {
+            "%" => Ok((value, Unit::Percent)),
+            "" => Ok((value, Unit::Count)),
+            u => Err(bad_unit(u)),
+        },
+        Metric::RevenueAtRisk => match unit {
+            "%" => Ok((value, Unit::Percent)),
+            "" => Ok((value, Unit::Money)),
+            u => Err(bad_unit(u)),
+        },
+        Metric::Throughput | Metric::ArrivalRate => match unit {
+            "" | "/s" | "rps" => Ok((value, Unit::PerSecond)),
+            u => Err(bad_unit(u)),
+        },
+    }
+}
+
+fn example(metric: Metric) -> String {
+    match metric {
+        Metric::Latency(_) => format!("'{} < 500ms'", metric.name()),
+        Metric::ErrorRate => "'error_rate < 1%'".into(),
+        Metric::Errors => "'errors{class=5xx} < 10'".into(),
+        Metric::ConversionsLost => "'conversions_lost < 2%'".into(),
+        Metric::RevenueAtRisk => "'revenue_at_risk < 500' or 'revenue_at_risk < 1%'".into(),
+        Metric::Throughput => "'throughput >= 100/s'".into(),
+        Metric::ArrivalRate => "'arrival_rate >= 20/s'".into(),
+        Metric::DroppedArrivals => "'dropped_arrivals < 1%'".into(),
+    }
+}
+
+fn strsim_hint(name: &str, options: &[&str]) -> String {
+    options
+        .iter()
+        .map(|o| (strsim::jaro_winkler(name, o), o))
+        .filter(|(score, _)| *score > 0.8)
+        .max_by(|a, b| a.0.total_cmp(&b.0))
+        .map_or(String::new(), |(_, o)| format!(" (did you mean '{o}'?)"))
+}
+
+/// Checks that the requests and states thresholds name exist, suggesting
+/// the nearest name when one does not.
+pub fn check_names(thresholds: &[Threshold], requests: &[&str], states: &[&str]) -> Result<(), ParseError> {
+    for t in thresholds {
+        let (kind, name, known) = match &t.scope {
+            Scope::Request(r) => ("request", r, requests),
+            Scope::State(s) => ("state with requests", s, states),
+            _ => continue,
+        };
+        if !known.contains(&name.as_str()) {
+            return Err(ParseError {
+                expr: t.expr.clone(),
+                message: format!(
+                    "no {kind} '{name}'{}; the names are {}",
+                    strsim_hint(name, known),
+                    known.join(", ")
+                ),
+            });
+        }
+    }
+    Ok(())
+}
+
+/// Scenario thresholds with command-line ones added: a command-line
+/// threshold replaces a scenario one on the same metric and scope.
+pub fn combine(scenario: &[Threshold], cli: &[Threshold]) -> Vec<Threshold> {
+    let mut all: Vec<Threshold> =
+        scenario.iter().filter(|s| !cli.iter().any(|c| c.key() == s.key())).cloned().collect();
+    all.extend(cli.iter().cloned());
+    all
+}
+
+/// A threshold with what was observed, as it appears in results.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ThresholdResult {
+    /// The expression.
+    pub expr: String,
+    /// Metric and scope, e.g. `p99{request=checkout}`.
+    pub key: String,
+    /// The comparison.
+    pub op: Op,
+    /// The limit, in `unit`.
+    pub limit: f64,
+    /// What was measured, in `unit`; null when nothing was (no requests).
+    pub observed: Option<f64>,
+    /// Unit of `limit` and `observed`.
+    pub unit: Unit,
+    /// Whether the threshold held. A threshold with nothing observed fails.
+    pub passed: bool,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_the_documented_forms() {
+        let t = Threshold::parse(" p99 < 500ms ").unwrap();
+        assert_eq!((t.metric, t.op, t.limit, t.unit), (Metric::Latency(Stat::P99), Op::Lt, 500.0, Unit::Ms));
+        let t = Threshold::parse("p95{request=checkout} <= 1.2s").unwrap();
+        assert_eq!(t.scope, Scope::Request("checkout".into()));
+        assert_eq!((t.op, t.limit), (Op::Le, 1200.0));
+        assert_eq!(t.key(), "p95{request=checkout}");
+        let t = Threshold::parse("error_rate < 1%").unwrap();
+        assert_eq!((t.limit, t.unit), (1.0, Unit::Percent));
+        let t = Threshold::parse("error_rate{class=5xx} < 0.005").unwrap();
+        assert_eq!((t.limit, t.unit, t.scope), (0.5, Unit::Percent, Scope::Class(ErrorKind::Status5xx)));
+        let t = Threshold::parse("throughput >= 150/s").unwrap();
+        assert_eq!((t.op, t.limit, t.unit), (Op::Ge, 150.0, Unit::PerSecond));
+        assert_eq!(Threshold::parse("revenue_at_risk < 2_500").unwrap().unit, Unit::Money);
+        assert_eq!(Threshold::parse("p99.9 < 2s").unwrap().metric, Metric::Latency(Stat::P999));
+    }
+
+    #[test]
+    fn malformed_expressions_say_how_to_fix_them() {
+        let err = |t: &str| Threshold::parse(t).unwrap_err().to_string();
+        assert!(err("p99 500ms").contains("no comparison"));
+        assert!(err("p98 < 500ms").contains("unknown metric 'p98' (did you mean 'p99"));
+        assert!(err("p99 < 500").contains("needs a unit"));
+        assert!(err("p99 < 5 parsecs").contains("'parsecs' is not a unit"));
+        assert!(err("error_rate < 5").contains("write a share as a percentage"));
+        assert!(err("p99 < fast").contains("no number"));
+        assert!(err("p99{colour=red} < 1s").contains("unknown scope 'colour'"));
+        assert!(err("errors{class=6xx} < 1").contains("unknown error class '6xx'"));
+        assert!(err("conversions_lost{request=a} < 1").contains("cannot be narrowed"));
+        assert!(err("p99{request=a < 1s").contains("without a closing"));
+        assert!(err("p99 < -1ms").contains("0 or more"));
+    }
+
+    #[test]
+    fn command_line_replaces_the_same_key() {
+        let p = |t: &str| Threshold::parse(t).unwrap();
+        let all = combine(&[p("p99 < 500ms"), p("error_rate < 1%")], &[p("p99 < 800ms")]);
+        let exprs: Vec<&str> = all.iter().map(|t| t.expr.as_str()).collect();
+        assert_eq!(exprs, ["error_rate < 1%", "p99 < 800ms"]);
+    }
+
+    #[test]
+    fn names_are_checked() {
+        let t = [Threshold::parse("p99{request=chekout} < 1s").unwrap()];
+        let err = check_names(&t, &["home", "checkout"], &["web_home"]).unwrap_err().to_string();
+        assert!(err.contains("did you mean 'checkout'"), "{err}");
+        assert!(check_names(&t, &["chekout"], &[]).is_ok());
+    }
+}

@@ -1,0 +1,178 @@
+//! Thresholds and the exit-code contract, against the demo shop the CLI
+//! starts on loopback: 0 passed, 1 a threshold failed (reports still
+//! written), 2 usage or scenario error.
+
+use std::path::Path;
+use std::time::Duration;
+
+use serde_json::Value;
+
+use crate::fogg;
+
+const SHORT_RUN: [&str; 6] = ["--duration", "2s", "--grace", "2s", "--rate", "30"];
+
+fn load(out: &Path, thresholds: &[&str]) -> assert_cmd::assert::Assert {
+    let mut cmd = fogg();
+    cmd.args(["load", "campaign-launch"]).args(SHORT_RUN).arg("--out").arg(out);
+    for t in thresholds {
+        cmd.args(["--threshold", t]);
+    }
+    cmd.env_remove("GITHUB_STEP_SUMMARY").assert()
+}
+
+fn report_files(out: &Path) -> [std::path::PathBuf; 3] {
+    ["json", "md", "junit.xml"].map(|ext| out.join(format!("load-campaign-launch.{ext}")))
+}
+
+fn saved_json(out: &Path) -> Value {
+    let text = std::fs::read_to_string(out.join("load-campaign-launch.json")).expect("JSON report written");
+    serde_json::from_str(&text).expect("report is JSON")
+}
+
+#[test]
+fn passing_thresholds_exit_0_and_write_every_report() {
+    let out = tempfile::tempdir().expect("temp dir");
+    load(out.path(), &["p99 < 30s", "error_rate < 50%", "throughput > 0/s"]).code(0);
+    for file in report_files(out.path()) {
+        assert!(file.exists(), "{} written", file.display());
+    }
+    let v = saved_json(out.path());
+    assert_eq!(v["verdict"], "pass");
+    let t = v["thresholds"].as_array().expect("thresholds array");
+    assert_eq!(t.len(), 3);
+    assert!(t.iter().all(|t| t["passed"] == true), "{t:?}");
+    // The observed p99 is the result's own p99.
+    assert_eq!(t[0]["observed"], v["latency_ms"]["p99"]);
+}
+
+#[test]
+fn a_failing_threshold_exits_1_and_still_writes_every_report() {
+    let out = tempfile::tempdir().expect("temp dir");
+    // The demo shop takes 20 ms per request: a 1 ms median cannot hold.
+    let run = load(out.path(), &["p50 < 1ms", "error_rate < 50%"]).code(1);
+    let stdout = String::from_utf8_lossy(&run.get_output().stdout).into_owned();
+    assert!(stdout.contains("FAIL: 1 of 2 thresholds failed: p50 < 1ms (observed"), "{stdout}");
+    for file in report_files(out.path()) {
+        assert!(file.exists(), "{} written", file.display());
+    }
+    let v = saved_json(out.path());
+    assert_eq!(v["verdict"], "fail");
+    let p50 = v["thresholds"][0]["observed"].as_f64().expect("observed p50");
+    assert!(p50 >= 20.0, "the shop's service time is 20 ms, observed {p50}");
+    assert_eq!(v["thresholds"][0]["passed"], false);
+    assert_eq!(v["thresholds"][1]["passed"], true);
+
+    // JUnit: one case per threshold; the failure carries the observed value.
+    let xml = std::fs::read_to_string(out.path().join("load-campaign-launch.junit.xml")).expect("JUnit");
+    let doc = roxmltree::Document::parse(&xml).expect("JUnit file is XML");
+    let cases: Vec<_> = doc.descendants().filter(|n| n.has_tag_name("testcase")).collect();
+    assert_eq!(cases.len(), 2);
+    assert_eq!(cases[0].attribute("name"), Some("p50 < 1ms"));
+    let failure = cases[0].children().find(|n| n.has_tag_name("failure")).expect("failed case");
+    let message = failure.attribute("message").expect("message");
+    assert!(
+        message.contains(&format!(
+            "observed {}",
+            fogg::threshold::with_unit(Some(p50), fogg::threshold::Unit::Ms)
+        )),
+        "{message}"
+    );
+    assert!(cases[1].children().all(|n| !n.has_tag_name("failure")));
+    let suite = doc.descendants().find(|n| n.has_tag_name("testsuite")).expect("suite");
+    assert_eq!(suite.attribute("failures"), Some("1"));
+}
+
+#[test]
+fn quiet_prints_the_verdict_and_the_step_summary_gets_markdown() {
+    let out = tempfile::tempdir().expect("temp dir");
+    let summary = out.path().join("step-summary.md");
+    std::fs::write(&summary, "earlier step\n").expect("write");
+    let run = fogg()
+        .args(["load", "campaign-launch"])
+        .args(SHORT_RUN)
+        .args(["--quiet", "--threshold", "p99 < 30s", "--out"])
+        .arg(out.path())
+        .env("GITHUB_STEP_SUMMARY", &summary)
+        .assert()
+        .code(0);
+    let output = run.get_output();
+    assert_eq!(String::from_utf8_lossy(&output.stdout), "PASS: 1 threshold passed\n");
+    assert!(output.stderr.is_empty(), "{}", String::from_utf8_lossy(&output.stderr));
+    let text = std::fs::read_to_string(&summary).expect("summary");
+    assert!(text.starts_with("earlier step\n# fogg load"), "appended, not replaced: {text}");
+    assert!(text.contains("## Thresholds") && text.contains("| p99 |"), "{text}");
+}
+
+#[test]
+fn malformed_thresholds_are_usage_errors() {
+    let out = tempfile::tempdir().expect("temp dir");
+    let err = |t: &str| {
+        let run = load(out.path(), &[t]).code(2);
+        String::from_utf8_lossy(&run.get_output().stderr).into_owned()
+    };
+    assert!(err("p99 500ms").contains("no comparison"));
+    assert!(err("p99 < 500").contains("needs a unit"));
+    let unknown = err("p95{request=chekout} < 1s");
+    assert!(unknown.contains("no request 'chekout' (did you mean 'checkout'?)"), "{unknown}");
+    assert!(!out.path().join("load-campaign-launch.json").exists(), "no run without valid thresholds");
+}
+
+#[test]
+fn scenario_thresholds_apply_and_the_command_line_replaces_them() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let text = fogg::scenario::BUNDLED
+        .iter()
+        .find(|(name, _)| *name == "campaign-launch")
+        .map(|(_, text)| *text)
+        .expect("bundled");
+    let scenario = dir.path().join("gated.toml");
+    std::fs::write(
+        &scenario,
+        format!("{text}\n[load.thresholds]\np50 = \"< 1ms\"\n\"error_rate{{class=5xx}}\" = \"< 50%\"\n"),
+    )
+    .expect("write");
+    let run = |extra: &[&str]| {
+        fogg()
+            .arg("load")
+            .arg(&scenario)
+            .args(SHORT_RUN)
+            .args(extra)
+            .arg("--out")
+            .arg(dir.path())
+            .env_remove("GITHUB_STEP_SUMMARY")
+            .assert()
+    };
+    run(&[]).code(1);
+    let v: Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.path().join("load-gated.json")).expect("json"))
+            .expect("JSON");
+    let keys: Vec<&str> =
+        v["thresholds"].as_array().expect("array").iter().map(|t| t["key"].as_str().expect("key")).collect();
+    assert_eq!(keys, ["p50", "error_rate{class=5xx}"], "file order kept");
+    run(&["--threshold", "p50 < 60s"]).code(0);
+}
+
+#[cfg(unix)]
+#[test]
+fn an_interrupted_run_with_a_failed_threshold_exits_1() {
+    let out = tempfile::tempdir().expect("temp dir");
+    let child = std::process::Command::new(assert_cmd::cargo::cargo_bin("fogg"))
+        .args(["load", "campaign-launch", "--duration", "60s", "--grace", "1s", "--rate", "30"])
+        .args(["--threshold", "p50 < 1ms", "--out"])
+        .arg(out.path())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .env_remove("GITHUB_STEP_SUMMARY")
+        .spawn()
+        .expect("starts");
+    std::thread::sleep(Duration::from_secs(3));
+    let killed =
+        std::process::Command::new("kill").args(["-INT", &child.id().to_string()]).status().expect("kill");
+    assert!(killed.success());
+    let status = child.wait_with_output().expect("waits").status;
+    assert_eq!(status.code(), Some(1), "never 0 when a threshold failed");
+    let v = saved_json(out.path());
+    assert_eq!(v["stopped_by"], "interrupted");
+    assert_eq!(v["verdict"], "fail");
+    assert!(out.path().join("load-campaign-launch.junit.xml").exists());
+}
