@@ -33,6 +33,9 @@ pub enum Command {
     /// traffic, and report latency, errors and the conversions slow pages
     /// cost. Without --target, a built-in demo shop is started on loopback.
     Load(LoadArgs),
+    /// Find the highest arrival rate at which every threshold holds: short
+    /// load trials stepping the rate up, then bisecting.
+    Capacity(CapacityArgs),
     /// Run the built-in demo shop on loopback until Ctrl-C.
     Demo(DemoArgs),
 }
@@ -88,6 +91,57 @@ pub struct LoadArgs {
     /// threshold on the same metric). Grammar: docs/thresholds.md.
     #[arg(long = "threshold", value_name = "EXPR", value_parser = Threshold::parse)]
     pub thresholds: Vec<Threshold>,
+
+    /// Print only the verdict line; the report files are still written.
+    #[arg(short, long)]
+    pub quiet: bool,
+}
+
+/// `fogg capacity`.
+#[derive(Debug, Args)]
+pub struct CapacityArgs {
+    /// Scenario file, or the name of a bundled scenario.
+    /// [default: retail-omnichannel]
+    pub scenario: Option<PathBuf>,
+
+    /// The site or API under test.
+    #[command(flatten)]
+    pub target: TargetArgs,
+
+    /// A condition every trial must meet (repeatable, added to the
+    /// scenario's [load.thresholds]); at least one is needed.
+    #[arg(long = "threshold", value_name = "EXPR", value_parser = Threshold::parse)]
+    pub thresholds: Vec<Threshold>,
+
+    /// First rate tried, customers per second.
+    #[arg(long, default_value_t = 1.0)]
+    pub start_rate: f64,
+
+    /// No trial goes above this rate, customers per second.
+    #[arg(long, default_value_t = 1000.0)]
+    pub max_rate: f64,
+
+    /// The campaign's expected peak, customers per second: exit 1 when the
+    /// capacity is below it, and report the headroom.
+    #[arg(long)]
+    pub expected_peak: Option<f64>,
+
+    /// Arrivals per trial [default: three mean journey durations of the
+    /// scenario, at least 10s and at most 60s].
+    #[arg(long, value_parser = parse_positive_duration)]
+    pub trial: Option<Duration>,
+
+    /// Seed: every trial replays the same customers.
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+
+    /// Format printed on standard output.
+    #[arg(long, value_enum, default_value_t = ReportFormat::Table)]
+    pub format: ReportFormat,
+
+    /// Folder where the JSON and Markdown reports are written.
+    #[arg(long, default_value = "reports")]
+    pub out: PathBuf,
 
     /// Print only the verdict line; the report files are still written.
     #[arg(short, long)]

@@ -8,6 +8,7 @@
 //! walks customers in parallel into mergeable aggregates; a
 //! [`result::SimResult`] feeds every report format ([`report`]).
 
+pub mod capacity;
 pub mod cli;
 pub mod commands;
 pub mod demo;
@@ -50,6 +51,7 @@ pub fn run(cli: &cli::Cli, out: &mut dyn Write) -> anyhow::Result<Outcome> {
         cli::Command::Simulate(args) => commands::simulate::run(args, out),
         cli::Command::Validate(args) => commands::validate::run(args, out),
         cli::Command::Load(args) => commands::load::run(args, out),
+        cli::Command::Capacity(args) => commands::capacity::run(args, out),
         cli::Command::Demo(args) => commands::demo::run(args),
     }
 }

@@ -46,6 +46,7 @@ pub fn run(args: &LoadArgs, out: &mut dyn Write) -> anyhow::Result<Outcome> {
         insecure: args.target.insecure,
         http2: args.target.http2,
         progress: !args.quiet,
+        abort_on_error_rate: None,
     };
     let stem = super::simulate::stem(&model);
     let model = Arc::new(model);

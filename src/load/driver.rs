@@ -44,6 +44,10 @@ pub struct LoadPlan {
     pub http2: bool,
     /// Print a progress line each second (when stderr is a terminal).
     pub progress: bool,
+    /// Stop arrivals early when more than this share of requests has
+    /// failed (checked each second once 20 requests were sent): a trial of
+    /// `fogg capacity` that is failing hard need not go on.
+    pub abort_on_error_rate: Option<f64>,
 }
 
 /// Why arrivals stopped.
@@ -56,6 +60,8 @@ pub enum StopReason {
     Customers,
     /// Ctrl-C or SIGTERM.
     Interrupted,
+    /// The error rate passed the plan's `abort_on_error_rate`.
+    Aborted,
 }
 
 /// What a finished run hands to its report.
@@ -87,6 +93,9 @@ pub struct LoadContext {
     start: Instant,
     in_flight: AtomicUsize,
     agg: Mutex<LoadAgg>,
+    /// Set by the once-a-second sampler when the error rate calls for an
+    /// early stop.
+    abort: tokio::sync::Notify,
 }
 
 impl LoadContext {
@@ -195,13 +204,17 @@ pub async fn run(
         start,
         in_flight: AtomicUsize::new(0),
         agg: Mutex::new(agg),
+        abort: tokio::sync::Notify::new(),
         model,
         spec,
     });
 
     let mut signals = signal_counter();
-    let ticker =
-        tokio::spawn(sample_each_second(Arc::clone(&ctx), plan.progress && std::io::stderr().is_terminal()));
+    let ticker = tokio::spawn(sample_each_second(
+        Arc::clone(&ctx),
+        plan.progress && std::io::stderr().is_terminal(),
+        plan.abort_on_error_rate,
+    ));
     let mut tasks = JoinSet::new();
     let mut stopped_by = StopReason::Duration;
     // Open: the schedule says when each customer arrives. Closed: a new
@@ -242,6 +255,10 @@ pub async fn run(
             biased;
             _ = signals.wait_for(|n| *n >= 1) => {
                 stopped_by = StopReason::Interrupted;
+                break;
+            }
+            _ = ctx.abort.notified() => {
+                stopped_by = StopReason::Aborted;
                 break;
             }
             arrival = next_arrival => arrival,
@@ -289,7 +306,7 @@ pub async fn run(
 
 /// Each second: records the customers in flight and, on a terminal,
 /// prints a progress line.
-async fn sample_each_second(ctx: Arc<LoadContext>, print: bool) {
+async fn sample_each_second(ctx: Arc<LoadContext>, print: bool, abort_on_error_rate: Option<f64>) {
     let mut tick = tokio::time::interval_at(ctx.start + Duration::from_secs(1), Duration::from_secs(1));
     let mut last = (0u64, 0u64);
     loop {
@@ -302,6 +319,12 @@ async fn sample_each_second(ctx: Arc<LoadContext>, print: bool) {
             let p99 = agg.overall.latency_us.value_at_quantile(0.99) as f64 / 1000.0;
             (agg.arrivals, agg.overall.requests, agg.overall.error_count(), p99)
         };
+        if let Some(limit) = abort_on_error_rate
+            && requests >= 20
+            && errors as f64 > limit * requests as f64
+        {
+            ctx.abort.notify_one();
+        }
         if print {
             eprint!(
                 "\r{:>4}s · {:>6} arrivals/s · {:>7} requests/s · {:>6} in flight · p99 {:>8.1} ms · {} errors   ",

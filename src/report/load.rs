@@ -2,6 +2,7 @@
 
 use super::doc::{Doc, Section, Table};
 use super::fmt::{int, money, num, pct};
+use crate::load::StopReason;
 use crate::result::{ErrorCounts, LoadResult, Percentiles};
 use crate::threshold::{verdict_line, with_unit};
 
@@ -38,24 +39,31 @@ fn latency_row(name: &str, requests: u64, errors: &ErrorCounts, p: &Percentiles)
     ]
 }
 
+/// Why arrivals stopped, in words.
+pub fn stop_text(reason: StopReason) -> &'static str {
+    match reason {
+        StopReason::Duration => "duration",
+        StopReason::Customers => "customer count",
+        StopReason::Interrupted => "signal",
+        StopReason::Aborted => "error rate (hard failure)",
+    }
+}
+
 /// Lays out a [`LoadResult`] for people.
 pub fn document(r: &LoadResult) -> Doc {
     let cur = &r.scenario.currency;
     let lines = vec![
         format!("scenario {} · target {} · seed {}", r.scenario.source, r.target, r.seed),
         format!(
-            "{} customers in {:.1} s ({:.1}/s{}) · {} requests ({:.1}/s) · stopped by {:?}",
+            "{} customers in {:.1} s ({:.1}/s{}) · {} requests ({:.1}/s) · stopped by {}",
             int(r.customers),
             r.duration_s,
             r.achieved_arrival_rate,
             r.target_arrival_rate.map_or(String::new(), |t| format!(", asked {t:.1}/s")),
             int(r.requests),
             r.requests_per_s,
-            r.stopped_by
-        )
-        .replace("Duration", "duration")
-        .replace("Customers", "customer count")
-        .replace("Interrupted", "signal"),
+            stop_text(r.stopped_by)
+        ),
     ];
 
     let mut business = Table::new(&["business outcome", "value"]);

@@ -1,6 +1,7 @@
 //! Report writers. Each consumes a finished result and nothing else: a new
 //! format never touches the engines.
 
+mod capacity;
 pub mod doc;
 pub mod fmt;
 mod junit;
@@ -14,7 +15,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::Context;
 
-use crate::result::{LoadResult, SimResult};
+use crate::result::{CapacityResult, LoadResult, SimResult};
 use crate::threshold::{ThresholdResult, verdict_line};
 
 /// A report format.
@@ -60,6 +61,25 @@ pub trait Reportable: serde::Serialize {
     }
     /// Seconds the run took.
     fn elapsed_s(&self) -> f64;
+    /// The one-line verdict `--quiet` prints.
+    fn verdict_line(&self) -> String {
+        verdict_line(self.thresholds())
+    }
+}
+
+impl Reportable for CapacityResult {
+    fn kind(&self) -> &str {
+        "capacity"
+    }
+    fn document(&self) -> doc::Doc {
+        capacity::document(self)
+    }
+    fn elapsed_s(&self) -> f64 {
+        self.trials.len() as f64 * self.trial_s
+    }
+    fn verdict_line(&self) -> String {
+        capacity::verdict_line(self)
+    }
 }
 
 impl Reportable for SimResult {
@@ -128,7 +148,7 @@ pub fn publish<R: Reportable>(result: &R, output: &Output, out: &mut dyn Write) 
         append_step_summary(result, Path::new(&path))?;
     }
     if output.quiet {
-        writeln!(out, "{}", verdict_line(result.thresholds()))?;
+        writeln!(out, "{}", result.verdict_line())?;
     } else {
         write(result, output.format, out)?;
     }

@@ -4,9 +4,11 @@
 //! by `schema/simulate.schema.json`. Field names carry their unit where
 //! one applies; money is in the scenario's currency.
 
+mod capacity;
 mod load;
 mod simulate;
 
+pub use capacity::{CapacityResult, TrialRow};
 pub use load::{
     ErrorCounts, LoadResult, LoadSettings, Percentiles, RequestRow, SecondRow, SegmentLoadRow, Verdict,
 };

@@ -66,6 +66,7 @@ fn plan(rate: f64, seconds: f64) -> LoadPlan {
         insecure: false,
         http2: false,
         progress: false,
+        abort_on_error_rate: None,
     }
 }
 

@@ -1,0 +1,228 @@
+//! `fogg capacity`: load trials at constant rates, stepping up then
+//! bisecting, to find the highest rate at which every threshold holds.
+
+use std::io::Write;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+use anyhow::{Context, bail};
+
+use super::load::{Target, load_spec, target_is_dead, thresholds};
+use crate::Outcome;
+use crate::capacity::{Found, SearchBounds, search};
+use crate::cli::CapacityArgs;
+use crate::load::plan::{RateProfile, Workload};
+use crate::load::spec::LoadSpec;
+use crate::load::{LoadPlan, StopReason, run as run_load};
+use crate::model::Model;
+use crate::report;
+use crate::result::{CapacityResult, LoadResult, SCHEMA_VERSION, ScenarioInfo, TrialRow, Verdict};
+
+/// Pause between trials, so the target drains the previous one's queue.
+const PAUSE: Duration = Duration::from_secs(1);
+
+/// A trial that fails hard (more than this share of requests failing)
+/// stops early.
+const HARD_FAILURE_ERROR_RATE: f64 = 0.5;
+
+/// Why the search stopped before it finished.
+enum Stop {
+    Interrupted,
+    DeadTarget,
+    Error(anyhow::Error),
+}
+
+/// The default trial length: three mean journey durations (touchpoints per
+/// customer × mean think time), at least 10 s and at most 60 s.
+pub fn default_trial(model: &Model, spec: &LoadSpec) -> Duration {
+    Duration::from_secs_f64((3.0 * mean_journey_s(model, spec)).clamp(10.0, 60.0))
+}
+
+fn mean_journey_s(model: &Model, spec: &LoadSpec) -> f64 {
+    model.exact().steps_per_customer * spec.think_time.mean()
+}
+
+/// Runs the command, writing the report to `out`.
+pub fn run(args: &CapacityArgs, out: &mut dyn Write) -> anyhow::Result<Outcome> {
+    let model = crate::scenario::load(args.scenario.as_deref())?;
+    let spec = load_spec(&model)?;
+    let thresholds = thresholds(&model, &spec, &args.thresholds)?;
+    if thresholds.is_empty() {
+        bail!(
+            "capacity needs at least one threshold to search against: add --threshold 'p99 < 500ms' (or [load.thresholds] in the scenario)"
+        );
+    }
+    for (name, v) in [
+        ("--start-rate", Some(args.start_rate)),
+        ("--max-rate", Some(args.max_rate)),
+        ("--expected-peak", args.expected_peak),
+    ] {
+        if let Some(v) = v
+            && !(v.is_finite() && v > 0.0)
+        {
+            bail!("{name} must be a positive number of customers per second (got {v})");
+        }
+    }
+    if args.start_rate > args.max_rate {
+        bail!(
+            "--start-rate {} is above --max-rate {}: lower the start or raise the maximum",
+            args.start_rate,
+            args.max_rate
+        );
+    }
+    let trial = args.trial.unwrap_or_else(|| default_trial(&model, &spec));
+    let grace = (trial / 4).clamp(Duration::from_secs(1), Duration::from_secs(10));
+    let mut notes = Vec::new();
+    let journey = mean_journey_s(&model, &spec);
+    if trial.as_secs_f64() < 3.0 * journey {
+        notes.push(format!(
+            "trials of {:.1} s are shorter than three mean journeys ({:.1} s each): the request rate may not reach its steady level",
+            trial.as_secs_f64(),
+            journey
+        ));
+    }
+    let stem = super::simulate::stem(&model);
+    let model = Arc::new(model);
+    let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
+    let target = runtime.block_on(Target::start(&args.target))?;
+    // Ctrl-C between trials must stop the search too.
+    let interrupted = Arc::new(AtomicBool::new(false));
+    {
+        let flag = Arc::clone(&interrupted);
+        runtime.spawn(async move {
+            if tokio::signal::ctrl_c().await.is_ok() {
+                flag.store(true, Ordering::Relaxed);
+            }
+        });
+    }
+    let mut rows: Vec<TrialRow> = Vec::new();
+    let bounds = SearchBounds { start: args.start_rate, max: args.max_rate };
+    let found = search(bounds, |rate| {
+        if interrupted.load(Ordering::Relaxed) {
+            return Err(Stop::Interrupted);
+        }
+        let plan = LoadPlan {
+            seed: args.seed,
+            duration: trial,
+            workload: Workload::Open(RateProfile::Constant(rate)),
+            max_customers: None,
+            grace,
+            insecure: args.target.insecure,
+            http2: args.target.http2,
+            progress: false,
+            abort_on_error_rate: Some(HARD_FAILURE_ERROR_RATE),
+        };
+        let outcome = runtime
+            .block_on(run_load(Arc::clone(&model), spec.clone(), target.url(), &plan))
+            .map_err(Stop::Error)?;
+        let mut result = LoadResult::new(&model, &spec, &plan, target.url(), &outcome);
+        result.check(&thresholds);
+        let row = TrialRow::new(rate, &result);
+        if !args.quiet {
+            eprintln!("{}", trial_line(rows.len() + 1, &row));
+        }
+        let passed = row.passed;
+        rows.push(row);
+        if result.stopped_by == StopReason::Interrupted {
+            return Err(Stop::Interrupted);
+        }
+        if target_is_dead(&result) {
+            return Err(Stop::DeadTarget);
+        }
+        std::thread::sleep(PAUSE);
+        Ok(passed)
+    });
+    let (found, stop) = match found {
+        Ok(found) => (Some(found), None),
+        Err(Stop::Error(e)) => return Err(e),
+        Err(stop) => (None, Some(stop)),
+    };
+    let mut result = CapacityResult::new(&model, args, target.url(), trial, &thresholds, found, rows);
+    if matches!(stop, Some(Stop::Interrupted)) {
+        notes.push("stopped by a signal: the capacity is the highest rate that passed before it".into());
+    }
+    result.notes = notes;
+    let output = report::Output { format: args.format, quiet: args.quiet, dir: &args.out, stem: &stem };
+    report::publish(&result, &output, out)?;
+    if matches!(stop, Some(Stop::DeadTarget)) {
+        bail!(
+            "the target {} did not answer: every request of the last trial failed to connect (the reports above were still written)",
+            result.target
+        );
+    }
+    Ok(match result.verdict {
+        Verdict::Pass => Outcome::Pass,
+        Verdict::Fail => Outcome::Fail,
+    })
+}
+
+fn trial_line(n: usize, t: &TrialRow) -> String {
+    let ms = |v: Option<f64>| v.map_or("–".to_owned(), |v| format!("{v:.1} ms"));
+    format!(
+        "trial {n:>2}: {:>8.2} customers/s → {:>8.1} requests/s · p99 {} · errors {:.2}% · {}",
+        t.rate,
+        t.requests_per_s,
+        ms(t.p99_ms),
+        100.0 * t.error_rate,
+        if t.passed { "pass".to_owned() } else { format!("FAIL: {}", t.failed.join("; ")) }
+    )
+}
+
+impl CapacityResult {
+    fn new(
+        model: &Model,
+        args: &CapacityArgs,
+        target: &str,
+        trial: Duration,
+        thresholds: &[crate::threshold::Threshold],
+        found: Option<Found>,
+        trials: Vec<TrialRow>,
+    ) -> CapacityResult {
+        // Interrupted: the best rate that passed so far is a lower bound.
+        let best_pass = trials
+            .iter()
+            .filter(|t| t.passed)
+            .map(|t| t.rate)
+            .fold(None, |m: Option<f64>, r| Some(m.map_or(r, |m| m.max(r))));
+        let lowest_fail = trials
+            .iter()
+            .filter(|t| !t.passed)
+            .map(|t| t.rate)
+            .fold(None, |m: Option<f64>, r| Some(m.map_or(r, |m| m.min(r))));
+        let capacity = found.map_or(best_pass, Found::capacity);
+        let capacity_requests_per_s =
+            capacity.and_then(|c| trials.iter().find(|t| t.rate == c).map(|t| t.requests_per_s));
+        let headroom = match (capacity, args.expected_peak) {
+            (Some(c), Some(p)) => Some(c / p - 1.0),
+            (None, Some(_)) => Some(-1.0),
+            _ => None,
+        };
+        let verdict = match (capacity, args.expected_peak) {
+            (None, _) => Verdict::Fail,
+            (Some(c), Some(p)) if c < p => Verdict::Fail,
+            _ => Verdict::Pass,
+        };
+        CapacityResult {
+            schema_version: SCHEMA_VERSION,
+            kind: "capacity".to_owned(),
+            fogg_version: env!("CARGO_PKG_VERSION").to_owned(),
+            scenario: ScenarioInfo::of(model),
+            seed: args.seed,
+            target: target.to_owned(),
+            thresholds: thresholds.iter().map(|t| t.expr.clone()).collect(),
+            trial_s: trial.as_secs_f64(),
+            start_rate: args.start_rate,
+            max_rate: args.max_rate,
+            capacity,
+            capacity_requests_per_s,
+            lowest_failing_rate: lowest_fail,
+            capacity_at_least: matches!(found, Some(Found::AtLeast(_))),
+            expected_peak: args.expected_peak,
+            headroom,
+            verdict,
+            trials,
+            notes: Vec::new(),
+        }
+    }
+}

@@ -1,0 +1,98 @@
+//! The document of a capacity search.
+
+use super::doc::{Doc, Section, Table};
+use super::fmt::{num, pct};
+use crate::result::{CapacityResult, Verdict};
+
+fn rate(v: Option<f64>) -> String {
+    v.map_or("–".into(), |v| format!("{}/s", num(v, if v >= 100.0 { 0 } else { 1 })))
+}
+
+fn ms(v: Option<f64>) -> String {
+    v.map_or("–".into(), |v| if v >= 100.0 { num(v, 0) } else { num(v, 1) })
+}
+
+/// One line: the capacity and, with an expected peak, the headroom.
+pub fn verdict_line(r: &CapacityResult) -> String {
+    let word = if r.verdict == Verdict::Pass { "PASS" } else { "FAIL" };
+    let capacity = match r.capacity {
+        None => format!("every threshold failed already at the start rate of {}", rate(Some(r.start_rate))),
+        Some(c) => format!(
+            "capacity {}{} customers/s ({} requests/s)",
+            if r.capacity_at_least { "at least " } else { "" },
+            num(c, 1),
+            r.capacity_requests_per_s.map_or("–".into(), |q| num(q, 0))
+        ),
+    };
+    match (r.expected_peak, r.headroom) {
+        (Some(peak), Some(h)) if h >= 0.0 => {
+            format!("{word}: {capacity}, {} above the expected peak of {}", pct(h), rate(Some(peak)))
+        }
+        (Some(peak), Some(h)) => {
+            format!("{word}: {capacity}, {} short of the expected peak of {}", pct(-h), rate(Some(peak)))
+        }
+        _ => format!("{word}: {capacity}"),
+    }
+}
+
+/// Lays out a [`CapacityResult`] for people.
+pub fn document(r: &CapacityResult) -> Doc {
+    let lines = vec![
+        format!("scenario {} · target {} · seed {}", r.scenario.source, r.target, r.seed),
+        format!("thresholds: {}", r.thresholds.join(" · ")),
+        format!(
+            "{} trials of {:.1} s between {} and {} · {}",
+            r.trials.len(),
+            r.trial_s,
+            rate(Some(r.start_rate)),
+            rate(Some(r.max_rate)),
+            verdict_line(r)
+        ),
+    ];
+    let mut summary = Table::new(&["capacity", "value"]);
+    summary.row(vec!["highest rate where every threshold held".into(), rate(r.capacity)]);
+    summary.row(vec!["requests per second at that rate".into(), rate(r.capacity_requests_per_s)]);
+    summary.row(vec!["lowest rate that failed".into(), rate(r.lowest_failing_rate)]);
+    if let Some(peak) = r.expected_peak {
+        summary.row(vec!["expected peak".into(), rate(Some(peak))]);
+        summary.row(vec!["headroom".into(), r.headroom.map_or("–".into(), pct)]);
+    }
+    let mut trials = Table::new(&[
+        "customers/s",
+        "arrived/s",
+        "requests/s",
+        "p50 ms",
+        "p99 ms",
+        "errors",
+        "conversions lost",
+        "result",
+    ])
+    .text_column(7);
+    let mut sorted: Vec<_> = r.trials.iter().collect();
+    sorted.sort_by(|a, b| a.rate.total_cmp(&b.rate));
+    for t in sorted {
+        trials.row(vec![
+            num(t.rate, 2),
+            num(t.achieved_arrival_rate, 1),
+            num(t.requests_per_s, 1),
+            ms(t.p50_ms),
+            ms(t.p99_ms),
+            pct(t.error_rate),
+            pct(t.conversions_lost_share),
+            if t.passed { "pass".into() } else { format!("FAIL {}", t.failed.join("; ")) },
+        ]);
+    }
+    let mut notes = vec![
+        "each trial replays the same customers at a constant rate; latency is measured from the intended send time"
+            .to_owned(),
+    ];
+    notes.extend(r.notes.iter().cloned());
+    Doc {
+        title: format!("fogg capacity — {}", r.scenario.name),
+        lines,
+        sections: vec![
+            Section { title: "Capacity".into(), table: summary, notes: vec![] },
+            Section { title: "Trials, by rate".into(), table: trials, notes },
+        ],
+    }
+}

@@ -1,0 +1,99 @@
+//! `CapacityResult`: the outcome of `fogg capacity`.
+
+use serde::{Deserialize, Serialize};
+
+use super::{LoadResult, ScenarioInfo, Verdict};
+use crate::load::StopReason;
+
+/// Result of a capacity search.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CapacityResult {
+    /// Version of this JSON contract.
+    pub schema_version: u32,
+    /// Always `"capacity"`.
+    pub kind: String,
+    /// Version of fogg that produced it.
+    pub fogg_version: String,
+    /// The scenario replayed.
+    pub scenario: ScenarioInfo,
+    /// Seed of every trial (the same customers at every rate).
+    pub seed: u64,
+    /// Base URL of the target.
+    pub target: String,
+    /// The thresholds every trial was held to.
+    pub thresholds: Vec<String>,
+    /// Seconds of arrivals per trial.
+    pub trial_s: f64,
+    /// Rates tried stay within `[start_rate, max_rate]`, customers/s.
+    pub start_rate: f64,
+    /// Upper bound of the search, customers/s.
+    pub max_rate: f64,
+    /// Highest arrival rate at which every threshold held, customers/s;
+    /// null when a threshold failed already at the start rate.
+    pub capacity: Option<f64>,
+    /// Requests per second achieved in the trial at `capacity`.
+    pub capacity_requests_per_s: Option<f64>,
+    /// Lowest rate that failed, customers/s; null when none failed.
+    pub lowest_failing_rate: Option<f64>,
+    /// True when even `max_rate` passed: the capacity is at least that.
+    pub capacity_at_least: bool,
+    /// The campaign peak the capacity is compared with, customers/s.
+    pub expected_peak: Option<f64>,
+    /// capacity / expected_peak − 1 (negative: short of the peak).
+    pub headroom: Option<f64>,
+    /// `fail` when no rate passed, or the capacity is below the expected
+    /// peak; else `pass`.
+    pub verdict: Verdict,
+    /// Every trial, in the order run.
+    pub trials: Vec<TrialRow>,
+    /// Caveats of this search (short trials, an interruption).
+    pub notes: Vec<String>,
+}
+
+/// One trial of the search.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TrialRow {
+    /// Arrival rate asked, customers/s.
+    pub rate: f64,
+    /// Customers/s that arrived.
+    pub achieved_arrival_rate: f64,
+    /// Requests per second.
+    pub requests_per_s: f64,
+    /// Median latency from the intended send time, ms.
+    pub p50_ms: Option<f64>,
+    /// 99th percentile latency, ms.
+    pub p99_ms: Option<f64>,
+    /// Failed requests / requests.
+    pub error_rate: f64,
+    /// Share of the instant-response conversions lost.
+    pub conversions_lost_share: f64,
+    /// Whether every threshold held.
+    pub passed: bool,
+    /// The thresholds that failed, with what was observed.
+    pub failed: Vec<String>,
+    /// Why arrivals stopped (`aborted` on a hard failure).
+    pub stopped_by: StopReason,
+}
+
+impl TrialRow {
+    /// The row of a trial at `rate` whose thresholds were checked.
+    pub fn new(rate: f64, r: &LoadResult) -> TrialRow {
+        TrialRow {
+            rate,
+            achieved_arrival_rate: r.achieved_arrival_rate,
+            requests_per_s: r.requests_per_s,
+            p50_ms: r.latency_ms.p50,
+            p99_ms: r.latency_ms.p99,
+            error_rate: r.error_rate,
+            conversions_lost_share: r.conversions_lost_share,
+            passed: r.verdict == Verdict::Pass && r.stopped_by != StopReason::Aborted,
+            failed: r
+                .thresholds
+                .iter()
+                .filter(|t| !t.passed)
+                .map(|t| format!("{} (observed {})", t.expr, crate::threshold::with_unit(t.observed, t.unit)))
+                .collect(),
+            stopped_by: r.stopped_by,
+        }
+    }
+}
