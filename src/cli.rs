@@ -36,6 +36,10 @@ pub enum Command {
     /// Find the highest arrival rate at which every threshold holds: short
     /// load trials stepping the rate up, then bisecting.
     Capacity(CapacityArgs),
+    /// Compare two saved load results (latency percentiles, throughput,
+    /// error rate, conversions lost) and exit 1 when one regressed beyond
+    /// its tolerance.
+    Compare(CompareArgs),
     /// Run the built-in demo shop on loopback until Ctrl-C.
     Demo(DemoArgs),
 }
@@ -134,6 +138,35 @@ pub struct CapacityArgs {
     /// Seed: every trial replays the same customers.
     #[arg(long, default_value_t = 1)]
     pub seed: u64,
+
+    /// Format printed on standard output.
+    #[arg(long, value_enum, default_value_t = ReportFormat::Table)]
+    pub format: ReportFormat,
+
+    /// Folder where the JSON and Markdown reports are written.
+    #[arg(long, default_value = "reports")]
+    pub out: PathBuf,
+
+    /// Print only the verdict line; the report files are still written.
+    #[arg(short, long)]
+    pub quiet: bool,
+}
+
+/// `fogg compare`.
+#[derive(Debug, Args)]
+pub struct CompareArgs {
+    /// The reference result (JSON written by `fogg load`).
+    pub baseline: PathBuf,
+
+    /// The result to judge against it.
+    pub current: PathBuf,
+
+    /// How much worse a metric may get: METRIC=N% for latency (p50, p90,
+    /// p95, p99, p99.9, or latency for all) and throughput, METRIC=Npp
+    /// for error_rate and conversions_lost (repeatable). [defaults:
+    /// latency 10%, throughput 10%, error_rate 0.5pp, conversions_lost 2pp]
+    #[arg(long = "tolerance", value_name = "METRIC=VALUE")]
+    pub tolerances: Vec<String>,
 
     /// Format printed on standard output.
     #[arg(long, value_enum, default_value_t = ReportFormat::Table)]

@@ -11,6 +11,7 @@
 pub mod capacity;
 pub mod cli;
 pub mod commands;
+pub mod compare;
 pub mod demo;
 pub mod error;
 pub mod load;
@@ -52,6 +53,7 @@ pub fn run(cli: &cli::Cli, out: &mut dyn Write) -> anyhow::Result<Outcome> {
         cli::Command::Validate(args) => commands::validate::run(args, out),
         cli::Command::Load(args) => commands::load::run(args, out),
         cli::Command::Capacity(args) => commands::capacity::run(args, out),
+        cli::Command::Compare(args) => commands::compare::run(args, out),
         cli::Command::Demo(args) => commands::demo::run(args),
     }
 }

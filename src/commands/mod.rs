@@ -2,6 +2,7 @@
 //! result into reports.
 
 pub mod capacity;
+pub mod compare;
 pub mod demo;
 pub mod load;
 pub mod simulate;

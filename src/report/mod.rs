@@ -2,6 +2,7 @@
 //! format never touches the engines.
 
 mod capacity;
+mod compare;
 pub mod doc;
 pub mod fmt;
 mod junit;
@@ -64,6 +65,21 @@ pub trait Reportable: serde::Serialize {
     /// The one-line verdict `--quiet` prints.
     fn verdict_line(&self) -> String {
         verdict_line(self.thresholds())
+    }
+}
+
+impl Reportable for crate::compare::CompareResult {
+    fn kind(&self) -> &str {
+        "compare"
+    }
+    fn document(&self) -> doc::Doc {
+        compare::document(self)
+    }
+    fn elapsed_s(&self) -> f64 {
+        0.0
+    }
+    fn verdict_line(&self) -> String {
+        compare::verdict_line(self)
     }
 }
 

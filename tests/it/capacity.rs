@@ -2,46 +2,12 @@
 
 use serde_json::Value;
 
-use crate::fogg;
-
-/// Two pages, 20 ms apart: 1.6 requests per customer, so the request rate
-/// follows the arrival rate within a fraction of a second.
-const SHORT_JOURNEYS: &str = r#"
-[scenario]
-name = "two pages"
-[[channel]]
-id = "web"
-kind = "online"
-[entry]
-home = 1
-[[state]]
-id = "home"
-stage = "awareness"
-channel = "web"
-next = { product = 6, exit = 4 }
-[[state]]
-id = "product"
-stage = "purchase"
-channel = "web"
-conversion = true
-value = { dist = "constant", value = 10.0 }
-next = { exit = 1 }
-[load]
-think_time = { dist = "constant", value = "20ms" }
-patience = { dist = "constant", value = "1h" }
-[[load.request]]
-state = "home"
-path = "/"
-[[load.request]]
-state = "product"
-path = "/product/{product}"
-"#;
+use crate::{fogg, short_journeys};
 
 #[test]
 fn finds_the_demo_shops_configured_capacity_within_15_percent() {
     let dir = tempfile::tempdir().expect("temp dir");
-    let scenario = dir.path().join("two-pages.toml");
-    std::fs::write(&scenario, SHORT_JOURNEYS).expect("write");
+    let scenario = short_journeys(dir.path());
     let configured_rps = 400.0;
     let run = fogg()
         .arg("capacity")
@@ -56,6 +22,8 @@ fn finds_the_demo_shops_configured_capacity_within_15_percent() {
         .assert()
         .code(1);
     let r: Value = serde_json::from_slice(&run.get_output().stdout).expect("JSON");
+    let schema = crate::schema::schema_validator("capacity");
+    assert_eq!(crate::schema::errors(&schema, &r), Vec::<String>::new());
     let rps = r["capacity_requests_per_s"].as_f64().expect("a capacity was found");
     assert!(
         (rps / configured_rps - 1.0).abs() <= 0.15,

@@ -3,6 +3,7 @@
 mod alloc;
 mod capacity;
 mod cli;
+mod compare;
 mod exact;
 mod load;
 mod scenario_errors;
@@ -14,6 +15,46 @@ use fogg::commands::simulate::simulate_model;
 use fogg::model::Model;
 use fogg::result::SimResult;
 use fogg::sim::{SimOutcome, SimPlan};
+
+/// Two pages, 20 ms apart: 1.6 requests per customer, so the request rate
+/// follows the arrival rate within a fraction of a second.
+pub const SHORT_JOURNEYS: &str = r#"
+[scenario]
+name = "two pages"
+[[channel]]
+id = "web"
+kind = "online"
+[entry]
+home = 1
+[[state]]
+id = "home"
+stage = "awareness"
+channel = "web"
+next = { product = 6, exit = 4 }
+[[state]]
+id = "product"
+stage = "purchase"
+channel = "web"
+conversion = true
+value = { dist = "constant", value = 10.0 }
+next = { exit = 1 }
+[load]
+think_time = { dist = "constant", value = "20ms" }
+patience = { dist = "constant", value = "1h" }
+[[load.request]]
+state = "home"
+path = "/"
+[[load.request]]
+state = "product"
+path = "/product/{product}"
+"#;
+
+/// Writes [`SHORT_JOURNEYS`] as `two-pages.toml` in `dir`.
+pub fn short_journeys(dir: &std::path::Path) -> std::path::PathBuf {
+    let path = dir.join("two-pages.toml");
+    std::fs::write(&path, SHORT_JOURNEYS).expect("write scenario");
+    path
+}
 
 /// The `fogg` binary, ready to take arguments.
 pub fn fogg() -> assert_cmd::Command {

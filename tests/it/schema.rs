@@ -1,4 +1,4 @@
-//! The JSON output against its contract, `schema/simulate.schema.json`.
+//! The JSON output against its contracts in `schema/`.
 
 use serde_json::Value;
 
@@ -8,14 +8,16 @@ fn validator() -> jsonschema::Validator {
     schema_validator("simulate")
 }
 
-fn schema_validator(kind: &str) -> jsonschema::Validator {
+/// The validator of `schema/KIND.schema.json`.
+pub fn schema_validator(kind: &str) -> jsonschema::Validator {
     let path = format!("{}/schema/{kind}.schema.json", env!("CARGO_MANIFEST_DIR"));
     let text = std::fs::read_to_string(path).expect("schema file is in the repo");
     let schema: Value = serde_json::from_str(&text).expect("schema is JSON");
     jsonschema::validator_for(&schema).expect("schema is a valid JSON Schema")
 }
 
-fn errors(v: &jsonschema::Validator, doc: &Value) -> Vec<String> {
+/// Every way `doc` breaks the schema.
+pub fn errors(v: &jsonschema::Validator, doc: &Value) -> Vec<String> {
     v.iter_errors(doc).map(|e| format!("{} at {}", e, e.instance_path())).collect()
 }
 

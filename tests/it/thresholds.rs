@@ -57,6 +57,8 @@ fn a_failing_threshold_exits_1_and_still_writes_every_report() {
     }
     let v = saved_json(out.path());
     assert_eq!(v["verdict"], "fail");
+    let schema = crate::schema::schema_validator("load");
+    assert_eq!(crate::schema::errors(&schema, &v), Vec::<String>::new());
     let p50 = v["thresholds"][0]["observed"].as_f64().expect("observed p50");
     assert!(p50 >= 20.0, "the shop's service time is 20 ms, observed {p50}");
     assert_eq!(v["thresholds"][0]["passed"], false);

@@ -1,0 +1,319 @@
+//! Regression compare of two load results: the same metrics side by side,
+//! each judged against a tolerance.
+//!
+//! | metric | worse when | default tolerance |
+//! |---|---|---|
+//! | `p50` `p90` `p95` `p99` `p99.9` (overall and per request) | higher | 10% and more than 1 ms |
+//! | `throughput` (requests/s) | lower | 10% |
+//! | `error_rate` | higher | 0.5 percentage points |
+//! | `conversions_lost` (% of instant-response conversions) | higher | 2 percentage points |
+//!
+//! Tolerances are set with `METRIC=N%` (relative, latency and throughput)
+//! or `METRIC=Npp` (percentage points, rates); `latency=N%` sets every
+//! latency percentile at once.
+
+use serde::{Deserialize, Serialize};
+
+use crate::result::{LoadResult, Percentiles, Verdict};
+
+/// A latency change smaller than this is never a regression: timer and
+/// scheduler noise on a fast endpoint is not a slowdown.
+pub const LATENCY_FLOOR_MS: f64 = 1.0;
+
+/// A percentile q is judged only when both results have at least
+/// `SAMPLES_PER_TAIL / (1 − q)` requests (1,000 for p99): with fewer, it is
+/// one of the few slowest requests and moves by chance.
+pub const SAMPLES_PER_TAIL: f64 = 10.0;
+
+const QUANTILES: [f64; 5] = [0.5, 0.9, 0.95, 0.99, 0.999];
+
+/// How much worse a metric may get before it counts as a regression.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Tolerances {
+    /// Relative increase allowed for each latency percentile
+    /// (p50, p90, p95, p99, p99.9).
+    pub latency: [f64; 5],
+    /// Relative decrease allowed for throughput.
+    pub throughput: f64,
+    /// Increase allowed for the error rate, in percentage points.
+    pub error_rate_pp: f64,
+    /// Increase allowed for the share of conversions lost, in points.
+    pub conversions_lost_pp: f64,
+}
+
+impl Default for Tolerances {
+    fn default() -> Tolerances {
+        Tolerances { latency: [0.10; 5], throughput: 0.10, error_rate_pp: 0.5, conversions_lost_pp: 2.0 }
+    }
+}
+
+const LATENCY: [&str; 5] = ["p50", "p90", "p95", "p99", "p99.9"];
+
+impl Tolerances {
+    /// Applies one `METRIC=VALUE` setting.
+    pub fn set(&mut self, text: &str) -> Result<(), String> {
+        let usage = "write METRIC=N% for latency (p50, p90, p95, p99, p99.9, or latency for all) and throughput, or METRIC=Npp for error_rate and conversions_lost, e.g. p99=15% or error_rate=1pp";
+        let Some((metric, value)) = text.split_once('=') else {
+            return Err(format!("tolerance '{text}': {usage}"));
+        };
+        let (metric, value) = (metric.trim(), value.trim());
+        let number = |suffix: &str| -> Result<f64, String> {
+            let n = value.strip_suffix(suffix).ok_or_else(|| {
+                format!(
+                    "tolerance '{text}': '{metric}' takes a value in '{suffix}', e.g. {metric}=10{suffix}"
+                )
+            })?;
+            match n.trim().parse::<f64>() {
+                Ok(v) if v.is_finite() && v >= 0.0 => Ok(v),
+                _ => Err(format!("tolerance '{text}': '{n}' is not a number of 0 or more")),
+            }
+        };
+        match metric {
+            "latency" => self.latency = [number("%")? / 100.0; 5],
+            "throughput" => self.throughput = number("%")? / 100.0,
+            "error_rate" => self.error_rate_pp = number("pp")?,
+            "conversions_lost" => self.conversions_lost_pp = number("pp")?,
+            m => match LATENCY.iter().position(|l| *l == m) {
+                Some(i) => self.latency[i] = number("%")? / 100.0,
+                None => return Err(format!("tolerance '{text}': unknown metric '{m}'; {usage}")),
+            },
+        }
+        Ok(())
+    }
+}
+
+/// How a metric moved.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Change {
+    /// Within tolerance.
+    Same,
+    /// Better beyond the tolerance.
+    Improved,
+    /// Worse beyond the tolerance.
+    Regressed,
+    /// Missing on one side, or a percentile with too few requests behind
+    /// it to be judged (see [`SAMPLES_PER_TAIL`]).
+    NotComparable,
+}
+
+/// One metric, side by side.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CompareRow {
+    /// Metric, e.g. `p99` or `p99{request=checkout}`.
+    pub metric: String,
+    /// Unit of the values: `ms`, `per_second`, `percent`.
+    pub unit: String,
+    /// Value in the baseline.
+    pub baseline: Option<f64>,
+    /// Value in the current result.
+    pub current: Option<f64>,
+    /// current − baseline.
+    pub difference: Option<f64>,
+    /// current / baseline − 1.
+    pub relative_change: Option<f64>,
+    /// The tolerance applied, as written (`10%`, `0.5pp`).
+    pub tolerance: String,
+    /// The judgement.
+    pub change: Change,
+}
+
+/// The result of `fogg compare`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CompareResult {
+    /// Version of this JSON contract.
+    pub schema_version: u32,
+    /// Always `"compare"`.
+    pub kind: String,
+    /// The baseline file.
+    pub baseline: String,
+    /// The current file.
+    pub current: String,
+    /// Scenario names of both, when they differ (else one).
+    pub scenario: String,
+    /// Every metric compared.
+    pub rows: Vec<CompareRow>,
+    /// `fail` when any metric regressed.
+    pub verdict: Verdict,
+    /// Caveats (different scenarios, seeds or rates).
+    pub notes: Vec<String>,
+}
+
+fn latency_values(p: &Percentiles) -> [Option<f64>; 5] {
+    [p.p50, p.p90, p.p95, p.p99, p.p999]
+}
+
+fn pp(x: f64) -> String {
+    let s = format!("{x:.2}");
+    format!("{}pp", s.trim_end_matches('0').trim_end_matches('.'))
+}
+
+fn rel(x: f64) -> String {
+    let s = format!("{:.1}", x * 100.0);
+    format!("{}%", s.trim_end_matches('0').trim_end_matches('.'))
+}
+
+/// `higher_is_worse`: latency, errors. `within`: whether |difference| is
+/// inside the tolerance.
+fn judge(
+    baseline: Option<f64>,
+    current: Option<f64>,
+    higher_is_worse: bool,
+    within: impl Fn(f64, f64) -> bool,
+) -> (Change, Option<f64>, Option<f64>) {
+    match (baseline, current) {
+        (Some(b), Some(c)) => {
+            let change = if within(b, c) {
+                Change::Same
+            } else if (c > b) == higher_is_worse {
+                Change::Regressed
+            } else {
+                Change::Improved
+            };
+            (change, Some(c - b), (b != 0.0).then(|| c / b - 1.0))
+        }
+        _ => (Change::NotComparable, None, None),
+    }
+}
+
+/// Compares `current` with `baseline`.
+pub fn compare(
+    baseline: &LoadResult,
+    current: &LoadResult,
+    tol: &Tolerances,
+    names: [&str; 2],
+) -> CompareResult {
+    let mut rows = Vec::new();
+    let mut latency_rows = |scope: &str, requests: u64, b: &Percentiles, c: &Percentiles| {
+        for (i, (bv, cv)) in latency_values(b).into_iter().zip(latency_values(c)).enumerate() {
+            let t = tol.latency[i];
+            let (mut change, difference, relative_change) =
+                judge(bv, cv, true, |b, c| (c - b).abs() <= LATENCY_FLOOR_MS || (c - b).abs() <= t * b);
+            if (requests as f64) < SAMPLES_PER_TAIL / (1.0 - QUANTILES[i]) {
+                change = Change::NotComparable;
+            }
+            rows.push(CompareRow {
+                metric: format!("{}{scope}", LATENCY[i]),
+                unit: "ms".into(),
+                baseline: bv,
+                current: cv,
+                difference,
+                relative_change,
+                tolerance: rel(t),
+                change,
+            });
+        }
+    };
+    let fewest = baseline.requests.min(current.requests);
+    latency_rows("", fewest, &baseline.latency_ms, &current.latency_ms);
+    for b in &baseline.by_request {
+        if let Some(c) = current.by_request.iter().find(|c| c.name == b.name)
+            && (b.requests > 0 || c.requests > 0)
+        {
+            let scope = format!("{{request={}}}", b.name);
+            latency_rows(&scope, b.requests.min(c.requests), &b.latency_ms, &c.latency_ms);
+        }
+    }
+    let (change, difference, relative_change) =
+        judge(Some(baseline.requests_per_s), Some(current.requests_per_s), false, |b, c| {
+            (c - b).abs() <= tol.throughput * b
+        });
+    rows.push(CompareRow {
+        metric: "throughput".into(),
+        unit: "per_second".into(),
+        baseline: Some(baseline.requests_per_s),
+        current: Some(current.requests_per_s),
+        difference,
+        relative_change,
+        tolerance: rel(tol.throughput),
+        change,
+    });
+    for (metric, b, c, t) in [
+        ("error_rate", baseline.error_rate, current.error_rate, tol.error_rate_pp),
+        (
+            "conversions_lost",
+            baseline.conversions_lost_share,
+            current.conversions_lost_share,
+            tol.conversions_lost_pp,
+        ),
+    ] {
+        let (b, c) = (100.0 * b, 100.0 * c);
+        let (change, difference, relative_change) = judge(Some(b), Some(c), true, |b, c| (c - b).abs() <= t);
+        rows.push(CompareRow {
+            metric: metric.into(),
+            unit: "percent".into(),
+            baseline: Some(b),
+            current: Some(c),
+            difference,
+            relative_change,
+            tolerance: pp(t),
+            change,
+        });
+    }
+    let mut notes = Vec::new();
+    if baseline.scenario.name != current.scenario.name {
+        notes.push(format!(
+            "the results come from different scenarios ('{}' and '{}')",
+            baseline.scenario.name, current.scenario.name
+        ));
+    }
+    if baseline.seed != current.seed {
+        notes.push(format!(
+            "the seeds differ ({} and {}): the customers are not the same, so differences include sampling noise",
+            baseline.seed, current.seed
+        ));
+    }
+    if baseline.settings.profile != current.settings.profile {
+        notes.push(format!(
+            "the arrival profiles differ ('{}' and '{}')",
+            baseline.settings.profile, current.settings.profile
+        ));
+    }
+    let verdict =
+        if rows.iter().any(|r| r.change == Change::Regressed) { Verdict::Fail } else { Verdict::Pass };
+    let scenario = if baseline.scenario.name == current.scenario.name {
+        current.scenario.name.clone()
+    } else {
+        format!("{} → {}", baseline.scenario.name, current.scenario.name)
+    };
+    CompareResult {
+        schema_version: crate::result::SCHEMA_VERSION,
+        kind: "compare".into(),
+        baseline: names[0].to_owned(),
+        current: names[1].to_owned(),
+        scenario,
+        rows,
+        verdict,
+        notes,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tolerances_parse_and_explain_mistakes() {
+        let mut t = Tolerances::default();
+        t.set("p99=25%").unwrap();
+        assert_eq!(t.latency[3], 0.25);
+        t.set("latency=5%").unwrap();
+        assert_eq!(t.latency, [0.05; 5]);
+        t.set("error_rate = 1pp").unwrap();
+        assert_eq!(t.error_rate_pp, 1.0);
+        assert!(t.set("p99=25").unwrap_err().contains("e.g. p99=10%"));
+        assert!(t.set("error_rate=1%").unwrap_err().contains("'pp'"));
+        assert!(t.set("p98=1%").unwrap_err().contains("unknown metric 'p98'"));
+        assert!(t.set("p99").unwrap_err().contains("METRIC=N%"));
+    }
+
+    #[test]
+    fn judges_direction_and_tolerance() {
+        let within = |b: f64, c: f64| (c - b).abs() <= 0.1 * b;
+        assert_eq!(judge(Some(100.0), Some(109.0), true, within).0, Change::Same);
+        assert_eq!(judge(Some(100.0), Some(111.0), true, within).0, Change::Regressed);
+        assert_eq!(judge(Some(100.0), Some(80.0), true, within).0, Change::Improved);
+        assert_eq!(judge(Some(100.0), Some(80.0), false, within).0, Change::Regressed);
+        assert_eq!(judge(None, Some(80.0), true, within).0, Change::NotComparable);
+    }
+}
