@@ -75,7 +75,8 @@ pub fn run(args: &CapacityArgs, out: &mut dyn Write) -> anyhow::Result<Outcome> 
     let grace = (trial / 4).clamp(Duration::from_secs(1), Duration::from_secs(10));
     let mut notes = Vec::new();
     let journey = mean_journey_s(&model, &spec);
-    if trial.as_secs_f64() < 3.0 * journey {
+    // (The default is exactly three journeys unless clamped: no warning.)
+    if trial.as_secs_f64() < 3.0 * journey * (1.0 - 1e-9) {
         notes.push(format!(
             "trials of {:.1} s are shorter than three mean journeys ({:.1} s each): the request rate may not reach its steady level",
             trial.as_secs_f64(),
