@@ -45,7 +45,13 @@ fn walk_only(model: &Model, customers: u64) -> u64 {
 }
 
 fn simulate(model: &Model, customers: u64, threads: usize) -> u64 {
-    let plan = SimPlan { seed: 1, customers: 0..customers, run_customers: customers, export_paths: false };
+    let plan = SimPlan {
+        seed: 1,
+        customers: 0..customers,
+        run_customers: customers,
+        export_paths: false,
+        shard: fogg::shard::Shard::WHOLE,
+    };
     simulate_model(model, &plan, Some(threads)).expect("simulation runs").0.steps
 }
 

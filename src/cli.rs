@@ -8,6 +8,7 @@ use std::time::Duration;
 use clap::{Args, Parser, Subcommand};
 
 use crate::report::ReportFormat;
+use crate::shard::Shard;
 use crate::threshold::Threshold;
 
 /// Simulate how customers travel through a company's channels, and
@@ -40,6 +41,9 @@ pub enum Command {
     /// error rate, conversions lost) and exit 1 when one regressed beyond
     /// its tolerance.
     Compare(CompareArgs),
+    /// Combine the results of shards (`--shard I/N`) into the result of
+    /// the whole run.
+    Merge(MergeArgs),
     /// Run the built-in demo shop on loopback until Ctrl-C.
     Demo(DemoArgs),
 }
@@ -272,6 +276,32 @@ pub struct SimulateArgs {
     /// `path;total_conversions;total_conversion_value;total_null` CSV.
     #[arg(long, value_name = "FILE.csv")]
     pub export_paths: Option<PathBuf>,
+
+    /// Walk only shard I of N of the customers (numbered from 1) and write
+    /// a result `fogg merge` combines [default: from JOB_COMPLETION_INDEX
+    /// and FOGG_SHARDS, or SLURM_PROCID and SLURM_NTASKS, when set].
+    #[arg(long, value_name = "I/N", value_parser = Shard::parse)]
+    pub shard: Option<Shard>,
+}
+
+/// `fogg merge`.
+#[derive(Debug, Args)]
+pub struct MergeArgs {
+    /// The shards' result files (JSON written by `fogg simulate --shard`).
+    #[arg(required = true)]
+    pub results: Vec<PathBuf>,
+
+    /// Also write the merged JSON result to this file.
+    #[arg(short = 'o', long, value_name = "FILE.json")]
+    pub output: Option<PathBuf>,
+
+    /// Format printed on standard output.
+    #[arg(long, value_enum, default_value_t = ReportFormat::Table)]
+    pub format: ReportFormat,
+
+    /// Folder where the JSON and Markdown reports are written.
+    #[arg(long, default_value = "reports")]
+    pub out: PathBuf,
 }
 
 /// `fogg validate`.

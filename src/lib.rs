@@ -14,6 +14,7 @@ pub mod commands;
 pub mod compare;
 pub mod demo;
 pub mod error;
+pub mod hist;
 pub mod load;
 pub mod merge;
 pub mod model;
@@ -21,6 +22,7 @@ pub mod report;
 pub mod result;
 pub mod rng;
 pub mod scenario;
+pub mod shard;
 pub mod sim;
 pub mod threshold;
 
@@ -54,6 +56,7 @@ pub fn run(cli: &cli::Cli, out: &mut dyn Write) -> anyhow::Result<Outcome> {
         cli::Command::Load(args) => commands::load::run(args, out),
         cli::Command::Capacity(args) => commands::capacity::run(args, out),
         cli::Command::Compare(args) => commands::compare::run(args, out),
+        cli::Command::Merge(args) => commands::merge::run(args, out),
         cli::Command::Demo(args) => commands::demo::run(args),
     }
 }

@@ -5,5 +5,6 @@ pub mod capacity;
 pub mod compare;
 pub mod demo;
 pub mod load;
+pub mod merge;
 pub mod simulate;
 pub mod validate;

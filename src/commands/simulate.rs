@@ -12,6 +12,7 @@ use crate::model::Model;
 use crate::report;
 use crate::result::SimResult;
 use crate::scenario;
+use crate::shard::Shard;
 use crate::sim::{SimOutcome, SimPlan, simulate};
 
 /// Runs with fewer customers than this finish too fast for a progress bar.
@@ -23,11 +24,13 @@ pub fn run(args: &SimulateArgs, out: &mut dyn Write) -> anyhow::Result<Outcome> 
     if let Some(max) = args.max_steps {
         model = model.with_max_steps(max);
     }
+    let shard = Shard::resolve(args.shard).map_err(anyhow::Error::msg)?;
     let plan = SimPlan {
         seed: args.seed,
-        customers: 0..args.customers,
+        customers: shard.customers(args.customers),
         run_customers: args.customers,
         export_paths: args.export_paths.is_some(),
+        shard,
     };
     let (result, outcome) = simulate_model(&model, &plan, args.threads.map(|t| t.get()))?;
 
@@ -44,7 +47,11 @@ pub fn run(args: &SimulateArgs, out: &mut dyn Write) -> anyhow::Result<Outcome> 
         eprintln!("wrote {} distinct paths to {}", export.len(), path.display());
     }
 
-    let output = report::Output { format: args.format, quiet: false, dir: &args.out, stem: &stem(&model) };
+    let stem = match shard.is_part() {
+        true => format!("{}.shard-{}-of-{}", stem(&model), shard.index, shard.count),
+        false => stem(&model),
+    };
+    let output = report::Output { format: args.format, quiet: false, dir: &args.out, stem: &stem };
     report::publish(&result, &output, out)?;
     Ok(Outcome::Pass)
 }
@@ -70,7 +77,12 @@ pub fn simulate_model(
 
 /// File-name stem of a scenario's source.
 pub fn stem(model: &Model) -> String {
-    std::path::Path::new(&model.source)
+    stem_of_source(&model.source)
+}
+
+/// The file stem of a scenario source (a path or a bundled name).
+pub fn stem_of_source(source: &str) -> String {
+    std::path::Path::new(source)
         .file_stem()
         .map_or_else(|| "scenario".to_owned(), |s| s.to_string_lossy().into_owned())
 }

@@ -128,6 +128,9 @@ pub struct Model {
     pub warnings: Vec<String>,
     /// Load-mode settings (`[load]`), when the scenario has them.
     pub load: Option<crate::load::spec::LoadSpec>,
+    /// The scenario file's text, carried into results so that shards can
+    /// be merged where the file is not at hand.
+    pub source_text: std::sync::Arc<str>,
     rows: AliasRows,
     segment_row: RowId,
 }
@@ -174,6 +177,7 @@ impl Model {
             max_steps,
             warnings,
             load: None,
+            source_text: std::sync::Arc::from(""),
             rows,
             segment_row,
         }

@@ -6,6 +6,7 @@
 
 mod capacity;
 mod load;
+pub mod merge;
 mod simulate;
 
 pub use capacity::{CapacityResult, TrialRow};
@@ -13,7 +14,7 @@ pub use load::{
     ErrorCounts, LoadResult, LoadSettings, Percentiles, RequestRow, SecondRow, SegmentLoadRow, Verdict,
 };
 pub use simulate::{
-    ChannelRow, FunnelRow, JourneyLength, PathRow, RunInfo, ScenarioInfo, SegmentRow, SimResult,
+    ChannelRow, FunnelRow, JourneyLength, PathRow, RunInfo, ScenarioInfo, SegmentRow, SimRaw, SimResult,
     TimeToConversion,
 };
 

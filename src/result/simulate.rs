@@ -5,9 +5,10 @@ use serde::{Deserialize, Serialize};
 use super::SCHEMA_VERSION;
 use crate::model::Model;
 use crate::model::exact::Exact;
+use crate::shard::Shard;
 use crate::sim::paths::{SAMPLE_CUSTOMERS, path_text};
 use crate::sim::stats::{Z95, mean_and_se, wilson};
-use crate::sim::{SimOutcome, SimPlan};
+use crate::sim::{SimAgg, SimOutcome, SimPlan};
 
 /// Top paths listed in a result.
 pub const TOP_PATHS: usize = 10;
@@ -77,6 +78,26 @@ pub struct SimResult {
     pub top_paths: Vec<PathRow>,
     /// How the run went (varies between runs of the same seed).
     pub run: RunInfo,
+    /// What `fogg merge` needs to combine shards into exactly the result
+    /// of one run.
+    pub raw: SimRaw,
+}
+
+/// The mergeable form of a simulation: which customers it covers, the
+/// scenario text, and every count (histograms as compressed HdrHistogram
+/// V2, base64-encoded).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SimRaw {
+    /// Which part of the run this is (1/1 for a whole run).
+    pub shard: Shard,
+    /// Customer indices walked: `[start, end)`.
+    pub customer_range: [u64; 2],
+    /// Customers of the whole run.
+    pub run_customers: u64,
+    /// The scenario file's text, so a merge rebuilds the same model.
+    pub scenario_toml: String,
+    /// Everything counted.
+    pub agg: SimAgg,
 }
 
 /// Which scenario a result came from.
@@ -359,6 +380,13 @@ impl SimResult {
                     crate::sim::paths::CANDIDATES,
                     SAMPLE_CUSTOMERS.min(plan.run_customers)
                 ),
+            },
+            raw: SimRaw {
+                shard: plan.shard,
+                customer_range: [plan.customers.start, plan.customers.end],
+                run_customers: plan.run_customers,
+                scenario_toml: model.source_text.to_string(),
+                agg: agg.clone(),
             },
         }
     }

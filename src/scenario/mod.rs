@@ -33,8 +33,23 @@ pub const DEFAULT_SCENARIO: &str = "retail-omnichannel";
 pub fn from_str(text: &str, source: &str) -> Result<Model, ScenarioError> {
     let raw: raw::RawScenario = toml::from_str(text)
         .map_err(|error| ScenarioError::Syntax { source_name: source.to_owned(), error: Box::new(error) })?;
-    compile::compile(raw, text, source)
-        .map_err(|problems| ScenarioError::Invalid { source_name: source.to_owned(), problems })
+    compile_raw(raw, text, source)
+}
+
+/// The journey model of scenario text without its `[load]` section (whose
+/// feeder files may not be at hand): what merging simulation shards needs.
+pub fn journeys_from_str(text: &str, source: &str) -> Result<Model, ScenarioError> {
+    let mut raw: raw::RawScenario = toml::from_str(text)
+        .map_err(|error| ScenarioError::Syntax { source_name: source.to_owned(), error: Box::new(error) })?;
+    raw.load = None;
+    compile_raw(raw, text, source)
+}
+
+fn compile_raw(raw: raw::RawScenario, text: &str, source: &str) -> Result<Model, ScenarioError> {
+    let mut model = compile::compile(raw, text, source)
+        .map_err(|problems| ScenarioError::Invalid { source_name: source.to_owned(), problems })?;
+    model.source_text = std::sync::Arc::from(text);
+    Ok(model)
 }
 
 /// Reads and compiles a scenario file.

@@ -4,6 +4,7 @@
 //! exact and the result does not depend on how customers were split.
 
 use hdrhistogram::Histogram;
+use serde::{Deserialize, Serialize};
 
 use crate::merge::Merge;
 use crate::model::Model;
@@ -20,9 +21,10 @@ const SHORT_JOURNEY: usize = 256;
 
 /// Steps per journey: exact counts for short journeys, a histogram (three
 /// significant digits) for the rare long ones.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct LengthCounts {
     short: Vec<u64>,
+    #[serde(with = "crate::hist::serde_b64")]
     long: Histogram<u64>,
 }
 
@@ -63,8 +65,9 @@ impl Merge for LengthCounts {
     }
 }
 
-/// Aggregates of a set of customers.
-#[derive(Debug, Clone)]
+/// Aggregates of a set of customers. Serialised into results (histograms
+/// as compressed V2 in base64) so that `fogg merge` can combine shards.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SimAgg {
     /// Customers walked.
     pub customers: u64,
@@ -99,12 +102,14 @@ pub struct SimAgg {
     /// Steps per journey.
     pub journey_steps: LengthCounts,
     /// Seconds from the first touch to the first conversion.
+    #[serde(with = "crate::hist::serde_b64")]
     pub time_to_conversion_s: Histogram<u64>,
     /// Customers following each candidate path.
     pub path_customers: Vec<u64>,
     /// Converted customers following each candidate path.
     pub path_converted: Vec<u64>,
-    /// Every path, when exporting them.
+    /// Every path, when exporting them (written to the CSV, not to results).
+    #[serde(skip)]
     pub export: Option<PathExport>,
 }
 

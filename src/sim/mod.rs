@@ -38,6 +38,8 @@ pub struct SimPlan {
     pub run_customers: u64,
     /// Keep every path for `--export-paths`.
     pub export_paths: bool,
+    /// Which shard of the run `customers` is (the whole run: 1/1).
+    pub shard: crate::shard::Shard,
 }
 
 /// A finished simulation: the merged aggregate and the candidate paths its
@@ -97,7 +99,7 @@ pub fn simulate(model: &Model, plan: &SimPlan, progress: &AtomicU64) -> SimOutco
 
 /// Walks the first customers of the run (at most [`SAMPLE_CUSTOMERS`], and
 /// never more than the run has) to choose the candidate top paths.
-fn choose_candidates(model: &Model, seed: u64, run_customers: u64) -> Candidates {
+pub fn choose_candidates(model: &Model, seed: u64, run_customers: u64) -> Candidates {
     let none = Candidates::default();
     let rngs = CustomerRngs::new(seed, Stream::Journey);
     let mut agg = SimAgg::new(model, 0, false);

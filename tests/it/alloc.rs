@@ -61,7 +61,13 @@ fn simulation_allocations_do_not_grow_with_customers() {
     // One worker, and it is this thread, so its allocations are counted.
     let pool = rayon::ThreadPoolBuilder::new().num_threads(1).use_current_thread().build().expect("pool");
     let run = |n: u64| {
-        let plan = SimPlan { seed: 1, customers: 0..n, run_customers: n, export_paths: false };
+        let plan = SimPlan {
+            seed: 1,
+            customers: 0..n,
+            run_customers: n,
+            export_paths: false,
+            shard: fogg::shard::Shard::WHOLE,
+        };
         let progress = std::sync::atomic::AtomicU64::new(0);
         allocations(|| pool.install(|| simulate(&model, &plan, &progress).agg.customers))
     };

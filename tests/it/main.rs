@@ -5,9 +5,11 @@ mod capacity;
 mod cli;
 mod compare;
 mod exact;
+mod examples;
 mod load;
 mod scenario_errors;
 mod schema;
+mod shards;
 mod simulate;
 mod thresholds;
 
@@ -68,7 +70,13 @@ pub fn bundled(name: &str) -> Model {
 
 /// Simulates customers `0..n` in-process.
 pub fn simulate(model: &Model, n: u64, seed: u64, threads: usize, export: bool) -> (SimResult, SimOutcome) {
-    let plan = SimPlan { seed, customers: 0..n, run_customers: n, export_paths: export };
+    let plan = SimPlan {
+        seed,
+        customers: 0..n,
+        run_customers: n,
+        export_paths: export,
+        shard: fogg::shard::Shard::WHOLE,
+    };
     simulate_model(model, &plan, Some(threads)).expect("simulation runs")
 }
 

@@ -29,14 +29,26 @@ fn merged_parts_equal_one_run() {
     let n = 150_000;
     let (whole, outcome) = simulate(&model, n, 21, 2, false);
     let part = |range: std::ops::Range<u64>| {
-        let plan = SimPlan { seed: 21, customers: range, run_customers: n, export_paths: false };
+        let plan = SimPlan {
+            seed: 21,
+            customers: range,
+            run_customers: n,
+            export_paths: false,
+            shard: fogg::shard::Shard::WHOLE,
+        };
         fogg::commands::simulate::simulate_model(&model, &plan, Some(2)).expect("runs").1
     };
     let mut merged = part(0..40_000);
     for range in [40_000..40_001, 40_001..99_999, 99_999..n] {
         merged.agg.merge(&part(range).agg);
     }
-    let plan = SimPlan { seed: 21, customers: 0..n, run_customers: n, export_paths: false };
+    let plan = SimPlan {
+        seed: 21,
+        customers: 0..n,
+        run_customers: n,
+        export_paths: false,
+        shard: fogg::shard::Shard::WHOLE,
+    };
     let rebuilt = SimResult::new(
         &model,
         &plan,

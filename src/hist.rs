@@ -1,0 +1,58 @@
+//! Histograms in results: HdrHistogram's V2 serialisation, deflate-
+//! compressed and base64-encoded, the form HdrHistogram's own tools read.
+//! A histogram decoded from a result merges and answers percentiles
+//! exactly like the one recorded.
+
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
+use hdrhistogram::Histogram;
+use hdrhistogram::serialization::{Deserializer, Serializer, V2DeflateSerializer};
+
+/// Encodes `h` as base64 of its compressed V2 serialisation.
+pub fn encode(h: &Histogram<u64>) -> String {
+    let mut bytes = Vec::new();
+    V2DeflateSerializer::new().serialize(h, &mut bytes).expect("serialising into memory cannot fail");
+    STANDARD.encode(bytes)
+}
+
+/// Decodes what [`encode`] wrote.
+pub fn decode(text: &str) -> Result<Histogram<u64>, String> {
+    let bytes = STANDARD.decode(text.trim()).map_err(|e| format!("histogram is not base64: {e}"))?;
+    Deserializer::new()
+        .deserialize(&mut std::io::Cursor::new(bytes))
+        .map_err(|e| format!("histogram does not decode: {e:?}"))
+}
+
+/// `#[serde(with = "crate::hist::serde_b64")]` for a `Histogram<u64>` field.
+pub mod serde_b64 {
+    use hdrhistogram::Histogram;
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    /// Serialises a histogram as a base64 string.
+    pub fn serialize<S: Serializer>(h: &Histogram<u64>, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&super::encode(h))
+    }
+
+    /// Reads a histogram from a base64 string.
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Histogram<u64>, D::Error> {
+        let text = String::deserialize(d)?;
+        super::decode(&text).map_err(serde::de::Error::custom)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn round_trips_exactly() {
+        let mut h = Histogram::<u64>::new_with_bounds(1, 3_600_000_000, 3).unwrap();
+        for v in [1u64, 20_000, 20_500, 1_000_000, 3_000_000_000] {
+            h.record_n(v, v % 7 + 1).unwrap();
+        }
+        let back = decode(&encode(&h)).unwrap();
+        assert_eq!(back, h);
+        assert_eq!(back.value_at_quantile(0.99), h.value_at_quantile(0.99));
+        assert!(decode("not base64!").is_err());
+    }
+}

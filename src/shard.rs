@@ -1,0 +1,146 @@
+//! Shards: one run split across processes or machines by the scheduler the
+//! user already has. fogg has no coordinator: each shard knows its index
+//! and the count, takes its part of the work, and writes a mergeable
+//! result; `fogg merge` combines them.
+//!
+//! Shards are numbered from 1 on the command line (`--shard 2/4`). When
+//! `--shard` is absent, the environment a scheduler sets is read:
+//!
+//! - Kubernetes Indexed Jobs: `JOB_COMPLETION_INDEX` (from 0) with the
+//!   count in `FOGG_SHARDS` (set it to the Job's `completions`);
+//! - Slurm: `SLURM_PROCID` (from 0) and `SLURM_NTASKS`.
+
+use std::fmt;
+use std::ops::Range;
+
+use serde::{Deserialize, Serialize};
+
+/// One shard of a run: `index` of `count`, numbered from 1.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Shard {
+    /// 1..=count.
+    pub index: u32,
+    /// Shards in the run.
+    pub count: u32,
+}
+
+impl fmt::Display for Shard {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}/{}", self.index, self.count)
+    }
+}
+
+impl Shard {
+    /// The whole run as one shard.
+    pub const WHOLE: Shard = Shard { index: 1, count: 1 };
+
+    /// Parses `I/N` with 1 ≤ I ≤ N.
+    pub fn parse(text: &str) -> Result<Shard, String> {
+        let usage = "write the shard as I/N, numbered from 1, e.g. --shard 2/4";
+        let (i, n) = text.trim().split_once('/').ok_or_else(|| format!("'{text}': {usage}"))?;
+        let parse = |s: &str| s.trim().parse::<u32>().map_err(|_| format!("'{text}': {usage}"));
+        let (index, count) = (parse(i)?, parse(n)?);
+        if count == 0 || index == 0 || index > count {
+            return Err(format!("'{text}': the index must be between 1 and the count; {usage}"));
+        }
+        Ok(Shard { index, count })
+    }
+
+    /// The shard the scheduler's environment describes, if any; `get`
+    /// reads a variable (`std::env::var` in the binary).
+    pub fn from_env(get: impl Fn(&str) -> Option<String>) -> Result<Option<Shard>, String> {
+        let number = |name: &str| -> Result<Option<u32>, String> {
+            match get(name) {
+                None => Ok(None),
+                Some(v) => v
+                    .trim()
+                    .parse::<u32>()
+                    .map(Some)
+                    .map_err(|_| format!("{name}='{v}' is not a whole number")),
+            }
+        };
+        if let Some(index) = number("JOB_COMPLETION_INDEX")? {
+            let count = number("FOGG_SHARDS")?.ok_or_else(|| {
+                "JOB_COMPLETION_INDEX is set (a Kubernetes Indexed Job) but FOGG_SHARDS is not: set it to the Job's completions, or pass --shard I/N".to_owned()
+            })?;
+            return Shard::from_zero_based(index, count, "JOB_COMPLETION_INDEX", "FOGG_SHARDS").map(Some);
+        }
+        if let (Some(index), Some(count)) = (number("SLURM_PROCID")?, number("SLURM_NTASKS")?) {
+            return Shard::from_zero_based(index, count, "SLURM_PROCID", "SLURM_NTASKS").map(Some);
+        }
+        Ok(None)
+    }
+
+    fn from_zero_based(index: u32, count: u32, i: &str, n: &str) -> Result<Shard, String> {
+        if count == 0 || index >= count {
+            return Err(format!("{i}={index} does not fit {n}={count}: the index counts from 0 to {n} − 1"));
+        }
+        Ok(Shard { index: index + 1, count })
+    }
+
+    /// `--shard` when given, else the environment, else the whole run.
+    pub fn resolve(cli: Option<Shard>) -> Result<Shard, String> {
+        match cli {
+            Some(s) => Ok(s),
+            None => Ok(Shard::from_env(|k| std::env::var(k).ok())?.unwrap_or(Shard::WHOLE)),
+        }
+    }
+
+    /// This shard's part of customers `0..n`: contiguous, disjoint, and
+    /// together exactly `0..n`.
+    pub fn customers(self, n: u64) -> Range<u64> {
+        let at = |k: u32| (n as u128 * k as u128 / self.count as u128) as u64;
+        at(self.index - 1)..at(self.index)
+    }
+
+    /// Whether this is a part of a larger run.
+    pub fn is_part(self) -> bool {
+        self.count > 1
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_and_explains() {
+        assert_eq!(Shard::parse("2/4"), Ok(Shard { index: 2, count: 4 }));
+        assert!(Shard::parse("0/4").unwrap_err().contains("between 1 and the count"));
+        assert!(Shard::parse("5/4").is_err());
+        assert!(Shard::parse("2").unwrap_err().contains("I/N"));
+    }
+
+    #[test]
+    fn reads_the_schedulers_environment() {
+        let env = |vars: &'static [(&'static str, &'static str)]| {
+            move |k: &str| vars.iter().find(|(n, _)| *n == k).map(|(_, v)| (*v).to_owned())
+        };
+        assert_eq!(
+            Shard::from_env(env(&[("JOB_COMPLETION_INDEX", "0"), ("FOGG_SHARDS", "3")])),
+            Ok(Some(Shard { index: 1, count: 3 }))
+        );
+        assert!(Shard::from_env(env(&[("JOB_COMPLETION_INDEX", "0")])).unwrap_err().contains("FOGG_SHARDS"));
+        assert_eq!(
+            Shard::from_env(env(&[("SLURM_PROCID", "3"), ("SLURM_NTASKS", "4")])),
+            Ok(Some(Shard { index: 4, count: 4 }))
+        );
+        assert!(Shard::from_env(env(&[("SLURM_PROCID", "4"), ("SLURM_NTASKS", "4")])).is_err());
+        assert_eq!(Shard::from_env(env(&[])), Ok(None));
+    }
+
+    #[test]
+    fn customer_ranges_tile_the_run() {
+        for n in [0u64, 1, 7, 1000, 1_000_003] {
+            for count in 1..=9 {
+                let mut next = 0;
+                for index in 1..=count {
+                    let r = Shard { index, count }.customers(n);
+                    assert_eq!(r.start, next);
+                    next = r.end;
+                }
+                assert_eq!(next, n);
+            }
+        }
+    }
+}
