@@ -103,6 +103,13 @@ pub struct LoadArgs {
     /// Print only the verdict line; the report files are still written.
     #[arg(short, long)]
     pub quiet: bool,
+
+    /// Run shard I of N: 1/N of the arrival rate (or of a closed pool),
+    /// with customer indices no other shard uses; `fogg merge` combines the
+    /// shards [default: from JOB_COMPLETION_INDEX and FOGG_SHARDS, or
+    /// SLURM_PROCID and SLURM_NTASKS, when set].
+    #[arg(long, value_name = "I/N", value_parser = Shard::parse)]
+    pub shard: Option<Shard>,
 }
 
 /// `fogg capacity`.
@@ -287,13 +294,24 @@ pub struct SimulateArgs {
 /// `fogg merge`.
 #[derive(Debug, Args)]
 pub struct MergeArgs {
-    /// The shards' result files (JSON written by `fogg simulate --shard`).
+    /// The shards' result files (JSON written by `fogg simulate --shard` or
+    /// `fogg load --shard`).
     #[arg(required = true)]
     pub results: Vec<PathBuf>,
 
     /// Also write the merged JSON result to this file.
     #[arg(short = 'o', long, value_name = "FILE.json")]
     pub output: Option<PathBuf>,
+
+    /// For load shards: a condition the merged result must meet
+    /// (repeatable; replaces a threshold the shards used on the same
+    /// metric). Exit code 1 when one fails.
+    #[arg(long = "threshold", value_name = "EXPR", value_parser = Threshold::parse)]
+    pub thresholds: Vec<Threshold>,
+
+    /// Print only the verdict line; the report files are still written.
+    #[arg(short, long)]
+    pub quiet: bool,
 
     /// Format printed on standard output.
     #[arg(long, value_enum, default_value_t = ReportFormat::Table)]

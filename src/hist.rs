@@ -5,36 +5,36 @@
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
-use hdrhistogram::Histogram;
 use hdrhistogram::serialization::{Deserializer, Serializer, V2DeflateSerializer};
+use hdrhistogram::{Counter, Histogram};
 
 /// Encodes `h` as base64 of its compressed V2 serialisation.
-pub fn encode(h: &Histogram<u64>) -> String {
+pub fn encode<T: Counter>(h: &Histogram<T>) -> String {
     let mut bytes = Vec::new();
     V2DeflateSerializer::new().serialize(h, &mut bytes).expect("serialising into memory cannot fail");
     STANDARD.encode(bytes)
 }
 
 /// Decodes what [`encode`] wrote.
-pub fn decode(text: &str) -> Result<Histogram<u64>, String> {
+pub fn decode<T: Counter>(text: &str) -> Result<Histogram<T>, String> {
     let bytes = STANDARD.decode(text.trim()).map_err(|e| format!("histogram is not base64: {e}"))?;
     Deserializer::new()
         .deserialize(&mut std::io::Cursor::new(bytes))
         .map_err(|e| format!("histogram does not decode: {e:?}"))
 }
 
-/// `#[serde(with = "crate::hist::serde_b64")]` for a `Histogram<u64>` field.
+/// `#[serde(with = "crate::hist::serde_b64")]` for a `Histogram` field.
 pub mod serde_b64 {
-    use hdrhistogram::Histogram;
+    use hdrhistogram::{Counter, Histogram};
     use serde::{Deserialize, Deserializer, Serializer};
 
     /// Serialises a histogram as a base64 string.
-    pub fn serialize<S: Serializer>(h: &Histogram<u64>, s: S) -> Result<S::Ok, S::Error> {
+    pub fn serialize<T: Counter, S: Serializer>(h: &Histogram<T>, s: S) -> Result<S::Ok, S::Error> {
         s.serialize_str(&super::encode(h))
     }
 
     /// Reads a histogram from a base64 string.
-    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Histogram<u64>, D::Error> {
+    pub fn deserialize<'de, T: Counter, D: Deserializer<'de>>(d: D) -> Result<Histogram<T>, D::Error> {
         let text = String::deserialize(d)?;
         super::decode(&text).map_err(serde::de::Error::custom)
     }
@@ -50,9 +50,9 @@ mod tests {
         for v in [1u64, 20_000, 20_500, 1_000_000, 3_000_000_000] {
             h.record_n(v, v % 7 + 1).unwrap();
         }
-        let back = decode(&encode(&h)).unwrap();
+        let back: Histogram<u64> = decode(&encode(&h)).unwrap();
         assert_eq!(back, h);
         assert_eq!(back.value_at_quantile(0.99), h.value_at_quantile(0.99));
-        assert!(decode("not base64!").is_err());
+        assert!(decode::<u64>("not base64!").is_err());
     }
 }

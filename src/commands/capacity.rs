@@ -113,6 +113,7 @@ pub fn run(args: &CapacityArgs, out: &mut dyn Write) -> anyhow::Result<Outcome> 
             http2: args.target.http2,
             progress: false,
             abort_on_error_rate: Some(HARD_FAILURE_ERROR_RATE),
+            shard: crate::shard::Shard::WHOLE,
         };
         let outcome = runtime
             .block_on(run_load(Arc::clone(&model), spec.clone(), target.url(), &plan))

@@ -18,6 +18,7 @@ use crate::model::Model;
 use crate::report;
 use crate::result::{LoadResult, Verdict};
 use crate::scenario;
+use crate::shard::Shard;
 use crate::threshold::{self, Threshold};
 
 /// Runs the command, writing the report to `out`.
@@ -37,18 +38,41 @@ pub fn run(args: &LoadArgs, out: &mut dyn Write) -> anyhow::Result<Outcome> {
         .rate
         .map_or_else(|| spec.workload.clone(), |r| Workload::Open(RateProfile::Constant(r)))
         .scaled(args.rate_scale);
+    let shard = Shard::resolve(args.shard).map_err(anyhow::Error::msg)?;
+    // Each shard takes 1/N of the rate, or its part of a closed pool.
+    let workload = match workload {
+        Workload::Closed(n) => {
+            let part = shard.customers(n);
+            if part.is_empty() {
+                bail!(
+                    "a closed pool of {n} customers cannot be split into {} shards: use fewer shards",
+                    shard.count
+                );
+            }
+            Workload::Closed(part.end - part.start)
+        }
+        open => open.scaled(1.0 / f64::from(shard.count)),
+    };
+    let max_customers = args.customers.map(|n| {
+        let part = shard.customers(n);
+        part.end - part.start
+    });
     let plan = LoadPlan {
         seed: args.seed,
         duration: args.duration.unwrap_or(spec.duration),
         workload,
-        max_customers: args.customers,
+        max_customers,
         grace: args.grace,
         insecure: args.target.insecure,
         http2: args.target.http2,
         progress: !args.quiet,
         abort_on_error_rate: None,
+        shard,
     };
-    let stem = super::simulate::stem(&model);
+    let stem = match shard.is_part() {
+        true => format!("{}.shard-{}-of-{}", super::simulate::stem(&model), shard.index, shard.count),
+        false => super::simulate::stem(&model),
+    };
     let model = Arc::new(model);
     let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
     let mut result = runtime.block_on(async {

@@ -48,6 +48,11 @@ pub struct LoadPlan {
     /// failed (checked each second once 20 requests were sent): a trial of
     /// `fogg capacity` that is failing hard need not go on.
     pub abort_on_error_rate: Option<f64>,
+    /// Which shard of a larger run this is: shard I of N gives its k-th
+    /// arrival the customer index k·N + I − 1, so shards never share a
+    /// customer, and draws its arrival times from its own stream. The
+    /// workload is taken as given (the caller scales it to the shard).
+    pub shard: crate::shard::Shard,
 }
 
 /// Why arrivals stopped.
@@ -77,6 +82,8 @@ pub struct LoadOutcome {
     pub arrival_window: Duration,
     /// Why arrivals stopped.
     pub stopped_by: StopReason,
+    /// When second 0 of the run began, ms since the Unix epoch.
+    pub started_at_unix_ms: u64,
 }
 
 /// Shared by the driver and every customer task.
@@ -195,6 +202,9 @@ pub async fn run(
         .collect();
     let agg = LoadAgg::new(request_names.len(), model.states.len(), model.segments.len());
     let start = Instant::now() + Duration::from_millis(20);
+    let started_at_unix_ms = (std::time::SystemTime::now() + Duration::from_millis(20))
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as u64);
     let ctx = Arc::new(LoadContext {
         target: target.trim_end_matches('/').to_owned(),
         client,
@@ -222,7 +232,8 @@ pub async fn run(
     let end = start + plan.duration;
     let (mut schedule, slots) = match &plan.workload {
         Workload::Open(profile) => {
-            (Some(ArrivalSchedule::new(profile.clone(), plan.duration, plan.seed)), None)
+            let stream = u64::from(plan.shard.index - 1);
+            (Some(ArrivalSchedule::with_stream(profile.clone(), plan.duration, plan.seed, stream)), None)
         }
         Workload::Closed(n) => (None, Some(Arc::new(Semaphore::new(*n as usize)))),
     };
@@ -270,8 +281,9 @@ pub async fn run(
         if !dropped {
             ctx.in_flight.fetch_add(1, Ordering::Relaxed);
             let c = Arc::clone(&ctx);
+            let customer = i * u64::from(plan.shard.count) + u64::from(plan.shard.index - 1);
             tasks.spawn(async move {
-                customer::run(Arc::clone(&c), i, when).await;
+                customer::run(Arc::clone(&c), customer, when).await;
                 c.in_flight.fetch_sub(1, Ordering::Relaxed);
                 drop(slot);
             });
@@ -301,7 +313,7 @@ pub async fn run(
     let elapsed = Instant::now().saturating_duration_since(start);
     let mut agg = ctx.agg.lock().expect("recorder").clone();
     agg.unfinished = unfinished;
-    Ok(LoadOutcome { agg, request_names, elapsed, arrival_window, stopped_by })
+    Ok(LoadOutcome { agg, request_names, elapsed, arrival_window, stopped_by, started_at_unix_ms })
 }
 
 /// Each second: records the customers in flight and, on a terminal,

@@ -176,13 +176,19 @@ pub struct ArrivalSchedule {
 impl ArrivalSchedule {
     /// The schedule of a run seeded with `seed`.
     pub fn new(profile: RateProfile, duration: Duration, seed: u64) -> ArrivalSchedule {
+        ArrivalSchedule::with_stream(profile, duration, seed, 0)
+    }
+
+    /// The schedule of one shard: stream `s` of the run's arrival
+    /// streams, independent of the other shards'.
+    pub fn with_stream(profile: RateProfile, duration: Duration, seed: u64, s: u64) -> ArrivalSchedule {
         let duration = duration.as_secs_f64();
         ArrivalSchedule {
             max_rate: profile.max_rate(duration),
             profile,
             duration,
             t: 0.0,
-            rng: CustomerRngs::new(seed, Stream::Arrivals).customer(0),
+            rng: CustomerRngs::new(seed, Stream::Arrivals).customer(s),
         }
     }
 }

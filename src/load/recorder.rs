@@ -68,15 +68,17 @@ pub fn latency_histogram() -> Histogram<u64> {
 }
 
 /// Requests, errors and latency of one slice of the traffic.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Traffic {
     /// Requests sent (answered or not).
     pub requests: u64,
     /// Failed requests by class.
     pub errors: [u64; 6],
     /// Latency from the intended send time, µs.
+    #[serde(with = "crate::hist::serde_b64")]
     pub latency_us: Histogram<u64>,
     /// Time from the actual send to the end of the response, µs.
+    #[serde(with = "crate::hist::serde_b64")]
     pub service_us: Histogram<u64>,
 }
 
@@ -120,7 +122,7 @@ impl Merge for Traffic {
 
 /// How customers' journeys went, paired with what they would have done
 /// with instant responses.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Journeys {
     /// Customers whose journey finished (completed or abandoned).
     pub customers: u64,
@@ -161,7 +163,7 @@ impl Merge for Journeys {
 }
 
 /// One second of the run (by intended time).
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Second {
     /// Customers who arrived.
     pub arrivals: u64,
@@ -172,6 +174,7 @@ pub struct Second {
     /// Customers in flight at the end of the second (sampled by the driver).
     pub in_flight: u64,
     /// Latency, ms, 2 significant digits.
+    #[serde(with = "crate::hist::serde_b64")]
     pub latency_ms: Histogram<u32>,
 }
 
@@ -199,7 +202,7 @@ impl Merge for Second {
 }
 
 /// Everything a load run measured.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct LoadAgg {
     /// Customers who arrived on schedule.
     pub arrivals: u64,

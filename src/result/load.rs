@@ -8,6 +8,7 @@ use crate::load::driver::{LoadOutcome, LoadPlan, StopReason};
 use crate::load::recorder::{ErrorClass, Journeys, Traffic};
 use crate::load::spec::LoadSpec;
 use crate::model::Model;
+use crate::shard::Shard;
 use crate::threshold::{Threshold, ThresholdResult, evaluate};
 
 /// Result of a load run.
@@ -91,6 +92,36 @@ pub struct LoadResult {
     /// `pass` when every threshold held (or none was set), else `fail`.
     #[serde(default)]
     pub verdict: Verdict,
+    /// What `fogg merge` needs to combine shards.
+    pub raw: LoadRaw,
+}
+
+/// The mergeable form of a load run: its counts (histograms as compressed
+/// HdrHistogram V2, base64-encoded), its wall-clock start, and the names
+/// the counts refer to.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LoadRaw {
+    /// Which shard of the run this is (1/1 for a whole run).
+    pub shard: Shard,
+    /// When the run's second 0 began, milliseconds since the Unix epoch:
+    /// merged series line up on it.
+    pub started_at_unix_ms: u64,
+    /// Seconds during which customers arrived.
+    pub window_s: f64,
+    /// Seconds from the first arrival to the end of the run.
+    pub elapsed_s: f64,
+    /// The arrival rate the profile asked for, customers/s.
+    pub target_arrival_rate: Option<f64>,
+    /// Request names, in the order of `agg.by_request`.
+    pub request_names: Vec<String>,
+    /// (index into `agg.by_state`, id) of each state that sends requests.
+    pub states: Vec<(usize, String)>,
+    /// Segment ids, in the order of `agg.by_segment`.
+    pub segments: Vec<String>,
+    /// The thresholds the run was held to, as written.
+    pub thresholds: Vec<String>,
+    /// Everything counted.
+    pub agg: crate::load::recorder::LoadAgg,
 }
 
 /// The outcome of a run's thresholds.
@@ -269,32 +300,68 @@ impl LoadResult {
     /// the verdict.
     pub fn check(&mut self, thresholds: &[Threshold]) -> Verdict {
         self.thresholds = evaluate(thresholds, self);
+        self.raw.thresholds = thresholds.iter().map(|t| t.expr.clone()).collect();
         self.verdict = if self.thresholds.iter().all(|t| t.passed) { Verdict::Pass } else { Verdict::Fail };
         self.verdict
     }
 
     /// Builds the result of a finished run.
     pub fn new(model: &Model, spec: &LoadSpec, plan: &LoadPlan, target: &str, o: &LoadOutcome) -> LoadResult {
-        let agg = &o.agg;
-        let window = o.arrival_window.as_secs_f64();
+        let duration = plan.duration.as_secs_f64();
+        let raw = LoadRaw {
+            shard: plan.shard,
+            started_at_unix_ms: o.started_at_unix_ms,
+            window_s: o.arrival_window.as_secs_f64(),
+            elapsed_s: o.elapsed.as_secs_f64(),
+            target_arrival_rate: plan.workload.target_rate(duration),
+            request_names: o.request_names.clone(),
+            states: model
+                .states
+                .iter()
+                .enumerate()
+                .filter(|(i, _)| !spec.requests[*i].is_empty())
+                .map(|(i, s)| (i, s.id.clone()))
+                .collect(),
+            segments: model.segments.iter().map(|s| s.id.clone()).collect(),
+            thresholds: Vec::new(),
+            agg: o.agg.clone(),
+        };
+        let settings = LoadSettings {
+            profile: plan.workload.describe(),
+            think_time: spec.think_time.description().to_owned(),
+            patience: spec.patience.description().to_owned(),
+            on_error: format!("{:?}", spec.on_error).to_lowercase(),
+            timeout_s: spec.timeout.as_secs_f64(),
+            max_in_flight: spec.max_in_flight,
+            grace_s: plan.grace.as_secs_f64(),
+        };
+        LoadResult::from_raw(ScenarioInfo::of(model), plan.seed, target, o.stopped_by, settings, raw)
+    }
+
+    /// Builds a result from its counts and settings: a finished run, or a
+    /// merge of shards.
+    pub fn from_raw(
+        scenario: ScenarioInfo,
+        seed: u64,
+        target: &str,
+        stopped_by: StopReason,
+        settings: LoadSettings,
+        raw: LoadRaw,
+    ) -> LoadResult {
+        let agg = &raw.agg;
+        let window = raw.window_s;
         let j: &Journeys = &agg.journeys;
         let cents = |c: u64| c as f64 / 100.0;
-        let by_state = model
-            .states
-            .iter()
-            .enumerate()
-            .filter(|(i, _)| !spec.requests[*i].is_empty())
-            .map(|(i, s)| RequestRow::new(&s.id, &agg.by_state[i]))
-            .collect();
-        let segments = model
+        let by_state = raw.states.iter().map(|(i, id)| RequestRow::new(id, &agg.by_state[*i])).collect();
+        let segments = raw
             .segments
             .iter()
             .enumerate()
-            .map(|(i, s)| {
+            .map(|(i, id)| {
                 let t = &agg.by_segment[i];
                 let sj = &agg.journeys_by_segment[i];
                 SegmentLoadRow {
-                    segment: s.id.clone(),
+                    segment: id.clone(),
                     customers: sj.customers,
                     requests: t.requests,
                     errors: t.error_count(),
@@ -322,22 +389,21 @@ impl LoadResult {
                 }
             })
             .collect();
-        let duration = plan.duration.as_secs_f64();
         LoadResult {
             schema_version: SCHEMA_VERSION,
             kind: "load".to_owned(),
             fogg_version: env!("CARGO_PKG_VERSION").to_owned(),
-            scenario: ScenarioInfo::of(model),
-            seed: plan.seed,
+            scenario,
+            seed,
             target: target.to_owned(),
-            stopped_by: o.stopped_by,
+            stopped_by,
             duration_s: window,
-            elapsed_s: o.elapsed.as_secs_f64(),
+            elapsed_s: raw.elapsed_s,
             arrivals: agg.arrivals,
             customers: agg.arrivals - agg.dropped,
             arrivals_dropped: agg.dropped,
             customers_unfinished: agg.unfinished,
-            target_arrival_rate: plan.workload.target_rate(duration),
+            target_arrival_rate: raw.target_arrival_rate,
             achieved_arrival_rate: ratio(agg.arrivals as f64, window),
             requests: agg.overall.requests,
             requests_per_s: ratio(agg.overall.requests as f64, window),
@@ -357,7 +423,7 @@ impl LoadResult {
             revenue_at_risk: cents(j.revenue_at_risk_cents),
             abandoned_latency: j.abandoned_latency,
             abandoned_errors: j.abandoned_errors,
-            by_request: o
+            by_request: raw
                 .request_names
                 .iter()
                 .zip(&agg.by_request)
@@ -366,17 +432,10 @@ impl LoadResult {
             by_state,
             segments,
             series,
-            settings: LoadSettings {
-                profile: plan.workload.describe(),
-                think_time: spec.think_time.description().to_owned(),
-                patience: spec.patience.description().to_owned(),
-                on_error: format!("{:?}", spec.on_error).to_lowercase(),
-                timeout_s: spec.timeout.as_secs_f64(),
-                max_in_flight: spec.max_in_flight,
-                grace_s: plan.grace.as_secs_f64(),
-            },
+            settings,
             thresholds: Vec::new(),
             verdict: Verdict::Pass,
+            raw,
         }
     }
 }

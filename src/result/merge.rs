@@ -3,10 +3,14 @@
 //! Simulation: the shards' counts are summed and the result is rebuilt
 //! from the scenario text they carry, so merging N shards gives exactly
 //! the result of one run with the same seed (the run's timings aside).
+//!
+//! Load: counts and histograms are summed, so percentiles come from the
+//! merged histograms, never from averaging the shards' percentiles.
 
 use anyhow::{Context, bail};
 
-use super::SimResult;
+use super::{LoadResult, SimResult};
+use crate::load::StopReason;
 use crate::merge::Merge;
 use crate::shard::Shard;
 use crate::sim::{SimOutcome, SimPlan, choose_candidates};
@@ -91,4 +95,78 @@ fn shard_list(parts: &[SimResult]) -> String {
     let mut shards: Vec<Shard> = parts.iter().map(|p| p.raw.shard).collect();
     shards.sort_by_key(|s| s.index);
     shards.iter().map(ToString::to_string).collect::<Vec<_>>().join(", ")
+}
+
+/// Merges load shards: counts and histograms summed (percentiles come from
+/// the merged histograms), per-second series lined up on wall-clock time.
+pub fn merge_loads(parts: &[LoadResult], names: &[String]) -> anyhow::Result<LoadResult> {
+    let Some(first) = parts.first() else { bail!("nothing to merge: give the shards' result files") };
+    let count = first.raw.shard.count;
+    for (part, name) in parts.iter().zip(names) {
+        let differs = |what: &str| {
+            anyhow::anyhow!(
+                "'{name}' and '{}' are not shards of one run: their {what} differ (merge the results of one `fogg load --shard I/N` run)",
+                names[0]
+            )
+        };
+        if part.seed != first.seed {
+            return Err(differs("seeds"));
+        }
+        if part.scenario != first.scenario {
+            return Err(differs("scenarios"));
+        }
+        if part.raw.shard.count != count {
+            return Err(differs("shard counts"));
+        }
+        if part.raw.request_names != first.raw.request_names
+            || part.raw.states != first.raw.states
+            || part.raw.segments != first.raw.segments
+        {
+            return Err(differs("requests, states or segments"));
+        }
+    }
+    let mut seen = vec![false; count as usize];
+    for (part, name) in parts.iter().zip(names) {
+        let i = part.raw.shard.index as usize - 1;
+        if std::mem::replace(&mut seen[i], true) {
+            bail!("shard {} is given twice ('{name}'): give each shard once", part.raw.shard);
+        }
+    }
+    let missing: Vec<String> =
+        seen.iter().enumerate().filter(|(_, s)| !**s).map(|(i, _)| format!("{}/{count}", i + 1)).collect();
+    if !missing.is_empty() {
+        bail!("shard {} missing: the merge of a partial run would understate its load", missing.join(", "));
+    }
+    let start = parts.iter().map(|p| p.raw.started_at_unix_ms).min().expect("parts");
+    let offset = |p: &LoadResult| ((p.raw.started_at_unix_ms - start) as f64 / 1000.0).round() as usize;
+    let shifted = |p: &LoadResult| {
+        let mut agg = p.raw.agg.clone();
+        let pad = offset(p);
+        if pad > 0 {
+            let mut seconds = vec![Default::default(); pad];
+            seconds.append(&mut agg.seconds);
+            agg.seconds = seconds;
+        }
+        agg
+    };
+    let mut agg = shifted(first);
+    for part in &parts[1..] {
+        agg.merge(&shifted(part));
+    }
+    let end = |p: &LoadResult, s: f64| offset(p) as f64 + s;
+    let mut raw = first.raw.clone();
+    raw.shard = Shard::WHOLE;
+    raw.started_at_unix_ms = start;
+    raw.window_s = parts.iter().map(|p| end(p, p.raw.window_s)).fold(0.0, f64::max);
+    raw.elapsed_s = parts.iter().map(|p| end(p, p.raw.elapsed_s)).fold(0.0, f64::max);
+    raw.target_arrival_rate = parts.iter().map(|p| p.raw.target_arrival_rate).sum();
+    raw.agg = agg;
+    let stopped_by = parts
+        .iter()
+        .map(|p| p.stopped_by)
+        .find(|s| *s != StopReason::Duration)
+        .unwrap_or(StopReason::Duration);
+    let mut settings = first.settings.clone();
+    settings.profile = format!("{} in each of {count} shards", settings.profile);
+    Ok(LoadResult::from_raw(first.scenario.clone(), first.seed, &first.target, stopped_by, settings, raw))
 }

@@ -67,6 +67,7 @@ fn plan(rate: f64, seconds: f64) -> LoadPlan {
         http2: false,
         progress: false,
         abort_on_error_rate: None,
+        shard: fogg::shard::Shard::WHOLE,
     }
 }
 
@@ -616,4 +617,72 @@ fn sigterm_stops_the_run_and_writes_the_report() {
         std::fs::read_to_string(out.path().join("load-ecommerce-funnel.json")).expect("report written");
     let v: serde_json::Value = serde_json::from_str(&saved).expect("JSON");
     assert_eq!(v["stopped_by"], "interrupted");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn load_shards_merge_into_summed_histograms_with_disjoint_customers() {
+    use axum::extract::{Path, State};
+    use fogg::result::merge::merge_loads;
+    use fogg::shard::Shard;
+    use std::sync::Mutex;
+
+    // The server records which customer sent each request.
+    let seen: Arc<Mutex<Vec<u64>>> = Arc::default();
+    let router = Router::new()
+        .route(
+            "/c/{customer}",
+            get(|State(seen): State<Arc<Mutex<Vec<u64>>>>, Path(c): Path<u64>| async move {
+                seen.lock().expect("lock").push(c);
+                "ok"
+            }),
+        )
+        .with_state(Arc::clone(&seen));
+    let target = serve(router).await;
+    let model = two_page_scenario("/c/{customer}", "/c/{customer}", "");
+    let count = 3;
+    let mut parts = Vec::new();
+    for index in 1..=count {
+        let mut plan = plan(60.0 / f64::from(count), 2.0);
+        plan.shard = Shard { index, count };
+        let (mut result, _) = load(&model, &target, &plan).await;
+        result.check(&[fogg::threshold::Threshold::parse("p99 < 10s").expect("threshold")]);
+        // Through JSON, as `fogg merge` reads them.
+        let json = serde_json::to_string(&result).expect("serialises");
+        parts.push(serde_json::from_str::<LoadResult>(&json).expect("reads back"));
+    }
+    let names: Vec<String> = (1..=count).map(|i| format!("shard {i}")).collect();
+    let merged = merge_loads(&parts, &names).expect("merges");
+
+    // Counts and histogram counts are the shards' sums.
+    let sum = |f: &dyn Fn(&LoadResult) -> u64| parts.iter().map(f).sum::<u64>();
+    assert_eq!(merged.requests, sum(&|r| r.requests));
+    assert_eq!(merged.customers, sum(&|r| r.customers));
+    assert_eq!(merged.raw.agg.overall.latency_us.len(), sum(&|r| r.raw.agg.overall.latency_us.len()));
+    assert_eq!(merged.requests, merged.raw.agg.overall.latency_us.len());
+    // Percentiles come from the merged histogram, not from averaging.
+    let mut h = parts[0].raw.agg.overall.latency_us.clone();
+    for p in &parts[1..] {
+        h.add(&p.raw.agg.overall.latency_us).expect("same bounds");
+    }
+    assert_eq!(merged.latency_ms.p99, Some(h.value_at_quantile(0.99) as f64 / 1000.0));
+    let asked = merged.target_arrival_rate.expect("open workload");
+    assert!((asked - 60.0).abs() < 1e-6, "the shards' rates add up: {asked}");
+    assert_eq!(merged.raw.thresholds, ["p99 < 10s"], "the shards' thresholds travel to the merge");
+    let per_second: u64 = merged.series.iter().map(|s| s.requests).sum();
+    assert_eq!(per_second, merged.requests, "the series lines up every request");
+
+    // No customer was walked by two shards; every request reached the server.
+    let seen = seen.lock().expect("lock").clone();
+    assert_eq!(seen.len() as u64, merged.requests);
+    let mut customers: Vec<u64> = seen.clone();
+    customers.sort_unstable();
+    customers.dedup();
+    assert_eq!(customers.len() as u64, merged.customers, "each customer in one shard only");
+    for c in &customers {
+        let shard = (c % u64::from(count)) as usize;
+        assert!(parts[shard].customers > 0, "customer {c} belongs to shard {}", shard + 1);
+    }
+
+    let err = merge_loads(&parts[..2], &names[..2]).unwrap_err().to_string();
+    assert!(err.contains("shard 3/3 missing"), "{err}");
 }
