@@ -4,6 +4,7 @@ mod alloc;
 mod capacity;
 mod cli;
 mod compare;
+mod deploy;
 mod exact;
 mod examples;
 mod load;
