@@ -44,6 +44,9 @@ pub enum Command {
     /// Combine the results of shards (`--shard I/N`) into the result of
     /// the whole run.
     Merge(MergeArgs),
+    /// Re-render a saved result (JSON from any fogg command) in any format,
+    /// and with --out write its full set of report files again.
+    Report(ReportArgs),
     /// Run the built-in demo shop on loopback until Ctrl-C.
     Demo(DemoArgs),
 }
@@ -190,6 +193,21 @@ pub struct CompareArgs {
     /// Print only the verdict line; the report files are still written.
     #[arg(short, long)]
     pub quiet: bool,
+}
+
+/// `fogg report`.
+#[derive(Debug, Args)]
+pub struct ReportArgs {
+    /// A result written by fogg (`reports/KIND-STEM.json`).
+    pub result: PathBuf,
+
+    /// Format printed on standard output.
+    #[arg(long, value_enum, default_value_t = ReportFormat::Table)]
+    pub format: ReportFormat,
+
+    /// Also write every report file of the result into this folder.
+    #[arg(long)]
+    pub out: Option<PathBuf>,
 }
 
 /// The target of `load` and `capacity`.

@@ -57,6 +57,7 @@ pub fn run(cli: &cli::Cli, out: &mut dyn Write) -> anyhow::Result<Outcome> {
         cli::Command::Capacity(args) => commands::capacity::run(args, out),
         cli::Command::Compare(args) => commands::compare::run(args, out),
         cli::Command::Merge(args) => commands::merge::run(args, out),
+        cli::Command::Report(args) => commands::report::run(args, out),
         cli::Command::Demo(args) => commands::demo::run(args),
     }
 }

@@ -6,5 +6,6 @@ pub mod compare;
 pub mod demo;
 pub mod load;
 pub mod merge;
+pub mod report;
 pub mod simulate;
 pub mod validate;

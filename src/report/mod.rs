@@ -5,6 +5,7 @@ mod capacity;
 mod compare;
 pub mod doc;
 pub mod fmt;
+mod hgrm;
 mod junit;
 mod load;
 mod markdown;
@@ -28,6 +29,10 @@ pub enum ReportFormat {
     Json,
     /// Markdown.
     Md,
+    /// JUnit XML, one test case per threshold.
+    Junit,
+    /// The overall latency as an HdrHistogram percentile distribution.
+    Hgrm,
 }
 
 impl ReportFormat {
@@ -37,6 +42,8 @@ impl ReportFormat {
             Self::Table => "txt",
             Self::Json => "json",
             Self::Md => "md",
+            Self::Junit => "junit.xml",
+            Self::Hgrm => "hgrm",
         }
     }
 }
@@ -65,6 +72,11 @@ pub trait Reportable: serde::Serialize {
     /// The one-line verdict `--quiet` prints.
     fn verdict_line(&self) -> String {
         verdict_line(self.thresholds())
+    }
+    /// Latency histograms (µs) for `.hgrm` files: the run's (named "")
+    /// first, then one per request name.
+    fn latency_histograms(&self) -> Vec<(&str, &hdrhistogram::Histogram<u64>)> {
+        Vec::new()
     }
 }
 
@@ -126,6 +138,14 @@ impl Reportable for LoadResult {
     fn elapsed_s(&self) -> f64 {
         self.elapsed_s
     }
+    fn latency_histograms(&self) -> Vec<(&str, &hdrhistogram::Histogram<u64>)> {
+        let agg = &self.raw.agg;
+        std::iter::once(("", &agg.overall.latency_us))
+            .chain(
+                self.raw.request_names.iter().zip(&agg.by_request).map(|(n, t)| (n.as_str(), &t.latency_us)),
+            )
+            .collect()
+    }
 }
 
 /// Writes a result in `format`.
@@ -137,6 +157,15 @@ pub fn write<R: Reportable>(result: &R, format: ReportFormat, out: &mut dyn Writ
             serde_json::to_writer_pretty(&mut *out, result)?;
             writeln!(out)?;
         }
+        ReportFormat::Junit => {
+            junit::write(&result.document().title, result.elapsed_s(), result.thresholds(), out)?
+        }
+        ReportFormat::Hgrm => match result.latency_histograms().first() {
+            Some((_, h)) => hgrm::write(h, out)?,
+            None => {
+                anyhow::bail!("a {} result has no latency histogram: hgrm is for load results", result.kind())
+            }
+        },
     }
     Ok(())
 }
@@ -170,10 +199,23 @@ pub fn publish<R: Reportable>(result: &R, output: &Output, out: &mut dyn Write) 
     }
     out.flush()?;
     if !output.quiet {
-        let names: Vec<String> = written.iter().map(|p| p.display().to_string()).collect();
-        eprintln!("reports: {}", names.join(", "));
+        eprintln!("reports: {}", describe_files(&written));
     }
     Ok(())
+}
+
+/// The files written, with the `.hgrm` distributions counted rather than
+/// listed.
+pub fn describe_files(written: &[PathBuf]) -> String {
+    let (hgrm, others): (Vec<&PathBuf>, Vec<&PathBuf>) =
+        written.iter().partition(|p| p.extension().is_some_and(|e| e == "hgrm"));
+    let mut names: Vec<String> = others.iter().map(|p| p.display().to_string()).collect();
+    match hgrm.len() {
+        0 => {}
+        1 => names.push(hgrm[0].display().to_string()),
+        n => names.push(format!("{n} latency distributions (.hgrm) beside them")),
+    }
+    names.join(", ")
 }
 
 /// Appends the Markdown summary of `result` to a GitHub Actions job
@@ -190,9 +232,16 @@ fn append_step_summary<R: Reportable>(result: &R, path: &Path) -> anyhow::Result
     file.write_all(&text).with_context(|| format!("appending to GITHUB_STEP_SUMMARY '{}'", path.display()))
 }
 
-/// Writes the JSON and Markdown reports of a result into `dir` as
-/// `KIND-STEM.json` and `.md`, plus `KIND-STEM.junit.xml` when thresholds
-/// were evaluated, creating `dir` if needed. Returns the paths.
+/// A name made safe for a file name: letters, digits, `-` and `_` kept,
+/// anything else `_`.
+fn file_safe(name: &str) -> String {
+    name.chars().map(|c| if c.is_ascii_alphanumeric() || c == '-' || c == '_' { c } else { '_' }).collect()
+}
+
+/// Writes the reports of a result into `dir`, creating it if needed:
+/// `KIND-STEM.json` and `.md`; `KIND-STEM.junit.xml` when thresholds were
+/// evaluated; for load results, `KIND-STEM.hgrm` and one
+/// `KIND-STEM.REQUEST.hgrm` per request name. Returns the paths.
 pub fn write_files<R: Reportable>(result: &R, dir: &Path, stem: &str) -> anyhow::Result<Vec<PathBuf>> {
     std::fs::create_dir_all(dir).with_context(|| format!("creating report folder '{}'", dir.display()))?;
     let mut written = Vec::new();
@@ -211,6 +260,12 @@ pub fn write_files<R: Reportable>(result: &R, dir: &Path, stem: &str) -> anyhow:
         let mut bytes = Vec::new();
         junit::write(&result.document().title, result.elapsed_s(), result.thresholds(), &mut bytes)?;
         save(format!("{}-{stem}.junit.xml", result.kind()), bytes)?;
+    }
+    for (name, h) in result.latency_histograms() {
+        let mut bytes = Vec::new();
+        hgrm::write(h, &mut bytes)?;
+        let suffix = if name.is_empty() { String::new() } else { format!(".{}", file_safe(name)) };
+        save(format!("{}-{stem}{suffix}.hgrm", result.kind()), bytes)?;
     }
     Ok(written)
 }

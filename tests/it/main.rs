@@ -8,6 +8,7 @@ mod deploy;
 mod exact;
 mod examples;
 mod load;
+mod reports;
 mod scenario_errors;
 mod schema;
 mod shards;

@@ -1,0 +1,129 @@
+//! Report formats: snapshots of each text format on small fixed results,
+//! re-rendering a saved result with `fogg report`, and the report of a
+//! round-tripped JSON equal to the report of the original run.
+//!
+//! `FOGG_UPDATE_SNAPSHOTS=1 cargo test reports` rewrites the snapshots
+//! after an intended change; review them with `git diff`.
+
+use std::path::{Path, PathBuf};
+
+use fogg::report::{ReportFormat, Reportable, write};
+use fogg::result::{LoadResult, SimResult};
+
+use crate::{bundled, fogg, simulate, without_run_info};
+
+const FORMATS: [ReportFormat; 5] =
+    [ReportFormat::Table, ReportFormat::Md, ReportFormat::Json, ReportFormat::Junit, ReportFormat::Hgrm];
+
+fn here(path: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/it").join(path)
+}
+
+/// A small load result saved from a real run (2 s against the demo shop).
+fn load_fixture() -> LoadResult {
+    let text = std::fs::read_to_string(here("fixtures/load-two-pages.json")).expect("fixture");
+    serde_json::from_str(&text).expect("the fixture is a load result")
+}
+
+/// 20,000 customers of ecommerce-funnel, seed 1, timings blanked.
+fn sim_fixture() -> SimResult {
+    without_run_info(simulate(&bundled("ecommerce-funnel"), 20_000, 1, 1, false).0)
+}
+
+fn render<R: Reportable>(r: &R, format: ReportFormat) -> Option<String> {
+    let mut bytes = Vec::new();
+    write(r, format, &mut bytes).ok()?;
+    Some(String::from_utf8(bytes).expect("UTF-8"))
+}
+
+fn assert_snapshot(name: &str, actual: &str) {
+    let path = here(&format!("snapshots/{name}"));
+    if std::env::var_os("FOGG_UPDATE_SNAPSHOTS").is_some() {
+        std::fs::write(&path, actual).expect("write snapshot");
+        return;
+    }
+    let expected = std::fs::read_to_string(&path)
+        .unwrap_or_else(|_| panic!("no snapshot {}: run with FOGG_UPDATE_SNAPSHOTS=1", path.display()));
+    assert!(
+        expected == actual,
+        "{name} differs from its snapshot (FOGG_UPDATE_SNAPSHOTS=1 to accept):\n--- expected\n{expected}\n--- actual\n{actual}"
+    );
+}
+
+#[test]
+fn text_formats_match_their_snapshots() {
+    let load = load_fixture();
+    for (format, ext) in [
+        (ReportFormat::Table, "txt"),
+        (ReportFormat::Md, "md"),
+        (ReportFormat::Junit, "junit.xml"),
+        (ReportFormat::Hgrm, "hgrm"),
+    ] {
+        let text = render(&load, format).expect("renders");
+        assert_snapshot(&format!("load-two-pages.{ext}"), &text);
+    }
+    let sim = sim_fixture();
+    for (format, ext) in [(ReportFormat::Table, "txt"), (ReportFormat::Md, "md")] {
+        assert_snapshot(&format!("simulate-ecommerce-funnel.{ext}"), &render(&sim, format).expect("renders"));
+    }
+}
+
+#[test]
+fn a_round_tripped_result_reports_exactly_like_the_original() {
+    fn check<R: Reportable + serde::de::DeserializeOwned>(r: &R) {
+        let back: R = serde_json::from_str(&serde_json::to_string(r).expect("JSON")).expect("reads back");
+        for f in FORMATS {
+            assert_eq!(render(&back, f), render(r, f), "{} {f:?}", r.kind());
+        }
+    }
+    check(&load_fixture());
+    check(&sim_fixture());
+    // A fresh run too, straight from the engine.
+    check(&simulate(&bundled("campaign-launch"), 30_000, 4, 2, false).0);
+}
+
+#[test]
+fn fogg_report_rewrites_every_report_file() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let run = fogg()
+        .arg("report")
+        .arg(here("fixtures/load-two-pages.json"))
+        .args(["--format", "md", "--out"])
+        .arg(dir.path())
+        .assert()
+        .success();
+    let stdout = String::from_utf8_lossy(&run.get_output().stdout).into_owned();
+    assert_eq!(Some(stdout), render(&load_fixture(), ReportFormat::Md));
+    let mut files: Vec<String> = std::fs::read_dir(dir.path())
+        .expect("dir")
+        .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
+        .collect();
+    files.sort();
+    assert_eq!(
+        files,
+        [
+            "load-two-pages.hgrm",
+            "load-two-pages.home.hgrm",
+            "load-two-pages.json",
+            "load-two-pages.junit.xml",
+            "load-two-pages.md",
+            "load-two-pages.product.hgrm"
+        ]
+    );
+    // The JSON written again is the JSON read.
+    let again: LoadResult =
+        serde_json::from_str(&std::fs::read_to_string(dir.path().join("load-two-pages.json")).expect("json"))
+            .expect("load result");
+    assert_eq!(again, load_fixture());
+
+    let sim = dir.path().join("simulate.json");
+    std::fs::write(&sim, serde_json::to_string(&sim_fixture()).expect("JSON")).expect("write");
+    let hgrm = fogg().arg("report").arg(&sim).args(["--format", "hgrm"]).assert().code(2);
+    assert!(String::from_utf8_lossy(&hgrm.get_output().stderr).contains("hgrm is for load results"));
+    let junk = dir.path().join("junk.json");
+    std::fs::write(&junk, "{\"kind\": \"load\", \"seed\": 1}").expect("write");
+    let bad = fogg().arg("report").arg(&junk).assert().code(2);
+    assert!(
+        String::from_utf8_lossy(&bad.get_output().stderr).contains("does not match the load result schema")
+    );
+}
