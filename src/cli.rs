@@ -44,6 +44,9 @@ pub enum Command {
     /// Combine the results of shards (`--shard I/N`) into the result of
     /// the whole run.
     Merge(MergeArgs),
+    /// Credit conversions to channels from a path file: exact Markov
+    /// removal effects beside first-, last- and linear-touch.
+    Attribute(AttributeArgs),
     /// Re-render a saved result (JSON from any fogg command) in any format,
     /// and with --out write its full set of report files again.
     Report(ReportArgs),
@@ -193,6 +196,28 @@ pub struct CompareArgs {
     /// Print only the verdict line; the report files are still written.
     #[arg(short, long)]
     pub quiet: bool,
+}
+
+/// `fogg attribute`.
+#[derive(Debug, Args)]
+pub struct AttributeArgs {
+    /// Path file: `path;total_conversions;total_conversion_value;total_null`
+    /// rows, channels separated by '>' (the ChannelAttribution format, and
+    /// what `fogg simulate --export-paths` writes).
+    #[arg(long, value_name = "FILE.csv")]
+    pub paths: PathBuf,
+
+    /// Column separator of the path file.
+    #[arg(long, default_value = ";")]
+    pub separator: String,
+
+    /// Format printed on standard output.
+    #[arg(long, value_enum, default_value_t = ReportFormat::Table)]
+    pub format: ReportFormat,
+
+    /// Folder where the JSON and Markdown reports are written.
+    #[arg(long, default_value = "reports")]
+    pub out: PathBuf,
 }
 
 /// `fogg report`.

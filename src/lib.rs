@@ -8,6 +8,7 @@
 //! walks customers in parallel into mergeable aggregates; a
 //! [`result::SimResult`] feeds every report format ([`report`]).
 
+pub mod attribution;
 pub mod capacity;
 pub mod cli;
 pub mod commands;
@@ -58,6 +59,7 @@ pub fn run(cli: &cli::Cli, out: &mut dyn Write) -> anyhow::Result<Outcome> {
         cli::Command::Compare(args) => commands::compare::run(args, out),
         cli::Command::Merge(args) => commands::merge::run(args, out),
         cli::Command::Report(args) => commands::report::run(args, out),
+        cli::Command::Attribute(args) => commands::attribute::run(args, out),
         cli::Command::Demo(args) => commands::demo::run(args),
     }
 }

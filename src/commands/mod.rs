@@ -1,6 +1,7 @@
 //! One file per subcommand: each turns its arguments into a run and its
 //! result into reports.
 
+pub mod attribute;
 pub mod capacity;
 pub mod compare;
 pub mod demo;

@@ -10,7 +10,7 @@ use crate::Outcome;
 use crate::cli::ReportArgs;
 use crate::compare::CompareResult;
 use crate::report::{self, Reportable};
-use crate::result::{CapacityResult, LoadResult, SimResult};
+use crate::result::{AttributionResult, CapacityResult, LoadResult, SimResult};
 
 /// Runs the command, writing the report to `out`.
 pub fn run(args: &ReportArgs, out: &mut dyn Write) -> anyhow::Result<Outcome> {
@@ -25,6 +25,7 @@ pub fn run(args: &ReportArgs, out: &mut dyn Write) -> anyhow::Result<Outcome> {
         Some("load") => render(args, &parse::<LoadResult>(value, path, "load")?, out),
         Some("capacity") => render(args, &parse::<CapacityResult>(value, path, "capacity")?, out),
         Some("compare") => render(args, &parse::<CompareResult>(value, path, "compare")?, out),
+        Some("attribute") => render(args, &parse::<AttributionResult>(value, path, "attribute")?, out),
         Some(other) => {
             bail!("'{}' is a '{other}' result, which this version of fogg does not know", path.display())
         }

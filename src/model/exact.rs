@@ -130,7 +130,7 @@ fn identity(n: usize) -> Vec<f64> {
 /// Solves `a x = b` (row-major `n × n`) by Gaussian elimination with
 /// partial pivoting. `I − Q` is non-singular because every state can reach
 /// the exit (the scenario compiler checks that).
-fn solve(mut a: Vec<f64>, mut b: Vec<f64>, n: usize) -> Vec<f64> {
+pub(crate) fn solve(mut a: Vec<f64>, mut b: Vec<f64>, n: usize) -> Vec<f64> {
     for col in 0..n {
         let pivot = (col..n)
             .max_by(|&r, &s| a[r * n + col].abs().total_cmp(&a[s * n + col].abs()))

@@ -1,6 +1,7 @@
 //! Report writers. Each consumes a finished result and nothing else: a new
 //! format never touches the engines.
 
+mod attribute;
 mod capacity;
 mod compare;
 pub mod doc;
@@ -17,7 +18,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::Context;
 
-use crate::result::{CapacityResult, LoadResult, SimResult};
+use crate::result::{AttributionResult, CapacityResult, LoadResult, SimResult};
 use crate::threshold::{ThresholdResult, verdict_line};
 
 /// A report format.
@@ -92,6 +93,18 @@ impl Reportable for crate::compare::CompareResult {
     }
     fn verdict_line(&self) -> String {
         compare::verdict_line(self)
+    }
+}
+
+impl Reportable for AttributionResult {
+    fn kind(&self) -> &str {
+        "attribute"
+    }
+    fn document(&self) -> doc::Doc {
+        attribute::document(self)
+    }
+    fn elapsed_s(&self) -> f64 {
+        0.0
     }
 }
 

@@ -4,11 +4,13 @@
 //! by `schema/simulate.schema.json`. Field names carry their unit where
 //! one applies; money is in the scenario's currency.
 
+mod attribute;
 mod capacity;
 mod load;
 pub mod merge;
 mod simulate;
 
+pub use attribute::{AttributionResult, ChannelAttribution};
 pub use capacity::{CapacityResult, TrialRow};
 pub use load::{
     ErrorCounts, LoadResult, LoadSettings, Percentiles, RequestRow, SecondRow, SegmentLoadRow, Verdict,

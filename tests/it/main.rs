@@ -1,6 +1,7 @@
 //! fogg's integration tests: one binary, one module per theme.
 
 mod alloc;
+mod attribute;
 mod capacity;
 mod cli;
 mod compare;

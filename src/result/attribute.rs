@@ -1,0 +1,57 @@
+//! `AttributionResult`: the outcome of `fogg attribute`.
+
+use serde::{Deserialize, Serialize};
+
+/// Channel attribution of a path file.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AttributionResult {
+    /// Version of this JSON contract.
+    pub schema_version: u32,
+    /// Always `"attribute"`.
+    pub kind: String,
+    /// Version of fogg that produced it.
+    pub fogg_version: String,
+    /// The path file.
+    pub source: String,
+    /// Distinct paths read.
+    pub paths: u64,
+    /// Journeys (conversions + nulls over every path).
+    pub journeys: f64,
+    /// Conversions over every path.
+    pub conversions: f64,
+    /// Conversion value over every path.
+    pub conversion_value: f64,
+    /// Order of the fitted chain (states are single channels).
+    pub order: u32,
+    /// P(conversion) of a journey in the fitted chain.
+    pub conversion_probability: f64,
+    /// Per channel, by attributed conversions, highest first.
+    pub channels: Vec<ChannelAttribution>,
+}
+
+/// One channel's credit, by every method.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ChannelAttribution {
+    /// Channel name.
+    pub channel: String,
+    /// 1 − P(conversion without the channel) / P(conversion), exact.
+    pub removal_effect: f64,
+    /// Removal effect over the sum of removal effects.
+    pub share: f64,
+    /// Share × conversions.
+    pub attributed_conversions: f64,
+    /// Share × conversion value.
+    pub attributed_value: f64,
+    /// Conversions of the paths it starts.
+    pub first_touch: f64,
+    /// Conversions of the paths it ends.
+    pub last_touch: f64,
+    /// Conversions split equally over each path's touches.
+    pub linear_touch: f64,
+    /// Value of the paths it starts.
+    pub first_touch_value: f64,
+    /// Value of the paths it ends.
+    pub last_touch_value: f64,
+    /// Value split equally over each path's touches.
+    pub linear_touch_value: f64,
+}

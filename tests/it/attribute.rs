@@ -1,0 +1,86 @@
+//! `fogg attribute --paths`: exact removal effects on the textbook case,
+//! the JSON contract, the ChannelAttribution path format (as `fogg simulate
+//! --export-paths` writes it), and bad path files named by row.
+
+use serde_json::Value;
+
+use crate::fogg;
+
+const HEADER: &str = "path;total_conversions;total_conversion_value;total_null\n";
+
+fn attribute_json(dir: &std::path::Path, text: &str) -> Value {
+    let file = dir.join("paths.csv");
+    std::fs::write(&file, text).expect("write");
+    let run = fogg()
+        .args(["attribute", "--format", "json", "--paths"])
+        .arg(&file)
+        .arg("--out")
+        .arg(dir)
+        .assert()
+        .success();
+    serde_json::from_slice(&run.get_output().stdout).expect("JSON")
+}
+
+fn channel<'a>(v: &'a Value, name: &str) -> &'a Value {
+    v["channels"].as_array().expect("channels").iter().find(|c| c["channel"] == name).expect("channel")
+}
+
+#[test]
+fn the_textbook_case_is_exact_and_follows_the_contract() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let v = attribute_json(dir.path(), &format!("{HEADER}C1 > C2 > C3;1;100;0\nC1;0;0;1\nC2 > C3;0;0;1\n"));
+    let schema = crate::schema::schema_validator("attribute");
+    assert_eq!(crate::schema::errors(&schema, &v), Vec::<String>::new());
+    assert!((v["conversion_probability"].as_f64().expect("p") - 1.0 / 3.0).abs() < 1e-12);
+    for (name, effect, share) in [("C1", 0.5, 0.2), ("C2", 1.0, 0.4), ("C3", 1.0, 0.4)] {
+        let c = channel(&v, name);
+        assert!((c["removal_effect"].as_f64().expect("effect") - effect).abs() < 1e-12, "{c}");
+        assert!((c["share"].as_f64().expect("share") - share).abs() < 1e-12, "{c}");
+        assert!((c["attributed_value"].as_f64().expect("value") - 100.0 * share).abs() < 1e-9, "{c}");
+    }
+    assert_eq!(channel(&v, "C1")["first_touch"], 1.0);
+    assert_eq!(channel(&v, "C3")["last_touch"], 1.0);
+    assert!(dir.path().join("attribute-paths.md").exists());
+}
+
+#[test]
+fn exported_paths_attribute_every_conversion() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let export = dir.path().join("export.csv");
+    fogg()
+        .args(["simulate", "-n", "50k", "--export-paths"])
+        .arg(&export)
+        .arg("--out")
+        .arg(dir.path())
+        .assert()
+        .success();
+    let text = std::fs::read_to_string(&export).expect("export");
+    let v = attribute_json(dir.path(), &text);
+    let total = v["conversions"].as_f64().expect("conversions");
+    let sum = |key: &str| -> f64 {
+        v["channels"].as_array().expect("channels").iter().map(|c| c[key].as_f64().expect(key)).sum()
+    };
+    for key in ["attributed_conversions", "first_touch", "last_touch", "linear_touch"] {
+        assert!((sum(key) - total).abs() < 1e-6 * total.max(1.0), "{key}: {} vs {total}", sum(key));
+    }
+    assert!((sum("share") - 1.0).abs() < 1e-9);
+}
+
+#[test]
+fn bad_path_files_are_named_by_row() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let file = dir.path().join("bad.csv");
+    let err = |text: &str| {
+        std::fs::write(&file, text).expect("write");
+        let run = fogg().args(["attribute", "--paths"]).arg(&file).assert().code(2);
+        String::from_utf8_lossy(&run.get_output().stderr).into_owned()
+    };
+    let e = err("path;conversions\na;1\n");
+    assert!(e.contains("bad.csv") && e.contains("no 'total_conversions' column"), "{e}");
+    assert!(err(&format!("{HEADER}a;1;0;0\nb;-2;0;0\n")).contains("line 3: total_conversions is -2"));
+    assert!(
+        err(&format!("{HEADER}a;1;x;0\n")).contains("line 2: total_conversion_value 'x' is not a number")
+    );
+    assert!(err(&format!("{HEADER};1;0;0\n")).contains("line 2: the path is empty"));
+    assert!(err(&format!("{HEADER}a;0;0;4\n")).contains("nothing to attribute"));
+}
