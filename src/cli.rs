@@ -201,11 +201,26 @@ pub struct CompareArgs {
 /// `fogg attribute`.
 #[derive(Debug, Args)]
 pub struct AttributeArgs {
+    /// Scenario file, or the name of a bundled scenario: its chain's exact
+    /// removal effects, with heuristics from simulated journeys.
+    /// [default: retail-omnichannel, unless --paths is given]
+    #[arg(conflicts_with = "paths")]
+    pub scenario: Option<PathBuf>,
+
     /// Path file: `path;total_conversions;total_conversion_value;total_null`
     /// rows, channels separated by '>' (the ChannelAttribution format, and
     /// what `fogg simulate --export-paths` writes).
     #[arg(long, value_name = "FILE.csv")]
-    pub paths: PathBuf,
+    pub paths: Option<PathBuf>,
+
+    /// With a scenario: customers simulated for the heuristics and the
+    /// attributed counts.
+    #[arg(short = 'n', long, default_value = "1M", value_parser = parse_count)]
+    pub customers: u64,
+
+    /// With a scenario: seed of the simulated customers.
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
 
     /// Column separator of the path file.
     #[arg(long, default_value = ";")]

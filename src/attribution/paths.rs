@@ -32,6 +32,22 @@ pub struct Paths {
 const COLUMNS: [&str; 4] = ["path", "total_conversions", "total_conversion_value", "total_null"];
 
 impl Paths {
+    /// The paths of a simulation exported with `--export-paths`, sorted so
+    /// the result does not depend on hashing order.
+    pub fn from_export(model: &crate::model::Model, export: &crate::sim::paths::PathExport) -> Paths {
+        let mut rows: Vec<PathRow> = export
+            .iter()
+            .map(|(path, t)| PathRow {
+                channels: path.iter().map(|&c| u32::from(c)).collect(),
+                conversions: t.conversions as f64,
+                value: t.value_cents as f64 / 100.0,
+                nulls: t.nulls as f64,
+            })
+            .collect();
+        rows.sort_by(|a, b| a.channels.cmp(&b.channels));
+        Paths { channels: model.channels.iter().map(|c| c.id.clone()).collect(), rows }
+    }
+
     /// Reads a path file; `separator` splits columns (`;` by default).
     pub fn read(file: &Path, separator: u8) -> anyhow::Result<Paths> {
         let text =

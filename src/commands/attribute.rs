@@ -1,59 +1,113 @@
-//! `fogg attribute --paths FILE`: exact Markov attribution of a path file.
+//! `fogg attribute`: exact Markov attribution of a path file, or of a
+//! scenario's own chain.
 
 use std::io::Write;
 
 use anyhow::bail;
 
 use crate::Outcome;
-use crate::attribution::{Paths, attribute};
+use crate::attribution::{Attribution, Paths, attribute};
 use crate::cli::AttributeArgs;
+use crate::model::ChannelId;
 use crate::report;
 use crate::result::{AttributionResult, ChannelAttribution, SCHEMA_VERSION};
+use crate::shard::Shard;
+use crate::sim::SimPlan;
 
 /// Runs the command, writing the report to `out`.
 pub fn run(args: &AttributeArgs, out: &mut dyn Write) -> anyhow::Result<Outcome> {
-    let separator = match args.separator.as_bytes() {
-        [b] => *b,
-        _ => bail!("--separator must be one character (got '{}')", args.separator),
-    };
-    let paths = Paths::read(&args.paths, separator)?;
-    let a = attribute(&paths)?;
-    let mut channels: Vec<ChannelAttribution> = paths
-        .channels
-        .iter()
-        .zip(&a.credits)
-        .map(|(name, c)| ChannelAttribution {
-            channel: name.clone(),
-            removal_effect: c.removal_effect,
-            share: c.share,
-            attributed_conversions: c.conversions,
-            attributed_value: c.value,
-            first_touch: c.first_touch,
-            last_touch: c.last_touch,
-            linear_touch: c.linear_touch,
-            first_touch_value: c.first_touch_value,
-            last_touch_value: c.last_touch_value,
-            linear_touch_value: c.linear_touch_value,
-        })
-        .collect();
-    channels.sort_by(|x, y| {
-        y.attributed_conversions.total_cmp(&x.attributed_conversions).then(x.channel.cmp(&y.channel))
-    });
-    let result = AttributionResult {
-        schema_version: SCHEMA_VERSION,
-        kind: "attribute".to_owned(),
-        fogg_version: env!("CARGO_PKG_VERSION").to_owned(),
-        source: args.paths.display().to_string(),
-        paths: paths.rows.len() as u64,
-        journeys: paths.rows.iter().map(|r| r.conversions + r.nulls).sum(),
-        conversions: paths.rows.iter().map(|r| r.conversions).sum(),
-        conversion_value: paths.rows.iter().map(|r| r.value).sum(),
-        order: 1,
-        conversion_probability: a.conversion_probability,
-        channels,
+    let result = match &args.paths {
+        Some(file) => {
+            let separator = match args.separator.as_bytes() {
+                [b] => *b,
+                _ => bail!("--separator must be one character (got '{}')", args.separator),
+            };
+            let paths = Paths::read(file, separator)?;
+            let a = attribute(&paths)?;
+            let effects: Vec<f64> = a.credits.iter().map(|c| c.removal_effect).collect();
+            build(file.display().to_string(), &paths, &a, &effects, a.conversion_probability, false)
+        }
+        None => {
+            let model = crate::scenario::load(args.scenario.as_deref())?;
+            let n = args.customers;
+            let plan = SimPlan {
+                seed: args.seed,
+                customers: 0..n,
+                run_customers: n,
+                export_paths: true,
+                shard: Shard::WHOLE,
+            };
+            let (_, outcome) = super::simulate::simulate_model(&model, &plan, None)?;
+            let export = outcome.agg.export.as_ref().expect("paths are kept when exporting");
+            let paths = Paths::from_export(&model, export);
+            let fitted = attribute(&paths)?;
+            // The truth: removal effects of the scenario's own chain.
+            let p = model.exact().conversion_rate;
+            if p <= 0.0 {
+                bail!("scenario '{}' converts nobody: there is nothing to attribute", model.source);
+            }
+            let effects: Vec<f64> = (0..model.channels.len())
+                .map(|c| (1.0 - model.conversion_rate_without(ChannelId(c as u8)) / p).max(0.0))
+                .collect();
+            build(model.source.clone(), &paths, &fitted, &effects, p, true)
+        }
     };
     let stem = super::simulate::stem_of_source(&result.source);
     let output = report::Output { format: args.format, quiet: false, dir: &args.out, stem: &stem };
     report::publish(&result, &output, out)?;
     Ok(Outcome::Pass)
+}
+
+/// The result from paths, their attribution, and the removal effects to
+/// credit by (the fitted chain's, or the scenario's with `scenario`).
+fn build(
+    source: String,
+    paths: &Paths,
+    fitted: &Attribution,
+    effects: &[f64],
+    conversion_probability: f64,
+    scenario: bool,
+) -> AttributionResult {
+    let conversions: f64 = paths.rows.iter().map(|r| r.conversions).sum();
+    let value: f64 = paths.rows.iter().map(|r| r.value).sum();
+    let sum: f64 = effects.iter().sum();
+    let mut channels: Vec<ChannelAttribution> = paths
+        .channels
+        .iter()
+        .zip(&fitted.credits)
+        .zip(effects)
+        .map(|((name, c), &effect)| {
+            let share = if sum > 0.0 { effect / sum } else { 0.0 };
+            ChannelAttribution {
+                channel: name.clone(),
+                removal_effect: effect,
+                fitted_removal_effect: scenario.then_some(c.removal_effect),
+                share,
+                attributed_conversions: share * conversions,
+                attributed_value: share * value,
+                first_touch: c.first_touch,
+                last_touch: c.last_touch,
+                linear_touch: c.linear_touch,
+                first_touch_value: c.first_touch_value,
+                last_touch_value: c.last_touch_value,
+                linear_touch_value: c.linear_touch_value,
+            }
+        })
+        .collect();
+    channels.sort_by(|x, y| {
+        y.attributed_conversions.total_cmp(&x.attributed_conversions).then(x.channel.cmp(&y.channel))
+    });
+    AttributionResult {
+        schema_version: SCHEMA_VERSION,
+        kind: "attribute".to_owned(),
+        fogg_version: env!("CARGO_PKG_VERSION").to_owned(),
+        source,
+        paths: paths.rows.len() as u64,
+        journeys: paths.rows.iter().map(|r| r.conversions + r.nulls).sum(),
+        conversions,
+        conversion_value: value,
+        order: 1,
+        conversion_probability,
+        channels,
+    }
 }

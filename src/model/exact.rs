@@ -9,7 +9,7 @@
 //! matches these values when its truncated count is negligible.
 
 use super::alias::{EXIT, Target};
-use super::{Chain, Model};
+use super::{Chain, ChannelId, Model};
 
 /// Exact expectations per customer.
 #[derive(Debug, Clone, PartialEq)]
@@ -31,6 +31,20 @@ pub struct Exact {
 }
 
 impl Model {
+    /// P(at least one conversion) of a customer, exactly, when every touch
+    /// of channel `removed` is taken away: journeys that would reach one
+    /// of its states leave instead (the Markov removal of that channel).
+    pub fn conversion_rate_without(&self, removed: ChannelId) -> f64 {
+        let n = self.states.len();
+        self.segments
+            .iter()
+            .map(|segment| {
+                let chain = segment.chain.without(|i| self.states[i].channel == removed);
+                segment.share * hit_probability(&chain, n, |i| self.states[i].conversion)
+            })
+            .sum()
+    }
+
     /// Solves the chain exactly.
     pub fn exact(&self) -> Exact {
         let n = self.states.len();
@@ -78,7 +92,9 @@ fn expected_visits(chain: &Chain, n: usize) -> Vec<f64> {
     }
     let mut b = vec![0.0; n];
     for &(t, p) in &chain.entry {
-        b[t as usize] += p;
+        if let Some(i) = target_index(t) {
+            b[i] += p;
+        }
     }
     solve(a, b, n)
 }
@@ -108,9 +124,9 @@ fn hit_probability(chain: &Chain, n: usize, in_set: impl Fn(usize) -> bool) -> f
     chain
         .entry
         .iter()
-        .map(|&(t, p)| {
-            let i = t as usize;
-            p * if in_set(i) { 1.0 } else { h[index[i]] }
+        .map(|&(t, p)| match target_index(t) {
+            None => 0.0,
+            Some(i) => p * if in_set(i) { 1.0 } else { h[index[i]] },
         })
         .sum()
 }

@@ -86,6 +86,29 @@ pub struct Chain {
     pub next: Vec<Vec<(Target, f64)>>,
 }
 
+impl Chain {
+    /// The chain with every transition into a state for which `removed`
+    /// holds sent to the exit instead.
+    pub fn without(&self, removed: impl Fn(usize) -> bool) -> Chain {
+        let redirect = |row: &Vec<(Target, f64)>| -> Vec<(Target, f64)> {
+            let mut out: Vec<(Target, f64)> = Vec::with_capacity(row.len());
+            let mut exit = 0.0;
+            for &(t, p) in row {
+                if t == alias::EXIT || removed(t as usize) {
+                    exit += p;
+                } else {
+                    out.push((t, p));
+                }
+            }
+            if exit > 0.0 {
+                out.push((alias::EXIT, exit));
+            }
+            out
+        };
+        Chain { entry: redirect(&self.entry), next: self.next.iter().map(redirect).collect() }
+    }
+}
+
 /// A share of the population with its own weights.
 #[derive(Debug, Clone)]
 pub struct Segment {
@@ -181,6 +204,35 @@ impl Model {
             rows,
             segment_row,
         }
+    }
+
+    /// The same model with every touch of `channel` removed: journeys that
+    /// would reach one of its states leave instead.
+    pub fn without_channel(&self, channel: ChannelId) -> Model {
+        let segments = self
+            .segments
+            .iter()
+            .map(|s| {
+                let chain = s.chain.without(|i| self.states[i].channel == channel);
+                (s.id.clone(), s.label.clone(), s.share, chain)
+            })
+            .collect();
+        let mut model = Model::assemble(
+            self.name.clone(),
+            self.description.clone(),
+            self.source.clone(),
+            self.currency.clone(),
+            self.time_unit,
+            self.stages.clone(),
+            self.channels.clone(),
+            self.states.clone(),
+            segments,
+            self.max_steps,
+            self.warnings.clone(),
+        );
+        model.load = self.load.clone();
+        model.source_text = self.source_text.clone();
+        model
     }
 
     /// Returns the same model with journeys cut after `max_steps` steps.

@@ -7,33 +7,32 @@ use crate::result::AttributionResult;
 /// Lays out an [`AttributionResult`] for people.
 pub fn document(r: &AttributionResult) -> Doc {
     let lines = vec![
+        format!("{} · {} distinct paths · {} journeys", r.source, num(r.paths as f64, 0), num(r.journeys, 0)),
         format!(
-            "paths {} · {} distinct paths · {} journeys",
-            r.source,
-            num(r.paths as f64, 0),
-            num(r.journeys, 0)
-        ),
-        format!(
-            "{} conversions worth {} · conversion probability of the fitted chain {}",
+            "{} conversions worth {} · conversion probability {} {}",
             num(r.conversions, 0),
             num(r.conversion_value, 2),
-            pct(r.conversion_probability)
+            pct(r.conversion_probability),
+            if r.channels.iter().any(|c| c.fitted_removal_effect.is_some()) {
+                "(the scenario's chain, exact)"
+            } else {
+                "(the chain fitted to the paths)"
+            }
         ),
     ];
-    let mut table = Table::new(&[
-        "channel",
-        "removal effect",
-        "share",
-        "conversions",
-        "value",
-        "first touch",
-        "last touch",
-        "linear touch",
-    ]);
+    let scenario = r.channels.iter().any(|c| c.fitted_removal_effect.is_some());
+    let mut header = vec!["channel", "removal effect"];
+    if scenario {
+        header.push("fitted from paths");
+    }
+    header.extend(["share", "conversions", "value", "first touch", "last touch", "linear touch"]);
+    let mut table = Table::new(&header);
     for c in &r.channels {
-        table.row(vec![
-            c.channel.clone(),
-            num(c.removal_effect, 4),
+        let mut row = vec![c.channel.clone(), num(c.removal_effect, 4)];
+        if scenario {
+            row.push(c.fitted_removal_effect.map_or("–".into(), |e| num(e, 4)));
+        }
+        row.extend([
             pct(c.share),
             num(c.attributed_conversions, 1),
             num(c.attributed_value, 2),
@@ -41,6 +40,7 @@ pub fn document(r: &AttributionResult) -> Doc {
             num(c.last_touch, 1),
             num(c.linear_touch, 1),
         ]);
+        table.row(row);
     }
     Doc {
         title: "fogg attribute — Markov removal effects".to_owned(),
@@ -48,10 +48,17 @@ pub fn document(r: &AttributionResult) -> Doc {
         sections: vec![Section {
             title: "Channels".into(),
             table,
-            notes: vec![
-                "removal effects are exact (absorbing-chain solves of the order-1 chain fitted to the paths); consecutive repeats of a channel collapse in the chain".into(),
-                "conversions and value credit each channel its share; first, last and linear touch are the heuristics, for comparison".into(),
-            ],
+            notes: if scenario {
+                vec![
+                    "removal effects are exact on the scenario's own chain: journeys that would reach the channel leave instead".into(),
+                    "\"fitted from paths\" is what a Markov attribution of the simulated journeys finds (order-1 channel chain, repeats collapsed); the heuristics come from the same journeys".into(),
+                ]
+            } else {
+                vec![
+                    "removal effects are exact (absorbing-chain solves of the order-1 chain fitted to the paths); consecutive repeats of a channel collapse in the chain".into(),
+                    "conversions and value credit each channel its share; first, last and linear touch are the heuristics, for comparison".into(),
+                ]
+            },
         }],
     }
 }

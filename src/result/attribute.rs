@@ -11,7 +11,7 @@ pub struct AttributionResult {
     pub kind: String,
     /// Version of fogg that produced it.
     pub fogg_version: String,
-    /// The path file.
+    /// The path file, or the scenario.
     pub source: String,
     /// Distinct paths read.
     pub paths: u64,
@@ -23,7 +23,8 @@ pub struct AttributionResult {
     pub conversion_value: f64,
     /// Order of the fitted chain (states are single channels).
     pub order: u32,
-    /// P(conversion) of a journey in the fitted chain.
+    /// P(conversion) of a journey: in the fitted chain, or (exactly) in the
+    /// scenario's.
     pub conversion_probability: f64,
     /// Per channel, by attributed conversions, highest first.
     pub channels: Vec<ChannelAttribution>,
@@ -34,8 +35,13 @@ pub struct AttributionResult {
 pub struct ChannelAttribution {
     /// Channel name.
     pub channel: String,
-    /// 1 − P(conversion without the channel) / P(conversion), exact.
+    /// 1 − P(conversion without the channel) / P(conversion), exact: of
+    /// the chain fitted to the paths, or of the scenario's own chain.
     pub removal_effect: f64,
+    /// For a scenario: the removal effect a Markov attribution of its
+    /// simulated journeys finds (the order-1 channel chain fitted to them),
+    /// to compare with the true one; null for a path file.
+    pub fitted_removal_effect: Option<f64>,
     /// Removal effect over the sum of removal effects.
     pub share: f64,
     /// Share × conversions.

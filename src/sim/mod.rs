@@ -173,7 +173,11 @@ fn walk_customer(
     agg.segment_customers[segment] += 1;
     agg.segment_conversions[segment] += conversions;
     agg.journey_steps.record(steps);
-    agg.furthest_stage[63 - stages.leading_zeros() as usize] += 1;
+    // A journey can have no touch at all when a what-if removed the
+    // channel it would have started on: it reached no stage.
+    if stages != 0 {
+        agg.furthest_stage[63 - stages.leading_zeros() as usize] += 1;
+    }
     let mut bits = stages;
     while bits != 0 {
         agg.stage_visitors[bits.trailing_zeros() as usize] += 1;
@@ -189,7 +193,11 @@ fn walk_customer(
         agg.path_customers[i] += 1;
         agg.path_converted[i] += u64::from(converted);
     }
-    if !converted && let Some(export) = agg.export.as_mut() {
+    // A journey without touches has no path to export.
+    if !converted
+        && !scratch.raw.is_empty()
+        && let Some(export) = agg.export.as_mut()
+    {
         export.add(&scratch.raw, 0, 0, 1);
     }
 }

@@ -162,6 +162,11 @@ impl PathExport {
         self.totals.len()
     }
 
+    /// Every path (channel indices, repeats kept) with its totals.
+    pub fn iter(&self) -> impl Iterator<Item = (&[u8], &PathTotals)> {
+        self.totals.iter().map(|(p, t)| (&**p, t))
+    }
+
     /// Whether no path was recorded.
     pub fn is_empty(&self) -> bool {
         self.totals.is_empty()

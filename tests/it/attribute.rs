@@ -84,3 +84,27 @@ fn bad_path_files_are_named_by_row() {
     assert!(err(&format!("{HEADER};1;0;0\n")).contains("line 2: the path is empty"));
     assert!(err(&format!("{HEADER}a;0;0;4\n")).contains("nothing to attribute"));
 }
+
+#[test]
+fn a_scenario_is_attributed_by_its_own_chain() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let run = fogg()
+        .args(["attribute", "campaign-launch", "-n", "100k", "--format", "json", "--out"])
+        .arg(dir.path())
+        .assert()
+        .success();
+    let v: Value = serde_json::from_slice(&run.get_output().stdout).expect("JSON");
+    let schema = crate::schema::schema_validator("attribute");
+    assert_eq!(crate::schema::errors(&schema, &v), Vec::<String>::new());
+    let model = crate::bundled("campaign-launch");
+    let p = model.exact().conversion_rate;
+    assert!((v["conversion_probability"].as_f64().expect("p") - p).abs() < 1e-12);
+    for (c, ch) in model.channels.iter().enumerate() {
+        let exact = 1.0 - model.conversion_rate_without(fogg::model::ChannelId(c as u8)) / p;
+        let row = channel(&v, &ch.id);
+        assert!((row["removal_effect"].as_f64().expect("effect") - exact.max(0.0)).abs() < 1e-12, "{row}");
+        assert!(row["fitted_removal_effect"].as_f64().is_some(), "the fitted estimate stands beside it");
+    }
+    // A scenario and a path file are two questions: not both at once.
+    fogg().args(["attribute", "campaign-launch", "--paths", "x.csv"]).assert().code(2);
+}

@@ -129,3 +129,29 @@ fn walk_is_deterministic_per_customer() {
     let distinct: std::collections::HashSet<_> = (0..200).map(journey).collect();
     assert!(distinct.len() > 5, "customers should not all walk the same journey");
 }
+
+#[test]
+fn removing_a_channel_matches_its_exact_conversion_rate() {
+    for name in ["retail-omnichannel", "ecommerce-funnel", "campaign-launch"] {
+        let model = bundled(name);
+        for (c, channel) in model.channels.iter().enumerate() {
+            let id = fogg::model::ChannelId(c as u8);
+            let exact = model.conversion_rate_without(id);
+            let without = model.without_channel(id);
+            assert!(
+                (without.exact().conversion_rate - exact).abs() < 1e-12,
+                "{name} without {}: the removed model's own solve agrees",
+                channel.id
+            );
+            let (r, _) = simulate(&without, 100_000, 11, 2, false);
+            assert_proportion(
+                &format!("{name} without {}", channel.id),
+                r.conversion_rate,
+                exact,
+                r.customers,
+            );
+            assert_eq!(r.channels[c].touches, 0, "{name}: nobody touches a removed channel");
+            assert!(exact <= model.exact().conversion_rate + 1e-12, "removing a channel never helps here");
+        }
+    }
+}
