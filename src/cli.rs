@@ -226,6 +226,12 @@ pub struct AttributeArgs {
     #[arg(long, default_value = ";")]
     pub separator: String,
 
+    /// Also estimate the fitted chain's removal effects by walking this
+    /// many journeys on it (e.g. 1M), with their Monte-Carlo error: a
+    /// cross-check of the exact values.
+    #[arg(long, value_name = "JOURNEYS", value_parser = parse_count)]
+    pub simulate: Option<u64>,
+
     /// Format printed on standard output.
     #[arg(long, value_enum, default_value_t = ReportFormat::Table)]
     pub format: ReportFormat,

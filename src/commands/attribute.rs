@@ -6,7 +6,7 @@ use std::io::Write;
 use anyhow::bail;
 
 use crate::Outcome;
-use crate::attribution::{Attribution, Paths, attribute};
+use crate::attribution::{Attribution, FittedChain, Paths, attribute};
 use crate::cli::AttributeArgs;
 use crate::model::ChannelId;
 use crate::report;
@@ -16,7 +16,7 @@ use crate::sim::SimPlan;
 
 /// Runs the command, writing the report to `out`.
 pub fn run(args: &AttributeArgs, out: &mut dyn Write) -> anyhow::Result<Outcome> {
-    let result = match &args.paths {
+    let (result, paths) = match &args.paths {
         Some(file) => {
             let separator = match args.separator.as_bytes() {
                 [b] => *b,
@@ -25,7 +25,7 @@ pub fn run(args: &AttributeArgs, out: &mut dyn Write) -> anyhow::Result<Outcome>
             let paths = Paths::read(file, separator)?;
             let a = attribute(&paths)?;
             let effects: Vec<f64> = a.credits.iter().map(|c| c.removal_effect).collect();
-            build(file.display().to_string(), &paths, &a, &effects, a.conversion_probability, false)
+            (build(file.display().to_string(), &paths, &a, &effects, a.conversion_probability, false), paths)
         }
         None => {
             let model = crate::scenario::load(args.scenario.as_deref())?;
@@ -49,9 +49,19 @@ pub fn run(args: &AttributeArgs, out: &mut dyn Write) -> anyhow::Result<Outcome>
             let effects: Vec<f64> = (0..model.channels.len())
                 .map(|c| (1.0 - model.conversion_rate_without(ChannelId(c as u8)) / p).max(0.0))
                 .collect();
-            build(model.source.clone(), &paths, &fitted, &effects, p, true)
+            (build(model.source.clone(), &paths, &fitted, &effects, p, true), paths)
         }
     };
+    let mut result = result;
+    if let Some(journeys) = args.simulate {
+        let sim = FittedChain::fit(&paths).simulate(journeys, args.seed);
+        result.simulated_journeys = Some(journeys);
+        for row in &mut result.channels {
+            let c = paths.channels.iter().position(|n| *n == row.channel).expect("a channel of the paths");
+            row.simulated_removal_effect = Some(sim.removal_effect[c]);
+            row.simulated_removal_effect_se = Some(sim.standard_error[c]);
+        }
+    }
     let stem = super::simulate::stem_of_source(&result.source);
     let output = report::Output { format: args.format, quiet: false, dir: &args.out, stem: &stem };
     report::publish(&result, &output, out)?;
@@ -82,6 +92,8 @@ fn build(
                 channel: name.clone(),
                 removal_effect: effect,
                 fitted_removal_effect: scenario.then_some(c.removal_effect),
+                simulated_removal_effect: None,
+                simulated_removal_effect_se: None,
                 share,
                 attributed_conversions: share * conversions,
                 attributed_value: share * value,
@@ -108,6 +120,7 @@ fn build(
         conversion_value: value,
         order: 1,
         conversion_probability,
+        simulated_journeys: None,
         channels,
     }
 }

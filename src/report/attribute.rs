@@ -25,12 +25,22 @@ pub fn document(r: &AttributionResult) -> Doc {
     if scenario {
         header.push("fitted from paths");
     }
+    let simulated = r.simulated_journeys.is_some();
+    if simulated {
+        header.push("simulated ± se");
+    }
     header.extend(["share", "conversions", "value", "first touch", "last touch", "linear touch"]);
     let mut table = Table::new(&header);
     for c in &r.channels {
         let mut row = vec![c.channel.clone(), num(c.removal_effect, 4)];
         if scenario {
             row.push(c.fitted_removal_effect.map_or("–".into(), |e| num(e, 4)));
+        }
+        if simulated {
+            row.push(match (c.simulated_removal_effect, c.simulated_removal_effect_se) {
+                (Some(e), Some(se)) => format!("{} ± {}", num(e, 4), num(se, 4)),
+                _ => "–".into(),
+            });
         }
         row.extend([
             pct(c.share),
@@ -48,16 +58,25 @@ pub fn document(r: &AttributionResult) -> Doc {
         sections: vec![Section {
             title: "Channels".into(),
             table,
-            notes: if scenario {
-                vec![
+            notes: {
+                let mut notes = if scenario {
+                    vec![
                     "removal effects are exact on the scenario's own chain: journeys that would reach the channel leave instead".into(),
                     "\"fitted from paths\" is what a Markov attribution of the simulated journeys finds (order-1 channel chain, repeats collapsed); the heuristics come from the same journeys".into(),
                 ]
-            } else {
-                vec![
+                } else {
+                    vec![
                     "removal effects are exact (absorbing-chain solves of the order-1 chain fitted to the paths); consecutive repeats of a channel collapse in the chain".into(),
                     "conversions and value credit each channel its share; first, last and linear touch are the heuristics, for comparison".into(),
                 ]
+                };
+                if let Some(n) = r.simulated_journeys {
+                    notes.push(format!(
+                        "\"simulated\": the fitted chain's removal effects estimated from {} journeys walked on it, a cross-check of the exact values",
+                        num(n as f64, 0)
+                    ));
+                }
+                notes
             },
         }],
     }

@@ -26,6 +26,8 @@ pub struct AttributionResult {
     /// P(conversion) of a journey: in the fitted chain, or (exactly) in the
     /// scenario's.
     pub conversion_probability: f64,
+    /// Journeys walked on the fitted chain for `--simulate`; null without.
+    pub simulated_journeys: Option<u64>,
     /// Per channel, by attributed conversions, highest first.
     pub channels: Vec<ChannelAttribution>,
 }
@@ -42,6 +44,11 @@ pub struct ChannelAttribution {
     /// simulated journeys finds (the order-1 channel chain fitted to them),
     /// to compare with the true one; null for a path file.
     pub fitted_removal_effect: Option<f64>,
+    /// With `--simulate`: the fitted chain's removal effect estimated from
+    /// simulated journeys.
+    pub simulated_removal_effect: Option<f64>,
+    /// Its standard error.
+    pub simulated_removal_effect_se: Option<f64>,
     /// Removal effect over the sum of removal effects.
     pub share: f64,
     /// Share × conversions.

@@ -108,3 +108,33 @@ fn a_scenario_is_attributed_by_its_own_chain() {
     // A scenario and a path file are two questions: not both at once.
     fogg().args(["attribute", "campaign-launch", "--paths", "x.csv"]).assert().code(2);
 }
+
+#[test]
+fn simulated_removal_effects_cross_check_the_exact_ones() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let export = dir.path().join("export.csv");
+    fogg()
+        .args(["simulate", "-n", "100k", "--export-paths"])
+        .arg(&export)
+        .arg("--out")
+        .arg(dir.path())
+        .assert()
+        .success();
+    let run = fogg()
+        .args(["attribute", "--simulate", "1M", "--format", "json", "--paths"])
+        .arg(&export)
+        .arg("--out")
+        .arg(dir.path())
+        .assert()
+        .success();
+    let v: Value = serde_json::from_slice(&run.get_output().stdout).expect("JSON");
+    let schema = crate::schema::schema_validator("attribute");
+    assert_eq!(crate::schema::errors(&schema, &v), Vec::<String>::new());
+    assert_eq!(v["simulated_journeys"], 1_000_000);
+    for c in v["channels"].as_array().expect("channels") {
+        let exact = c["removal_effect"].as_f64().expect("exact");
+        let sim = c["simulated_removal_effect"].as_f64().expect("simulated");
+        let se = c["simulated_removal_effect_se"].as_f64().expect("se").max(1e-6);
+        assert!((sim - exact).abs() < 4.0 * se, "{}: simulated {sim} ± {se}, exact {exact}", c["channel"]);
+    }
+}
