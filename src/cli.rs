@@ -226,6 +226,11 @@ pub struct AttributeArgs {
     #[arg(long, default_value = ";")]
     pub separator: String,
 
+    /// Order of the fitted chain: its states are the last K channels of a
+    /// journey (repeats collapsed), as ChannelAttribution's `order`.
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u8).range(1..=8))]
+    pub order: u8,
+
     /// Also estimate the fitted chain's removal effects by walking this
     /// many journeys on it (e.g. 1M), with their Monte-Carlo error: a
     /// cross-check of the exact values.

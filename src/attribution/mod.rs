@@ -3,16 +3,18 @@
 //! beside the first-touch, last-touch and linear-touch heuristics.
 //!
 //! Conventions follow the ChannelAttribution package so results can be
-//! cross-checked (docs/attribution.md):
-//! - the fitted chain has a start state, one state per channel, and the
+//! cross-checked:
+//! - the fitted chain has a start state, transient states, and the
 //!   absorbing states conversion and null; every journey of a path goes
-//!   start → its channels → conversion (the path's conversions) or null
+//!   start → its states → conversion (the path's conversions) or null
 //!   (its nulls);
 //! - consecutive repeats of a channel are collapsed in the chain (`a > a >
 //!   b` walks `a > b`);
+//! - order k: a state is the window of the last (up to) k channels, so an
+//!   order-1 chain has one state per channel;
 //! - the removal effect of channel c is 1 − P(conversion with c removed) /
-//!   P(conversion), where removing c sends every transition into c to
-//!   null; shares are removal effects over their sum, and attributed
+//!   P(conversion), where removing c sends every transition into a state
+//!   at c to null; shares are removal effects over their sum, and attributed
 //!   conversions and value are the shares of the totals;
 //! - heuristics credit each path's conversions (and value) to its first
 //!   channel, its last channel, or equally to each of its touches as
@@ -24,73 +26,152 @@ pub use paths::Paths;
 
 use crate::model::exact::solve;
 
-/// The order-1 chain fitted to a path file, as transition counts.
+/// The order-k chain fitted to a path file, as transition counts. Its
+/// states are the windows of the last (up to) k channels of a journey,
+/// consecutive repeats collapsed first; order 1 has one state per channel.
 #[derive(Debug, Clone)]
 pub struct FittedChain {
-    /// Channels (transient states).
+    /// Channels of the paths.
     pub channels: usize,
-    /// Journeys whose first channel is each channel.
+    /// Each state's window of channels, oldest first; its last channel is
+    /// where the journey is.
+    pub states: Vec<Vec<u32>>,
+    /// Journeys starting in each state.
     pub start: Vec<f64>,
-    /// `next[c * channels + d]`: journeys moving from c to d (c ≠ d).
-    pub next: Vec<f64>,
-    /// Journeys converting after each channel.
+    /// Per state, journeys moving to each next state.
+    pub next: Vec<Vec<(usize, f64)>>,
+    /// Journeys converting after each state.
     pub conversion: Vec<f64>,
-    /// Journeys ending without conversion after each channel.
+    /// Journeys ending without conversion after each state.
     pub null: Vec<f64>,
 }
 
+/// Chains with at most this many states are solved by Gaussian
+/// elimination; larger ones (high orders) by Gauss–Seidel sweeps to
+/// machine precision.
+const DENSE_STATES: usize = 400;
+
 impl FittedChain {
-    /// Counts the transitions of every path, weighted by its journeys.
-    pub fn fit(paths: &Paths) -> FittedChain {
-        let n = paths.channels.len();
+    /// Counts the transitions of every path, weighted by its journeys, in
+    /// the chain of order `order` (1 or more).
+    pub fn fit(paths: &Paths, order: usize) -> FittedChain {
+        let order = order.max(1);
         let mut chain = FittedChain {
-            channels: n,
-            start: vec![0.0; n],
-            next: vec![0.0; n * n],
-            conversion: vec![0.0; n],
-            null: vec![0.0; n],
+            channels: paths.channels.len(),
+            states: Vec::new(),
+            start: Vec::new(),
+            next: Vec::new(),
+            conversion: Vec::new(),
+            null: Vec::new(),
         };
+        let mut index: std::collections::HashMap<Vec<u32>, usize> = std::collections::HashMap::new();
+        let mut walk: Vec<u32> = Vec::new();
+        let mut ids: Vec<usize> = Vec::new();
         for row in &paths.rows {
-            let journeys = row.conversions + row.nulls;
-            let (Some(&first), Some(&last)) = (row.channels.first(), row.channels.last()) else { continue };
-            chain.start[first as usize] += journeys;
-            for pair in row.channels.windows(2) {
-                if pair[0] != pair[1] {
-                    chain.next[pair[0] as usize * n + pair[1] as usize] += journeys;
+            walk.clear();
+            for &c in &row.channels {
+                if walk.last() != Some(&c) {
+                    walk.push(c);
                 }
             }
-            chain.conversion[last as usize] += row.conversions;
-            chain.null[last as usize] += row.nulls;
+            if walk.is_empty() {
+                continue;
+            }
+            ids.clear();
+            for j in 0..walk.len() {
+                let window = &walk[(j + 1).saturating_sub(order)..=j];
+                let id = match index.get(window) {
+                    Some(&id) => id,
+                    None => {
+                        let id = chain.states.len();
+                        index.insert(window.to_vec(), id);
+                        chain.states.push(window.to_vec());
+                        chain.start.push(0.0);
+                        chain.next.push(Vec::new());
+                        chain.conversion.push(0.0);
+                        chain.null.push(0.0);
+                        id
+                    }
+                };
+                ids.push(id);
+            }
+            let journeys = row.conversions + row.nulls;
+            chain.start[ids[0]] += journeys;
+            for pair in ids.windows(2) {
+                let row = &mut chain.next[pair[0]];
+                match row.iter_mut().find(|(t, _)| *t == pair[1]) {
+                    Some((_, w)) => *w += journeys,
+                    None => row.push((pair[1], journeys)),
+                }
+            }
+            let last = *ids.last().expect("a state");
+            chain.conversion[last] += row.conversions;
+            chain.null[last] += row.nulls;
         }
         chain
     }
 
-    /// P(conversion) of a journey from the start, with the channels in
-    /// `removed` sending their journeys to null.
+    /// The channel a state stands at.
+    fn at(&self, state: usize) -> usize {
+        *self.states[state].last().expect("windows are never empty") as usize
+    }
+
+    /// P(conversion) of a journey from the start, with channel `removed`
+    /// (if any) sending every journey that reaches it to null.
     pub fn conversion_probability(&self, removed: Option<usize>) -> f64 {
-        let n = self.channels;
-        // x_c = Σ_d p(c→d) x_d + p(c→conversion); a removed channel, or
-        // one no journey leaves, converts nobody.
-        let mut a = vec![0.0; n * n];
-        let mut b = vec![0.0; n];
-        for c in 0..n {
-            a[c * n + c] = 1.0;
-            let out: f64 =
-                self.next[c * n..(c + 1) * n].iter().sum::<f64>() + self.conversion[c] + self.null[c];
-            if Some(c) == removed || out == 0.0 {
-                continue;
-            }
-            for d in 0..n {
-                a[c * n + d] -= self.next[c * n + d] / out;
-            }
-            b[c] = self.conversion[c] / out;
-        }
-        let x = solve(a, b, n);
+        self.conversion_probability_solved(removed, DENSE_STATES)
+    }
+
+    /// As [`Self::conversion_probability`], solving densely up to
+    /// `dense_states` states and iteratively beyond.
+    fn conversion_probability_solved(&self, removed: Option<usize>, dense_states: usize) -> f64 {
+        let n = self.states.len();
         let total: f64 = self.start.iter().sum();
         if total == 0.0 {
             return 0.0;
         }
-        (0..n).filter(|&c| Some(c) != removed).map(|c| self.start[c] / total * x[c]).sum()
+        // x_s = Σ_t p(s→t) x_t + p(s→conversion); a state at the removed
+        // channel converts nobody. Probabilities by row:
+        let gone = |s: usize| Some(self.at(s)) == removed;
+        let outs: Vec<f64> = (0..n)
+            .map(|s| self.next[s].iter().map(|(_, w)| w).sum::<f64>() + self.conversion[s] + self.null[s])
+            .collect();
+        let x = if n <= dense_states {
+            let mut a = vec![0.0; n * n];
+            let mut b = vec![0.0; n];
+            for s in 0..n {
+                a[s * n + s] = 1.0;
+                if gone(s) || outs[s] == 0.0 {
+                    continue;
+                }
+                for &(t, w) in &self.next[s] {
+                    a[s * n + t] -= w / outs[s];
+                }
+                b[s] = self.conversion[s] / outs[s];
+            }
+            solve(a, b, n)
+        } else {
+            // Gauss–Seidel: every row leaks to the absorbing states, so the
+            // sweeps converge; stop when a sweep changes nothing.
+            let mut x = vec![0.0; n];
+            for _ in 0..1_000_000 {
+                let mut change: f64 = 0.0;
+                for s in 0..n {
+                    if gone(s) || outs[s] == 0.0 {
+                        continue;
+                    }
+                    let v = (self.conversion[s] + self.next[s].iter().map(|&(t, w)| w * x[t]).sum::<f64>())
+                        / outs[s];
+                    change = change.max((v - x[s]).abs());
+                    x[s] = v;
+                }
+                if change <= 1e-16 {
+                    break;
+                }
+            }
+            x
+        };
+        (0..n).filter(|&s| !gone(s)).map(|s| self.start[s] / total * x[s]).sum()
     }
 }
 
@@ -128,33 +209,33 @@ impl FittedChain {
 
         const CONVERSION: Target = EXIT - 1;
         let n = self.channels;
-        assert!(n < CONVERSION as usize, "at most {} channels", CONVERSION);
+        let states = self.states.len();
+        assert!(states < CONVERSION as usize, "at most {CONVERSION} states can be simulated");
         let mut rows = AliasRows::default();
         let start: Vec<(Target, f64)> = self
             .start
             .iter()
             .enumerate()
             .filter(|(_, w)| **w > 0.0)
-            .map(|(c, w)| (c as Target, *w))
+            .map(|(s, w)| (s as Target, *w))
             .collect();
         let start_row = rows.push(&start);
-        let next_rows: Vec<_> = (0..n)
-            .map(|c| {
-                let mut row: Vec<(Target, f64)> = (0..n)
-                    .filter(|&d| self.next[c * n + d] > 0.0)
-                    .map(|d| (d as Target, self.next[c * n + d]))
-                    .collect();
-                if self.conversion[c] > 0.0 {
-                    row.push((CONVERSION, self.conversion[c]));
+        let next_rows: Vec<_> = (0..states)
+            .map(|s| {
+                let mut row: Vec<(Target, f64)> =
+                    self.next[s].iter().filter(|(_, w)| *w > 0.0).map(|&(t, w)| (t as Target, w)).collect();
+                if self.conversion[s] > 0.0 {
+                    row.push((CONVERSION, self.conversion[s]));
                 }
-                if self.null[c] > 0.0 {
-                    row.push((EXIT, self.null[c]));
+                if self.null[s] > 0.0 {
+                    row.push((EXIT, self.null[s]));
                 } else if row.is_empty() {
                     row.push((EXIT, 1.0)); // no journey leaves it: it converts nobody
                 }
                 rows.push(&row)
             })
             .collect();
+        let channel_of: Vec<Target> = (0..states).map(|s| self.at(s) as Target).collect();
         let rngs = CustomerRngs::new(seed, Stream::Journey);
         // Per fold: conversions, truncated, and converted journeys that
         // touched each channel; `seen` is the reused per-journey list.
@@ -182,8 +263,9 @@ impl FittedChain {
                             cut += 1;
                             break;
                         }
-                        if !seen.contains(&at) {
-                            seen.push(at);
+                        let channel = channel_of[at as usize];
+                        if !seen.contains(&channel) {
+                            seen.push(channel);
                         }
                         steps += 1;
                         at = rows.sample(next_rows[at as usize], &mut rng);
@@ -246,9 +328,9 @@ pub struct Attribution {
     pub credits: Vec<ChannelCredit>,
 }
 
-/// Attributes the conversions of `paths`.
-pub fn attribute(paths: &Paths) -> anyhow::Result<Attribution> {
-    let chain = FittedChain::fit(paths);
+/// Attributes the conversions of `paths` with the chain of order `order`.
+pub fn attribute(paths: &Paths, order: usize) -> anyhow::Result<Attribution> {
+    let chain = FittedChain::fit(paths, order);
     let p = chain.conversion_probability(None);
     if p <= 0.0 {
         anyhow::bail!("no path converted: there is nothing to attribute");
@@ -308,7 +390,7 @@ mod tests {
     fn the_textbook_case() {
         // C1 > C2 > C3 converts; C1 and C2 > C3 do not.
         let p = paths("C1 > C2 > C3;1;100;0\nC1;0;0;1\nC2 > C3;0;0;1\n");
-        let a = attribute(&p).unwrap();
+        let a = attribute(&p, 1).unwrap();
         assert!((a.conversion_probability - 1.0 / 3.0).abs() < 1e-12);
         let re: Vec<f64> = a.credits.iter().map(|c| c.removal_effect).collect();
         let share: Vec<f64> = a.credits.iter().map(|c| c.share).collect();
@@ -324,8 +406,8 @@ mod tests {
     #[test]
     fn simulated_removal_effects_agree_with_the_exact_ones() {
         let p = paths("C1 > C2 > C3;1;100;0\nC1;0;0;1\nC2 > C3;0;0;1\nC3 > C1 > C2;2;10;3\nC2;1;5;4\n");
-        let chain = FittedChain::fit(&p);
-        let exact = attribute(&p).unwrap();
+        let chain = FittedChain::fit(&p, 1);
+        let exact = attribute(&p, 1).unwrap();
         let sim = chain.simulate(400_000, 3);
         let rate = sim.conversions as f64 / sim.journeys as f64;
         let se = (exact.conversion_probability * (1.0 - exact.conversion_probability) / sim.journeys as f64)
@@ -348,14 +430,57 @@ mod tests {
     }
 
     #[test]
+    fn a_second_order_chain_remembers_where_a_journey_came_from() {
+        // B converts after A, never after C: order 1 blames and credits
+        // A and C alike; order 2 sees that only A leads to conversions.
+        let p = paths("A > B;10;100;0\nC > B;0;0;10\n");
+        let effects = |order| -> Vec<f64> {
+            attribute(&p, order).unwrap().credits.iter().map(|c| c.removal_effect).collect()
+        };
+        let close = |a: &[f64], b: &[f64]| a.iter().zip(b).all(|(x, y)| (x - y).abs() < 1e-12);
+        assert!(close(&effects(1), &[0.5, 1.0, 0.5]), "{:?}", effects(1));
+        assert!(close(&effects(2), &[1.0, 1.0, 0.0]), "{:?}", effects(2));
+        // Orders beyond the longest path change nothing more, and the
+        // simulation of the order-2 chain agrees.
+        assert!(close(&effects(5), &effects(2)));
+        let sim = FittedChain::fit(&p, 2).simulate(200_000, 1);
+        assert!((sim.removal_effect[2] - 0.0).abs() < 1e-12 && (sim.removal_effect[0] - 1.0).abs() < 1e-12);
+    }
+
+    #[test]
+    fn the_iterative_solve_agrees_with_the_dense_one() {
+        // Random paths over 30 channels, with loops: an order-2 chain of
+        // some hundreds of states, solved both ways.
+        let mut state = 12345u64;
+        let mut next = |m: u64| {
+            state = state.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            (state >> 33) % m
+        };
+        let mut text = String::new();
+        for _ in 0..3000 {
+            let len = 1 + next(8);
+            let path: Vec<String> = (0..len).map(|_| format!("c{}", next(30))).collect();
+            text.push_str(&format!("{};{};0;{}\n", path.join(" > "), next(3), 1 + next(4)));
+        }
+        let chain = FittedChain::fit(&paths(&text), 2);
+        assert!(chain.states.len() > 300, "{} states", chain.states.len());
+        for removed in [None, Some(0), Some(7)] {
+            let dense = chain.conversion_probability_solved(removed, usize::MAX);
+            let iterative = chain.conversion_probability_solved(removed, 0);
+            assert!((dense - iterative).abs() < 1e-12, "{removed:?}: {dense} vs {iterative}");
+            assert!(dense > 0.0 && dense < 1.0);
+        }
+    }
+
+    #[test]
     fn repeats_collapse_in_the_chain_but_count_as_touches() {
-        let a = attribute(&paths("a > a > b;2;20;0\nb;0;0;2\n")).unwrap();
+        let a = attribute(&paths("a > a > b;2;20;0\nb;0;0;2\n"), 1).unwrap();
         // The chain sees a > b (2 journeys) and b (2): b converts half of
         // what reaches it, so P = 1/2; without a, P = 1/4; without b, 0.
         assert!((a.conversion_probability - 0.5).abs() < 1e-12);
         assert!((a.credits[0].removal_effect - 0.5).abs() < 1e-12);
         assert!((a.credits[1].removal_effect - 1.0).abs() < 1e-12);
         assert!((a.credits[0].linear_touch - 4.0 / 3.0).abs() < 1e-12, "two of three touches");
-        assert!(attribute(&paths("a;0;0;5\n")).unwrap_err().to_string().contains("nothing to attribute"));
+        assert!(attribute(&paths("a;0;0;5\n"), 1).unwrap_err().to_string().contains("nothing to attribute"));
     }
 }

@@ -41,6 +41,23 @@ fn the_textbook_case_is_exact_and_follows_the_contract() {
     assert_eq!(channel(&v, "C1")["first_touch"], 1.0);
     assert_eq!(channel(&v, "C3")["last_touch"], 1.0);
     assert!(dir.path().join("attribute-paths.md").exists());
+    assert_eq!(v["order"], 1);
+
+    // Order 2 remembers where B was reached from: after A it converts,
+    // after C it never does, so C earns nothing.
+    let file = dir.path().join("history.csv");
+    std::fs::write(&file, format!("{HEADER}A > B;10;100;0\nC > B;0;0;10\n")).expect("write");
+    let run = fogg()
+        .args(["attribute", "--order", "2", "--format", "json", "--paths"])
+        .arg(&file)
+        .arg("--out")
+        .arg(dir.path())
+        .assert()
+        .success();
+    let v: Value = serde_json::from_slice(&run.get_output().stdout).expect("JSON");
+    assert_eq!(v["order"], 2);
+    assert_eq!(channel(&v, "C")["removal_effect"], 0.0);
+    assert_eq!(channel(&v, "A")["removal_effect"], 1.0);
 }
 
 #[test]
