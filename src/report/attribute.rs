@@ -62,11 +62,11 @@ pub fn document(r: &AttributionResult) -> Doc {
                 let mut notes = if scenario {
                     vec![
                     "removal effects are exact on the scenario's own chain: journeys that would reach the channel leave instead".into(),
-                    "\"fitted from paths\" is what a Markov attribution of the simulated journeys finds (order-1 channel chain, repeats collapsed); the heuristics come from the same journeys".into(),
+                    format!("\"fitted from paths\" is what a Markov attribution of the simulated journeys finds (order-{} chain of channels, repeats collapsed); the heuristics come from the same journeys", r.order),
                 ]
                 } else {
                     vec![
-                    "removal effects are exact (absorbing-chain solves of the order-1 chain fitted to the paths); consecutive repeats of a channel collapse in the chain".into(),
+                    format!("removal effects are exact (absorbing-chain solves of the order-{} chain fitted to the paths); consecutive repeats of a channel collapse in the chain", r.order),
                     "conversions and value credit each channel its share; first, last and linear touch are the heuristics, for comparison".into(),
                 ]
                 };
