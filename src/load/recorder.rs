@@ -49,6 +49,16 @@ impl ErrorClass {
         self as usize
     }
 
+    /// The short name reports and thresholds use (`4xx`, not
+    /// `status_4xx`).
+    pub fn short_name(self) -> &'static str {
+        match self {
+            ErrorClass::Status4xx => "4xx",
+            ErrorClass::Status5xx => "5xx",
+            other => other.name(),
+        }
+    }
+
     /// The JSON name.
     pub fn name(self) -> &'static str {
         match self {

@@ -3,6 +3,7 @@
 use super::doc::{Doc, Section, Table};
 use super::fmt::{int, money, num, pct};
 use crate::load::StopReason;
+use crate::load::recorder::ErrorClass;
 use crate::result::{ErrorCounts, LoadResult, Percentiles};
 use crate::threshold::{verdict_line, with_unit};
 
@@ -11,18 +12,11 @@ fn ms(v: Option<f64>) -> String {
 }
 
 fn errors_text(e: &ErrorCounts) -> String {
-    let parts: Vec<String> = [
-        ("connect", e.connect),
-        ("timeout", e.timeout),
-        ("4xx", e.status_4xx),
-        ("5xx", e.status_5xx),
-        ("check", e.check),
-        ("other", e.other),
-    ]
-    .iter()
-    .filter(|(_, n)| *n > 0)
-    .map(|(k, n)| format!("{} {k}", int(*n)))
-    .collect();
+    let parts: Vec<String> = ErrorClass::ALL
+        .iter()
+        .filter(|c| e.of(**c) > 0)
+        .map(|c| format!("{} {}", int(e.of(*c)), c.short_name()))
+        .collect();
     if parts.is_empty() { "0".into() } else { parts.join(", ") }
 }
 

@@ -165,6 +165,18 @@ impl ErrorCounts {
         }
     }
 
+    /// Failed requests of one class.
+    pub fn of(&self, class: ErrorClass) -> u64 {
+        match class {
+            ErrorClass::Connect => self.connect,
+            ErrorClass::Timeout => self.timeout,
+            ErrorClass::Status4xx => self.status_4xx,
+            ErrorClass::Status5xx => self.status_5xx,
+            ErrorClass::Check => self.check,
+            ErrorClass::Other => self.other,
+        }
+    }
+
     /// All failed requests.
     pub fn total(&self) -> u64 {
         self.connect + self.timeout + self.status_4xx + self.status_5xx + self.check + self.other

@@ -1,7 +1,7 @@
 //! Evaluating thresholds on a finished load result.
 
-use super::{ErrorKind, Metric, Scope, Stat, Threshold, ThresholdResult, Unit};
-use crate::result::{ErrorCounts, LoadResult, Percentiles};
+use super::{Metric, Scope, Stat, Threshold, ThresholdResult, Unit};
+use crate::result::{LoadResult, Percentiles};
 
 fn stat(p: &Percentiles, s: Stat) -> Option<f64> {
     match s {
@@ -12,17 +12,6 @@ fn stat(p: &Percentiles, s: Stat) -> Option<f64> {
         Stat::P999 => p.p999,
         Stat::Max => p.max,
         Stat::Mean => p.mean,
-    }
-}
-
-fn class_count(e: &ErrorCounts, k: ErrorKind) -> u64 {
-    match k {
-        ErrorKind::Connect => e.connect,
-        ErrorKind::Timeout => e.timeout,
-        ErrorKind::Status4xx => e.status_4xx,
-        ErrorKind::Status5xx => e.status_5xx,
-        ErrorKind::Check => e.check,
-        ErrorKind::Other => e.other,
     }
 }
 
@@ -46,7 +35,7 @@ fn observe(t: &Threshold, r: &LoadResult) -> Option<f64> {
         }
     };
     let failed = match t.scope {
-        Scope::Class(k) => class_count(&errors, k),
+        Scope::Class(k) => errors.of(k),
         _ => errors.total(),
     };
     let counterfactual_revenue = r.revenue + r.revenue_at_risk;

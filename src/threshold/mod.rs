@@ -25,6 +25,8 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
+use crate::load::recorder::ErrorClass;
+
 pub use eval::{evaluate, verdict_line, with_unit};
 
 /// A latency statistic.
@@ -147,35 +149,7 @@ pub enum Scope {
     /// The requests of one state.
     State(String),
     /// One error class (`connect`, `timeout`, `4xx`, `5xx`, `check`, `other`).
-    Class(ErrorKind),
-}
-
-/// The error classes a threshold can name.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ErrorKind {
-    /// Refused or reset connections.
-    Connect,
-    /// Timeouts.
-    Timeout,
-    /// Unexpected 4xx.
-    Status4xx,
-    /// Unexpected 5xx.
-    Status5xx,
-    /// Failed checks.
-    Check,
-    /// Anything else.
-    Other,
-}
-
-impl ErrorKind {
-    const NAMES: [(&'static str, ErrorKind); 6] = [
-        ("connect", ErrorKind::Connect),
-        ("timeout", ErrorKind::Timeout),
-        ("4xx", ErrorKind::Status4xx),
-        ("5xx", ErrorKind::Status5xx),
-        ("check", ErrorKind::Check),
-        ("other", ErrorKind::Other),
-    ];
+    Class(ErrorClass),
 }
 
 /// A comparison.
@@ -344,10 +318,7 @@ fn scope_text(scope: &Scope) -> String {
         Scope::All => String::new(),
         Scope::Request(r) => format!("request={r}"),
         Scope::State(s) => format!("state={s}"),
-        Scope::Class(c) => {
-            let name = ErrorKind::NAMES.iter().find(|(_, k)| k == c).map_or("?", |(n, _)| n);
-            format!("class={name}")
-        }
+        Scope::Class(c) => format!("class={}", c.short_name()),
     }
 }
 
@@ -362,10 +333,10 @@ fn parse_scope(text: &str) -> Result<Scope, String> {
     match key.trim() {
         "request" => Ok(Scope::Request(value.to_owned())),
         "state" => Ok(Scope::State(value.to_owned())),
-        "class" => ErrorKind::NAMES
+        "class" => ErrorClass::ALL
             .iter()
-            .find(|(n, _)| *n == value)
-            .map(|(_, k)| Scope::Class(*k))
+            .find(|c| c.short_name() == value)
+            .map(|c| Scope::Class(*c))
             .ok_or_else(|| {
                 format!(
                     "unknown error class '{value}': the classes are connect, timeout, 4xx, 5xx, check, other"
@@ -524,7 +495,7 @@ mod tests {
         let t = Threshold::parse("error_rate < 1%").unwrap();
         assert_eq!((t.limit, t.unit), (1.0, Unit::Percent));
         let t = Threshold::parse("error_rate{class=5xx} < 0.005").unwrap();
-        assert_eq!((t.limit, t.unit, t.scope), (0.5, Unit::Percent, Scope::Class(ErrorKind::Status5xx)));
+        assert_eq!((t.limit, t.unit, t.scope), (0.5, Unit::Percent, Scope::Class(ErrorClass::Status5xx)));
         let t = Threshold::parse("throughput >= 150/s").unwrap();
         assert_eq!((t.op, t.limit, t.unit), (Op::Ge, 150.0, Unit::PerSecond));
         assert_eq!(Threshold::parse("revenue_at_risk < 2_500").unwrap().unit, Unit::Money);
