@@ -3,32 +3,22 @@
 use std::io::Write;
 use std::path::Path;
 
-use anyhow::{Context, bail};
+use anyhow::bail;
 
 use crate::Outcome;
 use crate::cli::CompareArgs;
 use crate::compare::{Tolerances, compare};
 use crate::report;
-use crate::result::{LoadResult, Verdict};
+use crate::result::{LoadResult, SavedResult, Verdict};
 
 /// Reads a load result saved as JSON, saying what is wrong with the file
 /// when it is not one.
 pub fn read_load_result(path: &Path) -> anyhow::Result<LoadResult> {
-    let text = std::fs::read_to_string(path).with_context(|| format!("cannot read '{}'", path.display()))?;
-    let value: serde_json::Value = serde_json::from_str(&text).with_context(|| {
-        format!(
-            "'{}' is not JSON: give the .json a `fogg load` run wrote in its reports folder",
-            path.display()
-        )
-    })?;
-    match value.get("kind").and_then(|k| k.as_str()) {
-        Some("load") => {}
-        Some(kind) => bail!("'{}' is a {kind} result: compare takes results of `fogg load`", path.display()),
-        None => bail!("'{}' has no \"kind\": it is not a fogg result", path.display()),
+    let saved = SavedResult::read(path)?;
+    if saved.kind != "load" {
+        bail!("'{}' is a {} result: compare takes results of `fogg load`", path.display(), saved.kind);
     }
-    serde_json::from_value(value).with_context(|| {
-        format!("'{}' does not match the load result schema (schema/load.schema.json); was it written by another version of fogg?", path.display())
-    })
+    saved.parse()
 }
 
 /// Runs the command, writing the report to `out`.

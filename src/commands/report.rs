@@ -1,45 +1,26 @@
 //! `fogg report`: a saved result re-rendered, without running anything.
 
 use std::io::Write;
-use std::path::Path;
 
-use anyhow::{Context, bail};
-use serde::de::DeserializeOwned;
+use anyhow::bail;
 
 use crate::Outcome;
 use crate::cli::ReportArgs;
 use crate::compare::CompareResult;
 use crate::report::{self, Reportable};
-use crate::result::{AttributionResult, CapacityResult, LoadResult, SimResult};
+use crate::result::{AttributionResult, CapacityResult, LoadResult, SavedResult, SimResult};
 
 /// Runs the command, writing the report to `out`.
 pub fn run(args: &ReportArgs, out: &mut dyn Write) -> anyhow::Result<Outcome> {
-    let path = &args.result;
-    let text = std::fs::read_to_string(path).with_context(|| format!("cannot read '{}'", path.display()))?;
-    let value: serde_json::Value = serde_json::from_str(&text).with_context(|| {
-        format!("'{}' is not JSON: give a result fogg wrote (reports/KIND-STEM.json)", path.display())
-    })?;
-    let kind = value.get("kind").and_then(|k| k.as_str()).map(str::to_owned);
-    match kind.as_deref() {
-        Some("simulate") => render(args, &parse::<SimResult>(value, path, "simulate")?, out),
-        Some("load") => render(args, &parse::<LoadResult>(value, path, "load")?, out),
-        Some("capacity") => render(args, &parse::<CapacityResult>(value, path, "capacity")?, out),
-        Some("compare") => render(args, &parse::<CompareResult>(value, path, "compare")?, out),
-        Some("attribute") => render(args, &parse::<AttributionResult>(value, path, "attribute")?, out),
-        Some(other) => {
-            bail!("'{}' is a '{other}' result, which this version of fogg does not know", path.display())
-        }
-        None => bail!("'{}' has no \"kind\": it is not a fogg result", path.display()),
+    let saved = SavedResult::read(&args.result)?;
+    match saved.kind.as_str() {
+        "simulate" => render(args, &saved.parse::<SimResult>()?, out),
+        "load" => render(args, &saved.parse::<LoadResult>()?, out),
+        "capacity" => render(args, &saved.parse::<CapacityResult>()?, out),
+        "compare" => render(args, &saved.parse::<CompareResult>()?, out),
+        "attribute" => render(args, &saved.parse::<AttributionResult>()?, out),
+        other => bail!("'{}' is a '{other}' result, which this version of fogg does not know", saved.name()),
     }
-}
-
-fn parse<T: DeserializeOwned>(value: serde_json::Value, path: &Path, kind: &str) -> anyhow::Result<T> {
-    serde_json::from_value(value).with_context(|| {
-        format!(
-            "'{}' does not match the {kind} result schema (schema/{kind}.schema.json); was it written by another version of fogg?",
-            path.display()
-        )
-    })
 }
 
 fn render<R: Reportable>(args: &ReportArgs, result: &R, out: &mut dyn Write) -> anyhow::Result<Outcome> {

@@ -8,6 +8,7 @@ mod attribute;
 mod capacity;
 mod load;
 pub mod merge;
+mod saved;
 mod simulate;
 
 pub use attribute::{AttributionResult, ChannelAttribution};
@@ -15,6 +16,7 @@ pub use capacity::{CapacityResult, TrialRow};
 pub use load::{
     ErrorCounts, LoadResult, LoadSettings, Percentiles, RequestRow, SecondRow, SegmentLoadRow, Verdict,
 };
+pub use saved::SavedResult;
 pub use simulate::{
     ChannelRow, FunnelRow, JourneyLength, PathRow, RunInfo, ScenarioInfo, SegmentRow, SimRaw, SimResult,
     TimeToConversion,
