@@ -93,6 +93,12 @@ impl Shard {
         at(self.index - 1)..at(self.index)
     }
 
+    /// The report file stem of this shard of a run whose stem is `stem`:
+    /// `stem.shard-I-of-N` for a part, `stem` for a whole run.
+    pub fn file_stem(self, stem: String) -> String {
+        if self.is_part() { format!("{stem}.shard-{}-of-{}", self.index, self.count) } else { stem }
+    }
+
     /// Whether this is a part of a larger run.
     pub fn is_part(self) -> bool {
         self.count > 1

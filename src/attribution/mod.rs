@@ -31,6 +31,8 @@ use crate::model::exact::solve;
 /// consecutive repeats collapsed first; order 1 has one state per channel.
 #[derive(Debug, Clone)]
 pub struct FittedChain {
+    /// Its order: states are windows of up to this many channels.
+    pub order: usize,
     /// Channels of the paths.
     pub channels: usize,
     /// Each state's window of channels, oldest first; its last channel is
@@ -57,6 +59,7 @@ impl FittedChain {
     pub fn fit(paths: &Paths, order: usize) -> FittedChain {
         let order = order.max(1);
         let mut chain = FittedChain {
+            order,
             channels: paths.channels.len(),
             states: Vec::new(),
             start: Vec::new(),
@@ -322,6 +325,8 @@ pub struct ChannelCredit {
 /// Everything the attribution of a path file computes.
 #[derive(Debug, Clone)]
 pub struct Attribution {
+    /// The chain fitted to the paths.
+    pub chain: FittedChain,
     /// P(conversion) of a journey in the fitted chain.
     pub conversion_probability: f64,
     /// Per channel, in the order of `Paths::channels`.
@@ -371,7 +376,7 @@ pub fn attribute(paths: &Paths, order: usize) -> anyhow::Result<Attribution> {
             credits[c as usize].linear_touch_value += row.value / touches;
         }
     }
-    Ok(Attribution { conversion_probability: p, credits })
+    Ok(Attribution { chain, conversion_probability: p, credits })
 }
 
 #[cfg(test)]

@@ -6,7 +6,7 @@ use std::io::Write;
 use anyhow::bail;
 
 use crate::Outcome;
-use crate::attribution::{Attribution, FittedChain, Paths, attribute};
+use crate::attribution::{Attribution, Paths, attribute};
 use crate::cli::AttributeArgs;
 use crate::model::ChannelId;
 use crate::report;
@@ -16,27 +16,19 @@ use crate::sim::SimPlan;
 
 /// Runs the command, writing the report to `out`.
 pub fn run(args: &AttributeArgs, out: &mut dyn Write) -> anyhow::Result<Outcome> {
-    let (result, paths) = match &args.paths {
+    let order = usize::from(args.order);
+    let (mut result, paths, fitted) = match &args.paths {
         Some(file) => {
             let separator = match args.separator.as_bytes() {
                 [b] => *b,
                 _ => bail!("--separator must be one character (got '{}')", args.separator),
             };
             let paths = Paths::read(file, separator)?;
-            let a = attribute(&paths, usize::from(args.order))?;
+            let a = attribute(&paths, order)?;
             let effects: Vec<f64> = a.credits.iter().map(|c| c.removal_effect).collect();
-            (
-                build(
-                    file.display().to_string(),
-                    &paths,
-                    &a,
-                    &effects,
-                    a.conversion_probability,
-                    false,
-                    usize::from(args.order),
-                ),
-                paths,
-            )
+            let result =
+                build(file.display().to_string(), &paths, &a, &effects, a.conversion_probability, false);
+            (result, paths, a)
         }
         None => {
             let model = crate::scenario::load(args.scenario.as_deref())?;
@@ -51,7 +43,7 @@ pub fn run(args: &AttributeArgs, out: &mut dyn Write) -> anyhow::Result<Outcome>
             let (_, outcome) = super::simulate::simulate_model(&model, &plan, None)?;
             let export = outcome.agg.export.as_ref().expect("paths are kept when exporting");
             let paths = Paths::from_export(&model, export);
-            let fitted = attribute(&paths, usize::from(args.order))?;
+            let fitted = attribute(&paths, order)?;
             // The truth: removal effects of the scenario's own chain.
             let p = model.exact().conversion_rate;
             if p <= 0.0 {
@@ -60,12 +52,11 @@ pub fn run(args: &AttributeArgs, out: &mut dyn Write) -> anyhow::Result<Outcome>
             let effects: Vec<f64> = (0..model.channels.len())
                 .map(|c| (1.0 - model.conversion_rate_without(ChannelId(c as u8)) / p).max(0.0))
                 .collect();
-            (build(model.source.clone(), &paths, &fitted, &effects, p, true, usize::from(args.order)), paths)
+            (build(model.source.clone(), &paths, &fitted, &effects, p, true), paths, fitted)
         }
     };
-    let mut result = result;
     if let Some(journeys) = args.simulate {
-        let sim = FittedChain::fit(&paths, usize::from(args.order)).simulate(journeys, args.seed);
+        let sim = fitted.chain.simulate(journeys, args.seed);
         result.simulated_journeys = Some(journeys);
         for row in &mut result.channels {
             let c = paths.channels.iter().position(|n| *n == row.channel).expect("a channel of the paths");
@@ -88,7 +79,6 @@ fn build(
     effects: &[f64],
     conversion_probability: f64,
     scenario: bool,
-    order: usize,
 ) -> AttributionResult {
     let conversions: f64 = paths.rows.iter().map(|r| r.conversions).sum();
     let value: f64 = paths.rows.iter().map(|r| r.value).sum();
@@ -130,7 +120,7 @@ fn build(
         journeys: paths.rows.iter().map(|r| r.conversions + r.nulls).sum(),
         conversions,
         conversion_value: value,
-        order: order as u32,
+        order: fitted.chain.order as u32,
         conversion_probability,
         simulated_journeys: None,
         channels,

@@ -69,10 +69,7 @@ pub fn run(args: &LoadArgs, out: &mut dyn Write) -> anyhow::Result<Outcome> {
         abort_on_error_rate: None,
         shard,
     };
-    let stem = match shard.is_part() {
-        true => format!("{}.shard-{}-of-{}", super::simulate::stem(&model), shard.index, shard.count),
-        false => super::simulate::stem(&model),
-    };
+    let stem = shard.file_stem(super::simulate::stem(&model));
     let model = Arc::new(model);
     let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
     let mut result = runtime.block_on(async {

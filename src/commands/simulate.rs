@@ -47,10 +47,7 @@ pub fn run(args: &SimulateArgs, out: &mut dyn Write) -> anyhow::Result<Outcome> 
         eprintln!("wrote {} distinct paths to {}", export.len(), path.display());
     }
 
-    let stem = match shard.is_part() {
-        true => format!("{}.shard-{}-of-{}", stem(&model), shard.index, shard.count),
-        false => stem(&model),
-    };
+    let stem = shard.file_stem(stem(&model));
     let output = report::Output { format: args.format, quiet: false, dir: &args.out, stem: &stem };
     report::publish(&result, &output, out)?;
     Ok(Outcome::Pass)
