@@ -44,6 +44,11 @@ pub enum Command {
     /// Combine the results of shards (`--shard I/N`) into the result of
     /// the whole run.
     Merge(MergeArgs),
+    /// Compare strategies (spend shifts, removed channels, better
+    /// conversion, new touchpoints) with the same simulated customers:
+    /// conversions, revenue, cost, CPA and ROAS with paired 95% intervals
+    /// and the exact answers; --curve and --allocate for budgets.
+    Whatif(WhatifArgs),
     /// Credit conversions to channels from a path file: exact Markov
     /// removal effects beside first-, last- and linear-touch.
     Attribute(AttributeArgs),
@@ -236,6 +241,69 @@ pub struct AttributeArgs {
     /// cross-check of the exact values.
     #[arg(long, value_name = "JOURNEYS", value_parser = parse_count)]
     pub simulate: Option<u64>,
+
+    /// Format printed on standard output.
+    #[arg(long, value_enum, default_value_t = ReportFormat::Table)]
+    pub format: ReportFormat,
+
+    /// Folder where the JSON and Markdown reports are written.
+    #[arg(long, default_value = "reports")]
+    pub out: PathBuf,
+}
+
+/// `fogg whatif`.
+#[derive(Debug, Args)]
+pub struct WhatifArgs {
+    /// Scenario file, or the name of a bundled scenario.
+    /// [default: retail-omnichannel]
+    pub scenario: Option<PathBuf>,
+
+    /// A `[[strategy]]` of the scenario to compare (repeatable) [default:
+    /// all of them, unless --change, --curve or --allocate is given].
+    #[arg(long = "strategy", value_name = "ID")]
+    pub strategies: Vec<String>,
+
+    /// A change for a quick question, e.g. 'spend social +30%', 'remove
+    /// print', 'conversion web_cart +10%' (repeatable: together they make
+    /// one strategy, `change`). Syntax: docs/whatif.md.
+    #[arg(long = "change", value_name = "CHANGE")]
+    pub changes: Vec<String>,
+
+    /// Customers simulated per strategy (the same customers in each).
+    #[arg(short = 'n', long, default_value = "1M", value_parser = parse_count)]
+    pub customers: u64,
+
+    /// Seed of the simulated customers.
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+
+    /// Sweep this channel's spend from 0 to twice today's and report the
+    /// exact conversions, revenue and marginal ROAS along the curve.
+    #[arg(long, value_name = "CHANNEL")]
+    pub curve: Option<String>,
+
+    /// Points on the --curve.
+    #[arg(long, default_value_t = 11, value_parser = clap::value_parser!(u16).range(2..=1000))]
+    pub points: u16,
+
+    /// Split this total budget per period across the channels that declare
+    /// spend so as to maximise --objective; the split is then simulated as
+    /// the strategy `allocation`.
+    #[arg(long, value_name = "BUDGET")]
+    pub allocate: Option<f64>,
+
+    /// What --allocate maximises.
+    #[arg(long, value_enum, default_value_t = crate::whatif::allocate::Objective::Conversions)]
+    pub objective: crate::whatif::allocate::Objective,
+
+    /// Limits on a channel's spend for --allocate, e.g. social=5000..40000
+    /// or print=..8000 (repeatable).
+    #[arg(long = "bound", value_name = "CHANNEL=MIN..MAX", value_parser = crate::whatif::allocate::Bound::parse)]
+    pub bounds: Vec<crate::whatif::allocate::Bound>,
+
+    /// Worker threads [default: one per core].
+    #[arg(long)]
+    pub threads: Option<NonZeroUsize>,
 
     /// Format printed on standard output.
     #[arg(long, value_enum, default_value_t = ReportFormat::Table)]

@@ -26,6 +26,7 @@ pub mod scenario;
 pub mod shard;
 pub mod sim;
 pub mod threshold;
+pub mod whatif;
 
 use std::io::Write;
 use std::process::ExitCode;
@@ -60,6 +61,7 @@ pub fn run(cli: &cli::Cli, out: &mut dyn Write) -> anyhow::Result<Outcome> {
         cli::Command::Merge(args) => commands::merge::run(args, out),
         cli::Command::Report(args) => commands::report::run(args, out),
         cli::Command::Attribute(args) => commands::attribute::run(args, out),
+        cli::Command::Whatif(args) => commands::whatif::run(args, out),
         cli::Command::Demo(args) => commands::demo::run(args),
     }
 }

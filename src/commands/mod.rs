@@ -10,3 +10,4 @@ pub mod merge;
 pub mod report;
 pub mod simulate;
 pub mod validate;
+pub mod whatif;

@@ -8,7 +8,7 @@ use crate::Outcome;
 use crate::cli::ReportArgs;
 use crate::compare::CompareResult;
 use crate::report::{self, Reportable};
-use crate::result::{AttributionResult, CapacityResult, LoadResult, SavedResult, SimResult};
+use crate::result::{AttributionResult, CapacityResult, LoadResult, SavedResult, SimResult, WhatifResult};
 
 /// Runs the command, writing the report to `out`.
 pub fn run(args: &ReportArgs, out: &mut dyn Write) -> anyhow::Result<Outcome> {
@@ -19,6 +19,7 @@ pub fn run(args: &ReportArgs, out: &mut dyn Write) -> anyhow::Result<Outcome> {
         "capacity" => render(args, &saved.parse::<CapacityResult>()?, out),
         "compare" => render(args, &saved.parse::<CompareResult>()?, out),
         "attribute" => render(args, &saved.parse::<AttributionResult>()?, out),
+        "whatif" => render(args, &saved.parse::<WhatifResult>()?, out),
         other => bail!("'{}' is a '{other}' result, which this version of fogg does not know", saved.name()),
     }
 }

@@ -22,6 +22,9 @@ pub struct Exact {
     pub steps_per_customer: f64,
     /// Expected revenue per customer.
     pub revenue_per_customer: f64,
+    /// Expected touch cost per customer (visits × the channel's cost per
+    /// touch).
+    pub touch_cost_per_customer: f64,
     /// Probability that a journey gets at least as far as each stage, i.e.
     /// visits a state of that stage or of a later one (same order as
     /// `Model::stages`).
@@ -53,6 +56,7 @@ impl Model {
             conversions_per_customer: 0.0,
             steps_per_customer: 0.0,
             revenue_per_customer: 0.0,
+            touch_cost_per_customer: 0.0,
             stage_reach: vec![0.0; self.stages.len()],
             segment_conversion_rate: Vec::with_capacity(self.segments.len()),
         };
@@ -65,6 +69,8 @@ impl Model {
             out.conversion_rate += w * conv;
             for (i, state) in self.states.iter().enumerate() {
                 out.steps_per_customer += w * visits[i];
+                out.touch_cost_per_customer +=
+                    w * visits[i] * self.channels[state.channel.0 as usize].cost_per_touch;
                 if state.conversion {
                     out.conversions_per_customer += w * visits[i];
                     let mean_value = state.value.as_ref().map_or(0.0, |d| d.mean());

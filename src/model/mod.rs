@@ -7,11 +7,13 @@
 //! closed forms in [`exact`] solve.
 
 pub mod alias;
+pub mod change;
 pub mod dist;
 pub mod exact;
 mod walk;
 
 use alias::{AliasRows, RowId, Target};
+pub use change::{Change, Mechanism, Spend, Strategy, Variant};
 pub use dist::Dist;
 pub use walk::{Journey, JourneyEnd, Step};
 
@@ -54,6 +56,8 @@ pub struct Channel {
     pub kind: ChannelKind,
     /// Cost of one touch, in the scenario's currency.
     pub cost_per_touch: f64,
+    /// Paid spend per period and its response, for what-if strategies.
+    pub spend: Option<Spend>,
 }
 
 /// One stage of the journey reached through one channel.
@@ -154,6 +158,13 @@ pub struct Model {
     /// The scenario file's text, carried into results so that shards can
     /// be merged where the file is not at hand.
     pub source_text: std::sync::Arc<str>,
+    /// What a period is called (`[scenario] period`, default "period").
+    pub period: String,
+    /// Customers who start a journey in a period at today's spend
+    /// (`[scenario] customers_per_period`); what-if totals are per period.
+    pub customers_per_period: Option<f64>,
+    /// The scenario's what-if strategies (`[[strategy]]`).
+    pub strategies: Vec<Strategy>,
     rows: AliasRows,
     segment_row: RowId,
 }
@@ -201,6 +212,9 @@ impl Model {
             warnings,
             load: None,
             source_text: std::sync::Arc::from(""),
+            period: "period".to_owned(),
+            customers_per_period: None,
+            strategies: Vec::new(),
             rows,
             segment_row,
         }
@@ -217,6 +231,16 @@ impl Model {
                 (s.id.clone(), s.label.clone(), s.share, chain)
             })
             .collect();
+        self.rebuilt(self.states.clone(), segments)
+    }
+
+    /// The same model (settings, channels, strategies, load) with other
+    /// states and segment chains.
+    pub(crate) fn rebuilt(
+        &self,
+        states: Vec<State>,
+        segments: Vec<(String, Option<String>, f64, Chain)>,
+    ) -> Model {
         let mut model = Model::assemble(
             self.name.clone(),
             self.description.clone(),
@@ -225,13 +249,16 @@ impl Model {
             self.time_unit,
             self.stages.clone(),
             self.channels.clone(),
-            self.states.clone(),
+            states,
             segments,
             self.max_steps,
             self.warnings.clone(),
         );
         model.load = self.load.clone();
         model.source_text = self.source_text.clone();
+        model.period = self.period.clone();
+        model.customers_per_period = self.customers_per_period;
+        model.strategies = self.strategies.clone();
         model
     }
 
@@ -249,5 +276,10 @@ impl Model {
     /// Looks up a channel by id.
     pub fn channel_id(&self, id: &str) -> Option<ChannelId> {
         self.channels.iter().position(|c| c.id == id).map(|i| ChannelId(i as u8))
+    }
+
+    /// Looks up a segment by id.
+    pub fn segment_id(&self, id: &str) -> Option<SegmentId> {
+        self.segments.iter().position(|s| s.id == id).map(|i| SegmentId(i as u8))
     }
 }

@@ -12,13 +12,14 @@ mod load;
 mod markdown;
 mod simulate;
 mod terminal;
+mod whatif;
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use anyhow::Context;
 
-use crate::result::{AttributionResult, CapacityResult, LoadResult, SimResult};
+use crate::result::{AttributionResult, CapacityResult, LoadResult, SimResult, WhatifResult};
 use crate::threshold::{ThresholdResult, verdict_line};
 
 /// A report format.
@@ -105,6 +106,18 @@ impl Reportable for AttributionResult {
     }
     fn elapsed_s(&self) -> f64 {
         0.0
+    }
+}
+
+impl Reportable for WhatifResult {
+    fn kind(&self) -> &str {
+        "whatif"
+    }
+    fn document(&self) -> doc::Doc {
+        whatif::document(self)
+    }
+    fn elapsed_s(&self) -> f64 {
+        self.elapsed_s
     }
 }
 

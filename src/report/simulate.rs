@@ -52,7 +52,7 @@ pub fn document(r: &SimResult) -> Doc {
     totals.row(vec!["customers who converted".into(), int(r.converted_customers)]);
     totals.row(vec!["conversions".into(), int(r.conversions)]);
     totals.row(vec!["revenue".into(), money(r.revenue, cur)]);
-    totals.row(vec!["cost (touches × cost per touch)".into(), money(r.cost, cur)]);
+    totals.row(vec!["cost (touches and spend)".into(), money(r.cost, cur)]);
     totals.row(vec![
         "cost per acquisition".into(),
         r.cost_per_acquisition.map_or("–".into(), |v| money(v, cur)),

@@ -10,6 +10,7 @@ mod load;
 pub mod merge;
 mod saved;
 mod simulate;
+mod whatif;
 
 pub use attribute::{AttributionResult, ChannelAttribution};
 pub use capacity::{CapacityResult, TrialRow};
@@ -21,6 +22,8 @@ pub use simulate::{
     ChannelRow, FunnelRow, JourneyLength, PathRow, RunInfo, ScenarioInfo, SegmentRow, SimRaw, SimResult,
     TimeToConversion,
 };
+
+pub use whatif::{AllocationResult, AllocationRow, CurvePointRow, CurveResult, StrategyRow, WhatifResult};
 
 /// Version of the JSON contract; bumped on any incompatible change.
 pub const SCHEMA_VERSION: u32 = 1;

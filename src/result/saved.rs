@@ -10,7 +10,7 @@ use serde::de::DeserializeOwned;
 #[derive(Debug)]
 pub struct SavedResult {
     path: PathBuf,
-    /// `simulate`, `load`, `capacity`, `compare` or `attribute`.
+    /// `simulate`, `load`, `capacity`, `compare`, `attribute` or `whatif`.
     pub kind: String,
     value: serde_json::Value,
 }

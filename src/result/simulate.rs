@@ -58,7 +58,8 @@ pub struct SimResult {
     pub revenue_per_customer: f64,
     /// Exact expected revenue per customer.
     pub exact_revenue_per_customer: f64,
-    /// Touches × cost per touch, over every channel.
+    /// Touches × cost per touch plus the spend these customers' share of a
+    /// period carries, over every channel.
     pub cost: f64,
     /// Cost per converted customer; null when nobody converted.
     pub cost_per_acquisition: Option<f64>,
@@ -141,7 +142,8 @@ pub struct ChannelRow {
     pub kind: String,
     /// Touches.
     pub touches: u64,
-    /// Touches × cost per touch.
+    /// Touches × cost per touch, plus the channel's spend per period ×
+    /// customers / customers_per_period.
     pub cost: f64,
     /// Conversions at touchpoints of this channel.
     pub conversions: u64,
@@ -253,6 +255,8 @@ impl SimResult {
         let nf = n as f64;
         let cents = |c: u64| c as f64 / 100.0;
 
+        // Spend per period is shared out over the period's customers.
+        let period_share = model.customers_per_period.map_or(0.0, |p| agg.customers as f64 / p);
         let channels: Vec<ChannelRow> = model
             .channels
             .iter()
@@ -261,7 +265,8 @@ impl SimResult {
                 channel: ch.id.clone(),
                 kind: format!("{:?}", ch.kind).to_lowercase(),
                 touches: agg.touches[c],
-                cost: agg.touches[c] as f64 * ch.cost_per_touch,
+                cost: agg.touches[c] as f64 * ch.cost_per_touch
+                    + ch.spend.map_or(0.0, |s| s.baseline * period_share),
                 conversions: agg.channel_conversions[c],
                 revenue: cents(agg.channel_revenue_cents[c]),
             })

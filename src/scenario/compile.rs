@@ -8,13 +8,14 @@ use std::ops::Range;
 
 use toml::Spanned;
 
-use super::raw::{Quantity, RawDist, RawScenario, RawWeights};
+use super::raw::{Quantity, RawDist, RawScenario, RawState, RawWeights};
 use super::units::{TimeUnit, format_duration, parse_duration};
 use crate::error::Problem;
 use crate::model::alias::{EXIT, Target};
+use crate::model::change::cannot_reach_exit;
 use crate::model::{
-    Chain, Channel, ChannelId, Dist, MAX_CHANNELS, MAX_SEGMENTS, MAX_STAGES, MAX_STATES, Model, StageId,
-    State,
+    Chain, Channel, ChannelId, Dist, MAX_CHANNELS, MAX_SEGMENTS, MAX_STAGES, MAX_STATES, Model, Spend,
+    StageId, State,
 };
 
 /// The classic funnel, used when `[scenario] stages` is not given.
@@ -49,7 +50,7 @@ impl Cx<'_> {
     }
 
     /// Checks an id's spelling; returns false when unusable.
-    fn check_id(&mut self, what: &str, key: &str, id: &Spanned<String>) -> bool {
+    pub(super) fn check_id(&mut self, what: &str, key: &str, id: &Spanned<String>) -> bool {
         let text = id.get_ref();
         let ok_chars = text.chars().all(|c| c.is_ascii_alphanumeric() || "_-.".contains(c));
         if text.is_empty() || !ok_chars {
@@ -98,7 +99,7 @@ fn suggest_id(text: &str) -> String {
     if s.is_empty() || s == "exit" { "my_id".to_owned() } else { s }
 }
 
-fn did_you_mean<'a>(word: &str, known: impl Iterator<Item = &'a str>) -> String {
+pub(crate) fn did_you_mean<'a>(word: &str, known: impl Iterator<Item = &'a str>) -> String {
     let mut known: Vec<&str> = known.collect();
     let best = known
         .iter()
@@ -204,11 +205,13 @@ pub fn compile(raw: RawScenario, text: &str, source: &str) -> Result<Model, Vec<
                 if cx.finite_non_negative(&key, v, "cost_per_touch") { *v.get_ref() } else { 0.0 }
             }
         };
+        let spend = c.spend.as_ref().and_then(|sp| compile_spend(&mut cx, id, sp));
         channels.push(Channel {
             id: id.to_owned(),
             label: c.label.clone(),
             kind: c.kind,
             cost_per_touch: cost,
+            spend,
         });
     }
     if channels.is_empty() {
@@ -257,78 +260,17 @@ pub fn compile(raw: RawScenario, text: &str, source: &str) -> Result<Model, Vec<
     let mut states = Vec::with_capacity(raw.states.len());
     let mut base_rows: Vec<Vec<(Target, f64)>> = Vec::with_capacity(raw.states.len());
     for s in &raw.states {
-        let id = s.id.get_ref().as_str();
-        let at = |field: &str| format!("state.{id}.{field}");
-        let stage = match stages.iter().position(|st| st == s.stage.get_ref()) {
-            Some(p) => StageId(p as u8),
-            None => {
-                cx.problem(
-                    Some(&s.stage.span()),
-                    at("stage"),
-                    format!("unknown stage '{}'", s.stage.get_ref()),
-                    format!(
-                        "use a stage of the funnel or list it in [scenario] stages; {}",
-                        did_you_mean(s.stage.get_ref(), stages.iter().map(String::as_str))
-                    ),
-                );
-                StageId(0)
-            }
-        };
-        let channel = match channel_index.get(s.channel.get_ref().as_str()) {
-            Some(&c) => ChannelId(c as u8),
-            None => {
-                cx.problem(
-                    Some(&s.channel.span()),
-                    at("channel"),
-                    format!("unknown channel '{}'", s.channel.get_ref()),
-                    format!(
-                        "declare it as a [[channel]] or use one that is; {}",
-                        did_you_mean(s.channel.get_ref(), channel_index.keys().copied())
-                    ),
-                );
-                ChannelId(0)
-            }
-        };
-        let value = match (&s.value, s.conversion) {
-            (Some(v), true) => compile_dist(&mut cx, &at("value"), v, QuantityKind::Money),
-            (None, true) => Dist::constant(0.0, "0".to_owned()).ok(),
-            (Some(v), false) => {
-                cx.problem(
-                    Some(&v.span()),
-                    at("value"),
-                    "a value is given but the state is not a conversion",
-                    "add `conversion = true`, or remove the value",
-                );
-                None
-            }
-            (None, false) => None,
-        };
-        let dwell = match &s.dwell {
-            Some(d) => compile_dist(&mut cx, &at("dwell"), d, QuantityKind::Duration),
-            None => Dist::constant(0.0, "0s".to_owned()).ok(),
-        };
-        let row = match &s.next {
-            Some(next) => weights(&mut cx, &at("next"), next.get_ref(), true, &state_index),
-            None => {
-                cx.problem(
-                    Some(&s.id.span()),
-                    at("next"),
-                    format!("state '{id}' has no `next` table, so its journeys have nowhere to go"),
-                    "add e.g. `next = { exit = 1 }` or weights towards other states",
-                );
-                Vec::new()
-            }
-        };
+        if let Some(from) = &s.from {
+            cx.problem(
+                Some(&from.span()),
+                format!("state.{}.from", s.id.get_ref()),
+                "`from` is only for touchpoints a strategy adds ([[strategy.add]])",
+                "write the transitions into this state in the `next` tables of the states before it",
+            );
+        }
+        let (state, row) = compile_state(&mut cx, s, &stages, &channel_index, &state_index);
         base_rows.push(row);
-        states.push(State {
-            id: id.to_owned(),
-            label: s.label.clone(),
-            stage,
-            channel,
-            conversion: s.conversion,
-            value,
-            dwell: dwell.unwrap_or_else(|| Dist::constant(0.0, String::new()).expect("0 is valid")),
-        });
+        states.push(state);
     }
 
     let entry_span = raw.entry.as_ref().map(|e| e.span());
@@ -348,14 +290,6 @@ pub fn compile(raw: RawScenario, text: &str, source: &str) -> Result<Model, Vec<
     };
 
     // Segments.
-    struct SegmentSpec {
-        id: String,
-        label: Option<String>,
-        share: f64,
-        channel_mult: Vec<f64>,
-        state_mult: Vec<f64>,
-        exit_mult: f64,
-    }
     let mut specs = Vec::new();
     if raw.segments.is_empty() {
         specs.push(SegmentSpec {
@@ -459,6 +393,30 @@ pub fn compile(raw: RawScenario, text: &str, source: &str) -> Result<Model, Vec<
         }
     }
 
+    let customers_per_period = match &meta.customers_per_period {
+        Some(v) if !(v.get_ref().is_finite() && *v.get_ref() >= 1.0) => {
+            cx.problem(
+                Some(&v.span()),
+                "scenario.customers_per_period",
+                format!("customers_per_period is {}, but it must be at least 1", v.get_ref()),
+                "give how many customers start a journey in a period at today's spend, e.g. 250000",
+            );
+            None
+        }
+        Some(v) => Some(*v.get_ref()),
+        None => {
+            if let Some(c) = raw.channels.iter().find_map(|c| c.spend.as_ref()) {
+                cx.problem(
+                    Some(&c.span()),
+                    "scenario.customers_per_period",
+                    "channels declare a spend per period, but the scenario does not say how many customers a period brings",
+                    "add `customers_per_period = …` (and optionally `period = \"month\"`) to [scenario]",
+                );
+            }
+            None
+        }
+    };
+
     let load = raw
         .load
         .as_ref()
@@ -476,19 +434,7 @@ pub fn compile(raw: RawScenario, text: &str, source: &str) -> Result<Model, Vec<
     let mut reached = vec![false; states.len()];
     for spec in &specs {
         let in_segment = if named_segments { format!(" in segment '{}'", spec.id) } else { String::new() };
-        let factor = |t: Target| {
-            if t == EXIT {
-                spec.exit_mult
-            } else {
-                spec.state_mult[t as usize] * spec.channel_mult[states[t as usize].channel.0 as usize]
-            }
-        };
-        let adjust = |row: &[(Target, f64)]| -> Vec<(Target, f64)> {
-            let adjusted: Vec<(Target, f64)> =
-                row.iter().map(|&(t, w)| (t, w * factor(t))).filter(|&(_, w)| w > 0.0).collect();
-            let total: f64 = adjusted.iter().map(|(_, w)| w).sum();
-            adjusted.into_iter().map(|(t, w)| (t, w / total)).collect()
-        };
+        let adjust = |row: &[(Target, f64)]| spec.adjust(&states, row, None);
         let entry = adjust(&base_entry);
         if entry.is_empty() {
             cx.problem(
@@ -563,12 +509,167 @@ pub fn compile(raw: RawScenario, text: &str, source: &str) -> Result<Model, Vec<
         warnings,
     );
     model.load = load.flatten();
+    model.period = meta.period.clone().unwrap_or_else(|| "period".to_owned());
+    model.customers_per_period = customers_per_period;
+    model.strategies = super::compile_strategy::compile_strategies(&mut cx, &raw.strategies, &model, &specs);
+    if !cx.problems.is_empty() {
+        return Err(cx.problems);
+    }
     Ok(model)
+}
+
+/// Reads a channel's `spend = { … }`.
+fn compile_spend(cx: &mut Cx, channel: &str, raw: &Spanned<super::raw::RawSpend>) -> Option<Spend> {
+    let sp = raw.get_ref();
+    let key = |field: &str| format!("channel.{channel}.spend.{field}");
+    let mut positive = |field: &str, v: &Spanned<f64>| {
+        let x = *v.get_ref();
+        if x.is_finite() && x > 0.0 {
+            return true;
+        }
+        cx.problem(
+            Some(&v.span()),
+            key(field),
+            format!("{field} is {x}, but it must be a number above 0"),
+            format!("give the {field} as a positive number (spend in {channel}'s currency per period)"),
+        );
+        false
+    };
+    let mut ok = positive("baseline", &sp.baseline);
+    ok &= positive("half_saturation", &sp.half_saturation);
+    if let Some(slope) = &sp.slope {
+        ok &= positive("slope", slope);
+    }
+    ok.then(|| Spend {
+        baseline: *sp.baseline.get_ref(),
+        half_saturation: *sp.half_saturation.get_ref(),
+        slope: sp.slope.as_ref().map_or(1.0, |s| *s.get_ref()),
+        drives: sp.drives,
+    })
+}
+
+/// A segment's multipliers, as read.
+pub(super) struct SegmentSpec {
+    id: String,
+    label: Option<String>,
+    share: f64,
+    channel_mult: Vec<f64>,
+    state_mult: Vec<f64>,
+    exit_mult: f64,
+}
+
+impl SegmentSpec {
+    /// A row of weights with the segment's multipliers applied, normalised
+    /// (empty when every weight ends up 0). Targets past the scenario's
+    /// states (touchpoints a strategy adds) take their channel's multiplier.
+    pub(super) fn adjust(
+        &self,
+        states: &[State],
+        row: &[(Target, f64)],
+        added: Option<&State>,
+    ) -> Vec<(Target, f64)> {
+        let factor = |t: Target| {
+            if t == EXIT {
+                return self.exit_mult;
+            }
+            match states.get(t as usize) {
+                Some(s) => self.state_mult[t as usize] * self.channel_mult[s.channel.0 as usize],
+                None => added.map_or(1.0, |s| self.channel_mult[s.channel.0 as usize]),
+            }
+        };
+        let adjusted: Vec<(Target, f64)> =
+            row.iter().map(|&(t, w)| (t, w * factor(t))).filter(|&(_, w)| w > 0.0).collect();
+        let total: f64 = adjusted.iter().map(|(_, w)| w).sum();
+        adjusted.into_iter().map(|(t, w)| (t, w / total)).collect()
+    }
+}
+
+/// Compiles one `[[state]]` (or `[[strategy.add]]`): the state and its
+/// row of weights, before segment multipliers.
+pub(super) fn compile_state(
+    cx: &mut Cx,
+    s: &RawState,
+    stages: &[String],
+    channel_index: &HashMap<&str, usize>,
+    state_index: &HashMap<&str, usize>,
+) -> (State, Vec<(Target, f64)>) {
+    let id = s.id.get_ref().as_str();
+    let at = |field: &str| format!("state.{id}.{field}");
+    let stage = match stages.iter().position(|st| st == s.stage.get_ref()) {
+        Some(p) => StageId(p as u8),
+        None => {
+            cx.problem(
+                Some(&s.stage.span()),
+                at("stage"),
+                format!("unknown stage '{}'", s.stage.get_ref()),
+                format!(
+                    "use a stage of the funnel or list it in [scenario] stages; {}",
+                    did_you_mean(s.stage.get_ref(), stages.iter().map(String::as_str))
+                ),
+            );
+            StageId(0)
+        }
+    };
+    let channel = match channel_index.get(s.channel.get_ref().as_str()) {
+        Some(&c) => ChannelId(c as u8),
+        None => {
+            cx.problem(
+                Some(&s.channel.span()),
+                at("channel"),
+                format!("unknown channel '{}'", s.channel.get_ref()),
+                format!(
+                    "declare it as a [[channel]] or use one that is; {}",
+                    did_you_mean(s.channel.get_ref(), channel_index.keys().copied())
+                ),
+            );
+            ChannelId(0)
+        }
+    };
+    let value = match (&s.value, s.conversion) {
+        (Some(v), true) => compile_dist(cx, &at("value"), v, QuantityKind::Money),
+        (None, true) => Dist::constant(0.0, "0".to_owned()).ok(),
+        (Some(v), false) => {
+            cx.problem(
+                Some(&v.span()),
+                at("value"),
+                "a value is given but the state is not a conversion",
+                "add `conversion = true`, or remove the value",
+            );
+            None
+        }
+        (None, false) => None,
+    };
+    let dwell = match &s.dwell {
+        Some(d) => compile_dist(cx, &at("dwell"), d, QuantityKind::Duration),
+        None => Dist::constant(0.0, "0s".to_owned()).ok(),
+    };
+    let row = match &s.next {
+        Some(next) => weights(cx, &at("next"), next.get_ref(), true, state_index),
+        None => {
+            cx.problem(
+                Some(&s.id.span()),
+                at("next"),
+                format!("state '{id}' has no `next` table, so its journeys have nowhere to go"),
+                "add e.g. `next = { exit = 1 }` or weights towards other states",
+            );
+            Vec::new()
+        }
+    };
+    let state = State {
+        id: id.to_owned(),
+        label: s.label.clone(),
+        stage,
+        channel,
+        conversion: s.conversion,
+        value,
+        dwell: dwell.unwrap_or_else(|| Dist::constant(0.0, String::new()).expect("0 is valid")),
+    };
+    (state, row)
 }
 
 /// Reads a weight table. Zero weights are dropped; a table whose weights
 /// are all zero is a problem.
-fn weights(
+pub(super) fn weights(
     cx: &mut Cx,
     key: &str,
     map: &RawWeights,
@@ -626,35 +727,6 @@ fn weights(
         cx.problem(line, key, "the table is empty", "add weights, e.g. `{ exit = 1 }`");
     }
     row
-}
-
-/// States from which no path of positive probability leads to the exit.
-fn cannot_reach_exit(next: &[Vec<(Target, f64)>]) -> Vec<usize> {
-    let n = next.len();
-    let mut incoming: Vec<Vec<usize>> = vec![Vec::new(); n];
-    let mut can_exit = vec![false; n];
-    let mut queue = Vec::new();
-    for (i, row) in next.iter().enumerate() {
-        for &(t, _) in row {
-            if t == EXIT {
-                if !can_exit[i] {
-                    can_exit[i] = true;
-                    queue.push(i);
-                }
-            } else {
-                incoming[t as usize].push(i);
-            }
-        }
-    }
-    while let Some(j) = queue.pop() {
-        for &i in &incoming[j] {
-            if !can_exit[i] {
-                can_exit[i] = true;
-                queue.push(i);
-            }
-        }
-    }
-    (0..n).filter(|&i| !can_exit[i]).collect()
 }
 
 fn reachable_from_entry(entry: &[(Target, f64)], next: &[Vec<(Target, f64)>]) -> Vec<usize> {

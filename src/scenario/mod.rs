@@ -5,11 +5,13 @@
 
 mod compile;
 mod compile_load;
+mod compile_strategy;
 pub mod raw;
 pub mod units;
 
 use std::path::Path;
 
+pub(crate) use compile::did_you_mean;
 pub use compile::{DEFAULT_MAX_STEPS, DEFAULT_STAGES};
 
 use crate::error::ScenarioError;

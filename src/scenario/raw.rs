@@ -30,6 +30,35 @@ pub struct RawScenario {
     pub segments: Vec<RawSegment>,
     #[serde(default)]
     pub load: Option<Spanned<RawLoad>>,
+    #[serde(default, rename = "strategy")]
+    pub strategies: Vec<RawStrategy>,
+}
+
+/// `[[strategy]]`: a named what-if.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawStrategy {
+    pub id: Spanned<String>,
+    #[serde(default)]
+    pub description: Option<String>,
+    /// Changes in the `--change` syntax, e.g. `"spend social +30%"`.
+    #[serde(default)]
+    pub changes: Vec<Spanned<String>>,
+    /// `[[strategy.add]]`: touchpoints the strategy adds (a `[[state]]`
+    /// plus `from`).
+    #[serde(default)]
+    pub add: Vec<RawState>,
+}
+
+/// `spend = { … }` of a channel.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawSpend {
+    pub baseline: Spanned<f64>,
+    pub half_saturation: Spanned<f64>,
+    #[serde(default)]
+    pub slope: Option<Spanned<f64>>,
+    pub drives: crate::model::Mechanism,
 }
 
 /// `[scenario]`: name and run-wide settings.
@@ -47,6 +76,10 @@ pub struct RawMeta {
     pub stages: Option<Vec<Spanned<String>>>,
     #[serde(default)]
     pub max_steps: Option<Spanned<i64>>,
+    #[serde(default)]
+    pub period: Option<String>,
+    #[serde(default)]
+    pub customers_per_period: Option<Spanned<f64>>,
 }
 
 /// `[[channel]]`: a kind of touchpoint.
@@ -59,6 +92,8 @@ pub struct RawChannel {
     pub label: Option<String>,
     #[serde(default)]
     pub cost_per_touch: Option<Spanned<f64>>,
+    #[serde(default)]
+    pub spend: Option<Spanned<RawSpend>>,
 }
 
 /// Whether a channel is reached online or in the physical world.
@@ -88,6 +123,10 @@ pub struct RawState {
     pub dwell: Option<Spanned<RawDist>>,
     #[serde(default)]
     pub next: Option<Spanned<RawWeights>>,
+    /// Only in `[[strategy.add]]`: the probability that a journey leaving
+    /// each named state goes to the added touchpoint.
+    #[serde(default)]
+    pub from: Option<Spanned<RawWeights>>,
 }
 
 /// `[[segment]]`: a share of the population with its own weights.

@@ -15,6 +15,7 @@ mod schema;
 mod shards;
 mod simulate;
 mod thresholds;
+mod whatif;
 
 use fogg::commands::simulate::simulate_model;
 use fogg::model::Model;

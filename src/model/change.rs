@@ -1,0 +1,554 @@
+//! What-if changes to a model, and the variant model they make.
+//!
+//! A [`Change`] is resolved against a model (ids are indices) and applied
+//! to the per-segment chains, so every segment's multipliers stay as they
+//! were. Changes apply in order; [`Model::apply`] checks that every
+//! journey can still end.
+
+use super::alias::{EXIT, Target};
+use super::{Chain, ChannelId, Model, SegmentId, State, StateId};
+
+/// Target of a touchpoint a strategy adds, before it has an index.
+pub const NEW_STATE: Target = EXIT - 1;
+
+/// What a channel's spend drives.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Mechanism {
+    /// More customers enter through the channel's entry states: its entry
+    /// weights scale by the response multiplier, so the population grows.
+    Acquisition,
+    /// Transitions into the channel's states (entry included) scale by the
+    /// multiplier and rows are normalised again: the channel takes share
+    /// from every other transition, conversion and exit included.
+    Share,
+    /// Transitions between states into the channel's states scale by the
+    /// multiplier and the added mass comes from the row's exit only: the
+    /// channel rescues would-be drop-outs.
+    Incremental,
+}
+
+impl Mechanism {
+    /// The name used in scenarios and reports.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Acquisition => "acquisition",
+            Self::Share => "share",
+            Self::Incremental => "incremental",
+        }
+    }
+}
+
+/// A channel's paid spend per period and its saturating response.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Spend {
+    /// Spend per period today.
+    pub baseline: f64,
+    /// Spend at which the response reaches half its maximum (Hill's K).
+    pub half_saturation: f64,
+    /// Hill exponent: 1 saturates from the first unit, above 1 is S-shaped.
+    pub slope: f64,
+    /// What the spend drives.
+    pub drives: Mechanism,
+}
+
+impl Spend {
+    /// Hill response g(S) = Sᵃ / (Sᵃ + Kᵃ), in [0, 1).
+    pub fn response(&self, spend: f64) -> f64 {
+        let s = spend.max(0.0).powf(self.slope);
+        s / (s + self.half_saturation.powf(self.slope))
+    }
+
+    /// Multiplier m = g(S) / g(S⁰) of spend `spend` against the baseline.
+    pub fn multiplier(&self, spend: f64) -> f64 {
+        self.response(spend) / self.response(self.baseline)
+    }
+}
+
+/// A new spend level for a channel.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum SpendLevel {
+    /// The current spend times this factor (`+30%`, `x1.3`).
+    Factor(f64),
+    /// The current spend plus this amount (`+5000`, `-2000`).
+    Delta(f64),
+    /// This spend (`=26000`).
+    Absolute(f64),
+}
+
+/// How a probability or share changes.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Amount {
+    /// Multiplied by this factor.
+    Scale(f64),
+    /// Set to this value.
+    Set(f64),
+}
+
+/// A touchpoint a strategy adds: a new state, its rows (one per segment,
+/// multipliers applied; [`NEW_STATE`] refers to itself) and the share of
+/// journeys leaving other states that now go to it.
+#[derive(Debug, Clone)]
+pub struct Touchpoint {
+    /// The new state.
+    pub state: State,
+    /// Its transitions, one row per segment.
+    pub rows: Vec<Vec<(Target, f64)>>,
+    /// `(state, p)`: a fraction p of journeys leaving the state now go to
+    /// the new touchpoint; the row's other transitions shrink in proportion.
+    pub from: Vec<(StateId, f64)>,
+}
+
+/// One change of a strategy.
+#[derive(Debug, Clone)]
+pub enum Change {
+    /// Change a channel's spend; its mechanism says what that does.
+    Spend { channel: ChannelId, level: SpendLevel },
+    /// Stop a channel: journeys that would reach it leave, its spend is 0.
+    Remove { channel: ChannelId },
+    /// Scale or set one transition probability; the row's other
+    /// transitions absorb the difference in proportion.
+    Transition { from: StateId, to: Target, amount: Amount },
+    /// Multiply the probability of going from a state straight to a
+    /// conversion state; the added mass comes from the row's exit.
+    Conversion { state: StateId, factor: f64 },
+    /// Scale or set a segment's share; the other segments absorb the
+    /// difference in proportion.
+    Segment { segment: SegmentId, amount: Amount },
+    /// Add a touchpoint.
+    Add(Box<Touchpoint>),
+}
+
+/// A named set of changes.
+#[derive(Debug, Clone)]
+pub struct Strategy {
+    /// Identifier used on the command line and in reports.
+    pub id: String,
+    /// What the strategy means, for people.
+    pub description: Option<String>,
+    /// The changes, in order.
+    pub changes: Vec<Change>,
+    /// The changes as written (one per change), for reports.
+    pub written: Vec<String>,
+}
+
+/// A model with a strategy's changes applied.
+#[derive(Debug, Clone)]
+pub struct Variant {
+    /// The changed model.
+    pub model: Model,
+    /// Customers per baseline customer (spend that acquires customers
+    /// changes how many start a journey).
+    pub population: f64,
+    /// Spend per channel per period (0 for channels without spend).
+    pub spend: Vec<f64>,
+    /// What the changes did, for people (e.g. the mechanism and multiplier
+    /// of a spend change).
+    pub notes: Vec<String>,
+}
+
+impl Model {
+    /// Spend per channel per period today (0 where none is declared).
+    pub fn baseline_spend(&self) -> Vec<f64> {
+        self.channels.iter().map(|c| c.spend.map_or(0.0, |s| s.baseline)).collect()
+    }
+
+    /// The model unchanged, as a variant.
+    pub fn baseline(&self) -> Variant {
+        Variant { model: self.clone(), population: 1.0, spend: self.baseline_spend(), notes: Vec::new() }
+    }
+
+    /// Applies `changes` in order; says which change cannot be applied and
+    /// why.
+    pub fn apply(&self, changes: &[Change]) -> Result<Variant, String> {
+        let mut states = self.states.clone();
+        let mut chains: Vec<Chain> = self.segments.iter().map(|s| s.chain.clone()).collect();
+        let mut shares: Vec<f64> = self.segments.iter().map(|s| s.share).collect();
+        let mut acquired = vec![1.0; self.segments.len()];
+        let mut spend = self.baseline_spend();
+        let mut notes = Vec::new();
+        for change in changes {
+            match change {
+                Change::Spend { channel, level } => {
+                    let c = channel.0 as usize;
+                    let ch = &self.channels[c];
+                    let Some(curve) = ch.spend else {
+                        return Err(format!(
+                            "channel '{}' declares no spend: add `spend = {{ baseline = …, half_saturation = …, drives = \"share\" }}` to its [[channel]]",
+                            ch.id
+                        ));
+                    };
+                    let now = spend[c];
+                    let new = match *level {
+                        SpendLevel::Factor(f) => now * f,
+                        SpendLevel::Delta(d) => now + d,
+                        SpendLevel::Absolute(s) => s,
+                    };
+                    if !(new.is_finite() && new >= 0.0) {
+                        return Err(format!(
+                            "the spend of '{}' would be {new:.2}: spend cannot be negative",
+                            ch.id
+                        ));
+                    }
+                    let m = if now > 0.0 {
+                        curve.multiplier(new) / curve.multiplier(now)
+                    } else {
+                        return Err(format!(
+                            "the spend of '{}' is 0 at this point, so no response multiplier can scale from it: change it before removing it",
+                            ch.id
+                        ));
+                    };
+                    spend[c] = new;
+                    let in_channel = |t: Target| t != EXIT && states[t as usize].channel == *channel;
+                    for (s, chain) in chains.iter_mut().enumerate() {
+                        match curve.drives {
+                            Mechanism::Acquisition => {
+                                let mut total = 0.0;
+                                for (t, p) in &mut chain.entry {
+                                    if in_channel(*t) {
+                                        *p *= m;
+                                    }
+                                    total += *p;
+                                }
+                                if total <= 0.0 {
+                                    return Err(format!(
+                                        "with no spend on '{}' no journey would start: keep some spend, or give other channels entry weight",
+                                        ch.id
+                                    ));
+                                }
+                                for (_, p) in &mut chain.entry {
+                                    *p /= total;
+                                }
+                                acquired[s] *= total;
+                            }
+                            Mechanism::Share => {
+                                scale_and_normalise(&mut chain.entry, &in_channel, m);
+                                for row in &mut chain.next {
+                                    scale_and_normalise(row, &in_channel, m);
+                                }
+                            }
+                            Mechanism::Incremental => {
+                                for (i, row) in chain.next.iter_mut().enumerate() {
+                                    scale_from_exit(row, &in_channel, m).map_err(|(needed, exit)| {
+                                        format!(
+                                            "incremental spend on '{}' needs {needed:.4} of the exit probability of state '{}', which has only {exit:.4}{}: spend less, or declare `drives = \"share\"`",
+                                            ch.id,
+                                            states[i].id,
+                                            segment_note(self, s)
+                                        )
+                                    })?;
+                                }
+                            }
+                        }
+                    }
+                    notes.push(format!(
+                        "spend on {}: {:.0} → {:.0} per {} ({}, response ×{:.3})",
+                        ch.id,
+                        now,
+                        new,
+                        self.period,
+                        curve.drives.name(),
+                        m
+                    ));
+                }
+                Change::Remove { channel } => {
+                    let removed = |i: usize| states[i].channel == *channel;
+                    for chain in &mut chains {
+                        *chain = chain.without(removed);
+                    }
+                    let c = channel.0 as usize;
+                    notes.push(format!(
+                        "{} removed: journeys that would reach it leave; spend {:.0} → 0",
+                        self.channels[c].id, spend[c]
+                    ));
+                    spend[c] = 0.0;
+                }
+                Change::Transition { from, to, amount } => {
+                    let (from, to) = (from.0 as usize, *to);
+                    let before = probability(&chains[0].next[from], |t| t == to);
+                    for (s, chain) in chains.iter_mut().enumerate() {
+                        set_transition(&mut chain.next[from], to, *amount).map_err(|e| {
+                            format!(
+                                "transition {} -> {}{}: {e}",
+                                states[from].id,
+                                name(&states, to),
+                                segment_note(self, s)
+                            )
+                        })?;
+                    }
+                    let after = probability(&chains[0].next[from], |t| t == to);
+                    notes.push(format!(
+                        "{} → {}: {:.1}% → {:.1}%{}",
+                        states[from].id,
+                        name(&states, to),
+                        before * 100.0,
+                        after * 100.0,
+                        first_segment(self)
+                    ));
+                }
+                Change::Conversion { state, factor } => {
+                    let i = state.0 as usize;
+                    let converts = |t: Target| t != EXIT && states[t as usize].conversion;
+                    if !chains.iter().any(|c| c.next[i].iter().any(|&(t, _)| converts(t))) {
+                        return Err(format!(
+                            "state '{}' never leads straight to a conversion state, so its conversion cannot improve: name the state just before the purchase",
+                            states[i].id
+                        ));
+                    }
+                    let before = probability(&chains[0].next[i], converts);
+                    for (s, chain) in chains.iter_mut().enumerate() {
+                        scale_from_exit(&mut chain.next[i], &converts, *factor).map_err(|(needed, exit)| {
+                            format!(
+                                "improving conversion from '{}' by ×{factor} needs {needed:.4} of its exit probability, which is only {exit:.4}{}: use a smaller factor",
+                                states[i].id,
+                                segment_note(self, s)
+                            )
+                        })?;
+                    }
+                    let after = probability(&chains[0].next[i], converts);
+                    notes.push(format!(
+                        "{} → conversion: {:.1}% → {:.1}%, from its exit{}",
+                        states[i].id,
+                        before * 100.0,
+                        after * 100.0,
+                        first_segment(self)
+                    ));
+                }
+                Change::Segment { segment, amount } => {
+                    let k = segment.0 as usize;
+                    let old = shares[k];
+                    let new = match *amount {
+                        Amount::Scale(f) => old * f,
+                        Amount::Set(v) => v,
+                    };
+                    if !(new > 0.0 && new < 1.0) || shares.len() < 2 {
+                        return Err(format!(
+                            "segment '{}' would have a share of {new:.4}: a share must stay between 0 and 1, and there must be another segment to take the rest",
+                            self.segments[k].id
+                        ));
+                    }
+                    notes.push(format!(
+                        "segment {}: share {:.1}% → {:.1}%",
+                        self.segments[k].id,
+                        old * 100.0,
+                        new * 100.0
+                    ));
+                    let rest = (1.0 - new) / (1.0 - old);
+                    for (j, share) in shares.iter_mut().enumerate() {
+                        *share = if j == k { new } else { *share * rest };
+                    }
+                }
+                Change::Add(touchpoint) => {
+                    let index = states.len() as Target;
+                    if index >= NEW_STATE {
+                        return Err("too many states to add another".to_owned());
+                    }
+                    let sources: Vec<String> = touchpoint
+                        .from
+                        .iter()
+                        .map(|(s, p)| {
+                            format!("{:.1}% of journeys leaving {}", p * 100.0, states[s.0 as usize].id)
+                        })
+                        .collect();
+                    notes.push(format!(
+                        "{} added, reached by {}",
+                        touchpoint.state.id,
+                        sources.join(" and ")
+                    ));
+                    states.push(touchpoint.state.clone());
+                    for (chain, row) in chains.iter_mut().zip(&touchpoint.rows) {
+                        let row = row.iter().map(|&(t, p)| (if t == NEW_STATE { index } else { t }, p));
+                        chain.next.push(row.collect());
+                        for &(from, p) in &touchpoint.from {
+                            let row = &mut chain.next[from.0 as usize];
+                            for (_, q) in row.iter_mut() {
+                                *q *= 1.0 - p;
+                            }
+                            row.push((index, p));
+                        }
+                    }
+                }
+            }
+        }
+        for chain in &chains {
+            if let Some(&i) = cannot_reach_exit(&chain.next).first() {
+                return Err(format!(
+                    "after these changes no journey from state '{}' can ever end: keep an exit on its way",
+                    states[i].id
+                ));
+            }
+        }
+        let population: f64 = shares.iter().zip(&acquired).map(|(s, a)| s * a).sum();
+        let segments = self
+            .segments
+            .iter()
+            .zip(chains)
+            .enumerate()
+            .map(|(k, (s, mut chain))| {
+                chain.entry.retain(|&(_, p)| p > 0.0);
+                for row in &mut chain.next {
+                    row.retain(|&(_, p)| p > 0.0);
+                }
+                (s.id.clone(), s.label.clone(), shares[k] * acquired[k] / population, chain)
+            })
+            .collect();
+        Ok(Variant { model: self.rebuilt(states, segments), population, spend, notes })
+    }
+}
+
+fn segment_note(model: &Model, s: usize) -> String {
+    if model.segments.len() > 1 { format!(" (segment '{}')", model.segments[s].id) } else { String::new() }
+}
+
+fn first_segment(model: &Model) -> String {
+    if model.segments.len() > 1 { format!(" (segment '{}')", model.segments[0].id) } else { String::new() }
+}
+
+/// Probability of the row's targets in the set.
+fn probability(row: &[(Target, f64)], in_set: impl Fn(Target) -> bool) -> f64 {
+    row.iter().filter(|(t, _)| in_set(*t)).map(|(_, p)| p).sum()
+}
+
+fn name(states: &[State], t: Target) -> &str {
+    if t == EXIT { "exit" } else { &states[t as usize].id }
+}
+
+/// Multiplies the probabilities of targets in the set by `m`, then
+/// normalises the row; a row left with nothing goes to the exit.
+fn scale_and_normalise(row: &mut Vec<(Target, f64)>, in_set: &impl Fn(Target) -> bool, m: f64) {
+    let mut total = 0.0;
+    for (t, p) in row.iter_mut() {
+        if in_set(*t) {
+            *p *= m;
+        }
+        total += *p;
+    }
+    if total > 0.0 {
+        for (_, p) in row.iter_mut() {
+            *p /= total;
+        }
+    } else if !row.is_empty() {
+        row.clear();
+        row.push((EXIT, 1.0));
+    }
+}
+
+/// Multiplies the probabilities of targets in the set by `m`, taking the
+/// added mass from (or giving it back to) the exit. Fails with (needed,
+/// available) when the exit has too little.
+fn scale_from_exit(
+    row: &mut Vec<(Target, f64)>,
+    in_set: &impl Fn(Target) -> bool,
+    m: f64,
+) -> Result<(), (f64, f64)> {
+    let mass: f64 = row.iter().filter(|(t, _)| in_set(*t)).map(|(_, p)| p).sum();
+    if mass == 0.0 {
+        return Ok(());
+    }
+    let added = (m - 1.0) * mass;
+    let exit = row.iter().find(|(t, _)| *t == EXIT).map_or(0.0, |(_, p)| *p);
+    if added > exit + 1e-12 {
+        return Err((added, exit));
+    }
+    for (t, p) in row.iter_mut() {
+        if in_set(*t) {
+            *p *= m;
+        } else if *t == EXIT {
+            *p = (*p - added).max(0.0);
+        }
+    }
+    if exit == 0.0 && added < 0.0 {
+        row.push((EXIT, -added));
+    }
+    Ok(())
+}
+
+/// Scales or sets the probability of `to` in a row; the others absorb the
+/// difference in proportion.
+fn set_transition(row: &mut Vec<(Target, f64)>, to: Target, amount: Amount) -> Result<(), String> {
+    let old = row.iter().find(|(t, _)| *t == to).map_or(0.0, |(_, p)| *p);
+    let new = match amount {
+        Amount::Scale(f) => old * f,
+        Amount::Set(p) => p,
+    };
+    if !(0.0..=1.0).contains(&new) {
+        return Err(format!(
+            "the probability would be {new:.4} (now {old:.4}); a probability must stay within 0 and 1"
+        ));
+    }
+    if old >= 1.0 && new < 1.0 {
+        return Err("it is the only way out of the state, so there is nothing to give the rest to".to_owned());
+    }
+    let rest = if old < 1.0 { (1.0 - new) / (1.0 - old) } else { 0.0 };
+    for (t, p) in row.iter_mut() {
+        *p = if *t == to { new } else { *p * rest };
+    }
+    if old == 0.0 && new > 0.0 {
+        row.push((to, new));
+    }
+    Ok(())
+}
+
+/// States from which no path of positive probability leads to the exit.
+pub(crate) fn cannot_reach_exit(next: &[Vec<(Target, f64)>]) -> Vec<usize> {
+    let n = next.len();
+    let mut incoming: Vec<Vec<usize>> = vec![Vec::new(); n];
+    let mut can_exit = vec![false; n];
+    let mut queue = Vec::new();
+    for (i, row) in next.iter().enumerate() {
+        for &(t, p) in row {
+            if p <= 0.0 {
+                continue;
+            }
+            if t == EXIT {
+                if !can_exit[i] {
+                    can_exit[i] = true;
+                    queue.push(i);
+                }
+            } else {
+                incoming[t as usize].push(i);
+            }
+        }
+    }
+    while let Some(j) = queue.pop() {
+        for &i in &incoming[j] {
+            if !can_exit[i] {
+                can_exit[i] = true;
+                queue.push(i);
+            }
+        }
+    }
+    (0..n).filter(|&i| !can_exit[i]).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hill_multiplier_is_one_at_baseline_and_saturates() {
+        let s = Spend { baseline: 100.0, half_saturation: 100.0, slope: 1.0, drives: Mechanism::Share };
+        assert!((s.multiplier(100.0) - 1.0).abs() < 1e-12);
+        assert!((s.response(100.0) - 0.5).abs() < 1e-12);
+        assert!((s.multiplier(300.0) - 1.5).abs() < 1e-12); // 0.75 / 0.5
+        assert_eq!(s.multiplier(0.0), 0.0);
+    }
+
+    #[test]
+    fn transitions_scale_and_set_with_the_rest_in_proportion() {
+        let mut row = vec![(0, 0.5), (1, 0.25), (EXIT, 0.25)];
+        set_transition(&mut row, 1, Amount::Set(0.5)).unwrap();
+        assert_eq!(row, vec![(0, 0.5 * 0.5 / 0.75), (1, 0.5), (EXIT, 0.25 * 0.5 / 0.75)]);
+        let mut row = vec![(0, 1.0)];
+        assert!(set_transition(&mut row, 0, Amount::Scale(0.5)).is_err());
+    }
+
+    #[test]
+    fn incremental_takes_only_from_the_exit() {
+        let mut row = vec![(0, 0.2), (1, 0.3), (EXIT, 0.5)];
+        scale_from_exit(&mut row, &|t| t == 0, 2.0).unwrap();
+        assert_eq!(row, vec![(0, 0.4), (1, 0.3), (EXIT, 0.3)]);
+        let mut row = vec![(0, 0.2), (1, 0.3), (EXIT, 0.5)];
+        assert_eq!(scale_from_exit(&mut row, &|t| t == 0, 5.0), Err((0.8, 0.5)));
+    }
+}

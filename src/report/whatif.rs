@@ -1,0 +1,234 @@
+//! The document of a what-if comparison.
+
+use super::doc::{Doc, Section, Table};
+use super::fmt::{num, pct};
+use crate::result::{StrategyRow, WhatifResult};
+
+/// A difference with its interval; `*` when the interval excludes 0.
+fn delta(d: f64, ci: [f64; 2], decimals: usize) -> String {
+    let mark = if ci[0] > 0.0 || ci[1] < 0.0 { " *" } else { "" };
+    format!(
+        "{}{} [{}, {}]{mark}",
+        if d >= 0.0 { "+" } else { "" },
+        num(d, decimals),
+        num(ci[0], decimals),
+        num(ci[1], decimals)
+    )
+}
+
+fn delta_pct(d: f64, ci: [f64; 2]) -> String {
+    let mark = if ci[0] > 0.0 || ci[1] < 0.0 { " *" } else { "" };
+    let pp = |x: f64| num(x * 100.0, 2);
+    format!("{}{} pp [{}, {}]{mark}", if d >= 0.0 { "+" } else { "" }, pp(d), pp(ci[0]), pp(ci[1]))
+}
+
+fn opt(x: Option<f64>, decimals: usize) -> String {
+    x.map_or("–".to_owned(), |x| num(x, decimals))
+}
+
+fn opt_delta(d: Option<f64>, ci: Option<[f64; 2]>, decimals: usize) -> String {
+    match (d, ci) {
+        (Some(d), Some(ci)) => delta(d, ci, decimals),
+        _ => "–".to_owned(),
+    }
+}
+
+fn is_baseline(s: &StrategyRow) -> bool {
+    s.id == "baseline"
+}
+
+/// Lays out a [`WhatifResult`] for people.
+pub fn document(r: &WhatifResult) -> Doc {
+    let lines = vec![
+        format!(
+            "{} ({}) · totals per {} of {} customers",
+            r.scenario,
+            r.source,
+            r.period,
+            num(r.customers_per_period, 0)
+        ),
+        format!(
+            "{} customers simulated per strategy, the same ones in each (seed {}) · {:.2} s · money in {}",
+            num(r.customers_simulated as f64, 0),
+            r.seed,
+            r.elapsed_s,
+            r.currency
+        ),
+    ];
+    let mut sections = Vec::new();
+    if r.strategies.len() > 1 || r.curve.is_none() && r.allocation.is_none() {
+        sections.push(outcomes(r));
+        sections.push(costs(r));
+        sections.push(changes(r));
+    }
+    if let Some(c) = &r.curve {
+        let mut t = Table::new(&[
+            "spend",
+            "response ×",
+            "conversions",
+            "revenue",
+            "cost",
+            "ROAS",
+            "conversions per 1k",
+            "marginal ROAS",
+        ]);
+        for p in &c.points {
+            t.row(vec![
+                num(p.spend, 0),
+                num(p.multiplier, 3),
+                num(p.conversions, 1),
+                num(p.revenue, 0),
+                num(p.cost, 0),
+                opt(p.roas, 2),
+                opt(p.marginal_conversions.map(|m| m * 1000.0), 2),
+                opt(p.marginal_roas, 2),
+            ]);
+        }
+        sections.push(Section {
+            title: format!("Response curve: {} ({})", c.channel, c.mechanism),
+            table: t,
+            notes: vec![
+                format!(
+                    "spend on {} from 0 to twice today's {} per {}, every other channel as today; exact expected values (Hill curve, half-saturation {}, slope {})",
+                    c.channel,
+                    num(c.baseline_spend, 0),
+                    r.period,
+                    num(c.half_saturation, 0),
+                    num(c.slope, 2)
+                ),
+                "marginal ROAS: revenue one more unit of spend brings at that point; below 1 the next unit does not pay for itself".to_owned(),
+            ],
+        });
+    }
+    if let Some(a) = &r.allocation {
+        let mut t =
+            Table::new(&["channel", "mechanism", "today", "allocated", "change", "bounds", "marginal"])
+                .text_column(1);
+        for c in &a.channels {
+            t.row(vec![
+                c.channel.clone(),
+                c.mechanism.clone(),
+                num(c.today, 0),
+                num(c.allocated, 0),
+                format!("{}{}", if c.allocated >= c.today { "+" } else { "" }, num(c.allocated - c.today, 0)),
+                format!("{}..{}", num(c.min, 0), c.max.map_or(String::new(), |m| num(m, 0))),
+                num(c.marginal * 1000.0, 3),
+            ]);
+        }
+        let unit = if a.objective == "revenue" { "revenue" } else { "conversions" };
+        let mut notes = vec![
+            format!(
+                "{} per {} split to maximise expected {}: {} conversions and {} revenue, against {} and {} today (exact)",
+                num(a.budget, 0),
+                r.period,
+                a.objective,
+                num(a.conversions, 1),
+                num(a.revenue, 0),
+                num(a.baseline_conversions, 1),
+                num(a.baseline_revenue, 0)
+            ),
+            format!(
+                "the next unit of budget does most on {}; \"marginal\" is {unit} per 1,000 more spent there",
+                a.next_unit
+            ),
+            "the split is simulated as the strategy `allocation` above, with its intervals".to_owned(),
+        ];
+        if a.unspent > 0.5 {
+            notes.push(format!("{} of the budget is left: the upper bounds stop it", num(a.unspent, 0)));
+        }
+        sections.push(Section { title: "Budget allocation".to_owned(), table: t, notes });
+    }
+    Doc { title: "fogg whatif — strategies against the baseline".to_owned(), lines, sections }
+}
+
+fn outcomes(r: &WhatifResult) -> Section {
+    let mut t = Table::new(&[
+        "strategy",
+        "conversions",
+        "exact",
+        "Δ conversions [95% CI]",
+        "conv. rate",
+        "Δ rate [95% CI]",
+        "revenue",
+        "Δ revenue [95% CI]",
+    ]);
+    for s in &r.strategies {
+        let b = is_baseline(s);
+        t.row(vec![
+            s.id.clone(),
+            num(s.conversions, 1),
+            num(s.exact_conversions, 1),
+            if b { "–".into() } else { delta(s.delta_conversions, s.delta_conversions_ci95, 1) },
+            pct(s.conversion_rate),
+            if b { "–".into() } else { delta_pct(s.delta_conversion_rate, s.delta_conversion_rate_ci95) },
+            num(s.revenue, 0),
+            if b { "–".into() } else { delta(s.delta_revenue, s.delta_revenue_ci95, 0) },
+        ]);
+    }
+    Section {
+        title: "Outcomes".to_owned(),
+        table: t,
+        notes: vec![
+            "Δ: paired difference from the baseline (the same customers walk every strategy), with its 95% interval; * marks an interval that excludes 0".to_owned(),
+            "exact: expected conversions from the closed form of each strategy's chain".to_owned(),
+        ],
+    }
+}
+
+fn costs(r: &WhatifResult) -> Section {
+    let mut t = Table::new(&[
+        "strategy",
+        "spend",
+        "cost",
+        "Δ cost [95% CI]",
+        "CPA",
+        "Δ CPA [95% CI]",
+        "ROAS",
+        "Δ ROAS [95% CI]",
+        "incremental CPA",
+    ]);
+    for s in &r.strategies {
+        let b = is_baseline(s);
+        t.row(vec![
+            s.id.clone(),
+            num(s.spend, 0),
+            num(s.cost, 0),
+            if b { "–".into() } else { delta(s.delta_cost, s.delta_cost_ci95, 0) },
+            opt(s.cpa, 2),
+            if b { "–".into() } else { opt_delta(s.delta_cpa, s.delta_cpa_ci95, 2) },
+            opt(s.roas, 2),
+            if b { "–".into() } else { opt_delta(s.delta_roas, s.delta_roas_ci95, 2) },
+            match (s.incremental_cpa, s.incremental_cpa_ci95) {
+                (Some(v), Some(ci)) => format!("{} [{}, {}]", num(v, 2), num(ci[0], 2), num(ci[1], 2)),
+                _ => "–".into(),
+            },
+        ]);
+    }
+    Section {
+        title: "Cost and return".to_owned(),
+        table: t,
+        notes: vec![
+            format!("spend: the channels' declared spend per {}; cost adds every touch's cost_per_touch", r.period),
+            "CPA = cost / conversions; ROAS = revenue / cost; incremental CPA = Δcost / Δconversions, shown when Δconversions is significant".to_owned(),
+        ],
+    }
+}
+
+fn changes(r: &WhatifResult) -> Section {
+    let mut t = Table::new(&["strategy", "changes", "what they did"]).text_column(1).text_column(2);
+    for s in r.strategies.iter().filter(|s| !is_baseline(s)) {
+        let what = if s.notes.is_empty() { "–".to_owned() } else { s.notes.join("; ") };
+        t.row(vec![s.id.clone(), s.changes.join("; "), what]);
+    }
+    let mut notes: Vec<String> = r
+        .strategies
+        .iter()
+        .filter(|s| !is_baseline(s))
+        .filter_map(|s| s.description.as_ref().map(|d| format!("{}: {d}", s.id)))
+        .collect();
+    let truncated: u64 = r.strategies.iter().map(|s| s.truncated).sum();
+    if truncated > 0 {
+        notes.push(format!("{truncated} journeys were cut at max_steps; the exact values assume none are"));
+    }
+    Section { title: "Strategies".to_owned(), table: t, notes }
+}

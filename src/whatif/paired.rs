@@ -1,0 +1,300 @@
+//! Moments of (baseline, variant) customer pairs, and the figures and
+//! paired 95% intervals computed from them.
+//!
+//! Each customer contributes two outcome vectors (conversions, converted,
+//! revenue in cents, touch cost in micro-units): the baseline's `x` and the
+//! variant's `y`. Sums and cross-products are integers, so merging is exact.
+//! A figure is a smooth function of the eight means; the interval of its
+//! difference from baseline is the delta method's, with the gradient taken
+//! numerically and the covariance of the pair estimated from the sample.
+
+use serde::{Deserialize, Serialize};
+
+use crate::merge::Merge;
+
+const K: usize = 8;
+const PAIRS: usize = K * (K + 1) / 2;
+
+/// 97.5% quantile of the standard normal.
+pub const Z95: f64 = 1.959_963_984_540_054;
+
+fn pair(j: usize, k: usize) -> usize {
+    let (j, k) = if j <= k { (j, k) } else { (k, j) };
+    j * K - j * (j + 1) / 2 + k
+}
+
+/// Integer moments of customer pairs.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PairedMoments {
+    /// Customers.
+    pub n: u64,
+    /// Customers whose journey was cut at `max_steps` in either variant.
+    pub truncated: u64,
+    sum: [u128; K],
+    #[serde(with = "serde_big_array")]
+    cross: [u128; PAIRS],
+}
+
+/// `[u128; 36]` as a JSON array of decimal strings (JSON numbers lose
+/// precision beyond 2^53).
+mod serde_big_array {
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+    pub fn serialize<S: Serializer>(a: &[u128; super::PAIRS], s: S) -> Result<S::Ok, S::Error> {
+        a.iter().map(|x| x.to_string()).collect::<Vec<_>>().serialize(s)
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<[u128; super::PAIRS], D::Error> {
+        let v: Vec<String> = Vec::deserialize(d)?;
+        let mut out = [0u128; super::PAIRS];
+        if v.len() != out.len() {
+            return Err(serde::de::Error::custom("wrong number of cross moments"));
+        }
+        for (o, s) in out.iter_mut().zip(v) {
+            *o = s.parse().map_err(serde::de::Error::custom)?;
+        }
+        Ok(out)
+    }
+}
+
+impl Default for PairedMoments {
+    fn default() -> Self {
+        PairedMoments { n: 0, truncated: 0, sum: [0; K], cross: [0; PAIRS] }
+    }
+}
+
+impl Merge for PairedMoments {
+    fn merge(&mut self, other: &Self) {
+        self.n += other.n;
+        self.truncated += other.truncated;
+        for (a, b) in self.sum.iter_mut().zip(&other.sum) {
+            *a += b;
+        }
+        for (a, b) in self.cross.iter_mut().zip(&other.cross) {
+            *a += b;
+        }
+    }
+}
+
+impl PairedMoments {
+    /// Adds one customer: baseline outcome `x`, variant outcome `y`.
+    #[inline]
+    pub fn add(&mut self, x: &[u64; 4], y: &[u64; 4], truncated: bool) {
+        let v: [u128; K] = [
+            x[0] as u128,
+            x[1] as u128,
+            x[2] as u128,
+            x[3] as u128,
+            y[0] as u128,
+            y[1] as u128,
+            y[2] as u128,
+            y[3] as u128,
+        ];
+        self.n += 1;
+        self.truncated += u64::from(truncated);
+        let mut idx = 0;
+        for j in 0..K {
+            self.sum[j] += v[j];
+            for k in j..K {
+                self.cross[idx] += v[j] * v[k];
+                idx += 1;
+            }
+        }
+    }
+
+    /// Means of the eight outcomes (baseline then variant).
+    pub fn means(&self) -> [f64; K] {
+        let n = self.n.max(1) as f64;
+        self.sum.map(|s| s as f64 / n)
+    }
+
+    /// Sample covariance of outcomes `j` and `k`.
+    fn cov(&self, j: usize, k: usize, mean: &[f64; K]) -> f64 {
+        if self.n < 2 {
+            return 0.0;
+        }
+        let n = self.n as f64;
+        (self.cross[pair(j, k)] as f64 - n * mean[j] * mean[k]) / (n - 1.0)
+    }
+}
+
+/// How per-customer means become a period's figures.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Scale {
+    /// Baseline customers per period.
+    pub customers_per_period: f64,
+    /// The variant's customers per baseline customer.
+    pub population: f64,
+    /// Spend of the baseline per period.
+    pub baseline_spend: f64,
+    /// Spend of the variant per period.
+    pub spend: f64,
+}
+
+/// A figure of the variant, the baseline's, and their paired difference
+/// with its 95% interval.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Estimate {
+    /// The variant's value.
+    pub value: f64,
+    /// The baseline's value.
+    pub baseline: f64,
+    /// value − baseline.
+    pub delta: f64,
+    /// 95% interval of `delta`.
+    pub ci95: [f64; 2],
+}
+
+impl Estimate {
+    /// Whether the interval excludes 0.
+    pub fn significant(&self) -> bool {
+        self.ci95[0] > 0.0 || self.ci95[1] < 0.0
+    }
+}
+
+/// Every figure of a strategy against the baseline.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Figures {
+    /// Customers per period.
+    pub customers: f64,
+    /// Conversions per period (repeat purchases included).
+    pub conversions: Estimate,
+    /// Share of customers with at least one conversion.
+    pub conversion_rate: Estimate,
+    /// Revenue per period.
+    pub revenue: Estimate,
+    /// Spend plus touch costs per period.
+    pub cost: Estimate,
+    /// Cost per conversion.
+    pub cpa: Estimate,
+    /// Revenue per unit of cost.
+    pub roas: Estimate,
+    /// Δcost / Δconversions, with its interval.
+    pub incremental_cpa: Estimate,
+}
+
+/// Which figure of one side (0 baseline, 1 variant) from the means.
+#[derive(Clone, Copy)]
+enum Figure {
+    Conversions,
+    ConversionRate,
+    Revenue,
+    Cost,
+    Cpa,
+    Roas,
+}
+
+fn figure(f: Figure, side: usize, m: &[f64; K], s: &Scale) -> f64 {
+    let o = side * 4;
+    let customers = s.customers_per_period * if side == 1 { s.population } else { 1.0 };
+    let spend = if side == 1 { s.spend } else { s.baseline_spend };
+    let conversions = customers * m[o];
+    let revenue = customers * m[o + 2] / 100.0;
+    let cost = spend + customers * m[o + 3] / super::COST_UNIT;
+    match f {
+        Figure::Conversions => conversions,
+        Figure::ConversionRate => m[o + 1],
+        Figure::Revenue => revenue,
+        Figure::Cost => cost,
+        Figure::Cpa => cost / conversions,
+        Figure::Roas => revenue / cost,
+    }
+}
+
+impl Figures {
+    /// The figures of the pair `moments` under `scale`.
+    pub fn of(moments: &PairedMoments, scale: &Scale) -> Figures {
+        let mean = moments.means();
+        let cov: Vec<[f64; K]> = (0..K).map(|j| std::array::from_fn(|k| moments.cov(j, k, &mean))).collect();
+        let n = moments.n.max(1) as f64;
+        // Delta-method interval of g at the means.
+        let interval = |g: &dyn Fn(&[f64; K]) -> f64| -> (f64, [f64; 2]) {
+            let at = g(&mean);
+            let mut grad = [0.0; K];
+            for (k, d) in grad.iter_mut().enumerate() {
+                let h = 1e-6 * mean[k].abs().max(1e-9);
+                let (mut up, mut down) = (mean, mean);
+                up[k] += h;
+                down[k] -= h;
+                *d = (g(&up) - g(&down)) / (2.0 * h);
+            }
+            let mut var = 0.0;
+            for j in 0..K {
+                for k in 0..K {
+                    var += grad[j] * cov[j][k] * grad[k];
+                }
+            }
+            let half = Z95 * (var.max(0.0) / n).sqrt();
+            (at, [at - half, at + half])
+        };
+        let estimate = |f: Figure| {
+            let (delta, ci95) = interval(&|m| figure(f, 1, m, scale) - figure(f, 0, m, scale));
+            Estimate { value: figure(f, 1, &mean, scale), baseline: figure(f, 0, &mean, scale), delta, ci95 }
+        };
+        let ratio_of_deltas = |m: &[f64; K]| {
+            (figure(Figure::Cost, 1, m, scale) - figure(Figure::Cost, 0, m, scale))
+                / (figure(Figure::Conversions, 1, m, scale) - figure(Figure::Conversions, 0, m, scale))
+        };
+        let (icpa, icpa_ci) = interval(&ratio_of_deltas);
+        Figures {
+            customers: scale.customers_per_period * scale.population,
+            conversions: estimate(Figure::Conversions),
+            conversion_rate: estimate(Figure::ConversionRate),
+            revenue: estimate(Figure::Revenue),
+            cost: estimate(Figure::Cost),
+            cpa: estimate(Figure::Cpa),
+            roas: estimate(Figure::Roas),
+            incremental_cpa: Estimate { value: icpa, baseline: f64::NAN, delta: icpa, ci95: icpa_ci },
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn identical_pairs_have_zero_width_and_the_right_means() {
+        let mut m = PairedMoments::default();
+        for i in 0..1000u64 {
+            let x = [i % 2, i % 2, 100 * (i % 2), 5];
+            m.add(&x, &x, false);
+        }
+        let s = Scale { customers_per_period: 1000.0, population: 1.0, baseline_spend: 0.0, spend: 0.0 };
+        let f = Figures::of(&m, &s);
+        assert!((f.conversions.value - 500.0).abs() < 1e-9);
+        assert_eq!(f.conversions.delta, 0.0);
+        assert!(f.conversions.ci95[1] - f.conversions.ci95[0] < 1e-9);
+        assert!((f.revenue.value - 500.0).abs() < 1e-9);
+    }
+
+    #[test]
+    fn independent_difference_has_the_textbook_standard_error() {
+        // x ~ Bernoulli(0.5) alternating, y independent of it (period 4).
+        let mut m = PairedMoments::default();
+        let n = 40_000u64;
+        for i in 0..n {
+            let x = i % 2;
+            let y = (i / 2) % 2;
+            m.add(&[x, x, 0, 0], &[y, y, 0, 0], false);
+        }
+        let s = Scale { customers_per_period: 1.0, population: 1.0, baseline_spend: 0.0, spend: 0.0 };
+        let f = Figures::of(&m, &s);
+        // Var(y − x) = 0.25 + 0.25 (uncorrelated): half width 1.96·√(0.5/n).
+        let half = (f.conversion_rate.ci95[1] - f.conversion_rate.ci95[0]) / 2.0;
+        assert!((half - Z95 * (0.5 / n as f64).sqrt()).abs() < 1e-4, "{half}");
+    }
+
+    #[test]
+    fn merging_is_exact() {
+        let (mut a, mut b, mut whole) =
+            (PairedMoments::default(), PairedMoments::default(), PairedMoments::default());
+        for i in 0..100u64 {
+            let (x, y) = ([i, 1, i * 3, 7], [i + 1, 1, i, 9]);
+            whole.add(&x, &y, false);
+            if i < 37 { a.add(&x, &y, false) } else { b.add(&x, &y, false) }
+        }
+        a.merge(&b);
+        assert_eq!(a, whole);
+    }
+}

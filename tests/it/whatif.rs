@@ -1,0 +1,307 @@
+//! `fogg whatif`: spend mechanisms against hand-computed closed forms,
+//! simulated differences against the exact ones, what common random
+//! numbers buy, curves, allocation, the JSON contract and bad input.
+
+use fogg::model::Model;
+use fogg::model::change::{Change, SpendLevel};
+use fogg::whatif::paired::{Scale, Z95};
+use fogg::whatif::{ExactFigures, Figures, Pairing, run_paired};
+use serde_json::Value;
+
+use crate::schema::{errors, schema_validator};
+use crate::{bundled, fogg};
+
+/// 99.9% two-sided quantile: with a dozen comparisons at a fixed seed, the
+/// interval the tests check against.
+const Z999: f64 = 3.290_526_731_491_926;
+
+/// Two entry channels, one paid (`ad`, also a retargeting touch after the
+/// web page) whose spend of 1000 sits at its half-saturation: doubling it
+/// to 3000 gives a response multiplier of exactly 0.75 / 0.5 = 1.5.
+fn tiny(mechanism: &str) -> Model {
+    let text = format!(
+        r#"
+[scenario]
+name = "tiny"
+customers_per_period = 1000
+[[channel]]
+id = "ad"
+kind = "online"
+spend = {{ baseline = 1000, half_saturation = 1000, drives = "{mechanism}" }}
+[[channel]]
+id = "web"
+kind = "online"
+[entry]
+ad_view = 1
+web_direct = 1
+[[state]]
+id = "ad_view"
+stage = "awareness"
+channel = "ad"
+next = {{ web_page = 1, exit = 1 }}
+[[state]]
+id = "web_direct"
+stage = "awareness"
+channel = "web"
+next = {{ web_page = 1, exit = 3 }}
+[[state]]
+id = "web_page"
+stage = "consideration"
+channel = "web"
+next = {{ buy = 0.4, retarget = 0.2, exit = 0.4 }}
+[[state]]
+id = "retarget"
+stage = "consideration"
+channel = "ad"
+next = {{ buy = 1, exit = 1 }}
+[[state]]
+id = "buy"
+stage = "purchase"
+channel = "web"
+conversion = true
+value = {{ dist = "constant", value = 100.0 }}
+next = {{ exit = 1 }}
+"#
+    );
+    fogg::scenario::from_str(&text, "tiny.toml").expect("valid scenario")
+}
+
+fn triple_ad_spend(model: &Model) -> Vec<Change> {
+    vec![Change::Spend { channel: model.channel_id("ad").unwrap(), level: SpendLevel::Absolute(3000.0) }]
+}
+
+#[test]
+fn each_spend_mechanism_matches_its_closed_form_and_the_simulation() {
+    // Baseline: P(conv | web_page) = 0.4 + 0.2·0.5 = 0.5, so
+    // P(conv) = ½·½·0.5 + ½·¼·0.5 = 0.1875: 187.5 per 1000 customers.
+    // acquisition: ad entry 0.5 → 0.75, population 1.25;
+    //   conversions = 1000 (0.75·0.25 + 0.5·0.125) = 250.
+    // share: entry 0.6/0.4; web_page row 0.4 : 0.3 : 0.4, normalised,
+    //   still converts 0.5 → 1000 (0.6·0.25 + 0.4·0.125) = 200.
+    // incremental: web_page retarget 0.3, exit 0.3 → converts 0.55,
+    //   entry unchanged → 1000 · 0.1875 · 1.1 = 206.25.
+    for (mechanism, expected, population) in
+        [("acquisition", 250.0, 1.25), ("share", 200.0, 1.0), ("incremental", 206.25, 1.0)]
+    {
+        let model = tiny(mechanism);
+        let base = ExactFigures::of(&model.baseline(), 1000.0);
+        assert!((base.conversions - 187.5).abs() < 1e-9, "{mechanism}: baseline {}", base.conversions);
+        let variant = model.apply(&triple_ad_spend(&model)).expect("change applies");
+        assert!((variant.population - population).abs() < 1e-12, "{mechanism}");
+        let exact = ExactFigures::of(&variant, 1000.0);
+        assert!(
+            (exact.conversions - expected).abs() < 1e-9,
+            "{mechanism}: exact {} ≠ {expected}",
+            exact.conversions
+        );
+        assert!(
+            variant.notes[0].contains(mechanism),
+            "the report repeats the mechanism: {:?}",
+            variant.notes
+        );
+
+        let m = &run_paired(&model, std::slice::from_ref(&variant), 7, 0..200_000, Pairing::Common)[0];
+        let scale = Scale { customers_per_period: 1000.0, population, baseline_spend: 1000.0, spend: 3000.0 };
+        let f = Figures::of(m, &scale);
+        let widen = Z999 / Z95;
+        let half = (f.conversions.ci95[1] - f.conversions.ci95[0]) / 2.0 * widen;
+        let exact_delta = expected - 187.5;
+        assert!(
+            (f.conversions.delta - exact_delta).abs() < half,
+            "{mechanism}: simulated Δ {} vs exact {exact_delta} (±{half})",
+            f.conversions.delta
+        );
+        assert!(f.conversions.significant(), "{mechanism}: a 1.5× response is a real difference");
+        // Spend is set, not drawn: the cost difference is 2000 plus touch costs (none here).
+        assert!((f.cost.delta - 2000.0).abs() < 1e-6);
+    }
+}
+
+#[test]
+fn changes_that_need_more_exit_mass_than_a_row_has_are_errors() {
+    let model = tiny("incremental");
+    // The ad's response can at most double (g ≤ 1 = 2·g(1000)): the
+    // retargeting mass it adds (≤ 0.2) always fits in web_page's exit (0.4).
+    let unlimited =
+        Change::Spend { channel: model.channel_id("ad").unwrap(), level: SpendLevel::Absolute(1e9) };
+    assert!(model.apply(&[unlimited]).is_ok());
+    // Tripling web_page's conversion (0.4 → 1.2) cannot come from its exit.
+    let triple = Change::Conversion { state: model.state_id("web_page").unwrap(), factor: 3.0 };
+    let err = model.apply(&[triple]).unwrap_err();
+    assert!(err.contains("exit probability") && err.contains("web_page"), "{err}");
+}
+
+#[test]
+fn bundled_strategies_agree_with_their_closed_forms() {
+    for name in ["retail-omnichannel", "ecommerce-funnel", "campaign-launch"] {
+        let model = bundled(name);
+        assert!(model.strategies.len() >= 3, "{name} carries a few strategies");
+        let per_period = model.customers_per_period.expect("bundled scenarios say what a period holds");
+        let variants: Vec<_> =
+            model.strategies.iter().map(|s| model.apply(&s.changes).expect("applies")).collect();
+        let moments = run_paired(&model, &variants, 3, 0..300_000, Pairing::Common);
+        let base = ExactFigures::of(&model.baseline(), per_period);
+        let base_spend: f64 = model.baseline_spend().iter().sum();
+        for ((s, v), m) in model.strategies.iter().zip(&variants).zip(&moments) {
+            let scale = Scale {
+                customers_per_period: per_period,
+                population: v.population,
+                baseline_spend: base_spend,
+                spend: v.spend.iter().sum(),
+            };
+            let f = Figures::of(m, &scale);
+            let exact_delta = ExactFigures::of(v, per_period).conversions - base.conversions;
+            let half = (f.conversions.ci95[1] - f.conversions.ci95[0]) / 2.0 * Z999 / Z95;
+            assert!(
+                (f.conversions.delta - exact_delta).abs() < half,
+                "{name}/{}: simulated Δ {:.2} vs exact {exact_delta:.2} (±{half:.2})",
+                s.id,
+                f.conversions.delta
+            );
+        }
+    }
+}
+
+#[test]
+fn common_random_numbers_narrow_the_interval_of_a_difference() {
+    let model = bundled("retail-omnichannel");
+    let change = fogg::whatif::syntax::parse_change("spend social +30%", &model).unwrap();
+    let variant = model.apply(&[change]).unwrap();
+    let scale = Scale {
+        customers_per_period: 200_000.0,
+        population: variant.population,
+        baseline_spend: model.baseline_spend().iter().sum(),
+        spend: variant.spend.iter().sum(),
+    };
+    let width = |pairing| {
+        let m = &run_paired(&model, std::slice::from_ref(&variant), 11, 0..200_000, pairing)[0];
+        let ci = Figures::of(m, &scale).conversions.ci95;
+        ci[1] - ci[0]
+    };
+    let (common, independent) = (width(Pairing::Common), width(Pairing::Independent));
+    assert!(
+        common < 0.5 * independent,
+        "common random numbers: ±{:.1}, independent runs: ±{:.1}",
+        common / 2.0,
+        independent / 2.0
+    );
+}
+
+#[test]
+fn whatif_json_follows_its_schema_and_the_baseline_comes_first() {
+    let v = schema_validator("whatif");
+    let out = tempfile::tempdir().expect("temp dir");
+    let run = fogg()
+        .args([
+            "whatif",
+            "-n",
+            "50000",
+            "--format",
+            "json",
+            "--allocate",
+            "65000",
+            "--curve",
+            "social",
+            "--out",
+        ])
+        .arg(out.path())
+        .args(["--strategy", "faster-checkout", "--change", "spend search -10%"])
+        .assert()
+        .success();
+    let doc: Value = serde_json::from_slice(&run.get_output().stdout).expect("stdout is JSON");
+    assert_eq!(errors(&v, &doc), Vec::<String>::new());
+    let ids: Vec<&str> =
+        doc["strategies"].as_array().unwrap().iter().map(|s| s["id"].as_str().unwrap()).collect();
+    assert_eq!(ids, ["baseline", "faster-checkout", "change", "allocation"]);
+    for s in doc["strategies"].as_array().unwrap() {
+        for key in
+            ["id", "conversions", "exact_conversions", "revenue", "cost", "cpa", "roas", "delta_conversions"]
+        {
+            assert!(s.get(key).is_some(), "'{key}' is part of the contract");
+        }
+        assert_eq!(s["delta_conversions_ci95"].as_array().map(Vec::len), Some(2));
+    }
+    let baseline = &doc["strategies"][0];
+    assert_eq!(baseline["delta_conversions"], 0.0);
+    // The allocation spends the budget it was given.
+    let allocated: f64 = doc["allocation"]["channels"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["allocated"].as_f64().unwrap())
+        .sum();
+    assert!((allocated - 65000.0).abs() < 1.0, "{allocated}");
+    let mut broken = doc.clone();
+    broken["strategies"][0].as_object_mut().unwrap().remove("exact_conversions");
+    assert!(!errors(&v, &broken).is_empty());
+    // Re-rendering the saved result gives the same report.
+    let saved = out.path().join("whatif-retail-omnichannel.json");
+    let table = fogg()
+        .args(["whatif", "-n", "50000", "--out"])
+        .arg(out.path())
+        .args(["--strategy", "faster-checkout"])
+        .assert()
+        .success();
+    let again = fogg().arg("report").arg(&saved).assert().success();
+    assert_eq!(table.get_output().stdout, again.get_output().stdout);
+}
+
+#[test]
+fn the_curve_rises_and_saturates_and_meets_the_baseline_at_todays_spend() {
+    let model = bundled("retail-omnichannel");
+    let social = model.channel_id("social").unwrap();
+    let points = fogg::whatif::curve::sweep(&model, social, 11, 200_000.0).expect("social declares spend");
+    assert_eq!(points.len(), 11);
+    let today = ExactFigures::of(&model.baseline(), 200_000.0);
+    let at_today =
+        points.iter().find(|p| (p.spend - 20_000.0).abs() < 1e-6).expect("today's spend is on the grid");
+    assert!((at_today.exact.conversions - today.conversions).abs() < 1e-6);
+    for w in points.windows(2) {
+        assert!(w[1].exact.conversions > w[0].exact.conversions, "more spend, more conversions");
+        assert!(w[1].marginal_conversions < w[0].marginal_conversions, "diminishing returns");
+    }
+}
+
+#[test]
+fn the_allocation_beats_todays_split_and_respects_bounds() {
+    use fogg::whatif::allocate::{Bound, Objective, allocate};
+    let model = bundled("retail-omnichannel");
+    let today = ExactFigures::of(&model.baseline(), 200_000.0);
+    let bound = Bound::parse("print=12000..").unwrap();
+    let a = allocate(&model, 65_000.0, Objective::Conversions, &[bound], 200_000.0).expect("allocates");
+    assert!(a.exact.conversions >= today.conversions, "{} < {}", a.exact.conversions, today.conversions);
+    let print = a.channels.iter().position(|&c| c == model.channel_id("print").unwrap()).unwrap();
+    assert!(a.spend[print] >= 12_000.0 - 1e-6);
+    assert!((a.spend.iter().sum::<f64>() - 65_000.0).abs() < 1e-6);
+    // At an interior optimum the unbounded channels' marginal returns meet.
+    let free: Vec<f64> = (0..a.channels.len()).filter(|&k| k != print).map(|k| a.marginal[k]).collect();
+    let (lo, hi) = (free.iter().cloned().fold(f64::MAX, f64::min), free.iter().cloned().fold(0.0, f64::max));
+    assert!((hi - lo) / hi < 0.02, "marginals {free:?}");
+}
+
+#[test]
+fn bad_changes_and_strategies_get_clear_errors() {
+    let run = fogg().args(["whatif", "--change", "spend socail +30%", "-n", "1000"]).assert().code(2);
+    let err = String::from_utf8_lossy(&run.get_output().stderr).to_string();
+    assert!(err.contains("--change 'spend socail +30%'") && err.contains("did you mean 'social'"), "{err}");
+    let run = fogg().args(["whatif", "--strategy", "faster-chekout", "-n", "1000"]).assert().code(2);
+    let err = String::from_utf8_lossy(&run.get_output().stderr).to_string();
+    assert!(err.contains("did you mean 'faster-checkout'"), "{err}");
+    let run = fogg().args(["whatif", "--curve", "web", "-n", "1000"]).assert().code(2);
+    let err = String::from_utf8_lossy(&run.get_output().stderr).to_string();
+    assert!(err.contains("declares no spend") && err.contains("search, social, print"), "{err}");
+
+    // A strategy that cannot hold is reported with its line at load time.
+    let dir = tempfile::tempdir().unwrap();
+    let text = crate::SHORT_JOURNEYS.replace(
+        "[load]",
+        "[[strategy]]\nid = \"typo\"\nchanges = [\"conversion hom x2\"]\n\n[[strategy]]\nid = \"too-much\"\nchanges = [\"conversion home x3\"]\n\n[load]",
+    );
+    let path = dir.path().join("s.toml");
+    std::fs::write(&path, text).unwrap();
+    let run = fogg().arg("whatif").arg(&path).assert().code(2);
+    let err = String::from_utf8_lossy(&run.get_output().stderr).to_string();
+    assert!(err.contains("strategy.typo.changes") && err.contains("unknown state 'hom'"), "{err}");
+    assert!(err.contains("strategy.too-much") && err.contains("exit probability"), "{err}");
+    assert!(err.contains("s.toml:23:") && err.contains("s.toml:26:"), "problems name their line: {err}");
+}
