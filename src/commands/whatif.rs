@@ -11,7 +11,8 @@ use crate::cli::WhatifArgs;
 use crate::model::{Model, Strategy, Variant};
 use crate::report;
 use crate::result::{
-    AllocationResult, AllocationRow, CurvePointRow, CurveResult, SCHEMA_VERSION, StrategyRow, WhatifResult,
+    AllocationResult, AllocationRow, CurvePointRow, CurveResult, SCHEMA_VERSION, SpendRow, StrategyRow,
+    WhatifResult,
 };
 use crate::whatif::allocate::{Objective, allocate};
 use crate::whatif::curve::{sweep, with_spend};
@@ -131,6 +132,19 @@ pub fn run(args: &WhatifArgs, out: &mut dyn Write) -> anyhow::Result<Outcome> {
         customers_simulated: args.customers,
         seed: args.seed,
         elapsed_s,
+        spend_channels: model
+            .channels
+            .iter()
+            .filter_map(|c| {
+                c.spend.map(|s| SpendRow {
+                    channel: c.id.clone(),
+                    mechanism: s.drives.name().to_owned(),
+                    baseline: s.baseline,
+                    half_saturation: s.half_saturation,
+                    slope: s.slope,
+                })
+            })
+            .collect(),
         strategies,
         curve,
         allocation,

@@ -181,6 +181,9 @@ pub struct Second {
     pub requests: u64,
     /// Failed requests.
     pub errors: u64,
+    /// Failed requests by class (indexed by `ErrorClass::index`).
+    #[serde(default)]
+    pub errors_by_class: [u64; 6],
     /// Customers in flight at the end of the second (sampled by the driver).
     pub in_flight: u64,
     /// Latency, ms, 2 significant digits.
@@ -194,6 +197,7 @@ impl Default for Second {
             arrivals: 0,
             requests: 0,
             errors: 0,
+            errors_by_class: [0; 6],
             in_flight: 0,
             latency_ms: Histogram::new_with_bounds(1, MAX_LATENCY_US / 1000, 2)
                 .expect("valid histogram bounds"),
@@ -206,6 +210,9 @@ impl Merge for Second {
         self.arrivals += o.arrivals;
         self.requests += o.requests;
         self.errors += o.errors;
+        for (a, b) in self.errors_by_class.iter_mut().zip(o.errors_by_class) {
+            *a += b;
+        }
         self.in_flight += o.in_flight;
         self.latency_ms.add(&o.latency_ms).expect("same bounds");
     }
@@ -291,7 +298,10 @@ impl LoadAgg {
         self.by_segment[segment].record(latency_us, service_us, error);
         let s = self.second(second);
         s.requests += 1;
-        s.errors += u64::from(error.is_some());
+        if let Some(e) = error {
+            s.errors += 1;
+            s.errors_by_class[e.index()] += 1;
+        }
         s.latency_ms.saturating_record((latency_us / 1000).max(1));
     }
 

@@ -86,6 +86,31 @@ impl Model {
     }
 }
 
+impl Model {
+    /// Expected moves per customer between channels, exactly: row 0 is the
+    /// start, row `1 + c` channel `c`; column `c` is channel `c` and the last
+    /// column the exit.
+    pub fn channel_flows(&self) -> Vec<Vec<f64>> {
+        let (n, k) = (self.states.len(), self.channels.len());
+        let mut flows = vec![vec![0.0; k + 1]; k + 1];
+        let channel = |t: Target| if t == EXIT { k } else { self.states[t as usize].channel.0 as usize };
+        for segment in &self.segments {
+            let w = segment.share;
+            for &(t, p) in &segment.chain.entry {
+                flows[0][channel(t)] += w * p;
+            }
+            let visits = expected_visits(&segment.chain, n);
+            for (i, row) in segment.chain.next.iter().enumerate() {
+                let from = 1 + self.states[i].channel.0 as usize;
+                for &(t, p) in row {
+                    flows[from][channel(t)] += w * visits[i] * p;
+                }
+            }
+        }
+        flows
+    }
+}
+
 /// Expected visits to each state: solves `(I − Q)ᵀ v = e`.
 fn expected_visits(chain: &Chain, n: usize) -> Vec<f64> {
     let mut a = identity(n);

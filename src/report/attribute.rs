@@ -81,3 +81,23 @@ pub fn document(r: &AttributionResult) -> Doc {
         }],
     }
 }
+
+/// The chart of the HTML report: each channel's share of the conversions
+/// by removal effect and by the heuristics.
+pub fn charts(r: &AttributionResult) -> Vec<super::svg::Chart> {
+    let total = r.conversions.max(1e-12);
+    let share = |f: &dyn Fn(&crate::result::ChannelAttribution) -> f64| -> Vec<f64> {
+        r.channels.iter().map(|c| f(c) / total * 100.0).collect()
+    };
+    vec![super::svg::Chart::Bars {
+        title: "Credit per channel: Markov removal effect and heuristics".into(),
+        value_label: "share of conversions credited (%)".into(),
+        categories: r.channels.iter().map(|c| c.channel.clone()).collect(),
+        series: vec![
+            ("removal effect".into(), r.channels.iter().map(|c| c.share * 100.0).collect()),
+            ("first touch".into(), share(&|c| c.first_touch)),
+            ("last touch".into(), share(&|c| c.last_touch)),
+            ("linear touch".into(), share(&|c| c.linear_touch)),
+        ],
+    }]
+}

@@ -96,3 +96,38 @@ pub fn document(r: &CapacityResult) -> Doc {
         ],
     }
 }
+
+/// The charts of the HTML report: latency and errors against the rate.
+pub fn charts(r: &CapacityResult) -> Vec<super::svg::Chart> {
+    use super::svg::{Chart, Series, XScale};
+    let mut trials: Vec<&crate::result::TrialRow> = r.trials.iter().collect();
+    trials.sort_by(|a, b| a.rate.total_cmp(&b.rate));
+    let pts = |f: &dyn Fn(&crate::result::TrialRow) -> Option<f64>| {
+        trials.iter().filter_map(|t| f(t).map(|v| (t.rate, v))).collect()
+    };
+    vec![
+        Chart::Line {
+            title: "Latency against the arrival rate".into(),
+            x_label: "arrival rate (customers/s)".into(),
+            y_label: "latency (ms)".into(),
+            x_scale: XScale::Linear,
+            series: vec![
+                Series { name: "p50".into(), points: pts(&|t| t.p50_ms) },
+                Series { name: "p99".into(), points: pts(&|t| t.p99_ms) },
+            ],
+        },
+        Chart::Line {
+            title: "Errors and lost conversions against the arrival rate".into(),
+            x_label: "arrival rate (customers/s)".into(),
+            y_label: "% of requests / of conversions".into(),
+            x_scale: XScale::Linear,
+            series: vec![
+                Series { name: "error rate".into(), points: pts(&|t| Some(t.error_rate * 100.0)) },
+                Series {
+                    name: "conversions lost".into(),
+                    points: pts(&|t| Some(t.conversions_lost_share * 100.0)),
+                },
+            ],
+        },
+    ]
+}

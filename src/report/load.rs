@@ -84,6 +84,22 @@ pub fn document(r: &LoadResult) -> Doc {
         requests.row(latency_row(&q.name, q.requests, &q.errors, &q.latency_ms));
     }
 
+    let mut states = Table::new(&header).text_column(2);
+    states.header[0] = "state".into();
+    for q in &r.by_state {
+        states.row(latency_row(&q.name, q.requests, &q.errors, &q.latency_ms));
+    }
+
+    let mut settings = Table::new(&["setting", "value"]).text_column(1);
+    let st = &r.settings;
+    settings.row(vec!["arrival profile".into(), st.profile.clone()]);
+    settings.row(vec!["think time".into(), st.think_time.clone()]);
+    settings.row(vec!["patience".into(), st.patience.clone()]);
+    settings.row(vec!["after an error".into(), st.on_error.clone()]);
+    settings.row(vec!["request timeout".into(), format!("{} s", num(st.timeout_s, 1))]);
+    settings.row(vec!["max customers in flight".into(), int(st.max_in_flight as u64)]);
+    settings.row(vec!["grace after arrivals stop".into(), format!("{} s", num(st.grace_s, 1))]);
+
     let mut load = Table::new(&["run", "value"]);
     load.row(vec!["arrivals".into(), int(r.arrivals)]);
     load.row(vec!["arrivals dropped (max_in_flight busy)".into(), int(r.arrivals_dropped)]);
@@ -124,7 +140,13 @@ pub fn document(r: &LoadResult) -> Doc {
             ],
         },
         Section { title: "Requests".into(), table: requests, notes: vec![] },
+        Section { title: "Requests by state".into(), table: states, notes: vec![] },
         Section { title: "Run".into(), table: load, notes: vec![] },
+        Section {
+            title: "Settings".into(),
+            table: settings,
+            notes: vec![format!("scenario {} ({})", r.scenario.name, r.scenario.source)],
+        },
     ]);
     if r.segments.len() > 1 {
         let mut seg =
@@ -151,4 +173,108 @@ pub fn summary(r: &LoadResult) -> Doc {
     let mut doc = document(r);
     doc.sections.retain(|s| matches!(s.title.as_str(), "Thresholds" | "Business outcome" | "Latency"));
     doc
+}
+
+/// The charts of the HTML report: the HDR percentile plot, latency,
+/// throughput and errors over time, latency per request and the
+/// conversions latency and errors cost.
+pub fn charts(r: &LoadResult) -> Vec<super::svg::Chart> {
+    use super::svg::{Chart, Series, XScale};
+    let hdr = |name: &str, h: &hdrhistogram::Histogram<u64>| Series {
+        name: name.to_owned(),
+        points: if h.is_empty() {
+            Vec::new()
+        } else {
+            h.iter_quantiles(5)
+                .map(|v| {
+                    (v.quantile_iterated_to(), h.highest_equivalent(v.value_iterated_to()) as f64 / 1000.0)
+                })
+                .filter(|(q, _)| *q < 1.0)
+                .collect()
+        },
+    };
+    let agg = &r.raw.agg;
+    let mut percentile = vec![hdr("all requests", &agg.overall.latency_us)];
+    for (name, t) in r.raw.request_names.iter().zip(&agg.by_request).take(6) {
+        percentile.push(hdr(name, &t.latency_us));
+    }
+    let second = |f: &dyn Fn(&crate::result::SecondRow) -> Option<f64>| -> Vec<(f64, f64)> {
+        r.series.iter().filter_map(|s| f(s).map(|v| (s.second as f64, v))).collect()
+    };
+    let mut errors: Vec<Series> = ErrorClass::ALL
+        .iter()
+        .filter(|c| r.errors.of(**c) > 0)
+        .map(|c| Series {
+            name: c.short_name().to_owned(),
+            points: second(&|s| Some(s.errors_by_class.of(*c) as f64)),
+        })
+        .collect();
+    if errors.is_empty() {
+        errors.push(Series { name: "errors (none)".into(), points: second(&|s| Some(s.errors as f64)) });
+    }
+    vec![
+        Chart::Line {
+            title: "Latency by percentile (HDR)".into(),
+            x_label: "percentile (log scale of 1/(1 − q))".into(),
+            y_label: "latency from intended send time (ms)".into(),
+            x_scale: XScale::Percentile,
+            series: percentile,
+        },
+        Chart::Line {
+            title: "Latency over time".into(),
+            x_label: "time since start (s)".into(),
+            y_label: "latency (ms)".into(),
+            x_scale: XScale::Linear,
+            series: vec![
+                Series { name: "p50".into(), points: second(&|s| s.p50_ms) },
+                Series { name: "p99".into(), points: second(&|s| s.p99_ms) },
+            ],
+        },
+        Chart::Line {
+            title: "Throughput over time".into(),
+            x_label: "time since start (s)".into(),
+            y_label: "per second".into(),
+            x_scale: XScale::Linear,
+            series: vec![
+                Series { name: "requests/s".into(), points: second(&|s| Some(s.requests as f64)) },
+                Series { name: "arrivals/s".into(), points: second(&|s| Some(s.arrivals as f64)) },
+                Series { name: "customers in flight".into(), points: second(&|s| Some(s.in_flight as f64)) },
+            ],
+        },
+        Chart::Line {
+            title: "Errors over time by class".into(),
+            x_label: "time since start (s)".into(),
+            y_label: "failed requests per second".into(),
+            x_scale: XScale::Linear,
+            series: errors,
+        },
+        Chart::Bars {
+            title: "Latency per request".into(),
+            value_label: "latency (ms)".into(),
+            categories: r.by_request.iter().map(|q| q.name.clone()).collect(),
+            series: vec![
+                ("p50".into(), r.by_request.iter().map(|q| q.latency_ms.p50.unwrap_or(0.0)).collect()),
+                ("p99".into(), r.by_request.iter().map(|q| q.latency_ms.p99.unwrap_or(0.0)).collect()),
+            ],
+        },
+        Chart::Bars {
+            title: "Conversions and what latency and errors cost".into(),
+            value_label: "conversions".into(),
+            categories: vec![
+                "with instant responses".into(),
+                "achieved".into(),
+                "lost to latency".into(),
+                "lost to errors".into(),
+            ],
+            series: vec![(
+                "conversions".into(),
+                vec![
+                    r.counterfactual_conversions as f64,
+                    r.conversions as f64,
+                    r.conversions_lost_to_latency as f64,
+                    r.conversions_lost_to_errors as f64,
+                ],
+            )],
+        },
+    ]
 }

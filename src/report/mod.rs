@@ -7,10 +7,12 @@ mod compare;
 pub mod doc;
 pub mod fmt;
 mod hgrm;
+mod html;
 mod junit;
 mod load;
 mod markdown;
 mod simulate;
+pub mod svg;
 mod terminal;
 mod whatif;
 
@@ -35,6 +37,8 @@ pub enum ReportFormat {
     Junit,
     /// The overall latency as an HdrHistogram percentile distribution.
     Hgrm,
+    /// One self-contained HTML page with charts and every table.
+    Html,
 }
 
 impl ReportFormat {
@@ -46,6 +50,7 @@ impl ReportFormat {
             Self::Md => "md",
             Self::Junit => "junit.xml",
             Self::Hgrm => "hgrm",
+            Self::Html => "html",
         }
     }
 }
@@ -80,6 +85,10 @@ pub trait Reportable: serde::Serialize {
     fn latency_histograms(&self) -> Vec<(&str, &hdrhistogram::Histogram<u64>)> {
         Vec::new()
     }
+    /// The charts of the HTML report.
+    fn charts(&self) -> Vec<svg::Chart> {
+        Vec::new()
+    }
 }
 
 impl Reportable for crate::compare::CompareResult {
@@ -101,6 +110,9 @@ impl Reportable for AttributionResult {
     fn kind(&self) -> &str {
         "attribute"
     }
+    fn charts(&self) -> Vec<svg::Chart> {
+        attribute::charts(self)
+    }
     fn document(&self) -> doc::Doc {
         attribute::document(self)
     }
@@ -113,6 +125,9 @@ impl Reportable for WhatifResult {
     fn kind(&self) -> &str {
         "whatif"
     }
+    fn charts(&self) -> Vec<svg::Chart> {
+        whatif::charts(self)
+    }
     fn document(&self) -> doc::Doc {
         whatif::document(self)
     }
@@ -124,6 +139,9 @@ impl Reportable for WhatifResult {
 impl Reportable for CapacityResult {
     fn kind(&self) -> &str {
         "capacity"
+    }
+    fn charts(&self) -> Vec<svg::Chart> {
+        capacity::charts(self)
     }
     fn document(&self) -> doc::Doc {
         capacity::document(self)
@@ -140,6 +158,9 @@ impl Reportable for SimResult {
     fn kind(&self) -> &str {
         "simulate"
     }
+    fn charts(&self) -> Vec<svg::Chart> {
+        simulate::charts(self)
+    }
     fn document(&self) -> doc::Doc {
         simulate::document(self)
     }
@@ -151,6 +172,9 @@ impl Reportable for SimResult {
 impl Reportable for LoadResult {
     fn kind(&self) -> &str {
         "load"
+    }
+    fn charts(&self) -> Vec<svg::Chart> {
+        load::charts(self)
     }
     fn document(&self) -> doc::Doc {
         load::document(self)
@@ -186,6 +210,7 @@ pub fn write<R: Reportable>(result: &R, format: ReportFormat, out: &mut dyn Writ
         ReportFormat::Junit => {
             junit::write(&result.document().title, result.elapsed_s(), result.thresholds(), out)?
         }
+        ReportFormat::Html => html::write(&result.document(), &result.charts(), result.kind(), out)?,
         ReportFormat::Hgrm => match result.latency_histograms().first() {
             Some((_, h)) => hgrm::write(h, out)?,
             None => {
@@ -265,7 +290,7 @@ fn file_safe(name: &str) -> String {
 }
 
 /// Writes the reports of a result into `dir`, creating it if needed:
-/// `KIND-STEM.json` and `.md`; `KIND-STEM.junit.xml` when thresholds were
+/// `KIND-STEM.json`, `.md` and `.html`; `KIND-STEM.junit.xml` when thresholds were
 /// evaluated; for load results, `KIND-STEM.hgrm` and one
 /// `KIND-STEM.REQUEST.hgrm` per request name. Returns the paths.
 pub fn write_files<R: Reportable>(result: &R, dir: &Path, stem: &str) -> anyhow::Result<Vec<PathBuf>> {
@@ -277,7 +302,7 @@ pub fn write_files<R: Reportable>(result: &R, dir: &Path, stem: &str) -> anyhow:
         written.push(path);
         Ok(())
     };
-    for format in [ReportFormat::Json, ReportFormat::Md] {
+    for format in [ReportFormat::Json, ReportFormat::Md, ReportFormat::Html] {
         let mut bytes = Vec::new();
         write(result, format, &mut bytes)?;
         save(format!("{}-{stem}.{}", result.kind(), format.extension()), bytes)?;

@@ -155,3 +155,73 @@ pub fn document(r: &SimResult) -> Doc {
 
     Doc { title: format!("fogg simulate — {}", r.scenario.name), lines, sections }
 }
+
+/// The charts of the HTML report: funnel, flows between channels, touches,
+/// journey lengths and time to conversion.
+pub fn charts(r: &crate::result::SimResult) -> Vec<super::svg::Chart> {
+    use super::svg::{Chart, Series, XScale};
+    let mut charts = vec![Chart::Bars {
+        title: "Funnel: customers reaching each stage".into(),
+        value_label: "customers reaching the stage or a later one (%)".into(),
+        categories: r.funnel.iter().map(|f| f.stage.clone()).collect(),
+        series: vec![
+            ("simulated".into(), r.funnel.iter().map(|f| f.share * 100.0).collect()),
+            ("exact".into(), r.funnel.iter().map(|f| f.exact_share * 100.0).collect()),
+        ],
+    }];
+    if let Ok(model) = crate::scenario::journeys_from_str(&r.raw.scenario_toml, &r.scenario.source) {
+        let flows = model.channel_flows();
+        let names: Vec<String> = model.channels.iter().map(|c| c.id.clone()).collect();
+        charts.push(Chart::Heat {
+            title: "Flow of journeys between channels (exact)".into(),
+            value_label: "moves per 1,000 customers".into(),
+            rows: std::iter::once("start".to_owned()).chain(names.iter().cloned()).collect(),
+            cols: names.iter().cloned().chain(std::iter::once("exit".to_owned())).collect(),
+            values: flows.iter().map(|row| row.iter().map(|v| v * 1000.0).collect()).collect(),
+        });
+    }
+    let n = r.customers.max(1) as f64;
+    charts.push(Chart::Bars {
+        title: "Touches per customer by channel".into(),
+        value_label: "touches per customer".into(),
+        categories: r.channels.iter().map(|c| c.channel.clone()).collect(),
+        series: vec![(
+            "touches per customer".into(),
+            r.channels.iter().map(|c| c.touches as f64 / n).collect(),
+        )],
+    });
+    let lengths = r.raw.agg.journey_steps.histogram();
+    if !lengths.is_empty() {
+        let top = lengths.value_at_quantile(0.99).max(1);
+        let points = (0..=top).map(|k| (k as f64, lengths.count_between(k, k) as f64 / n * 100.0)).collect();
+        charts.push(Chart::Line {
+            title: "Journey length".into(),
+            x_label: "touchpoints in the journey (to the 99th percentile)".into(),
+            y_label: "customers (%)".into(),
+            x_scale: XScale::Linear,
+            series: vec![Series { name: "share of customers".into(), points }],
+        });
+    }
+    let ttc = &r.raw.agg.time_to_conversion_s;
+    if !ttc.is_empty() {
+        let unit = r
+            .scenario
+            .time_unit
+            .parse::<crate::scenario::units::TimeUnit>()
+            .unwrap_or(crate::scenario::units::TimeUnit::Days);
+        let points = (0..=50)
+            .map(|k| {
+                let q = k as f64 / 50.0 * 0.99;
+                (ttc.value_at_quantile(q) as f64 / unit.seconds(), q * 100.0)
+            })
+            .collect();
+        charts.push(Chart::Line {
+            title: "Time to first conversion".into(),
+            x_label: format!("time from the first touch ({unit})"),
+            y_label: "converted customers who converted by then (%)".into(),
+            x_scale: XScale::Linear,
+            series: vec![Series { name: "cumulative share".into(), points }],
+        });
+    }
+    charts
+}

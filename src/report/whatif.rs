@@ -232,3 +232,97 @@ fn changes(r: &WhatifResult) -> Section {
     }
     Section { title: "Strategies".to_owned(), table: t, notes }
 }
+
+/// The charts of the HTML report: differences with their intervals,
+/// response curves, and the curve and allocation when asked for.
+pub fn charts(r: &WhatifResult) -> Vec<super::svg::Chart> {
+    use super::svg::{Chart, Series, XScale};
+    let mut charts = Vec::new();
+    let others: Vec<&StrategyRow> = r.strategies.iter().filter(|s| !is_baseline(s)).collect();
+    if !others.is_empty() {
+        charts.push(Chart::Intervals {
+            title: "Δ conversions against the baseline (95% intervals)".into(),
+            value_label: format!("conversions per {} (difference)", r.period),
+            rows: others
+                .iter()
+                .map(|s| (s.id.clone(), s.delta_conversions, s.delta_conversions_ci95))
+                .collect(),
+        });
+        charts.push(Chart::Intervals {
+            title: "Δ revenue against the baseline (95% intervals)".into(),
+            value_label: format!("revenue per {} ({}, difference)", r.period, r.currency),
+            rows: others.iter().map(|s| (s.id.clone(), s.delta_revenue, s.delta_revenue_ci95)).collect(),
+        });
+        charts.push(Chart::Bars {
+            title: "Strategies side by side".into(),
+            value_label: format!("conversions per {}", r.period),
+            categories: r.strategies.iter().map(|s| s.id.clone()).collect(),
+            series: vec![
+                ("simulated".into(), r.strategies.iter().map(|s| s.conversions).collect()),
+                ("exact".into(), r.strategies.iter().map(|s| s.exact_conversions).collect()),
+            ],
+        });
+    }
+    if !r.spend_channels.is_empty() {
+        let series = r
+            .spend_channels
+            .iter()
+            .map(|c| {
+                let g = |s: f64| {
+                    let a = s.max(0.0).powf(c.slope);
+                    a / (a + c.half_saturation.powf(c.slope))
+                };
+                Series {
+                    name: format!("{} ({})", c.channel, c.mechanism),
+                    points: (0..=40)
+                        .map(|k| {
+                            let x = k as f64 / 20.0;
+                            (x * 100.0, g(x * c.baseline) / g(c.baseline))
+                        })
+                        .collect(),
+                }
+            })
+            .collect();
+        charts.push(Chart::Line {
+            title: "Response curves per channel".into(),
+            x_label: "spend (% of today's)".into(),
+            y_label: "response multiplier m = g(S)/g(S⁰)".into(),
+            x_scale: XScale::Linear,
+            series,
+        });
+    }
+    if let Some(c) = &r.curve {
+        charts.push(Chart::Line {
+            title: format!("Conversions as {} spend varies (exact)", c.channel),
+            x_label: format!("{} spend per {} ({})", c.channel, r.period, r.currency),
+            y_label: format!("conversions per {}", r.period),
+            x_scale: XScale::Linear,
+            series: vec![Series {
+                name: "expected conversions".into(),
+                points: c.points.iter().map(|p| (p.spend, p.conversions)).collect(),
+            }],
+        });
+        charts.push(Chart::Line {
+            title: format!("Marginal ROAS of {} spend", c.channel),
+            x_label: format!("{} spend per {} ({})", c.channel, r.period, r.currency),
+            y_label: format!("revenue per extra {} spent", r.currency),
+            x_scale: XScale::Linear,
+            series: vec![Series {
+                name: "marginal ROAS".into(),
+                points: c.points.iter().filter_map(|p| p.marginal_roas.map(|m| (p.spend, m))).collect(),
+            }],
+        });
+    }
+    if let Some(a) = &r.allocation {
+        charts.push(Chart::Bars {
+            title: format!("Budget allocation ({} per {})", num(a.budget, 0), r.period),
+            value_label: format!("spend per {} ({})", r.period, r.currency),
+            categories: a.channels.iter().map(|c| c.channel.clone()).collect(),
+            series: vec![
+                ("today".into(), a.channels.iter().map(|c| c.today).collect()),
+                ("allocated".into(), a.channels.iter().map(|c| c.allocated).collect()),
+            ],
+        });
+    }
+    charts
+}

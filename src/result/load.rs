@@ -276,6 +276,9 @@ pub struct SecondRow {
     pub requests: u64,
     /// Failed requests.
     pub errors: u64,
+    /// Failed requests by class (none when a saved result lacks it).
+    #[serde(default)]
+    pub errors_by_class: ErrorCounts,
     /// Customers in flight at the end of the second.
     pub in_flight: u64,
     /// Median latency, ms (2 significant digits).
@@ -395,6 +398,7 @@ impl LoadResult {
                     arrivals: s.arrivals,
                     requests: s.requests,
                     errors: s.errors,
+                    errors_by_class: ErrorCounts::from(&s.errors_by_class),
                     in_flight: s.in_flight,
                     p50_ms: q(0.5),
                     p99_ms: q(0.99),

@@ -23,7 +23,9 @@ pub use simulate::{
     TimeToConversion,
 };
 
-pub use whatif::{AllocationResult, AllocationRow, CurvePointRow, CurveResult, StrategyRow, WhatifResult};
+pub use whatif::{
+    AllocationResult, AllocationRow, CurvePointRow, CurveResult, SpendRow, StrategyRow, WhatifResult,
+};
 
 /// Version of the JSON contract; bumped on any incompatible change.
 pub const SCHEMA_VERSION: u32 = 1;

@@ -31,6 +31,8 @@ pub struct WhatifResult {
     pub seed: u64,
     /// Seconds the simulation took.
     pub elapsed_s: f64,
+    /// The channels that declare spend, with their response curves.
+    pub spend_channels: Vec<SpendRow>,
     /// The baseline first, then each strategy.
     pub strategies: Vec<StrategyRow>,
     /// With `--curve`: the channel's response curve.
@@ -194,4 +196,19 @@ pub struct AllocationRow {
     pub max: Option<f64>,
     /// Objective per extra unit of spend at the allocation.
     pub marginal: f64,
+}
+
+/// A channel's declared spend and response.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SpendRow {
+    /// Channel id.
+    pub channel: String,
+    /// What its spend drives.
+    pub mechanism: String,
+    /// Spend per period today.
+    pub baseline: f64,
+    /// Hill half-saturation.
+    pub half_saturation: f64,
+    /// Hill slope.
+    pub slope: f64,
 }

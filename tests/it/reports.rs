@@ -12,8 +12,14 @@ use fogg::result::{LoadResult, SimResult};
 
 use crate::{bundled, fogg, simulate, without_run_info};
 
-const FORMATS: [ReportFormat; 5] =
-    [ReportFormat::Table, ReportFormat::Md, ReportFormat::Json, ReportFormat::Junit, ReportFormat::Hgrm];
+const FORMATS: [ReportFormat; 6] = [
+    ReportFormat::Table,
+    ReportFormat::Md,
+    ReportFormat::Json,
+    ReportFormat::Junit,
+    ReportFormat::Hgrm,
+    ReportFormat::Html,
+];
 
 fn here(path: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/it").join(path)
@@ -104,6 +110,7 @@ fn fogg_report_rewrites_every_report_file() {
         [
             "load-two-pages.hgrm",
             "load-two-pages.home.hgrm",
+            "load-two-pages.html",
             "load-two-pages.json",
             "load-two-pages.junit.xml",
             "load-two-pages.md",
@@ -126,4 +133,69 @@ fn fogg_report_rewrites_every_report_file() {
     assert!(
         String::from_utf8_lossy(&bad.get_output().stderr).contains("does not match the load result schema")
     );
+}
+
+/// Every `<svg class="chart">` of a page, and whether it draws a path.
+fn charts_of(html: &str) -> Vec<(String, bool)> {
+    html.split("<svg class=\"chart\"")
+        .skip(1)
+        .map(|chart| {
+            let chart = &chart[..chart.find("</svg>").expect("closed svg")];
+            let title =
+                chart.split("<title>").nth(1).and_then(|t| t.split('<').next()).unwrap_or("").to_owned();
+            (title, chart.contains(" d=\"M"))
+        })
+        .collect()
+}
+
+#[test]
+fn html_reports_are_self_contained_and_chart_every_kind() {
+    let sim = render(&sim_fixture(), ReportFormat::Html).expect("renders");
+    let load = render(&load_fixture(), ReportFormat::Html).expect("renders");
+    for (name, html, expected) in [
+        (
+            "simulate",
+            &sim,
+            &[
+                "Funnel",
+                "Flow of journeys between channels",
+                "Touches per customer",
+                "Journey length",
+                "Time to first conversion",
+            ][..],
+        ),
+        (
+            "load",
+            &load,
+            &[
+                "Latency by percentile (HDR)",
+                "Latency over time",
+                "Throughput over time",
+                "Errors over time by class",
+                "Latency per request",
+                "Conversions and what",
+            ][..],
+        ),
+    ] {
+        assert!(html.starts_with("<!doctype html>") && html.trim_end().ends_with("</html>"), "{name}");
+        assert!(
+            html.contains("Content-Security-Policy") && html.contains("default-src 'none'"),
+            "{name}: no fetch allowed"
+        );
+        for attr in ["src=", "href=", "@import", "url("] {
+            assert!(!html.contains(attr), "{name}: '{attr}' would load something");
+        }
+        let charts = charts_of(html);
+        for title in expected {
+            assert!(
+                charts.iter().any(|(t, _)| t.starts_with(title)),
+                "{name}: no chart '{title}' in {charts:?}"
+            );
+        }
+        assert!(charts.iter().all(|(_, drawn)| *drawn), "{name}: {charts:?}");
+        // Every table of the document is there, numbers formatted for people.
+        assert!(html.contains("<h2>"), "{name}");
+    }
+    assert!(load.contains("<h2>Settings</h2>") && load.contains("<h2>Requests by state</h2>"));
+    assert!(sim.contains(">20,000<"), "thousands separators");
 }
