@@ -52,6 +52,9 @@ pub enum Command {
     /// Credit conversions to channels from a path file: exact Markov
     /// removal effects beside first-, last- and linear-touch.
     Attribute(AttributeArgs),
+    /// Write a scenario fitted to a path file or an event log (aggregates
+    /// only), and say how well it reproduces the data.
+    Fit(FitArgs),
     /// Re-render a saved result (JSON from any fogg command) in any format,
     /// and with --out write its full set of report files again.
     Report(ReportArgs),
@@ -312,6 +315,31 @@ pub struct WhatifArgs {
     /// Folder where the JSON and Markdown reports are written.
     #[arg(long, default_value = "reports")]
     pub out: PathBuf,
+}
+
+/// `fogg fit`.
+#[derive(Debug, Args)]
+pub struct FitArgs {
+    /// A path file (`path;total_conversions;total_conversion_value;total_null`)
+    /// or an event log (`customer_id,timestamp,channel` with optional
+    /// `stage` and `conversion_value`), recognised by its header.
+    pub input: PathBuf,
+
+    /// The scenario file to write.
+    #[arg(short = 'o', long, value_name = "SCENARIO.toml")]
+    pub output: PathBuf,
+
+    /// Column separator [default: ';' for path files, ',' for event logs].
+    #[arg(long)]
+    pub separator: Option<String>,
+
+    /// The fitted scenario's name [default: "Fitted from FILE"].
+    #[arg(long)]
+    pub name: Option<String>,
+
+    /// Seed of the journeys walked on the fitted model for the check.
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
 }
 
 /// `fogg report`.

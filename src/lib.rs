@@ -15,6 +15,7 @@ pub mod commands;
 pub mod compare;
 pub mod demo;
 pub mod error;
+pub mod fit;
 pub mod hist;
 pub mod load;
 pub mod merge;
@@ -62,6 +63,7 @@ pub fn run(cli: &cli::Cli, out: &mut dyn Write) -> anyhow::Result<Outcome> {
         cli::Command::Report(args) => commands::report::run(args, out),
         cli::Command::Attribute(args) => commands::attribute::run(args, out),
         cli::Command::Whatif(args) => commands::whatif::run(args, out),
+        cli::Command::Fit(args) => commands::fit::run(args, out),
         cli::Command::Demo(args) => commands::demo::run(args),
     }
 }

@@ -8,6 +8,7 @@ mod compare;
 mod deploy;
 mod exact;
 mod examples;
+mod fit;
 mod load;
 mod reports;
 mod scenario_errors;

@@ -1,0 +1,373 @@
+//! `fogg fit`: a scenario estimated from observed journeys, a path file or
+//! an event log, holding aggregates only.
+//!
+//! Both inputs become [`Counts`]: per state, how many journeys started
+//! there, how many moves went to each other state or to the exit, the
+//! times spent there and the conversion values seen. The scenario written
+//! uses those counts as weights (fogg normalises each row), so every
+//! number in it can be traced to the data, and says so in comments. No
+//! customer id, timestamp or single value from the input is written.
+
+pub mod events;
+
+use std::collections::BTreeMap;
+use std::fmt::Write;
+
+use crate::attribution::Paths;
+use crate::scenario::units::format_duration;
+
+/// One state of the fitted model.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FitState {
+    /// Scenario id.
+    pub id: String,
+    /// Funnel stage.
+    pub stage: String,
+    /// Channel id.
+    pub channel: String,
+    /// Whether reaching it counts a conversion.
+    pub conversion: bool,
+}
+
+/// Aggregated observations.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Counts {
+    /// The states, in order of first appearance.
+    pub states: Vec<FitState>,
+    /// Stages, in funnel order.
+    pub stages: Vec<String>,
+    /// Channel ids, in order of first appearance.
+    pub channels: Vec<String>,
+    /// Journeys that started at each state.
+    pub entry: Vec<f64>,
+    /// Moves from each state to each state (`next[i][j]`), the exit last.
+    pub next: Vec<Vec<f64>>,
+    /// Seconds spent at each state before the next event (event logs).
+    pub dwell_s: Vec<Vec<f64>>,
+    /// Conversion values seen at each state (event logs), or
+    /// `(total value, conversions)` folded into one mean (path files).
+    pub values: Vec<Vec<f64>>,
+    /// Journeys by length (states visited).
+    pub lengths: BTreeMap<usize, f64>,
+    /// Journeys observed.
+    pub journeys: f64,
+    /// Journeys with at least one conversion.
+    pub converted: f64,
+    /// What the input was, for the comments.
+    pub source: String,
+    /// Rows read.
+    pub rows: u64,
+}
+
+/// Makes a string usable as a scenario id.
+pub fn id_of(text: &str) -> String {
+    let s: String = text
+        .trim()
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() || "_-.".contains(c) { c } else { '_' })
+        .collect();
+    if s.is_empty() || s == "exit" { format!("{s}_channel") } else { s }
+}
+
+impl Counts {
+    /// The index of a state, adding it when new.
+    pub fn state(&mut self, stage: &str, channel: &str, conversion: bool) -> usize {
+        let channel = id_of(channel);
+        let stage = stage.to_owned();
+        let id = match (conversion, stage.as_str()) {
+            (true, _) => format!("{channel}_conversion"),
+            (false, "touch") => channel.clone(),
+            (false, s) => format!("{}_{channel}", id_of(s)),
+        };
+        if let Some(i) = self.states.iter().position(|s| s.id == id) {
+            return i;
+        }
+        if !self.channels.contains(&channel) {
+            self.channels.push(channel.clone());
+        }
+        if !self.stages.contains(&stage) {
+            self.stages.push(stage.clone());
+        }
+        self.states.push(FitState { id, stage, channel, conversion });
+        self.entry.push(0.0);
+        for row in &mut self.next {
+            row.insert(row.len() - 1, 0.0);
+        }
+        let n = self.states.len();
+        self.next.push(vec![0.0; n + 1]);
+        self.dwell_s.push(Vec::new());
+        self.values.push(Vec::new());
+        n - 1
+    }
+
+    /// Adds `weight` journeys that visited `states` in order and then left.
+    pub fn journey(&mut self, states: &[usize], weight: f64) {
+        let Some((&first, _)) = states.split_first() else { return };
+        self.entry[first] += weight;
+        for w in states.windows(2) {
+            self.next[w[0]][w[1]] += weight;
+        }
+        let last = *states.last().expect("not empty");
+        let exit = self.next[last].len() - 1;
+        self.next[last][exit] += weight;
+        *self.lengths.entry(states.len()).or_insert(0.0) += weight;
+        self.journeys += weight;
+        if states.iter().any(|&s| self.states[s].conversion) {
+            self.converted += weight;
+        }
+    }
+
+    /// The counts of a path file: one state per channel (stage `touch`),
+    /// and after the last touch of a converting path a conversion state of
+    /// that channel (stage `purchase`) worth the path's mean value.
+    pub fn from_paths(paths: &Paths, source: &str) -> Counts {
+        let mut c = Counts { source: source.to_owned(), rows: paths.rows.len() as u64, ..Counts::default() };
+        let mut seq = Vec::new();
+        // Per conversion state: (total value, conversions).
+        let mut totals: BTreeMap<usize, (f64, f64)> = BTreeMap::new();
+        for row in &paths.rows {
+            seq.clear();
+            for &ch in &row.channels {
+                seq.push(c.state("touch", &paths.channels[ch as usize], false));
+            }
+            if row.nulls > 0.0 {
+                c.journey(&seq, row.nulls);
+            }
+            if row.conversions > 0.0 {
+                let last = &paths.channels[*row.channels.last().expect("paths are not empty") as usize];
+                let conv = c.state("purchase", last, true);
+                seq.push(conv);
+                c.journey(&seq, row.conversions);
+                let t = totals.entry(conv).or_insert((0.0, 0.0));
+                t.0 += row.value;
+                t.1 += row.conversions;
+            }
+        }
+        // Path files give totals only: the mean value per conversion.
+        for (state, (total, n)) in totals {
+            c.values[state] = vec![total / n];
+        }
+        c.stages.sort_by_key(|s| (s == "purchase") as u8);
+        c
+    }
+
+    /// The fitted scenario as TOML, with comments on where each number
+    /// came from.
+    pub fn to_toml(&self, name: &str) -> String {
+        let mut t = String::new();
+        let states_by_channel = |ch: &str| self.states.iter().filter(|s| s.channel == ch).count();
+        let _ = writeln!(
+            t,
+            "# Fitted by `fogg fit` from {} ({} rows, {} journeys).",
+            self.source,
+            self.rows,
+            num(self.journeys)
+        );
+        let _ = writeln!(t, "# Aggregates only: counts of moves, and distributions of times and values.");
+        let _ = writeln!(t, "# No customer id, timestamp or single record of the input is in this file.");
+        let _ = writeln!(t, "# Weights are observed counts; fogg normalises each row to probabilities.\n");
+        let _ = writeln!(t, "[scenario]");
+        let _ = writeln!(t, "name = {}", quote(name));
+        let _ = writeln!(
+            t,
+            "description = {}",
+            quote(&format!(
+                "Fitted from {}: {} journeys, {} of them converting.",
+                self.source,
+                num(self.journeys),
+                num(self.converted)
+            ))
+        );
+        let stages: Vec<String> = self.stages.iter().map(|s| quote(s)).collect();
+        let _ = writeln!(t, "stages = [{}]\n", stages.join(", "));
+        for ch in &self.channels {
+            let _ = writeln!(t, "[[channel]]\nid = {}", quote(ch));
+            let _ = writeln!(
+                t,
+                "kind = \"online\"   # the data does not say: set \"offline\" for stores, phone, print…"
+            );
+            let _ = writeln!(t, "# {} state(s) observed on this channel\n", states_by_channel(ch));
+        }
+        let _ = writeln!(t, "# Where the {} journeys started.", num(self.journeys));
+        let _ = writeln!(t, "[entry]");
+        for (i, s) in self.states.iter().enumerate() {
+            if self.entry[i] > 0.0 {
+                let _ = writeln!(t, "{} = {}", s.id, num(self.entry[i]));
+            }
+        }
+        for (i, s) in self.states.iter().enumerate() {
+            let out: f64 = self.next[i].iter().sum();
+            let _ = writeln!(
+                t,
+                "\n[[state]]\nid = {}\nstage = {}\nchannel = {}",
+                quote(&s.id),
+                quote(&s.stage),
+                quote(&s.channel)
+            );
+            if s.conversion {
+                let _ = writeln!(t, "conversion = true");
+                match value_dist(&self.values[i]) {
+                    Some((dist, note)) => {
+                        let _ = writeln!(t, "value = {dist}   # {note}");
+                    }
+                    None => {
+                        let _ = writeln!(t, "# no conversion value in the data");
+                    }
+                }
+            }
+            if let Some((dist, note)) = dwell_dist(&self.dwell_s[i]) {
+                let _ = writeln!(t, "dwell = {dist}   # {note}");
+            }
+            let _ = writeln!(t, "# {} moves out of this state observed", num(out));
+            let mut row: Vec<String> = Vec::new();
+            for (j, &c) in self.next[i].iter().enumerate() {
+                if c > 0.0 {
+                    let target = self.states.get(j).map_or("exit", |s| s.id.as_str());
+                    row.push(format!("{target} = {}", num(c)));
+                }
+            }
+            if row.is_empty() {
+                row.push("exit = 1".to_owned());
+            }
+            let _ = writeln!(t, "next = {{ {} }}", row.join(", "));
+        }
+        let _ = writeln!(t, "\n# Load mode: the data says nothing about endpoints. These requests hit");
+        let _ = writeln!(t, "# fogg's demo shop (the default target); map each state to your own.");
+        let _ = writeln!(t, "[load]\nduration = \"30s\"\nprofile = {{ kind = \"constant\", rate = 10 }}");
+        let _ = writeln!(t, "think_time = {{ dist = \"lognormal\", median = \"2s\", p90 = \"8s\" }}");
+        for s in &self.states {
+            let _ = writeln!(t, "\n[[load.request]]\nstate = {}", quote(&s.id));
+            if s.conversion {
+                let _ = writeln!(t, "method = \"POST\"\npath = \"/checkout\"");
+                let _ = writeln!(
+                    t,
+                    "body = '{{\"customer\": {{customer}}, \"sku\": \"{{product}}\", \"price\": 10}}'"
+                );
+            } else {
+                let _ = writeln!(t, "path = \"/product/{{product}}?state={}\"", s.id);
+            }
+        }
+        t
+    }
+}
+
+/// Counts as TOML numbers: integers without a fraction.
+fn num(x: f64) -> String {
+    if x.fract() == 0.0 && x.abs() < 1e15 { format!("{}", x as i64) } else { format!("{x}") }
+}
+
+fn quote(s: &str) -> String {
+    format!("\"{}\"", s.replace('\\', "\\\\").replace('"', "\\\""))
+}
+
+fn percentile(sorted: &[f64], q: f64) -> f64 {
+    let k = ((sorted.len() - 1) as f64 * q).round() as usize;
+    sorted[k]
+}
+
+/// A log-normal by median and 90th percentile when the data support one,
+/// else the mean as a constant.
+fn value_dist(values: &[f64]) -> Option<(String, String)> {
+    let mut v: Vec<f64> = values.iter().copied().filter(|x| x.is_finite() && *x >= 0.0).collect();
+    if v.is_empty() {
+        return None;
+    }
+    v.sort_by(f64::total_cmp);
+    let (median, p90) = (percentile(&v, 0.5), percentile(&v, 0.9));
+    if v.len() >= 5 && median > 0.0 && p90 > median {
+        Some((
+            format!("{{ dist = \"lognormal\", median = {median:.2}, p90 = {p90:.2} }}"),
+            format!("median and 90th percentile of {} conversion values", v.len()),
+        ))
+    } else {
+        let mean = v.iter().sum::<f64>() / v.len() as f64;
+        Some((
+            format!("{{ dist = \"constant\", value = {mean:.2} }}"),
+            format!("mean conversion value ({} observed)", v.len()),
+        ))
+    }
+}
+
+/// A log-normal dwell by median and 90th percentile, or an exponential of
+/// the mean when there are few observations.
+fn dwell_dist(seconds: &[f64]) -> Option<(String, String)> {
+    let mut v: Vec<f64> = seconds.iter().copied().filter(|x| x.is_finite() && *x >= 0.0).collect();
+    if v.is_empty() {
+        return None;
+    }
+    v.sort_by(f64::total_cmp);
+    let (median, p90) = (percentile(&v, 0.5), percentile(&v, 0.9));
+    if v.len() >= 5 && median > 0.0 && p90 > median {
+        Some((
+            format!(
+                "{{ dist = \"lognormal\", median = \"{}s\", p90 = \"{}s\" }}",
+                seconds_text(median),
+                seconds_text(p90)
+            ),
+            format!(
+                "median {} and 90th percentile {} of {} gaps to the next event",
+                format_duration(median),
+                format_duration(p90),
+                v.len()
+            ),
+        ))
+    } else {
+        let mean = v.iter().sum::<f64>() / v.len() as f64;
+        (mean > 0.0).then(|| {
+            (
+                format!("{{ dist = \"exponential\", mean = \"{}s\" }}", seconds_text(mean)),
+                format!("mean of {} gaps to the next event", v.len()),
+            )
+        })
+    }
+}
+
+fn seconds_text(s: f64) -> String {
+    let t = format!("{s:.3}");
+    t.trim_end_matches('0').trim_end_matches('.').to_owned()
+}
+
+/// How well a fitted model reproduces its data.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Goodness {
+    /// Share of journeys that converted, in the data.
+    pub data_conversion_rate: f64,
+    /// The fitted model's, exactly.
+    pub model_conversion_rate: f64,
+    /// Share of journeys by length (1..=9, then 10 or more), data.
+    pub data_lengths: Vec<f64>,
+    /// The same from journeys walked on the fitted model.
+    pub model_lengths: Vec<f64>,
+    /// Total variation distance between the two length distributions.
+    pub length_distance: f64,
+}
+
+/// Compares the fitted model with the counts it came from, walking
+/// `journeys` journeys on it for the length distribution.
+pub fn goodness(counts: &Counts, model: &crate::model::Model, journeys: u64, seed: u64) -> Goodness {
+    const BINS: usize = 10;
+    let bin = |len: usize| len.clamp(1, BINS) - 1;
+    let mut data = vec![0.0; BINS];
+    for (&len, &w) in &counts.lengths {
+        data[bin(len)] += w / counts.journeys.max(1e-12);
+    }
+    let rngs = crate::rng::CustomerRngs::new(seed, crate::rng::Stream::Journey);
+    let mut hist = vec![0.0; BINS];
+    for i in 0..journeys {
+        let mut rng = rngs.customer(i);
+        let mut journey = model.walk(&mut rng);
+        let mut steps = 0usize;
+        for _ in &mut journey {
+            steps += 1;
+        }
+        hist[bin(steps)] += 1.0 / journeys as f64;
+    }
+    let distance = data.iter().zip(&hist).map(|(a, b)| (a - b).abs()).sum::<f64>() / 2.0;
+    Goodness {
+        data_conversion_rate: counts.converted / counts.journeys.max(1e-12),
+        model_conversion_rate: model.exact().conversion_rate,
+        data_lengths: data,
+        model_lengths: hist,
+        length_distance: distance,
+    }
+}

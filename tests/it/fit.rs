@@ -1,0 +1,206 @@
+//! `fogg fit`: a known chain recovered from its exported paths, event logs
+//! fitted without leaking who was in them, and bad input named by row.
+
+use fogg::model::ChannelId;
+use fogg::model::alias::EXIT;
+
+use crate::fogg;
+
+/// One state per channel, and a checkout that converts.
+const KNOWN: &str = r#"
+[scenario]
+name = "known chain"
+[[channel]]
+id = "a"
+kind = "online"
+[[channel]]
+id = "b"
+kind = "online"
+[[channel]]
+id = "c"
+kind = "offline"
+[[channel]]
+id = "checkout"
+kind = "online"
+[entry]
+a = 0.6
+b = 0.4
+[[state]]
+id = "a"
+stage = "awareness"
+channel = "a"
+next = { b = 0.3, c = 0.2, exit = 0.5 }
+[[state]]
+id = "b"
+stage = "consideration"
+channel = "b"
+next = { a = 0.1, c = 0.4, buy = 0.1, exit = 0.4 }
+[[state]]
+id = "c"
+stage = "consideration"
+channel = "c"
+next = { buy = 0.3, b = 0.1, exit = 0.6 }
+[[state]]
+id = "buy"
+stage = "purchase"
+channel = "checkout"
+conversion = true
+value = { dist = "constant", value = 50.0 }
+next = { exit = 1 }
+"#;
+
+fn probability(model: &fogg::model::Model, from: &str, to: Option<&str>) -> f64 {
+    let i = model.state_id(from).unwrap().0 as usize;
+    let target = to.map_or(EXIT, |t| model.state_id(t).unwrap().0);
+    model.segments[0].chain.next[i].iter().find(|(t, _)| *t == target).map_or(0.0, |(_, p)| *p)
+}
+
+#[test]
+fn fitting_exported_paths_recovers_the_chain_and_its_removal_effects() {
+    let dir = tempfile::tempdir().unwrap();
+    let scenario = dir.path().join("known.toml");
+    std::fs::write(&scenario, KNOWN).unwrap();
+    let paths = dir.path().join("paths.csv");
+    let fitted = dir.path().join("fitted.toml");
+    fogg()
+        .arg("simulate")
+        .arg(&scenario)
+        .args(["-n", "400k", "--out"])
+        .arg(dir.path())
+        .arg("--export-paths")
+        .arg(&paths)
+        .assert()
+        .success();
+    let run = fogg().arg("fit").arg(&paths).arg("-o").arg(&fitted).assert().success();
+    let report = String::from_utf8_lossy(&run.get_output().stdout).to_string();
+    assert!(report.contains("converting"), "{report}");
+
+    let truth = fogg::scenario::from_str(KNOWN, "known.toml").unwrap();
+    let model = fogg::scenario::from_path(&fitted).expect("the fitted scenario compiles");
+    // Transitions between channels: within 4 binomial standard errors of
+    // the truth, given how often each state was left.
+    let left = |state: &str| -> f64 {
+        // Moves observed out of a state, from the comment above its row.
+        let text = std::fs::read_to_string(&fitted).unwrap();
+        let block = text
+            .split("[[state]]")
+            .skip(1)
+            .find(|b| b.contains(&format!("id = \"{state}\"")))
+            .unwrap()
+            .to_owned();
+        let line = block.lines().find(|l| l.contains("moves out of this state observed")).unwrap().to_owned();
+        line.trim_start_matches("# ").split(' ').next().unwrap().parse().unwrap()
+    };
+    for (from, to) in [
+        ("a", Some("b")),
+        ("a", Some("c")),
+        ("a", None),
+        ("b", Some("a")),
+        ("b", Some("c")),
+        ("c", Some("b")),
+        ("c", None),
+    ] {
+        let p = probability(&truth, from, to);
+        let q = probability(&model, from, to);
+        let se = (p * (1.0 - p) / left(from)).sqrt();
+        assert!((p - q).abs() < 4.0 * se, "{from} → {to:?}: fitted {q:.4}, true {p:.4} (se {se:.4})");
+    }
+    // In the fitted model a conversion is the checkout touch followed by
+    // its conversion state: b → checkout carries b → buy.
+    let p = probability(&truth, "b", Some("buy"));
+    let q = probability(&model, "b", Some("checkout"));
+    assert!((p - q).abs() < 4.0 * (p * (1.0 - p) / left("b")).sqrt(), "b → buy {p} vs {q}");
+
+    // Removal effects, exact on each chain, agree within sampling error.
+    let p_true = truth.exact().conversion_rate;
+    let p_fit = model.exact().conversion_rate;
+    let conversions = 400_000.0 * p_true;
+    let tolerance = 4.0 / conversions.sqrt();
+    assert!((p_true - p_fit).abs() / p_true < tolerance, "conversion {p_fit} vs {p_true}");
+    for name in ["a", "b", "c"] {
+        let effect = |m: &fogg::model::Model, p: f64| {
+            let c: ChannelId = m.channel_id(name).unwrap();
+            1.0 - m.conversion_rate_without(c) / p
+        };
+        let (t, f) = (effect(&truth, p_true), effect(&model, p_fit));
+        assert!((t - f).abs() < tolerance, "removal effect of {name}: fitted {f:.4}, true {t:.4}");
+    }
+    // The fitted scenario runs in simulate and whatif.
+    fogg().arg("simulate").arg(&fitted).args(["-n", "10k", "--out"]).arg(dir.path()).assert().success();
+    fogg()
+        .arg("whatif")
+        .arg(&fitted)
+        .args(["-n", "10k", "--change", "remove a", "--out"])
+        .arg(dir.path())
+        .assert()
+        .success();
+}
+
+#[test]
+fn an_event_log_fits_with_stages_dwell_and_values_and_leaks_no_customer() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("events.csv");
+    let mut text = String::from("customer_id,timestamp,channel,stage,conversion_value\n");
+    for i in 0..300u32 {
+        let id = format!("secret-customer-{i:04}");
+        let day = 1 + i % 27;
+        text.push_str(&format!("{id},2026-03-{day:02}T09:00:00Z,search,awareness,\n"));
+        text.push_str(&format!("{id},2026-03-{day:02}T09:{:02}:00Z,web,consideration,\n", 5 + i % 50));
+        if i % 3 == 0 {
+            text.push_str(&format!("{id},2026-03-{day:02}T11:00:00Z,web,purchase,{}.5\n", 40 + i % 60));
+        } else if i % 3 == 1 {
+            text.push_str(&format!("{id},2026-03-{day:02}T18:00:00+01:00,store,consideration,\n"));
+        }
+    }
+    std::fs::write(&log, &text).unwrap();
+    let fitted = dir.path().join("fitted.toml");
+    let run = fogg().arg("fit").arg(&log).arg("-o").arg(&fitted).assert().success();
+    let report = String::from_utf8_lossy(&run.get_output().stdout).to_string();
+    assert!(report.contains("33.33%"), "data conversion rate 100/300: {report}");
+    let written = std::fs::read_to_string(&fitted).unwrap();
+    assert!(
+        !written.contains("secret-customer") && !written.contains("2026-03"),
+        "no id or timestamp: {written}"
+    );
+    assert!(written.contains(r#"stages = ["awareness", "consideration", "purchase"]"#), "{written}");
+    assert!(written.contains("dwell = { dist = \"lognormal\""), "dwell fitted from gaps: {written}");
+    assert!(written.contains("value = { dist = \"lognormal\""), "values fitted: {written}");
+    let model = fogg::scenario::from_path(&fitted).unwrap();
+    assert!((model.exact().conversion_rate - 1.0 / 3.0).abs() < 1e-9);
+    // Its [load] section drives the demo shop without an error.
+    let run = fogg()
+        .arg("load")
+        .arg(&fitted)
+        .args(["--duration", "2s", "--grace", "2s", "--rate", "20", "--format", "json", "--out"])
+        .arg(dir.path())
+        .assert()
+        .success();
+    let result: serde_json::Value = serde_json::from_slice(&run.get_output().stdout).unwrap();
+    assert!(result["requests"].as_u64().unwrap() > 0);
+    assert_eq!(result["error_rate"], 0.0, "{}", result["errors"]);
+}
+
+#[test]
+fn bad_inputs_get_errors_naming_the_row() {
+    let dir = tempfile::tempdir().unwrap();
+    let cases = [
+        ("customer_id,channel\n1,web\n", "no 'timestamp' column"),
+        (
+            "customer_id,timestamp,channel\n1,2026-03-01,web\n2,soon,web\n",
+            "line 3: timestamp 'soon' is not a date-time",
+        ),
+        (
+            "path;total_conversions;total_conversion_value;total_null\na;-2;0;1\n",
+            "line 2: total_conversions is -2",
+        ),
+        ("path;total_conversions;total_conversion_value;total_null\n;1;0;1\n", "line 2: the path is empty"),
+        ("when,where\n1,2\n", "neither a path file"),
+    ];
+    for (k, (text, expected)) in cases.iter().enumerate() {
+        let file = dir.path().join(format!("bad{k}.csv"));
+        std::fs::write(&file, text).unwrap();
+        let run = fogg().arg("fit").arg(&file).arg("-o").arg(dir.path().join("x.toml")).assert().code(2);
+        let err = String::from_utf8_lossy(&run.get_output().stderr).to_string();
+        assert!(err.contains(expected) && err.contains(&format!("bad{k}.csv")), "{expected}: {err}");
+    }
+}
