@@ -239,6 +239,12 @@ pub struct AttributeArgs {
     #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u8).range(1..=8))]
     pub order: u8,
 
+    /// Cut journeys of the fitted chain after this many states (they count
+    /// as null), in the exact and the simulated values alike, as
+    /// ChannelAttribution's `max_step` [default: no cut].
+    #[arg(long, value_name = "K", value_parser = clap::value_parser!(u32).range(1..))]
+    pub max_steps: Option<u32>,
+
     /// Also estimate the fitted chain's removal effects by walking this
     /// many journeys on it (e.g. 1M), with their Monte-Carlo error: a
     /// cross-check of the exact values.

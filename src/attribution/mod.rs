@@ -18,7 +18,10 @@
 //!   conversions and value are the shares of the totals;
 //! - heuristics credit each path's conversions (and value) to its first
 //!   channel, its last channel, or equally to each of its touches as
-//!   written (repeats included).
+//!   written (repeats included);
+//! - with a maximum number of steps (the package's `max_step`), a journey
+//!   of the fitted chain that has not converted after that many states is
+//!   cut and counts as null, in the exact values as in the simulated ones.
 
 pub mod paths;
 
@@ -46,6 +49,9 @@ pub struct FittedChain {
     pub conversion: Vec<f64>,
     /// Journeys ending without conversion after each state.
     pub null: Vec<f64>,
+    /// Journeys still going after this many states are cut (null); none
+    /// when `None`.
+    pub max_steps: Option<u32>,
 }
 
 /// Chains with at most this many states are solved by Gaussian
@@ -66,6 +72,7 @@ impl FittedChain {
             next: Vec::new(),
             conversion: Vec::new(),
             null: Vec::new(),
+            max_steps: None,
         };
         let mut index: std::collections::HashMap<Vec<u32>, usize> = std::collections::HashMap::new();
         let mut walk: Vec<u32> = Vec::new();
@@ -139,6 +146,24 @@ impl FittedChain {
         let outs: Vec<f64> = (0..n)
             .map(|s| self.next[s].iter().map(|(_, w)| w).sum::<f64>() + self.conversion[s] + self.null[s])
             .collect();
+        if let Some(max_steps) = self.max_steps {
+            // Within `max_steps` states: push the distribution over states
+            // forward one step at a time, collecting what converts.
+            let mut at: Vec<f64> = self.start.iter().map(|w| w / total).collect();
+            let mut next = vec![0.0; n];
+            let mut converted = 0.0;
+            for _ in 0..max_steps {
+                next.iter_mut().for_each(|x| *x = 0.0);
+                for s in (0..n).filter(|&s| at[s] > 0.0 && !gone(s) && outs[s] > 0.0) {
+                    converted += at[s] * self.conversion[s] / outs[s];
+                    for &(t, w) in &self.next[s] {
+                        next[t] += at[s] * w / outs[s];
+                    }
+                }
+                std::mem::swap(&mut at, &mut next);
+            }
+            return converted;
+        }
         let x = if n <= dense_states {
             let mut a = vec![0.0; n * n];
             let mut b = vec![0.0; n];
@@ -186,7 +211,8 @@ pub struct SimulatedRemoval {
     pub journeys: u64,
     /// Of which converted.
     pub conversions: u64,
-    /// Journeys cut at [`MAX_SIMULATED_STEPS`] (counted as not converting).
+    /// Journeys cut at the chain's `max_steps` (else
+    /// [`MAX_SIMULATED_STEPS`]), counted as not converting.
     pub truncated: u64,
     /// Per channel: 1 − (converted journeys that never touched it) /
     /// (converted journeys). Removing a channel sends the journeys that
@@ -198,7 +224,8 @@ pub struct SimulatedRemoval {
     pub standard_error: Vec<f64>,
 }
 
-/// A simulated journey longer than this is cut.
+/// A simulated journey longer than this is cut when the chain sets no
+/// `max_steps`.
 pub const MAX_SIMULATED_STEPS: u32 = 10_000;
 
 impl FittedChain {
@@ -239,6 +266,7 @@ impl FittedChain {
             })
             .collect();
         let channel_of: Vec<Target> = (0..states).map(|s| self.at(s) as Target).collect();
+        let max_steps = self.max_steps.unwrap_or(MAX_SIMULATED_STEPS);
         let rngs = CustomerRngs::new(seed, Stream::Journey);
         // Per fold: conversions, truncated, and converted journeys that
         // touched each channel; `seen` is the reused per-journey list.
@@ -262,7 +290,7 @@ impl FittedChain {
                         if at == EXIT {
                             break;
                         }
-                        if steps == MAX_SIMULATED_STEPS {
+                        if steps == max_steps {
                             cut += 1;
                             break;
                         }
@@ -333,12 +361,19 @@ pub struct Attribution {
     pub credits: Vec<ChannelCredit>,
 }
 
-/// Attributes the conversions of `paths` with the chain of order `order`.
-pub fn attribute(paths: &Paths, order: usize) -> anyhow::Result<Attribution> {
-    let chain = FittedChain::fit(paths, order);
+/// Attributes the conversions of `paths` with the chain of order `order`,
+/// journeys cut after `max_steps` states when given.
+pub fn attribute(paths: &Paths, order: usize, max_steps: Option<u32>) -> anyhow::Result<Attribution> {
+    let mut chain = FittedChain::fit(paths, order);
+    chain.max_steps = max_steps;
     let p = chain.conversion_probability(None);
     if p <= 0.0 {
-        anyhow::bail!("no path converted: there is nothing to attribute");
+        match max_steps {
+            Some(k) => {
+                anyhow::bail!("no journey of the fitted chain converts within {k} steps: raise --max-steps")
+            }
+            None => anyhow::bail!("no path converted: there is nothing to attribute"),
+        }
     }
     let n = paths.channels.len();
     let effects: Vec<f64> =
@@ -395,7 +430,7 @@ mod tests {
     fn the_textbook_case() {
         // C1 > C2 > C3 converts; C1 and C2 > C3 do not.
         let p = paths("C1 > C2 > C3;1;100;0\nC1;0;0;1\nC2 > C3;0;0;1\n");
-        let a = attribute(&p, 1).unwrap();
+        let a = attribute(&p, 1, None).unwrap();
         assert!((a.conversion_probability - 1.0 / 3.0).abs() < 1e-12);
         let re: Vec<f64> = a.credits.iter().map(|c| c.removal_effect).collect();
         let share: Vec<f64> = a.credits.iter().map(|c| c.share).collect();
@@ -412,7 +447,7 @@ mod tests {
     fn simulated_removal_effects_agree_with_the_exact_ones() {
         let p = paths("C1 > C2 > C3;1;100;0\nC1;0;0;1\nC2 > C3;0;0;1\nC3 > C1 > C2;2;10;3\nC2;1;5;4\n");
         let chain = FittedChain::fit(&p, 1);
-        let exact = attribute(&p, 1).unwrap();
+        let exact = attribute(&p, 1, None).unwrap();
         let sim = chain.simulate(400_000, 3);
         let rate = sim.conversions as f64 / sim.journeys as f64;
         let se = (exact.conversion_probability * (1.0 - exact.conversion_probability) / sim.journeys as f64)
@@ -440,7 +475,7 @@ mod tests {
         // A and C alike; order 2 sees that only A leads to conversions.
         let p = paths("A > B;10;100;0\nC > B;0;0;10\n");
         let effects = |order| -> Vec<f64> {
-            attribute(&p, order).unwrap().credits.iter().map(|c| c.removal_effect).collect()
+            attribute(&p, order, None).unwrap().credits.iter().map(|c| c.removal_effect).collect()
         };
         let close = |a: &[f64], b: &[f64]| a.iter().zip(b).all(|(x, y)| (x - y).abs() < 1e-12);
         assert!(close(&effects(1), &[0.5, 1.0, 0.5]), "{:?}", effects(1));
@@ -479,13 +514,32 @@ mod tests {
 
     #[test]
     fn repeats_collapse_in_the_chain_but_count_as_touches() {
-        let a = attribute(&paths("a > a > b;2;20;0\nb;0;0;2\n"), 1).unwrap();
+        let a = attribute(&paths("a > a > b;2;20;0\nb;0;0;2\n"), 1, None).unwrap();
         // The chain sees a > b (2 journeys) and b (2): b converts half of
         // what reaches it, so P = 1/2; without a, P = 1/4; without b, 0.
         assert!((a.conversion_probability - 0.5).abs() < 1e-12);
         assert!((a.credits[0].removal_effect - 0.5).abs() < 1e-12);
         assert!((a.credits[1].removal_effect - 1.0).abs() < 1e-12);
         assert!((a.credits[0].linear_touch - 4.0 / 3.0).abs() < 1e-12, "two of three touches");
-        assert!(attribute(&paths("a;0;0;5\n"), 1).unwrap_err().to_string().contains("nothing to attribute"));
+        assert!(
+            attribute(&paths("a;0;0;5\n"), 1, None).unwrap_err().to_string().contains("nothing to attribute")
+        );
+    }
+
+    #[test]
+    fn max_steps_cuts_journeys_in_the_exact_and_the_simulated_values() {
+        // Textbook chain: P(conversion) = 1/3, half of it through C1 > C2 > C3
+        // (3 states), half through C2 > C3 (2 states).
+        let p = paths("C1 > C2 > C3;1;0;0\nC1;0;0;1\nC2 > C3;0;0;1\n");
+        let unlimited = attribute(&p, 1, Some(1000)).unwrap();
+        assert!((unlimited.conversion_probability - 1.0 / 3.0).abs() < 1e-12);
+        let two = attribute(&p, 1, Some(2)).unwrap();
+        assert!((two.conversion_probability - 1.0 / 6.0).abs() < 1e-12);
+        // Within 2 steps only C2 > C3 converts: removing C1 changes nothing.
+        assert!(two.credits[0].removal_effect.abs() < 1e-12);
+        let sim = two.chain.simulate(200_000, 5);
+        let q = sim.conversions as f64 / sim.journeys as f64;
+        assert!((q - 1.0 / 6.0).abs() < 4.0 * (1.0 / 6.0 * 5.0 / 6.0 / 200_000.0f64).sqrt(), "{q}");
+        assert!(attribute(&p, 1, Some(1)).unwrap_err().to_string().contains("within 1 steps"));
     }
 }

@@ -24,7 +24,7 @@ pub fn run(args: &AttributeArgs, out: &mut dyn Write) -> anyhow::Result<Outcome>
                 _ => bail!("--separator must be one character (got '{}')", args.separator),
             };
             let paths = Paths::read(file, separator)?;
-            let a = attribute(&paths, order)?;
+            let a = attribute(&paths, order, args.max_steps)?;
             let effects: Vec<f64> = a.credits.iter().map(|c| c.removal_effect).collect();
             let result =
                 build(file.display().to_string(), &paths, &a, &effects, a.conversion_probability, false);
@@ -43,7 +43,7 @@ pub fn run(args: &AttributeArgs, out: &mut dyn Write) -> anyhow::Result<Outcome>
             let (_, outcome) = super::simulate::simulate_model(&model, &plan, None)?;
             let export = outcome.agg.export.as_ref().expect("paths are kept when exporting");
             let paths = Paths::from_export(&model, export);
-            let fitted = attribute(&paths, order)?;
+            let fitted = attribute(&paths, order, args.max_steps)?;
             // The truth: removal effects of the scenario's own chain.
             let p = model.exact().conversion_rate;
             if p <= 0.0 {
@@ -121,6 +121,7 @@ fn build(
         conversions,
         conversion_value: value,
         order: fitted.chain.order as u32,
+        max_steps: fitted.chain.max_steps,
         conversion_probability,
         simulated_journeys: None,
         channels,

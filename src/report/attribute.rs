@@ -70,6 +70,9 @@ pub fn document(r: &AttributionResult) -> Doc {
                     "conversions and value credit each channel its share; first, last and linear touch are the heuristics, for comparison".into(),
                 ]
                 };
+                if let Some(k) = r.max_steps {
+                    notes.push(format!("journeys of the fitted chain are cut after {k} states (--max-steps) and count as null"));
+                }
                 if let Some(n) = r.simulated_journeys {
                     notes.push(format!(
                         "\"simulated\": the fitted chain's removal effects estimated from {} journeys walked on it, a cross-check of the exact values",

@@ -23,6 +23,9 @@ pub struct AttributionResult {
     pub conversion_value: f64,
     /// Order of the fitted chain (states are single channels).
     pub order: u32,
+    /// Journeys of the fitted chain cut after this many states; null: none.
+    #[serde(default)]
+    pub max_steps: Option<u32>,
     /// P(conversion) of a journey: in the fitted chain, or (exactly) in the
     /// scenario's.
     pub conversion_probability: f64,
