@@ -310,6 +310,12 @@ pub struct WhatifArgs {
     #[arg(long = "bound", value_name = "CHANNEL=MIN..MAX", value_parser = crate::whatif::allocate::Bound::parse)]
     pub bounds: Vec<crate::whatif::allocate::Bound>,
 
+    /// Walk only shard I of N of the customers and write a result `fogg
+    /// merge` combines exactly [default: from JOB_COMPLETION_INDEX and
+    /// FOGG_SHARDS, or SLURM_PROCID and SLURM_NTASKS, when set].
+    #[arg(long, value_name = "I/N", value_parser = Shard::parse)]
+    pub shard: Option<Shard>,
+
     /// Worker threads [default: one per core].
     #[arg(long)]
     pub threads: Option<NonZeroUsize>,

@@ -8,8 +8,8 @@ use serde::de::DeserializeOwned;
 use crate::Outcome;
 use crate::cli::MergeArgs;
 use crate::report::{self, Reportable};
-use crate::result::merge::{merge_loads, merge_simulations};
-use crate::result::{LoadResult, SavedResult, SimResult, Verdict};
+use crate::result::merge::{merge_loads, merge_simulations, merge_whatifs};
+use crate::result::{LoadResult, SavedResult, SimResult, Verdict, WhatifResult};
 use crate::threshold::{self, Threshold};
 
 fn parse_all<T: DeserializeOwned>(saved: Vec<SavedResult>) -> anyhow::Result<Vec<T>> {
@@ -22,9 +22,9 @@ pub fn run(args: &MergeArgs, out: &mut dyn Write) -> anyhow::Result<Outcome> {
     let mut saved: Vec<SavedResult> = Vec::new();
     for (path, name) in args.results.iter().zip(&names) {
         let part = SavedResult::read(path)?;
-        if !matches!(part.kind.as_str(), "simulate" | "load") {
+        if !matches!(part.kind.as_str(), "simulate" | "load" | "whatif") {
             bail!(
-                "'{name}' is a {} result: fogg merge combines shards of `fogg simulate` or `fogg load`",
+                "'{name}' is a {} result: fogg merge combines shards of `fogg simulate`, `fogg whatif` or `fogg load`",
                 part.kind
             );
         }
@@ -48,6 +48,14 @@ pub fn run(args: &MergeArgs, out: &mut dyn Write) -> anyhow::Result<Outcome> {
             }
             let merged = merge_simulations(&parse_all::<SimResult>(saved)?, &names)?;
             publish(args, &merged, &merged.scenario.source, out)?;
+            Ok(Outcome::Pass)
+        }
+        Some("whatif") => {
+            if !args.thresholds.is_empty() {
+                bail!("--threshold applies to load results; these are what-if runs");
+            }
+            let merged = merge_whatifs(&parse_all::<WhatifResult>(saved)?, &names)?;
+            publish(args, &merged, &merged.source, out)?;
             Ok(Outcome::Pass)
         }
         _ => {

@@ -14,10 +14,11 @@ use crate::result::{
     AllocationResult, AllocationRow, CurvePointRow, CurveResult, SCHEMA_VERSION, SpendRow, StrategyRow,
     WhatifResult,
 };
+use crate::shard::Shard;
 use crate::whatif::allocate::{Objective, allocate};
 use crate::whatif::curve::{sweep, with_spend};
 use crate::whatif::syntax::parse_change;
-use crate::whatif::{ExactFigures, Figures, PairedMoments, Pairing, run_paired};
+use crate::whatif::{ExactFigures, PairedMoments, Pairing, run_paired};
 
 /// Runs the command, writing the report to `out`.
 pub fn run(args: &WhatifArgs, out: &mut dyn Write) -> anyhow::Result<Outcome> {
@@ -92,8 +93,9 @@ pub fn run(args: &WhatifArgs, out: &mut dyn Write) -> anyhow::Result<Outcome> {
     }
     let pool = pool.build().context("starting the worker threads")?;
     let started = Instant::now();
-    let moments =
-        pool.install(|| run_paired(&model, &variants, args.seed, 0..args.customers, Pairing::Common));
+    let shard = Shard::resolve(args.shard).map_err(anyhow::Error::msg)?;
+    let range = shard.customers(args.customers);
+    let moments = pool.install(|| run_paired(&model, &variants, args.seed, range.clone(), Pairing::Common));
     let elapsed_s = started.elapsed().as_secs_f64();
 
     let base_spend: f64 = baseline.spend.iter().sum();
@@ -130,6 +132,8 @@ pub fn run(args: &WhatifArgs, out: &mut dyn Write) -> anyhow::Result<Outcome> {
         period: model.period.clone(),
         customers_per_period: per_period,
         customers_simulated: args.customers,
+        shard,
+        customer_range: [range.start, range.end],
         seed: args.seed,
         elapsed_s,
         spend_channels: model
@@ -149,7 +153,7 @@ pub fn run(args: &WhatifArgs, out: &mut dyn Write) -> anyhow::Result<Outcome> {
         curve,
         allocation,
     };
-    let stem = super::simulate::stem(&model);
+    let stem = shard.file_stem(super::simulate::stem(&model));
     let output = report::Output { format: args.format, quiet: false, dir: &args.out, stem: &stem };
     report::publish(&result, &output, out)?;
     Ok(Outcome::Pass)
@@ -178,8 +182,8 @@ fn objective_name(o: Objective) -> &'static str {
     }
 }
 
-/// One strategy's row: simulated figures with paired intervals, and the
-/// closed form's beside them.
+/// One strategy's row: the closed form's values, then the simulated
+/// figures with paired intervals from `moments`.
 #[allow(clippy::too_many_arguments)]
 fn row(
     id: &str,
@@ -191,53 +195,45 @@ fn row(
     base_spend: f64,
     base_exact: &ExactFigures,
 ) -> StrategyRow {
-    let spend: f64 = variant.spend.iter().sum();
-    let scale = crate::whatif::paired::Scale {
-        customers_per_period: per_period,
-        population: variant.population,
-        baseline_spend: base_spend,
-        spend,
-    };
-    let f = Figures::of(moments, &scale);
     let exact = ExactFigures::of(variant, per_period);
-    let both_finite = |e: &crate::whatif::paired::Estimate| e.value.is_finite() && e.baseline.is_finite();
-    let finite = |x: f64| x.is_finite().then_some(x);
-    StrategyRow {
+    let mut row = StrategyRow {
         id: id.to_owned(),
         description,
         changes,
         notes: variant.notes.clone(),
-        customers: f.customers,
-        conversions: f.conversions.value,
+        customers: per_period * variant.population,
+        conversions: 0.0,
         exact_conversions: exact.conversions,
-        conversion_rate: f.conversion_rate.value,
+        conversion_rate: 0.0,
         exact_conversion_rate: exact.conversion_rate,
-        revenue: f.revenue.value,
+        revenue: 0.0,
         exact_revenue: exact.revenue,
-        spend,
-        cost: f.cost.value,
+        spend: variant.spend.iter().sum(),
+        cost: 0.0,
         exact_cost: exact.cost,
-        cpa: finite(f.cpa.value),
-        roas: finite(f.roas.value),
-        delta_conversions: f.conversions.delta,
-        delta_conversions_ci95: f.conversions.ci95,
+        cpa: None,
+        roas: None,
+        delta_conversions: 0.0,
+        delta_conversions_ci95: [0.0; 2],
         exact_delta_conversions: exact.conversions - base_exact.conversions,
-        delta_conversion_rate: f.conversion_rate.delta,
-        delta_conversion_rate_ci95: f.conversion_rate.ci95,
-        delta_revenue: f.revenue.delta,
-        delta_revenue_ci95: f.revenue.ci95,
-        delta_spend: spend - base_spend,
-        delta_cost: f.cost.delta,
-        delta_cost_ci95: f.cost.ci95,
-        delta_cpa: both_finite(&f.cpa).then_some(f.cpa.delta),
-        delta_cpa_ci95: both_finite(&f.cpa).then_some(f.cpa.ci95),
-        delta_roas: both_finite(&f.roas).then_some(f.roas.delta),
-        delta_roas_ci95: both_finite(&f.roas).then_some(f.roas.ci95),
-        incremental_cpa: f.conversions.significant().then_some(f.incremental_cpa.value),
-        incremental_cpa_ci95: f.conversions.significant().then_some(f.incremental_cpa.ci95),
-        truncated: moments.truncated,
-        moments: moments.clone(),
-    }
+        delta_conversion_rate: 0.0,
+        delta_conversion_rate_ci95: [0.0; 2],
+        delta_revenue: 0.0,
+        delta_revenue_ci95: [0.0; 2],
+        delta_spend: variant.spend.iter().sum::<f64>() - base_spend,
+        delta_cost: 0.0,
+        delta_cost_ci95: [0.0; 2],
+        delta_cpa: None,
+        delta_cpa_ci95: None,
+        delta_roas: None,
+        delta_roas_ci95: None,
+        incremental_cpa: None,
+        incremental_cpa_ci95: None,
+        truncated: 0,
+        moments: PairedMoments::default(),
+    };
+    row.refigure(moments.clone(), per_period, base_spend);
+    row
 }
 
 fn curve(model: &Model, id: &str, points: usize, per_period: f64) -> anyhow::Result<CurveResult> {

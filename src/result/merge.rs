@@ -38,33 +38,9 @@ pub fn merge_simulations(parts: &[SimResult], names: &[String]) -> anyhow::Resul
             return Err(differs("max_steps"));
         }
     }
-    // The shards must tile 0..run_customers: no customer missing or twice.
-    let mut order: Vec<usize> = (0..parts.len()).collect();
-    order.sort_by_key(|&i| parts[i].raw.customer_range);
-    let mut next = 0u64;
-    for &i in &order {
-        let [start, end] = parts[i].raw.customer_range;
-        if start > next {
-            bail!(
-                "customers {next}..{start} of the run are in none of the files: a shard is missing (the files hold shards {})",
-                shard_list(parts)
-            );
-        }
-        if start < next {
-            bail!(
-                "'{}' overlaps another file (customers {start}..{next} twice): give each shard once",
-                names[i]
-            );
-        }
-        next = end;
-    }
-    if next != first.raw.run_customers {
-        bail!(
-            "customers {next}..{} of the run are in none of the files: a shard is missing (the files hold shards {})",
-            first.raw.run_customers,
-            shard_list(parts)
-        );
-    }
+    let ranges: Vec<[u64; 2]> = parts.iter().map(|p| p.raw.customer_range).collect();
+    let shards: Vec<Shard> = parts.iter().map(|p| p.raw.shard).collect();
+    check_tiling(&ranges, first.raw.run_customers, names, &shards)?;
     let model = crate::scenario::journeys_from_str(&first.raw.scenario_toml, &first.scenario.source)
         .context("rebuilding the scenario the shards carry")?
         .with_max_steps(first.max_steps);
@@ -91,10 +67,81 @@ pub fn merge_simulations(parts: &[SimResult], names: &[String]) -> anyhow::Resul
     Ok(SimResult::new(&model, &plan, &SimOutcome { agg, candidates }, &model.exact(), threads, elapsed))
 }
 
-fn shard_list(parts: &[SimResult]) -> String {
-    let mut shards: Vec<Shard> = parts.iter().map(|p| p.raw.shard).collect();
-    shards.sort_by_key(|s| s.index);
-    shards.iter().map(ToString::to_string).collect::<Vec<_>>().join(", ")
+/// Checks that the customer ranges of the parts tile `0..run`: no
+/// customer missing or walked twice.
+fn check_tiling(ranges: &[[u64; 2]], run: u64, names: &[String], shards: &[Shard]) -> anyhow::Result<()> {
+    let list = || {
+        let mut shards = shards.to_vec();
+        shards.sort_by_key(|s| s.index);
+        shards.iter().map(ToString::to_string).collect::<Vec<_>>().join(", ")
+    };
+    let mut order: Vec<usize> = (0..ranges.len()).collect();
+    order.sort_by_key(|&i| ranges[i]);
+    let mut next = 0u64;
+    for &i in &order {
+        let [start, end] = ranges[i];
+        if start > next {
+            bail!(
+                "customers {next}..{start} of the run are in none of the files: a shard is missing (the files hold shards {})",
+                list()
+            );
+        }
+        if start < next {
+            bail!(
+                "'{}' overlaps another file (customers {start}..{next} twice): give each shard once",
+                names[i]
+            );
+        }
+        next = end;
+    }
+    if next != run {
+        bail!(
+            "customers {next}..{run} of the run are in none of the files: a shard is missing (the files hold shards {})",
+            list()
+        );
+    }
+    Ok(())
+}
+
+/// Merges what-if shards: the moments of each strategy summed, every
+/// figure and interval computed again from them (exactly what the whole
+/// run computes); the exact values are the same in every shard.
+pub fn merge_whatifs(parts: &[super::WhatifResult], names: &[String]) -> anyhow::Result<super::WhatifResult> {
+    let Some(first) = parts.first() else { bail!("nothing to merge: give the shards' result files") };
+    for (part, name) in parts.iter().zip(names).skip(1) {
+        let same = part.seed == first.seed
+            && part.customers_simulated == first.customers_simulated
+            && part.source == first.source
+            && part.customers_per_period == first.customers_per_period
+            && part.strategies.len() == first.strategies.len()
+            && part
+                .strategies
+                .iter()
+                .zip(&first.strategies)
+                .all(|(a, b)| a.id == b.id && a.changes == b.changes);
+        if !same {
+            bail!(
+                "'{name}' and '{}' are not shards of one run: their scenario, seed, customers or strategies differ (merge the results of one `fogg whatif --shard I/N` run)",
+                names[0]
+            );
+        }
+    }
+    let ranges: Vec<[u64; 2]> = parts.iter().map(|p| p.customer_range).collect();
+    let shards: Vec<Shard> = parts.iter().map(|p| p.shard).collect();
+    check_tiling(&ranges, first.customers_simulated, names, &shards)?;
+    let mut merged = first.clone();
+    let base_spend = first.strategies[0].spend;
+    for (k, row) in merged.strategies.iter_mut().enumerate() {
+        let mut moments = row.moments.clone();
+        for part in &parts[1..] {
+            moments.merge(&part.strategies[k].moments);
+        }
+        row.refigure(moments, first.customers_per_period, base_spend);
+    }
+    merged.shard = Shard::WHOLE;
+    merged.customer_range = [0, first.customers_simulated];
+    merged.elapsed_s = parts.iter().map(|p| p.elapsed_s).fold(0.0, f64::max);
+    Ok(merged)
 }
 
 /// Merges load shards: counts and histograms summed (percentiles come from

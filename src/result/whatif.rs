@@ -2,7 +2,9 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::shard::Shard;
 use crate::whatif::PairedMoments;
+use crate::whatif::paired::{Estimate, Figures, Scale};
 
 /// Strategies against the baseline, and optionally a response curve and a
 /// budget allocation.
@@ -25,8 +27,13 @@ pub struct WhatifResult {
     /// Baseline customers per period (the scenario's
     /// `customers_per_period`, or the customers simulated).
     pub customers_per_period: f64,
-    /// Customers simulated per strategy (the same customers in each).
+    /// Customers of the whole run, simulated per strategy (the same
+    /// customers in each).
     pub customers_simulated: u64,
+    /// Which shard of the run this is (1/1 for a whole run).
+    pub shard: Shard,
+    /// The customers this result walked: `[start, end)` of the run.
+    pub customer_range: [u64; 2],
     /// Seed of the run.
     pub seed: u64,
     /// Seconds the simulation took.
@@ -211,4 +218,44 @@ pub struct SpendRow {
     pub half_saturation: f64,
     /// Hill slope.
     pub slope: f64,
+}
+
+impl StrategyRow {
+    /// Sets every simulated figure, difference and interval from `moments`
+    /// (the exact values, spend and changes stay): what a run and a merge
+    /// of shards both do, so they agree to the last bit.
+    pub fn refigure(&mut self, moments: PairedMoments, customers_per_period: f64, baseline_spend: f64) {
+        let scale = Scale {
+            customers_per_period,
+            population: self.customers / customers_per_period,
+            baseline_spend,
+            spend: self.spend,
+        };
+        let f = Figures::of(&moments, &scale);
+        let both_finite = |e: &Estimate| e.value.is_finite() && e.baseline.is_finite();
+        let finite = |x: f64| x.is_finite().then_some(x);
+        self.conversions = f.conversions.value;
+        self.conversion_rate = f.conversion_rate.value;
+        self.revenue = f.revenue.value;
+        self.cost = f.cost.value;
+        self.cpa = finite(f.cpa.value);
+        self.roas = finite(f.roas.value);
+        self.delta_conversions = f.conversions.delta;
+        self.delta_conversions_ci95 = f.conversions.ci95;
+        self.delta_conversion_rate = f.conversion_rate.delta;
+        self.delta_conversion_rate_ci95 = f.conversion_rate.ci95;
+        self.delta_revenue = f.revenue.delta;
+        self.delta_revenue_ci95 = f.revenue.ci95;
+        self.delta_cost = f.cost.delta;
+        self.delta_cost_ci95 = f.cost.ci95;
+        self.delta_cpa = both_finite(&f.cpa).then_some(f.cpa.delta);
+        self.delta_cpa_ci95 = both_finite(&f.cpa).then_some(f.cpa.ci95);
+        self.delta_roas = both_finite(&f.roas).then_some(f.roas.delta);
+        self.delta_roas_ci95 = both_finite(&f.roas).then_some(f.roas.ci95);
+        let significant = f.conversions.significant();
+        self.incremental_cpa = significant.then_some(f.incremental_cpa.value);
+        self.incremental_cpa_ci95 = significant.then_some(f.incremental_cpa.ci95);
+        self.truncated = moments.truncated;
+        self.moments = moments;
+    }
 }

@@ -305,3 +305,43 @@ fn bad_changes_and_strategies_get_clear_errors() {
     assert!(err.contains("strategy.too-much") && err.contains("exit probability"), "{err}");
     assert!(err.contains("s.toml:23:") && err.contains("s.toml:26:"), "problems name their line: {err}");
 }
+
+#[test]
+fn whatif_shards_merge_into_exactly_the_whole_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = |extra: &[&str]| {
+        let out = fogg()
+            .args(["whatif", "ecommerce-funnel", "-n", "60000", "--seed", "5", "--format", "json", "--out"])
+            .arg(dir.path())
+            .args(extra)
+            .assert()
+            .success();
+        let mut v: Value = serde_json::from_slice(&out.get_output().stdout).unwrap();
+        v["elapsed_s"] = Value::from(0.0);
+        v
+    };
+    let whole = run(&[]);
+    for shard in ["1/3", "2/3", "3/3"] {
+        let part = run(&["--shard", shard]);
+        assert_eq!(part["shard"]["count"], 3);
+    }
+    let merged_file = dir.path().join("merged.json");
+    let shard_files: Vec<_> =
+        (1..=3).map(|i| dir.path().join(format!("whatif-ecommerce-funnel.shard-{i}-of-3.json"))).collect();
+    fogg()
+        .arg("merge")
+        .args(&shard_files)
+        .arg("-o")
+        .arg(&merged_file)
+        .arg("--out")
+        .arg(dir.path())
+        .assert()
+        .success();
+    let mut merged: Value = serde_json::from_str(&std::fs::read_to_string(&merged_file).unwrap()).unwrap();
+    merged["elapsed_s"] = Value::from(0.0);
+    assert_eq!(merged, whole, "merged shards equal the single run, every figure and interval");
+    // A missing shard is named.
+    let run = fogg().arg("merge").args(&shard_files[..2]).arg("--out").arg(dir.path()).assert().code(2);
+    let err = String::from_utf8_lossy(&run.get_output().stderr).to_string();
+    assert!(err.contains("a shard is missing"), "{err}");
+}
