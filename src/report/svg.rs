@@ -203,6 +203,10 @@ fn line(out: &mut String, x_label: &str, y_label: &str, x_scale: XScale, series:
     if x1 - x0 < 1e-12 {
         x1 = x0 + 1.0;
     }
+    if x_scale == XScale::Percentile {
+        // End the axis on a round percentile (90%, 99%, 99.9%…).
+        (x0, x1) = (0.0, x1.ceil().max(1.0));
+    }
     let y1 = if y1 <= y0 { y0 + 1.0 } else { y1 * 1.05 };
     let (pw, ph) = (W - LEFT - RIGHT, H - TOP - BOTTOM);
     let px = |x: f64| LEFT + (fx(x) - x0) / (x1 - x0) * pw;
