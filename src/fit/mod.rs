@@ -265,39 +265,45 @@ fn percentile(sorted: &[f64], q: f64) -> f64 {
     sorted[k]
 }
 
-/// A log-normal by median and 90th percentile when the data support one,
-/// else the mean as a constant.
-fn value_dist(values: &[f64]) -> Option<(String, String)> {
+/// What the fitted distributions are made of: count, median, 90th
+/// percentile and mean of the finite, non-negative observations.
+fn summary(values: &[f64]) -> Option<(usize, f64, f64, f64)> {
     let mut v: Vec<f64> = values.iter().copied().filter(|x| x.is_finite() && *x >= 0.0).collect();
     if v.is_empty() {
         return None;
     }
     v.sort_by(f64::total_cmp);
-    let (median, p90) = (percentile(&v, 0.5), percentile(&v, 0.9));
-    if v.len() >= 5 && median > 0.0 && p90 > median {
-        Some((
+    let mean = v.iter().sum::<f64>() / v.len() as f64;
+    Some((v.len(), percentile(&v, 0.5), percentile(&v, 0.9), mean))
+}
+
+/// Enough observations with spread for a log-normal by median and p90.
+fn lognormal_fits(n: usize, median: f64, p90: f64) -> bool {
+    n >= 5 && median > 0.0 && p90 > median
+}
+
+/// A log-normal by median and 90th percentile when the data support one,
+/// else the mean as a constant.
+fn value_dist(values: &[f64]) -> Option<(String, String)> {
+    let (n, median, p90, mean) = summary(values)?;
+    Some(if lognormal_fits(n, median, p90) {
+        (
             format!("{{ dist = \"lognormal\", median = {median:.2}, p90 = {p90:.2} }}"),
-            format!("median and 90th percentile of {} conversion values", v.len()),
-        ))
+            format!("median and 90th percentile of {n} conversion values"),
+        )
     } else {
-        let mean = v.iter().sum::<f64>() / v.len() as f64;
-        Some((
+        (
             format!("{{ dist = \"constant\", value = {mean:.2} }}"),
-            format!("mean conversion value ({} observed)", v.len()),
-        ))
-    }
+            format!("mean conversion value ({n} observed)"),
+        )
+    })
 }
 
 /// A log-normal dwell by median and 90th percentile, or an exponential of
 /// the mean when there are few observations.
 fn dwell_dist(seconds: &[f64]) -> Option<(String, String)> {
-    let mut v: Vec<f64> = seconds.iter().copied().filter(|x| x.is_finite() && *x >= 0.0).collect();
-    if v.is_empty() {
-        return None;
-    }
-    v.sort_by(f64::total_cmp);
-    let (median, p90) = (percentile(&v, 0.5), percentile(&v, 0.9));
-    if v.len() >= 5 && median > 0.0 && p90 > median {
+    let (n, median, p90, mean) = summary(seconds)?;
+    if lognormal_fits(n, median, p90) {
         Some((
             format!(
                 "{{ dist = \"lognormal\", median = \"{}s\", p90 = \"{}s\" }}",
@@ -305,18 +311,16 @@ fn dwell_dist(seconds: &[f64]) -> Option<(String, String)> {
                 seconds_text(p90)
             ),
             format!(
-                "median {} and 90th percentile {} of {} gaps to the next event",
+                "median {} and 90th percentile {} of {n} gaps to the next event",
                 format_duration(median),
-                format_duration(p90),
-                v.len()
+                format_duration(p90)
             ),
         ))
     } else {
-        let mean = v.iter().sum::<f64>() / v.len() as f64;
         (mean > 0.0).then(|| {
             (
                 format!("{{ dist = \"exponential\", mean = \"{}s\" }}", seconds_text(mean)),
-                format!("mean of {} gaps to the next event", v.len()),
+                format!("mean of {n} gaps to the next event"),
             )
         })
     }

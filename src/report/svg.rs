@@ -273,15 +273,8 @@ fn line(out: &mut String, x_label: &str, y_label: &str, x_scale: XScale, series:
     legend(out, &series.iter().map(|s| s.name.as_str()).collect::<Vec<_>>());
 }
 
-fn bars(out: &mut String, value_label: &str, categories: &[String], series: &[(String, Vec<f64>)]) {
-    let label_w = 130.0;
-    let left = LEFT.max(label_w);
-    let (pw, ph) = (W - left - RIGHT, H - TOP - BOTTOM);
-    let vals = || series.iter().flat_map(|(_, v)| v.iter()).copied().filter(|v| v.is_finite());
-    let hi = vals().fold(0.0f64, f64::max);
-    let lo = vals().fold(0.0f64, f64::min);
-    let hi = if hi <= lo { lo + 1.0 } else { hi * 1.05 };
-    let px = |v: f64| left + (v - lo) / (hi - lo) * pw;
+/// Vertical grid lines and labels of a horizontal value axis.
+fn value_ticks(out: &mut String, lo: f64, hi: f64, px: &dyn Fn(f64) -> f64, ph: f64) {
     for t in ticks(lo, hi) {
         let x = px(t);
         let _ = write!(
@@ -292,6 +285,28 @@ fn bars(out: &mut String, value_label: &str, categories: &[String], series: &[(S
             l = label(t)
         );
     }
+}
+
+/// The label of a horizontal value axis, centred on `x`.
+fn value_label_at(out: &mut String, x: f64, text: &str) {
+    let _ = write!(
+        out,
+        r#"<text class="axis-label" x="{x:.1}" y="{y:.1}" text-anchor="middle">{l}</text>"#,
+        y = H - 30.0,
+        l = esc(text)
+    );
+}
+
+fn bars(out: &mut String, value_label: &str, categories: &[String], series: &[(String, Vec<f64>)]) {
+    let label_w = 130.0;
+    let left = LEFT.max(label_w);
+    let (pw, ph) = (W - left - RIGHT, H - TOP - BOTTOM);
+    let vals = || series.iter().flat_map(|(_, v)| v.iter()).copied().filter(|v| v.is_finite());
+    let hi = vals().fold(0.0f64, f64::max);
+    let lo = vals().fold(0.0f64, f64::min);
+    let hi = if hi <= lo { lo + 1.0 } else { hi * 1.05 };
+    let px = |v: f64| left + (v - lo) / (hi - lo) * pw;
+    value_ticks(out, lo, hi, &px, ph);
     let group = ph / categories.len().max(1) as f64;
     let bar = (group * 0.8 / series.len().max(1) as f64).min(22.0);
     for (k, cat) in categories.iter().enumerate() {
@@ -325,13 +340,7 @@ fn bars(out: &mut String, value_label: &str, categories: &[String], series: &[(S
     }
     let _ =
         write!(out, r#"<path class="axis" d="M{left} {TOP}V{b:.1}H{r:.1}"/>"#, b = TOP + ph, r = W - RIGHT);
-    let _ = write!(
-        out,
-        r#"<text class="axis-label" x="{x:.1}" y="{y:.1}" text-anchor="middle">{l}</text>"#,
-        x = left + pw / 2.0,
-        y = H - 30.0,
-        l = esc(value_label)
-    );
+    value_label_at(out, left + pw / 2.0, value_label);
     legend(out, &series.iter().map(|(n, _)| n.as_str()).collect::<Vec<_>>());
 }
 
@@ -343,16 +352,7 @@ fn intervals(out: &mut String, value_label: &str, rows: &[(String, f64, [f64; 2]
     let pad = (hi - lo).max(1e-9) * 0.08;
     let (lo, hi) = (lo - pad, hi + pad);
     let px = |v: f64| left + (v - lo) / (hi - lo) * pw;
-    for t in ticks(lo, hi) {
-        let x = px(t);
-        let _ = write!(
-            out,
-            r#"<line class="grid" x1="{x:.1}" x2="{x:.1}" y1="{TOP}" y2="{y2:.1}"/><text class="tick" x="{x:.1}" y="{ty:.1}" text-anchor="middle">{l}</text>"#,
-            y2 = TOP + ph,
-            ty = TOP + ph + 16.0,
-            l = label(t)
-        );
-    }
+    value_ticks(out, lo, hi, &px, ph);
     let _ = write!(out, r#"<path class="zero" d="M{x:.1} {TOP}V{b:.1}"/>"#, x = px(0.0), b = TOP + ph);
     let row_h = ph / rows.len().max(1) as f64;
     for (k, (name, v, ci)) in rows.iter().enumerate() {
@@ -376,13 +376,7 @@ fn intervals(out: &mut String, value_label: &str, rows: &[(String, f64, [f64; 2]
         );
     }
     let _ = write!(out, r#"<path class="axis" d="M{left} {b:.1}H{r:.1}"/>"#, b = TOP + ph, r = W - RIGHT);
-    let _ = write!(
-        out,
-        r#"<text class="axis-label" x="{x:.1}" y="{y:.1}" text-anchor="middle">{l}</text>"#,
-        x = left + pw / 2.0,
-        y = H - 30.0,
-        l = esc(value_label)
-    );
+    value_label_at(out, left + pw / 2.0, value_label);
     legend(out, &["interval excludes 0", "interval includes 0"]);
 }
 
