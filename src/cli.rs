@@ -352,6 +352,14 @@ pub struct FitArgs {
     /// Seed of the journeys walked on the fitted model for the check.
     #[arg(long, default_value_t = 1)]
     pub seed: u64,
+
+    /// Format of the goodness-of-fit report printed on standard output.
+    #[arg(long, value_enum, default_value_t = ReportFormat::Table)]
+    pub format: ReportFormat,
+
+    /// Folder where the JSON, Markdown and HTML reports are written.
+    #[arg(long, default_value = "reports")]
+    pub out: PathBuf,
 }
 
 /// `fogg report`.

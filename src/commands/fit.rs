@@ -9,13 +9,14 @@ use crate::Outcome;
 use crate::attribution::Paths;
 use crate::cli::FitArgs;
 use crate::fit::{Counts, events, goodness};
-use crate::report::doc::{Doc, Section, Table};
-use crate::report::fmt::{num, pct};
+use crate::report;
+use crate::result::{FitResult, LengthRow, SCHEMA_VERSION};
 
 /// Journeys walked on the fitted model for the length distribution.
 const CHECK_JOURNEYS: u64 = 200_000;
 
-/// Runs the command, writing the goodness-of-fit report to `out`.
+/// Runs the command: writes the scenario, then the goodness-of-fit report
+/// to `out` and the report files to `--out`.
 pub fn run(args: &FitArgs, out: &mut dyn Write) -> anyhow::Result<Outcome> {
     let file = &args.input;
     let text = std::fs::read(file).with_context(|| format!("cannot read '{}'", file.display()))?;
@@ -29,13 +30,14 @@ pub fn run(args: &FitArgs, out: &mut dyn Write) -> anyhow::Result<Outcome> {
     let first_line = String::from_utf8_lossy(&text).lines().next().unwrap_or("").to_owned();
     let source =
         file.file_name().map_or_else(|| file.display().to_string(), |n| n.to_string_lossy().into_owned());
-    let counts = if first_line.contains("customer_id") {
-        events::read(&text, separator.unwrap_or(b','), &source)
-            .with_context(|| format!("event log '{}'", file.display()))?
+    let (input, counts) = if first_line.contains("customer_id") {
+        let counts = events::read(&text, separator.unwrap_or(b','), &source)
+            .with_context(|| format!("event log '{}'", file.display()))?;
+        ("events", counts)
     } else if first_line.contains("total_conversions") {
         let paths = Paths::parse(&text, separator.unwrap_or(b';'))
             .with_context(|| format!("path file '{}'", file.display()))?;
-        Counts::from_paths(&paths, &source)
+        ("paths", Counts::from_paths(&paths, &source))
     } else {
         bail!(
             "'{}' is neither a path file (header path;total_conversions;total_conversion_value;total_null) nor an event log (header customer_id,timestamp,channel[,stage][,conversion_value]); its first line is '{first_line}'",
@@ -50,46 +52,31 @@ pub fn run(args: &FitArgs, out: &mut dyn Write) -> anyhow::Result<Outcome> {
     })?;
     std::fs::write(&args.output, &toml).with_context(|| format!("writing '{output}'"))?;
     let g = goodness(&counts, &model, CHECK_JOURNEYS, args.seed);
-
-    let mut rate = Table::new(&["", "data", "fitted model"]);
-    rate.row(vec!["journeys".into(), num(counts.journeys, 0), "–".into()]);
-    rate.row(vec!["converting".into(), pct(g.data_conversion_rate), pct(g.model_conversion_rate)]);
-    let mut lengths = Table::new(&["journey length (states)", "data", "fitted model"]);
-    for (k, (d, m)) in g.data_lengths.iter().zip(&g.model_lengths).enumerate() {
-        let label =
-            if k + 1 == g.data_lengths.len() { format!("{} or more", k + 1) } else { (k + 1).to_string() };
-        lengths.row(vec![label, pct(*d), pct(*m)]);
-    }
-    let doc = Doc {
-        title: format!("fogg fit — {source}"),
-        lines: vec![
-            format!(
-                "{} rows · {} journeys · {} states on {} channels · wrote {output}",
-                num(counts.rows as f64, 0),
-                num(counts.journeys, 0),
-                model.states.len(),
-                model.channels.len()
-            ),
-            "the scenario holds aggregates only: counts of moves, and distributions of values and times"
-                .to_owned(),
-        ],
-        sections: vec![
-            Section {
-                title: "Conversion".into(),
-                table: rate,
-                notes: vec!["fitted model: the exact conversion rate of the chain written".into()],
-            },
-            Section {
-                title: "Journey length".into(),
-                table: lengths,
-                notes: vec![format!(
-                    "fitted model: {} journeys walked on it; total variation distance {}",
-                    num(CHECK_JOURNEYS as f64, 0),
-                    num(g.length_distance, 4)
-                )],
-            },
-        ],
+    let result = FitResult {
+        schema_version: SCHEMA_VERSION,
+        kind: "fit".to_owned(),
+        fogg_version: env!("CARGO_PKG_VERSION").to_owned(),
+        source: source.clone(),
+        input: input.to_owned(),
+        scenario_file: output,
+        rows: counts.rows,
+        journeys: counts.journeys,
+        states: model.states.len(),
+        channels: model.channels.len(),
+        data_conversion_rate: g.data_conversion_rate,
+        model_conversion_rate: g.model_conversion_rate,
+        lengths: g
+            .data_lengths
+            .iter()
+            .zip(&g.model_lengths)
+            .enumerate()
+            .map(|(k, (&data, &model))| LengthRow { length: k + 1, data, model })
+            .collect(),
+        length_distance: g.length_distance,
+        model_journeys: CHECK_JOURNEYS,
     };
-    crate::report::write_doc(&doc, out)?;
+    let stem = super::simulate::stem_of_source(&source);
+    let output = report::Output { format: args.format, quiet: false, dir: &args.out, stem: &stem };
+    report::publish(&result, &output, out)?;
     Ok(Outcome::Pass)
 }

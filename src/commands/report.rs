@@ -8,7 +8,9 @@ use crate::Outcome;
 use crate::cli::ReportArgs;
 use crate::compare::CompareResult;
 use crate::report::{self, Reportable};
-use crate::result::{AttributionResult, CapacityResult, LoadResult, SavedResult, SimResult, WhatifResult};
+use crate::result::{
+    AttributionResult, CapacityResult, FitResult, LoadResult, SavedResult, SimResult, WhatifResult,
+};
 
 /// Runs the command, writing the report to `out`.
 pub fn run(args: &ReportArgs, out: &mut dyn Write) -> anyhow::Result<Outcome> {
@@ -20,6 +22,7 @@ pub fn run(args: &ReportArgs, out: &mut dyn Write) -> anyhow::Result<Outcome> {
         "compare" => render(args, &saved.parse::<CompareResult>()?, out),
         "attribute" => render(args, &saved.parse::<AttributionResult>()?, out),
         "whatif" => render(args, &saved.parse::<WhatifResult>()?, out),
+        "fit" => render(args, &saved.parse::<FitResult>()?, out),
         other => bail!("'{}' is a '{other}' result, which this version of fogg does not know", saved.name()),
     }
 }

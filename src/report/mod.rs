@@ -5,6 +5,7 @@ mod attribute;
 mod capacity;
 mod compare;
 pub mod doc;
+mod fit;
 pub mod fmt;
 mod hgrm;
 mod html;
@@ -21,7 +22,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::Context;
 
-use crate::result::{AttributionResult, CapacityResult, LoadResult, SimResult, WhatifResult};
+use crate::result::{AttributionResult, CapacityResult, FitResult, LoadResult, SimResult, WhatifResult};
 use crate::threshold::{ThresholdResult, verdict_line};
 
 /// A report format.
@@ -115,6 +116,21 @@ impl Reportable for AttributionResult {
     }
     fn document(&self) -> doc::Doc {
         attribute::document(self)
+    }
+    fn elapsed_s(&self) -> f64 {
+        0.0
+    }
+}
+
+impl Reportable for FitResult {
+    fn kind(&self) -> &str {
+        "fit"
+    }
+    fn charts(&self) -> Vec<svg::Chart> {
+        fit::charts(self)
+    }
+    fn document(&self) -> doc::Doc {
+        fit::document(self)
     }
     fn elapsed_s(&self) -> f64 {
         0.0

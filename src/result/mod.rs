@@ -6,6 +6,7 @@
 
 mod attribute;
 mod capacity;
+mod fit;
 mod load;
 pub mod merge;
 mod saved;
@@ -14,6 +15,7 @@ mod whatif;
 
 pub use attribute::{AttributionResult, ChannelAttribution};
 pub use capacity::{CapacityResult, TrialRow};
+pub use fit::{FitResult, LengthRow};
 pub use load::{
     ErrorCounts, LoadResult, LoadSettings, Percentiles, RequestRow, SecondRow, SegmentLoadRow, Verdict,
 };

@@ -10,7 +10,8 @@ use serde::de::DeserializeOwned;
 #[derive(Debug)]
 pub struct SavedResult {
     path: PathBuf,
-    /// `simulate`, `load`, `capacity`, `compare`, `attribute` or `whatif`.
+    /// `simulate`, `load`, `capacity`, `compare`, `attribute`, `whatif` or
+    /// `fit`.
     pub kind: String,
     value: serde_json::Value,
 }

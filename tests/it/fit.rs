@@ -71,9 +71,24 @@ fn fitting_exported_paths_recovers_the_chain_and_its_removal_effects() {
         .arg(&paths)
         .assert()
         .success();
-    let run = fogg().arg("fit").arg(&paths).arg("-o").arg(&fitted).assert().success();
-    let report = String::from_utf8_lossy(&run.get_output().stdout).to_string();
-    assert!(report.contains("converting"), "{report}");
+    let run = fogg()
+        .arg("fit")
+        .arg(&paths)
+        .arg("-o")
+        .arg(&fitted)
+        .args(["--format", "json", "--out"])
+        .arg(dir.path())
+        .assert()
+        .success();
+    let report: serde_json::Value = serde_json::from_slice(&run.get_output().stdout).expect("JSON");
+    let v = crate::schema::schema_validator("fit");
+    assert_eq!(crate::schema::errors(&v, &report), Vec::<String>::new());
+    assert_eq!(report["input"], "paths");
+    assert!(
+        report["length_distance"].as_f64().unwrap() < 0.01,
+        "a first-order chain fits its own paths: {report}"
+    );
+    assert!(dir.path().join("fit-paths.html").exists());
 
     let truth = fogg::scenario::from_str(KNOWN, "known.toml").unwrap();
     let model = fogg::scenario::from_path(&fitted).expect("the fitted scenario compiles");
@@ -154,7 +169,8 @@ fn an_event_log_fits_with_stages_dwell_and_values_and_leaks_no_customer() {
     }
     std::fs::write(&log, &text).unwrap();
     let fitted = dir.path().join("fitted.toml");
-    let run = fogg().arg("fit").arg(&log).arg("-o").arg(&fitted).assert().success();
+    let run =
+        fogg().arg("fit").arg(&log).arg("-o").arg(&fitted).arg("--out").arg(dir.path()).assert().success();
     let report = String::from_utf8_lossy(&run.get_output().stdout).to_string();
     assert!(report.contains("33.33%"), "data conversion rate 100/300: {report}");
     let written = std::fs::read_to_string(&fitted).unwrap();
@@ -199,7 +215,15 @@ fn bad_inputs_get_errors_naming_the_row() {
     for (k, (text, expected)) in cases.iter().enumerate() {
         let file = dir.path().join(format!("bad{k}.csv"));
         std::fs::write(&file, text).unwrap();
-        let run = fogg().arg("fit").arg(&file).arg("-o").arg(dir.path().join("x.toml")).assert().code(2);
+        let run = fogg()
+            .arg("fit")
+            .arg(&file)
+            .arg("-o")
+            .arg(dir.path().join("x.toml"))
+            .arg("--out")
+            .arg(dir.path())
+            .assert()
+            .code(2);
         let err = String::from_utf8_lossy(&run.get_output().stderr).to_string();
         assert!(err.contains(expected) && err.contains(&format!("bad{k}.csv")), "{expected}: {err}");
     }
