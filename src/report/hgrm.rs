@@ -8,29 +8,57 @@ use std::io::{self, Write};
 
 use hdrhistogram::Histogram;
 
+/// Histograms record microseconds; distributions are in milliseconds.
+const US_PER_MS: f64 = 1000.0;
+
+/// One step of a percentile distribution.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct PercentilePoint {
+    /// Latency at this percentile, ms (the highest value of its bucket).
+    pub value_ms: f64,
+    /// The percentile, as a quantile in [0, 1].
+    pub quantile: f64,
+    /// Requests at or below it.
+    pub total: u64,
+}
+
+/// The percentile distribution of `h` (recorded in microseconds), five
+/// ticks per half distance to 100%: what `.hgrm` files list and the HTML
+/// report's HDR chart draws.
+pub fn distribution(h: &Histogram<u64>) -> Vec<PercentilePoint> {
+    if h.is_empty() {
+        return Vec::new();
+    }
+    let mut total = 0u64;
+    h.iter_quantiles(5)
+        .map(|v| {
+            total += v.count_since_last_iteration();
+            PercentilePoint {
+                value_ms: h.highest_equivalent(v.value_iterated_to()) as f64 / US_PER_MS,
+                quantile: v.quantile_iterated_to(),
+                total,
+            }
+        })
+        .collect()
+}
+
 /// Writes `h` (recorded in microseconds) as a percentile distribution in
 /// milliseconds.
 pub fn write(h: &Histogram<u64>, out: &mut dyn Write) -> io::Result<()> {
-    const SCALE: f64 = 1000.0;
     writeln!(out, "{:>12} {:>14} {:>10} {:>14}", "Value", "Percentile", "TotalCount", "1/(1-Percentile)")?;
     writeln!(out)?;
-    let mut total = 0u64;
-    if !h.is_empty() {
-        for v in h.iter_quantiles(5) {
-            total += v.count_since_last_iteration();
-            let value = h.highest_equivalent(v.value_iterated_to()) as f64 / SCALE;
-            let q = v.quantile_iterated_to();
-            if q < 1.0 {
-                writeln!(out, "{value:>12.3} {q:>2.12} {total:>10} {:>14.2}", 1.0 / (1.0 - q))?;
-            } else {
-                writeln!(out, "{value:>12.3} {q:>2.12} {total:>10}")?;
-            }
+    for p in distribution(h) {
+        let (value, q, total) = (p.value_ms, p.quantile, p.total);
+        if q < 1.0 {
+            writeln!(out, "{value:>12.3} {q:>2.12} {total:>10} {:>14.2}", 1.0 / (1.0 - q))?;
+        } else {
+            writeln!(out, "{value:>12.3} {q:>2.12} {total:>10}")?;
         }
     }
     let (mean, stdev, max) = if h.is_empty() {
         (0.0, 0.0, 0.0)
     } else {
-        (h.mean() / SCALE, h.stdev() / SCALE, h.highest_equivalent(h.max()) as f64 / SCALE)
+        (h.mean() / US_PER_MS, h.stdev() / US_PER_MS, h.highest_equivalent(h.max()) as f64 / US_PER_MS)
     };
     writeln!(out, "#[Mean    = {mean:>12.3}, StdDeviation   = {stdev:>12.3}]")?;
     writeln!(out, "#[Max     = {max:>12.3}, Total count    = {:>12}]", h.len())?;

@@ -182,16 +182,11 @@ pub fn charts(r: &LoadResult) -> Vec<super::svg::Chart> {
     use super::svg::{Chart, Series, XScale};
     let hdr = |name: &str, h: &hdrhistogram::Histogram<u64>| Series {
         name: name.to_owned(),
-        points: if h.is_empty() {
-            Vec::new()
-        } else {
-            h.iter_quantiles(5)
-                .map(|v| {
-                    (v.quantile_iterated_to(), h.highest_equivalent(v.value_iterated_to()) as f64 / 1000.0)
-                })
-                .filter(|(q, _)| *q < 1.0)
-                .collect()
-        },
+        points: super::hgrm::distribution(h)
+            .into_iter()
+            .filter(|p| p.quantile < 1.0)
+            .map(|p| (p.quantile, p.value_ms))
+            .collect(),
     };
     let agg = &r.raw.agg;
     let mut percentile = vec![hdr("all requests", &agg.overall.latency_us)];
