@@ -15,6 +15,6 @@ whatif=$(t ./target/release/fogg whatif -n "$n" --out "$dir")
 curve=$(t ./target/release/fogg whatif -n 1k --curve social --points 101 --out "$dir")
 alloc=$(t ./target/release/fogg whatif -n 1k --allocate 65000 --out "$dir")
 echo "fogg simulate -n $n:                 $sim s"
-echo "fogg whatif -n $n (4 strategies):    $whatif s  ($(awk "BEGIN { printf \"%.1f\", $whatif / $sim }")× simulate; each customer walks 6 journeys)"
+echo "fogg whatif -n $n (4 strategies):    $whatif s  ($(awk "BEGIN { printf \"%.1f\", $whatif / $sim }")× simulate; each customer walks 5 journeys)"
 echo "fogg whatif --curve social --points 101: $curve s (exact)"
 echo "fogg whatif --allocate 65000:          $alloc s (exact, 3 channels)"

@@ -16,7 +16,7 @@ use crate::result::{
 };
 use crate::shard::Shard;
 use crate::whatif::allocate::{Objective, allocate};
-use crate::whatif::curve::{sweep, with_spend};
+use crate::whatif::curve::sweep;
 use crate::whatif::syntax::parse_change;
 use crate::whatif::{ExactFigures, PairedMoments, Pairing, run_paired};
 
@@ -83,10 +83,10 @@ pub fn run(args: &WhatifArgs, out: &mut dyn Write) -> anyhow::Result<Outcome> {
     };
 
     let baseline = model.baseline();
-    let mut variants = vec![baseline.clone()];
-    for s in &chosen {
-        variants.push(model.apply(&s.changes).map_err(|e| anyhow!("strategy '{}': {e}", s.id))?);
-    }
+    let variants = chosen
+        .iter()
+        .map(|s| model.apply(&s.changes).map_err(|e| anyhow!("strategy '{}': {e}", s.id)))
+        .collect::<anyhow::Result<Vec<_>>>()?;
     let mut pool = rayon::ThreadPoolBuilder::new();
     if let Some(t) = args.threads {
         pool = pool.num_threads(t.get());
@@ -95,7 +95,7 @@ pub fn run(args: &WhatifArgs, out: &mut dyn Write) -> anyhow::Result<Outcome> {
     let started = Instant::now();
     let shard = Shard::resolve(args.shard).map_err(anyhow::Error::msg)?;
     let range = shard.customers(args.customers);
-    let moments = pool.install(|| run_paired(&model, &variants, args.seed, range.clone(), Pairing::Common));
+    let run = pool.install(|| run_paired(&model, &variants, args.seed, range.clone(), Pairing::Common));
     let elapsed_s = started.elapsed().as_secs_f64();
 
     let base_spend: f64 = baseline.spend.iter().sum();
@@ -105,12 +105,12 @@ pub fn run(args: &WhatifArgs, out: &mut dyn Write) -> anyhow::Result<Outcome> {
         Some("the scenario as it is".to_owned()),
         Vec::new(),
         &baseline,
-        &moments[0],
+        &run.baseline,
         per_period,
         base_spend,
         &base_exact,
     )];
-    for ((s, v), m) in chosen.iter().zip(&variants[1..]).zip(&moments[1..]) {
+    for ((s, v), m) in chosen.iter().zip(&variants).zip(&run.variants) {
         strategies.push(row(
             &s.id,
             s.description.clone(),
@@ -142,7 +142,7 @@ pub fn run(args: &WhatifArgs, out: &mut dyn Write) -> anyhow::Result<Outcome> {
             .filter_map(|c| {
                 c.spend.map(|s| SpendRow {
                     channel: c.id.clone(),
-                    mechanism: s.drives.name().to_owned(),
+                    mechanism: s.drives,
                     baseline: s.baseline,
                     half_saturation: s.half_saturation,
                     slope: s.slope,
@@ -243,12 +243,11 @@ fn curve(model: &Model, id: &str, points: usize, per_period: f64) -> anyhow::Res
             crate::scenario::did_you_mean(id, model.channels.iter().map(|c| c.id.as_str()))
         )
     })?;
-    let spend = model.channels[channel.0 as usize].spend.ok_or_else(|| {
-        anyhow!("--curve {id}: the channel declares no spend; channels with one: {}", with_spend(model))
-    })?;
+    let points = sweep(model, channel, points, per_period).map_err(|e| anyhow!("--curve {id}: {e}"))?;
+    let spend =
+        model.channels[channel.0 as usize].spend.expect("sweep takes only channels that declare spend");
     let finite = |x: f64| x.is_finite().then_some(x);
-    let points = sweep(model, channel, points, per_period)
-        .map_err(anyhow::Error::msg)?
+    let points = points
         .into_iter()
         .map(|p| CurvePointRow {
             spend: p.spend,

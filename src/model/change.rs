@@ -191,7 +191,7 @@ impl Model {
                         ));
                     }
                     let m = if now > 0.0 {
-                        curve.multiplier(new) / curve.multiplier(now)
+                        curve.response(new) / curve.response(now)
                     } else {
                         return Err(format!(
                             "the spend of '{}' is 0 at this point, so no response multiplier can scale from it: change it before removing it",

@@ -268,16 +268,13 @@ pub fn charts(r: &WhatifResult) -> Vec<super::svg::Chart> {
             .spend_channels
             .iter()
             .map(|c| {
-                let g = |s: f64| {
-                    let a = s.max(0.0).powf(c.slope);
-                    a / (a + c.half_saturation.powf(c.slope))
-                };
+                let curve = c.curve();
                 Series {
-                    name: format!("{} ({})", c.channel, c.mechanism),
+                    name: format!("{} ({})", c.channel, c.mechanism.name()),
                     points: (0..=40)
                         .map(|k| {
                             let x = k as f64 / 20.0;
-                            (x * 100.0, g(x * c.baseline) / g(c.baseline))
+                            (x * 100.0, curve.multiplier(x * c.baseline))
                         })
                         .collect(),
                 }

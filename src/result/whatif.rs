@@ -211,7 +211,7 @@ pub struct SpendRow {
     /// Channel id.
     pub channel: String,
     /// What its spend drives.
-    pub mechanism: String,
+    pub mechanism: crate::model::Mechanism,
     /// Spend per period today.
     pub baseline: f64,
     /// Hill half-saturation.
@@ -257,5 +257,17 @@ impl StrategyRow {
         self.incremental_cpa_ci95 = significant.then_some(f.incremental_cpa.ci95);
         self.truncated = moments.truncated;
         self.moments = moments;
+    }
+}
+
+impl SpendRow {
+    /// The channel's response curve.
+    pub fn curve(&self) -> crate::model::Spend {
+        crate::model::Spend {
+            baseline: self.baseline,
+            half_saturation: self.half_saturation,
+            slope: self.slope,
+            drives: self.mechanism,
+        }
     }
 }

@@ -71,7 +71,7 @@ pub fn sweep(
 }
 
 /// The channels that declare spend, for messages.
-pub fn with_spend(model: &Model) -> String {
+fn with_spend(model: &Model) -> String {
     let names: Vec<&str> =
         model.channels.iter().filter(|c| c.spend.is_some()).map(|c| c.id.as_str()).collect();
     if names.is_empty() { "none".to_owned() } else { names.join(", ") }

@@ -64,16 +64,25 @@ fn walk(model: &Model, cost: &[u64], rng: &mut crate::rng::CustomerRng) -> (Outc
     (out, journey.end() == Some(crate::model::JourneyEnd::Truncated))
 }
 
-/// Walks customers `customers` through the baseline and every variant and
-/// returns the moments of each (baseline, variant) pair, in the order of
-/// `variants`.
+/// The moments a paired run keeps.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PairedRun {
+    /// The baseline paired with itself: its own figures, every difference 0.
+    pub baseline: PairedMoments,
+    /// Each (baseline, variant) pair, in the order of the variants.
+    pub variants: Vec<PairedMoments>,
+}
+
+/// Walks customers `customers` through the baseline once and every
+/// variant once, and keeps the moments of the baseline and of each
+/// (baseline, variant) pair.
 pub fn run_paired(
     baseline: &Model,
     variants: &[Variant],
     seed: u64,
     customers: Range<u64>,
     pairing: Pairing,
-) -> Vec<PairedMoments> {
+) -> PairedRun {
     let base_cost = cost_micro(baseline);
     let costs: Vec<Vec<u64>> = variants.iter().map(|v| cost_micro(&v.model)).collect();
     let base_rngs = CustomerRngs::new(seed, Stream::Journey);
@@ -87,22 +96,27 @@ pub fn run_paired(
         .collect();
     let Range { start, end } = customers;
     let chunks = (end - start).div_ceil(CHUNK);
-    let empty = || vec![PairedMoments::default(); variants.len()];
+    let empty = || PairedRun {
+        baseline: PairedMoments::default(),
+        variants: vec![PairedMoments::default(); variants.len()],
+    };
     (0..chunks)
         .into_par_iter()
         .fold(empty, |mut acc, chunk| {
             let from = start + chunk * CHUNK;
             for customer in from..(from + CHUNK).min(end) {
                 let (x, tx) = walk(baseline, &base_cost, &mut base_rngs.customer(customer));
+                acc.baseline.add(&x, &x, tx);
                 for (v, variant) in variants.iter().enumerate() {
                     let (y, ty) = walk(&variant.model, &costs[v], &mut rngs[v].customer(customer));
-                    acc[v].add(&x, &y, tx || ty);
+                    acc.variants[v].add(&x, &y, tx || ty);
                 }
             }
             acc
         })
         .reduce(empty, |mut a, b| {
-            for (x, y) in a.iter_mut().zip(&b) {
+            a.baseline.merge(&b.baseline);
+            for (x, y) in a.variants.iter_mut().zip(&b.variants) {
                 x.merge(y);
             }
             a

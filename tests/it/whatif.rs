@@ -100,7 +100,8 @@ fn each_spend_mechanism_matches_its_closed_form_and_the_simulation() {
             variant.notes
         );
 
-        let m = &run_paired(&model, std::slice::from_ref(&variant), 7, 0..200_000, Pairing::Common)[0];
+        let m =
+            &run_paired(&model, std::slice::from_ref(&variant), 7, 0..200_000, Pairing::Common).variants[0];
         let scale = Scale { customers_per_period: 1000.0, population, baseline_spend: 1000.0, spend: 3000.0 };
         let f = Figures::of(m, &scale);
         let widen = Z999 / Z95;
@@ -139,7 +140,7 @@ fn bundled_strategies_agree_with_their_closed_forms() {
         let per_period = model.customers_per_period.expect("bundled scenarios say what a period holds");
         let variants: Vec<_> =
             model.strategies.iter().map(|s| model.apply(&s.changes).expect("applies")).collect();
-        let moments = run_paired(&model, &variants, 3, 0..300_000, Pairing::Common);
+        let moments = run_paired(&model, &variants, 3, 0..300_000, Pairing::Common).variants;
         let base = ExactFigures::of(&model.baseline(), per_period);
         let base_spend: f64 = model.baseline_spend().iter().sum();
         for ((s, v), m) in model.strategies.iter().zip(&variants).zip(&moments) {
@@ -174,7 +175,7 @@ fn common_random_numbers_narrow_the_interval_of_a_difference() {
         spend: variant.spend.iter().sum(),
     };
     let width = |pairing| {
-        let m = &run_paired(&model, std::slice::from_ref(&variant), 11, 0..200_000, pairing)[0];
+        let m = &run_paired(&model, std::slice::from_ref(&variant), 11, 0..200_000, pairing).variants[0];
         let ci = Figures::of(m, &scale).conversions.ci95;
         ci[1] - ci[0]
     };
