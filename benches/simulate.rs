@@ -16,12 +16,12 @@
 //! Markdown, ready for docs/benchmarks.md.
 
 use std::hint::black_box;
+use std::sync::atomic::AtomicU64;
 use std::time::Instant;
 
-use fogg::commands::simulate::simulate_model;
 use fogg::model::Model;
 use fogg::rng::{CustomerRngs, Stream};
-use fogg::sim::SimPlan;
+use fogg::sim::{SimPlan, simulate_on_pool};
 
 fn env_u64(name: &str, default: u64) -> u64 {
     std::env::var(name).ok().and_then(|v| fogg::cli::parse_count(&v).ok()).unwrap_or(default)
@@ -52,7 +52,7 @@ fn simulate(model: &Model, customers: u64, threads: usize) -> u64 {
         export_paths: false,
         shard: fogg::shard::Shard::WHOLE,
     };
-    simulate_model(model, &plan, Some(threads)).expect("simulation runs").0.steps
+    simulate_on_pool(model, &plan, Some(threads), &AtomicU64::new(0)).expect("simulation runs").outcome.agg.steps
 }
 
 fn main() {
@@ -63,7 +63,7 @@ fn main() {
     println!("| scenario | run | time (s) | customers/s | steps/s | steps/s per core | vs walk only |");
     println!("|---|---|---:|---:|---:|---:|---:|");
     for (name, _) in fogg::scenario::BUNDLED {
-        let model = fogg::scenario::bundled(name).expect("bundled").expect("valid");
+        let model = fogg::scenario::bundled(name).expect("bundled").expect("valid").model;
         let (base_t, base_steps) = best_of(repeat, || walk_only(&model, customers));
         let mut rows = vec![("walk only, 1 thread", 1, base_t, base_steps)];
         for threads in [1, cores] {

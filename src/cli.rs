@@ -423,7 +423,7 @@ pub struct DemoArgs {
 }
 
 fn parse_duration_arg(text: &str) -> Result<Duration, String> {
-    crate::scenario::units::parse_duration(text).map(Duration::from_secs_f64)
+    crate::units::parse_duration(text).map(Duration::from_secs_f64)
 }
 
 fn parse_positive_duration(text: &str) -> Result<Duration, String> {

@@ -54,6 +54,14 @@ pub enum ScenarioError {
         /// The parser's message, with line, column and a caret.
         error: Box<toml::de::Error>,
     },
+    /// A command that sends traffic was given a scenario without `[load]`.
+    #[error(
+        "scenario '{source_name}' has no [load] section: add one that maps states to requests (see docs/scenario.md, \"Load mode\")"
+    )]
+    NoLoad {
+        /// Path or bundled name.
+        source_name: String,
+    },
     /// The file parses but describes an invalid model.
     #[error("{}", render_problems(source_name, problems))]
     Invalid {

@@ -26,7 +26,9 @@ pub mod rng;
 pub mod scenario;
 pub mod shard;
 pub mod sim;
+pub mod suggest;
 pub mod threshold;
+pub mod units;
 pub mod whatif;
 
 use std::io::Write;

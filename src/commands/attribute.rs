@@ -31,7 +31,7 @@ pub fn run(args: &AttributeArgs, out: &mut dyn Write) -> anyhow::Result<Outcome>
             (result, paths, a)
         }
         None => {
-            let model = crate::scenario::load(args.scenario.as_deref())?;
+            let model = crate::scenario::load(args.scenario.as_deref())?.model;
             let n = args.customers;
             let plan = SimPlan {
                 seed: args.seed,
@@ -40,7 +40,7 @@ pub fn run(args: &AttributeArgs, out: &mut dyn Write) -> anyhow::Result<Outcome>
                 export_paths: true,
                 shard: Shard::WHOLE,
             };
-            let (_, outcome) = super::simulate::simulate_model(&model, &plan, None)?;
+            let outcome = super::simulate::simulate_with_progress(&model, &plan, None)?.outcome;
             let export = outcome.agg.export.as_ref().expect("paths are kept when exporting");
             let paths = Paths::from_export(&model, export);
             let fitted = attribute(&paths, order, args.max_steps)?;

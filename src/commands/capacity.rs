@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use anyhow::{Context, bail};
 
-use super::load::{Target, load_spec, target_is_dead, thresholds};
+use super::load::{Target, target_is_dead, thresholds};
 use crate::Outcome;
 use crate::capacity::{Found, SearchBounds, search};
 use crate::cli::CapacityArgs;
@@ -45,9 +45,10 @@ fn mean_journey_s(model: &Model, spec: &LoadSpec) -> f64 {
 
 /// Runs the command, writing the report to `out`.
 pub fn run(args: &CapacityArgs, out: &mut dyn Write) -> anyhow::Result<Outcome> {
-    let model = crate::scenario::load(args.scenario.as_deref())?;
-    let spec = load_spec(&model)?;
-    let thresholds = thresholds(&model, &spec, &args.thresholds)?;
+    let scenario = crate::scenario::load(args.scenario.as_deref())?;
+    let section = scenario.load_section()?;
+    let thresholds = thresholds(&scenario.model, section, &args.thresholds)?;
+    let (model, spec) = (scenario.model.clone(), section.spec.clone());
     if thresholds.is_empty() {
         bail!(
             "capacity needs at least one threshold to search against: add --threshold 'p99 < 500ms' (or [load.thresholds] in the scenario)"

@@ -47,9 +47,11 @@ pub fn run(args: &FitArgs, out: &mut dyn Write) -> anyhow::Result<Outcome> {
     let name = args.name.clone().unwrap_or_else(|| format!("Fitted from {source}"));
     let toml = counts.to_toml(&name);
     let output = args.output.display().to_string();
-    let model = crate::scenario::from_str(&toml, &output).map_err(|e| {
-        anyhow::anyhow!("the fitted scenario does not compile, which is a bug in fogg fit: {e}")
-    })?;
+    let model = crate::scenario::from_str(&toml, &output)
+        .map_err(|e| {
+            anyhow::anyhow!("the fitted scenario does not compile, which is a bug in fogg fit: {e}")
+        })?
+        .model;
     std::fs::write(&args.output, &toml).with_context(|| format!("writing '{output}'"))?;
     let g = goodness(&counts, &model, CHECK_JOURNEYS, args.seed);
     let result = FitResult {

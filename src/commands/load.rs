@@ -6,26 +6,26 @@ use std::io::{IsTerminal, Write};
 use std::net::{Ipv4Addr, SocketAddr};
 use std::sync::Arc;
 
-use anyhow::{Context, anyhow, bail};
+use anyhow::{Context, bail};
 
 use crate::Outcome;
 use crate::cli::{LoadArgs, TargetArgs};
 use crate::demo::DemoServer;
 use crate::load::plan::{RateProfile, Workload};
-use crate::load::spec::LoadSpec;
 use crate::load::{LoadPlan, run as run_load};
 use crate::model::Model;
 use crate::report;
 use crate::result::{LoadResult, Verdict};
-use crate::scenario;
+use crate::scenario::{self, LoadSection};
 use crate::shard::Shard;
 use crate::threshold::{self, Threshold};
 
 /// Runs the command, writing the report to `out`.
 pub fn run(args: &LoadArgs, out: &mut dyn Write) -> anyhow::Result<Outcome> {
-    let model = scenario::load(args.scenario.as_deref())?;
-    let spec = load_spec(&model)?;
-    let thresholds = thresholds(&model, &spec, &args.thresholds)?;
+    let scenario = scenario::load(args.scenario.as_deref())?;
+    let section = scenario.load_section()?;
+    let thresholds = thresholds(&scenario.model, section, &args.thresholds)?;
+    let spec = &section.spec;
     if let Some(rate) = args.rate
         && !(rate.is_finite() && rate > 0.0)
     {
@@ -69,13 +69,13 @@ pub fn run(args: &LoadArgs, out: &mut dyn Write) -> anyhow::Result<Outcome> {
         abort_on_error_rate: None,
         shard,
     };
-    let stem = shard.file_stem(super::simulate::stem(&model));
-    let model = Arc::new(model);
+    let stem = shard.file_stem(super::simulate::stem(&scenario.model));
+    let model = Arc::new(scenario.model.clone());
     let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
     let mut result = runtime.block_on(async {
         let target = Target::start(&args.target).await?;
         let outcome = run_load(Arc::clone(&model), spec.clone(), target.url(), &plan).await?;
-        anyhow::Ok(LoadResult::new(&model, &spec, &plan, target.url(), &outcome))
+        anyhow::Ok(LoadResult::new(&model, spec, &plan, target.url(), &outcome))
     })?;
     if !args.quiet && std::io::stderr().is_terminal() {
         eprintln!(); // end the progress line
@@ -101,23 +101,14 @@ pub(crate) fn target_is_dead(result: &LoadResult) -> bool {
     result.requests > 0 && result.errors.connect == result.requests
 }
 
-/// The scenario's `[load]` section, or an error saying how to add one.
-pub(crate) fn load_spec(model: &Model) -> anyhow::Result<LoadSpec> {
-    model.load.clone().ok_or_else(|| {
-        anyhow!(
-            "scenario '{}' has no [load] section: add one that maps states to requests (see docs/scenario.md, \"Load mode\")",
-            model.source
-        )
-    })
-}
-
 /// The scenario's thresholds with the command line's, their request and
 /// state names checked against the scenario.
 pub(crate) fn thresholds(
     model: &Model,
-    spec: &LoadSpec,
+    section: &LoadSection,
     cli: &[Threshold],
 ) -> anyhow::Result<Vec<Threshold>> {
+    let spec = &section.spec;
     let states: Vec<&str> = model
         .states
         .iter()
@@ -126,7 +117,7 @@ pub(crate) fn thresholds(
         .map(|(s, _)| s.id.as_str())
         .collect();
     threshold::check_names(cli, &spec.request_names(), &states)?;
-    Ok(threshold::combine(&spec.thresholds, cli))
+    Ok(threshold::combine(&section.thresholds, cli))
 }
 
 /// The system under test: a URL given by the user, or the demo shop

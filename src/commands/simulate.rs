@@ -2,7 +2,7 @@
 
 use std::io::{IsTerminal, Write};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use anyhow::Context;
 
@@ -13,14 +13,15 @@ use crate::report;
 use crate::result::SimResult;
 use crate::scenario;
 use crate::shard::Shard;
-use crate::sim::{SimOutcome, SimPlan, simulate};
+use crate::sim::{SimPlan, SimRun, simulate_on_pool};
 
 /// Runs with fewer customers than this finish too fast for a progress bar.
 const PROGRESS_FROM: u64 = 5_000_000;
 
 /// Runs the command, writing the report to `out`.
 pub fn run(args: &SimulateArgs, out: &mut dyn Write) -> anyhow::Result<Outcome> {
-    let mut model = scenario::load(args.scenario.as_deref())?;
+    let scenario = scenario::load(args.scenario.as_deref())?;
+    let mut model = scenario.model;
     if let Some(max) = args.max_steps {
         model = model.with_max_steps(max);
     }
@@ -32,10 +33,11 @@ pub fn run(args: &SimulateArgs, out: &mut dyn Write) -> anyhow::Result<Outcome> 
         export_paths: args.export_paths.is_some(),
         shard,
     };
-    let (result, outcome) = simulate_model(&model, &plan, args.threads.map(|t| t.get()))?;
+    let run = simulate_with_progress(&model, &plan, args.threads.map(|t| t.get()))?;
+    let result = SimResult::new(&model, &scenario.text, &plan, &run);
 
     if let Some(path) = &args.export_paths {
-        let export = outcome.agg.export.as_ref().expect("paths are kept when exporting");
+        let export = run.outcome.agg.export.as_ref().expect("paths are kept when exporting");
         let mut file = std::io::BufWriter::new(
             std::fs::File::create(path)
                 .with_context(|| format!("creating path file '{}'", path.display()))?,
@@ -54,22 +56,14 @@ pub fn run(args: &SimulateArgs, out: &mut dyn Write) -> anyhow::Result<Outcome> 
 }
 
 /// Simulates `plan` on a pool of `threads` workers (one per core when
-/// `None`) and builds its result.
-pub fn simulate_model(
+/// `None`), with a progress bar on stderr for long runs.
+pub fn simulate_with_progress(
     model: &Model,
     plan: &SimPlan,
     threads: Option<usize>,
-) -> anyhow::Result<(SimResult, SimOutcome)> {
-    let mut pool = rayon::ThreadPoolBuilder::new();
-    if let Some(t) = threads {
-        pool = pool.num_threads(t);
-    }
-    let pool = pool.build().context("starting the worker threads")?;
-    let started = Instant::now();
-    let outcome = pool.install(|| with_progress(model, plan, |progress| simulate(model, plan, progress)));
-    let elapsed = started.elapsed().as_secs_f64();
-    let result = SimResult::new(model, plan, &outcome, &model.exact(), pool.current_num_threads(), elapsed);
-    Ok((result, outcome))
+) -> anyhow::Result<SimRun> {
+    with_progress(model, plan, |progress| simulate_on_pool(model, plan, threads, progress))
+        .context("starting the worker threads")
 }
 
 /// File-name stem of a scenario's source.

@@ -12,7 +12,7 @@ use crate::scenario;
 
 /// Runs the command. Problems come back as the error.
 pub fn run(args: &ValidateArgs, out: &mut dyn Write) -> anyhow::Result<Outcome> {
-    let model = scenario::load(args.scenario.as_deref())?;
+    let model = scenario::load(args.scenario.as_deref())?.model;
     crate::report::write_doc(&summary(&model), out)?;
     Ok(Outcome::Pass)
 }
@@ -20,7 +20,7 @@ pub fn run(args: &ValidateArgs, out: &mut dyn Write) -> anyhow::Result<Outcome> 
 /// The model laid out as a document.
 pub fn summary(model: &Model) -> Doc {
     let exact = model.exact();
-    let online = model.channels.iter().filter(|c| c.kind == scenario::raw::ChannelKind::Online).count();
+    let online = model.channels.iter().filter(|c| c.kind == crate::model::ChannelKind::Online).count();
     let mut lines = vec![format!("{}: valid", model.source)];
     if let Some(d) = &model.description {
         lines.push(d.trim().to_owned());

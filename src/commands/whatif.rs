@@ -14,22 +14,24 @@ use crate::result::{
     AllocationResult, AllocationRow, CurvePointRow, CurveResult, SCHEMA_VERSION, SpendRow, StrategyRow,
     WhatifResult,
 };
+use crate::scenario::Scenario;
+use crate::scenario::change_text::parse_change;
 use crate::shard::Shard;
 use crate::whatif::allocate::{Objective, allocate};
 use crate::whatif::curve::sweep;
-use crate::whatif::syntax::parse_change;
 use crate::whatif::{ExactFigures, PairedMoments, Pairing, run_paired};
 
 /// Runs the command, writing the report to `out`.
 pub fn run(args: &WhatifArgs, out: &mut dyn Write) -> anyhow::Result<Outcome> {
-    let model = crate::scenario::load(args.scenario.as_deref())?;
+    let scenario = crate::scenario::load(args.scenario.as_deref())?;
+    let model = &scenario.model;
     let per_period = model.customers_per_period.unwrap_or(args.customers as f64);
-    let mut chosen = named_strategies(&model, &args.strategies)?;
+    let mut chosen = named_strategies(&scenario, &args.strategies)?;
     if !args.changes.is_empty() {
         let changes = args
             .changes
             .iter()
-            .map(|text| parse_change(text, &model).map_err(|e| anyhow!("--change '{text}': {e}")))
+            .map(|text| parse_change(text, model).map_err(|e| anyhow!("--change '{text}': {e}")))
             .collect::<anyhow::Result<Vec<_>>>()?;
         chosen.push(Strategy {
             id: "change".to_owned(),
@@ -44,23 +46,23 @@ pub fn run(args: &WhatifArgs, out: &mut dyn Write) -> anyhow::Result<Outcome> {
     }
     let quick = !args.changes.is_empty() || args.curve.is_some() || args.allocate.is_some();
     if chosen.is_empty() && !quick {
-        if model.strategies.is_empty() {
+        if scenario.strategies.is_empty() {
             bail!(
                 "scenario '{}' has no [[strategy]]: add one (docs/whatif.md), or ask a quick question with --change 'spend CHANNEL +20%'",
                 model.source
             );
         }
-        chosen = model.strategies.clone();
+        chosen = scenario.strategies.clone();
     }
 
     let curve = match &args.curve {
         None => None,
-        Some(id) => Some(curve(&model, id, usize::from(args.points), per_period)?),
+        Some(id) => Some(curve(model, id, usize::from(args.points), per_period)?),
     };
     let allocation = match args.allocate {
         None => None,
         Some(budget) => {
-            let a = allocate(&model, budget, args.objective, &args.bounds, per_period)
+            let a = allocate(model, budget, args.objective, &args.bounds, per_period)
                 .map_err(anyhow::Error::msg)?;
             let written = a
                 .channels
@@ -78,7 +80,7 @@ pub fn run(args: &WhatifArgs, out: &mut dyn Write) -> anyhow::Result<Outcome> {
                 changes: a.changes(),
                 written,
             });
-            Some(allocation_result(&model, &a, budget, args.objective, per_period))
+            Some(allocation_result(model, &a, budget, args.objective, per_period))
         }
     };
 
@@ -95,7 +97,7 @@ pub fn run(args: &WhatifArgs, out: &mut dyn Write) -> anyhow::Result<Outcome> {
     let started = Instant::now();
     let shard = Shard::resolve(args.shard).map_err(anyhow::Error::msg)?;
     let range = shard.customers(args.customers);
-    let run = pool.install(|| run_paired(&model, &variants, args.seed, range.clone(), Pairing::Common));
+    let run = pool.install(|| run_paired(model, &variants, args.seed, range.clone(), Pairing::Common));
     let elapsed_s = started.elapsed().as_secs_f64();
 
     let base_spend: f64 = baseline.spend.iter().sum();
@@ -153,22 +155,22 @@ pub fn run(args: &WhatifArgs, out: &mut dyn Write) -> anyhow::Result<Outcome> {
         curve,
         allocation,
     };
-    let stem = shard.file_stem(super::simulate::stem(&model));
+    let stem = shard.file_stem(super::simulate::stem(model));
     let output = report::Output { format: args.format, quiet: false, dir: &args.out, stem: &stem };
     report::publish(&result, &output, out)?;
     Ok(Outcome::Pass)
 }
 
 /// The scenario strategies named by `--strategy`, in the order given.
-fn named_strategies(model: &Model, ids: &[String]) -> anyhow::Result<Vec<Strategy>> {
+fn named_strategies(scenario: &Scenario, ids: &[String]) -> anyhow::Result<Vec<Strategy>> {
     ids.iter()
         .map(|id| {
-            model.strategies.iter().find(|s| &s.id == id).cloned().ok_or_else(|| {
-                let known = model.strategies.iter().map(|s| s.id.as_str());
+            scenario.strategies.iter().find(|s| &s.id == id).cloned().ok_or_else(|| {
+                let known = scenario.strategies.iter().map(|s| s.id.as_str());
                 anyhow!(
                     "--strategy {id}: scenario '{}' has no such strategy; {}",
-                    model.source,
-                    crate::scenario::did_you_mean(id, known)
+                    scenario.model.source,
+                    crate::suggest::did_you_mean(id, known)
                 )
             })
         })
@@ -240,7 +242,7 @@ fn curve(model: &Model, id: &str, points: usize, per_period: f64) -> anyhow::Res
     let channel = model.channel_id(id).ok_or_else(|| {
         anyhow!(
             "--curve {id}: unknown channel; {}",
-            crate::scenario::did_you_mean(id, model.channels.iter().map(|c| c.id.as_str()))
+            crate::suggest::did_you_mean(id, model.channels.iter().map(|c| c.id.as_str()))
         )
     })?;
     let points = sweep(model, channel, points, per_period).map_err(|e| anyhow!("--curve {id}: {e}"))?;

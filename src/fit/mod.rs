@@ -14,7 +14,7 @@ use std::collections::BTreeMap;
 use std::fmt::Write;
 
 use crate::attribution::Paths;
-use crate::scenario::units::format_duration;
+use crate::units::format_duration;
 
 /// One state of the fitted model.
 #[derive(Debug, Clone, PartialEq)]

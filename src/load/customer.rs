@@ -23,10 +23,10 @@ use std::time::Duration;
 use rand::Rng;
 use tokio::time::Instant;
 
-use super::driver::LoadContext;
-use super::recorder::{ErrorClass, Journeys};
+use super::context::LoadContext;
+use super::recorder::{ErrorClass, Exchange, Journeys};
+use super::spec::{FeederOrder, OnError};
 use super::spec::{RequestSpec, Vars};
-use crate::scenario::raw::{FeederOrder, OnError};
 
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Status {
@@ -80,15 +80,15 @@ pub async fn run(ctx: Arc<LoadContext>, customer: u64, arrival: Instant) {
                 let done = Instant::now();
                 let latency = done.saturating_duration_since(intended);
                 let service = done.saturating_duration_since(sent);
-                ctx.record_request(
-                    intended,
-                    ctx.request_index[s][k],
-                    s,
+                let exchange = Exchange {
+                    request: ctx.request_index[s][k],
+                    state: s,
                     segment,
-                    latency,
-                    service,
-                    result.err(),
-                );
+                    latency_us: latency.as_micros() as u64,
+                    service_us: service.as_micros() as u64,
+                    error: result.err(),
+                };
+                ctx.record_request(intended, &exchange);
                 intended = done;
                 match result {
                     Err(_) if spec.on_error == OnError::Abandon => status = Status::LeftError,

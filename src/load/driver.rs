@@ -5,69 +5,20 @@
 //! at once. Whatever was measured is always returned.
 
 use std::io::IsTerminal;
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
 use std::time::Duration;
 
-use anyhow::Context;
 use tokio::sync::{Semaphore, watch};
 use tokio::task::JoinSet;
 use tokio::time::Instant;
 
+use super::context::LoadContext;
 use super::customer;
-use super::plan::{ArrivalSchedule, Workload};
-use super::recorder::{ErrorClass, Journeys, LoadAgg};
+use super::plan::{ArrivalSchedule, LoadPlan, StopReason, Workload};
+use super::recorder::LoadAgg;
 use super::spec::LoadSpec;
 use crate::model::Model;
-use crate::rng::{CustomerRngs, Stream};
-
-/// Keep-alive connections kept open per host while idle.
-const MAX_IDLE_CONNECTIONS: usize = 256;
-
-/// How a load run is shaped and bounded.
-#[derive(Debug, Clone)]
-pub struct LoadPlan {
-    /// Seed: customer `i` walks the journey `simulate` gives it.
-    pub seed: u64,
-    /// How long arrivals go on.
-    pub duration: Duration,
-    /// How customers arrive.
-    pub workload: Workload,
-    /// Stop after this many arrivals, if given.
-    pub max_customers: Option<u64>,
-    /// How long in-flight customers may take to finish after arrivals stop.
-    pub grace: Duration,
-    /// Accept invalid TLS certificates (self-signed test targets).
-    pub insecure: bool,
-    /// Speak HTTP/2 without negotiation (h2c), e.g. to a cleartext HTTP/2
-    /// server. Over TLS, HTTP/2 is negotiated anyway.
-    pub http2: bool,
-    /// Print a progress line each second (when stderr is a terminal).
-    pub progress: bool,
-    /// Stop arrivals early when more than this share of requests has
-    /// failed (checked each second once 20 requests were sent): a trial of
-    /// `fogg capacity` that is failing hard need not go on.
-    pub abort_on_error_rate: Option<f64>,
-    /// Which shard of a larger run this is: shard I of N gives its k-th
-    /// arrival the customer index k·N + I − 1, so shards never share a
-    /// customer, and draws its arrival times from its own stream. The
-    /// workload is taken as given (the caller scales it to the shard).
-    pub shard: crate::shard::Shard,
-}
-
-/// Why arrivals stopped.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum StopReason {
-    /// The configured duration elapsed.
-    Duration,
-    /// The configured number of customers arrived.
-    Customers,
-    /// Ctrl-C or SIGTERM.
-    Interrupted,
-    /// The error rate passed the plan's `abort_on_error_rate`.
-    Aborted,
-}
 
 /// What a finished run hands to its report.
 #[derive(Debug, Clone)]
@@ -86,79 +37,32 @@ pub struct LoadOutcome {
     pub started_at_unix_ms: u64,
 }
 
-/// Shared by the driver and every customer task.
-pub struct LoadContext {
-    pub(super) model: Arc<Model>,
-    pub(super) spec: LoadSpec,
-    /// Base URL without a trailing slash.
-    pub(super) target: String,
-    pub(super) client: reqwest::Client,
-    pub(super) journey_rngs: CustomerRngs,
-    pub(super) behaviour_rngs: CustomerRngs,
-    /// Per state, per request: index into the request names.
-    pub(super) request_index: Vec<Vec<usize>>,
-    start: Instant,
-    in_flight: AtomicUsize,
-    agg: Mutex<LoadAgg>,
-    /// Set by the once-a-second sampler when the error rate calls for an
-    /// early stop.
-    abort: tokio::sync::Notify,
-}
-
-impl LoadContext {
-    fn second_of(&self, at: Instant) -> usize {
-        at.saturating_duration_since(self.start).as_secs() as usize
-    }
-
-    #[allow(clippy::too_many_arguments)]
-    pub(super) fn record_request(
-        &self,
-        intended: Instant,
-        request: usize,
-        state: usize,
-        segment: usize,
-        latency: Duration,
-        service: Duration,
-        error: Option<ErrorClass>,
-    ) {
-        let second = self.second_of(intended);
-        let mut agg = self.agg.lock().expect("no task panics while holding the recorder");
-        agg.request(
-            second,
-            request,
-            state,
-            segment,
-            latency.as_micros() as u64,
-            service.as_micros() as u64,
-            error,
-        );
-    }
-
-    pub(super) fn record_journey(&self, segment: usize, j: &Journeys) {
-        self.agg.lock().expect("no task panics while holding the recorder").journey(segment, j);
-    }
-}
-
-/// Counts Ctrl-C and SIGTERM.
+/// Counts Ctrl-C and SIGTERM. The handlers are installed before this
+/// returns, so a signal that comes once the first request is out is
+/// never the default "terminate at once".
 fn signal_counter() -> watch::Receiver<u32> {
     let (tx, rx) = watch::channel(0u32);
+    #[cfg(unix)]
+    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
+    #[cfg(unix)]
+    let mut interrupt = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::interrupt()).ok();
     tokio::spawn(async move {
-        #[cfg(unix)]
-        let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
         loop {
             #[cfg(unix)]
-            let terminated = async {
-                match term.as_mut() {
-                    Some(t) => t.recv().await,
-                    None => std::future::pending().await,
+            let signalled = async {
+                tokio::select! {
+                    Some(()) = async { interrupt.as_mut()?.recv().await } => {}
+                    Some(()) = async { term.as_mut()?.recv().await } => {}
+                    else => std::future::pending().await,
                 }
             };
             #[cfg(not(unix))]
-            let terminated = std::future::pending::<Option<()>>();
-            tokio::select! {
-                r = tokio::signal::ctrl_c() => if r.is_err() { return },
-                _ = terminated => {}
-            }
+            let signalled = async {
+                if tokio::signal::ctrl_c().await.is_err() {
+                    std::future::pending::<()>().await;
+                }
+            };
+            signalled.await;
             tx.send_modify(|n| *n += 1);
         }
     });
@@ -172,52 +76,10 @@ pub async fn run(
     target: &str,
     plan: &LoadPlan,
 ) -> anyhow::Result<LoadOutcome> {
-    // Several TLS providers may be compiled in; fogg uses ring. Installing
-    // twice (a second run in one process) is harmless.
-    let _ = rustls::crypto::ring::default_provider().install_default();
-    // Idle keep-alive connections are capped so that a pool of thinking
-    // customers does not hold one open connection (and its buffers) each.
-    let mut builder = reqwest::Client::builder()
-        .timeout(spec.timeout)
-        .tcp_nodelay(true)
-        .pool_max_idle_per_host(MAX_IDLE_CONNECTIONS)
-        .no_proxy();
-    if plan.insecure {
-        builder = builder.tls_danger_accept_invalid_certs(true);
-    }
-    if plan.http2 {
-        builder = builder.http2_prior_knowledge();
-    }
-    let client = builder.build().context("building the HTTP client")?;
-
-    let request_names: Vec<String> = spec.request_names().into_iter().map(str::to_owned).collect();
-    let request_index: Vec<Vec<usize>> = spec
-        .requests
-        .iter()
-        .map(|reqs| {
-            reqs.iter()
-                .map(|r| request_names.iter().position(|n| *n == r.name).expect("every name is listed"))
-                .collect()
-        })
-        .collect();
-    let agg = LoadAgg::new(request_names.len(), model.states.len(), model.segments.len());
-    let start = Instant::now() + Duration::from_millis(20);
-    let started_at_unix_ms = (std::time::SystemTime::now() + Duration::from_millis(20))
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_millis() as u64);
-    let ctx = Arc::new(LoadContext {
-        target: target.trim_end_matches('/').to_owned(),
-        client,
-        journey_rngs: CustomerRngs::new(plan.seed, Stream::Journey),
-        behaviour_rngs: CustomerRngs::new(plan.seed, Stream::Behaviour),
-        request_index,
-        start,
-        in_flight: AtomicUsize::new(0),
-        agg: Mutex::new(agg),
-        abort: tokio::sync::Notify::new(),
-        model,
-        spec,
-    });
+    let ctx = Arc::new(LoadContext::new(model, spec, target, plan)?);
+    let start = ctx.start;
+    let request_names = ctx.request_names.clone();
+    let started_at_unix_ms = ctx.started_at_unix_ms;
 
     let mut signals = signal_counter();
     let ticker = tokio::spawn(sample_each_second(

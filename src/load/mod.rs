@@ -7,10 +7,12 @@
 //! - `customer`: one virtual customer, with abandonment;
 //! - [`recorder`]: histograms and counts, measured from intended times.
 
+mod context;
 mod customer;
 pub mod driver;
 pub mod plan;
 pub mod recorder;
 pub mod spec;
 
-pub use driver::{LoadOutcome, LoadPlan, StopReason, run};
+pub use driver::{LoadOutcome, run};
+pub use plan::{LoadPlan, StopReason};

@@ -216,6 +216,51 @@ impl Iterator for ArrivalSchedule {
     }
 }
 
+/// How a load run is shaped and bounded.
+#[derive(Debug, Clone)]
+pub struct LoadPlan {
+    /// Seed: customer `i` walks the journey `simulate` gives it.
+    pub seed: u64,
+    /// How long arrivals go on.
+    pub duration: Duration,
+    /// How customers arrive.
+    pub workload: Workload,
+    /// Stop after this many arrivals, if given.
+    pub max_customers: Option<u64>,
+    /// How long in-flight customers may take to finish after arrivals stop.
+    pub grace: Duration,
+    /// Accept invalid TLS certificates (self-signed test targets).
+    pub insecure: bool,
+    /// Speak HTTP/2 without negotiation (h2c), e.g. to a cleartext HTTP/2
+    /// server. Over TLS, HTTP/2 is negotiated anyway.
+    pub http2: bool,
+    /// Print a progress line each second (when stderr is a terminal).
+    pub progress: bool,
+    /// Stop arrivals early when more than this share of requests has
+    /// failed (checked each second once 20 requests were sent): a trial of
+    /// `fogg capacity` that is failing hard need not go on.
+    pub abort_on_error_rate: Option<f64>,
+    /// Which shard of a larger run this is: shard I of N gives its k-th
+    /// arrival the customer index k·N + I − 1, so shards never share a
+    /// customer, and draws its arrival times from its own stream. The
+    /// workload is taken as given (the caller scales it to the shard).
+    pub shard: crate::shard::Shard,
+}
+
+/// Why arrivals stopped.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum StopReason {
+    /// The configured duration elapsed.
+    Duration,
+    /// The configured number of customers arrived.
+    Customers,
+    /// Ctrl-C or SIGTERM.
+    Interrupted,
+    /// The error rate passed the plan's `abort_on_error_rate`.
+    Aborted,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -243,6 +243,24 @@ pub struct LoadAgg {
     pub seconds: Vec<Second>,
 }
 
+/// One request as the recorder takes it: where it belongs and what it
+/// measured.
+#[derive(Debug, Clone, Copy)]
+pub struct Exchange {
+    /// Index of the request name.
+    pub request: usize,
+    /// Index of the state that sent it.
+    pub state: usize,
+    /// Index of the customer's segment.
+    pub segment: usize,
+    /// From the intended send time to the end of the response, µs.
+    pub latency_us: u64,
+    /// From the actual send time to the end of the response, µs.
+    pub service_us: u64,
+    /// Why it failed, if it did.
+    pub error: Option<ErrorClass>,
+}
+
 impl LoadAgg {
     /// An empty aggregate for `requests` request names, `states` states
     /// and `segments` segments.
@@ -280,18 +298,9 @@ impl LoadAgg {
         self.second(second).in_flight = customers;
     }
 
-    /// Records one request.
-    #[allow(clippy::too_many_arguments)]
-    pub fn request(
-        &mut self,
-        second: usize,
-        request: usize,
-        state: usize,
-        segment: usize,
-        latency_us: u64,
-        service_us: u64,
-        error: Option<ErrorClass>,
-    ) {
+    /// Records one request in `second` of the run.
+    pub fn request(&mut self, second: usize, x: &Exchange) {
+        let Exchange { request, state, segment, latency_us, service_us, error } = *x;
         self.overall.record(latency_us, service_us, error);
         self.by_request[request].record(latency_us, service_us, error);
         self.by_state[state].record(latency_us, service_us, error);

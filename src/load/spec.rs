@@ -5,7 +5,6 @@ use std::fmt::Write as _;
 use std::time::Duration;
 
 use crate::model::Dist;
-use crate::scenario::raw::OnError;
 
 use super::plan::Workload;
 
@@ -33,8 +32,6 @@ pub struct LoadSpec {
     pub requests: Vec<Vec<RequestSpec>>,
     /// CSV feeders, in declaration order.
     pub feeders: Vec<Feeder>,
-    /// `[load.thresholds]`, in file order.
-    pub thresholds: Vec<crate::threshold::Threshold>,
 }
 
 /// A CSV file whose rows fill `{ID.COLUMN}` placeholders. A customer keeps
@@ -48,7 +45,7 @@ pub struct Feeder {
     /// The rows (never empty).
     pub rows: Vec<Vec<String>>,
     /// How customers get rows.
-    pub order: crate::scenario::raw::FeederOrder,
+    pub order: FeederOrder,
 }
 
 impl LoadSpec {
@@ -230,6 +227,27 @@ fn feeder_var(id: &str, column: &str, feeders: &[Feeder]) -> Result<Var, String>
     Ok(Var::Feeder { feeder, column })
 }
 
+/// Which row of a feeder a customer gets.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum FeederOrder {
+    /// Customer `i` gets row `i mod rows`.
+    RoundRobin,
+    /// Each customer draws a row from its behaviour stream.
+    Random,
+}
+
+/// What a customer does after a failed request (5xx, timeout, refused
+/// connection, failed check).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum OnError {
+    /// Leaves: the rest of the journey is lost.
+    Abandon,
+    /// Carries on as if the request had worked.
+    Continue,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -239,7 +257,7 @@ mod tests {
             id: "catalogue".into(),
             columns: vec!["sku".into(), "price".into()],
             rows: vec![vec!["A1".into(), "9.90".into()], vec!["B2".into(), "24.00".into()]],
-            order: crate::scenario::raw::FeederOrder::RoundRobin,
+            order: FeederOrder::RoundRobin,
         }]
     }
 

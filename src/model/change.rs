@@ -389,7 +389,12 @@ impl Model {
                 for row in &mut chain.next {
                     row.retain(|&(_, p)| p > 0.0);
                 }
-                (s.id.clone(), s.label.clone(), shares[k] * acquired[k] / population, chain)
+                super::SegmentChain {
+                    id: s.id.clone(),
+                    label: s.label.clone(),
+                    share: shares[k] * acquired[k] / population,
+                    chain,
+                }
             })
             .collect();
         Ok(Variant { model: self.rebuilt(states, segments), population, spend, notes })

@@ -17,8 +17,7 @@ pub use change::{Change, Mechanism, Spend, Strategy, Variant};
 pub use dist::Dist;
 pub use walk::{Journey, JourneyEnd, Step};
 
-use crate::scenario::raw::ChannelKind;
-use crate::scenario::units::TimeUnit;
+use crate::units::TimeUnit;
 
 /// Index of a state (touchpoint) in [`Model::states`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -44,6 +43,16 @@ pub const MAX_CHANNELS: usize = u8::MAX as usize;
 pub const MAX_STATES: usize = u16::MAX as usize - 1;
 /// At most this many segments.
 pub const MAX_SEGMENTS: usize = u8::MAX as usize;
+
+/// Whether a channel is reached online or in the physical world.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ChannelKind {
+    /// Web, search, social, email, display, app, push.
+    Online,
+    /// Store, phone, events, print/TV, click & collect pick-up.
+    Offline,
+}
 
 /// A kind of touchpoint: web, search, store, phone…
 #[derive(Debug, Clone)]
@@ -128,7 +137,10 @@ pub struct Segment {
     next_rows: Vec<RowId>,
 }
 
-/// A compiled scenario.
+/// The journey model: states, channels, segments and the alias tables
+/// that walk them. What a scenario file adds beside the journeys (load
+/// settings, thresholds, strategies, the file's text) lives in
+/// `scenario::Scenario`.
 #[derive(Debug, Clone)]
 pub struct Model {
     /// Scenario name.
@@ -153,46 +165,87 @@ pub struct Model {
     pub max_steps: u32,
     /// Things worth knowing that do not stop the model from running.
     pub warnings: Vec<String>,
-    /// Load-mode settings (`[load]`), when the scenario has them.
-    pub load: Option<crate::load::spec::LoadSpec>,
-    /// The scenario file's text, carried into results so that shards can
-    /// be merged where the file is not at hand.
-    pub source_text: std::sync::Arc<str>,
     /// What a period is called (`[scenario] period`, default "period").
     pub period: String,
     /// Customers who start a journey in a period at today's spend
     /// (`[scenario] customers_per_period`); what-if totals are per period.
     pub customers_per_period: Option<f64>,
-    /// The scenario's what-if strategies (`[[strategy]]`).
-    pub strategies: Vec<Strategy>,
     rows: AliasRows,
     segment_row: RowId,
 }
 
+/// Everything a [`Model`] is built from: its settings, states and the
+/// chain of each segment. The alias tables are derived from these.
+#[derive(Debug, Clone)]
+pub struct ModelParts {
+    /// Scenario name.
+    pub name: String,
+    /// Scenario description.
+    pub description: Option<String>,
+    /// Where the scenario came from.
+    pub source: String,
+    /// Currency of values and costs.
+    pub currency: String,
+    /// Unit of reported times.
+    pub time_unit: TimeUnit,
+    /// Funnel stages, in order.
+    pub stages: Vec<String>,
+    /// Channels.
+    pub channels: Vec<Channel>,
+    /// States (touchpoints).
+    pub states: Vec<State>,
+    /// Segments with their chains (shares sum to 1).
+    pub segments: Vec<SegmentChain>,
+    /// Journeys are cut after this many steps.
+    pub max_steps: u32,
+    /// Warnings found while compiling.
+    pub warnings: Vec<String>,
+    /// What a period is called.
+    pub period: String,
+    /// Customers per period at today's spend.
+    pub customers_per_period: Option<f64>,
+}
+
+/// One segment as the compiler or a strategy hands it over: its share of
+/// the population and its normalised chain.
+#[derive(Debug, Clone)]
+pub struct SegmentChain {
+    /// Identifier used in the scenario.
+    pub id: String,
+    /// Optional human name.
+    pub label: Option<String>,
+    /// Share of customers in this segment.
+    pub share: f64,
+    /// The segment's chain, after its multipliers.
+    pub chain: Chain,
+}
+
 impl Model {
-    /// Assembles a model from validated parts; only the scenario compiler
-    /// calls this.
-    #[allow(clippy::too_many_arguments)]
-    pub(crate) fn assemble(
-        name: String,
-        description: Option<String>,
-        source: String,
-        currency: String,
-        time_unit: TimeUnit,
-        stages: Vec<String>,
-        channels: Vec<Channel>,
-        states: Vec<State>,
-        segments: Vec<(String, Option<String>, f64, Chain)>,
-        max_steps: u32,
-        warnings: Vec<String>,
-    ) -> Model {
+    /// Builds a model from validated parts: the scenario compiler and
+    /// strategies call this.
+    pub(crate) fn new(parts: ModelParts) -> Model {
+        let ModelParts {
+            name,
+            description,
+            source,
+            currency,
+            time_unit,
+            stages,
+            channels,
+            states,
+            segments,
+            max_steps,
+            warnings,
+            period,
+            customers_per_period,
+        } = parts;
         let mut rows = AliasRows::default();
         let shares: Vec<(Target, f64)> =
-            segments.iter().enumerate().map(|(i, s)| (i as Target, s.2)).collect();
+            segments.iter().enumerate().map(|(i, s)| (i as Target, s.share)).collect();
         let segment_row = rows.push(&shares);
         let segments = segments
             .into_iter()
-            .map(|(id, label, share, chain)| {
+            .map(|SegmentChain { id, label, share, chain }| {
                 let entry_row = rows.push(&chain.entry);
                 let next_rows = chain.next.iter().map(|row| rows.push(row)).collect();
                 Segment { id, label, share, chain, entry_row, next_rows }
@@ -210,11 +263,8 @@ impl Model {
             segments,
             max_steps,
             warnings,
-            load: None,
-            source_text: std::sync::Arc::from(""),
-            period: "period".to_owned(),
-            customers_per_period: None,
-            strategies: Vec::new(),
+            period,
+            customers_per_period,
             rows,
             segment_row,
         }
@@ -226,40 +276,34 @@ impl Model {
         let segments = self
             .segments
             .iter()
-            .map(|s| {
-                let chain = s.chain.without(|i| self.states[i].channel == channel);
-                (s.id.clone(), s.label.clone(), s.share, chain)
+            .map(|s| SegmentChain {
+                id: s.id.clone(),
+                label: s.label.clone(),
+                share: s.share,
+                chain: s.chain.without(|i| self.states[i].channel == channel),
             })
             .collect();
         self.rebuilt(self.states.clone(), segments)
     }
 
-    /// The same model (settings, channels, strategies, load) with other
-    /// states and segment chains.
-    pub(crate) fn rebuilt(
-        &self,
-        states: Vec<State>,
-        segments: Vec<(String, Option<String>, f64, Chain)>,
-    ) -> Model {
-        let mut model = Model::assemble(
-            self.name.clone(),
-            self.description.clone(),
-            self.source.clone(),
-            self.currency.clone(),
-            self.time_unit,
-            self.stages.clone(),
-            self.channels.clone(),
+    /// The same model (settings, channels) with other states and segment
+    /// chains.
+    pub(crate) fn rebuilt(&self, states: Vec<State>, segments: Vec<SegmentChain>) -> Model {
+        Model::new(ModelParts {
+            name: self.name.clone(),
+            description: self.description.clone(),
+            source: self.source.clone(),
+            currency: self.currency.clone(),
+            time_unit: self.time_unit,
+            stages: self.stages.clone(),
+            channels: self.channels.clone(),
             states,
             segments,
-            self.max_steps,
-            self.warnings.clone(),
-        );
-        model.load = self.load.clone();
-        model.source_text = self.source_text.clone();
-        model.period = self.period.clone();
-        model.customers_per_period = self.customers_per_period;
-        model.strategies = self.strategies.clone();
-        model
+            max_steps: self.max_steps,
+            warnings: self.warnings.clone(),
+            period: self.period.clone(),
+            customers_per_period: self.customers_per_period,
+        })
     }
 
     /// Returns the same model with journeys cut after `max_steps` steps.

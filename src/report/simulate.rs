@@ -169,15 +169,14 @@ pub fn charts(r: &crate::result::SimResult) -> Vec<super::svg::Chart> {
             ("exact".into(), r.funnel.iter().map(|f| f.exact_share * 100.0).collect()),
         ],
     }];
-    if let Ok(model) = crate::scenario::journeys_from_str(&r.raw.scenario_toml, &r.scenario.source) {
-        let flows = model.channel_flows();
-        let names: Vec<String> = model.channels.iter().map(|c| c.id.clone()).collect();
+    if !r.channel_flows.is_empty() {
+        let names: Vec<String> = r.channels.iter().map(|c| c.channel.clone()).collect();
         charts.push(Chart::Heat {
             title: "Flow of journeys between channels (exact)".into(),
             value_label: "moves per 1,000 customers".into(),
             rows: std::iter::once("start".to_owned()).chain(names.iter().cloned()).collect(),
             cols: names.iter().cloned().chain(std::iter::once("exit".to_owned())).collect(),
-            values: flows.iter().map(|row| row.iter().map(|v| v * 1000.0).collect()).collect(),
+            values: r.channel_flows.iter().map(|row| row.iter().map(|v| v * 1000.0).collect()).collect(),
         });
     }
     let n = r.customers.max(1) as f64;
@@ -204,11 +203,8 @@ pub fn charts(r: &crate::result::SimResult) -> Vec<super::svg::Chart> {
     }
     let ttc = &r.raw.agg.time_to_conversion_s;
     if !ttc.is_empty() {
-        let unit = r
-            .scenario
-            .time_unit
-            .parse::<crate::scenario::units::TimeUnit>()
-            .unwrap_or(crate::scenario::units::TimeUnit::Days);
+        let unit =
+            r.scenario.time_unit.parse::<crate::units::TimeUnit>().unwrap_or(crate::units::TimeUnit::Days);
         let points = (0..=50)
             .map(|k| {
                 let q = k as f64 / 50.0 * 0.99;

@@ -3,13 +3,14 @@
 use hdrhistogram::Histogram;
 use serde::{Deserialize, Serialize};
 
+use super::evaluate;
 use super::{SCHEMA_VERSION, ScenarioInfo};
-use crate::load::driver::{LoadOutcome, LoadPlan, StopReason};
 use crate::load::recorder::{ErrorClass, Journeys, Traffic};
 use crate::load::spec::LoadSpec;
+use crate::load::{LoadOutcome, LoadPlan, StopReason};
 use crate::model::Model;
 use crate::shard::Shard;
-use crate::threshold::{Threshold, ThresholdResult, evaluate};
+use crate::threshold::{Threshold, ThresholdResult};
 
 /// Result of a load run.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -13,7 +13,7 @@ use super::{LoadResult, SimResult};
 use crate::load::StopReason;
 use crate::merge::Merge;
 use crate::shard::Shard;
-use crate::sim::{SimOutcome, SimPlan, choose_candidates};
+use crate::sim::{SimOutcome, SimPlan, SimRun, choose_candidates};
 
 /// Merges simulation shards; `names` name them in errors.
 pub fn merge_simulations(parts: &[SimResult], names: &[String]) -> anyhow::Result<SimResult> {
@@ -44,12 +44,12 @@ pub fn merge_simulations(parts: &[SimResult], names: &[String]) -> anyhow::Resul
     let model = crate::scenario::journeys_from_str(&first.raw.scenario_toml, &first.scenario.source)
         .context("rebuilding the scenario the shards carry")?
         .with_max_steps(first.max_steps);
-    let run = first.raw.run_customers;
+    let run_customers = first.raw.run_customers;
     let mut agg = first.raw.agg.clone();
     for part in &parts[1..] {
         agg.merge(&part.raw.agg);
     }
-    let candidates = choose_candidates(&model, first.seed, run);
+    let candidates = choose_candidates(&model, first.seed, run_customers);
     if agg.path_customers.len() != candidates.len() {
         bail!(
             "the shards' path counts do not match the scenario's candidate paths: were they written by another version of fogg?"
@@ -57,14 +57,17 @@ pub fn merge_simulations(parts: &[SimResult], names: &[String]) -> anyhow::Resul
     }
     let plan = SimPlan {
         seed: first.seed,
-        customers: 0..run,
-        run_customers: run,
+        customers: 0..run_customers,
+        run_customers,
         export_paths: false,
         shard: Shard::WHOLE,
     };
-    let threads = parts.iter().map(|p| p.run.threads).sum();
-    let elapsed = parts.iter().map(|p| p.run.elapsed_s).fold(0.0, f64::max);
-    Ok(SimResult::new(&model, &plan, &SimOutcome { agg, candidates }, &model.exact(), threads, elapsed))
+    let run = SimRun {
+        outcome: SimOutcome { agg, candidates },
+        threads: parts.iter().map(|p| p.run.threads).sum(),
+        elapsed_s: parts.iter().map(|p| p.run.elapsed_s).fold(0.0, f64::max),
+    };
+    Ok(SimResult::new(&model, &first.raw.scenario_toml, &plan, &run))
 }
 
 /// Checks that the customer ranges of the parts tile `0..run`: no

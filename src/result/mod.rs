@@ -11,6 +11,7 @@ mod load;
 pub mod merge;
 mod saved;
 mod simulate;
+mod thresholds;
 mod whatif;
 
 pub use attribute::{AttributionResult, ChannelAttribution};
@@ -24,6 +25,7 @@ pub use simulate::{
     ChannelRow, FunnelRow, JourneyLength, PathRow, RunInfo, ScenarioInfo, SegmentRow, SimRaw, SimResult,
     TimeToConversion,
 };
+pub use thresholds::evaluate;
 
 pub use whatif::{
     AllocationResult, AllocationRow, CurvePointRow, CurveResult, SpendRow, StrategyRow, WhatifResult,

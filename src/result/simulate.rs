@@ -4,11 +4,10 @@ use serde::{Deserialize, Serialize};
 
 use super::SCHEMA_VERSION;
 use crate::model::Model;
-use crate::model::exact::Exact;
 use crate::shard::Shard;
 use crate::sim::paths::{SAMPLE_CUSTOMERS, path_text};
 use crate::sim::stats::{Z95, mean_and_se, wilson};
-use crate::sim::{SimAgg, SimOutcome, SimPlan};
+use crate::sim::{SimAgg, SimPlan, SimRun};
 
 /// Top paths listed in a result.
 pub const TOP_PATHS: usize = 10;
@@ -77,6 +76,12 @@ pub struct SimResult {
     pub time_to_conversion: TimeToConversion,
     /// Most common channel paths.
     pub top_paths: Vec<PathRow>,
+    /// Expected moves per customer between channels, exactly (the chain's
+    /// closed form): row 0 is the start, row `1 + c` the channel `c` of
+    /// `channels`; column `c` is channel `c` and the last column the exit.
+    /// Empty in results written before fogg stored it.
+    #[serde(default)]
+    pub channel_flows: Vec<Vec<f64>>,
     /// How the run went (varies between runs of the same seed).
     pub run: RunInfo,
     /// What `fogg merge` needs to combine shards into exactly the result
@@ -242,14 +247,10 @@ fn ratio(a: f64, b: f64) -> f64 {
 
 impl SimResult {
     /// Builds the result of a finished run.
-    pub fn new(
-        model: &Model,
-        plan: &SimPlan,
-        outcome: &SimOutcome,
-        exact: &Exact,
-        threads: usize,
-        elapsed_s: f64,
-    ) -> SimResult {
+    pub fn new(model: &Model, scenario_text: &str, plan: &SimPlan, run: &SimRun) -> SimResult {
+        let SimRun { outcome, threads, elapsed_s } = run;
+        let (threads, elapsed_s) = (*threads, *elapsed_s);
+        let exact = &model.exact();
         let agg = &outcome.agg;
         let n = agg.customers;
         let nf = n as f64;
@@ -376,6 +377,7 @@ impl SimResult {
             journey_length,
             time_to_conversion,
             top_paths,
+            channel_flows: model.channel_flows(),
             run: RunInfo {
                 threads,
                 elapsed_s,
@@ -390,7 +392,7 @@ impl SimResult {
                 shard: plan.shard,
                 customer_range: [plan.customers.start, plan.customers.end],
                 run_customers: plan.run_customers,
-                scenario_toml: model.source_text.to_string(),
+                scenario_toml: scenario_text.to_owned(),
                 agg: agg.clone(),
             },
         }

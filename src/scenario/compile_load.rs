@@ -7,13 +7,16 @@ use std::time::Duration;
 
 use toml::Spanned;
 
-use super::compile::{Cx, QuantityKind, compile_dist};
-use super::raw::{FeederOrder, OnError, RawFeeder, RawLoad, RawProfile};
-use super::units::parse_duration;
+use super::LoadSection;
+use super::context::Cx;
+use super::parts::{QuantityKind, compile_dist};
+use super::raw::{RawFeeder, RawLoad, RawProfile};
 use crate::load::plan::{RateProfile, Workload};
 use crate::load::spec::{Feeder, LoadSpec, RequestSpec, Template};
+use crate::load::spec::{FeederOrder, OnError};
 use crate::model::Dist;
 use crate::threshold::{Threshold, check_names};
+use crate::units::parse_duration;
 
 /// Defaults of `[load]`, documented in docs/scenario.md.
 pub const DEFAULT_DURATION_S: f64 = 30.0;
@@ -61,7 +64,7 @@ pub(super) fn compile_load(
     state_index: &HashMap<&str, usize>,
     states: usize,
     source: &str,
-) -> Option<LoadSpec> {
+) -> Option<LoadSection> {
     let load = raw.get_ref();
     let before = cx.problems.len();
     let run_duration = match &load.duration {
@@ -262,7 +265,7 @@ pub(super) fn compile_load(
     if cx.problems.len() > before {
         return None;
     }
-    Some(LoadSpec {
+    let spec = LoadSpec {
         duration: run_duration?,
         workload,
         think_time: think_time?,
@@ -273,8 +276,8 @@ pub(super) fn compile_load(
         max_in_flight,
         requests,
         feeders,
-        thresholds,
-    })
+    };
+    Some(LoadSection { spec, thresholds })
 }
 
 /// `[load.thresholds]`: each `key = "condition"` is the threshold

@@ -4,11 +4,12 @@
 
 use std::collections::{HashMap, HashSet};
 
-use super::compile::{Cx, SegmentSpec, compile_state, weights};
+use super::context::Cx;
+use super::parts::{SegmentSpec, compile_state, weights};
 use super::raw::RawStrategy;
 use crate::model::change::{Change, NEW_STATE, Strategy, Touchpoint};
 use crate::model::{Model, StateId};
-use crate::whatif::syntax::parse_change;
+use crate::scenario::change_text::parse_change;
 
 /// The id the unchanged model goes by in reports.
 pub const BASELINE: &str = "baseline";

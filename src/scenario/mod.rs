@@ -3,19 +3,55 @@
 //!
 //! The format is documented key by key in `docs/scenario.md`.
 
+pub mod change_text;
 mod compile;
 mod compile_load;
 mod compile_strategy;
+mod context;
+mod parts;
 pub mod raw;
-pub mod units;
 
 use std::path::Path;
+use std::sync::Arc;
 
-pub(crate) use compile::did_you_mean;
 pub use compile::{DEFAULT_MAX_STEPS, DEFAULT_STAGES};
 
 use crate::error::ScenarioError;
-use crate::model::Model;
+use crate::load::spec::LoadSpec;
+use crate::model::{Model, Strategy};
+use crate::threshold::Threshold;
+
+/// A compiled scenario file: the journey model, and what the file adds
+/// beside the journeys.
+#[derive(Debug, Clone)]
+pub struct Scenario {
+    /// The journey model every engine walks.
+    pub model: Model,
+    /// `[load]`: requests, arrival profile and thresholds, when present.
+    pub load: Option<LoadSection>,
+    /// The what-if strategies (`[[strategy]]`), in file order.
+    pub strategies: Vec<Strategy>,
+    /// The file's text, carried into results so that shards can be merged
+    /// where the file is not at hand.
+    pub text: Arc<str>,
+}
+
+/// A scenario's `[load]` section: how states become requests, and the
+/// thresholds the file sets.
+#[derive(Debug, Clone)]
+pub struct LoadSection {
+    /// Requests, think times, arrival profile.
+    pub spec: LoadSpec,
+    /// `[load.thresholds]`, in file order.
+    pub thresholds: Vec<Threshold>,
+}
+
+impl Scenario {
+    /// The `[load]` section, or an error saying how to add one.
+    pub fn load_section(&self) -> Result<&LoadSection, ScenarioError> {
+        self.load.as_ref().ok_or_else(|| ScenarioError::NoLoad { source_name: self.model.source.clone() })
+    }
+}
 
 /// The scenarios shipped inside the binary, by name.
 pub const BUNDLED: &[(&str, &str)] = &[
@@ -32,7 +68,7 @@ pub const BUNDLED_FILES: &[(&str, &str)] =
 pub const DEFAULT_SCENARIO: &str = "retail-omnichannel";
 
 /// Parses and compiles scenario text; `source` names it in errors.
-pub fn from_str(text: &str, source: &str) -> Result<Model, ScenarioError> {
+pub fn from_str(text: &str, source: &str) -> Result<Scenario, ScenarioError> {
     let raw: raw::RawScenario = toml::from_str(text)
         .map_err(|error| ScenarioError::Syntax { source_name: source.to_owned(), error: Box::new(error) })?;
     compile_raw(raw, text, source)
@@ -44,18 +80,22 @@ pub fn journeys_from_str(text: &str, source: &str) -> Result<Model, ScenarioErro
     let mut raw: raw::RawScenario = toml::from_str(text)
         .map_err(|error| ScenarioError::Syntax { source_name: source.to_owned(), error: Box::new(error) })?;
     raw.load = None;
-    compile_raw(raw, text, source)
+    compile_raw(raw, text, source).map(|scenario| scenario.model)
 }
 
-fn compile_raw(raw: raw::RawScenario, text: &str, source: &str) -> Result<Model, ScenarioError> {
-    let mut model = compile::compile(raw, text, source)
+fn compile_raw(raw: raw::RawScenario, text: &str, source: &str) -> Result<Scenario, ScenarioError> {
+    let compiled = compile::compile(raw, text, source)
         .map_err(|problems| ScenarioError::Invalid { source_name: source.to_owned(), problems })?;
-    model.source_text = std::sync::Arc::from(text);
-    Ok(model)
+    Ok(Scenario {
+        model: compiled.model,
+        load: compiled.load,
+        strategies: compiled.strategies,
+        text: Arc::from(text),
+    })
 }
 
 /// Reads and compiles a scenario file.
-pub fn from_path(path: &Path) -> Result<Model, ScenarioError> {
+pub fn from_path(path: &Path) -> Result<Scenario, ScenarioError> {
     let text = std::fs::read_to_string(path)
         .map_err(|source| ScenarioError::Read { path: path.to_owned(), source })?;
     from_str(&text, &path.display().to_string())
@@ -63,7 +103,7 @@ pub fn from_path(path: &Path) -> Result<Model, ScenarioError> {
 
 /// Loads what the command line named: nothing (the default bundled
 /// scenario), a file path, or the name of a bundled scenario.
-pub fn load(name: Option<&Path>) -> Result<Model, ScenarioError> {
+pub fn load(name: Option<&Path>) -> Result<Scenario, ScenarioError> {
     let Some(path) = name else {
         return bundled(DEFAULT_SCENARIO).expect("the default scenario is bundled");
     };
@@ -82,6 +122,6 @@ pub fn load(name: Option<&Path>) -> Result<Model, ScenarioError> {
 }
 
 /// Compiles a bundled scenario by name; `None` when there is none.
-pub fn bundled(name: &str) -> Option<Result<Model, ScenarioError>> {
+pub fn bundled(name: &str) -> Option<Result<Scenario, ScenarioError>> {
     BUNDLED.iter().find(|(n, _)| *n == name).map(|(n, text)| from_str(text, &format!("scenarios/{n}.toml")))
 }

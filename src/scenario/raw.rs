@@ -9,6 +9,9 @@ use std::collections::BTreeMap;
 use serde::Deserialize;
 use toml::Spanned;
 
+use crate::load::spec::{FeederOrder, OnError};
+use crate::model::ChannelKind;
+
 /// A map of weights keyed by state id (or `exit`), with source positions.
 pub type RawWeights = BTreeMap<Spanned<String>, Spanned<f64>>;
 
@@ -94,16 +97,6 @@ pub struct RawChannel {
     pub cost_per_touch: Option<Spanned<f64>>,
     #[serde(default)]
     pub spend: Option<Spanned<RawSpend>>,
-}
-
-/// Whether a channel is reached online or in the physical world.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, serde::Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum ChannelKind {
-    /// Web, search, social, email, display, app, push.
-    Online,
-    /// Store, phone, events, print/TV, click & collect pick-up.
-    Offline,
 }
 
 /// `[[state]]`: one stage of the journey reached through one channel.
@@ -237,27 +230,6 @@ pub struct RawFeeder {
     pub file: Spanned<String>,
     #[serde(default)]
     pub order: Option<FeederOrder>,
-}
-
-/// Which row of a feeder a customer gets.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, serde::Serialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum FeederOrder {
-    /// Customer `i` gets row `i mod rows`.
-    RoundRobin,
-    /// Each customer draws a row from its behaviour stream.
-    Random,
-}
-
-/// What a customer does after a failed request (5xx, timeout, refused
-/// connection, failed check).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, serde::Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum OnError {
-    /// Leaves: the rest of the journey is lost.
-    Abandon,
-    /// Carries on as if the request had worked.
-    Continue,
 }
 
 /// `[load] profile`: the arrival rate over time, in customers per second.

@@ -52,6 +52,36 @@ pub struct SimOutcome {
     pub candidates: Candidates,
 }
 
+/// A simulation on a worker pool of its own: the outcome, the pool's size
+/// and how long the walk took.
+#[derive(Debug, Clone)]
+pub struct SimRun {
+    /// Merged aggregates and candidate paths.
+    pub outcome: SimOutcome,
+    /// Worker threads used.
+    pub threads: usize,
+    /// Wall time of the walk, in seconds.
+    pub elapsed_s: f64,
+}
+
+/// Simulates `plan` on a pool of `threads` workers (one per core when
+/// `None`); `progress` counts finished customers as the run goes.
+pub fn simulate_on_pool(
+    model: &Model,
+    plan: &SimPlan,
+    threads: Option<usize>,
+    progress: &AtomicU64,
+) -> Result<SimRun, rayon::ThreadPoolBuildError> {
+    let mut pool = rayon::ThreadPoolBuilder::new();
+    if let Some(t) = threads {
+        pool = pool.num_threads(t);
+    }
+    let pool = pool.build()?;
+    let started = std::time::Instant::now();
+    let outcome = pool.install(|| simulate(model, plan, progress));
+    Ok(SimRun { outcome, threads: pool.current_num_threads(), elapsed_s: started.elapsed().as_secs_f64() })
+}
+
 /// Reused per-worker buffers.
 struct Scratch {
     /// Channels of the current journey, consecutive repeats collapsed.

@@ -19,7 +19,7 @@
 //! `error_rate < 1%`, `errors{class=5xx} < 10`, `conversions_lost < 2%`,
 //! `throughput >= 150/s`. The full reference is in docs/thresholds.md.
 
-mod eval;
+mod verdict;
 
 use std::fmt;
 
@@ -27,7 +27,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::load::recorder::ErrorClass;
 
-pub use eval::{evaluate, verdict_line, with_unit};
+pub use verdict::{verdict_line, with_unit};
 
 /// A latency statistic.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -267,7 +267,7 @@ impl Threshold {
             },
         };
         let metric = Metric::parse(name).ok_or_else(|| {
-            let hint = strsim_hint(name, &METRIC_NAMES);
+            let hint = crate::suggest::hint(name, METRIC_NAMES);
             fail(format!("unknown metric '{name}'{hint}; the metrics are {}", METRIC_NAMES.join(", ")))
         })?;
         let scope = match scope {
@@ -420,15 +420,6 @@ fn example(metric: Metric) -> String {
     }
 }
 
-fn strsim_hint(name: &str, options: &[&str]) -> String {
-    options
-        .iter()
-        .map(|o| (strsim::jaro_winkler(name, o), o))
-        .filter(|(score, _)| *score > 0.8)
-        .max_by(|a, b| a.0.total_cmp(&b.0))
-        .map_or(String::new(), |(_, o)| format!(" (did you mean '{o}'?)"))
-}
-
 /// Checks that the requests and states thresholds name exist, suggesting
 /// the nearest name when one does not.
 pub fn check_names(thresholds: &[Threshold], requests: &[&str], states: &[&str]) -> Result<(), ParseError> {
@@ -443,7 +434,7 @@ pub fn check_names(thresholds: &[Threshold], requests: &[&str], states: &[&str])
                 expr: t.expr.clone(),
                 message: format!(
                     "no {kind} '{name}'{}; the names are {}",
-                    strsim_hint(name, known),
+                    crate::suggest::hint(name, known.iter().copied()),
                     known.join(", ")
                 ),
             });

@@ -120,7 +120,7 @@ pub fn allocate(
             return Err(format!(
                 "--bound {}: unknown channel; {}",
                 b.channel,
-                crate::scenario::did_you_mean(&b.channel, model.channels.iter().map(|c| c.id.as_str()))
+                crate::suggest::did_you_mean(&b.channel, model.channels.iter().map(|c| c.id.as_str()))
             ));
         };
         let Some(k) = channels.iter().position(|&x| x == c) else {

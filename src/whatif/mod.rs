@@ -11,7 +11,6 @@
 pub mod allocate;
 pub mod curve;
 pub mod paired;
-pub mod syntax;
 
 use std::ops::Range;
 

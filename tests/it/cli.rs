@@ -108,7 +108,8 @@ fn the_readme_example_scenario_is_valid() {
     let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).expect("README");
     let start = readme.find("```toml\n").expect("README has a TOML example") + "```toml\n".len();
     let end = start + readme[start..].find("```").expect("closed block");
-    let model = fogg::scenario::from_str(&readme[start..end], "README.md").expect("README example is valid");
+    let model =
+        fogg::scenario::from_str(&readme[start..end], "README.md").expect("README example is valid").model;
     assert_eq!(model.name, "Small shop");
     let exact = model.exact();
     // social → product 8% → checkout 20/(20+55) of each exit from the product loop.

@@ -101,7 +101,8 @@ fn random_chains_match_their_exact_answers() {
     for seed in 1..=6 {
         let text = random_scenario(seed);
         let model: Model = fogg::scenario::from_str(&text, "random.toml")
-            .unwrap_or_else(|e| panic!("random scenario {seed} is valid: {e}\n{text}"));
+            .unwrap_or_else(|e| panic!("random scenario {seed} is valid: {e}\n{text}"))
+            .model;
         let (r, _) = simulate(&model, 200_000, seed, 2, false);
         assert_matches_exact(&format!("random chain {seed}"), &r);
     }

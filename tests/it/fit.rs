@@ -90,8 +90,8 @@ fn fitting_exported_paths_recovers_the_chain_and_its_removal_effects() {
     );
     assert!(dir.path().join("fit-paths.html").exists());
 
-    let truth = fogg::scenario::from_str(KNOWN, "known.toml").unwrap();
-    let model = fogg::scenario::from_path(&fitted).expect("the fitted scenario compiles");
+    let truth = fogg::scenario::from_str(KNOWN, "known.toml").unwrap().model;
+    let model = fogg::scenario::from_path(&fitted).expect("the fitted scenario compiles").model;
     // Transitions between channels: within 4 binomial standard errors of
     // the truth, given how often each state was left.
     let left = |state: &str| -> f64 {
@@ -181,7 +181,7 @@ fn an_event_log_fits_with_stages_dwell_and_values_and_leaks_no_customer() {
     assert!(written.contains(r#"stages = ["awareness", "consideration", "purchase"]"#), "{written}");
     assert!(written.contains("dwell = { dist = \"lognormal\""), "dwell fitted from gaps: {written}");
     assert!(written.contains("value = { dist = \"lognormal\""), "values fitted: {written}");
-    let model = fogg::scenario::from_path(&fitted).unwrap();
+    let model = fogg::scenario::from_path(&fitted).unwrap().model;
     assert!((model.exact().conversion_rate - 1.0 / 3.0).abs() < 1e-9);
     // Its [load] section drives the demo shop without an error.
     let run = fogg()

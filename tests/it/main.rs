@@ -1,6 +1,7 @@
 //! fogg's integration tests: one binary, one module per theme.
 
 mod alloc;
+mod architecture;
 mod attribute;
 mod capacity;
 mod cli;
@@ -18,10 +19,12 @@ mod simulate;
 mod thresholds;
 mod whatif;
 
-use fogg::commands::simulate::simulate_model;
+use std::sync::atomic::AtomicU64;
+
 use fogg::model::Model;
 use fogg::result::SimResult;
-use fogg::sim::{SimOutcome, SimPlan};
+use fogg::scenario::Scenario;
+use fogg::sim::{SimOutcome, SimPlan, simulate_on_pool};
 
 /// Two pages, 20 ms apart: 1.6 requests per customer, so the request rate
 /// follows the arrival rate within a fraction of a second.
@@ -69,8 +72,25 @@ pub fn fogg() -> assert_cmd::Command {
 }
 
 /// A bundled scenario, compiled.
-pub fn bundled(name: &str) -> Model {
+pub fn bundled_scenario(name: &str) -> Scenario {
     fogg::scenario::bundled(name).expect("bundled scenario exists").expect("bundled scenario is valid")
+}
+
+/// The journey model of a bundled scenario.
+pub fn bundled(name: &str) -> Model {
+    bundled_scenario(name).model
+}
+
+/// Runs `plan` on `threads` workers; the result carries `scenario_text`
+/// as `fogg simulate` does.
+pub fn run_plan(
+    model: &Model,
+    scenario_text: &str,
+    plan: &SimPlan,
+    threads: usize,
+) -> (SimResult, SimOutcome) {
+    let run = simulate_on_pool(model, plan, Some(threads), &AtomicU64::new(0)).expect("simulation runs");
+    (SimResult::new(model, scenario_text, plan, &run), run.outcome)
 }
 
 /// Simulates customers `0..n` in-process.
@@ -82,7 +102,7 @@ pub fn simulate(model: &Model, n: u64, seed: u64, threads: usize, export: bool) 
         export_paths: export,
         shard: fogg::shard::Shard::WHOLE,
     };
-    simulate_model(model, &plan, Some(threads)).expect("simulation runs")
+    run_plan(model, "", &plan, threads)
 }
 
 /// A result with the fields that vary between runs (timings) blanked.
@@ -91,4 +111,49 @@ pub fn without_run_info(mut r: SimResult) -> SimResult {
     r.run.steps_per_s = 0.0;
     r.run.threads = 0;
     r
+}
+
+/// A demo shop on loopback, served by a runtime of its own, for tests that
+/// run `fogg` as a child process and need to know when it has started
+/// sending (its counters) rather than guess with a sleep.
+pub struct LiveShop {
+    /// Base URL.
+    pub url: String,
+    /// The shop's counters.
+    pub stats: std::sync::Arc<fogg::demo::DemoStats>,
+    _runtime: tokio::runtime::Runtime,
+    _server: fogg::demo::DemoServer,
+}
+
+impl LiveShop {
+    /// Starts a shop with the given configuration on a free port.
+    pub fn start(config: fogg::demo::DemoConfig) -> LiveShop {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .enable_all()
+            .build()
+            .expect("runtime");
+        let addr = std::net::SocketAddr::from((std::net::Ipv4Addr::LOCALHOST, 0));
+        let server = runtime.block_on(fogg::demo::start(addr, config)).expect("demo shop");
+        LiveShop {
+            url: server.url(),
+            stats: std::sync::Arc::clone(&server.stats),
+            _runtime: runtime,
+            _server: server,
+        }
+    }
+
+    /// Waits until the shop has received at least `n` requests; panics
+    /// after `limit` (a bound against a hang, not a timing assumption).
+    pub fn wait_for_requests(&self, n: u64, limit: std::time::Duration) {
+        let started = std::time::Instant::now();
+        while self.stats.total() < n {
+            assert!(
+                started.elapsed() < limit,
+                "the shop saw {} requests, waited for {n}",
+                self.stats.total()
+            );
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+    }
 }

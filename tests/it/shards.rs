@@ -2,15 +2,15 @@
 
 use serde_json::Value;
 
-use crate::{bundled, fogg, without_run_info};
+use crate::{bundled_scenario, fogg, run_plan, without_run_info};
 use fogg::result::merge::merge_simulations;
 use fogg::shard::Shard;
 use fogg::sim::SimPlan;
 
 fn part(name: &str, n: u64, seed: u64, shard: Shard) -> fogg::result::SimResult {
-    let model = bundled(name);
+    let scenario = bundled_scenario(name);
     let plan = SimPlan { seed, customers: shard.customers(n), run_customers: n, export_paths: false, shard };
-    fogg::commands::simulate::simulate_model(&model, &plan, Some(2)).expect("runs").0
+    run_plan(&scenario.model, &scenario.text, &plan, 2).0
 }
 
 #[test]

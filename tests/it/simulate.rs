@@ -5,7 +5,7 @@ use std::collections::HashMap;
 
 use fogg::merge::Merge;
 use fogg::result::SimResult;
-use fogg::sim::{SimOutcome, SimPlan};
+use fogg::sim::{SimOutcome, SimPlan, SimRun};
 
 use crate::{bundled, simulate, without_run_info};
 
@@ -36,7 +36,7 @@ fn merged_parts_equal_one_run() {
             export_paths: false,
             shard: fogg::shard::Shard::WHOLE,
         };
-        fogg::commands::simulate::simulate_model(&model, &plan, Some(2)).expect("runs").1
+        crate::run_plan(&model, "", &plan, 2).1
     };
     let mut merged = part(0..40_000);
     for range in [40_000..40_001, 40_001..99_999, 99_999..n] {
@@ -51,11 +51,13 @@ fn merged_parts_equal_one_run() {
     };
     let rebuilt = SimResult::new(
         &model,
+        "",
         &plan,
-        &SimOutcome { agg: merged.agg, candidates: merged.candidates },
-        &model.exact(),
-        2,
-        0.0,
+        &SimRun {
+            outcome: SimOutcome { agg: merged.agg, candidates: merged.candidates },
+            threads: 2,
+            elapsed_s: 0.0,
+        },
     );
     assert_eq!(without_run_info(rebuilt), without_run_info(whole));
     assert_eq!(outcome.agg.customers, n);

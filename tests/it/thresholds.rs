@@ -158,16 +158,20 @@ fn scenario_thresholds_apply_and_the_command_line_replaces_them() {
 #[test]
 fn an_interrupted_run_with_a_failed_threshold_exits_1() {
     let out = tempfile::tempdir().expect("temp dir");
+    // The shop takes 20 ms a request: p50 < 1ms cannot hold.
+    let shop = crate::LiveShop::start(fogg::demo::DemoConfig::default());
     let child = std::process::Command::new(assert_cmd::cargo::cargo_bin("fogg"))
         .args(["load", "campaign-launch", "--duration", "60s", "--grace", "1s", "--rate", "30"])
         .args(["--threshold", "p50 < 1ms", "--out"])
         .arg(out.path())
+        .args(["--target", &shop.url])
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::null())
         .env_remove("GITHUB_STEP_SUMMARY")
         .spawn()
         .expect("starts");
-    std::thread::sleep(Duration::from_secs(3));
+    // Wait until responses were measured, not for a guessed time.
+    shop.wait_for_requests(5, Duration::from_secs(120));
     let killed =
         std::process::Command::new("kill").args(["-INT", &child.id().to_string()]).status().expect("kill");
     assert!(killed.success());

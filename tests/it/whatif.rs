@@ -9,7 +9,7 @@ use fogg::whatif::{ExactFigures, Figures, Pairing, run_paired};
 use serde_json::Value;
 
 use crate::schema::{errors, schema_validator};
-use crate::{bundled, fogg};
+use crate::{bundled, bundled_scenario, fogg};
 
 /// 99.9% two-sided quantile: with a dozen comparisons at a fixed seed, the
 /// interval the tests check against.
@@ -63,7 +63,7 @@ value = {{ dist = "constant", value = 100.0 }}
 next = {{ exit = 1 }}
 "#
     );
-    fogg::scenario::from_str(&text, "tiny.toml").expect("valid scenario")
+    fogg::scenario::from_str(&text, "tiny.toml").expect("valid scenario").model
 }
 
 fn triple_ad_spend(model: &Model) -> Vec<Change> {
@@ -135,15 +135,15 @@ fn changes_that_need_more_exit_mass_than_a_row_has_are_errors() {
 #[test]
 fn bundled_strategies_agree_with_their_closed_forms() {
     for name in ["retail-omnichannel", "ecommerce-funnel", "campaign-launch"] {
-        let model = bundled(name);
-        assert!(model.strategies.len() >= 3, "{name} carries a few strategies");
+        let scenario = bundled_scenario(name);
+        let (model, strategies) = (&scenario.model, &scenario.strategies);
+        assert!(strategies.len() >= 3, "{name} carries a few strategies");
         let per_period = model.customers_per_period.expect("bundled scenarios say what a period holds");
-        let variants: Vec<_> =
-            model.strategies.iter().map(|s| model.apply(&s.changes).expect("applies")).collect();
-        let moments = run_paired(&model, &variants, 3, 0..300_000, Pairing::Common).variants;
+        let variants: Vec<_> = strategies.iter().map(|s| model.apply(&s.changes).expect("applies")).collect();
+        let moments = run_paired(model, &variants, 3, 0..300_000, Pairing::Common).variants;
         let base = ExactFigures::of(&model.baseline(), per_period);
         let base_spend: f64 = model.baseline_spend().iter().sum();
-        for ((s, v), m) in model.strategies.iter().zip(&variants).zip(&moments) {
+        for ((s, v), m) in strategies.iter().zip(&variants).zip(&moments) {
             let scale = Scale {
                 customers_per_period: per_period,
                 population: v.population,
@@ -166,7 +166,7 @@ fn bundled_strategies_agree_with_their_closed_forms() {
 #[test]
 fn common_random_numbers_narrow_the_interval_of_a_difference() {
     let model = bundled("retail-omnichannel");
-    let change = fogg::whatif::syntax::parse_change("spend social +30%", &model).unwrap();
+    let change = fogg::scenario::change_text::parse_change("spend social +30%", &model).unwrap();
     let variant = model.apply(&[change]).unwrap();
     let scale = Scale {
         customers_per_period: 200_000.0,

@@ -16,7 +16,7 @@ use std::fmt;
 use crate::model::alias::{EXIT, Target};
 use crate::model::change::{Amount, Change, SpendLevel};
 use crate::model::{ChannelId, Model, SegmentId, StateId};
-use crate::scenario::did_you_mean;
+use crate::suggest::did_you_mean;
 
 /// The forms a change can take, for error messages.
 pub const FORMS: &str = "spend CHANNEL +30%|-20%|x1.5|+5000|=26000, remove CHANNEL, transition FROM -> TO x1.5|=0.3, conversion STATE +20%, segment SEGMENT =0.4|x1.2";
@@ -152,7 +152,7 @@ mod tests {
     use super::*;
 
     fn model() -> Model {
-        crate::scenario::load(None).unwrap()
+        crate::scenario::load(None).unwrap().model
     }
 
     #[test]

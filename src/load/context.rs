@@ -1,0 +1,120 @@
+//! What the driver and every customer task share: the target, the HTTP
+//! client, the customers' generators and the recorder.
+
+use std::sync::atomic::AtomicUsize;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use anyhow::Context;
+use tokio::time::Instant;
+
+use super::plan::LoadPlan;
+use super::recorder::{Exchange, Journeys, LoadAgg};
+use super::spec::LoadSpec;
+use crate::model::Model;
+use crate::rng::{CustomerRngs, Stream};
+
+/// Keep-alive connections kept open per host while idle.
+const MAX_IDLE_CONNECTIONS: usize = 256;
+
+/// Shared by the driver and every customer task.
+pub struct LoadContext {
+    pub(super) model: Arc<Model>,
+    pub(super) spec: LoadSpec,
+    /// Base URL without a trailing slash.
+    pub(super) target: String,
+    pub(super) client: reqwest::Client,
+    pub(super) journey_rngs: CustomerRngs,
+    pub(super) behaviour_rngs: CustomerRngs,
+    /// Per state, per request: index into the request names.
+    pub(super) request_index: Vec<Vec<usize>>,
+    /// Request names, in the order of the recorder's `by_request`.
+    pub(super) request_names: Vec<String>,
+    /// Second 0 of the run.
+    pub(super) start: Instant,
+    /// When second 0 began, ms since the Unix epoch.
+    pub(super) started_at_unix_ms: u64,
+    /// Customers started and not finished.
+    pub(super) in_flight: AtomicUsize,
+    /// Everything measured so far.
+    pub(super) agg: Mutex<LoadAgg>,
+    /// Set by the once-a-second sampler when the error rate calls for an
+    /// early stop.
+    pub(super) abort: tokio::sync::Notify,
+}
+
+impl LoadContext {
+    /// The HTTP client, recorder and generators of a run of `plan` against
+    /// `target`, starting 20 ms from now.
+    pub(super) fn new(
+        model: Arc<Model>,
+        spec: LoadSpec,
+        target: &str,
+        plan: &LoadPlan,
+    ) -> anyhow::Result<LoadContext> {
+        // Several TLS providers may be compiled in; fogg uses ring. Installing
+        // twice (a second run in one process) is harmless.
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        // Idle keep-alive connections are capped so that a pool of thinking
+        // customers does not hold one open connection (and its buffers) each.
+        let mut builder = reqwest::Client::builder()
+            .timeout(spec.timeout)
+            .tcp_nodelay(true)
+            .pool_max_idle_per_host(MAX_IDLE_CONNECTIONS)
+            .no_proxy();
+        if plan.insecure {
+            builder = builder.tls_danger_accept_invalid_certs(true);
+        }
+        if plan.http2 {
+            builder = builder.http2_prior_knowledge();
+        }
+        let client = builder.build().context("building the HTTP client")?;
+
+        let request_names: Vec<String> = spec.request_names().into_iter().map(str::to_owned).collect();
+        let request_index: Vec<Vec<usize>> = spec
+            .requests
+            .iter()
+            .map(|reqs| {
+                reqs.iter()
+                    .map(|r| request_names.iter().position(|n| *n == r.name).expect("every name is listed"))
+                    .collect()
+            })
+            .collect();
+        let agg = LoadAgg::new(request_names.len(), model.states.len(), model.segments.len());
+        let start = Instant::now() + Duration::from_millis(20);
+        let started_at_unix_ms = (std::time::SystemTime::now() + Duration::from_millis(20))
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_millis() as u64);
+        Ok(LoadContext {
+            target: target.trim_end_matches('/').to_owned(),
+            client,
+            journey_rngs: CustomerRngs::new(plan.seed, Stream::Journey),
+            behaviour_rngs: CustomerRngs::new(plan.seed, Stream::Behaviour),
+            request_index,
+            request_names,
+            start,
+            started_at_unix_ms,
+            in_flight: AtomicUsize::new(0),
+            agg: Mutex::new(agg),
+            abort: tokio::sync::Notify::new(),
+            model,
+            spec,
+        })
+    }
+
+    /// The second of the run an instant falls in.
+    pub(super) fn second_of(&self, at: Instant) -> usize {
+        at.saturating_duration_since(self.start).as_secs() as usize
+    }
+
+    /// Records one request, in the second its send was intended.
+    pub(super) fn record_request(&self, intended: Instant, exchange: &Exchange) {
+        let second = self.second_of(intended);
+        self.agg.lock().expect("no task panics while holding the recorder").request(second, exchange);
+    }
+
+    /// Records a finished journey.
+    pub(super) fn record_journey(&self, segment: usize, j: &Journeys) {
+        self.agg.lock().expect("no task panics while holding the recorder").journey(segment, j);
+    }
+}

@@ -1,0 +1,276 @@
+//! The pieces every section of a scenario compiles the same way: states
+//! and their weight rows, distributions, and segment multipliers. The
+//! base scenario and `[[strategy.add]]` share them; `[load]` shares
+//! distributions.
+
+use std::collections::HashMap;
+
+use toml::Spanned;
+
+use super::context::Cx;
+use super::raw::{Quantity, RawDist, RawState, RawWeights};
+use crate::model::alias::{EXIT, Target};
+use crate::model::{ChannelId, Dist, StageId, State};
+use crate::suggest::did_you_mean;
+use crate::units::{format_duration, parse_duration};
+
+/// A segment's multipliers, as read.
+pub(super) struct SegmentSpec {
+    pub(super) id: String,
+    pub(super) label: Option<String>,
+    pub(super) share: f64,
+    pub(super) channel_mult: Vec<f64>,
+    pub(super) state_mult: Vec<f64>,
+    pub(super) exit_mult: f64,
+}
+
+impl SegmentSpec {
+    /// A row of weights with the segment's multipliers applied, normalised
+    /// (empty when every weight ends up 0). Targets past the scenario's
+    /// states (touchpoints a strategy adds) take their channel's multiplier.
+    pub(super) fn adjust(
+        &self,
+        states: &[State],
+        row: &[(Target, f64)],
+        added: Option<&State>,
+    ) -> Vec<(Target, f64)> {
+        let factor = |t: Target| {
+            if t == EXIT {
+                return self.exit_mult;
+            }
+            match states.get(t as usize) {
+                Some(s) => self.state_mult[t as usize] * self.channel_mult[s.channel.0 as usize],
+                None => added.map_or(1.0, |s| self.channel_mult[s.channel.0 as usize]),
+            }
+        };
+        let adjusted: Vec<(Target, f64)> =
+            row.iter().map(|&(t, w)| (t, w * factor(t))).filter(|&(_, w)| w > 0.0).collect();
+        let total: f64 = adjusted.iter().map(|(_, w)| w).sum();
+        adjusted.into_iter().map(|(t, w)| (t, w / total)).collect()
+    }
+}
+
+/// Compiles one `[[state]]` (or `[[strategy.add]]`): the state and its
+/// row of weights, before segment multipliers.
+pub(super) fn compile_state(
+    cx: &mut Cx,
+    s: &RawState,
+    stages: &[String],
+    channel_index: &HashMap<&str, usize>,
+    state_index: &HashMap<&str, usize>,
+) -> (State, Vec<(Target, f64)>) {
+    let id = s.id.get_ref().as_str();
+    let at = |field: &str| format!("state.{id}.{field}");
+    let stage = match stages.iter().position(|st| st == s.stage.get_ref()) {
+        Some(p) => StageId(p as u8),
+        None => {
+            cx.problem(
+                Some(&s.stage.span()),
+                at("stage"),
+                format!("unknown stage '{}'", s.stage.get_ref()),
+                format!(
+                    "use a stage of the funnel or list it in [scenario] stages; {}",
+                    did_you_mean(s.stage.get_ref(), stages.iter().map(String::as_str))
+                ),
+            );
+            StageId(0)
+        }
+    };
+    let channel = match channel_index.get(s.channel.get_ref().as_str()) {
+        Some(&c) => ChannelId(c as u8),
+        None => {
+            cx.problem(
+                Some(&s.channel.span()),
+                at("channel"),
+                format!("unknown channel '{}'", s.channel.get_ref()),
+                format!(
+                    "declare it as a [[channel]] or use one that is; {}",
+                    did_you_mean(s.channel.get_ref(), channel_index.keys().copied())
+                ),
+            );
+            ChannelId(0)
+        }
+    };
+    let value = match (&s.value, s.conversion) {
+        (Some(v), true) => compile_dist(cx, &at("value"), v, QuantityKind::Money),
+        (None, true) => Dist::constant(0.0, "0".to_owned()).ok(),
+        (Some(v), false) => {
+            cx.problem(
+                Some(&v.span()),
+                at("value"),
+                "a value is given but the state is not a conversion",
+                "add `conversion = true`, or remove the value",
+            );
+            None
+        }
+        (None, false) => None,
+    };
+    let dwell = match &s.dwell {
+        Some(d) => compile_dist(cx, &at("dwell"), d, QuantityKind::Duration),
+        None => Dist::constant(0.0, "0s".to_owned()).ok(),
+    };
+    let row = match &s.next {
+        Some(next) => weights(cx, &at("next"), next.get_ref(), true, state_index),
+        None => {
+            cx.problem(
+                Some(&s.id.span()),
+                at("next"),
+                format!("state '{id}' has no `next` table, so its journeys have nowhere to go"),
+                "add e.g. `next = { exit = 1 }` or weights towards other states",
+            );
+            Vec::new()
+        }
+    };
+    let state = State {
+        id: id.to_owned(),
+        label: s.label.clone(),
+        stage,
+        channel,
+        conversion: s.conversion,
+        value,
+        dwell: dwell.unwrap_or_else(|| Dist::constant(0.0, String::new()).expect("0 is valid")),
+    };
+    (state, row)
+}
+
+/// Reads a weight table. Zero weights are dropped; a table whose weights
+/// are all zero is a problem.
+pub(super) fn weights(
+    cx: &mut Cx,
+    key: &str,
+    map: &RawWeights,
+    allow_exit: bool,
+    state_index: &HashMap<&str, usize>,
+) -> Vec<(Target, f64)> {
+    let mut row = Vec::new();
+    let mut all_valid = true;
+    for (name, w) in map {
+        let entry_key = format!("{key}.{}", name.get_ref());
+        let target = if name.get_ref() == "exit" {
+            if !allow_exit {
+                cx.problem(
+                    Some(&name.span()),
+                    entry_key,
+                    "a journey cannot start at exit",
+                    "remove `exit` from [entry]",
+                );
+                all_valid = false;
+                continue;
+            }
+            EXIT
+        } else if let Some(&i) = state_index.get(name.get_ref().as_str()) {
+            i as Target
+        } else {
+            cx.problem(
+                Some(&name.span()),
+                entry_key,
+                format!("unknown state '{}'", name.get_ref()),
+                format!(
+                    "declare it as a [[state]], or use `exit` to end the journey; {}",
+                    did_you_mean(name.get_ref(), state_index.keys().copied())
+                ),
+            );
+            all_valid = false;
+            continue;
+        };
+        if !cx.finite_non_negative(&entry_key, w, "weight") {
+            all_valid = false;
+            continue;
+        }
+        if *w.get_ref() > 0.0 {
+            row.push((target, *w.get_ref()));
+        }
+    }
+    if row.is_empty() && all_valid && !map.is_empty() {
+        cx.problem(
+            map.keys().next().map(|k| k.span()).as_ref(),
+            key,
+            "every weight is 0, so the probabilities cannot be normalised",
+            "give at least one target a positive weight (weights are normalised per row)",
+        );
+    } else if map.is_empty() {
+        let line = None;
+        cx.problem(line, key, "the table is empty", "add weights, e.g. `{ exit = 1 }`");
+    }
+    row
+}
+
+/// What a distribution measures: durations carry units, money does not.
+#[derive(Clone, Copy)]
+pub(super) enum QuantityKind {
+    Duration,
+    Money,
+}
+
+/// Compiles a distribution of durations or of money.
+pub(super) fn compile_dist(
+    cx: &mut Cx,
+    key: &str,
+    raw: &Spanned<RawDist>,
+    kind: QuantityKind,
+) -> Option<Dist> {
+    let span = raw.span();
+    let fail = |cx: &mut Cx, msg: String| {
+        let fix = match kind {
+            QuantityKind::Duration => {
+                "durations are strings with a unit, e.g. { dist = \"lognormal\", median = \"2h\", p90 = \"1d\" }"
+            }
+            QuantityKind::Money => {
+                "values are plain numbers, e.g. { dist = \"lognormal\", median = 45.0, p90 = 120.0 }"
+            }
+        };
+        cx.problem(Some(&span), key, msg, fix);
+        None
+    };
+    let q = |field: &str, v: &Quantity| -> Result<(f64, String), String> {
+        match (kind, v) {
+            (QuantityKind::Duration, Quantity::Text(t)) => {
+                parse_duration(t).map(|s| (s, format_duration(s))).map_err(|e| format!("{field}: {e}"))
+            }
+            (QuantityKind::Duration, Quantity::Number(n)) => {
+                Err(format!("{field} = {n} has no unit: write it as a string such as \"{n}s\" or \"{n}h\""))
+            }
+            (QuantityKind::Money, Quantity::Number(n)) => Ok((*n, trim_number(*n))),
+            (QuantityKind::Money, Quantity::Text(t)) => {
+                Err(format!("{field} = \"{t}\" must be a plain number"))
+            }
+        }
+    };
+    let built = (|| match raw.get_ref() {
+        RawDist::Constant { value } => {
+            let (v, s) = q("value", value)?;
+            Dist::constant(v, s)
+        }
+        RawDist::Exponential { mean } => {
+            let (m, s) = q("mean", mean)?;
+            Dist::exponential(m, format!("exponential(mean {s})"))
+        }
+        RawDist::LogNormal { median, p90 } => {
+            let (m, ms) = q("median", median)?;
+            let (p, ps) = q("p90", p90)?;
+            Dist::lognormal(m, p, format!("lognormal(median {ms}, p90 {ps})"))
+        }
+        RawDist::Gamma { mean, shape } => {
+            let (m, s) = q("mean", mean)?;
+            Dist::gamma(m, *shape, format!("gamma(mean {s}, shape {})", trim_number(*shape)))
+        }
+        RawDist::Weibull { scale, shape } => {
+            let (m, s) = q("scale", scale)?;
+            Dist::weibull(m, *shape, format!("weibull(scale {s}, shape {})", trim_number(*shape)))
+        }
+        RawDist::Uniform { min, max } => {
+            let (a, sa) = q("min", min)?;
+            let (b, sb) = q("max", max)?;
+            Dist::uniform(a, b, format!("uniform({sa} to {sb})"))
+        }
+    })();
+    match built {
+        Ok(d) => Some(d),
+        Err(msg) => fail(cx, msg),
+    }
+}
+
+fn trim_number(x: f64) -> String {
+    let s = format!("{x:.4}");
+    s.trim_end_matches('0').trim_end_matches('.').to_owned()
+}
