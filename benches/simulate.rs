@@ -52,7 +52,11 @@ fn simulate(model: &Model, customers: u64, threads: usize) -> u64 {
         export_paths: false,
         shard: fogg::shard::Shard::WHOLE,
     };
-    simulate_on_pool(model, &plan, Some(threads), &AtomicU64::new(0)).expect("simulation runs").outcome.agg.steps
+    simulate_on_pool(model, &plan, Some(threads), &AtomicU64::new(0))
+        .expect("simulation runs")
+        .outcome
+        .agg
+        .steps
 }
 
 fn main() {

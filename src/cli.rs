@@ -80,11 +80,11 @@ pub struct LoadArgs {
 
     /// Replace the scenario's arrival profile by a constant rate, in
     /// customers per second.
-    #[arg(long)]
+    #[arg(long, value_parser = parse_positive)]
     pub rate: Option<f64>,
 
     /// Multiply every rate of the arrival profile.
-    #[arg(long, default_value_t = 1.0)]
+    #[arg(long, default_value_t = 1.0, value_parser = parse_positive)]
     pub rate_scale: f64,
 
     /// Stop arrivals after this many customers.
@@ -99,14 +99,9 @@ pub struct LoadArgs {
     #[arg(long, default_value = "10s", value_parser = parse_duration_arg)]
     pub grace: Duration,
 
-    /// Format printed on standard output.
-    #[arg(long, value_enum, default_value_t = ReportFormat::Table)]
-    pub format: ReportFormat,
-
-    /// Folder where the JSON and Markdown reports (and, with thresholds,
-    /// the JUnit XML) are written.
-    #[arg(long, default_value = "reports")]
-    pub out: PathBuf,
+    /// The report: format on standard output, folder of report files.
+    #[command(flatten)]
+    pub report: OutputArgs,
 
     /// A pass/fail condition, e.g. 'p99 < 500ms', 'error_rate < 1%',
     /// 'p95{request=checkout} < 1s' (repeatable; replaces a scenario
@@ -143,20 +138,20 @@ pub struct CapacityArgs {
     pub thresholds: Vec<Threshold>,
 
     /// First rate tried, customers per second.
-    #[arg(long, default_value_t = 1.0)]
+    #[arg(long, default_value_t = 1.0, value_parser = parse_positive)]
     pub start_rate: f64,
 
     /// No trial goes above this rate, customers per second.
-    #[arg(long, default_value_t = 1000.0)]
+    #[arg(long, default_value_t = 1000.0, value_parser = parse_positive)]
     pub max_rate: f64,
 
     /// The campaign's expected peak, customers per second: exit 1 when the
     /// capacity is below it, and report the headroom.
-    #[arg(long)]
+    #[arg(long, value_parser = parse_positive)]
     pub expected_peak: Option<f64>,
 
-    /// Arrivals per trial [default: three mean journey durations of the
-    /// scenario, at least 10s and at most 60s].
+    /// How long arrivals go on in each trial [default: three mean journey
+    /// durations of the scenario, at least 10s and at most 60s].
     #[arg(long, value_parser = parse_positive_duration)]
     pub trial: Option<Duration>,
 
@@ -164,13 +159,9 @@ pub struct CapacityArgs {
     #[arg(long, default_value_t = 1)]
     pub seed: u64,
 
-    /// Format printed on standard output.
-    #[arg(long, value_enum, default_value_t = ReportFormat::Table)]
-    pub format: ReportFormat,
-
-    /// Folder where the JSON and Markdown reports are written.
-    #[arg(long, default_value = "reports")]
-    pub out: PathBuf,
+    /// The report: format on standard output, folder of report files.
+    #[command(flatten)]
+    pub report: OutputArgs,
 
     /// Print only the verdict line; the report files are still written.
     #[arg(short, long)]
@@ -193,13 +184,9 @@ pub struct CompareArgs {
     #[arg(long = "tolerance", value_name = "METRIC=VALUE")]
     pub tolerances: Vec<String>,
 
-    /// Format printed on standard output.
-    #[arg(long, value_enum, default_value_t = ReportFormat::Table)]
-    pub format: ReportFormat,
-
-    /// Folder where the JSON and Markdown reports are written.
-    #[arg(long, default_value = "reports")]
-    pub out: PathBuf,
+    /// The report: format on standard output, folder of report files.
+    #[command(flatten)]
+    pub report: OutputArgs,
 
     /// Print only the verdict line; the report files are still written.
     #[arg(short, long)]
@@ -230,9 +217,9 @@ pub struct AttributeArgs {
     #[arg(long, default_value_t = 1)]
     pub seed: u64,
 
-    /// Column separator of the path file.
-    #[arg(long, default_value = ";")]
-    pub separator: String,
+    /// Column separator of the path file (one ASCII character).
+    #[arg(long, default_value = ";", value_parser = parse_separator)]
+    pub separator: u8,
 
     /// Order of the fitted chain: its states are the last K channels of a
     /// journey (repeats collapsed), as ChannelAttribution's `order`.
@@ -251,13 +238,9 @@ pub struct AttributeArgs {
     #[arg(long, value_name = "JOURNEYS", value_parser = parse_count)]
     pub simulate: Option<u64>,
 
-    /// Format printed on standard output.
-    #[arg(long, value_enum, default_value_t = ReportFormat::Table)]
-    pub format: ReportFormat,
-
-    /// Folder where the JSON and Markdown reports are written.
-    #[arg(long, default_value = "reports")]
-    pub out: PathBuf,
+    /// The report: format on standard output, folder of report files.
+    #[command(flatten)]
+    pub report: OutputArgs,
 }
 
 /// `fogg whatif`.
@@ -298,7 +281,7 @@ pub struct WhatifArgs {
     /// Split this total budget per period across the channels that declare
     /// spend so as to maximise --objective; the split is then simulated as
     /// the strategy `allocation`.
-    #[arg(long, value_name = "BUDGET")]
+    #[arg(long, value_name = "BUDGET", value_parser = parse_positive)]
     pub allocate: Option<f64>,
 
     /// What --allocate maximises.
@@ -320,13 +303,9 @@ pub struct WhatifArgs {
     #[arg(long)]
     pub threads: Option<NonZeroUsize>,
 
-    /// Format printed on standard output.
-    #[arg(long, value_enum, default_value_t = ReportFormat::Table)]
-    pub format: ReportFormat,
-
-    /// Folder where the JSON and Markdown reports are written.
-    #[arg(long, default_value = "reports")]
-    pub out: PathBuf,
+    /// The report: format on standard output, folder of report files.
+    #[command(flatten)]
+    pub report: OutputArgs,
 }
 
 /// `fogg fit`.
@@ -341,9 +320,10 @@ pub struct FitArgs {
     #[arg(short = 'o', long, value_name = "SCENARIO.toml")]
     pub output: PathBuf,
 
-    /// Column separator [default: ';' for path files, ',' for event logs].
-    #[arg(long)]
-    pub separator: Option<String>,
+    /// Column separator, one ASCII character [default: ';' for path files,
+    /// ',' for event logs].
+    #[arg(long, value_parser = parse_separator)]
+    pub separator: Option<u8>,
 
     /// The fitted scenario's name [default: "Fitted from FILE"].
     #[arg(long)]
@@ -353,13 +333,9 @@ pub struct FitArgs {
     #[arg(long, default_value_t = 1)]
     pub seed: u64,
 
-    /// Format of the goodness-of-fit report printed on standard output.
-    #[arg(long, value_enum, default_value_t = ReportFormat::Table)]
-    pub format: ReportFormat,
-
-    /// Folder where the JSON, Markdown and HTML reports are written.
-    #[arg(long, default_value = "reports")]
-    pub out: PathBuf,
+    /// The report: format on standard output, folder of report files.
+    #[command(flatten)]
+    pub report: OutputArgs,
 }
 
 /// `fogg report`.
@@ -377,13 +353,50 @@ pub struct ReportArgs {
     pub out: Option<PathBuf>,
 }
 
+/// Where a command's report goes, declared once for every command.
+#[derive(Debug, Args)]
+pub struct OutputArgs {
+    /// Format printed on standard output.
+    #[arg(long, value_enum, default_value_t = ReportFormat::Table)]
+    pub format: ReportFormat,
+
+    /// Folder for the report files: KIND-STEM.json, .md and .html (and,
+    /// for load runs, .junit.xml when thresholds were set and .hgrm
+    /// latency distributions). Created when missing.
+    #[arg(long, default_value = "reports")]
+    pub out: PathBuf,
+}
+
+impl OutputArgs {
+    /// Checks, before any work, that the command can print `--format`:
+    /// `formats` are the ones its result has.
+    pub fn check(&self, command: &str, formats: &[ReportFormat]) -> anyhow::Result<()> {
+        if formats.contains(&self.format) {
+            return Ok(());
+        }
+        let names: Vec<&str> = formats.iter().map(|f| f.name()).collect();
+        anyhow::bail!(
+            "fogg {command} cannot print --format {}: {}; use one of {}",
+            self.format.name(),
+            self.format.what_it_needs(),
+            names.join(", ")
+        )
+    }
+
+    /// Where the report goes; `quiet` prints only the verdict line.
+    pub fn to_output<'a>(&'a self, quiet: bool, stem: &'a str) -> crate::report::Output<'a> {
+        crate::report::Output { format: self.format, quiet, dir: &self.out, stem }
+    }
+}
+
 /// The target of `load` and `capacity`.
 #[derive(Debug, Args)]
 pub struct TargetArgs {
-    /// Base URL of the site or API under test, e.g. http://127.0.0.1:8080
-    /// [default: a demo shop started in-process on a free loopback port].
-    #[arg(long)]
-    pub target: Option<String>,
+    /// Base URL of the site or API under test, http or https, e.g.
+    /// http://127.0.0.1:8080 [default: a demo shop started in-process on a
+    /// free loopback port].
+    #[arg(long, value_parser = parse_target)]
+    pub target: Option<reqwest::Url>,
 
     /// Accept invalid TLS certificates (a self-signed test server).
     #[arg(long)]
@@ -394,11 +407,11 @@ pub struct TargetArgs {
     pub http2: bool,
 
     /// Capacity of the in-process demo shop, requests per second.
-    #[arg(long, default_value_t = 500.0)]
+    #[arg(long, default_value_t = 500.0, value_parser = parse_positive)]
     pub demo_capacity: f64,
 
     /// Service time of the in-process demo shop, milliseconds.
-    #[arg(long, default_value_t = 20.0)]
+    #[arg(long, default_value_t = 20.0, value_parser = parse_positive)]
     pub demo_latency: f64,
 }
 
@@ -410,11 +423,11 @@ pub struct DemoArgs {
     pub addr: std::net::SocketAddr,
 
     /// Requests per second the shop serves at saturation.
-    #[arg(long, default_value_t = 500.0)]
+    #[arg(long, default_value_t = 500.0, value_parser = parse_positive)]
     pub capacity: f64,
 
     /// Service time of one request, milliseconds.
-    #[arg(long, default_value_t = 20.0)]
+    #[arg(long, default_value_t = 20.0, value_parser = parse_positive)]
     pub latency: f64,
 
     /// Requests that may queue for a worker before the shop answers 503.
@@ -456,13 +469,9 @@ pub struct SimulateArgs {
     #[arg(long, value_parser = clap::value_parser!(u32).range(1..=10_000_000))]
     pub max_steps: Option<u32>,
 
-    /// Format printed on standard output.
-    #[arg(long, value_enum, default_value_t = ReportFormat::Table)]
-    pub format: ReportFormat,
-
-    /// Folder where the JSON and Markdown reports are written.
-    #[arg(long, default_value = "reports")]
-    pub out: PathBuf,
+    /// The report: format on standard output, folder of report files.
+    #[command(flatten)]
+    pub report: OutputArgs,
 
     /// Also write every simulated path, aggregated, as
     /// `path;total_conversions;total_conversion_value;total_null` CSV.
@@ -498,13 +507,9 @@ pub struct MergeArgs {
     #[arg(short, long)]
     pub quiet: bool,
 
-    /// Format printed on standard output.
-    #[arg(long, value_enum, default_value_t = ReportFormat::Table)]
-    pub format: ReportFormat,
-
-    /// Folder where the JSON and Markdown reports are written.
-    #[arg(long, default_value = "reports")]
-    pub out: PathBuf,
+    /// The report: format on standard output, folder of report files.
+    #[command(flatten)]
+    pub report: OutputArgs,
 }
 
 /// `fogg validate`.
@@ -513,6 +518,33 @@ pub struct ValidateArgs {
     /// Scenario file, or the name of a bundled scenario.
     /// [default: retail-omnichannel]
     pub scenario: Option<PathBuf>,
+}
+
+/// Parses a positive, finite number (a rate, a budget, a time in ms).
+pub fn parse_positive(text: &str) -> Result<f64, String> {
+    match text.trim().parse::<f64>() {
+        Ok(v) if v.is_finite() && v > 0.0 => Ok(v),
+        Ok(_) => Err(format!("'{text}' must be a number above 0")),
+        Err(_) => Err(format!("'{text}' is not a number: write e.g. 25 or 12.5")),
+    }
+}
+
+/// Parses a column separator: one ASCII character.
+pub fn parse_separator(text: &str) -> Result<u8, String> {
+    match text.as_bytes() {
+        [b] if b.is_ascii() && !b.is_ascii_alphanumeric() && *b != b'"' => Ok(*b),
+        _ => Err(format!("'{text}' is not a column separator: give one character such as ';' ',' or '|'")),
+    }
+}
+
+/// Parses `--target`: an http or https URL.
+pub fn parse_target(text: &str) -> Result<reqwest::Url, String> {
+    let url = reqwest::Url::parse(text)
+        .map_err(|e| format!("'{text}' is not a URL ({e}): write e.g. http://127.0.0.1:8080"))?;
+    match url.scheme() {
+        "http" | "https" => Ok(url),
+        other => Err(format!("'{other}:' is not a web address: fogg sends HTTP, use http:// or https://")),
+    }
 }
 
 /// Parses a customer count: digits with optional `_` separators, an
@@ -554,5 +586,20 @@ mod tests {
         assert!(parse_count("0").is_err());
         assert!(parse_count("1.5").is_err());
         assert!(parse_count("many").unwrap_err().contains("not a count"));
+    }
+
+    #[test]
+    fn values_are_typed_at_parse_time() {
+        assert_eq!(parse_positive("12.5"), Ok(12.5));
+        assert!(parse_positive("0").is_err() && parse_positive("-3").is_err());
+        assert!(parse_positive("inf").is_err() && parse_positive("NaN").is_err());
+        assert!(parse_positive("fast").unwrap_err().contains("not a number"));
+        assert_eq!(parse_target("https://shop.test/").map(|u| u.scheme().to_owned()), Ok("https".to_owned()));
+        assert!(parse_target("ftp://127.0.0.1:1/").unwrap_err().contains("http://"));
+        assert!(parse_target("127.0.0.1:8080").is_err());
+        assert_eq!(parse_separator("|"), Ok(b'|'));
+        assert!(
+            parse_separator(";;").is_err() && parse_separator("é").is_err() && parse_separator("a").is_err()
+        );
     }
 }

@@ -10,20 +10,18 @@ use crate::attribution::{Attribution, Paths, attribute};
 use crate::cli::AttributeArgs;
 use crate::model::ChannelId;
 use crate::report;
+use crate::report::ReportFormat;
 use crate::result::{AttributionResult, ChannelAttribution, SCHEMA_VERSION};
 use crate::shard::Shard;
 use crate::sim::SimPlan;
 
 /// Runs the command, writing the report to `out`.
 pub fn run(args: &AttributeArgs, out: &mut dyn Write) -> anyhow::Result<Outcome> {
+    args.report.check("attribute", ReportFormat::DOCUMENTS)?;
     let order = usize::from(args.order);
     let (mut result, paths, fitted) = match &args.paths {
         Some(file) => {
-            let separator = match args.separator.as_bytes() {
-                [b] => *b,
-                _ => bail!("--separator must be one character (got '{}')", args.separator),
-            };
-            let paths = Paths::read(file, separator)?;
+            let paths = Paths::read(file, args.separator)?;
             let a = attribute(&paths, order, args.max_steps)?;
             let effects: Vec<f64> = a.credits.iter().map(|c| c.removal_effect).collect();
             let result =
@@ -65,7 +63,7 @@ pub fn run(args: &AttributeArgs, out: &mut dyn Write) -> anyhow::Result<Outcome>
         }
     }
     let stem = super::simulate::stem_of_source(&result.source);
-    let output = report::Output { format: args.format, quiet: false, dir: &args.out, stem: &stem };
+    let output = args.report.to_output(false, &stem);
     report::publish(&result, &output, out)?;
     Ok(Outcome::Pass)
 }

@@ -9,6 +9,7 @@ use crate::Outcome;
 use crate::cli::CompareArgs;
 use crate::compare::{Tolerances, compare};
 use crate::report;
+use crate::report::ReportFormat;
 use crate::result::{LoadResult, SavedResult, Verdict};
 
 /// Reads a load result saved as JSON, saying what is wrong with the file
@@ -23,6 +24,7 @@ pub fn read_load_result(path: &Path) -> anyhow::Result<LoadResult> {
 
 /// Runs the command, writing the report to `out`.
 pub fn run(args: &CompareArgs, out: &mut dyn Write) -> anyhow::Result<Outcome> {
+    args.report.check("compare", ReportFormat::DOCUMENTS)?;
     let mut tolerances = Tolerances::default();
     for t in &args.tolerances {
         tolerances.set(t).map_err(anyhow::Error::msg)?;
@@ -32,7 +34,7 @@ pub fn run(args: &CompareArgs, out: &mut dyn Write) -> anyhow::Result<Outcome> {
     let names = [args.baseline.display().to_string(), args.current.display().to_string()];
     let result = compare(&baseline, &current, &tolerances, [&names[0], &names[1]]);
     let stem = args.current.file_stem().map_or_else(|| "result".into(), |s| s.to_string_lossy().into_owned());
-    let output = report::Output { format: args.format, quiet: args.quiet, dir: &args.out, stem: &stem };
+    let output = args.report.to_output(args.quiet, &stem);
     report::publish(&result, &output, out)?;
     Ok(match result.verdict {
         Verdict::Pass => Outcome::Pass,

@@ -10,6 +10,7 @@ use crate::attribution::Paths;
 use crate::cli::FitArgs;
 use crate::fit::{Counts, events, goodness};
 use crate::report;
+use crate::report::ReportFormat;
 use crate::result::{FitResult, LengthRow, SCHEMA_VERSION};
 
 /// Journeys walked on the fitted model for the length distribution.
@@ -18,15 +19,10 @@ const CHECK_JOURNEYS: u64 = 200_000;
 /// Runs the command: writes the scenario, then the goodness-of-fit report
 /// to `out` and the report files to `--out`.
 pub fn run(args: &FitArgs, out: &mut dyn Write) -> anyhow::Result<Outcome> {
+    args.report.check("fit", ReportFormat::DOCUMENTS)?;
     let file = &args.input;
     let text = std::fs::read(file).with_context(|| format!("cannot read '{}'", file.display()))?;
-    let separator = match args.separator.as_deref() {
-        None => None,
-        Some(s) => match s.as_bytes() {
-            [b] => Some(*b),
-            _ => bail!("--separator must be one character (got '{s}')"),
-        },
-    };
+    let separator = args.separator;
     let first_line = String::from_utf8_lossy(&text).lines().next().unwrap_or("").to_owned();
     let source =
         file.file_name().map_or_else(|| file.display().to_string(), |n| n.to_string_lossy().into_owned());
@@ -78,7 +74,7 @@ pub fn run(args: &FitArgs, out: &mut dyn Write) -> anyhow::Result<Outcome> {
         model_journeys: CHECK_JOURNEYS,
     };
     let stem = super::simulate::stem_of_source(&source);
-    let output = report::Output { format: args.format, quiet: false, dir: &args.out, stem: &stem };
+    let output = args.report.to_output(false, &stem);
     report::publish(&result, &output, out)?;
     Ok(Outcome::Pass)
 }

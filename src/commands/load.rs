@@ -15,6 +15,7 @@ use crate::load::plan::{RateProfile, Workload};
 use crate::load::{LoadPlan, run as run_load};
 use crate::model::Model;
 use crate::report;
+use crate::report::ReportFormat;
 use crate::result::{LoadResult, Verdict};
 use crate::scenario::{self, LoadSection};
 use crate::shard::Shard;
@@ -22,17 +23,15 @@ use crate::threshold::{self, Threshold};
 
 /// Runs the command, writing the report to `out`.
 pub fn run(args: &LoadArgs, out: &mut dyn Write) -> anyhow::Result<Outcome> {
+    args.report.check("load", ReportFormat::LOAD)?;
     let scenario = scenario::load(args.scenario.as_deref())?;
     let section = scenario.load_section()?;
     let thresholds = thresholds(&scenario.model, section, &args.thresholds)?;
     let spec = &section.spec;
-    if let Some(rate) = args.rate
-        && !(rate.is_finite() && rate > 0.0)
-    {
-        bail!("--rate must be a positive number of customers per second (got {rate})");
-    }
-    if !(args.rate_scale.is_finite() && args.rate_scale > 0.0) {
-        bail!("--rate-scale must be a positive number (got {})", args.rate_scale);
+    if args.report.format == ReportFormat::Junit && thresholds.is_empty() {
+        bail!(
+            "--format junit writes threshold verdicts, and this run has none: add --threshold 'p99 < 500ms'"
+        );
     }
     let workload = args
         .rate
@@ -81,7 +80,7 @@ pub fn run(args: &LoadArgs, out: &mut dyn Write) -> anyhow::Result<Outcome> {
         eprintln!(); // end the progress line
     }
     let verdict = result.check(&thresholds);
-    let output = report::Output { format: args.format, quiet: args.quiet, dir: &args.out, stem: &stem };
+    let output = args.report.to_output(args.quiet, &stem);
     report::publish(&result, &output, out)?;
     if target_is_dead(&result) {
         bail!(
@@ -128,10 +127,11 @@ pub(crate) struct Target {
 }
 
 impl Target {
-    /// Starts the demo shop unless `args` names a target; checks the URL.
+    /// Starts the demo shop unless `args` names a target (its URL was
+    /// checked when the command line was parsed).
     pub(crate) async fn start(args: &TargetArgs) -> anyhow::Result<Target> {
         let target = match &args.target {
-            Some(url) => Target { url: url.clone(), _demo: None },
+            Some(url) => Target { url: url.as_str().trim_end_matches('/').to_owned(), _demo: None },
             None => {
                 let config = super::demo::config(args.demo_capacity, args.demo_latency, 1000)?;
                 let demo = crate::demo::start(SocketAddr::from((Ipv4Addr::LOCALHOST, 0)), config)
@@ -140,8 +140,6 @@ impl Target {
                 Target { url: demo.url(), _demo: Some(demo) }
             }
         };
-        reqwest::Url::parse(&target.url)
-            .with_context(|| format!("--target '{}' is not a URL", target.url))?;
         Ok(target)
     }
 

@@ -7,6 +7,7 @@ use serde::de::DeserializeOwned;
 
 use crate::Outcome;
 use crate::cli::MergeArgs;
+use crate::report::ReportFormat;
 use crate::report::{self, Reportable};
 use crate::result::merge::{merge_loads, merge_simulations, merge_whatifs};
 use crate::result::{LoadResult, SavedResult, SimResult, Verdict, WhatifResult};
@@ -18,6 +19,7 @@ fn parse_all<T: DeserializeOwned>(saved: Vec<SavedResult>) -> anyhow::Result<Vec
 
 /// Runs the command, writing the report to `out`.
 pub fn run(args: &MergeArgs, out: &mut dyn Write) -> anyhow::Result<Outcome> {
+    args.report.check("merge", ReportFormat::LOAD)?;
     let names: Vec<String> = args.results.iter().map(|p| p.display().to_string()).collect();
     let mut saved: Vec<SavedResult> = Vec::new();
     for (path, name) in args.results.iter().zip(&names) {
@@ -96,6 +98,6 @@ fn publish<R: Reportable>(
         std::fs::write(path, bytes).with_context(|| format!("writing '{}'", path.display()))?;
     }
     let stem = super::simulate::stem_of_source(source);
-    let output = report::Output { format: args.format, quiet: args.quiet, dir: &args.out, stem: &stem };
+    let output = args.report.to_output(args.quiet, &stem);
     report::publish(merged, &output, out)
 }

@@ -10,6 +10,7 @@ use crate::Outcome;
 use crate::cli::SimulateArgs;
 use crate::model::Model;
 use crate::report;
+use crate::report::ReportFormat;
 use crate::result::SimResult;
 use crate::scenario;
 use crate::shard::Shard;
@@ -20,6 +21,7 @@ const PROGRESS_FROM: u64 = 5_000_000;
 
 /// Runs the command, writing the report to `out`.
 pub fn run(args: &SimulateArgs, out: &mut dyn Write) -> anyhow::Result<Outcome> {
+    args.report.check("simulate", ReportFormat::DOCUMENTS)?;
     let scenario = scenario::load(args.scenario.as_deref())?;
     let mut model = scenario.model;
     if let Some(max) = args.max_steps {
@@ -50,7 +52,7 @@ pub fn run(args: &SimulateArgs, out: &mut dyn Write) -> anyhow::Result<Outcome> 
     }
 
     let stem = shard.file_stem(stem(&model));
-    let output = report::Output { format: args.format, quiet: false, dir: &args.out, stem: &stem };
+    let output = args.report.to_output(false, &stem);
     report::publish(&result, &output, out)?;
     Ok(Outcome::Pass)
 }

@@ -10,6 +10,7 @@ use crate::Outcome;
 use crate::cli::WhatifArgs;
 use crate::model::{Model, Strategy, Variant};
 use crate::report;
+use crate::report::ReportFormat;
 use crate::result::{
     AllocationResult, AllocationRow, CurvePointRow, CurveResult, SCHEMA_VERSION, SpendRow, StrategyRow,
     WhatifResult,
@@ -23,6 +24,7 @@ use crate::whatif::{ExactFigures, PairedMoments, Pairing, run_paired};
 
 /// Runs the command, writing the report to `out`.
 pub fn run(args: &WhatifArgs, out: &mut dyn Write) -> anyhow::Result<Outcome> {
+    args.report.check("whatif", ReportFormat::DOCUMENTS)?;
     let scenario = crate::scenario::load(args.scenario.as_deref())?;
     let model = &scenario.model;
     let per_period = model.customers_per_period.unwrap_or(args.customers as f64);
@@ -156,7 +158,7 @@ pub fn run(args: &WhatifArgs, out: &mut dyn Write) -> anyhow::Result<Outcome> {
         allocation,
     };
     let stem = shard.file_stem(super::simulate::stem(model));
-    let output = report::Output { format: args.format, quiet: false, dir: &args.out, stem: &stem };
+    let output = args.report.to_output(false, &stem);
     report::publish(&result, &output, out)?;
     Ok(Outcome::Pass)
 }

@@ -30,7 +30,7 @@ use crate::threshold::{ThresholdResult, verdict_line};
 pub enum ReportFormat {
     /// Aligned text for the terminal.
     Table,
-    /// The JSON contract (`schema/simulate.schema.json`).
+    /// The JSON contract (`schema/KIND.schema.json`).
     Json,
     /// Markdown.
     Md,
@@ -43,6 +43,34 @@ pub enum ReportFormat {
 }
 
 impl ReportFormat {
+    /// What every result can be written as.
+    pub const DOCUMENTS: &[ReportFormat] = &[Self::Table, Self::Json, Self::Md, Self::Html];
+    /// What a load result can be written as: the documents, JUnit for its
+    /// thresholds and `.hgrm` for its latency.
+    pub const LOAD: &[ReportFormat] =
+        &[Self::Table, Self::Json, Self::Md, Self::Junit, Self::Hgrm, Self::Html];
+
+    /// The name `--format` takes.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Table => "table",
+            Self::Json => "json",
+            Self::Md => "md",
+            Self::Junit => "junit",
+            Self::Hgrm => "hgrm",
+            Self::Html => "html",
+        }
+    }
+
+    /// What a result needs to be written in this format.
+    pub fn what_it_needs(self) -> &'static str {
+        match self {
+            Self::Junit => "JUnit XML holds threshold verdicts, which only load runs have",
+            Self::Hgrm => "an .hgrm file holds a latency distribution, which only load runs measure",
+            _ => "every result can be written so",
+        }
+    }
+
     /// File extension of the format.
     pub fn extension(self) -> &'static str {
         match self {
@@ -222,6 +250,13 @@ pub fn write<R: Reportable>(result: &R, format: ReportFormat, out: &mut dyn Writ
         ReportFormat::Json => {
             serde_json::to_writer_pretty(&mut *out, result)?;
             writeln!(out)?;
+        }
+        ReportFormat::Junit if result.thresholds().is_empty() => {
+            anyhow::bail!(
+                "a {} result has no thresholds: {}",
+                result.kind(),
+                ReportFormat::Junit.what_it_needs()
+            )
         }
         ReportFormat::Junit => {
             junit::write(&result.document().title, result.elapsed_s(), result.thresholds(), out)?

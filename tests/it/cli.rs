@@ -115,3 +115,23 @@ fn the_readme_example_scenario_is_valid() {
     // social → product 8% → checkout 20/(20+55) of each exit from the product loop.
     assert!((exact.conversion_rate - 0.08 * 20.0 / 75.0).abs() < 1e-12, "{}", exact.conversion_rate);
 }
+
+#[test]
+fn values_are_checked_before_any_work() {
+    let out = tempfile::tempdir().expect("temp dir");
+    let rejected = |args: &[&str], expected: &str| {
+        let run = fogg().args(args).arg("--out").arg(out.path()).assert().code(2);
+        let stderr = String::from_utf8_lossy(&run.get_output().stderr).into_owned();
+        assert!(stderr.contains(expected), "{args:?}: '{expected}' not in\n{stderr}");
+    };
+    rejected(&["load", "--target", "ftp://127.0.0.1:1/", "--duration", "1s"], "use http:// or https://");
+    rejected(&["load", "--rate", "0"], "must be a number above 0");
+    rejected(&["capacity", "--max-rate", "NaN", "--threshold", "p99 < 1s"], "must be a number above 0");
+    rejected(&["attribute", "--paths", "x.csv", "--separator", ";;"], "is not a column separator");
+    // A format the result cannot have is refused before the simulation,
+    // and a JUnit verdict with no threshold behind it before the load run.
+    rejected(&["simulate", "-n", "100M", "--format", "junit"], "cannot print --format junit");
+    rejected(&["whatif", "--format", "hgrm"], "cannot print --format hgrm");
+    rejected(&["load", "--format", "junit", "--duration", "60s"], "this run has none");
+    assert!(std::fs::read_dir(out.path()).expect("out").next().is_none(), "nothing ran, nothing was written");
+}

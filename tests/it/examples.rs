@@ -49,7 +49,7 @@ fn every_fogg_command_in_the_workflow_parses_and_targets_loopback() {
                 _ => None,
             };
             let target = target.expect("the workflow names its target");
-            assert!(target.starts_with("http://127.0.0.1:"), "{target} is not loopback");
+            assert!(target.as_str().starts_with("http://127.0.0.1:"), "{target} is not loopback");
         }
     }
     assert_eq!(commands, 3, "demo, load and capacity");
