@@ -10,14 +10,15 @@ use anyhow::{Context, bail};
 
 use super::load::{Target, target_is_dead, thresholds};
 use crate::Outcome;
-use crate::capacity::{Found, SearchBounds, search};
+use crate::capacity::{SearchBounds, search};
 use crate::cli::CapacityArgs;
 use crate::load::plan::{RateProfile, Workload};
 use crate::load::spec::LoadSpec;
 use crate::load::{LoadPlan, StopReason, run as run_load};
 use crate::model::Model;
 use crate::report;
-use crate::result::{CapacityResult, LoadResult, SCHEMA_VERSION, ScenarioInfo, TrialRow, Verdict};
+use crate::report::ReportFormat;
+use crate::result::{CapacityResult, CapacitySearch, LoadResult, TrialRow, Verdict};
 
 /// Pause between trials, so the target drains the previous one's queue.
 const PAUSE: Duration = Duration::from_secs(1);
@@ -45,6 +46,7 @@ fn mean_journey_s(model: &Model, spec: &LoadSpec) -> f64 {
 
 /// Runs the command, writing the report to `out`.
 pub fn run(args: &CapacityArgs, out: &mut dyn Write) -> anyhow::Result<Outcome> {
+    args.report.check("capacity", ReportFormat::DOCUMENTS)?;
     let scenario = crate::scenario::load(args.scenario.as_deref())?;
     let section = scenario.load_section()?;
     let thresholds = thresholds(&scenario.model, section, &args.thresholds)?;
@@ -53,17 +55,6 @@ pub fn run(args: &CapacityArgs, out: &mut dyn Write) -> anyhow::Result<Outcome> 
         bail!(
             "capacity needs at least one threshold to search against: add --threshold 'p99 < 500ms' (or [load.thresholds] in the scenario)"
         );
-    }
-    for (name, v) in [
-        ("--start-rate", Some(args.start_rate)),
-        ("--max-rate", Some(args.max_rate)),
-        ("--expected-peak", args.expected_peak),
-    ] {
-        if let Some(v) = v
-            && !(v.is_finite() && v > 0.0)
-        {
-            bail!("{name} must be a positive number of customers per second (got {v})");
-        }
     }
     if args.start_rate > args.max_rate {
         bail!(
@@ -141,12 +132,23 @@ pub fn run(args: &CapacityArgs, out: &mut dyn Write) -> anyhow::Result<Outcome> 
         Err(Stop::Error(e)) => return Err(e),
         Err(stop) => (None, Some(stop)),
     };
-    let mut result = CapacityResult::new(&model, args, target.url(), trial, &thresholds, found, rows);
+    let search = CapacitySearch {
+        seed: args.seed,
+        target: target.url().to_owned(),
+        thresholds: thresholds.iter().map(|t| t.expr.clone()).collect(),
+        trial,
+        start_rate: args.start_rate,
+        max_rate: args.max_rate,
+        expected_peak: args.expected_peak,
+        found,
+        trials: rows,
+    };
+    let mut result = CapacityResult::new(&model, search);
     if matches!(stop, Some(Stop::Interrupted)) {
         notes.push("stopped by a signal: the capacity is the highest rate that passed before it".into());
     }
     result.notes = notes;
-    let output = report::Output { format: args.format, quiet: args.quiet, dir: &args.out, stem: &stem };
+    let output = args.report.to_output(args.quiet, &stem);
     report::publish(&result, &output, out)?;
     if matches!(stop, Some(Stop::DeadTarget)) {
         bail!(
@@ -170,62 +172,4 @@ fn trial_line(n: usize, t: &TrialRow) -> String {
         100.0 * t.error_rate,
         if t.passed { "pass".to_owned() } else { format!("FAIL: {}", t.failed.join("; ")) }
     )
-}
-
-impl CapacityResult {
-    fn new(
-        model: &Model,
-        args: &CapacityArgs,
-        target: &str,
-        trial: Duration,
-        thresholds: &[crate::threshold::Threshold],
-        found: Option<Found>,
-        trials: Vec<TrialRow>,
-    ) -> CapacityResult {
-        // Interrupted: the best rate that passed so far is a lower bound.
-        let best_pass = trials
-            .iter()
-            .filter(|t| t.passed)
-            .map(|t| t.rate)
-            .fold(None, |m: Option<f64>, r| Some(m.map_or(r, |m| m.max(r))));
-        let lowest_fail = trials
-            .iter()
-            .filter(|t| !t.passed)
-            .map(|t| t.rate)
-            .fold(None, |m: Option<f64>, r| Some(m.map_or(r, |m| m.min(r))));
-        let capacity = found.map_or(best_pass, Found::capacity);
-        let capacity_requests_per_s =
-            capacity.and_then(|c| trials.iter().find(|t| t.rate == c).map(|t| t.requests_per_s));
-        let headroom = match (capacity, args.expected_peak) {
-            (Some(c), Some(p)) => Some(c / p - 1.0),
-            (None, Some(_)) => Some(-1.0),
-            _ => None,
-        };
-        let verdict = match (capacity, args.expected_peak) {
-            (None, _) => Verdict::Fail,
-            (Some(c), Some(p)) if c < p => Verdict::Fail,
-            _ => Verdict::Pass,
-        };
-        CapacityResult {
-            schema_version: SCHEMA_VERSION,
-            kind: "capacity".to_owned(),
-            fogg_version: env!("CARGO_PKG_VERSION").to_owned(),
-            scenario: ScenarioInfo::of(model),
-            seed: args.seed,
-            target: target.to_owned(),
-            thresholds: thresholds.iter().map(|t| t.expr.clone()).collect(),
-            trial_s: trial.as_secs_f64(),
-            start_rate: args.start_rate,
-            max_rate: args.max_rate,
-            capacity,
-            capacity_requests_per_s,
-            lowest_failing_rate: lowest_fail,
-            capacity_at_least: matches!(found, Some(Found::AtLeast(_))),
-            expected_peak: args.expected_peak,
-            headroom,
-            verdict,
-            trials,
-            notes: Vec::new(),
-        }
-    }
 }

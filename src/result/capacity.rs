@@ -2,8 +2,36 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{LoadResult, ScenarioInfo, Verdict};
+use std::time::Duration;
+
+use super::{LoadResult, SCHEMA_VERSION, ScenarioInfo, Verdict};
+use crate::capacity::Found;
 use crate::load::StopReason;
+use crate::model::Model;
+
+/// What a capacity search did: its settings, the trials and what the
+/// search concluded.
+#[derive(Debug, Clone)]
+pub struct CapacitySearch {
+    /// Seed of every trial.
+    pub seed: u64,
+    /// Base URL of the target.
+    pub target: String,
+    /// The thresholds every trial was held to, as written.
+    pub thresholds: Vec<String>,
+    /// Arrivals per trial.
+    pub trial: Duration,
+    /// First rate tried, customers/s.
+    pub start_rate: f64,
+    /// Upper bound of the search, customers/s.
+    pub max_rate: f64,
+    /// The campaign peak to compare with, customers/s.
+    pub expected_peak: Option<f64>,
+    /// What the search concluded; `None` when it was stopped early.
+    pub found: Option<Found>,
+    /// Every trial, in order.
+    pub trials: Vec<TrialRow>,
+}
 
 /// Result of a capacity search.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -94,6 +122,68 @@ impl TrialRow {
                 .map(|t| format!("{} (observed {})", t.expr, crate::threshold::with_unit(t.observed, t.unit)))
                 .collect(),
             stopped_by: r.stopped_by,
+        }
+    }
+}
+
+impl CapacityResult {
+    /// The result of a finished (or interrupted) search on `model`.
+    pub fn new(model: &Model, search: CapacitySearch) -> CapacityResult {
+        let CapacitySearch {
+            seed,
+            target,
+            thresholds,
+            trial,
+            start_rate,
+            max_rate,
+            expected_peak,
+            found,
+            trials,
+        } = search;
+        // Interrupted: the best rate that passed so far is a lower bound.
+        let best_pass = trials
+            .iter()
+            .filter(|t| t.passed)
+            .map(|t| t.rate)
+            .fold(None, |m: Option<f64>, r| Some(m.map_or(r, |m| m.max(r))));
+        let lowest_fail = trials
+            .iter()
+            .filter(|t| !t.passed)
+            .map(|t| t.rate)
+            .fold(None, |m: Option<f64>, r| Some(m.map_or(r, |m| m.min(r))));
+        let capacity = found.map_or(best_pass, Found::capacity);
+        let capacity_requests_per_s =
+            capacity.and_then(|c| trials.iter().find(|t| t.rate == c).map(|t| t.requests_per_s));
+        let headroom = match (capacity, expected_peak) {
+            (Some(c), Some(p)) => Some(c / p - 1.0),
+            (None, Some(_)) => Some(-1.0),
+            _ => None,
+        };
+        let verdict = match (capacity, expected_peak) {
+            (None, _) => Verdict::Fail,
+            (Some(c), Some(p)) if c < p => Verdict::Fail,
+            _ => Verdict::Pass,
+        };
+        CapacityResult {
+            schema_version: SCHEMA_VERSION,
+            kind: "capacity".to_owned(),
+            fogg_version: env!("CARGO_PKG_VERSION").to_owned(),
+            scenario: ScenarioInfo::of(model),
+            seed,
+            target,
+            thresholds,
+            trial_s: trial.as_secs_f64(),
+            start_rate,
+            max_rate,
+            capacity,
+            capacity_requests_per_s,
+            lowest_failing_rate: lowest_fail,
+            capacity_at_least: matches!(found, Some(Found::AtLeast(_))),
+            expected_peak,
+            headroom,
+            verdict,
+            trials,
+            notes: Vec::new(),
         }
     }
 }

@@ -15,7 +15,7 @@ mod thresholds;
 mod whatif;
 
 pub use attribute::{AttributionResult, ChannelAttribution};
-pub use capacity::{CapacityResult, TrialRow};
+pub use capacity::{CapacityResult, CapacitySearch, TrialRow};
 pub use fit::{FitResult, LengthRow};
 pub use load::{
     ErrorCounts, LoadResult, LoadSettings, Percentiles, RequestRow, SecondRow, SegmentLoadRow, Verdict,
