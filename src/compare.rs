@@ -124,7 +124,7 @@ pub struct CompareResult {
     /// Version of this JSON contract.
     pub schema_version: u32,
     /// Always `"compare"`.
-    pub kind: String,
+    pub kind: crate::result::ResultKind,
     /// The baseline file.
     pub baseline: String,
     /// The current file.
@@ -269,8 +269,7 @@ pub fn compare(
             baseline.settings.profile, current.settings.profile
         ));
     }
-    let verdict =
-        if rows.iter().any(|r| r.change == Change::Regressed) { Verdict::Fail } else { Verdict::Pass };
+    let verdict = Verdict::failed_if(rows.iter().any(|r| r.change == Change::Regressed));
     let scenario = if baseline.scenario.name == current.scenario.name {
         current.scenario.name.clone()
     } else {
@@ -278,7 +277,7 @@ pub fn compare(
     };
     CompareResult {
         schema_version: crate::result::SCHEMA_VERSION,
-        kind: "compare".into(),
+        kind: crate::result::ResultKind::Compare,
         baseline: names[0].to_owned(),
         current: names[1].to_owned(),
         scenario,

@@ -29,32 +29,13 @@ pub mod sim;
 pub mod suggest;
 pub mod threshold;
 pub mod units;
+pub mod verdict;
 pub mod whatif;
 
 use std::io::Write;
-use std::process::ExitCode;
-
-/// How a successful command ended.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Outcome {
-    /// It ran and every check passed: exit code 0.
-    Pass,
-    /// It ran but a threshold failed: exit code 1.
-    Fail,
-}
-
-impl Outcome {
-    /// The process exit code.
-    pub fn exit_code(self) -> ExitCode {
-        match self {
-            Outcome::Pass => ExitCode::SUCCESS,
-            Outcome::Fail => ExitCode::from(1),
-        }
-    }
-}
 
 /// Runs a parsed command line, writing the main report to `out`.
-pub fn run(cli: &cli::Cli, out: &mut dyn Write) -> anyhow::Result<Outcome> {
+pub fn run(cli: &cli::Cli, out: &mut dyn Write) -> anyhow::Result<verdict::Verdict> {
     match &cli.command {
         cli::Command::Simulate(args) => commands::simulate::run(args, out),
         cli::Command::Validate(args) => commands::validate::run(args, out),

@@ -12,7 +12,7 @@ fn main() -> ExitCode {
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());
     match fogg::run(&cli, &mut out) {
-        Ok(outcome) => outcome.exit_code(),
+        Ok(verdict) => verdict.exit_code(),
         Err(err) => {
             let broken_pipe = err.chain().any(|e| {
                 e.downcast_ref::<std::io::Error>()

@@ -5,7 +5,6 @@ use std::io::Write;
 
 use anyhow::bail;
 
-use crate::Outcome;
 use crate::attribution::{Attribution, Paths, attribute};
 use crate::cli::AttributeArgs;
 use crate::model::ChannelId;
@@ -14,9 +13,10 @@ use crate::report::ReportFormat;
 use crate::result::{AttributionResult, ChannelAttribution, SCHEMA_VERSION};
 use crate::shard::Shard;
 use crate::sim::SimPlan;
+use crate::verdict::Verdict;
 
 /// Runs the command, writing the report to `out`.
-pub fn run(args: &AttributeArgs, out: &mut dyn Write) -> anyhow::Result<Outcome> {
+pub fn run(args: &AttributeArgs, out: &mut dyn Write) -> anyhow::Result<Verdict> {
     args.report.check("attribute", ReportFormat::DOCUMENTS)?;
     let order = usize::from(args.order);
     let (mut result, paths, fitted) = match &args.paths {
@@ -65,7 +65,7 @@ pub fn run(args: &AttributeArgs, out: &mut dyn Write) -> anyhow::Result<Outcome>
     let stem = super::simulate::stem_of_source(&result.source);
     let output = args.report.to_output(false, &stem);
     report::publish(&result, &output, out)?;
-    Ok(Outcome::Pass)
+    Ok(Verdict::Pass)
 }
 
 /// The result from paths, their attribution, and the removal effects to
@@ -111,7 +111,7 @@ fn build(
     });
     AttributionResult {
         schema_version: SCHEMA_VERSION,
-        kind: "attribute".to_owned(),
+        kind: crate::result::ResultKind::Attribute,
         fogg_version: env!("CARGO_PKG_VERSION").to_owned(),
         source,
         paths: paths.rows.len() as u64,

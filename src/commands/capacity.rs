@@ -9,7 +9,6 @@ use std::time::Duration;
 use anyhow::{Context, bail};
 
 use super::load::{Target, target_is_dead, thresholds};
-use crate::Outcome;
 use crate::capacity::{SearchBounds, search};
 use crate::cli::CapacityArgs;
 use crate::load::plan::{RateProfile, Workload};
@@ -45,7 +44,7 @@ fn mean_journey_s(model: &Model, spec: &LoadSpec) -> f64 {
 }
 
 /// Runs the command, writing the report to `out`.
-pub fn run(args: &CapacityArgs, out: &mut dyn Write) -> anyhow::Result<Outcome> {
+pub fn run(args: &CapacityArgs, out: &mut dyn Write) -> anyhow::Result<Verdict> {
     args.report.check("capacity", ReportFormat::DOCUMENTS)?;
     let scenario = crate::scenario::load(args.scenario.as_deref())?;
     let section = scenario.load_section()?;
@@ -156,10 +155,7 @@ pub fn run(args: &CapacityArgs, out: &mut dyn Write) -> anyhow::Result<Outcome> 
             result.target
         );
     }
-    Ok(match result.verdict {
-        Verdict::Pass => Outcome::Pass,
-        Verdict::Fail => Outcome::Fail,
-    })
+    Ok(result.verdict)
 }
 
 fn trial_line(n: usize, t: &TrialRow) -> String {

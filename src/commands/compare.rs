@@ -5,7 +5,6 @@ use std::path::Path;
 
 use anyhow::bail;
 
-use crate::Outcome;
 use crate::cli::CompareArgs;
 use crate::compare::{Tolerances, compare};
 use crate::report;
@@ -16,14 +15,14 @@ use crate::result::{LoadResult, SavedResult, Verdict};
 /// when it is not one.
 pub fn read_load_result(path: &Path) -> anyhow::Result<LoadResult> {
     let saved = SavedResult::read(path)?;
-    if saved.kind != "load" {
+    if saved.kind != crate::result::ResultKind::Load {
         bail!("'{}' is a {} result: compare takes results of `fogg load`", path.display(), saved.kind);
     }
     saved.parse()
 }
 
 /// Runs the command, writing the report to `out`.
-pub fn run(args: &CompareArgs, out: &mut dyn Write) -> anyhow::Result<Outcome> {
+pub fn run(args: &CompareArgs, out: &mut dyn Write) -> anyhow::Result<Verdict> {
     args.report.check("compare", ReportFormat::DOCUMENTS)?;
     let mut tolerances = Tolerances::default();
     for t in &args.tolerances {
@@ -36,8 +35,5 @@ pub fn run(args: &CompareArgs, out: &mut dyn Write) -> anyhow::Result<Outcome> {
     let stem = args.current.file_stem().map_or_else(|| "result".into(), |s| s.to_string_lossy().into_owned());
     let output = args.report.to_output(args.quiet, &stem);
     report::publish(&result, &output, out)?;
-    Ok(match result.verdict {
-        Verdict::Pass => Outcome::Pass,
-        Verdict::Fail => Outcome::Fail,
-    })
+    Ok(result.verdict)
 }

@@ -4,9 +4,9 @@ use std::time::Duration;
 
 use anyhow::{Context, bail};
 
-use crate::Outcome;
 use crate::cli::DemoArgs;
 use crate::demo::{DemoConfig, ENDPOINTS, start};
+use crate::verdict::Verdict;
 
 /// Converts the command line into a shop configuration.
 pub fn config(capacity: f64, latency_ms: f64, queue: usize) -> anyhow::Result<DemoConfig> {
@@ -20,7 +20,7 @@ pub fn config(capacity: f64, latency_ms: f64, queue: usize) -> anyhow::Result<De
 }
 
 /// Runs the shop until Ctrl-C.
-pub fn run(args: &DemoArgs) -> anyhow::Result<Outcome> {
+pub fn run(args: &DemoArgs) -> anyhow::Result<Verdict> {
     if !args.addr.ip().is_loopback() {
         bail!("the demo shop listens on loopback only: use --addr 127.0.0.1:PORT or [::1]:PORT");
     }
@@ -42,6 +42,6 @@ pub fn run(args: &DemoArgs) -> anyhow::Result<Outcome> {
         }
         tokio::signal::ctrl_c().await.context("waiting for Ctrl-C")?;
         eprintln!("served {} requests ({} answered 503)", server.stats.total(), server.stats.rejected());
-        Ok(Outcome::Pass)
+        Ok(Verdict::Pass)
     })
 }

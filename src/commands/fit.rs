@@ -5,20 +5,20 @@ use std::io::Write;
 
 use anyhow::{Context, bail};
 
-use crate::Outcome;
 use crate::attribution::Paths;
 use crate::cli::FitArgs;
 use crate::fit::{Counts, events, goodness};
 use crate::report;
 use crate::report::ReportFormat;
 use crate::result::{FitResult, LengthRow, SCHEMA_VERSION};
+use crate::verdict::Verdict;
 
 /// Journeys walked on the fitted model for the length distribution.
 const CHECK_JOURNEYS: u64 = 200_000;
 
 /// Runs the command: writes the scenario, then the goodness-of-fit report
 /// to `out` and the report files to `--out`.
-pub fn run(args: &FitArgs, out: &mut dyn Write) -> anyhow::Result<Outcome> {
+pub fn run(args: &FitArgs, out: &mut dyn Write) -> anyhow::Result<Verdict> {
     args.report.check("fit", ReportFormat::DOCUMENTS)?;
     let file = &args.input;
     let text = std::fs::read(file).with_context(|| format!("cannot read '{}'", file.display()))?;
@@ -52,7 +52,7 @@ pub fn run(args: &FitArgs, out: &mut dyn Write) -> anyhow::Result<Outcome> {
     let g = goodness(&counts, &model, CHECK_JOURNEYS, args.seed);
     let result = FitResult {
         schema_version: SCHEMA_VERSION,
-        kind: "fit".to_owned(),
+        kind: crate::result::ResultKind::Fit,
         fogg_version: env!("CARGO_PKG_VERSION").to_owned(),
         source: source.clone(),
         input: input.to_owned(),
@@ -76,5 +76,5 @@ pub fn run(args: &FitArgs, out: &mut dyn Write) -> anyhow::Result<Outcome> {
     let stem = super::simulate::stem_of_source(&source);
     let output = args.report.to_output(false, &stem);
     report::publish(&result, &output, out)?;
-    Ok(Outcome::Pass)
+    Ok(Verdict::Pass)
 }

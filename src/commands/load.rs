@@ -8,7 +8,6 @@ use std::sync::Arc;
 
 use anyhow::{Context, bail};
 
-use crate::Outcome;
 use crate::cli::{LoadArgs, TargetArgs};
 use crate::demo::DemoServer;
 use crate::load::plan::{RateProfile, Workload};
@@ -22,7 +21,7 @@ use crate::shard::Shard;
 use crate::threshold::{self, Threshold};
 
 /// Runs the command, writing the report to `out`.
-pub fn run(args: &LoadArgs, out: &mut dyn Write) -> anyhow::Result<Outcome> {
+pub fn run(args: &LoadArgs, out: &mut dyn Write) -> anyhow::Result<Verdict> {
     args.report.check("load", ReportFormat::LOAD)?;
     let scenario = scenario::load(args.scenario.as_deref())?;
     let section = scenario.load_section()?;
@@ -89,10 +88,7 @@ pub fn run(args: &LoadArgs, out: &mut dyn Write) -> anyhow::Result<Outcome> {
             result.requests
         );
     }
-    Ok(match verdict {
-        Verdict::Pass => Outcome::Pass,
-        Verdict::Fail => Outcome::Fail,
-    })
+    Ok(verdict)
 }
 
 /// Whether every request failed to connect.

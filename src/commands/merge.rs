@@ -5,26 +5,26 @@ use std::io::Write;
 use anyhow::{Context, bail};
 use serde::de::DeserializeOwned;
 
-use crate::Outcome;
 use crate::cli::MergeArgs;
 use crate::report::ReportFormat;
 use crate::report::{self, Reportable};
 use crate::result::merge::{merge_loads, merge_simulations, merge_whatifs};
-use crate::result::{LoadResult, SavedResult, SimResult, Verdict, WhatifResult};
+use crate::result::{LoadResult, ResultKind, SavedResult, SimResult, WhatifResult};
 use crate::threshold::{self, Threshold};
+use crate::verdict::Verdict;
 
 fn parse_all<T: DeserializeOwned>(saved: Vec<SavedResult>) -> anyhow::Result<Vec<T>> {
     saved.into_iter().map(SavedResult::parse).collect()
 }
 
 /// Runs the command, writing the report to `out`.
-pub fn run(args: &MergeArgs, out: &mut dyn Write) -> anyhow::Result<Outcome> {
+pub fn run(args: &MergeArgs, out: &mut dyn Write) -> anyhow::Result<Verdict> {
     args.report.check("merge", ReportFormat::LOAD)?;
     let names: Vec<String> = args.results.iter().map(|p| p.display().to_string()).collect();
     let mut saved: Vec<SavedResult> = Vec::new();
     for (path, name) in args.results.iter().zip(&names) {
         let part = SavedResult::read(path)?;
-        if !matches!(part.kind.as_str(), "simulate" | "load" | "whatif") {
+        if !matches!(part.kind, ResultKind::Simulate | ResultKind::Load | ResultKind::Whatif) {
             bail!(
                 "'{name}' is a {} result: fogg merge combines shards of `fogg simulate`, `fogg whatif` or `fogg load`",
                 part.kind
@@ -42,23 +42,23 @@ pub fn run(args: &MergeArgs, out: &mut dyn Write) -> anyhow::Result<Outcome> {
         }
         saved.push(part);
     }
-    let kind = saved.first().map(|s| s.kind.clone());
-    match kind.as_deref() {
-        Some("simulate") => {
+    let kind = saved.first().map(|s| s.kind);
+    match kind {
+        Some(ResultKind::Simulate) => {
             if !args.thresholds.is_empty() {
                 bail!("--threshold applies to load results; these are simulations");
             }
             let merged = merge_simulations(&parse_all::<SimResult>(saved)?, &names)?;
             publish(args, &merged, &merged.scenario.source, out)?;
-            Ok(Outcome::Pass)
+            Ok(Verdict::Pass)
         }
-        Some("whatif") => {
+        Some(ResultKind::Whatif) => {
             if !args.thresholds.is_empty() {
                 bail!("--threshold applies to load results; these are what-if runs");
             }
             let merged = merge_whatifs(&parse_all::<WhatifResult>(saved)?, &names)?;
             publish(args, &merged, &merged.source, out)?;
-            Ok(Outcome::Pass)
+            Ok(Verdict::Pass)
         }
         _ => {
             let parts = parse_all::<LoadResult>(saved)?;
@@ -78,10 +78,7 @@ pub fn run(args: &MergeArgs, out: &mut dyn Write) -> anyhow::Result<Outcome> {
             let all = threshold::combine(&shards, &args.thresholds);
             let verdict = merged.check(&all);
             publish(args, &merged, &merged.scenario.source.clone(), out)?;
-            Ok(match verdict {
-                Verdict::Pass => Outcome::Pass,
-                Verdict::Fail => Outcome::Fail,
-            })
+            Ok(verdict)
         }
     }
 }

@@ -2,32 +2,30 @@
 
 use std::io::Write;
 
-use anyhow::bail;
-
-use crate::Outcome;
 use crate::cli::ReportArgs;
 use crate::compare::CompareResult;
 use crate::report::{self, Reportable};
 use crate::result::{
-    AttributionResult, CapacityResult, FitResult, LoadResult, SavedResult, SimResult, WhatifResult,
+    AttributionResult, CapacityResult, FitResult, LoadResult, ResultKind, SavedResult, SimResult,
+    WhatifResult,
 };
+use crate::verdict::Verdict;
 
 /// Runs the command, writing the report to `out`.
-pub fn run(args: &ReportArgs, out: &mut dyn Write) -> anyhow::Result<Outcome> {
+pub fn run(args: &ReportArgs, out: &mut dyn Write) -> anyhow::Result<Verdict> {
     let saved = SavedResult::read(&args.result)?;
-    match saved.kind.as_str() {
-        "simulate" => render(args, &saved.parse::<SimResult>()?, out),
-        "load" => render(args, &saved.parse::<LoadResult>()?, out),
-        "capacity" => render(args, &saved.parse::<CapacityResult>()?, out),
-        "compare" => render(args, &saved.parse::<CompareResult>()?, out),
-        "attribute" => render(args, &saved.parse::<AttributionResult>()?, out),
-        "whatif" => render(args, &saved.parse::<WhatifResult>()?, out),
-        "fit" => render(args, &saved.parse::<FitResult>()?, out),
-        other => bail!("'{}' is a '{other}' result, which this version of fogg does not know", saved.name()),
+    match saved.kind {
+        ResultKind::Simulate => render(args, &saved.parse::<SimResult>()?, out),
+        ResultKind::Load => render(args, &saved.parse::<LoadResult>()?, out),
+        ResultKind::Capacity => render(args, &saved.parse::<CapacityResult>()?, out),
+        ResultKind::Compare => render(args, &saved.parse::<CompareResult>()?, out),
+        ResultKind::Attribute => render(args, &saved.parse::<AttributionResult>()?, out),
+        ResultKind::Whatif => render(args, &saved.parse::<WhatifResult>()?, out),
+        ResultKind::Fit => render(args, &saved.parse::<FitResult>()?, out),
     }
 }
 
-fn render<R: Reportable>(args: &ReportArgs, result: &R, out: &mut dyn Write) -> anyhow::Result<Outcome> {
+fn render<R: Reportable>(args: &ReportArgs, result: &R, out: &mut dyn Write) -> anyhow::Result<Verdict> {
     if let Some(dir) = &args.out {
         // `load-shop.json` re-renders as `load-shop.*`.
         let file_stem =
@@ -39,5 +37,5 @@ fn render<R: Reportable>(args: &ReportArgs, result: &R, out: &mut dyn Write) -> 
     }
     report::write(result, args.format, out)?;
     out.flush()?;
-    Ok(Outcome::Pass)
+    Ok(Verdict::Pass)
 }

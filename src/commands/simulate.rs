@@ -6,7 +6,6 @@ use std::time::Duration;
 
 use anyhow::Context;
 
-use crate::Outcome;
 use crate::cli::SimulateArgs;
 use crate::model::Model;
 use crate::report;
@@ -15,12 +14,13 @@ use crate::result::SimResult;
 use crate::scenario;
 use crate::shard::Shard;
 use crate::sim::{SimPlan, SimRun, simulate_on_pool};
+use crate::verdict::Verdict;
 
 /// Runs with fewer customers than this finish too fast for a progress bar.
 const PROGRESS_FROM: u64 = 5_000_000;
 
 /// Runs the command, writing the report to `out`.
-pub fn run(args: &SimulateArgs, out: &mut dyn Write) -> anyhow::Result<Outcome> {
+pub fn run(args: &SimulateArgs, out: &mut dyn Write) -> anyhow::Result<Verdict> {
     args.report.check("simulate", ReportFormat::DOCUMENTS)?;
     let scenario = scenario::load(args.scenario.as_deref())?;
     let mut model = scenario.model;
@@ -54,7 +54,7 @@ pub fn run(args: &SimulateArgs, out: &mut dyn Write) -> anyhow::Result<Outcome> 
     let stem = shard.file_stem(stem(&model));
     let output = args.report.to_output(false, &stem);
     report::publish(&result, &output, out)?;
-    Ok(Outcome::Pass)
+    Ok(Verdict::Pass)
 }
 
 /// Simulates `plan` on a pool of `threads` workers (one per core when

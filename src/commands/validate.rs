@@ -2,19 +2,19 @@
 
 use std::io::Write;
 
-use crate::Outcome;
 use crate::cli::ValidateArgs;
 use crate::model::Model;
 use crate::model::alias::EXIT;
 use crate::report::doc::{Doc, Section, Table};
 use crate::report::fmt::{money, num, pct};
 use crate::scenario;
+use crate::verdict::Verdict;
 
 /// Runs the command. Problems come back as the error.
-pub fn run(args: &ValidateArgs, out: &mut dyn Write) -> anyhow::Result<Outcome> {
+pub fn run(args: &ValidateArgs, out: &mut dyn Write) -> anyhow::Result<Verdict> {
     let model = scenario::load(args.scenario.as_deref())?.model;
     crate::report::write_doc(&summary(&model), out)?;
-    Ok(Outcome::Pass)
+    Ok(Verdict::Pass)
 }
 
 /// The model laid out as a document.
@@ -46,7 +46,7 @@ pub fn summary(model: &Model) -> Doc {
         let states = model.states.iter().filter(|s| s.channel.0 as usize == c).count();
         channels.row(vec![
             ch.id.clone(),
-            format!("{:?}", ch.kind).to_lowercase(),
+            ch.kind.name().into(),
             money(ch.cost_per_touch, &model.currency),
             states.to_string(),
         ]);

@@ -6,7 +6,6 @@ use std::time::Instant;
 
 use anyhow::{Context, anyhow, bail};
 
-use crate::Outcome;
 use crate::cli::WhatifArgs;
 use crate::model::{Model, Strategy, Variant};
 use crate::report;
@@ -18,12 +17,13 @@ use crate::result::{
 use crate::scenario::Scenario;
 use crate::scenario::change_text::parse_change;
 use crate::shard::Shard;
+use crate::verdict::Verdict;
 use crate::whatif::allocate::{Objective, allocate};
 use crate::whatif::curve::sweep;
 use crate::whatif::{ExactFigures, PairedMoments, Pairing, run_paired};
 
 /// Runs the command, writing the report to `out`.
-pub fn run(args: &WhatifArgs, out: &mut dyn Write) -> anyhow::Result<Outcome> {
+pub fn run(args: &WhatifArgs, out: &mut dyn Write) -> anyhow::Result<Verdict> {
     args.report.check("whatif", ReportFormat::DOCUMENTS)?;
     let scenario = crate::scenario::load(args.scenario.as_deref())?;
     let model = &scenario.model;
@@ -128,7 +128,7 @@ pub fn run(args: &WhatifArgs, out: &mut dyn Write) -> anyhow::Result<Outcome> {
     }
     let result = WhatifResult {
         schema_version: SCHEMA_VERSION,
-        kind: "whatif".to_owned(),
+        kind: crate::result::ResultKind::Whatif,
         fogg_version: env!("CARGO_PKG_VERSION").to_owned(),
         source: model.source.clone(),
         scenario: model.name.clone(),
@@ -160,7 +160,7 @@ pub fn run(args: &WhatifArgs, out: &mut dyn Write) -> anyhow::Result<Outcome> {
     let stem = shard.file_stem(super::simulate::stem(model));
     let output = args.report.to_output(false, &stem);
     report::publish(&result, &output, out)?;
-    Ok(Outcome::Pass)
+    Ok(Verdict::Pass)
 }
 
 /// The scenario strategies named by `--strategy`, in the order given.

@@ -248,6 +248,16 @@ pub enum OnError {
     Continue,
 }
 
+impl OnError {
+    /// The name the scenario file and reports use.
+    pub fn name(self) -> &'static str {
+        match self {
+            OnError::Abandon => "abandon",
+            OnError::Continue => "continue",
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

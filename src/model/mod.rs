@@ -54,6 +54,16 @@ pub enum ChannelKind {
     Offline,
 }
 
+impl ChannelKind {
+    /// The name the scenario file and reports use.
+    pub fn name(self) -> &'static str {
+        match self {
+            ChannelKind::Online => "online",
+            ChannelKind::Offline => "offline",
+        }
+    }
+}
+
 /// A kind of touchpoint: web, search, store, phone…
 #[derive(Debug, Clone)]
 pub struct Channel {

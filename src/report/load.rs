@@ -95,7 +95,7 @@ pub fn document(r: &LoadResult) -> Doc {
     settings.row(vec!["arrival profile".into(), st.profile.clone()]);
     settings.row(vec!["think time".into(), st.think_time.clone()]);
     settings.row(vec!["patience".into(), st.patience.clone()]);
-    settings.row(vec!["after an error".into(), st.on_error.clone()]);
+    settings.row(vec!["after an error".into(), st.on_error.name().into()]);
     settings.row(vec!["request timeout".into(), format!("{} s", num(st.timeout_s, 1))]);
     settings.row(vec!["max customers in flight".into(), int(st.max_in_flight as u64)]);
     settings.row(vec!["grace after arrivals stop".into(), format!("{} s", num(st.grace_s, 1))]);

@@ -22,7 +22,9 @@ use std::path::{Path, PathBuf};
 
 use anyhow::Context;
 
-use crate::result::{AttributionResult, CapacityResult, FitResult, LoadResult, SimResult, WhatifResult};
+use crate::result::{
+    AttributionResult, CapacityResult, FitResult, LoadResult, ResultKind, SimResult, WhatifResult,
+};
 use crate::threshold::{ThresholdResult, verdict_line};
 
 /// A report format.
@@ -91,8 +93,8 @@ pub fn write_doc(doc: &doc::Doc, out: &mut dyn Write) -> std::io::Result<()> {
 
 /// A result that reports can be written from.
 pub trait Reportable: serde::Serialize {
-    /// The kind of run, used in file names (`simulate`, `load`).
-    fn kind(&self) -> &str;
+    /// The kind of run, the first word of file names (`simulate`, `load`).
+    fn kind(&self) -> ResultKind;
     /// The result laid out for people.
     fn document(&self) -> doc::Doc;
     /// The short form for a CI job summary or a pull-request comment.
@@ -121,8 +123,8 @@ pub trait Reportable: serde::Serialize {
 }
 
 impl Reportable for crate::compare::CompareResult {
-    fn kind(&self) -> &str {
-        "compare"
+    fn kind(&self) -> ResultKind {
+        self.kind
     }
     fn document(&self) -> doc::Doc {
         compare::document(self)
@@ -136,8 +138,8 @@ impl Reportable for crate::compare::CompareResult {
 }
 
 impl Reportable for AttributionResult {
-    fn kind(&self) -> &str {
-        "attribute"
+    fn kind(&self) -> ResultKind {
+        self.kind
     }
     fn charts(&self) -> Vec<svg::Chart> {
         attribute::charts(self)
@@ -151,8 +153,8 @@ impl Reportable for AttributionResult {
 }
 
 impl Reportable for FitResult {
-    fn kind(&self) -> &str {
-        "fit"
+    fn kind(&self) -> ResultKind {
+        self.kind
     }
     fn charts(&self) -> Vec<svg::Chart> {
         fit::charts(self)
@@ -166,8 +168,8 @@ impl Reportable for FitResult {
 }
 
 impl Reportable for WhatifResult {
-    fn kind(&self) -> &str {
-        "whatif"
+    fn kind(&self) -> ResultKind {
+        self.kind
     }
     fn charts(&self) -> Vec<svg::Chart> {
         whatif::charts(self)
@@ -181,8 +183,8 @@ impl Reportable for WhatifResult {
 }
 
 impl Reportable for CapacityResult {
-    fn kind(&self) -> &str {
-        "capacity"
+    fn kind(&self) -> ResultKind {
+        self.kind
     }
     fn charts(&self) -> Vec<svg::Chart> {
         capacity::charts(self)
@@ -199,8 +201,8 @@ impl Reportable for CapacityResult {
 }
 
 impl Reportable for SimResult {
-    fn kind(&self) -> &str {
-        "simulate"
+    fn kind(&self) -> ResultKind {
+        self.kind
     }
     fn charts(&self) -> Vec<svg::Chart> {
         simulate::charts(self)
@@ -214,8 +216,8 @@ impl Reportable for SimResult {
 }
 
 impl Reportable for LoadResult {
-    fn kind(&self) -> &str {
-        "load"
+    fn kind(&self) -> ResultKind {
+        self.kind
     }
     fn charts(&self) -> Vec<svg::Chart> {
         load::charts(self)
@@ -261,7 +263,7 @@ pub fn write<R: Reportable>(result: &R, format: ReportFormat, out: &mut dyn Writ
         ReportFormat::Junit => {
             junit::write(&result.document().title, result.elapsed_s(), result.thresholds(), out)?
         }
-        ReportFormat::Html => html::write(&result.document(), &result.charts(), result.kind(), out)?,
+        ReportFormat::Html => html::write(&result.document(), &result.charts(), result.kind().name(), out)?,
         ReportFormat::Hgrm => match result.latency_histograms().first() {
             Some((_, h)) => hgrm::write(h, out)?,
             None => {

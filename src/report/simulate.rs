@@ -71,7 +71,7 @@ pub fn document(r: &SimResult) -> Doc {
     for c in &r.channels {
         channels.row(vec![
             c.channel.clone(),
-            c.kind.clone(),
+            c.kind.name().into(),
             int(c.touches),
             num(c.touches as f64 / n, 3),
             money(c.cost, cur),

@@ -39,7 +39,7 @@ pub struct CapacityResult {
     /// Version of this JSON contract.
     pub schema_version: u32,
     /// Always `"capacity"`.
-    pub kind: String,
+    pub kind: crate::result::ResultKind,
     /// Version of fogg that produced it.
     pub fogg_version: String,
     /// The scenario replayed.
@@ -166,7 +166,7 @@ impl CapacityResult {
         };
         CapacityResult {
             schema_version: SCHEMA_VERSION,
-            kind: "capacity".to_owned(),
+            kind: crate::result::ResultKind::Capacity,
             fogg_version: env!("CARGO_PKG_VERSION").to_owned(),
             scenario: ScenarioInfo::of(model),
             seed,

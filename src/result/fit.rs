@@ -8,7 +8,7 @@ pub struct FitResult {
     /// Version of this JSON contract.
     pub schema_version: u32,
     /// Always `"fit"`.
-    pub kind: String,
+    pub kind: crate::result::ResultKind,
     /// Version of fogg that produced it.
     pub fogg_version: String,
     /// The input file's name.

@@ -11,6 +11,7 @@ use crate::load::{LoadOutcome, LoadPlan, StopReason};
 use crate::model::Model;
 use crate::shard::Shard;
 use crate::threshold::{Threshold, ThresholdResult};
+use crate::verdict::Verdict;
 
 /// Result of a load run.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -18,7 +19,7 @@ pub struct LoadResult {
     /// Version of this JSON contract.
     pub schema_version: u32,
     /// Always `"load"`.
-    pub kind: String,
+    pub kind: crate::result::ResultKind,
     /// Version of fogg that produced it.
     pub fogg_version: String,
     /// The scenario replayed.
@@ -123,17 +124,6 @@ pub struct LoadRaw {
     pub thresholds: Vec<String>,
     /// Everything counted.
     pub agg: crate::load::recorder::LoadAgg,
-}
-
-/// The outcome of a run's thresholds.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Verdict {
-    /// Every threshold held, or none was set.
-    #[default]
-    Pass,
-    /// At least one threshold failed.
-    Fail,
 }
 
 /// Failed requests by class.
@@ -298,7 +288,7 @@ pub struct LoadSettings {
     /// Patience.
     pub patience: String,
     /// `abandon` or `continue`.
-    pub on_error: String,
+    pub on_error: crate::load::spec::OnError,
     /// Per-request timeout, s.
     pub timeout_s: f64,
     /// Cap on customers in flight.
@@ -317,7 +307,7 @@ impl LoadResult {
     pub fn check(&mut self, thresholds: &[Threshold]) -> Verdict {
         self.thresholds = evaluate(thresholds, self);
         self.raw.thresholds = thresholds.iter().map(|t| t.expr.clone()).collect();
-        self.verdict = if self.thresholds.iter().all(|t| t.passed) { Verdict::Pass } else { Verdict::Fail };
+        self.verdict = Verdict::failed_if(!self.thresholds.iter().all(|t| t.passed));
         self.verdict
     }
 
@@ -346,7 +336,7 @@ impl LoadResult {
             profile: plan.workload.describe(),
             think_time: spec.think_time.description().to_owned(),
             patience: spec.patience.description().to_owned(),
-            on_error: format!("{:?}", spec.on_error).to_lowercase(),
+            on_error: spec.on_error,
             timeout_s: spec.timeout.as_secs_f64(),
             max_in_flight: spec.max_in_flight,
             grace_s: plan.grace.as_secs_f64(),
@@ -408,7 +398,7 @@ impl LoadResult {
             .collect();
         LoadResult {
             schema_version: SCHEMA_VERSION,
-            kind: "load".to_owned(),
+            kind: crate::result::ResultKind::Load,
             fogg_version: env!("CARGO_PKG_VERSION").to_owned(),
             scenario,
             seed,

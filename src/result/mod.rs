@@ -14,12 +14,11 @@ mod simulate;
 mod thresholds;
 mod whatif;
 
+pub use crate::verdict::Verdict;
 pub use attribute::{AttributionResult, ChannelAttribution};
 pub use capacity::{CapacityResult, CapacitySearch, TrialRow};
 pub use fit::{FitResult, LengthRow};
-pub use load::{
-    ErrorCounts, LoadResult, LoadSettings, Percentiles, RequestRow, SecondRow, SegmentLoadRow, Verdict,
-};
+pub use load::{ErrorCounts, LoadResult, LoadSettings, Percentiles, RequestRow, SecondRow, SegmentLoadRow};
 pub use saved::SavedResult;
 pub use simulate::{
     ChannelRow, FunnelRow, JourneyLength, PathRow, RunInfo, ScenarioInfo, SegmentRow, SimRaw, SimResult,
@@ -30,6 +29,64 @@ pub use thresholds::evaluate;
 pub use whatif::{
     AllocationResult, AllocationRow, CurvePointRow, CurveResult, SpendRow, StrategyRow, WhatifResult,
 };
+
+/// The closed set of result kinds: the `kind` of every result file, the
+/// first word of its file name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ResultKind {
+    /// `fogg simulate`.
+    Simulate,
+    /// `fogg load`.
+    Load,
+    /// `fogg capacity`.
+    Capacity,
+    /// `fogg compare`.
+    Compare,
+    /// `fogg attribute`.
+    Attribute,
+    /// `fogg whatif`.
+    Whatif,
+    /// `fogg fit`.
+    Fit,
+}
+
+impl ResultKind {
+    /// Every kind, in the order the docs list them.
+    pub const ALL: [ResultKind; 7] = [
+        ResultKind::Simulate,
+        ResultKind::Load,
+        ResultKind::Capacity,
+        ResultKind::Compare,
+        ResultKind::Attribute,
+        ResultKind::Whatif,
+        ResultKind::Fit,
+    ];
+
+    /// The name in JSON and in file names.
+    pub fn name(self) -> &'static str {
+        match self {
+            ResultKind::Simulate => "simulate",
+            ResultKind::Load => "load",
+            ResultKind::Capacity => "capacity",
+            ResultKind::Compare => "compare",
+            ResultKind::Attribute => "attribute",
+            ResultKind::Whatif => "whatif",
+            ResultKind::Fit => "fit",
+        }
+    }
+
+    /// The kind a name stands for.
+    pub fn from_name(name: &str) -> Option<ResultKind> {
+        ResultKind::ALL.into_iter().find(|k| k.name() == name)
+    }
+}
+
+impl std::fmt::Display for ResultKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
 
 /// Version of the JSON contract; bumped on any incompatible change.
 pub const SCHEMA_VERSION: u32 = 1;

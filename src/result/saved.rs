@@ -10,9 +10,8 @@ use serde::de::DeserializeOwned;
 #[derive(Debug)]
 pub struct SavedResult {
     path: PathBuf,
-    /// `simulate`, `load`, `capacity`, `compare`, `attribute`, `whatif` or
-    /// `fit`.
-    pub kind: String,
+    /// What the file says it is.
+    pub kind: super::ResultKind,
     value: serde_json::Value,
 }
 
@@ -24,8 +23,16 @@ impl SavedResult {
         let value: serde_json::Value = serde_json::from_str(&text).with_context(|| {
             format!("'{}' is not JSON: give a result fogg wrote (reports/KIND-STEM.json)", path.display())
         })?;
-        let Some(kind) = value.get("kind").and_then(|k| k.as_str()).map(str::to_owned) else {
+        let Some(name) = value.get("kind").and_then(|k| k.as_str()) else {
             bail!("'{}' has no \"kind\": it is not a fogg result", path.display())
+        };
+        let Some(kind) = super::ResultKind::from_name(name) else {
+            let known: Vec<&str> = super::ResultKind::ALL.iter().map(|k| k.name()).collect();
+            bail!(
+                "'{}' is a '{name}' result, which this version of fogg does not know (it knows {})",
+                path.display(),
+                known.join(", ")
+            )
         };
         Ok(SavedResult { path: path.to_owned(), kind, value })
     }

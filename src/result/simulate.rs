@@ -18,7 +18,7 @@ pub struct SimResult {
     /// Version of this JSON contract.
     pub schema_version: u32,
     /// Always `"simulate"`.
-    pub kind: String,
+    pub kind: crate::result::ResultKind,
     /// Version of fogg that produced it.
     pub fogg_version: String,
     /// The scenario simulated.
@@ -144,7 +144,7 @@ pub struct ChannelRow {
     /// Channel id.
     pub channel: String,
     /// `online` or `offline`.
-    pub kind: String,
+    pub kind: crate::model::ChannelKind,
     /// Touches.
     pub touches: u64,
     /// Touches × cost per touch, plus the channel's spend per period ×
@@ -264,7 +264,7 @@ impl SimResult {
             .enumerate()
             .map(|(c, ch)| ChannelRow {
                 channel: ch.id.clone(),
-                kind: format!("{:?}", ch.kind).to_lowercase(),
+                kind: ch.kind,
                 touches: agg.touches[c],
                 cost: agg.touches[c] as f64 * ch.cost_per_touch
                     + ch.spend.map_or(0.0, |s| s.baseline * period_share),
@@ -347,7 +347,7 @@ impl SimResult {
         let (cpc, se) = mean_and_se(agg.conversions as f64, agg.conversions_sq as f64, n);
         SimResult {
             schema_version: SCHEMA_VERSION,
-            kind: "simulate".to_owned(),
+            kind: crate::result::ResultKind::Simulate,
             fogg_version: env!("CARGO_PKG_VERSION").to_owned(),
             scenario: ScenarioInfo::of(model),
             seed: plan.seed,

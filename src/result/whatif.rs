@@ -13,7 +13,7 @@ pub struct WhatifResult {
     /// Version of this JSON contract.
     pub schema_version: u32,
     /// Always `"whatif"`.
-    pub kind: String,
+    pub kind: crate::result::ResultKind,
     /// Version of fogg that produced it.
     pub fogg_version: String,
     /// Where the scenario came from.
