@@ -1,14 +1,17 @@
-//! Report formats: snapshots of each text format on small fixed results,
+//! Report formats: insta snapshots of every result kind in every format
+//! it has (from results saved from real runs, in `fixtures/`),
 //! re-rendering a saved result with `fogg report`, and the report of a
 //! round-tripped JSON equal to the report of the original run.
 //!
-//! `FOGG_UPDATE_SNAPSHOTS=1 cargo test reports` rewrites the snapshots
-//! after an intended change; review them with `git diff`.
+//! After an intended change, `INSTA_UPDATE=always cargo test reports`
+//! rewrites the snapshots (or `cargo insta review` shows each change);
+//! review them with `git diff` before committing. In CI a snapshot that
+//! differs or is missing fails the test.
 
 use std::path::{Path, PathBuf};
 
 use fogg::report::{ReportFormat, Reportable, write};
-use fogg::result::{LoadResult, SimResult};
+use fogg::result::{AttributionResult, CapacityResult, FitResult, LoadResult, SimResult, WhatifResult};
 
 use crate::{bundled, fogg, simulate, without_run_info};
 
@@ -42,36 +45,40 @@ fn render<R: Reportable>(r: &R, format: ReportFormat) -> Option<String> {
     Some(String::from_utf8(bytes).expect("UTF-8"))
 }
 
-fn assert_snapshot(name: &str, actual: &str) {
-    let path = here(&format!("snapshots/{name}"));
-    if std::env::var_os("FOGG_UPDATE_SNAPSHOTS").is_some() {
-        std::fs::write(&path, actual).expect("write snapshot");
-        return;
-    }
-    let expected = std::fs::read_to_string(&path)
-        .unwrap_or_else(|_| panic!("no snapshot {}: run with FOGG_UPDATE_SNAPSHOTS=1", path.display()));
-    assert!(
-        expected == actual,
-        "{name} differs from its snapshot (FOGG_UPDATE_SNAPSHOTS=1 to accept):\n--- expected\n{expected}\n--- actual\n{actual}"
-    );
+/// A result saved from a real run, in `fixtures/`.
+fn fixture<R: serde::de::DeserializeOwned>(name: &str) -> R {
+    let text = std::fs::read_to_string(here(&format!("fixtures/{name}"))).expect("fixture");
+    serde_json::from_str(&text).unwrap_or_else(|e| panic!("{name} is a result: {e}"))
+}
+
+/// Snapshots of `result` in each of `formats`, named `STEM.EXTENSION`.
+fn snapshot_every_format<R: Reportable>(stem: &str, result: &R, formats: &[ReportFormat]) {
+    let mut settings = insta::Settings::clone_current();
+    settings.set_prepend_module_to_snapshot(false);
+    settings.set_omit_expression(true);
+    settings.bind(|| {
+        for &format in formats {
+            let text = render(result, format).unwrap_or_else(|| panic!("{stem} renders as {format:?}"));
+            insta::assert_snapshot!(format!("{stem}.{}", format.extension()), text);
+        }
+    });
 }
 
 #[test]
-fn text_formats_match_their_snapshots() {
+fn every_kind_matches_its_snapshot_in_every_format() {
     let load = load_fixture();
-    for (format, ext) in [
-        (ReportFormat::Table, "txt"),
-        (ReportFormat::Md, "md"),
-        (ReportFormat::Junit, "junit.xml"),
-        (ReportFormat::Hgrm, "hgrm"),
-    ] {
-        let text = render(&load, format).expect("renders");
-        assert_snapshot(&format!("load-two-pages.{ext}"), &text);
-    }
-    let sim = sim_fixture();
-    for (format, ext) in [(ReportFormat::Table, "txt"), (ReportFormat::Md, "md")] {
-        assert_snapshot(&format!("simulate-ecommerce-funnel.{ext}"), &render(&sim, format).expect("renders"));
-    }
+    snapshot_every_format("load-two-pages", &load, ReportFormat::LOAD);
+    snapshot_every_format("simulate-ecommerce-funnel", &sim_fixture(), ReportFormat::DOCUMENTS);
+    let whatif: WhatifResult = fixture("whatif-ecommerce-funnel.json");
+    snapshot_every_format("whatif-ecommerce-funnel", &whatif, ReportFormat::DOCUMENTS);
+    let attribute: AttributionResult = fixture("attribute-ecommerce-funnel.json");
+    snapshot_every_format("attribute-ecommerce-funnel", &attribute, ReportFormat::DOCUMENTS);
+    let fit: FitResult = fixture("fit-paths.json");
+    snapshot_every_format("fit-paths", &fit, ReportFormat::DOCUMENTS);
+    let capacity: CapacityResult = fixture("capacity-two-pages.json");
+    snapshot_every_format("capacity-two-pages", &capacity, ReportFormat::DOCUMENTS);
+    let compared = fogg::compare::compare(&load, &load, &Default::default(), ["a.json", "b.json"]);
+    snapshot_every_format("compare-two-pages", &compared, ReportFormat::DOCUMENTS);
 }
 
 #[test]
