@@ -8,6 +8,8 @@
 //! walks customers in parallel into mergeable aggregates; a
 //! [`result::SimResult`] feeds every report format ([`report`]).
 
+#![warn(missing_docs)]
+
 pub mod attribution;
 pub mod capacity;
 pub mod cli;

@@ -103,18 +103,43 @@ pub struct Touchpoint {
 #[derive(Debug, Clone)]
 pub enum Change {
     /// Change a channel's spend; its mechanism says what that does.
-    Spend { channel: ChannelId, level: SpendLevel },
+    Spend {
+        /// The channel (it declares spend).
+        channel: ChannelId,
+        /// The new spend, relative or absolute.
+        level: SpendLevel,
+    },
     /// Stop a channel: journeys that would reach it leave, its spend is 0.
-    Remove { channel: ChannelId },
+    Remove {
+        /// The channel.
+        channel: ChannelId,
+    },
     /// Scale or set one transition probability; the row's other
     /// transitions absorb the difference in proportion.
-    Transition { from: StateId, to: Target, amount: Amount },
+    Transition {
+        /// The state the transition leaves.
+        from: StateId,
+        /// Where it goes (a state or the exit).
+        to: Target,
+        /// How its probability changes.
+        amount: Amount,
+    },
     /// Multiply the probability of going from a state straight to a
     /// conversion state; the added mass comes from the row's exit.
-    Conversion { state: StateId, factor: f64 },
+    Conversion {
+        /// The state whose conversion step gets likelier.
+        state: StateId,
+        /// The factor, e.g. 1.2.
+        factor: f64,
+    },
     /// Scale or set a segment's share; the other segments absorb the
     /// difference in proportion.
-    Segment { segment: SegmentId, amount: Amount },
+    Segment {
+        /// The segment.
+        segment: SegmentId,
+        /// How its share changes.
+        amount: Amount,
+    },
     /// Add a touchpoint.
     Add(Box<Touchpoint>),
 }

@@ -9,7 +9,7 @@ mod compile_load;
 mod compile_strategy;
 mod context;
 mod parts;
-pub mod raw;
+mod raw;
 
 use std::path::Path;
 use std::sync::Arc;
