@@ -60,6 +60,28 @@ pub enum Command {
     Report(ReportArgs),
     /// Run the built-in demo shop on loopback until Ctrl-C.
     Demo(DemoArgs),
+    /// Print a shell completion script, e.g. `fogg completions bash >
+    /// ~/.local/share/bash-completion/completions/fogg`.
+    Completions(CompletionsArgs),
+    /// Print the manual page (roff), e.g. `fogg man | man -l -`; with a
+    /// folder, write fogg.1 and one page per command into it.
+    Man(ManArgs),
+}
+
+/// `fogg completions`.
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    /// The shell.
+    #[arg(value_enum)]
+    pub shell: clap_complete::Shell,
+}
+
+/// `fogg man`.
+#[derive(Debug, Args)]
+pub struct ManArgs {
+    /// Write fogg.1 and fogg-COMMAND.1 pages into this folder instead of
+    /// printing fogg.1.
+    pub dir: Option<PathBuf>,
 }
 
 /// `fogg load`.

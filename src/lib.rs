@@ -50,5 +50,7 @@ pub fn run(cli: &cli::Cli, out: &mut dyn Write) -> anyhow::Result<verdict::Verdi
         cli::Command::Whatif(args) => commands::whatif::run(args, out),
         cli::Command::Fit(args) => commands::fit::run(args, out),
         cli::Command::Demo(args) => commands::demo::run(args),
+        cli::Command::Completions(args) => commands::docs::completions(args, out),
+        cli::Command::Man(args) => commands::docs::man(args, out),
     }
 }

@@ -5,6 +5,7 @@ pub mod attribute;
 pub mod capacity;
 pub mod compare;
 pub mod demo;
+pub mod docs;
 pub mod fit;
 pub mod load;
 pub mod merge;

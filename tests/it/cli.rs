@@ -135,3 +135,24 @@ fn values_are_checked_before_any_work() {
     rejected(&["load", "--format", "junit", "--duration", "60s"], "this run has none");
     assert!(std::fs::read_dir(out.path()).expect("out").next().is_none(), "nothing ran, nothing was written");
 }
+
+#[test]
+fn completions_and_manual_pages_describe_every_command() {
+    for (shell, marker) in [("bash", "complete -F"), ("zsh", "#compdef fogg"), ("fish", "complete -c fogg")] {
+        let run = fogg().args(["completions", shell]).assert().success();
+        let script = String::from_utf8_lossy(&run.get_output().stdout).into_owned();
+        assert!(script.contains(marker), "{shell}: no '{marker}'");
+        for command in ["simulate", "whatif", "load", "capacity", "merge"] {
+            assert!(script.contains(command), "{shell} completion lacks {command}");
+        }
+    }
+    let run = fogg().arg("man").assert().success();
+    let page = String::from_utf8_lossy(&run.get_output().stdout).into_owned();
+    assert!(page.starts_with(".ie") || page.contains(".TH fogg"), "{}", &page[..page.len().min(200)]);
+    assert!(page.contains("simulate") && page.contains("capacity"));
+    let dir = tempfile::tempdir().expect("temp dir");
+    fogg().arg("man").arg(dir.path()).assert().success();
+    for page in ["fogg.1", "fogg-simulate.1", "fogg-load.1", "fogg-whatif.1"] {
+        assert!(dir.path().join(page).exists(), "{page} written");
+    }
+}
