@@ -295,6 +295,21 @@ impl Threshold {
     }
 }
 
+impl Threshold {
+    /// The threshold in canonical form, `KEY OP LIMIT[UNIT]` (e.g.
+    /// `p99{request=checkout} < 500ms`, `error_rate < 1%`): parsing it
+    /// gives back this threshold, whatever spelling the user chose.
+    pub fn canonical(&self) -> String {
+        let unit = match self.unit {
+            Unit::Ms => "ms",
+            Unit::Percent => "%",
+            Unit::PerSecond => "/s",
+            Unit::Count | Unit::Money => "",
+        };
+        format!("{} {} {}{unit}", self.key(), self.op.symbol(), self.limit)
+    }
+}
+
 impl fmt::Display for Threshold {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.expr)

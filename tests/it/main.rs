@@ -11,6 +11,7 @@ mod exact;
 mod examples;
 mod fit;
 mod load;
+mod props;
 mod reports;
 mod scenario_errors;
 mod schema;
