@@ -203,8 +203,8 @@ pub struct CompareArgs {
     /// p95, p99, p99.9, or latency for all) and throughput, METRIC=Npp
     /// for error_rate and conversions_lost (repeatable). [defaults:
     /// latency 10%, throughput 10%, error_rate 0.5pp, conversions_lost 2pp]
-    #[arg(long = "tolerance", value_name = "METRIC=VALUE")]
-    pub tolerances: Vec<String>,
+    #[arg(long = "tolerance", value_name = "METRIC=VALUE", value_parser = crate::compare::Tolerance::parse)]
+    pub tolerances: Vec<crate::compare::Tolerance>,
 
     /// The report: format on standard output, folder of report files.
     #[command(flatten)]

@@ -49,9 +49,34 @@ impl Default for Tolerances {
 
 const LATENCY: [&str; 5] = ["p50", "p90", "p95", "p99", "p99.9"];
 
-impl Tolerances {
-    /// Applies one `METRIC=VALUE` setting.
-    pub fn set(&mut self, text: &str) -> Result<(), String> {
+/// One `--tolerance METRIC=VALUE`, parsed.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Tolerance {
+    /// What it loosens or tightens.
+    pub metric: ToleranceMetric,
+    /// A relative change (0.15 for 15%) or percentage points.
+    pub value: f64,
+}
+
+/// The metrics a tolerance can be set for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ToleranceMetric {
+    /// Every latency percentile.
+    Latency,
+    /// One latency percentile, by its index in p50, p90, p95, p99, p99.9.
+    Percentile(usize),
+    /// Requests per second.
+    Throughput,
+    /// The error rate, in percentage points.
+    ErrorRate,
+    /// The share of conversions lost, in percentage points.
+    ConversionsLost,
+}
+
+impl Tolerance {
+    /// Parses `METRIC=N%` (latency, a percentile, throughput) or
+    /// `METRIC=Npp` (error_rate, conversions_lost).
+    pub fn parse(text: &str) -> Result<Tolerance, String> {
         let usage = "write METRIC=N% for latency (p50, p90, p95, p99, p99.9, or latency for all) and throughput, or METRIC=Npp for error_rate and conversions_lost, e.g. p99=15% or error_rate=1pp";
         let Some((metric, value)) = text.split_once('=') else {
             return Err(format!("tolerance '{text}': {usage}"));
@@ -68,17 +93,34 @@ impl Tolerances {
                 _ => Err(format!("tolerance '{text}': '{n}' is not a number of 0 or more")),
             }
         };
-        match metric {
-            "latency" => self.latency = [number("%")? / 100.0; 5],
-            "throughput" => self.throughput = number("%")? / 100.0,
-            "error_rate" => self.error_rate_pp = number("pp")?,
-            "conversions_lost" => self.conversions_lost_pp = number("pp")?,
+        let (metric, value) = match metric {
+            "latency" => (ToleranceMetric::Latency, number("%")? / 100.0),
+            "throughput" => (ToleranceMetric::Throughput, number("%")? / 100.0),
+            "error_rate" => (ToleranceMetric::ErrorRate, number("pp")?),
+            "conversions_lost" => (ToleranceMetric::ConversionsLost, number("pp")?),
             m => match LATENCY.iter().position(|l| *l == m) {
-                Some(i) => self.latency[i] = number("%")? / 100.0,
+                Some(i) => (ToleranceMetric::Percentile(i), number("%")? / 100.0),
                 None => return Err(format!("tolerance '{text}': unknown metric '{m}'; {usage}")),
             },
+        };
+        Ok(Tolerance { metric, value })
+    }
+}
+
+impl Tolerances {
+    /// The defaults with each of `settings` applied in order.
+    pub fn with(settings: &[Tolerance]) -> Tolerances {
+        let mut t = Tolerances::default();
+        for s in settings {
+            match s.metric {
+                ToleranceMetric::Latency => t.latency = [s.value; 5],
+                ToleranceMetric::Percentile(i) => t.latency[i] = s.value,
+                ToleranceMetric::Throughput => t.throughput = s.value,
+                ToleranceMetric::ErrorRate => t.error_rate_pp = s.value,
+                ToleranceMetric::ConversionsLost => t.conversions_lost_pp = s.value,
+            }
         }
-        Ok(())
+        t
     }
 }
 
@@ -293,17 +335,16 @@ mod tests {
 
     #[test]
     fn tolerances_parse_and_explain_mistakes() {
-        let mut t = Tolerances::default();
-        t.set("p99=25%").unwrap();
-        assert_eq!(t.latency[3], 0.25);
-        t.set("latency=5%").unwrap();
-        assert_eq!(t.latency, [0.05; 5]);
-        t.set("error_rate = 1pp").unwrap();
-        assert_eq!(t.error_rate_pp, 1.0);
-        assert!(t.set("p99=25").unwrap_err().contains("e.g. p99=10%"));
-        assert!(t.set("error_rate=1%").unwrap_err().contains("'pp'"));
-        assert!(t.set("p98=1%").unwrap_err().contains("unknown metric 'p98'"));
-        assert!(t.set("p99").unwrap_err().contains("METRIC=N%"));
+        let t = |text: &str| Tolerance::parse(text).unwrap();
+        assert_eq!(Tolerances::with(&[t("p99=25%")]).latency[3], 0.25);
+        assert_eq!(Tolerances::with(&[t("p99=25%"), t("latency=5%")]).latency, [0.05; 5]);
+        assert_eq!(Tolerances::with(&[t("latency=5%"), t("p99=25%")]).latency[3], 0.25, "in order");
+        assert_eq!(Tolerances::with(&[t("error_rate = 1pp")]).error_rate_pp, 1.0);
+        let err = |text: &str| Tolerance::parse(text).unwrap_err();
+        assert!(err("p99=25").contains("e.g. p99=10%"));
+        assert!(err("error_rate=1%").contains("'pp'"));
+        assert!(err("p98=1%").contains("unknown metric 'p98'"));
+        assert!(err("p99").contains("METRIC=N%"));
     }
 
     #[test]

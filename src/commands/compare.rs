@@ -24,10 +24,7 @@ pub fn read_load_result(path: &Path) -> anyhow::Result<LoadResult> {
 /// Runs the command, writing the report to `out`.
 pub fn run(args: &CompareArgs, out: &mut dyn Write) -> anyhow::Result<Verdict> {
     args.report.check("compare", ReportFormat::DOCUMENTS)?;
-    let mut tolerances = Tolerances::default();
-    for t in &args.tolerances {
-        tolerances.set(t).map_err(anyhow::Error::msg)?;
-    }
+    let tolerances = Tolerances::with(&args.tolerances);
     let baseline = read_load_result(&args.baseline)?;
     let current = read_load_result(&args.current)?;
     let names = [args.baseline.display().to_string(), args.current.display().to_string()];
