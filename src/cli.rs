@@ -437,6 +437,13 @@ pub struct TargetArgs {
     pub demo_latency: f64,
 }
 
+impl TargetArgs {
+    /// The demo shop these arguments describe (used without --target).
+    pub fn demo(&self) -> anyhow::Result<crate::demo::DemoConfig> {
+        crate::demo::DemoConfig::new(self.demo_capacity, self.demo_latency, 1000).map_err(anyhow::Error::msg)
+    }
+}
+
 /// `fogg demo`.
 #[derive(Debug, Args)]
 pub struct DemoArgs {

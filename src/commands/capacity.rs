@@ -8,11 +8,11 @@ use std::time::Duration;
 
 use anyhow::{Context, bail};
 
-use super::load::{Target, target_is_dead, thresholds};
 use crate::capacity::{SearchBounds, search};
 use crate::cli::CapacityArgs;
 use crate::load::plan::{RateProfile, Workload};
 use crate::load::spec::LoadSpec;
+use crate::load::target::Target;
 use crate::load::{LoadPlan, StopReason, run as run_load};
 use crate::model::Model;
 use crate::report;
@@ -48,7 +48,7 @@ pub fn run(args: &CapacityArgs, out: &mut dyn Write) -> anyhow::Result<Verdict> 
     args.report.check("capacity", ReportFormat::DOCUMENTS)?;
     let scenario = crate::scenario::load(args.scenario.as_deref())?;
     let section = scenario.load_section()?;
-    let thresholds = thresholds(&scenario.model, section, &args.thresholds)?;
+    let thresholds = section.thresholds_with(&scenario.model, &args.thresholds)?;
     let (model, spec) = (scenario.model.clone(), section.spec.clone());
     if thresholds.is_empty() {
         bail!(
@@ -77,7 +77,7 @@ pub fn run(args: &CapacityArgs, out: &mut dyn Write) -> anyhow::Result<Verdict> 
     let stem = super::simulate::stem(&model);
     let model = Arc::new(model);
     let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
-    let target = runtime.block_on(Target::start(&args.target))?;
+    let target = runtime.block_on(Target::start(args.target.target.as_ref(), args.target.demo()?))?;
     // Ctrl-C between trials must stop the search too.
     let interrupted = Arc::new(AtomicBool::new(false));
     {
@@ -120,7 +120,7 @@ pub fn run(args: &CapacityArgs, out: &mut dyn Write) -> anyhow::Result<Verdict> 
         if result.stopped_by == StopReason::Interrupted {
             return Err(Stop::Interrupted);
         }
-        if target_is_dead(&result) {
+        if result.refused_every_connection() {
             return Err(Stop::DeadTarget);
         }
         std::thread::sleep(PAUSE);

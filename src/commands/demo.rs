@@ -1,30 +1,17 @@
 //! `fogg demo`: the built-in demo shop, until Ctrl-C.
 
-use std::time::Duration;
-
 use anyhow::{Context, bail};
 
 use crate::cli::DemoArgs;
 use crate::demo::{DemoConfig, ENDPOINTS, start};
 use crate::verdict::Verdict;
 
-/// Converts the command line into a shop configuration.
-pub fn config(capacity: f64, latency_ms: f64, queue: usize) -> anyhow::Result<DemoConfig> {
-    if !(capacity.is_finite() && capacity > 0.0) {
-        bail!("the demo capacity must be a positive number of requests per second (got {capacity})");
-    }
-    if !(latency_ms.is_finite() && latency_ms > 0.0) {
-        bail!("the demo latency must be a positive number of milliseconds (got {latency_ms})");
-    }
-    Ok(DemoConfig { capacity_rps: capacity, latency: Duration::from_secs_f64(latency_ms / 1000.0), queue })
-}
-
 /// Runs the shop until Ctrl-C.
 pub fn run(args: &DemoArgs) -> anyhow::Result<Verdict> {
     if !args.addr.ip().is_loopback() {
         bail!("the demo shop listens on loopback only: use --addr 127.0.0.1:PORT or [::1]:PORT");
     }
-    let cfg = config(args.capacity, args.latency, args.queue)?;
+    let cfg = DemoConfig::new(args.capacity, args.latency, args.queue).map_err(anyhow::Error::msg)?;
     let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
     runtime.block_on(async {
         let server =

@@ -40,6 +40,26 @@ impl Default for DemoConfig {
 }
 
 impl DemoConfig {
+    /// A shop serving `capacity` requests per second, each taking
+    /// `latency_ms`, with `queue` requests waiting at most.
+    pub fn new(capacity: f64, latency_ms: f64, queue: usize) -> Result<DemoConfig, String> {
+        if !(capacity.is_finite() && capacity > 0.0) {
+            return Err(format!(
+                "the demo capacity must be a positive number of requests per second (got {capacity})"
+            ));
+        }
+        if !(latency_ms.is_finite() && latency_ms > 0.0) {
+            return Err(format!(
+                "the demo latency must be a positive number of milliseconds (got {latency_ms})"
+            ));
+        }
+        Ok(DemoConfig {
+            capacity_rps: capacity,
+            latency: Duration::from_secs_f64(latency_ms / 1000.0),
+            queue,
+        })
+    }
+
     /// Workers: capacity × service time, at least one.
     pub fn workers(&self) -> usize {
         ((self.capacity_rps * self.latency.as_secs_f64()).round() as usize).max(1)

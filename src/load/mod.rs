@@ -13,6 +13,7 @@ pub mod driver;
 pub mod plan;
 pub mod recorder;
 pub mod spec;
+pub mod target;
 
 pub use driver::{LoadOutcome, run};
 pub use plan::{LoadPlan, StopReason};

@@ -302,6 +302,11 @@ fn ratio(a: f64, b: f64) -> f64 {
 }
 
 impl LoadResult {
+    /// Whether every request failed to connect: the target is down.
+    pub fn refused_every_connection(&self) -> bool {
+        self.requests > 0 && self.errors.connect == self.requests
+    }
+
     /// Evaluates `thresholds` on this result, recording each outcome and
     /// the verdict.
     pub fn check(&mut self, thresholds: &[Threshold]) -> Verdict {

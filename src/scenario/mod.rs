@@ -19,7 +19,7 @@ pub use compile::{DEFAULT_MAX_STEPS, DEFAULT_STAGES};
 use crate::error::ScenarioError;
 use crate::load::spec::LoadSpec;
 use crate::model::{Model, Strategy};
-use crate::threshold::Threshold;
+use crate::threshold::{ParseError, Threshold};
 
 /// A compiled scenario file: the journey model, and what the file adds
 /// beside the journeys.
@@ -44,6 +44,23 @@ pub struct LoadSection {
     pub spec: LoadSpec,
     /// `[load.thresholds]`, in file order.
     pub thresholds: Vec<Threshold>,
+}
+
+impl LoadSection {
+    /// The section's thresholds with `extra` (from the command line)
+    /// replacing any on the same metric; the request and state names
+    /// `extra` uses are checked against the scenario.
+    pub fn thresholds_with(&self, model: &Model, extra: &[Threshold]) -> Result<Vec<Threshold>, ParseError> {
+        let states: Vec<&str> = model
+            .states
+            .iter()
+            .zip(&self.spec.requests)
+            .filter(|(_, requests)| !requests.is_empty())
+            .map(|(s, _)| s.id.as_str())
+            .collect();
+        crate::threshold::check_names(extra, &self.spec.request_names(), &states)?;
+        Ok(crate::threshold::combine(&self.thresholds, extra))
+    }
 }
 
 impl Scenario {
