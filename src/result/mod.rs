@@ -27,7 +27,8 @@ pub use simulate::{
 pub use thresholds::evaluate;
 
 pub use whatif::{
-    AllocationResult, AllocationRow, CurvePointRow, CurveResult, SpendRow, StrategyRow, WhatifResult,
+    AllocationResult, AllocationRow, Baseline, CurvePointRow, CurveResult, SpendRow, StrategyRow,
+    WhatifResult, WhatifRun,
 };
 
 /// The closed set of result kinds: the `kind` of every result file, the

@@ -2,9 +2,13 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::{ResultKind, SCHEMA_VERSION};
+use crate::model::{ChannelId, Model, Variant};
 use crate::shard::Shard;
-use crate::whatif::PairedMoments;
+use crate::whatif::allocate::{Allocation, Objective};
+use crate::whatif::curve::CurvePoint;
 use crate::whatif::paired::{Estimate, Figures, Scale};
+use crate::whatif::{ExactFigures, PairedMoments};
 
 /// Strategies against the baseline, and optionally a response curve and a
 /// budget allocation.
@@ -268,6 +272,218 @@ impl SpendRow {
             half_saturation: self.half_saturation,
             slope: self.slope,
             drives: self.mechanism,
+        }
+    }
+}
+
+/// The baseline every strategy row is measured against.
+#[derive(Debug, Clone, Copy)]
+pub struct Baseline {
+    /// Baseline customers per period.
+    pub per_period: f64,
+    /// Baseline spend per period.
+    pub spend: f64,
+    /// The baseline's closed-form figures.
+    pub exact: ExactFigures,
+}
+
+impl Baseline {
+    /// The figures of `model` as it is.
+    pub fn of(model: &Model, per_period: f64) -> Baseline {
+        let baseline = model.baseline();
+        Baseline {
+            per_period,
+            spend: baseline.spend.iter().sum(),
+            exact: ExactFigures::of(&baseline, per_period),
+        }
+    }
+}
+
+/// What a what-if run did, beside its rows: who was walked, and how long
+/// it took.
+#[derive(Debug, Clone)]
+pub struct WhatifRun {
+    /// Customers of the whole run.
+    pub customers_simulated: u64,
+    /// Which shard of the run this is.
+    pub shard: Shard,
+    /// The customers walked.
+    pub customers: std::ops::Range<u64>,
+    /// Seed of the run.
+    pub seed: u64,
+    /// Seconds the simulation took.
+    pub elapsed_s: f64,
+}
+
+impl WhatifResult {
+    /// The result of `run` on `model`: the rows (baseline first), and the
+    /// curve and allocation when asked for.
+    pub fn new(
+        model: &Model,
+        base: &Baseline,
+        run: WhatifRun,
+        strategies: Vec<StrategyRow>,
+        curve: Option<CurveResult>,
+        allocation: Option<AllocationResult>,
+    ) -> WhatifResult {
+        WhatifResult {
+            schema_version: SCHEMA_VERSION,
+            kind: ResultKind::Whatif,
+            fogg_version: env!("CARGO_PKG_VERSION").to_owned(),
+            source: model.source.clone(),
+            scenario: model.name.clone(),
+            currency: model.currency.clone(),
+            period: model.period.clone(),
+            customers_per_period: base.per_period,
+            customers_simulated: run.customers_simulated,
+            shard: run.shard,
+            customer_range: [run.customers.start, run.customers.end],
+            seed: run.seed,
+            elapsed_s: run.elapsed_s,
+            spend_channels: model
+                .channels
+                .iter()
+                .filter_map(|c| {
+                    c.spend.map(|s| SpendRow {
+                        channel: c.id.clone(),
+                        mechanism: s.drives,
+                        baseline: s.baseline,
+                        half_saturation: s.half_saturation,
+                        slope: s.slope,
+                    })
+                })
+                .collect(),
+            strategies,
+            curve,
+            allocation,
+        }
+    }
+}
+
+impl StrategyRow {
+    /// One strategy's row: the closed form's values, then the simulated
+    /// figures with paired intervals from `moments`. `changes` are the
+    /// changes as written.
+    pub fn new(
+        id: &str,
+        description: Option<String>,
+        changes: Vec<String>,
+        variant: &Variant,
+        moments: &PairedMoments,
+        base: &Baseline,
+    ) -> StrategyRow {
+        let (per_period, base_spend, base_exact) = (base.per_period, base.spend, &base.exact);
+        let exact = ExactFigures::of(variant, per_period);
+        let mut row = StrategyRow {
+            id: id.to_owned(),
+            description,
+            changes,
+            notes: variant.notes.clone(),
+            customers: per_period * variant.population,
+            conversions: 0.0,
+            exact_conversions: exact.conversions,
+            conversion_rate: 0.0,
+            exact_conversion_rate: exact.conversion_rate,
+            revenue: 0.0,
+            exact_revenue: exact.revenue,
+            spend: variant.spend.iter().sum(),
+            cost: 0.0,
+            exact_cost: exact.cost,
+            cpa: None,
+            roas: None,
+            delta_conversions: 0.0,
+            delta_conversions_ci95: [0.0; 2],
+            exact_delta_conversions: exact.conversions - base_exact.conversions,
+            delta_conversion_rate: 0.0,
+            delta_conversion_rate_ci95: [0.0; 2],
+            delta_revenue: 0.0,
+            delta_revenue_ci95: [0.0; 2],
+            delta_spend: variant.spend.iter().sum::<f64>() - base_spend,
+            delta_cost: 0.0,
+            delta_cost_ci95: [0.0; 2],
+            delta_cpa: None,
+            delta_cpa_ci95: None,
+            delta_roas: None,
+            delta_roas_ci95: None,
+            incremental_cpa: None,
+            incremental_cpa_ci95: None,
+            truncated: 0,
+            moments: PairedMoments::default(),
+        };
+        row.refigure(moments.clone(), per_period, base_spend);
+        row
+    }
+}
+
+impl CurveResult {
+    /// A channel's response curve as `sweep` traced it.
+    pub fn new(model: &Model, channel: ChannelId, points: Vec<CurvePoint>) -> CurveResult {
+        let id = &model.channels[channel.0 as usize].id;
+        let spend =
+            model.channels[channel.0 as usize].spend.expect("sweep takes only channels that declare spend");
+        let finite = |x: f64| x.is_finite().then_some(x);
+        let points = points
+            .into_iter()
+            .map(|p| CurvePointRow {
+                spend: p.spend,
+                multiplier: p.multiplier,
+                conversions: p.exact.conversions,
+                revenue: p.exact.revenue,
+                cost: p.exact.cost,
+                roas: finite(p.exact.revenue / p.exact.cost),
+                marginal_conversions: finite(p.marginal_conversions),
+                marginal_roas: finite(p.marginal_roas),
+            })
+            .collect();
+        CurveResult {
+            channel: id.to_owned(),
+            mechanism: spend.drives.name().to_owned(),
+            baseline_spend: spend.baseline,
+            half_saturation: spend.half_saturation,
+            slope: spend.slope,
+            points,
+        }
+    }
+}
+
+impl AllocationResult {
+    /// The allocation `a` of `budget`, beside today's split.
+    pub fn new(
+        model: &Model,
+        a: &Allocation,
+        budget: f64,
+        objective: Objective,
+        per_period: f64,
+    ) -> AllocationResult {
+        let today = ExactFigures::of(&model.baseline(), per_period);
+        let channels = a
+            .channels
+            .iter()
+            .enumerate()
+            .map(|(k, c)| {
+                let ch = &model.channels[c.0 as usize];
+                let spend = ch.spend.expect("allocated channels declare spend");
+                AllocationRow {
+                    channel: ch.id.clone(),
+                    mechanism: spend.drives.name().to_owned(),
+                    today: spend.baseline,
+                    allocated: a.spend[k],
+                    min: a.bounds[k].0,
+                    max: a.bounds[k].1.is_finite().then_some(a.bounds[k].1),
+                    marginal: a.marginal[k],
+                }
+            })
+            .collect();
+        AllocationResult {
+            budget,
+            objective: objective.name().to_owned(),
+            channels,
+            conversions: a.exact.conversions,
+            revenue: a.exact.revenue,
+            baseline_conversions: today.conversions,
+            baseline_revenue: today.revenue,
+            next_unit: model.channels[a.next_unit().0 as usize].id.clone(),
+            unspent: a.unspent,
         }
     }
 }

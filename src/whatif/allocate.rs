@@ -23,6 +23,16 @@ pub enum Objective {
     Revenue,
 }
 
+impl Objective {
+    /// The name `--objective` takes and reports show.
+    pub fn name(self) -> &'static str {
+        match self {
+            Objective::Conversions => "conversions",
+            Objective::Revenue => "revenue",
+        }
+    }
+}
+
 /// Limits on one channel's spend.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Bound {
