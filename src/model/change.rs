@@ -186,228 +186,273 @@ impl Model {
     /// Applies `changes` in order; says which change cannot be applied and
     /// why.
     pub fn apply(&self, changes: &[Change]) -> Result<Variant, String> {
-        let mut states = self.states.clone();
-        let mut chains: Vec<Chain> = self.segments.iter().map(|s| s.chain.clone()).collect();
-        let mut shares: Vec<f64> = self.segments.iter().map(|s| s.share).collect();
-        let mut acquired = vec![1.0; self.segments.len()];
-        let mut spend = self.baseline_spend();
-        let mut notes = Vec::new();
+        let mut draft = Draft::of(self);
         for change in changes {
             match change {
-                Change::Spend { channel, level } => {
-                    let c = channel.0 as usize;
-                    let ch = &self.channels[c];
-                    let Some(curve) = ch.spend else {
-                        return Err(format!(
-                            "channel '{}' declares no spend: add `spend = {{ baseline = …, half_saturation = …, drives = \"share\" }}` to its [[channel]]",
-                            ch.id
-                        ));
-                    };
-                    let now = spend[c];
-                    let new = match *level {
-                        SpendLevel::Factor(f) => now * f,
-                        SpendLevel::Delta(d) => now + d,
-                        SpendLevel::Absolute(s) => s,
-                    };
-                    if !(new.is_finite() && new >= 0.0) {
-                        return Err(format!(
-                            "the spend of '{}' would be {new:.2}: spend cannot be negative",
-                            ch.id
-                        ));
-                    }
-                    let m = if now > 0.0 {
-                        curve.response(new) / curve.response(now)
-                    } else {
-                        return Err(format!(
-                            "the spend of '{}' is 0 at this point, so no response multiplier can scale from it: change it before removing it",
-                            ch.id
-                        ));
-                    };
-                    spend[c] = new;
-                    let in_channel = |t: Target| t != EXIT && states[t as usize].channel == *channel;
-                    for (s, chain) in chains.iter_mut().enumerate() {
-                        match curve.drives {
-                            Mechanism::Acquisition => {
-                                let mut total = 0.0;
-                                for (t, p) in &mut chain.entry {
-                                    if in_channel(*t) {
-                                        *p *= m;
-                                    }
-                                    total += *p;
-                                }
-                                if total <= 0.0 {
-                                    return Err(format!(
-                                        "with no spend on '{}' no journey would start: keep some spend, or give other channels entry weight",
-                                        ch.id
-                                    ));
-                                }
-                                for (_, p) in &mut chain.entry {
-                                    *p /= total;
-                                }
-                                acquired[s] *= total;
-                            }
-                            Mechanism::Share => {
-                                scale_and_normalise(&mut chain.entry, &in_channel, m);
-                                for row in &mut chain.next {
-                                    scale_and_normalise(row, &in_channel, m);
-                                }
-                            }
-                            Mechanism::Incremental => {
-                                for (i, row) in chain.next.iter_mut().enumerate() {
-                                    scale_from_exit(row, &in_channel, m).map_err(|(needed, exit)| {
-                                        format!(
-                                            "incremental spend on '{}' needs {needed:.4} of the exit probability of state '{}', which has only {exit:.4}{}: spend less, or declare `drives = \"share\"`",
-                                            ch.id,
-                                            states[i].id,
-                                            segment_note(self, s)
-                                        )
-                                    })?;
-                                }
-                            }
+                Change::Spend { channel, level } => draft.spend(*channel, *level)?,
+                Change::Remove { channel } => draft.remove(*channel),
+                Change::Transition { from, to, amount } => draft.transition(*from, *to, *amount)?,
+                Change::Conversion { state, factor } => draft.conversion(*state, *factor)?,
+                Change::Segment { segment, amount } => draft.segment(*segment, *amount)?,
+                Change::Add(touchpoint) => draft.add(touchpoint)?,
+            }
+        }
+        draft.finish()
+    }
+}
+
+/// A model being changed: copies of what changes can touch, and what they
+/// noted. [`Model::apply`] plays each change on it, then finishes it.
+struct Draft<'m> {
+    model: &'m Model,
+    states: Vec<State>,
+    chains: Vec<Chain>,
+    shares: Vec<f64>,
+    acquired: Vec<f64>,
+    spend: Vec<f64>,
+    notes: Vec<String>,
+}
+
+impl<'m> Draft<'m> {
+    fn of(model: &'m Model) -> Draft<'m> {
+        Draft {
+            model,
+            states: model.states.clone(),
+            chains: model.segments.iter().map(|s| s.chain.clone()).collect(),
+            shares: model.segments.iter().map(|s| s.share).collect(),
+            acquired: vec![1.0; model.segments.len()],
+            spend: model.baseline_spend(),
+            notes: Vec::new(),
+        }
+    }
+
+    /// Moves a channel's spend; its mechanism says what the response does.
+    fn spend(&mut self, channel: ChannelId, level: SpendLevel) -> Result<(), String> {
+        let c = channel.0 as usize;
+        let ch = &self.model.channels[c];
+        let Some(curve) = ch.spend else {
+            return Err(format!(
+                "channel '{}' declares no self.spend: add `self.spend = {{ baseline = …, half_saturation = …, drives = \"share\" }}` to its [[channel]]",
+                ch.id
+            ));
+        };
+        let now = self.spend[c];
+        let new = match level {
+            SpendLevel::Factor(f) => now * f,
+            SpendLevel::Delta(d) => now + d,
+            SpendLevel::Absolute(s) => s,
+        };
+        if !(new.is_finite() && new >= 0.0) {
+            return Err(format!(
+                "the self.spend of '{}' would be {new:.2}: self.spend cannot be negative",
+                ch.id
+            ));
+        }
+        let m = if now > 0.0 {
+            curve.response(new) / curve.response(now)
+        } else {
+            return Err(format!(
+                "the self.spend of '{}' is 0 at this point, so no response multiplier can scale from it: change it before removing it",
+                ch.id
+            ));
+        };
+        self.spend[c] = new;
+        let in_channel = |t: Target| t != EXIT && self.states[t as usize].channel == channel;
+        for (s, chain) in self.chains.iter_mut().enumerate() {
+            match curve.drives {
+                Mechanism::Acquisition => {
+                    let mut total = 0.0;
+                    for (t, p) in &mut chain.entry {
+                        if in_channel(*t) {
+                            *p *= m;
                         }
+                        total += *p;
                     }
-                    notes.push(format!(
-                        "spend on {}: {:.0} → {:.0} per {} ({}, response ×{:.3})",
-                        ch.id,
-                        now,
-                        new,
-                        self.period,
-                        curve.drives.name(),
-                        m
-                    ));
-                }
-                Change::Remove { channel } => {
-                    let removed = |i: usize| states[i].channel == *channel;
-                    for chain in &mut chains {
-                        *chain = chain.without(removed);
+                    if total <= 0.0 {
+                        return Err(format!(
+                            "with no self.spend on '{}' no journey would start: keep some self.spend, or give other channels entry weight",
+                            ch.id
+                        ));
                     }
-                    let c = channel.0 as usize;
-                    notes.push(format!(
-                        "{} removed: journeys that would reach it leave; spend {:.0} → 0",
-                        self.channels[c].id, spend[c]
-                    ));
-                    spend[c] = 0.0;
+                    for (_, p) in &mut chain.entry {
+                        *p /= total;
+                    }
+                    self.acquired[s] *= total;
                 }
-                Change::Transition { from, to, amount } => {
-                    let (from, to) = (from.0 as usize, *to);
-                    let before = probability(&chains[0].next[from], |t| t == to);
-                    for (s, chain) in chains.iter_mut().enumerate() {
-                        set_transition(&mut chain.next[from], to, *amount).map_err(|e| {
+                Mechanism::Share => {
+                    scale_and_normalise(&mut chain.entry, &in_channel, m);
+                    for row in &mut chain.next {
+                        scale_and_normalise(row, &in_channel, m);
+                    }
+                }
+                Mechanism::Incremental => {
+                    for (i, row) in chain.next.iter_mut().enumerate() {
+                        scale_from_exit(row, &in_channel, m).map_err(|(needed, exit)| {
                             format!(
-                                "transition {} -> {}{}: {e}",
-                                states[from].id,
-                                name(&states, to),
-                                segment_note(self, s)
+                                "incremental self.spend on '{}' needs {needed:.4} of the exit probability of state '{}', which has only {exit:.4}{}: self.spend less, or declare `drives = \"share\"`",
+                                ch.id,
+                                self.states[i].id,
+                                segment_note(self.model, s)
                             )
                         })?;
-                    }
-                    let after = probability(&chains[0].next[from], |t| t == to);
-                    notes.push(format!(
-                        "{} → {}: {:.1}% → {:.1}%{}",
-                        states[from].id,
-                        name(&states, to),
-                        before * 100.0,
-                        after * 100.0,
-                        first_segment(self)
-                    ));
-                }
-                Change::Conversion { state, factor } => {
-                    let i = state.0 as usize;
-                    let converts = |t: Target| t != EXIT && states[t as usize].conversion;
-                    if !chains.iter().any(|c| c.next[i].iter().any(|&(t, _)| converts(t))) {
-                        return Err(format!(
-                            "state '{}' never leads straight to a conversion state, so its conversion cannot improve: name the state just before the purchase",
-                            states[i].id
-                        ));
-                    }
-                    let before = probability(&chains[0].next[i], converts);
-                    for (s, chain) in chains.iter_mut().enumerate() {
-                        scale_from_exit(&mut chain.next[i], &converts, *factor).map_err(|(needed, exit)| {
-                            format!(
-                                "improving conversion from '{}' by ×{factor} needs {needed:.4} of its exit probability, which is only {exit:.4}{}: use a smaller factor",
-                                states[i].id,
-                                segment_note(self, s)
-                            )
-                        })?;
-                    }
-                    let after = probability(&chains[0].next[i], converts);
-                    notes.push(format!(
-                        "{} → conversion: {:.1}% → {:.1}%, from its exit{}",
-                        states[i].id,
-                        before * 100.0,
-                        after * 100.0,
-                        first_segment(self)
-                    ));
-                }
-                Change::Segment { segment, amount } => {
-                    let k = segment.0 as usize;
-                    let old = shares[k];
-                    let new = match *amount {
-                        Amount::Scale(f) => old * f,
-                        Amount::Set(v) => v,
-                    };
-                    if !(new > 0.0 && new < 1.0) || shares.len() < 2 {
-                        return Err(format!(
-                            "segment '{}' would have a share of {new:.4}: a share must stay between 0 and 1, and there must be another segment to take the rest",
-                            self.segments[k].id
-                        ));
-                    }
-                    notes.push(format!(
-                        "segment {}: share {:.1}% → {:.1}%",
-                        self.segments[k].id,
-                        old * 100.0,
-                        new * 100.0
-                    ));
-                    let rest = (1.0 - new) / (1.0 - old);
-                    for (j, share) in shares.iter_mut().enumerate() {
-                        *share = if j == k { new } else { *share * rest };
-                    }
-                }
-                Change::Add(touchpoint) => {
-                    let index = states.len() as Target;
-                    if index >= NEW_STATE {
-                        return Err("too many states to add another".to_owned());
-                    }
-                    let sources: Vec<String> = touchpoint
-                        .from
-                        .iter()
-                        .map(|(s, p)| {
-                            format!("{:.1}% of journeys leaving {}", p * 100.0, states[s.0 as usize].id)
-                        })
-                        .collect();
-                    notes.push(format!(
-                        "{} added, reached by {}",
-                        touchpoint.state.id,
-                        sources.join(" and ")
-                    ));
-                    states.push(touchpoint.state.clone());
-                    for (chain, row) in chains.iter_mut().zip(&touchpoint.rows) {
-                        let row = row.iter().map(|&(t, p)| (if t == NEW_STATE { index } else { t }, p));
-                        chain.next.push(row.collect());
-                        for &(from, p) in &touchpoint.from {
-                            let row = &mut chain.next[from.0 as usize];
-                            for (_, q) in row.iter_mut() {
-                                *q *= 1.0 - p;
-                            }
-                            row.push((index, p));
-                        }
                     }
                 }
             }
         }
-        for chain in &chains {
+        self.notes.push(format!(
+            "self.spend on {}: {:.0} → {:.0} per {} ({}, response ×{:.3})",
+            ch.id,
+            now,
+            new,
+            self.model.period,
+            curve.drives.name(),
+            m
+        ));
+        Ok(())
+    }
+
+    /// Sends journeys that would reach a channel to the exit.
+    fn remove(&mut self, channel: ChannelId) {
+        let removed = |i: usize| self.states[i].channel == channel;
+        for chain in &mut self.chains {
+            *chain = chain.without(removed);
+        }
+        let c = channel.0 as usize;
+        self.notes.push(format!(
+            "{} removed: journeys that would reach it leave; self.spend {:.0} → 0",
+            self.model.channels[c].id, self.spend[c]
+        ));
+        self.spend[c] = 0.0;
+    }
+
+    /// Scales or sets one transition in every segment.
+    fn transition(&mut self, from: StateId, to: Target, amount: Amount) -> Result<(), String> {
+        let from = from.0 as usize;
+        let before = probability(&self.chains[0].next[from], |t| t == to);
+        for (s, chain) in self.chains.iter_mut().enumerate() {
+            set_transition(&mut chain.next[from], to, amount).map_err(|e| {
+                format!(
+                    "transition {} -> {}{}: {e}",
+                    self.states[from].id,
+                    name(&self.states, to),
+                    segment_note(self.model, s)
+                )
+            })?;
+        }
+        let after = probability(&self.chains[0].next[from], |t| t == to);
+        self.notes.push(format!(
+            "{} → {}: {:.1}% → {:.1}%{}",
+            self.states[from].id,
+            name(&self.states, to),
+            before * 100.0,
+            after * 100.0,
+            first_segment(self.model)
+        ));
+        Ok(())
+    }
+
+    /// Makes the step from a state to a conversion likelier, from its exit.
+    fn conversion(&mut self, state: StateId, factor: f64) -> Result<(), String> {
+        let i = state.0 as usize;
+        let converts = |t: Target| t != EXIT && self.states[t as usize].conversion;
+        if !self.chains.iter().any(|c| c.next[i].iter().any(|&(t, _)| converts(t))) {
+            return Err(format!(
+                "state '{}' never leads straight to a conversion state, so its conversion cannot improve: name the state just before the purchase",
+                self.states[i].id
+            ));
+        }
+        let before = probability(&self.chains[0].next[i], converts);
+        for (s, chain) in self.chains.iter_mut().enumerate() {
+            scale_from_exit(&mut chain.next[i], &converts, factor).map_err(|(needed, exit)| {
+                format!(
+                    "improving conversion from '{}' by ×{factor} needs {needed:.4} of its exit probability, which is only {exit:.4}{}: use a smaller factor",
+                    self.states[i].id,
+                    segment_note(self.model, s)
+                )
+            })?;
+        }
+        let after = probability(&self.chains[0].next[i], converts);
+        self.notes.push(format!(
+            "{} → conversion: {:.1}% → {:.1}%, from its exit{}",
+            self.states[i].id,
+            before * 100.0,
+            after * 100.0,
+            first_segment(self.model)
+        ));
+        Ok(())
+    }
+
+    /// Scales or sets a segment's share.
+    fn segment(&mut self, segment: SegmentId, amount: Amount) -> Result<(), String> {
+        let k = segment.0 as usize;
+        let old = self.shares[k];
+        let new = match amount {
+            Amount::Scale(f) => old * f,
+            Amount::Set(v) => v,
+        };
+        if !(new > 0.0 && new < 1.0) || self.shares.len() < 2 {
+            return Err(format!(
+                "segment '{}' would have a share of {new:.4}: a share must stay between 0 and 1, and there must be another segment to take the rest",
+                self.model.segments[k].id
+            ));
+        }
+        self.notes.push(format!(
+            "segment {}: share {:.1}% → {:.1}%",
+            self.model.segments[k].id,
+            old * 100.0,
+            new * 100.0
+        ));
+        let rest = (1.0 - new) / (1.0 - old);
+        for (j, share) in self.shares.iter_mut().enumerate() {
+            *share = if j == k { new } else { *share * rest };
+        }
+        Ok(())
+    }
+
+    /// Adds a touchpoint reached from the states it names.
+    fn add(&mut self, touchpoint: &Touchpoint) -> Result<(), String> {
+        let index = self.states.len() as Target;
+        if index >= NEW_STATE {
+            return Err("too many self.states to add another".to_owned());
+        }
+        let sources: Vec<String> = touchpoint
+            .from
+            .iter()
+            .map(|(s, p)| format!("{:.1}% of journeys leaving {}", p * 100.0, self.states[s.0 as usize].id))
+            .collect();
+        self.notes.push(format!("{} added, reached by {}", touchpoint.state.id, sources.join(" and ")));
+        self.states.push(touchpoint.state.clone());
+        for (chain, row) in self.chains.iter_mut().zip(&touchpoint.rows) {
+            let row = row.iter().map(|&(t, p)| (if t == NEW_STATE { index } else { t }, p));
+            chain.next.push(row.collect());
+            for &(from, p) in &touchpoint.from {
+                let row = &mut chain.next[from.0 as usize];
+                for (_, q) in row.iter_mut() {
+                    *q *= 1.0 - p;
+                }
+                row.push((index, p));
+            }
+        }
+        Ok(())
+    }
+
+    /// The variant the changes made, once every state can still reach
+    /// the exit.
+    fn finish(self) -> Result<Variant, String> {
+        for chain in &self.chains {
             if let Some(&i) = cannot_reach_exit(&chain.next).first() {
                 return Err(format!(
                     "after these changes no journey from state '{}' can ever end: keep an exit on its way",
-                    states[i].id
+                    self.states[i].id
                 ));
             }
         }
-        let population: f64 = shares.iter().zip(&acquired).map(|(s, a)| s * a).sum();
+        let population: f64 = self.shares.iter().zip(&self.acquired).map(|(s, a)| s * a).sum();
         let segments = self
+            .model
             .segments
             .iter()
-            .zip(chains)
+            .zip(self.chains)
             .enumerate()
             .map(|(k, (s, mut chain))| {
                 chain.entry.retain(|&(_, p)| p > 0.0);
@@ -417,12 +462,17 @@ impl Model {
                 super::SegmentChain {
                     id: s.id.clone(),
                     label: s.label.clone(),
-                    share: shares[k] * acquired[k] / population,
+                    share: self.shares[k] * self.acquired[k] / population,
                     chain,
                 }
             })
             .collect();
-        Ok(Variant { model: self.rebuilt(states, segments), population, spend, notes })
+        Ok(Variant {
+            model: self.model.rebuilt(self.states, segments),
+            population,
+            spend: self.spend,
+            notes: self.notes,
+        })
     }
 }
 
