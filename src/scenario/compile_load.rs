@@ -75,7 +75,49 @@ pub(super) fn compile_load(
         Some(d) => duration(cx, "load.timeout", d),
         None => Some(Duration::from_secs_f64(DEFAULT_TIMEOUT_S)),
     };
-    let workload = match &load.profile {
+    let workload = workload(cx, load);
+    let think_time = match &load.think_time {
+        Some(d) => compile_dist(cx, "load.think_time", d, QuantityKind::Duration),
+        None => Some(default_think_time()),
+    };
+    let think_time_by_state = think_time_by_state(cx, load, state_index, states);
+    let patience = match &load.patience {
+        Some(d) => compile_dist(cx, "load.patience", d, QuantityKind::Duration),
+        None => Some(default_patience()),
+    };
+    let max_in_flight = max_in_flight(cx, load);
+    let feeders = feeders(cx, &load.feeders, source);
+    let requests = requests(cx, load, state_index, states, &feeders);
+    if load.requests.is_empty() {
+        cx.problem(
+            Some(&raw.span()),
+            "load.request",
+            "[load] maps no state to a request",
+            "add [[load.request]] tables with a state and a path",
+        );
+    }
+    let thresholds = thresholds(cx, load, &requests, state_index);
+    if cx.problems.len() > before {
+        return None;
+    }
+    let spec = LoadSpec {
+        duration: run_duration?,
+        workload,
+        think_time: think_time?,
+        think_time_by_state,
+        patience: patience?,
+        on_error: load.on_error.unwrap_or(OnError::Abandon),
+        timeout: timeout?,
+        max_in_flight,
+        requests,
+        feeders,
+    };
+    Some(LoadSection { spec, thresholds })
+}
+
+/// `[load] profile`: how customers arrive.
+fn workload(cx: &mut Cx, load: &RawLoad) -> Workload {
+    match &load.profile {
         None => Workload::Open(RateProfile::Constant(DEFAULT_RATE)),
         Some(p) => {
             let span = p.span();
@@ -132,11 +174,16 @@ pub(super) fn compile_load(
                 }),
             }
         }
-    };
-    let think_time = match &load.think_time {
-        Some(d) => compile_dist(cx, "load.think_time", d, QuantityKind::Duration),
-        None => Some(default_think_time()),
-    };
+    }
+}
+
+/// `[load] think_time_by_state`: per state, a think time of its own.
+fn think_time_by_state(
+    cx: &mut Cx,
+    load: &RawLoad,
+    state_index: &HashMap<&str, usize>,
+    states: usize,
+) -> Vec<Option<Dist>> {
     let mut think_time_by_state: Vec<Option<Dist>> = vec![None; states];
     for (name, dist) in &load.think_time_by_state {
         let key = format!("load.think_time_by_state.{}", name.get_ref());
@@ -150,11 +197,12 @@ pub(super) fn compile_load(
             ),
         }
     }
-    let patience = match &load.patience {
-        Some(d) => compile_dist(cx, "load.patience", d, QuantityKind::Duration),
-        None => Some(default_patience()),
-    };
-    let max_in_flight = match &load.max_in_flight {
+    think_time_by_state
+}
+
+/// `[load] max_in_flight`.
+fn max_in_flight(cx: &mut Cx, load: &RawLoad) -> usize {
+    match &load.max_in_flight {
         None => DEFAULT_MAX_IN_FLIGHT,
         Some(m) if (1..=1_000_000).contains(m.get_ref()) => *m.get_ref() as usize,
         Some(m) => {
@@ -166,9 +214,17 @@ pub(super) fn compile_load(
             );
             DEFAULT_MAX_IN_FLIGHT
         }
-    };
+    }
+}
 
-    let feeders = feeders(cx, &load.feeders, source);
+/// `[[load.request]]`s, per state, in file order.
+fn requests(
+    cx: &mut Cx,
+    load: &RawLoad,
+    state_index: &HashMap<&str, usize>,
+    states: usize,
+    feeders: &[Feeder],
+) -> Vec<Vec<RequestSpec>> {
     let mut requests: Vec<Vec<RequestSpec>> = vec![Vec::new(); states];
     for (i, r) in load.requests.iter().enumerate() {
         let key = |field: &str| format!("load.request[{i}].{field}");
@@ -181,26 +237,7 @@ pub(super) fn compile_load(
             );
             continue;
         };
-        let method = match &r.method {
-            None => reqwest::Method::GET,
-            Some(m) => match m.get_ref().to_ascii_uppercase().as_str() {
-                "GET" => reqwest::Method::GET,
-                "POST" => reqwest::Method::POST,
-                "PUT" => reqwest::Method::PUT,
-                "PATCH" => reqwest::Method::PATCH,
-                "DELETE" => reqwest::Method::DELETE,
-                "HEAD" => reqwest::Method::HEAD,
-                other => {
-                    cx.problem(
-                        Some(&m.span()),
-                        key("method"),
-                        format!("'{other}' is not a supported method"),
-                        "use GET, POST, PUT, PATCH, DELETE or HEAD",
-                    );
-                    reqwest::Method::GET
-                }
-            },
-        };
+        let method = method(cx, key("method"), r.method.as_ref());
         if !r.path.get_ref().starts_with('/') {
             cx.problem(
                 Some(&r.path.span()),
@@ -211,7 +248,7 @@ pub(super) fn compile_load(
         }
         let mut template =
             |field: &str, text: &str, span: Option<&std::ops::Range<usize>>| match Template::parse(
-                text, &feeders,
+                text, feeders,
             ) {
                 Ok(t) => Some(t),
                 Err(e) => {
@@ -253,31 +290,31 @@ pub(super) fn compile_load(
             });
         }
     }
-    if load.requests.is_empty() {
-        cx.problem(
-            Some(&raw.span()),
-            "load.request",
-            "[load] maps no state to a request",
-            "add [[load.request]] tables with a state and a path",
-        );
+    requests
+}
+
+/// A request's `method`, GET when absent.
+fn method(cx: &mut Cx, key: String, method: Option<&Spanned<String>>) -> reqwest::Method {
+    match method {
+        None => reqwest::Method::GET,
+        Some(m) => match m.get_ref().to_ascii_uppercase().as_str() {
+            "GET" => reqwest::Method::GET,
+            "POST" => reqwest::Method::POST,
+            "PUT" => reqwest::Method::PUT,
+            "PATCH" => reqwest::Method::PATCH,
+            "DELETE" => reqwest::Method::DELETE,
+            "HEAD" => reqwest::Method::HEAD,
+            other => {
+                cx.problem(
+                    Some(&m.span()),
+                    key,
+                    format!("'{other}' is not a supported method"),
+                    "use GET, POST, PUT, PATCH, DELETE or HEAD",
+                );
+                reqwest::Method::GET
+            }
+        },
     }
-    let thresholds = thresholds(cx, load, &requests, state_index);
-    if cx.problems.len() > before {
-        return None;
-    }
-    let spec = LoadSpec {
-        duration: run_duration?,
-        workload,
-        think_time: think_time?,
-        think_time_by_state,
-        patience: patience?,
-        on_error: load.on_error.unwrap_or(OnError::Abandon),
-        timeout: timeout?,
-        max_in_flight,
-        requests,
-        feeders,
-    };
-    Some(LoadSection { spec, thresholds })
 }
 
 /// `[load.thresholds]`: each `key = "condition"` is the threshold
