@@ -4,10 +4,11 @@ use serde::{Deserialize, Serialize};
 
 use super::SCHEMA_VERSION;
 use crate::model::Model;
+use crate::model::exact::Exact;
 use crate::shard::Shard;
 use crate::sim::paths::{SAMPLE_CUSTOMERS, path_text};
 use crate::sim::stats::{Z95, mean_and_se, wilson};
-use crate::sim::{SimAgg, SimPlan, SimRun};
+use crate::sim::{SimAgg, SimOutcome, SimPlan, SimRun};
 
 /// Top paths listed in a result.
 pub const TOP_PATHS: usize = 10;
@@ -256,93 +257,15 @@ impl SimResult {
         let nf = n as f64;
         let cents = |c: u64| c as f64 / 100.0;
 
-        // Spend per period is shared out over the period's customers.
-        let period_share = model.customers_per_period.map_or(0.0, |p| agg.customers as f64 / p);
-        let channels: Vec<ChannelRow> = model
-            .channels
-            .iter()
-            .enumerate()
-            .map(|(c, ch)| ChannelRow {
-                channel: ch.id.clone(),
-                kind: ch.kind,
-                touches: agg.touches[c],
-                cost: agg.touches[c] as f64 * ch.cost_per_touch
-                    + ch.spend.map_or(0.0, |s| s.baseline * period_share),
-                conversions: agg.channel_conversions[c],
-                revenue: cents(agg.channel_revenue_cents[c]),
-            })
-            .collect();
+        let channels = channel_rows(model, agg);
         let cost: f64 = channels.iter().map(|c| c.cost).sum();
         let revenue = cents(agg.revenue_cents);
 
-        let used: Vec<usize> = (0..model.stages.len())
-            .filter(|&s| model.states.iter().any(|st| st.stage.0 as usize == s))
-            .collect();
-        let mut funnel = Vec::with_capacity(used.len());
-        let mut previous: Option<u64> = None;
-        for &s in &used {
-            let reached: u64 = agg.furthest_stage[s..].iter().sum();
-            funnel.push(FunnelRow {
-                stage: model.stages[s].clone(),
-                reached,
-                share: ratio(reached as f64, nf),
-                exact_share: exact.stage_reach[s],
-                drop_off: previous.map_or(0.0, |p| ratio((p - reached) as f64, p as f64)),
-                visited: agg.stage_visitors[s],
-            });
-            previous = Some(reached);
-        }
-
-        let segments = model
-            .segments
-            .iter()
-            .enumerate()
-            .map(|(i, seg)| SegmentRow {
-                segment: seg.id.clone(),
-                share: seg.share,
-                customers: agg.segment_customers[i],
-                converted_customers: agg.segment_converted[i],
-                conversions: agg.segment_conversions[i],
-                conversion_rate: ratio(agg.segment_converted[i] as f64, agg.segment_customers[i] as f64),
-                exact_conversion_rate: exact.segment_conversion_rate[i],
-            })
-            .collect();
-
-        let steps_hist = &agg.journey_steps.histogram();
-        let journey_length = JourneyLength {
-            mean: ratio(agg.steps as f64, nf),
-            p50: steps_hist.value_at_quantile(0.5),
-            p90: steps_hist.value_at_quantile(0.9),
-            p99: steps_hist.value_at_quantile(0.99),
-            max: steps_hist.max(),
-        };
-        let unit = model.time_unit.seconds();
-        let ttc = &agg.time_to_conversion_s;
-        let some = |v: f64| (!ttc.is_empty()).then_some(v / unit);
-        let time_to_conversion = TimeToConversion {
-            unit: model.time_unit.to_string(),
-            mean: some(ttc.mean()),
-            p50: some(ttc.value_at_quantile(0.5) as f64),
-            p90: some(ttc.value_at_quantile(0.9) as f64),
-        };
-
-        let mut top: Vec<usize> =
-            (0..outcome.candidates.len()).filter(|&i| agg.path_customers[i] > 0).collect();
-        top.sort_by(|&a, &b| {
-            agg.path_customers[b]
-                .cmp(&agg.path_customers[a])
-                .then_with(|| outcome.candidates.path(a).cmp(outcome.candidates.path(b)))
-        });
-        let top_paths = top
-            .into_iter()
-            .take(TOP_PATHS)
-            .map(|i| PathRow {
-                path: path_text(model, outcome.candidates.path(i)),
-                customers: agg.path_customers[i],
-                converted_customers: agg.path_converted[i],
-                conversion_rate: ratio(agg.path_converted[i] as f64, agg.path_customers[i] as f64),
-            })
-            .collect();
+        let funnel = funnel_rows(model, agg, exact);
+        let segments = segment_rows(model, agg, exact);
+        let journey_length = journey_length(agg);
+        let time_to_conversion = time_to_conversion(model, agg);
+        let top_paths = top_paths(model, outcome);
 
         let (cpc, se) = mean_and_se(agg.conversions as f64, agg.conversions_sq as f64, n);
         SimResult {
@@ -397,4 +320,113 @@ impl SimResult {
             },
         }
     }
+}
+
+/// Touches, cost, conversions and revenue per channel; spend per period
+/// is shared out over the period's customers.
+fn channel_rows(model: &Model, agg: &SimAgg) -> Vec<ChannelRow> {
+    let cents = |c: u64| c as f64 / 100.0;
+    // Spend per period is shared out over the period's customers.
+    let period_share = model.customers_per_period.map_or(0.0, |p| agg.customers as f64 / p);
+    model
+        .channels
+        .iter()
+        .enumerate()
+        .map(|(c, ch)| ChannelRow {
+            channel: ch.id.clone(),
+            kind: ch.kind,
+            touches: agg.touches[c],
+            cost: agg.touches[c] as f64 * ch.cost_per_touch
+                + ch.spend.map_or(0.0, |s| s.baseline * period_share),
+            conversions: agg.channel_conversions[c],
+            revenue: cents(agg.channel_revenue_cents[c]),
+        })
+        .collect()
+}
+
+/// Customers reaching each stage (or a later one) that some state uses.
+fn funnel_rows(model: &Model, agg: &SimAgg, exact: &Exact) -> Vec<FunnelRow> {
+    let nf = agg.customers as f64;
+    let used: Vec<usize> =
+        (0..model.stages.len()).filter(|&s| model.states.iter().any(|st| st.stage.0 as usize == s)).collect();
+    let mut funnel = Vec::with_capacity(used.len());
+    let mut previous: Option<u64> = None;
+    for &s in &used {
+        let reached: u64 = agg.furthest_stage[s..].iter().sum();
+        funnel.push(FunnelRow {
+            stage: model.stages[s].clone(),
+            reached,
+            share: ratio(reached as f64, nf),
+            exact_share: exact.stage_reach[s],
+            drop_off: previous.map_or(0.0, |p| ratio((p - reached) as f64, p as f64)),
+            visited: agg.stage_visitors[s],
+        });
+        previous = Some(reached);
+    }
+    funnel
+}
+
+/// Each segment's customers and conversion rate, beside the exact rate.
+fn segment_rows(model: &Model, agg: &SimAgg, exact: &Exact) -> Vec<SegmentRow> {
+    model
+        .segments
+        .iter()
+        .enumerate()
+        .map(|(i, seg)| SegmentRow {
+            segment: seg.id.clone(),
+            share: seg.share,
+            customers: agg.segment_customers[i],
+            converted_customers: agg.segment_converted[i],
+            conversions: agg.segment_conversions[i],
+            conversion_rate: ratio(agg.segment_converted[i] as f64, agg.segment_customers[i] as f64),
+            exact_conversion_rate: exact.segment_conversion_rate[i],
+        })
+        .collect()
+}
+
+/// Touchpoints per journey.
+fn journey_length(agg: &SimAgg) -> JourneyLength {
+    let nf = agg.customers as f64;
+    let steps_hist = &agg.journey_steps.histogram();
+    JourneyLength {
+        mean: ratio(agg.steps as f64, nf),
+        p50: steps_hist.value_at_quantile(0.5),
+        p90: steps_hist.value_at_quantile(0.9),
+        p99: steps_hist.value_at_quantile(0.99),
+        max: steps_hist.max(),
+    }
+}
+
+/// Time from the first touch to the first conversion, in the scenario's
+/// unit.
+fn time_to_conversion(model: &Model, agg: &SimAgg) -> TimeToConversion {
+    let unit = model.time_unit.seconds();
+    let ttc = &agg.time_to_conversion_s;
+    let some = |v: f64| (!ttc.is_empty()).then_some(v / unit);
+    TimeToConversion {
+        unit: model.time_unit.to_string(),
+        mean: some(ttc.mean()),
+        p50: some(ttc.value_at_quantile(0.5) as f64),
+        p90: some(ttc.value_at_quantile(0.9) as f64),
+    }
+}
+
+/// The most common paths among the candidates, most customers first.
+fn top_paths(model: &Model, outcome: &SimOutcome) -> Vec<PathRow> {
+    let agg = &outcome.agg;
+    let mut top: Vec<usize> = (0..outcome.candidates.len()).filter(|&i| agg.path_customers[i] > 0).collect();
+    top.sort_by(|&a, &b| {
+        agg.path_customers[b]
+            .cmp(&agg.path_customers[a])
+            .then_with(|| outcome.candidates.path(a).cmp(outcome.candidates.path(b)))
+    });
+    top.into_iter()
+        .take(TOP_PATHS)
+        .map(|i| PathRow {
+            path: path_text(model, outcome.candidates.path(i)),
+            customers: agg.path_customers[i],
+            converted_customers: agg.path_converted[i],
+            conversion_rate: ratio(agg.path_converted[i] as f64, agg.path_customers[i] as f64),
+        })
+        .collect()
 }
