@@ -6,8 +6,6 @@ use crate::result::SimResult;
 
 /// Lays out a [`SimResult`] for people.
 pub fn document(r: &SimResult) -> Doc {
-    let cur = &r.scenario.currency;
-    let n = r.customers.max(1) as f64;
     let lines = vec![
         format!("scenario {} · {} customers · seed {}", r.scenario.source, int(r.customers), r.seed),
         format!(
@@ -17,7 +15,33 @@ pub fn document(r: &SimResult) -> Doc {
             int(r.run.steps_per_s as u64)
         ),
     ];
+    let mut sections = vec![
+        Section { title: "Outcome".into(), table: outcome_table(r), notes: vec![] },
+        Section { title: "Totals".into(), table: totals_table(r), notes: vec![] },
+        Section {
+            title: "Funnel".into(),
+            table: funnel_table(r),
+            notes: vec!["reached: the journey visited this stage or a later one".into()],
+        },
+        Section {
+            title: "Channels".into(),
+            table: channels_table(r),
+            notes: vec![
+                "conversions and revenue are counted at the channel of the converting touchpoint".into(),
+            ],
+        },
+    ];
+    if r.segments.len() > 1 {
+        sections.push(Section { title: "Segments".into(), table: segments_table(r), notes: vec![] });
+    }
+    sections.push(journeys_section(r));
+    sections.push(paths_section(r));
+    Doc { title: format!("fogg simulate — {}", r.scenario.name), lines, sections }
+}
 
+/// Per customer: simulated, its interval, exact.
+fn outcome_table(r: &SimResult) -> Table {
+    let cur = &r.scenario.currency;
     let mut outcome = Table::new(&["per customer", "simulated", "95% interval", "exact"]);
     outcome.row(vec![
         "converted (at least once)".into(),
@@ -47,7 +71,12 @@ pub fn document(r: &SimResult) -> Doc {
         String::new(),
         num(r.exact_steps_per_customer, 3),
     ]);
+    outcome
+}
 
+/// The run's totals: conversions, revenue, cost, CPA, ROAS.
+fn totals_table(r: &SimResult) -> Table {
+    let cur = &r.scenario.currency;
     let mut totals = Table::new(&["total", "value"]);
     totals.row(vec!["customers who converted".into(), int(r.converted_customers)]);
     totals.row(vec!["conversions".into(), int(r.conversions)]);
@@ -59,12 +88,22 @@ pub fn document(r: &SimResult) -> Doc {
     ]);
     totals
         .row(vec!["ROAS (revenue / cost)".into(), r.roas.map_or("–".into(), |v| format!("{}×", num(v, 2)))]);
+    totals
+}
 
+/// Stages reached, simulated beside exact, with the drop-off.
+fn funnel_table(r: &SimResult) -> Table {
     let mut funnel = Table::new(&["stage", "reached", "share", "exact", "drop-off"]);
     for f in &r.funnel {
         funnel.row(vec![f.stage.clone(), int(f.reached), pct(f.share), pct(f.exact_share), pct(f.drop_off)]);
     }
+    funnel
+}
 
+/// Touches, cost, conversions and revenue per channel.
+fn channels_table(r: &SimResult) -> Table {
+    let cur = &r.scenario.currency;
+    let n = r.customers.max(1) as f64;
     let mut channels =
         Table::new(&["channel", "kind", "touches", "per customer", "cost", "conversions", "revenue"])
             .text_column(1);
@@ -79,40 +118,28 @@ pub fn document(r: &SimResult) -> Doc {
             money(c.revenue, cur),
         ]);
     }
+    channels
+}
 
-    let mut sections = vec![
-        Section { title: "Outcome".into(), table: outcome, notes: vec![] },
-        Section { title: "Totals".into(), table: totals, notes: vec![] },
-        Section {
-            title: "Funnel".into(),
-            table: funnel,
-            notes: vec!["reached: the journey visited this stage or a later one".into()],
-        },
-        Section {
-            title: "Channels".into(),
-            table: channels,
-            notes: vec![
-                "conversions and revenue are counted at the channel of the converting touchpoint".into(),
-            ],
-        },
-    ];
-
-    if r.segments.len() > 1 {
-        let mut segments =
-            Table::new(&["segment", "share", "customers", "converted", "conversion rate", "exact"]);
-        for s in &r.segments {
-            segments.row(vec![
-                s.segment.clone(),
-                pct(s.share),
-                int(s.customers),
-                int(s.converted_customers),
-                pct(s.conversion_rate),
-                pct(s.exact_conversion_rate),
-            ]);
-        }
-        sections.push(Section { title: "Segments".into(), table: segments, notes: vec![] });
+/// Each segment's conversion, simulated beside exact.
+fn segments_table(r: &SimResult) -> Table {
+    let mut segments =
+        Table::new(&["segment", "share", "customers", "converted", "conversion rate", "exact"]);
+    for s in &r.segments {
+        segments.row(vec![
+            s.segment.clone(),
+            pct(s.share),
+            int(s.customers),
+            int(s.converted_customers),
+            pct(s.conversion_rate),
+            pct(s.exact_conversion_rate),
+        ]);
     }
+    segments
+}
 
+/// Journey length and time to conversion, with a note on truncation.
+fn journeys_section(r: &SimResult) -> Section {
     let mut journeys = Table::new(&["journey", "mean", "p50", "p90", "p99", "max"]);
     let l = &r.journey_length;
     journeys.row(vec!["touchpoints".into(), num(l.mean, 2), int(l.p50), int(l.p90), int(l.p99), int(l.max)]);
@@ -134,8 +161,12 @@ pub fn document(r: &SimResult) -> Doc {
             r.max_steps
         ));
     }
-    sections.push(Section { title: "Journeys".into(), table: journeys, notes });
+    Section { title: "Journeys".into(), table: journeys, notes }
+}
 
+/// The most common paths.
+fn paths_section(r: &SimResult) -> Section {
+    let n = r.customers.max(1) as f64;
     let mut paths =
         Table::new(&["#", "path (channels)", "customers", "share", "conversion rate"]).text_column(1);
     for (i, p) in r.top_paths.iter().enumerate() {
@@ -147,13 +178,11 @@ pub fn document(r: &SimResult) -> Doc {
             pct(p.conversion_rate),
         ]);
     }
-    sections.push(Section {
+    Section {
         title: "Top paths".into(),
         table: paths,
         notes: vec![format!("consecutive touches of one channel count once; {}", r.run.top_paths_method)],
-    });
-
-    Doc { title: format!("fogg simulate — {}", r.scenario.name), lines, sections }
+    }
 }
 
 /// The charts of the HTML report: funnel, flows between channels, touches,
