@@ -45,7 +45,6 @@ pub fn stop_text(reason: StopReason) -> &'static str {
 
 /// Lays out a [`LoadResult`] for people.
 pub fn document(r: &LoadResult) -> Doc {
-    let cur = &r.scenario.currency;
     let lines = vec![
         format!("scenario {} · target {} · seed {}", r.scenario.source, r.target, r.seed),
         format!(
@@ -60,6 +59,44 @@ pub fn document(r: &LoadResult) -> Doc {
         ),
     ];
 
+    let mut sections = Vec::new();
+    if !r.thresholds.is_empty() {
+        sections.push(thresholds_section(r));
+    }
+    sections.extend([
+        Section {
+            title: "Business outcome".into(),
+            table: business_table(r),
+            notes: vec![
+                "each customer's journey is fixed by the seed, so losses are paired customer by customer"
+                    .into(),
+            ],
+        },
+        Section {
+            title: "Latency".into(),
+            table: latency_table(r),
+            notes: vec![
+                "measured from the intended send time (arrival, or previous response + think time)".into(),
+            ],
+        },
+        Section { title: "Requests".into(), table: requests_table(r), notes: vec![] },
+        Section { title: "Requests by state".into(), table: states_table(r), notes: vec![] },
+        Section { title: "Run".into(), table: run_table(r), notes: vec![] },
+        Section {
+            title: "Settings".into(),
+            table: settings_table(r),
+            notes: vec![format!("scenario {} ({})", r.scenario.name, r.scenario.source)],
+        },
+    ]);
+    if r.segments.len() > 1 {
+        sections.push(segments_section(r));
+    }
+    Doc { title: format!("fogg load — {}", r.scenario.name), lines, sections }
+}
+
+/// What slow and failed responses cost: conversions and revenue.
+fn business_table(r: &LoadResult) -> Table {
+    let cur = &r.scenario.currency;
     let mut business = Table::new(&["business outcome", "value"]);
     business.row(vec!["conversions achieved".into(), int(r.conversions)]);
     business.row(vec!["conversions with instant responses".into(), int(r.counterfactual_conversions)]);
@@ -70,26 +107,46 @@ pub fn document(r: &LoadResult) -> Doc {
     business.row(vec!["revenue at risk".into(), money(r.revenue_at_risk, cur)]);
     business.row(vec!["customers who left on a slow page".into(), int(r.abandoned_latency)]);
     business.row(vec!["customers who left on an error".into(), int(r.abandoned_errors)]);
+    business
+}
 
-    let header = ["", "requests", "errors", "p50 ms", "p90 ms", "p95 ms", "p99 ms", "max ms"];
-    let mut latency = Table::new(&header).text_column(2);
-    latency.header[0] = "latency".into();
+/// The latency table's header, first column named `first`.
+fn latency_header(first: &str) -> Table {
+    let mut table = Table::new(&["", "requests", "errors", "p50 ms", "p90 ms", "p95 ms", "p99 ms", "max ms"])
+        .text_column(2);
+    table.header[0] = first.into();
+    table
+}
+
+/// Latency from the intended send time, and the service time.
+fn latency_table(r: &LoadResult) -> Table {
+    let mut latency = latency_header("latency");
     latency.row(latency_row("from intended send time", r.requests, &r.errors, &r.latency_ms));
     let none = ErrorCounts::default();
     latency.row(latency_row("service time (from actual send)", r.requests, &none, &r.service_time_ms));
+    latency
+}
 
-    let mut requests = Table::new(&header).text_column(2);
-    requests.header[0] = "request".into();
+/// Latency per request name.
+fn requests_table(r: &LoadResult) -> Table {
+    let mut requests = latency_header("request");
     for q in &r.by_request {
         requests.row(latency_row(&q.name, q.requests, &q.errors, &q.latency_ms));
     }
+    requests
+}
 
-    let mut states = Table::new(&header).text_column(2);
-    states.header[0] = "state".into();
+/// Latency of the requests each state sends.
+fn states_table(r: &LoadResult) -> Table {
+    let mut states = latency_header("state");
     for q in &r.by_state {
         states.row(latency_row(&q.name, q.requests, &q.errors, &q.latency_ms));
     }
+    states
+}
 
+/// How the run was set up.
+fn settings_table(r: &LoadResult) -> Table {
     let mut settings = Table::new(&["setting", "value"]).text_column(1);
     let st = &r.settings;
     settings.row(vec!["arrival profile".into(), st.profile.clone()]);
@@ -99,72 +156,49 @@ pub fn document(r: &LoadResult) -> Doc {
     settings.row(vec!["request timeout".into(), format!("{} s", num(st.timeout_s, 1))]);
     settings.row(vec!["max customers in flight".into(), int(st.max_in_flight as u64)]);
     settings.row(vec!["grace after arrivals stop".into(), format!("{} s", num(st.grace_s, 1))]);
+    settings
+}
 
+/// Arrivals, drops, unfinished customers, error rate.
+fn run_table(r: &LoadResult) -> Table {
     let mut load = Table::new(&["run", "value"]);
     load.row(vec!["arrivals".into(), int(r.arrivals)]);
     load.row(vec!["arrivals dropped (max_in_flight busy)".into(), int(r.arrivals_dropped)]);
     load.row(vec!["customers unfinished at the end".into(), int(r.customers_unfinished)]);
     load.row(vec!["error rate".into(), pct(r.error_rate)]);
+    load
+}
 
-    let mut sections = Vec::new();
-    if !r.thresholds.is_empty() {
-        let mut checks = Table::new(&["threshold", "observed", "limit", "result"]).text_column(3);
-        for t in &r.thresholds {
-            checks.row(vec![
-                t.key.clone(),
-                with_unit(t.observed, t.unit),
-                format!("{} {}", t.op.symbol(), with_unit(Some(t.limit), t.unit)),
-                if t.passed { "pass".into() } else { "FAIL".into() },
-            ]);
-        }
-        sections.push(Section {
-            title: "Thresholds".into(),
-            table: checks,
-            notes: vec![verdict_line(&r.thresholds)],
-        });
+/// Each threshold with what was observed.
+fn thresholds_section(r: &LoadResult) -> Section {
+    let mut checks = Table::new(&["threshold", "observed", "limit", "result"]).text_column(3);
+    for t in &r.thresholds {
+        checks.row(vec![
+            t.key.clone(),
+            with_unit(t.observed, t.unit),
+            format!("{} {}", t.op.symbol(), with_unit(Some(t.limit), t.unit)),
+            if t.passed { "pass".into() } else { "FAIL".into() },
+        ]);
     }
-    sections.extend([
-        Section {
-            title: "Business outcome".into(),
-            table: business,
-            notes: vec![
-                "each customer's journey is fixed by the seed, so losses are paired customer by customer"
-                    .into(),
-            ],
-        },
-        Section {
-            title: "Latency".into(),
-            table: latency,
-            notes: vec![
-                "measured from the intended send time (arrival, or previous response + think time)".into(),
-            ],
-        },
-        Section { title: "Requests".into(), table: requests, notes: vec![] },
-        Section { title: "Requests by state".into(), table: states, notes: vec![] },
-        Section { title: "Run".into(), table: load, notes: vec![] },
-        Section {
-            title: "Settings".into(),
-            table: settings,
-            notes: vec![format!("scenario {} ({})", r.scenario.name, r.scenario.source)],
-        },
-    ]);
-    if r.segments.len() > 1 {
-        let mut seg =
-            Table::new(&["segment", "customers", "requests", "errors", "p99 ms", "conversions", "lost"]);
-        for s in &r.segments {
-            seg.row(vec![
-                s.segment.clone(),
-                int(s.customers),
-                int(s.requests),
-                int(s.errors),
-                ms(s.latency_ms.p99),
-                int(s.conversions),
-                int(s.conversions_lost_to_latency + s.conversions_lost_to_errors),
-            ]);
-        }
-        sections.push(Section { title: "Segments".into(), table: seg, notes: vec![] });
+    Section { title: "Thresholds".into(), table: checks, notes: vec![verdict_line(&r.thresholds)] }
+}
+
+/// Per segment: customers, requests, errors, p99, conversions.
+fn segments_section(r: &LoadResult) -> Section {
+    let mut seg =
+        Table::new(&["segment", "customers", "requests", "errors", "p99 ms", "conversions", "lost"]);
+    for s in &r.segments {
+        seg.row(vec![
+            s.segment.clone(),
+            int(s.customers),
+            int(s.requests),
+            int(s.errors),
+            ms(s.latency_ms.p99),
+            int(s.conversions),
+            int(s.conversions_lost_to_latency + s.conversions_lost_to_errors),
+        ]);
     }
-    Doc { title: format!("fogg load — {}", r.scenario.name), lines, sections }
+    Section { title: "Segments".into(), table: seg, notes: vec![] }
 }
 
 /// The thresholds, business outcome and latency: what a pull-request
