@@ -12,7 +12,7 @@ use toml::Spanned;
 use super::LoadSection;
 use super::context::Cx;
 use super::parts::{SegmentSpec, compile_state, weights};
-use super::raw::{RawMeta, RawScenario};
+use super::raw::{RawMeta, RawMultipliers, RawScenario};
 use crate::error::Problem;
 use crate::model::alias::{EXIT, Target};
 use crate::model::change::cannot_reach_exit;
@@ -369,34 +369,23 @@ fn segments(
             );
         }
         total += share;
-        let mut channel_mult = vec![1.0; channel_index.len()];
-        for (name, v) in &seg.channel_multiplier {
-            let key = format!("segment.{id}.channel_multiplier.{}", name.get_ref());
-            match channel_index.get(name.get_ref().as_str()) {
-                Some(&c) if cx.finite_non_negative(&key, v, "multiplier") => channel_mult[c] = *v.get_ref(),
-                Some(_) => {}
-                None => cx.problem(
-                    Some(&name.span()),
-                    key,
-                    format!("unknown channel '{}'", name.get_ref()),
-                    did_you_mean(name.get_ref(), channel_index.keys().copied()),
-                ),
-            }
-        }
-        let mut state_mult = vec![1.0; raw.states.len()];
-        for (name, v) in &seg.state_multiplier {
-            let key = format!("segment.{id}.state_multiplier.{}", name.get_ref());
-            match state_index.get(name.get_ref().as_str()) {
-                Some(&s) if cx.finite_non_negative(&key, v, "multiplier") => state_mult[s] = *v.get_ref(),
-                Some(_) => {}
-                None => cx.problem(
-                    Some(&name.span()),
-                    key,
-                    format!("unknown state '{}'", name.get_ref()),
-                    did_you_mean(name.get_ref(), state_index.keys().copied()),
-                ),
-            }
-        }
+        let (channels, states) = (channel_index.len(), raw.states.len());
+        let channel_mult = multipliers(
+            cx,
+            &format!("segment.{id}.channel_multiplier"),
+            &seg.channel_multiplier,
+            channel_index,
+            channels,
+            "channel",
+        );
+        let state_mult = multipliers(
+            cx,
+            &format!("segment.{id}.state_multiplier"),
+            &seg.state_multiplier,
+            state_index,
+            states,
+            "state",
+        );
         let exit_mult = match &seg.exit_multiplier {
             Some(v) if cx.finite_non_negative(&format!("segment.{id}.exit_multiplier"), v, "multiplier") => {
                 *v.get_ref()
@@ -429,6 +418,34 @@ fn segments(
         );
     }
     specs
+}
+
+/// A segment's multipliers of the `len` channels or states (`what`)
+/// that `index` finds by id, 1 where none is given; unknown names and bad
+/// numbers are problems.
+fn multipliers(
+    cx: &mut Cx,
+    key: &str,
+    given: &RawMultipliers,
+    index: &HashMap<&str, usize>,
+    len: usize,
+    what: &str,
+) -> Vec<f64> {
+    let mut mult = vec![1.0; len];
+    for (name, v) in given {
+        let key = format!("{key}.{}", name.get_ref());
+        match index.get(name.get_ref().as_str()) {
+            Some(&i) if cx.finite_non_negative(&key, v, "multiplier") => mult[i] = *v.get_ref(),
+            Some(_) => {}
+            None => cx.problem(
+                Some(&name.span()),
+                key,
+                format!("unknown {what} '{}'", name.get_ref()),
+                did_you_mean(name.get_ref(), index.keys().copied()),
+            ),
+        }
+    }
+    mult
 }
 
 /// Applies each segment's multipliers, then checks every row and that the

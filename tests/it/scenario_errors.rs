@@ -208,3 +208,21 @@ fn bad_load_sections_are_explained() {
     assert_rejected(&gated("p98 = \"< 1s\""), &["unknown metric 'p98' (did you mean 'p99"]);
     assert_rejected(&gated("\"p99{request=hom}\" = \"< 1s\""), &["no request 'hom' (did you mean 'home'?)"]);
 }
+
+#[test]
+fn a_duplicate_id_with_a_segment_multiplier_is_an_error_not_a_panic() {
+    // The first duplicate used to be indexed past the end of the list.
+    let channel = BASE.replacen(
+        "[entry]",
+        "[[channel]]\nid = \"web\"\nkind = \"online\"\n\n[[segment]]\nid = \"all_of_them\"\nshare = 1.0\nchannel_multiplier = { web = 2 }\n\n[entry]",
+        1,
+    );
+    assert_rejected(&channel, &["channel id 'web' is used twice"]);
+    // A duplicate before `buy` puts `buy` past the number of distinct ids.
+    let state = BASE.replacen(
+        "[[state]]\nid = \"buy\"",
+        "[[state]]\nid = \"home\"\nstage = \"awareness\"\nchannel = \"web\"\nnext = { exit = 1 }\n\n[[state]]\nid = \"buy\"",
+        1,
+    ) + "\n[[segment]]\nid = \"all_of_them\"\nshare = 1.0\nstate_multiplier = { buy = 2 }\n";
+    assert_rejected(&state, &["state id 'home' is used twice"]);
+}
