@@ -18,6 +18,7 @@ use crate::model::Model;
 use crate::report;
 use crate::report::ReportFormat;
 use crate::result::{CapacityResult, CapacitySearch, LoadResult, TrialRow, Verdict};
+use crate::threshold::Threshold;
 
 /// Pause between trials, so the target drains the previous one's queue.
 const PAUSE: Duration = Duration::from_secs(1);
@@ -50,62 +51,22 @@ pub fn run(args: &CapacityArgs, out: &mut dyn Write) -> anyhow::Result<Verdict> 
     let section = scenario.load_section()?;
     let thresholds = section.thresholds_with(&scenario.model, &args.thresholds)?;
     let (model, spec) = (scenario.model.clone(), section.spec.clone());
-    if thresholds.is_empty() {
-        bail!(
-            "capacity needs at least one threshold to search against: add --threshold 'p99 < 500ms' (or [load.thresholds] in the scenario)"
-        );
-    }
-    if args.start_rate > args.max_rate {
-        bail!(
-            "--start-rate {} is above --max-rate {}: lower the start or raise the maximum",
-            args.start_rate,
-            args.max_rate
-        );
-    }
+    check_search(args, &thresholds)?;
     let trial = args.trial.unwrap_or_else(|| default_trial(&model, &spec));
     let grace = (trial / 4).clamp(Duration::from_secs(1), Duration::from_secs(10));
-    let mut notes = Vec::new();
-    let journey = mean_journey_s(&model, &spec);
-    // (The default is exactly three journeys unless clamped: no warning.)
-    if trial.as_secs_f64() < 3.0 * journey * (1.0 - 1e-9) {
-        notes.push(format!(
-            "trials of {:.1} s are shorter than three mean journeys ({:.1} s each): the request rate may not reach its steady level",
-            trial.as_secs_f64(),
-            journey
-        ));
-    }
+    let mut notes: Vec<String> = short_trial_note(&model, &spec, trial).into_iter().collect();
     let stem = super::simulate::stem(&model);
     let model = Arc::new(model);
     let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
     let target = runtime.block_on(Target::start(args.target.target.as_ref(), args.target.demo()?))?;
-    // Ctrl-C between trials must stop the search too.
-    let interrupted = Arc::new(AtomicBool::new(false));
-    {
-        let flag = Arc::clone(&interrupted);
-        runtime.spawn(async move {
-            if tokio::signal::ctrl_c().await.is_ok() {
-                flag.store(true, Ordering::Relaxed);
-            }
-        });
-    }
+    let interrupted = interrupt_flag(&runtime);
     let mut rows: Vec<TrialRow> = Vec::new();
     let bounds = SearchBounds { start: args.start_rate, max: args.max_rate };
     let found = search(bounds, |rate| {
         if interrupted.load(Ordering::Relaxed) {
             return Err(Stop::Interrupted);
         }
-        let plan = LoadPlan {
-            seed: args.seed,
-            duration: trial,
-            workload: Workload::Open(RateProfile::Constant(rate)),
-            max_customers: None,
-            grace,
-            insecure: args.target.insecure,
-            http2: args.target.http2,
-            progress: false,
-            abort_on_error_rate: Some(HARD_FAILURE_ERROR_RATE),
-            shard: crate::shard::Shard::WHOLE,
-        };
+        let plan = trial_plan(args, rate, trial, grace);
         let outcome = runtime
             .block_on(run_load(Arc::clone(&model), spec.clone(), target.url(), &plan))
             .map_err(Stop::Error)?;
@@ -156,6 +117,65 @@ pub fn run(args: &CapacityArgs, out: &mut dyn Write) -> anyhow::Result<Verdict> 
         );
     }
     Ok(result.verdict)
+}
+
+/// A search needs a threshold and a start rate no higher than the maximum.
+fn check_search(args: &CapacityArgs, thresholds: &[Threshold]) -> anyhow::Result<()> {
+    if thresholds.is_empty() {
+        bail!(
+            "capacity needs at least one threshold to search against: add --threshold 'p99 < 500ms' (or [load.thresholds] in the scenario)"
+        );
+    }
+    if args.start_rate > args.max_rate {
+        bail!(
+            "--start-rate {} is above --max-rate {}: lower the start or raise the maximum",
+            args.start_rate,
+            args.max_rate
+        );
+    }
+    Ok(())
+}
+
+/// A warning when trials are shorter than three mean journeys (the
+/// default is exactly three unless clamped: no warning then).
+fn short_trial_note(model: &Model, spec: &LoadSpec, trial: Duration) -> Option<String> {
+    let journey = mean_journey_s(model, spec);
+    (trial.as_secs_f64() < 3.0 * journey * (1.0 - 1e-9)).then(|| {
+        format!(
+            "trials of {:.1} s are shorter than three mean journeys ({:.1} s each): the request rate may not reach its steady level",
+            trial.as_secs_f64(),
+            journey
+        )
+    })
+}
+
+/// Set on Ctrl-C, so that a signal between trials stops the search too.
+fn interrupt_flag(runtime: &tokio::runtime::Runtime) -> Arc<AtomicBool> {
+    let interrupted = Arc::new(AtomicBool::new(false));
+    let flag = Arc::clone(&interrupted);
+    runtime.spawn(async move {
+        if tokio::signal::ctrl_c().await.is_ok() {
+            flag.store(true, Ordering::Relaxed);
+        }
+    });
+    interrupted
+}
+
+/// One trial: a constant rate for `trial`, stopped early when it fails
+/// hard.
+fn trial_plan(args: &CapacityArgs, rate: f64, trial: Duration, grace: Duration) -> LoadPlan {
+    LoadPlan {
+        seed: args.seed,
+        duration: trial,
+        workload: Workload::Open(RateProfile::Constant(rate)),
+        max_customers: None,
+        grace,
+        insecure: args.target.insecure,
+        http2: args.target.http2,
+        progress: false,
+        abort_on_error_rate: Some(HARD_FAILURE_ERROR_RATE),
+        shard: crate::shard::Shard::WHOLE,
+    }
 }
 
 fn trial_line(n: usize, t: &TrialRow) -> String {
