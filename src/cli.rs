@@ -396,7 +396,7 @@ impl OutputArgs {
         if formats.contains(&self.format) {
             return Ok(());
         }
-        let names: Vec<&str> = formats.iter().map(|f| f.name()).collect();
+        let names: Vec<String> = formats.iter().map(|f| f.name()).collect();
         anyhow::bail!(
             "fogg {command} cannot print --format {}: {}; use one of {}",
             self.format.name(),
@@ -440,7 +440,8 @@ pub struct TargetArgs {
 impl TargetArgs {
     /// The demo shop these arguments describe (used without --target).
     pub fn demo(&self) -> anyhow::Result<crate::demo::DemoConfig> {
-        crate::demo::DemoConfig::new(self.demo_capacity, self.demo_latency, 1000).map_err(anyhow::Error::msg)
+        let queue = crate::demo::DemoConfig::default().queue;
+        crate::demo::DemoConfig::new(self.demo_capacity, self.demo_latency, queue).map_err(anyhow::Error::msg)
     }
 }
 

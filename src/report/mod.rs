@@ -52,16 +52,10 @@ impl ReportFormat {
     pub const LOAD: &[ReportFormat] =
         &[Self::Table, Self::Json, Self::Md, Self::Junit, Self::Hgrm, Self::Html];
 
-    /// The name `--format` takes.
-    pub fn name(self) -> &'static str {
-        match self {
-            Self::Table => "table",
-            Self::Json => "json",
-            Self::Md => "md",
-            Self::Junit => "junit",
-            Self::Hgrm => "hgrm",
-            Self::Html => "html",
-        }
+    /// The name `--format` takes (clap's own, so the two cannot drift).
+    pub fn name(self) -> String {
+        use clap::ValueEnum;
+        self.to_possible_value().map_or_else(String::new, |v| v.get_name().to_owned())
     }
 
     /// What a result needs to be written in this format.

@@ -300,13 +300,7 @@ impl Threshold {
     /// `p99{request=checkout} < 500ms`, `error_rate < 1%`): parsing it
     /// gives back this threshold, whatever spelling the user chose.
     pub fn canonical(&self) -> String {
-        let unit = match self.unit {
-            Unit::Ms => "ms",
-            Unit::Percent => "%",
-            Unit::PerSecond => "/s",
-            Unit::Count | Unit::Money => "",
-        };
-        format!("{} {} {}{unit}", self.key(), self.op.symbol(), self.limit)
+        format!("{} {} {}{}", self.key(), self.op.symbol(), self.limit, self.unit.suffix().trim_start())
     }
 }
 
