@@ -14,7 +14,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::result::{LoadResult, Percentiles, Verdict};
+use crate::result::{Header, LoadResult, Percentiles, ResultKind, Verdict};
 
 /// A latency change smaller than this is never a regression: timer and
 /// scheduler noise on a fast endpoint is not a slowdown.
@@ -163,16 +163,13 @@ pub struct CompareRow {
 /// The result of `fogg compare`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct CompareResult {
-    /// Version of this JSON contract.
-    pub schema_version: u32,
-    /// Always `"compare"`.
-    pub kind: crate::result::ResultKind,
+    /// Kind, versions, and the current result's scenario and seed.
+    #[serde(flatten)]
+    pub header: crate::result::Header,
     /// The baseline file.
     pub baseline: String,
     /// The current file.
     pub current: String,
-    /// Scenario names of both, when they differ (else one).
-    pub scenario: String,
     /// Every metric compared.
     pub rows: Vec<CompareRow>,
     /// `fail` when any metric regressed.
@@ -293,16 +290,17 @@ pub fn compare(
         });
     }
     let mut notes = Vec::new();
-    if baseline.scenario.name != current.scenario.name {
+    let (was, now) = (&baseline.header, &current.header);
+    if was.scenario.name != now.scenario.name {
         notes.push(format!(
             "the results come from different scenarios ('{}' and '{}')",
-            baseline.scenario.name, current.scenario.name
+            was.scenario.name, now.scenario.name
         ));
     }
-    if baseline.seed != current.seed {
+    if was.seed != now.seed {
         notes.push(format!(
             "the seeds differ ({} and {}): the customers are not the same, so differences include sampling noise",
-            baseline.seed, current.seed
+            was.seed, now.seed
         ));
     }
     if baseline.settings.profile != current.settings.profile {
@@ -312,17 +310,10 @@ pub fn compare(
         ));
     }
     let verdict = Verdict::failed_if(rows.iter().any(|r| r.change == Change::Regressed));
-    let scenario = if baseline.scenario.name == current.scenario.name {
-        current.scenario.name.clone()
-    } else {
-        format!("{} → {}", baseline.scenario.name, current.scenario.name)
-    };
     CompareResult {
-        schema_version: crate::result::SCHEMA_VERSION,
-        kind: crate::result::ResultKind::Compare,
+        header: Header::new(ResultKind::Compare, now.scenario.clone(), now.seed),
         baseline: names[0].to_owned(),
         current: names[1].to_owned(),
-        scenario,
         rows,
         verdict,
         notes,

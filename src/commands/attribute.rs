@@ -10,7 +10,7 @@ use crate::cli::AttributeArgs;
 use crate::model::ChannelId;
 use crate::report;
 use crate::report::ReportFormat;
-use crate::result::{AttributionResult, ChannelAttribution, SCHEMA_VERSION};
+use crate::result::{AttributionResult, ChannelAttribution, Header, ResultKind, ScenarioInfo};
 use crate::shard::Shard;
 use crate::sim::SimPlan;
 use crate::verdict::Verdict;
@@ -24,8 +24,15 @@ pub fn run(args: &AttributeArgs, out: &mut dyn Write) -> anyhow::Result<Verdict>
             let paths = Paths::read(file, args.separator)?;
             let a = attribute(&paths, order, args.max_steps)?;
             let effects: Vec<f64> = a.credits.iter().map(|c| c.removal_effect).collect();
-            let result =
-                build(file.display().to_string(), &paths, &a, &effects, a.conversion_probability, false);
+            let result = build(
+                file.display().to_string(),
+                None,
+                args.seed,
+                &paths,
+                &a,
+                &effects,
+                a.conversion_probability,
+            );
             (result, paths, a)
         }
         None => {
@@ -50,7 +57,8 @@ pub fn run(args: &AttributeArgs, out: &mut dyn Write) -> anyhow::Result<Verdict>
             let effects: Vec<f64> = (0..model.channels.len())
                 .map(|c| (1.0 - model.conversion_rate_without(ChannelId(c as u8)) / p).max(0.0))
                 .collect();
-            (build(model.source.clone(), &paths, &fitted, &effects, p, true), paths, fitted)
+            let info = ScenarioInfo::of(&model);
+            (build(model.source.clone(), Some(info), args.seed, &paths, &fitted, &effects, p), paths, fitted)
         }
     };
     if let Some(journeys) = args.simulate {
@@ -69,15 +77,18 @@ pub fn run(args: &AttributeArgs, out: &mut dyn Write) -> anyhow::Result<Verdict>
 }
 
 /// The result from paths, their attribution, and the removal effects to
-/// credit by (the fitted chain's, or the scenario's with `scenario`).
+/// credit by (the fitted chain's, or the scenario's when the paths were
+/// walked on `scenario`).
 fn build(
     source: String,
+    scenario: Option<ScenarioInfo>,
+    seed: u64,
     paths: &Paths,
     fitted: &Attribution,
     effects: &[f64],
     conversion_probability: f64,
-    scenario: bool,
 ) -> AttributionResult {
+    let from_scenario = scenario.is_some();
     let conversions: f64 = paths.rows.iter().map(|r| r.conversions).sum();
     let value: f64 = paths.rows.iter().map(|r| r.value).sum();
     let sum: f64 = effects.iter().sum();
@@ -91,7 +102,7 @@ fn build(
             ChannelAttribution {
                 channel: name.clone(),
                 removal_effect: effect,
-                fitted_removal_effect: scenario.then_some(c.removal_effect),
+                fitted_removal_effect: from_scenario.then_some(c.removal_effect),
                 simulated_removal_effect: None,
                 simulated_removal_effect_se: None,
                 share,
@@ -110,9 +121,7 @@ fn build(
         y.attributed_conversions.total_cmp(&x.attributed_conversions).then(x.channel.cmp(&y.channel))
     });
     AttributionResult {
-        schema_version: SCHEMA_VERSION,
-        kind: crate::result::ResultKind::Attribute,
-        fogg_version: env!("CARGO_PKG_VERSION").to_owned(),
+        header: Header::new(ResultKind::Attribute, scenario, seed),
         source,
         paths: paths.rows.len() as u64,
         journeys: paths.rows.iter().map(|r| r.conversions + r.nulls).sum(),

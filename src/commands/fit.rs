@@ -10,7 +10,7 @@ use crate::cli::FitArgs;
 use crate::fit::{Counts, events, goodness};
 use crate::report;
 use crate::report::ReportFormat;
-use crate::result::{FitResult, LengthRow, SCHEMA_VERSION};
+use crate::result::{FitResult, Header, LengthRow, ResultKind, ScenarioInfo};
 use crate::verdict::Verdict;
 
 /// Journeys walked on the fitted model for the length distribution.
@@ -51,12 +51,9 @@ pub fn run(args: &FitArgs, out: &mut dyn Write) -> anyhow::Result<Verdict> {
     std::fs::write(&args.output, &toml).with_context(|| format!("writing '{output}'"))?;
     let g = goodness(&counts, &model, CHECK_JOURNEYS, args.seed);
     let result = FitResult {
-        schema_version: SCHEMA_VERSION,
-        kind: crate::result::ResultKind::Fit,
-        fogg_version: env!("CARGO_PKG_VERSION").to_owned(),
+        header: Header::new(ResultKind::Fit, ScenarioInfo::of(&model), args.seed),
         source: source.clone(),
         input: input.to_owned(),
-        scenario_file: output,
         rows: counts.rows,
         journeys: counts.journeys,
         states: model.states.len(),

@@ -49,7 +49,7 @@ pub fn run(args: &MergeArgs, out: &mut dyn Write) -> anyhow::Result<Verdict> {
                 bail!("--threshold applies to load results; these are simulations");
             }
             let merged = merge_simulations(&parse_all::<SimResult>(saved)?, &names)?;
-            publish(args, &merged, &merged.scenario.source, out)?;
+            publish(args, &merged, &merged.header.scenario.source, out)?;
             Ok(Verdict::Pass)
         }
         Some(ResultKind::Whatif) => {
@@ -57,7 +57,7 @@ pub fn run(args: &MergeArgs, out: &mut dyn Write) -> anyhow::Result<Verdict> {
                 bail!("--threshold applies to load results; these are what-if runs");
             }
             let merged = merge_whatifs(&parse_all::<WhatifResult>(saved)?, &names)?;
-            publish(args, &merged, &merged.source, out)?;
+            publish(args, &merged, &merged.header.scenario.source, out)?;
             Ok(Verdict::Pass)
         }
         _ => {
@@ -77,7 +77,7 @@ pub fn run(args: &MergeArgs, out: &mut dyn Write) -> anyhow::Result<Verdict> {
             threshold::check_names(&args.thresholds, &requests, &states)?;
             let all = threshold::combine(&shards, &args.thresholds);
             let verdict = merged.check(&all);
-            publish(args, &merged, &merged.scenario.source.clone(), out)?;
+            publish(args, &merged, &merged.header.scenario.source.clone(), out)?;
             Ok(verdict)
         }
     }

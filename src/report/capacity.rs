@@ -38,7 +38,7 @@ pub fn verdict_line(r: &CapacityResult) -> String {
 /// Lays out a [`CapacityResult`] for people.
 pub fn document(r: &CapacityResult) -> Doc {
     let lines = vec![
-        format!("scenario {} · target {} · seed {}", r.scenario.source, r.target, r.seed),
+        format!("scenario {} · target {} · seed {}", r.header.scenario.source, r.target, r.header.seed),
         format!("thresholds: {}", r.thresholds.join(" · ")),
         format!(
             "{} trials of {:.1} s between {} and {} · {}",
@@ -88,7 +88,7 @@ pub fn document(r: &CapacityResult) -> Doc {
     ];
     notes.extend(r.notes.iter().cloned());
     Doc {
-        title: format!("fogg capacity — {}", r.scenario.name),
+        title: format!("fogg capacity — {}", r.header.scenario.name),
         lines,
         sections: vec![
             Section { title: "Capacity".into(), table: summary, notes: vec![] },

@@ -70,7 +70,7 @@ pub fn document(r: &CompareResult) -> Doc {
         vec![format!("latency changes under {} ms are never regressions", crate::compare::LATENCY_FLOOR_MS)];
     notes.extend(r.notes.iter().cloned());
     Doc {
-        title: format!("fogg compare — {}", r.scenario),
+        title: format!("fogg compare — {}", r.header.scenario.name),
         lines: vec![format!("baseline {} · current {}", r.baseline, r.current), verdict_line(r)],
         sections: vec![Section { title: "Changes".into(), table, notes }],
     }

@@ -26,7 +26,7 @@ pub fn document(r: &FitResult) -> Doc {
                 num(r.journeys, 0),
                 r.states,
                 r.channels,
-                r.scenario_file
+                r.header.scenario.source
             ),
             "the scenario holds aggregates only: counts of moves, and distributions of values and times"
                 .to_owned(),

@@ -46,7 +46,7 @@ pub fn stop_text(reason: StopReason) -> &'static str {
 /// Lays out a [`LoadResult`] for people.
 pub fn document(r: &LoadResult) -> Doc {
     let lines = vec![
-        format!("scenario {} · target {} · seed {}", r.scenario.source, r.target, r.seed),
+        format!("scenario {} · target {} · seed {}", r.header.scenario.source, r.target, r.header.seed),
         format!(
             "{} customers in {:.1} s ({:.1}/s{}) · {} requests ({:.1}/s) · stopped by {}",
             int(r.customers),
@@ -85,18 +85,18 @@ pub fn document(r: &LoadResult) -> Doc {
         Section {
             title: "Settings".into(),
             table: settings_table(r),
-            notes: vec![format!("scenario {} ({})", r.scenario.name, r.scenario.source)],
+            notes: vec![format!("scenario {} ({})", r.header.scenario.name, r.header.scenario.source)],
         },
     ]);
     if r.segments.len() > 1 {
         sections.push(segments_section(r));
     }
-    Doc { title: format!("fogg load — {}", r.scenario.name), lines, sections }
+    Doc { title: format!("fogg load — {}", r.header.scenario.name), lines, sections }
 }
 
 /// What slow and failed responses cost: conversions and revenue.
 fn business_table(r: &LoadResult) -> Table {
-    let cur = &r.scenario.currency;
+    let cur = &r.header.scenario.currency;
     let mut business = Table::new(&["business outcome", "value"]);
     business.row(vec!["conversions achieved".into(), int(r.conversions)]);
     business.row(vec!["conversions with instant responses".into(), int(r.counterfactual_conversions)]);

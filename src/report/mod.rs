@@ -118,7 +118,7 @@ pub trait Reportable: serde::Serialize {
 
 impl Reportable for crate::compare::CompareResult {
     fn kind(&self) -> ResultKind {
-        self.kind
+        self.header.kind
     }
     fn document(&self) -> doc::Doc {
         compare::document(self)
@@ -133,7 +133,7 @@ impl Reportable for crate::compare::CompareResult {
 
 impl Reportable for AttributionResult {
     fn kind(&self) -> ResultKind {
-        self.kind
+        self.header.kind
     }
     fn charts(&self) -> Vec<svg::Chart> {
         attribute::charts(self)
@@ -148,7 +148,7 @@ impl Reportable for AttributionResult {
 
 impl Reportable for FitResult {
     fn kind(&self) -> ResultKind {
-        self.kind
+        self.header.kind
     }
     fn charts(&self) -> Vec<svg::Chart> {
         fit::charts(self)
@@ -163,7 +163,7 @@ impl Reportable for FitResult {
 
 impl Reportable for WhatifResult {
     fn kind(&self) -> ResultKind {
-        self.kind
+        self.header.kind
     }
     fn charts(&self) -> Vec<svg::Chart> {
         whatif::charts(self)
@@ -178,7 +178,7 @@ impl Reportable for WhatifResult {
 
 impl Reportable for CapacityResult {
     fn kind(&self) -> ResultKind {
-        self.kind
+        self.header.kind
     }
     fn charts(&self) -> Vec<svg::Chart> {
         capacity::charts(self)
@@ -196,7 +196,7 @@ impl Reportable for CapacityResult {
 
 impl Reportable for SimResult {
     fn kind(&self) -> ResultKind {
-        self.kind
+        self.header.kind
     }
     fn charts(&self) -> Vec<svg::Chart> {
         simulate::charts(self)
@@ -211,7 +211,7 @@ impl Reportable for SimResult {
 
 impl Reportable for LoadResult {
     fn kind(&self) -> ResultKind {
-        self.kind
+        self.header.kind
     }
     fn charts(&self) -> Vec<svg::Chart> {
         load::charts(self)

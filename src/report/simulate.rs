@@ -7,7 +7,12 @@ use crate::result::SimResult;
 /// Lays out a [`SimResult`] for people.
 pub fn document(r: &SimResult) -> Doc {
     let lines = vec![
-        format!("scenario {} · {} customers · seed {}", r.scenario.source, int(r.customers), r.seed),
+        format!(
+            "scenario {} · {} customers · seed {}",
+            r.header.scenario.source,
+            int(r.customers),
+            r.header.seed
+        ),
         format!(
             "{} threads · {:.2} s · {} touchpoints/s",
             r.run.threads,
@@ -36,12 +41,12 @@ pub fn document(r: &SimResult) -> Doc {
     }
     sections.push(journeys_section(r));
     sections.push(paths_section(r));
-    Doc { title: format!("fogg simulate — {}", r.scenario.name), lines, sections }
+    Doc { title: format!("fogg simulate — {}", r.header.scenario.name), lines, sections }
 }
 
 /// Per customer: simulated, its interval, exact.
 fn outcome_table(r: &SimResult) -> Table {
-    let cur = &r.scenario.currency;
+    let cur = &r.header.scenario.currency;
     let mut outcome = Table::new(&["per customer", "simulated", "95% interval", "exact"]);
     outcome.row(vec![
         "converted (at least once)".into(),
@@ -76,7 +81,7 @@ fn outcome_table(r: &SimResult) -> Table {
 
 /// The run's totals: conversions, revenue, cost, CPA, ROAS.
 fn totals_table(r: &SimResult) -> Table {
-    let cur = &r.scenario.currency;
+    let cur = &r.header.scenario.currency;
     let mut totals = Table::new(&["total", "value"]);
     totals.row(vec!["customers who converted".into(), int(r.converted_customers)]);
     totals.row(vec!["conversions".into(), int(r.conversions)]);
@@ -102,7 +107,7 @@ fn funnel_table(r: &SimResult) -> Table {
 
 /// Touches, cost, conversions and revenue per channel.
 fn channels_table(r: &SimResult) -> Table {
-    let cur = &r.scenario.currency;
+    let cur = &r.header.scenario.currency;
     let n = r.customers.max(1) as f64;
     let mut channels =
         Table::new(&["channel", "kind", "touches", "per customer", "cost", "conversions", "revenue"])
@@ -232,8 +237,12 @@ pub fn charts(r: &crate::result::SimResult) -> Vec<super::svg::Chart> {
     }
     let ttc = &r.raw.agg.time_to_conversion_s;
     if !ttc.is_empty() {
-        let unit =
-            r.scenario.time_unit.parse::<crate::units::TimeUnit>().unwrap_or(crate::units::TimeUnit::Days);
+        let unit = r
+            .header
+            .scenario
+            .time_unit
+            .parse::<crate::units::TimeUnit>()
+            .unwrap_or(crate::units::TimeUnit::Days);
         let points = (0..=50)
             .map(|k| {
                 let q = k as f64 / 50.0 * 0.99;

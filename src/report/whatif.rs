@@ -42,17 +42,17 @@ pub fn document(r: &WhatifResult) -> Doc {
     let lines = vec![
         format!(
             "{} ({}) · totals per {} of {} customers",
-            r.scenario,
-            r.source,
+            r.header.scenario.name,
+            r.header.scenario.source,
             r.period,
             num(r.customers_per_period, 0)
         ),
         format!(
             "{} customers simulated per strategy, the same ones in each (seed {}) · {:.2} s · money in {}",
             num(r.customers_simulated as f64, 0),
-            r.seed,
+            r.header.seed,
             r.elapsed_s,
-            r.currency
+            r.header.scenario.currency
         ),
     ];
     let mut sections = Vec::new();
@@ -250,7 +250,7 @@ pub fn charts(r: &WhatifResult) -> Vec<super::svg::Chart> {
         });
         charts.push(Chart::Intervals {
             title: "Δ revenue against the baseline (95% intervals)".into(),
-            value_label: format!("revenue per {} ({}, difference)", r.period, r.currency),
+            value_label: format!("revenue per {} ({}, difference)", r.period, r.header.scenario.currency),
             rows: others.iter().map(|s| (s.id.clone(), s.delta_revenue, s.delta_revenue_ci95)).collect(),
         });
         charts.push(Chart::Bars {
@@ -291,7 +291,7 @@ pub fn charts(r: &WhatifResult) -> Vec<super::svg::Chart> {
     if let Some(c) = &r.curve {
         charts.push(Chart::Line {
             title: format!("Conversions as {} spend varies (exact)", c.channel),
-            x_label: format!("{} spend per {} ({})", c.channel, r.period, r.currency),
+            x_label: format!("{} spend per {} ({})", c.channel, r.period, r.header.scenario.currency),
             y_label: format!("conversions per {}", r.period),
             x_scale: XScale::Linear,
             series: vec![Series {
@@ -301,8 +301,8 @@ pub fn charts(r: &WhatifResult) -> Vec<super::svg::Chart> {
         });
         charts.push(Chart::Line {
             title: format!("Marginal ROAS of {} spend", c.channel),
-            x_label: format!("{} spend per {} ({})", c.channel, r.period, r.currency),
-            y_label: format!("revenue per extra {} spent", r.currency),
+            x_label: format!("{} spend per {} ({})", c.channel, r.period, r.header.scenario.currency),
+            y_label: format!("revenue per extra {} spent", r.header.scenario.currency),
             x_scale: XScale::Linear,
             series: vec![Series {
                 name: "marginal ROAS".into(),
@@ -313,7 +313,7 @@ pub fn charts(r: &WhatifResult) -> Vec<super::svg::Chart> {
     if let Some(a) = &r.allocation {
         charts.push(Chart::Bars {
             title: format!("Budget allocation ({} per {})", num(a.budget, 0), r.period),
-            value_label: format!("spend per {} ({})", r.period, r.currency),
+            value_label: format!("spend per {} ({})", r.period, r.header.scenario.currency),
             categories: a.channels.iter().map(|c| c.channel.clone()).collect(),
             series: vec![
                 ("today".into(), a.channels.iter().map(|c| c.today).collect()),

@@ -5,12 +5,9 @@ use serde::{Deserialize, Serialize};
 /// Channel attribution of a path file.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct AttributionResult {
-    /// Version of this JSON contract.
-    pub schema_version: u32,
-    /// Always `"attribute"`.
-    pub kind: crate::result::ResultKind,
-    /// Version of fogg that produced it.
-    pub fogg_version: String,
+    /// Kind, versions, scenario (null for a path file) and seed.
+    #[serde(flatten)]
+    pub header: super::Header<Option<super::ScenarioInfo>>,
     /// The path file, or the scenario.
     pub source: String,
     /// Distinct paths read.

@@ -4,7 +4,7 @@ use serde::{Deserialize, Serialize};
 
 use std::time::Duration;
 
-use super::{LoadResult, SCHEMA_VERSION, ScenarioInfo, Verdict};
+use super::{Header, LoadResult, ResultKind, ScenarioInfo, Verdict};
 use crate::capacity::Found;
 use crate::load::StopReason;
 use crate::model::Model;
@@ -36,16 +36,9 @@ pub struct CapacitySearch {
 /// Result of a capacity search.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct CapacityResult {
-    /// Version of this JSON contract.
-    pub schema_version: u32,
-    /// Always `"capacity"`.
-    pub kind: crate::result::ResultKind,
-    /// Version of fogg that produced it.
-    pub fogg_version: String,
-    /// The scenario replayed.
-    pub scenario: ScenarioInfo,
-    /// Seed of every trial (the same customers at every rate).
-    pub seed: u64,
+    /// Kind, versions, scenario and seed.
+    #[serde(flatten)]
+    pub header: Header,
     /// Base URL of the target.
     pub target: String,
     /// The thresholds every trial was held to.
@@ -165,11 +158,7 @@ impl CapacityResult {
             _ => Verdict::Pass,
         };
         CapacityResult {
-            schema_version: SCHEMA_VERSION,
-            kind: crate::result::ResultKind::Capacity,
-            fogg_version: env!("CARGO_PKG_VERSION").to_owned(),
-            scenario: ScenarioInfo::of(model),
-            seed,
+            header: Header::new(ResultKind::Capacity, ScenarioInfo::of(model), seed),
             target,
             thresholds,
             trial_s: trial.as_secs_f64(),

@@ -5,18 +5,14 @@ use serde::{Deserialize, Serialize};
 /// A fitted scenario's summary and goodness of fit.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct FitResult {
-    /// Version of this JSON contract.
-    pub schema_version: u32,
-    /// Always `"fit"`.
-    pub kind: crate::result::ResultKind,
-    /// Version of fogg that produced it.
-    pub fogg_version: String,
+    /// Kind, versions, the scenario written and the seed of the
+    /// fitted model's journeys.
+    #[serde(flatten)]
+    pub header: super::Header,
     /// The input file's name.
     pub source: String,
     /// `paths` or `events`.
     pub input: String,
-    /// The scenario file written.
-    pub scenario_file: String,
     /// Rows read.
     pub rows: u64,
     /// Journeys observed.

@@ -4,7 +4,7 @@ use hdrhistogram::Histogram;
 use serde::{Deserialize, Serialize};
 
 use super::evaluate;
-use super::{SCHEMA_VERSION, ScenarioInfo};
+use super::{Header, ResultKind, ScenarioInfo};
 use crate::load::recorder::{ErrorClass, Journeys, Traffic};
 use crate::load::spec::LoadSpec;
 use crate::load::{LoadOutcome, LoadPlan, StopReason};
@@ -16,16 +16,9 @@ use crate::verdict::Verdict;
 /// Result of a load run.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct LoadResult {
-    /// Version of this JSON contract.
-    pub schema_version: u32,
-    /// Always `"load"`.
-    pub kind: crate::result::ResultKind,
-    /// Version of fogg that produced it.
-    pub fogg_version: String,
-    /// The scenario replayed.
-    pub scenario: ScenarioInfo,
-    /// Seed of the run.
-    pub seed: u64,
+    /// Kind, versions, scenario and seed.
+    #[serde(flatten)]
+    pub header: Header,
     /// Base URL of the target.
     pub target: String,
     /// Why arrivals stopped.
@@ -402,11 +395,7 @@ impl LoadResult {
             })
             .collect();
         LoadResult {
-            schema_version: SCHEMA_VERSION,
-            kind: crate::result::ResultKind::Load,
-            fogg_version: env!("CARGO_PKG_VERSION").to_owned(),
-            scenario,
-            seed,
+            header: Header::new(ResultKind::Load, scenario, seed),
             target: target.to_owned(),
             stopped_by,
             duration_s: window,

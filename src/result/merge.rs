@@ -25,7 +25,7 @@ pub fn merge_simulations(parts: &[SimResult], names: &[String]) -> anyhow::Resul
                 names[0]
             )
         };
-        if part.seed != first.seed {
+        if part.header.seed != first.header.seed {
             return Err(differs("seeds"));
         }
         if part.raw.run_customers != first.raw.run_customers {
@@ -41,7 +41,7 @@ pub fn merge_simulations(parts: &[SimResult], names: &[String]) -> anyhow::Resul
     let ranges: Vec<[u64; 2]> = parts.iter().map(|p| p.raw.customer_range).collect();
     let shards: Vec<Shard> = parts.iter().map(|p| p.raw.shard).collect();
     check_tiling(&ranges, first.raw.run_customers, names, &shards)?;
-    let model = crate::scenario::journeys_from_str(&first.raw.scenario_toml, &first.scenario.source)
+    let model = crate::scenario::journeys_from_str(&first.raw.scenario_toml, &first.header.scenario.source)
         .context("rebuilding the scenario the shards carry")?
         .with_max_steps(first.max_steps);
     let run_customers = first.raw.run_customers;
@@ -49,14 +49,14 @@ pub fn merge_simulations(parts: &[SimResult], names: &[String]) -> anyhow::Resul
     for part in &parts[1..] {
         agg.merge(&part.raw.agg);
     }
-    let candidates = choose_candidates(&model, first.seed, run_customers);
+    let candidates = choose_candidates(&model, first.header.seed, run_customers);
     if agg.path_customers.len() != candidates.len() {
         bail!(
             "the shards' path counts do not match the scenario's candidate paths: were they written by another version of fogg?"
         );
     }
     let plan = SimPlan {
-        seed: first.seed,
+        seed: first.header.seed,
         customers: 0..run_customers,
         run_customers,
         export_paths: false,
@@ -112,9 +112,9 @@ fn check_tiling(ranges: &[[u64; 2]], run: u64, names: &[String], shards: &[Shard
 pub fn merge_whatifs(parts: &[super::WhatifResult], names: &[String]) -> anyhow::Result<super::WhatifResult> {
     let Some(first) = parts.first() else { bail!("nothing to merge: give the shards' result files") };
     for (part, name) in parts.iter().zip(names).skip(1) {
-        let same = part.seed == first.seed
+        let same = part.header.seed == first.header.seed
             && part.customers_simulated == first.customers_simulated
-            && part.source == first.source
+            && part.header.scenario == first.header.scenario
             && part.customers_per_period == first.customers_per_period
             && part.strategies.len() == first.strategies.len()
             && part
@@ -159,10 +159,10 @@ pub fn merge_loads(parts: &[LoadResult], names: &[String]) -> anyhow::Result<Loa
                 names[0]
             )
         };
-        if part.seed != first.seed {
+        if part.header.seed != first.header.seed {
             return Err(differs("seeds"));
         }
-        if part.scenario != first.scenario {
+        if part.header.scenario != first.header.scenario {
             return Err(differs("scenarios"));
         }
         if part.raw.shard.count != count {
@@ -218,5 +218,12 @@ pub fn merge_loads(parts: &[LoadResult], names: &[String]) -> anyhow::Result<Loa
         .unwrap_or(StopReason::Duration);
     let mut settings = first.settings.clone();
     settings.profile = format!("{} in each of {count} shards", settings.profile);
-    Ok(LoadResult::from_raw(first.scenario.clone(), first.seed, &first.target, stopped_by, settings, raw))
+    Ok(LoadResult::from_raw(
+        first.header.scenario.clone(),
+        first.header.seed,
+        &first.target,
+        stopped_by,
+        settings,
+        raw,
+    ))
 }

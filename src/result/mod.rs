@@ -7,6 +7,7 @@
 mod attribute;
 mod capacity;
 mod fit;
+mod header;
 mod load;
 pub mod merge;
 mod saved;
@@ -18,11 +19,11 @@ pub use crate::verdict::Verdict;
 pub use attribute::{AttributionResult, ChannelAttribution};
 pub use capacity::{CapacityResult, CapacitySearch, TrialRow};
 pub use fit::{FitResult, LengthRow};
+pub use header::{Header, ScenarioInfo};
 pub use load::{ErrorCounts, LoadResult, LoadSettings, Percentiles, RequestRow, SecondRow, SegmentLoadRow};
 pub use saved::SavedResult;
 pub use simulate::{
-    ChannelRow, FunnelRow, JourneyLength, PathRow, RunInfo, ScenarioInfo, SegmentRow, SimRaw, SimResult,
-    TimeToConversion,
+    ChannelRow, FunnelRow, JourneyLength, PathRow, RunInfo, SegmentRow, SimRaw, SimResult, TimeToConversion,
 };
 pub use thresholds::evaluate;
 
@@ -90,4 +91,8 @@ impl std::fmt::Display for ResultKind {
 }
 
 /// Version of the JSON contract; bumped on any incompatible change.
-pub const SCHEMA_VERSION: u32 = 1;
+///
+/// 2: every result starts with the same [`Header`] (`whatif` and `fit`
+/// moved their scenario fields into it; `compare` and `attribute` gained
+/// it).
+pub const SCHEMA_VERSION: u32 = 2;

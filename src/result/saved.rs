@@ -34,6 +34,17 @@ impl SavedResult {
                 known.join(", ")
             )
         };
+        let version = value.get("schema_version").and_then(|v| v.as_u64());
+        if version != Some(u64::from(super::SCHEMA_VERSION)) {
+            let wrote = value.get("fogg_version").and_then(|v| v.as_str()).unwrap_or("an unknown version");
+            let version = version.map_or("no schema_version".to_owned(), |v| format!("schema {v}"));
+            bail!(
+                "'{}' was written by fogg {wrote} ({version}); this fogg {} reads schema {}: run the command again with this version",
+                path.display(),
+                env!("CARGO_PKG_VERSION"),
+                super::SCHEMA_VERSION
+            )
+        }
         Ok(SavedResult { path: path.to_owned(), kind, value })
     }
 

@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::SCHEMA_VERSION;
+use super::{Header, ResultKind, ScenarioInfo};
 use crate::model::Model;
 use crate::model::exact::Exact;
 use crate::shard::Shard;
@@ -16,16 +16,9 @@ pub const TOP_PATHS: usize = 10;
 /// Result of a simulation run.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SimResult {
-    /// Version of this JSON contract.
-    pub schema_version: u32,
-    /// Always `"simulate"`.
-    pub kind: crate::result::ResultKind,
-    /// Version of fogg that produced it.
-    pub fogg_version: String,
-    /// The scenario simulated.
-    pub scenario: ScenarioInfo,
-    /// Seed of the run.
-    pub seed: u64,
+    /// Kind, versions, scenario and seed.
+    #[serde(flatten)]
+    pub header: Header,
     /// Customers walked.
     pub customers: u64,
     /// Customers with at least one conversion.
@@ -105,19 +98,6 @@ pub struct SimRaw {
     pub scenario_toml: String,
     /// Everything counted.
     pub agg: SimAgg,
-}
-
-/// Which scenario a result came from.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct ScenarioInfo {
-    /// `[scenario] name`.
-    pub name: String,
-    /// Path or `scenarios/NAME.toml` for bundled ones.
-    pub source: String,
-    /// Currency of every amount.
-    pub currency: String,
-    /// Unit of reported times.
-    pub time_unit: String,
 }
 
 /// One stage of the funnel.
@@ -230,18 +210,6 @@ pub struct RunInfo {
     pub top_paths_method: String,
 }
 
-impl ScenarioInfo {
-    /// Describes `model`.
-    pub fn of(model: &Model) -> ScenarioInfo {
-        ScenarioInfo {
-            name: model.name.clone(),
-            source: model.source.clone(),
-            currency: model.currency.clone(),
-            time_unit: model.time_unit.to_string(),
-        }
-    }
-}
-
 fn ratio(a: f64, b: f64) -> f64 {
     if b == 0.0 { 0.0 } else { a / b }
 }
@@ -269,11 +237,7 @@ impl SimResult {
 
         let (cpc, se) = mean_and_se(agg.conversions as f64, agg.conversions_sq as f64, n);
         SimResult {
-            schema_version: SCHEMA_VERSION,
-            kind: crate::result::ResultKind::Simulate,
-            fogg_version: env!("CARGO_PKG_VERSION").to_owned(),
-            scenario: ScenarioInfo::of(model),
-            seed: plan.seed,
+            header: Header::new(ResultKind::Simulate, ScenarioInfo::of(model), plan.seed),
             customers: n,
             converted_customers: agg.converted_customers,
             conversions: agg.conversions,

@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{ResultKind, SCHEMA_VERSION};
+use super::{Header, ResultKind, ScenarioInfo};
 use crate::model::{ChannelId, Model, Variant};
 use crate::shard::Shard;
 use crate::whatif::allocate::{Allocation, Objective};
@@ -14,18 +14,9 @@ use crate::whatif::{ExactFigures, PairedMoments};
 /// budget allocation.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct WhatifResult {
-    /// Version of this JSON contract.
-    pub schema_version: u32,
-    /// Always `"whatif"`.
-    pub kind: crate::result::ResultKind,
-    /// Version of fogg that produced it.
-    pub fogg_version: String,
-    /// Where the scenario came from.
-    pub source: String,
-    /// Scenario name.
-    pub scenario: String,
-    /// Currency of money figures.
-    pub currency: String,
+    /// Kind, versions, scenario and seed.
+    #[serde(flatten)]
+    pub header: Header,
     /// What a period is called; every total is per period.
     pub period: String,
     /// Baseline customers per period (the scenario's
@@ -38,8 +29,6 @@ pub struct WhatifResult {
     pub shard: Shard,
     /// The customers this result walked: `[start, end)` of the run.
     pub customer_range: [u64; 2],
-    /// Seed of the run.
-    pub seed: u64,
     /// Seconds the simulation took.
     pub elapsed_s: f64,
     /// The channels that declare spend, with their response curves.
@@ -327,18 +316,12 @@ impl WhatifResult {
         allocation: Option<AllocationResult>,
     ) -> WhatifResult {
         WhatifResult {
-            schema_version: SCHEMA_VERSION,
-            kind: ResultKind::Whatif,
-            fogg_version: env!("CARGO_PKG_VERSION").to_owned(),
-            source: model.source.clone(),
-            scenario: model.name.clone(),
-            currency: model.currency.clone(),
+            header: Header::new(ResultKind::Whatif, ScenarioInfo::of(model), run.seed),
             period: model.period.clone(),
             customers_per_period: base.per_period,
             customers_simulated: run.customers_simulated,
             shard: run.shard,
             customer_range: [run.customers.start, run.customers.end],
-            seed: run.seed,
             elapsed_s: run.elapsed_s,
             spend_channels: model
                 .channels

@@ -135,10 +135,19 @@ fn fogg_report_rewrites_every_report_file() {
     let hgrm = fogg().arg("report").arg(&sim).args(["--format", "hgrm"]).assert().code(2);
     assert!(String::from_utf8_lossy(&hgrm.get_output().stderr).contains("hgrm is for load results"));
     let junk = dir.path().join("junk.json");
-    std::fs::write(&junk, "{\"kind\": \"load\", \"seed\": 1}").expect("write");
+    std::fs::write(&junk, "{\"schema_version\": 2, \"kind\": \"load\", \"seed\": 1}").expect("write");
     let bad = fogg().arg("report").arg(&junk).assert().code(2);
     assert!(
         String::from_utf8_lossy(&bad.get_output().stderr).contains("does not match the load result schema")
+    );
+    let old = dir.path().join("old.json");
+    std::fs::write(&old, "{\"schema_version\": 1, \"kind\": \"load\", \"fogg_version\": \"0.0.9\"}")
+        .expect("write");
+    let refused = fogg().arg("report").arg(&old).assert().code(2);
+    let stderr = String::from_utf8_lossy(&refused.get_output().stderr).into_owned();
+    assert!(
+        stderr.contains("written by fogg 0.0.9 (schema 1)") && stderr.contains("reads schema 2"),
+        "{stderr}"
     );
 }
 
