@@ -223,72 +223,103 @@ pub fn compare(
     names: [&str; 2],
 ) -> CompareResult {
     let mut rows = Vec::new();
-    let mut latency_rows = |scope: &str, requests: u64, b: &Percentiles, c: &Percentiles| {
-        for (i, (bv, cv)) in latency_values(b).into_iter().zip(latency_values(c)).enumerate() {
-            let t = tol.latency[i];
-            let (mut change, difference, relative_change) =
-                judge(bv, cv, true, |b, c| (c - b).abs() <= LATENCY_FLOOR_MS || (c - b).abs() <= t * b);
-            if (requests as f64) < SAMPLES_PER_TAIL / (1.0 - QUANTILES[i]) {
-                change = Change::NotComparable;
-            }
-            rows.push(CompareRow {
-                metric: format!("{}{scope}", LATENCY[i]),
-                unit: "ms".into(),
-                baseline: bv,
-                current: cv,
-                difference,
-                relative_change,
-                tolerance: rel(t),
-                change,
-            });
-        }
-    };
     let fewest = baseline.requests.min(current.requests);
-    latency_rows("", fewest, &baseline.latency_ms, &current.latency_ms);
+    latency_rows(&mut rows, tol, "", fewest, &baseline.latency_ms, &current.latency_ms);
     for b in &baseline.by_request {
         if let Some(c) = current.by_request.iter().find(|c| c.name == b.name)
             && (b.requests > 0 || c.requests > 0)
         {
             let scope = format!("{{request={}}}", b.name);
-            latency_rows(&scope, b.requests.min(c.requests), &b.latency_ms, &c.latency_ms);
+            latency_rows(&mut rows, tol, &scope, b.requests.min(c.requests), &b.latency_ms, &c.latency_ms);
         }
     }
-    let (change, difference, relative_change) =
-        judge(Some(baseline.requests_per_s), Some(current.requests_per_s), false, |b, c| {
-            (c - b).abs() <= tol.throughput * b
-        });
-    rows.push(CompareRow {
-        metric: "throughput".into(),
-        unit: "per_second".into(),
-        baseline: Some(baseline.requests_per_s),
-        current: Some(current.requests_per_s),
-        difference,
-        relative_change,
-        tolerance: rel(tol.throughput),
-        change,
-    });
-    for (metric, b, c, t) in [
-        ("error_rate", baseline.error_rate, current.error_rate, tol.error_rate_pp),
-        (
-            "conversions_lost",
-            baseline.conversions_lost_share,
-            current.conversions_lost_share,
-            tol.conversions_lost_pp,
-        ),
-    ] {
-        let (b, c) = (100.0 * b, 100.0 * c);
-        let (change, difference, relative_change) = judge(Some(b), Some(c), true, |b, c| (c - b).abs() <= t);
+    rows.push(throughput_row(baseline.requests_per_s, current.requests_per_s, tol.throughput));
+    rows.push(percent_row("error_rate", baseline.error_rate, current.error_rate, tol.error_rate_pp));
+    rows.push(percent_row(
+        "conversions_lost",
+        baseline.conversions_lost_share,
+        current.conversions_lost_share,
+        tol.conversions_lost_pp,
+    ));
+    let verdict = Verdict::failed_if(rows.iter().any(|r| r.change == Change::Regressed));
+    let now = &current.header;
+    CompareResult {
+        header: Header::new(ResultKind::Compare, now.scenario.clone(), now.seed),
+        baseline: names[0].to_owned(),
+        current: names[1].to_owned(),
+        rows,
+        verdict,
+        notes: caveats(baseline, current),
+    }
+}
+
+/// One row per latency percentile of `scope`; a percentile with fewer
+/// than `SAMPLES_PER_TAIL` requests in its tail is not comparable.
+fn latency_rows(
+    rows: &mut Vec<CompareRow>,
+    tol: &Tolerances,
+    scope: &str,
+    requests: u64,
+    b: &Percentiles,
+    c: &Percentiles,
+) {
+    for (i, (bv, cv)) in latency_values(b).into_iter().zip(latency_values(c)).enumerate() {
+        let t = tol.latency[i];
+        let (mut change, difference, relative_change) =
+            judge(bv, cv, true, |b, c| (c - b).abs() <= LATENCY_FLOOR_MS || (c - b).abs() <= t * b);
+        if (requests as f64) < SAMPLES_PER_TAIL / (1.0 - QUANTILES[i]) {
+            change = Change::NotComparable;
+        }
         rows.push(CompareRow {
-            metric: metric.into(),
-            unit: "percent".into(),
-            baseline: Some(b),
-            current: Some(c),
+            metric: format!("{}{scope}", LATENCY[i]),
+            unit: "ms".into(),
+            baseline: bv,
+            current: cv,
             difference,
             relative_change,
-            tolerance: pp(t),
+            tolerance: rel(t),
             change,
         });
     }
+}
+
+/// Requests per second; lower is worse.
+fn throughput_row(b: f64, c: f64, tolerance: f64) -> CompareRow {
+    let (change, difference, relative_change) =
+        judge(Some(b), Some(c), false, |b, c| (c - b).abs() <= tolerance * b);
+    CompareRow {
+        metric: "throughput".into(),
+        unit: "per_second".into(),
+        baseline: Some(b),
+        current: Some(c),
+        difference,
+        relative_change,
+        tolerance: rel(tolerance),
+        change,
+    }
+}
+
+/// A share (0–1) shown in percent, held to `tolerance_pp` points; higher
+/// is worse.
+fn percent_row(metric: &str, b: f64, c: f64, tolerance_pp: f64) -> CompareRow {
+    let (b, c) = (100.0 * b, 100.0 * c);
+    let (change, difference, relative_change) =
+        judge(Some(b), Some(c), true, |b, c| (c - b).abs() <= tolerance_pp);
+    CompareRow {
+        metric: metric.into(),
+        unit: "percent".into(),
+        baseline: Some(b),
+        current: Some(c),
+        difference,
+        relative_change,
+        tolerance: pp(tolerance_pp),
+        change,
+    }
+}
+
+/// What makes the two runs differ besides the build: scenario, seed,
+/// arrival profile.
+fn caveats(baseline: &LoadResult, current: &LoadResult) -> Vec<String> {
     let mut notes = Vec::new();
     let (was, now) = (&baseline.header, &current.header);
     if was.scenario.name != now.scenario.name {
@@ -309,15 +340,7 @@ pub fn compare(
             baseline.settings.profile, current.settings.profile
         ));
     }
-    let verdict = Verdict::failed_if(rows.iter().any(|r| r.change == Change::Regressed));
-    CompareResult {
-        header: Header::new(ResultKind::Compare, now.scenario.clone(), now.seed),
-        baseline: names[0].to_owned(),
-        current: names[1].to_owned(),
-        rows,
-        verdict,
-        notes,
-    }
+    notes
 }
 
 #[cfg(test)]

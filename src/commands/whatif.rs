@@ -59,8 +59,7 @@ pub fn run(args: &WhatifArgs, out: &mut dyn Write) -> anyhow::Result<Verdict> {
     let allocation = match args.allocate {
         None => None,
         Some(budget) => {
-            let a = allocate(model, budget, args.objective, &args.bounds, per_period)
-                .map_err(anyhow::Error::msg)?;
+            let a = allocate(model, budget, args.objective, &args.bounds, per_period)?;
             chosen.push(allocation_strategy(model, &a, budget, args.objective));
             Some(AllocationResult::new(model, &a, budget, args.objective, per_period))
         }

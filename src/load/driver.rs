@@ -9,7 +9,7 @@ use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::Duration;
 
-use tokio::sync::{Semaphore, watch};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore, watch};
 use tokio::task::JoinSet;
 use tokio::time::Instant;
 
@@ -78,9 +78,6 @@ pub async fn run(
 ) -> anyhow::Result<LoadOutcome> {
     let ctx = Arc::new(LoadContext::new(model, spec, target, plan)?);
     let start = ctx.start;
-    let request_names = ctx.request_names.clone();
-    let started_at_unix_ms = ctx.started_at_unix_ms;
-
     let mut signals = signal_counter();
     let ticker = tokio::spawn(sample_each_second(
         Arc::clone(&ctx),
@@ -88,61 +85,54 @@ pub async fn run(
         plan.abort_on_error_rate,
     ));
     let mut tasks = JoinSet::new();
-    let mut stopped_by = StopReason::Duration;
-    // Open: the schedule says when each customer arrives. Closed: a new
-    // customer arrives whenever one of the slots is free.
-    let end = start + plan.duration;
-    let (mut schedule, slots) = match &plan.workload {
-        Workload::Open(profile) => {
-            let stream = u64::from(plan.shard.index - 1);
-            (Some(ArrivalSchedule::with_stream(profile.clone(), plan.duration, plan.seed, stream)), None)
-        }
-        Workload::Closed(n) => (None, Some(Arc::new(Semaphore::new(*n as usize)))),
+    let stopped_by = launch_customers(&ctx, plan, &mut signals, &mut tasks).await;
+    let arrival_window = match stopped_by {
+        StopReason::Duration => plan.duration,
+        _ => Instant::now().saturating_duration_since(start),
     };
+    let unfinished = finish_in_flight(&mut tasks, &mut signals, plan.grace).await;
+    ticker.abort();
+    let elapsed = Instant::now().saturating_duration_since(start);
+    let mut agg = ctx.agg.lock().expect("recorder").clone();
+    agg.unfinished = unfinished;
+    Ok(LoadOutcome {
+        agg,
+        request_names: ctx.request_names.clone(),
+        elapsed,
+        arrival_window,
+        stopped_by,
+        started_at_unix_ms: ctx.started_at_unix_ms,
+    })
+}
+
+/// Starts a task per arriving customer until the arrivals end, the
+/// customer limit is reached, a signal comes or the run is aborted: why
+/// it stopped.
+async fn launch_customers(
+    ctx: &Arc<LoadContext>,
+    plan: &LoadPlan,
+    signals: &mut watch::Receiver<u32>,
+    tasks: &mut JoinSet<()>,
+) -> StopReason {
+    let mut arrivals = Arrivals::new(plan, ctx.start);
     let mut i: u64 = 0;
     loop {
         if plan.max_customers.is_some_and(|max| i >= max) {
-            stopped_by = StopReason::Customers;
-            break;
+            return StopReason::Customers;
         }
-        let next_arrival = async {
-            match (&mut schedule, &slots) {
-                (Some(schedule), _) => {
-                    let when = start + schedule.next()?;
-                    tokio::time::sleep_until(when).await;
-                    Some((when, None))
-                }
-                (None, Some(slots)) => {
-                    let permit = tokio::select! {
-                        permit = Arc::clone(slots).acquire_owned() => permit.ok()?,
-                        _ = tokio::time::sleep_until(end) => return None,
-                    };
-                    tokio::time::sleep_until(start).await;
-                    let when = Instant::now();
-                    (when < end).then_some((when, Some(permit)))
-                }
-                (None, None) => None,
-            }
-        };
         let arrival = tokio::select! {
             biased;
-            _ = signals.wait_for(|n| *n >= 1) => {
-                stopped_by = StopReason::Interrupted;
-                break;
-            }
-            _ = ctx.abort.notified() => {
-                stopped_by = StopReason::Aborted;
-                break;
-            }
-            arrival = next_arrival => arrival,
+            _ = signals.wait_for(|n| *n >= 1) => return StopReason::Interrupted,
+            _ = ctx.abort.notified() => return StopReason::Aborted,
+            arrival = arrivals.next() => arrival,
         };
-        let Some((when, slot)) = arrival else { break };
+        let Some((when, slot)) = arrival else { return StopReason::Duration };
         while tasks.try_join_next().is_some() {}
         let dropped = ctx.in_flight.load(Ordering::Relaxed) >= ctx.spec.max_in_flight;
         ctx.agg.lock().expect("recorder").arrival(ctx.second_of(when), dropped);
         if !dropped {
             ctx.in_flight.fetch_add(1, Ordering::Relaxed);
-            let c = Arc::clone(&ctx);
+            let c = Arc::clone(ctx);
             let customer = i * u64::from(plan.shard.count) + u64::from(plan.shard.index - 1);
             tasks.spawn(async move {
                 customer::run(Arc::clone(&c), customer, when).await;
@@ -152,15 +142,65 @@ pub async fn run(
         }
         i += 1;
     }
-    let arrivals_end = Instant::now();
-    let arrival_window = match stopped_by {
-        StopReason::Duration => plan.duration,
-        _ => arrivals_end.saturating_duration_since(start),
-    };
+}
 
-    // Let in-flight customers finish, within the grace period.
+/// When customers arrive. Open: the schedule says when each customer
+/// arrives. Closed: a new customer arrives whenever one of the slots is
+/// free, and holds the slot until its journey ends.
+enum Arrivals {
+    Open(ArrivalSchedule, Instant),
+    Closed { slots: Arc<Semaphore>, start: Instant, end: Instant },
+}
+
+impl Arrivals {
+    fn new(plan: &LoadPlan, start: Instant) -> Arrivals {
+        match &plan.workload {
+            Workload::Open(profile) => {
+                let stream = u64::from(plan.shard.index - 1);
+                Arrivals::Open(
+                    ArrivalSchedule::with_stream(profile.clone(), plan.duration, plan.seed, stream),
+                    start,
+                )
+            }
+            Workload::Closed(n) => Arrivals::Closed {
+                slots: Arc::new(Semaphore::new(*n as usize)),
+                start,
+                end: start + plan.duration,
+            },
+        }
+    }
+
+    /// Waits for the next arrival: its intended time, and the slot it
+    /// holds in a closed workload; `None` once arrivals are over.
+    async fn next(&mut self) -> Option<(Instant, Option<OwnedSemaphorePermit>)> {
+        match self {
+            Arrivals::Open(schedule, start) => {
+                let when = *start + schedule.next()?;
+                tokio::time::sleep_until(when).await;
+                Some((when, None))
+            }
+            Arrivals::Closed { slots, start, end } => {
+                let permit = tokio::select! {
+                    permit = Arc::clone(slots).acquire_owned() => permit.ok()?,
+                    _ = tokio::time::sleep_until(*end) => return None,
+                };
+                tokio::time::sleep_until(*start).await;
+                let when = Instant::now();
+                (when < *end).then_some((when, Some(permit)))
+            }
+        }
+    }
+}
+
+/// Lets in-flight customers finish within `grace`; a further signal
+/// stops at once. Aborts the rest: how many there were.
+async fn finish_in_flight(
+    tasks: &mut JoinSet<()>,
+    signals: &mut watch::Receiver<u32>,
+    grace: Duration,
+) -> u64 {
     let seen = *signals.borrow();
-    let deadline = Instant::now() + plan.grace;
+    let deadline = Instant::now() + grace;
     loop {
         tokio::select! {
             joined = tasks.join_next() => if joined.is_none() { break },
@@ -171,11 +211,7 @@ pub async fn run(
     let unfinished = tasks.len() as u64;
     tasks.abort_all();
     while tasks.join_next().await.is_some() {}
-    ticker.abort();
-    let elapsed = Instant::now().saturating_duration_since(start);
-    let mut agg = ctx.agg.lock().expect("recorder").clone();
-    agg.unfinished = unfinished;
-    Ok(LoadOutcome { agg, request_names, elapsed, arrival_window, stopped_by, started_at_unix_ms })
+    unfinished
 }
 
 /// Each second: records the customers in flight and, on a terminal,

@@ -2,7 +2,7 @@
 
 use super::doc::{Doc, Section, Table};
 use super::fmt::{num, pct};
-use crate::result::{StrategyRow, WhatifResult};
+use crate::result::{AllocationResult, CurveResult, StrategyRow, WhatifResult};
 
 /// A difference with its interval; `*` when the interval excludes 0.
 fn delta(d: f64, ci: [f64; 2], decimals: usize) -> String {
@@ -62,29 +62,39 @@ pub fn document(r: &WhatifResult) -> Doc {
         sections.push(changes(r));
     }
     if let Some(c) = &r.curve {
-        let mut t = Table::new(&[
-            "spend",
-            "response ×",
-            "conversions",
-            "revenue",
-            "cost",
-            "ROAS",
-            "conversions per 1k",
-            "marginal ROAS",
+        sections.push(curve(r, c));
+    }
+    if let Some(a) = &r.allocation {
+        sections.push(allocation(r, a));
+    }
+    Doc { title: "fogg whatif — strategies against the baseline".to_owned(), lines, sections }
+}
+
+/// The response curve of one channel's spend.
+fn curve(r: &WhatifResult, c: &CurveResult) -> Section {
+    let mut t = Table::new(&[
+        "spend",
+        "response ×",
+        "conversions",
+        "revenue",
+        "cost",
+        "ROAS",
+        "conversions per 1k",
+        "marginal ROAS",
+    ]);
+    for p in &c.points {
+        t.row(vec![
+            num(p.spend, 0),
+            num(p.multiplier, 3),
+            num(p.conversions, 1),
+            num(p.revenue, 0),
+            num(p.cost, 0),
+            opt(p.roas, 2),
+            opt(p.marginal_conversions.map(|m| m * 1000.0), 2),
+            opt(p.marginal_roas, 2),
         ]);
-        for p in &c.points {
-            t.row(vec![
-                num(p.spend, 0),
-                num(p.multiplier, 3),
-                num(p.conversions, 1),
-                num(p.revenue, 0),
-                num(p.cost, 0),
-                opt(p.roas, 2),
-                opt(p.marginal_conversions.map(|m| m * 1000.0), 2),
-                opt(p.marginal_roas, 2),
-            ]);
-        }
-        sections.push(Section {
+    }
+    Section {
             title: format!("Response curve: {} ({})", c.channel, c.mechanism),
             table: t,
             notes: vec![
@@ -98,47 +108,46 @@ pub fn document(r: &WhatifResult) -> Doc {
                 ),
                 "marginal ROAS: revenue one more unit of spend brings at that point; below 1 the next unit does not pay for itself".to_owned(),
             ],
-        });
-    }
-    if let Some(a) = &r.allocation {
-        let mut t =
-            Table::new(&["channel", "mechanism", "today", "allocated", "change", "bounds", "marginal"])
-                .text_column(1);
-        for c in &a.channels {
-            t.row(vec![
-                c.channel.clone(),
-                c.mechanism.clone(),
-                num(c.today, 0),
-                num(c.allocated, 0),
-                format!("{}{}", if c.allocated >= c.today { "+" } else { "" }, num(c.allocated - c.today, 0)),
-                format!("{}..{}", num(c.min, 0), c.max.map_or(String::new(), |m| num(m, 0))),
-                num(c.marginal * 1000.0, 3),
-            ]);
         }
-        let unit = if a.objective == "revenue" { "revenue" } else { "conversions" };
-        let mut notes = vec![
-            format!(
-                "{} per {} split to maximise expected {}: {} conversions and {} revenue, against {} and {} today (exact)",
-                num(a.budget, 0),
-                r.period,
-                a.objective,
-                num(a.conversions, 1),
-                num(a.revenue, 0),
-                num(a.baseline_conversions, 1),
-                num(a.baseline_revenue, 0)
-            ),
-            format!(
-                "the next unit of budget does most on {}; \"marginal\" is {unit} per 1,000 more spent there",
-                a.next_unit
-            ),
-            "the split is simulated as the strategy `allocation` above, with its intervals".to_owned(),
-        ];
-        if a.unspent > 0.5 {
-            notes.push(format!("{} of the budget is left: the upper bounds stop it", num(a.unspent, 0)));
-        }
-        sections.push(Section { title: "Budget allocation".to_owned(), table: t, notes });
+}
+
+/// The budget split and what it buys.
+fn allocation(r: &WhatifResult, a: &AllocationResult) -> Section {
+    let mut t = Table::new(&["channel", "mechanism", "today", "allocated", "change", "bounds", "marginal"])
+        .text_column(1);
+    for c in &a.channels {
+        t.row(vec![
+            c.channel.clone(),
+            c.mechanism.clone(),
+            num(c.today, 0),
+            num(c.allocated, 0),
+            format!("{}{}", if c.allocated >= c.today { "+" } else { "" }, num(c.allocated - c.today, 0)),
+            format!("{}..{}", num(c.min, 0), c.max.map_or(String::new(), |m| num(m, 0))),
+            num(c.marginal * 1000.0, 3),
+        ]);
     }
-    Doc { title: "fogg whatif — strategies against the baseline".to_owned(), lines, sections }
+    let unit = if a.objective == "revenue" { "revenue" } else { "conversions" };
+    let mut notes = vec![
+        format!(
+            "{} per {} split to maximise expected {}: {} conversions and {} revenue, against {} and {} today (exact)",
+            num(a.budget, 0),
+            r.period,
+            a.objective,
+            num(a.conversions, 1),
+            num(a.revenue, 0),
+            num(a.baseline_conversions, 1),
+            num(a.baseline_revenue, 0)
+        ),
+        format!(
+            "the next unit of budget does most on {}; \"marginal\" is {unit} per 1,000 more spent there",
+            a.next_unit
+        ),
+        "the split is simulated as the strategy `allocation` above, with its intervals".to_owned(),
+    ];
+    if a.unspent > 0.5 {
+        notes.push(format!("{} of the budget is left: the upper bounds stop it", num(a.unspent, 0)));
+    }
+    Section { title: "Budget allocation".to_owned(), table: t, notes }
 }
 
 fn outcomes(r: &WhatifResult) -> Section {

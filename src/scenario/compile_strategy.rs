@@ -6,7 +6,7 @@ use std::collections::{HashMap, HashSet};
 
 use super::context::Cx;
 use super::parts::{SegmentSpec, compile_state, weights};
-use super::raw::RawStrategy;
+use super::raw::{RawState, RawStrategy};
 use crate::model::change::{Change, NEW_STATE, Strategy, Touchpoint};
 use crate::model::{Model, StateId};
 use crate::scenario::change_text::parse_change;
@@ -21,10 +21,10 @@ pub(super) fn compile_strategies(
     model: &Model,
     specs: &[SegmentSpec],
 ) -> Vec<Strategy> {
-    let channel_index: HashMap<&str, usize> =
-        model.channels.iter().enumerate().map(|(i, c)| (c.id.as_str(), i)).collect();
-    let base_index: HashMap<&str, usize> =
-        model.states.iter().enumerate().map(|(i, s)| (s.id.as_str(), i)).collect();
+    let names = Names {
+        channels: model.channels.iter().enumerate().map(|(i, c)| (c.id.as_str(), i)).collect(),
+        states: model.states.iter().enumerate().map(|(i, s)| (s.id.as_str(), i)).collect(),
+    };
     let mut seen = HashSet::new();
     let mut strategies = Vec::new();
     for (i, r) in raw.iter().enumerate() {
@@ -46,68 +46,10 @@ pub(super) fn compile_strategies(
         let mut changes = Vec::new();
         let mut written = Vec::new();
         for add in &r.add {
-            let at = |field: &str| format!("strategy.{id}.add.{}.{field}", add.id.get_ref());
-            if !cx.check_id("state", &at("id"), &add.id) {
-                continue;
+            if let Some((change, text)) = touchpoint(cx, id, add, model, specs, &names) {
+                changes.push(change);
+                written.push(text);
             }
-            let new_id = add.id.get_ref().as_str();
-            if base_index.contains_key(new_id) {
-                cx.problem(
-                    Some(&add.id.span()),
-                    at("id"),
-                    format!("the scenario already has a state '{new_id}'"),
-                    "give the added touchpoint a new id",
-                );
-                continue;
-            }
-            let mut index = base_index.clone();
-            index.insert(new_id, NEW_STATE as usize);
-            let (state, row) = compile_state(cx, add, &model.stages, &channel_index, &index);
-            let Some(raw_from) = &add.from else {
-                cx.problem(
-                    Some(&add.id.span()),
-                    at("from"),
-                    format!("touchpoint '{new_id}' has no `from`, so no journey would reach it"),
-                    "add e.g. `from = { web_cart = 0.1 }`: 10% of journeys leaving web_cart go to it",
-                );
-                continue;
-            };
-            let mut from = Vec::new();
-            for (t, p) in weights(cx, &at("from"), raw_from.get_ref(), false, &base_index) {
-                if p >= 1.0 {
-                    cx.problem(
-                        Some(&raw_from.span()),
-                        at("from"),
-                        format!(
-                            "a `from` probability of {p} leaves nothing for the state's other transitions"
-                        ),
-                        "give each `from` entry a probability below 1, e.g. 0.1",
-                    );
-                }
-                from.push((StateId(t), p));
-            }
-            let rows: Vec<_> =
-                specs.iter().map(|spec| spec.adjust(&model.states, &row, Some(&state))).collect();
-            if rows.iter().any(|r| r.is_empty()) && !row.is_empty() {
-                cx.problem(
-                    Some(&add.id.span()),
-                    at("next"),
-                    format!(
-                        "every weight out of '{new_id}' is 0 in some segment once multipliers are applied"
-                    ),
-                    "give it an `exit` weight or a target every segment can reach",
-                );
-            }
-            let shares: Vec<String> = from
-                .iter()
-                .map(|(s, p)| format!("{:.0}% of {}", p * 100.0, model.states[s.0 as usize].id))
-                .collect();
-            written.push(format!(
-                "add {new_id} ({}) from {}",
-                model.channels[state.channel.0 as usize].id,
-                shares.join(", ")
-            ));
-            changes.push(Change::Add(Box::new(Touchpoint { state, rows, from })));
         }
         for text in &r.changes {
             match parse_change(text.get_ref(), model) {
@@ -118,28 +60,119 @@ pub(super) fn compile_strategies(
                 Err(e) => cx.problem(Some(&text.span()), format!("strategy.{id}.changes"), e.message, e.fix),
             }
         }
-        if cx.problems.len() > before {
-            continue;
+        if cx.problems.len() == before && holds(cx, r, &changes, model) {
+            strategies.push(Strategy {
+                id: id.to_owned(),
+                description: r.description.clone(),
+                changes,
+                written,
+            });
         }
-        if changes.is_empty() {
-            cx.problem(
-                Some(&r.id.span()),
-                format!("strategy.{id}"),
-                format!("strategy '{id}' changes nothing"),
-                "add `changes = [\"spend social +20%\"]` or a [[strategy.add]] touchpoint",
-            );
-            continue;
-        }
-        if let Err(e) = model.apply(&changes) {
-            cx.problem(
-                Some(&r.id.span()),
-                format!("strategy.{id}"),
-                e,
-                "change the strategy so that it can hold",
-            );
-            continue;
-        }
-        strategies.push(Strategy { id: id.to_owned(), description: r.description.clone(), changes, written });
     }
     strategies
+}
+
+/// Indexes of the scenario's channel and state ids.
+struct Names<'a> {
+    channels: HashMap<&'a str, usize>,
+    states: HashMap<&'a str, usize>,
+}
+
+/// Whether strategy `r`'s `changes` change something and can be applied.
+fn holds(cx: &mut Cx, r: &RawStrategy, changes: &[Change], model: &Model) -> bool {
+    let id = r.id.get_ref();
+    if changes.is_empty() {
+        cx.problem(
+            Some(&r.id.span()),
+            format!("strategy.{id}"),
+            format!("strategy '{id}' changes nothing"),
+            "add `changes = [\"spend social +20%\"]` or a [[strategy.add]] touchpoint",
+        );
+        return false;
+    }
+    if let Err(e) = model.apply(changes) {
+        cx.problem(
+            Some(&r.id.span()),
+            format!("strategy.{id}"),
+            e,
+            "change the strategy so that it can hold",
+        );
+        return false;
+    }
+    true
+}
+
+/// Strategy `id`'s added touchpoint `add`: the change, and how it reads.
+fn touchpoint(
+    cx: &mut Cx,
+    id: &str,
+    add: &RawState,
+    model: &Model,
+    specs: &[SegmentSpec],
+    names: &Names,
+) -> Option<(Change, String)> {
+    let at = |field: &str| format!("strategy.{id}.add.{}.{field}", add.id.get_ref());
+    if !cx.check_id("state", &at("id"), &add.id) {
+        return None;
+    }
+    let new_id = add.id.get_ref().as_str();
+    if names.states.contains_key(new_id) {
+        cx.problem(
+            Some(&add.id.span()),
+            at("id"),
+            format!("the scenario already has a state '{new_id}'"),
+            "give the added touchpoint a new id",
+        );
+        return None;
+    }
+    let mut index = names.states.clone();
+    index.insert(new_id, NEW_STATE as usize);
+    let (state, row) = compile_state(cx, add, &model.stages, &names.channels, &index);
+    let from = touchpoint_from(cx, &at("from"), add, &names.states)?;
+    let rows: Vec<_> = specs.iter().map(|spec| spec.adjust(&model.states, &row, Some(&state))).collect();
+    if rows.iter().any(|r| r.is_empty()) && !row.is_empty() {
+        cx.problem(
+            Some(&add.id.span()),
+            at("next"),
+            format!("every weight out of '{new_id}' is 0 in some segment once multipliers are applied"),
+            "give it an `exit` weight or a target every segment can reach",
+        );
+    }
+    let shares: Vec<String> =
+        from.iter().map(|(s, p)| format!("{:.0}% of {}", p * 100.0, model.states[s.0 as usize].id)).collect();
+    let text =
+        format!("add {new_id} ({}) from {}", model.channels[state.channel.0 as usize].id, shares.join(", "));
+    Some((Change::Add(Box::new(Touchpoint { state, rows, from })), text))
+}
+
+/// The `from` of an added touchpoint: which states lead to it, and with
+/// what probability.
+fn touchpoint_from(
+    cx: &mut Cx,
+    key: &str,
+    add: &RawState,
+    states: &HashMap<&str, usize>,
+) -> Option<Vec<(StateId, f64)>> {
+    let Some(raw_from) = &add.from else {
+        cx.problem(
+            Some(&add.id.span()),
+            key.to_owned(),
+            format!("touchpoint '{}' has no `from`, so no journey would reach it", add.id.get_ref()),
+            "add e.g. `from = { web_cart = 0.1 }`: 10% of journeys leaving web_cart go to it",
+        );
+        return None;
+    };
+    let mut from = Vec::new();
+    for (t, p) in weights(cx, key, raw_from.get_ref(), false, states) {
+        if p >= 1.0 {
+            cx.problem(
+                Some(&raw_from.span()),
+                key.to_owned(),
+                format!("a `from` probability of {p} leaves nothing for the state's other transitions"),
+                "give each `from` entry a probability below 1, e.g. 0.1",
+            );
+        }
+        from.push((StateId(t), p));
+    }
+    Some(from)
 }

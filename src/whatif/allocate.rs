@@ -46,23 +46,65 @@ pub struct Bound {
 
 impl Bound {
     /// Parses `CHANNEL=MIN..MAX` (either side may be empty).
-    pub fn parse(text: &str) -> Result<Bound, String> {
-        let usage = || {
-            format!(
-                "'{text}' is not a bound: write CHANNEL=MIN..MAX, e.g. social=5000..40000 or print=..8000"
-            )
-        };
+    pub fn parse(text: &str) -> Result<Bound, AllocateError> {
+        let usage = || AllocateError::BoundSyntax(text.to_owned());
         let (channel, range) = text.split_once('=').ok_or_else(usage)?;
         let (lo, hi) = range.split_once("..").ok_or_else(usage)?;
-        let num = |s: &str, default: f64| -> Result<f64, String> {
+        let num = |s: &str, default: f64| {
             if s.trim().is_empty() { Ok(default) } else { s.trim().parse::<f64>().map_err(|_| usage()) }
         };
         let (min, max) = (num(lo, 0.0)?, num(hi, f64::INFINITY)?);
         if !(min >= 0.0 && min <= max) {
-            return Err(format!("'{text}': the bounds must satisfy 0 ≤ MIN ≤ MAX"));
+            return Err(AllocateError::BoundOrder(text.to_owned()));
         }
         Ok(Bound { channel: channel.trim().to_owned(), min, max })
     }
+}
+
+/// Why a budget cannot be allocated, or a bound not read.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum AllocateError {
+    /// `--bound` text that is not `CHANNEL=MIN..MAX`.
+    #[error("'{0}' is not a bound: write CHANNEL=MIN..MAX, e.g. social=5000..40000 or print=..8000")]
+    BoundSyntax(String),
+    /// A bound whose MIN is negative or above its MAX.
+    #[error("'{0}': the bounds must satisfy 0 ≤ MIN ≤ MAX")]
+    BoundOrder(String),
+    /// The scenario has nothing to spend a budget on.
+    #[error(
+        "no channel declares spend: add `spend = {{ … }}` to the [[channel]] tables to allocate a budget"
+    )]
+    NoSpendChannel,
+    /// The budget is zero, negative or not a number.
+    #[error("--allocate {budget}: the budget must be a positive amount per {period}")]
+    Budget {
+        /// The budget given.
+        budget: f64,
+        /// What the scenario calls a period.
+        period: String,
+    },
+    /// A bound names a channel the scenario does not have.
+    #[error("--bound {channel}: unknown channel; {hint}")]
+    UnknownChannel {
+        /// The channel named.
+        channel: String,
+        /// The nearest ids.
+        hint: String,
+    },
+    /// A bound names a channel without spend.
+    #[error("--bound {0}: the channel declares no spend, so it takes no budget")]
+    NoSpend(String),
+    /// The lower bounds alone exceed the budget.
+    #[error("the lower bounds add up to {floor:.0}, more than the budget of {budget:.0}")]
+    FloorAboveBudget {
+        /// Sum of the lower bounds.
+        floor: f64,
+        /// The budget.
+        budget: f64,
+    },
+    /// Every split leaves the model without an entry.
+    #[error("no split of this budget lets a journey start: raise the budget or the bounds")]
+    NoJourney,
 }
 
 /// The best split found.
@@ -107,123 +149,158 @@ pub fn allocate(
     objective: Objective,
     bounds: &[Bound],
     per_period: f64,
-) -> Result<Allocation, String> {
+) -> Result<Allocation, AllocateError> {
     let channels: Vec<ChannelId> = (0..model.channels.len())
         .filter(|&c| model.channels[c].spend.is_some())
         .map(|c| ChannelId(c as u8))
         .collect();
     if channels.is_empty() {
-        return Err(
-            "no channel declares spend: add `spend = { … }` to the [[channel]] tables to allocate a budget"
-                .to_owned(),
-        );
+        return Err(AllocateError::NoSpendChannel);
     }
     if !(budget.is_finite() && budget > 0.0) {
-        return Err(format!(
-            "--allocate {budget}: the budget must be a positive amount per {}",
-            model.period
-        ));
+        return Err(AllocateError::Budget { budget, period: model.period.clone() });
     }
-    let mut limits: Vec<(f64, f64)> = vec![(0.0, f64::INFINITY); channels.len()];
+    let limits = limits(model, &channels, bounds)?;
+    let floor: f64 = limits.iter().map(|l| l.0).sum();
+    if floor > budget {
+        return Err(AllocateError::FloorAboveBudget { floor, budget });
+    }
+    let search = Search { model, channels, limits, objective, per_period };
+    let step = (budget - floor) / STEPS as f64;
+    let (mut spend, left) = search.greedy(budget - floor, step);
+    search.exchange(&mut spend, step);
+    let exact = search.figures(&spend).ok_or(AllocateError::NoJourney)?;
+    let marginal = search.marginal(&spend, (budget * 1e-3).max(1e-6));
+    let Search { channels, limits, .. } = search;
+    Ok(Allocation { channels, spend, bounds: limits, marginal, exact, unspent: left.max(0.0) })
+}
+
+/// Increments the greedy pass hands out.
+const STEPS: usize = 200;
+
+/// Each allocated channel's `(min, max)` spend from the `--bound`s.
+fn limits(model: &Model, channels: &[ChannelId], bounds: &[Bound]) -> Result<Vec<(f64, f64)>, AllocateError> {
+    let mut limits = vec![(0.0, f64::INFINITY); channels.len()];
     for b in bounds {
         let Some(c) = model.channel_id(&b.channel) else {
-            return Err(format!(
-                "--bound {}: unknown channel; {}",
-                b.channel,
-                crate::suggest::did_you_mean(&b.channel, model.channels.iter().map(|c| c.id.as_str()))
-            ));
+            let hint = crate::suggest::did_you_mean(&b.channel, model.channels.iter().map(|c| c.id.as_str()));
+            return Err(AllocateError::UnknownChannel { channel: b.channel.clone(), hint });
         };
         let Some(k) = channels.iter().position(|&x| x == c) else {
-            return Err(format!(
-                "--bound {}: the channel declares no spend, so it takes no budget",
-                b.channel
-            ));
+            return Err(AllocateError::NoSpend(b.channel.clone()));
         };
         limits[k] = (b.min, b.max);
     }
-    let floor: f64 = limits.iter().map(|l| l.0).sum();
-    if floor > budget {
-        return Err(format!("the lower bounds add up to {floor:.0}, more than the budget of {budget:.0}"));
-    }
-    let eval = |spend: &[f64]| -> Option<ExactFigures> {
-        let changes: Vec<Change> = channels
+    Ok(limits)
+}
+
+/// The allocation problem: the objective of a split of spend over
+/// `channels`, each within its limits.
+struct Search<'a> {
+    model: &'a Model,
+    channels: Vec<ChannelId>,
+    limits: Vec<(f64, f64)>,
+    objective: Objective,
+    per_period: f64,
+}
+
+impl Search<'_> {
+    /// Expected figures of a split, or `None` when no journey can start.
+    fn figures(&self, spend: &[f64]) -> Option<ExactFigures> {
+        let changes: Vec<Change> = self
+            .channels
             .iter()
             .zip(spend)
             .map(|(&channel, &s)| Change::Spend { channel, level: SpendLevel::Absolute(s) })
             .collect();
-        model.apply(&changes).ok().map(|v| ExactFigures::of(&v, per_period))
-    };
-    let score = |spend: &[f64]| -> f64 {
-        eval(spend).map_or(f64::NEG_INFINITY, |e| match objective {
+        self.model.apply(&changes).ok().map(|v| ExactFigures::of(&v, self.per_period))
+    }
+
+    /// The objective of a split.
+    fn score(&self, spend: &[f64]) -> f64 {
+        self.figures(spend).map_or(f64::NEG_INFINITY, |e| match self.objective {
             Objective::Conversions => e.conversions,
             // Revenue net of nothing: the budget is fixed, so maximising
             // revenue maximises ROAS too.
             Objective::Revenue => e.revenue,
         })
-    };
-    let mut spend: Vec<f64> = limits.iter().map(|l| l.0).collect();
-    let steps = 200;
-    let step = (budget - floor) / steps as f64;
-    let mut left = budget - floor;
-    while left > step * 1e-9 {
-        let inc = step.min(left);
-        let current = score(&spend);
-        let mut best: Option<(usize, f64)> = None;
-        for k in 0..channels.len() {
-            if spend[k] + inc > limits[k].1 + 1e-9 {
-                continue;
-            }
-            spend[k] += inc;
-            let gain = score(&spend) - current;
-            spend[k] -= inc;
-            if best.is_none_or(|(_, g)| gain > g) {
-                best = Some((k, gain));
-            }
-        }
-        let Some((k, _)) = best else { break };
-        spend[k] += inc;
-        left -= inc;
     }
-    // Pairwise exchanges of shrinking size.
-    let mut delta = step * 4.0;
-    while delta > step / 64.0 {
-        let mut improved = true;
-        while improved {
-            improved = false;
-            let current = score(&spend);
-            'pairs: for from in 0..channels.len() {
-                for to in 0..channels.len() {
-                    if from == to
-                        || spend[from] - delta < limits[from].0 - 1e-9
-                        || spend[to] + delta > limits[to].1 + 1e-9
-                    {
-                        continue;
-                    }
-                    spend[from] -= delta;
-                    spend[to] += delta;
-                    if score(&spend) > current + 1e-9 * current.abs().max(1.0) {
-                        improved = true;
-                        break 'pairs;
-                    }
-                    spend[from] += delta;
-                    spend[to] -= delta;
+
+    /// Hands `free` out in increments of `step` from the lower bounds,
+    /// each to the channel it gains most on: the split, and what the
+    /// upper bounds left unspent.
+    fn greedy(&self, free: f64, step: f64) -> (Vec<f64>, f64) {
+        let mut spend: Vec<f64> = self.limits.iter().map(|l| l.0).collect();
+        let mut left = free;
+        while left > step * 1e-9 {
+            let inc = step.min(left);
+            let current = self.score(&spend);
+            let mut best: Option<(usize, f64)> = None;
+            for k in 0..self.channels.len() {
+                if spend[k] + inc > self.limits[k].1 + 1e-9 {
+                    continue;
+                }
+                spend[k] += inc;
+                let gain = self.score(&spend) - current;
+                spend[k] -= inc;
+                if best.is_none_or(|(_, g)| gain > g) {
+                    best = Some((k, gain));
                 }
             }
+            let Some((k, _)) = best else { break };
+            spend[k] += inc;
+            left -= inc;
         }
-        delta /= 2.0;
+        (spend, left)
     }
-    let exact =
-        eval(&spend).ok_or("no split of this budget lets a journey start: raise the budget or the bounds")?;
-    let h = (budget * 1e-3).max(1e-6);
-    let base = score(&spend);
-    let marginal = (0..channels.len())
-        .map(|k| {
-            let mut s = spend.clone();
-            s[k] += h;
-            (score(&s) - base) / h
-        })
-        .collect();
-    Ok(Allocation { channels, spend, bounds: limits, marginal, exact, unspent: left.max(0.0) })
+
+    /// Moves budget between pairs of channels, in amounts shrinking from
+    /// 4 steps to 1/64 of one, while a move improves the objective.
+    fn exchange(&self, spend: &mut [f64], step: f64) {
+        let mut delta = step * 4.0;
+        while delta > step / 64.0 {
+            while self.improve_once(spend, delta) {}
+            delta /= 2.0;
+        }
+    }
+
+    /// Makes the first move of `delta` from one channel to another that
+    /// improves the objective; whether there was one.
+    fn improve_once(&self, spend: &mut [f64], delta: f64) -> bool {
+        let current = self.score(spend);
+        let n = self.channels.len();
+        for from in 0..n {
+            for to in 0..n {
+                if from == to
+                    || spend[from] - delta < self.limits[from].0 - 1e-9
+                    || spend[to] + delta > self.limits[to].1 + 1e-9
+                {
+                    continue;
+                }
+                spend[from] -= delta;
+                spend[to] += delta;
+                if self.score(spend) > current + 1e-9 * current.abs().max(1.0) {
+                    return true;
+                }
+                spend[from] += delta;
+                spend[to] -= delta;
+            }
+        }
+        false
+    }
+
+    /// Objective gained per extra unit of spend on each channel, by a
+    /// forward difference of `h`.
+    fn marginal(&self, spend: &[f64], h: f64) -> Vec<f64> {
+        let base = self.score(spend);
+        (0..self.channels.len())
+            .map(|k| {
+                let mut s = spend.to_vec();
+                s[k] += h;
+                (self.score(&s) - base) / h
+            })
+            .collect()
+    }
 }
 
 #[cfg(test)]
@@ -238,6 +315,6 @@ mod tests {
         );
         assert_eq!(Bound::parse("print=..8000").unwrap().min, 0.0);
         assert!(Bound::parse("print=9..8").is_err());
-        assert!(Bound::parse("print").unwrap_err().contains("CHANNEL=MIN..MAX"));
+        assert!(Bound::parse("print").unwrap_err().to_string().contains("CHANNEL=MIN..MAX"));
     }
 }
