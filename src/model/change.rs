@@ -185,7 +185,7 @@ impl Model {
 
     /// Applies `changes` in order; says which change cannot be applied and
     /// why.
-    pub fn apply(&self, changes: &[Change]) -> Result<Variant, String> {
+    pub fn apply(&self, changes: &[Change]) -> Result<Variant, ChangeError> {
         let mut draft = Draft::of(self);
         for change in changes {
             match change {
@@ -199,6 +199,115 @@ impl Model {
         }
         draft.finish()
     }
+}
+
+/// Why a change cannot be applied to a model.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum ChangeError {
+    /// A spend change on a channel without `spend`.
+    #[error(
+        "channel '{0}' declares no spend: add `spend = {{ baseline = …, half_saturation = …, drives = \"share\" }}` to its [[channel]]"
+    )]
+    NoSpend(String),
+    /// Spend would become negative (or not a number).
+    #[error("the spend of '{channel}' would be {spend:.2}: spend cannot be negative")]
+    NegativeSpend {
+        /// Channel id.
+        channel: String,
+        /// The spend it would have.
+        spend: f64,
+    },
+    /// Spend is 0, so no response multiplier can scale from it.
+    #[error(
+        "the spend of '{0}' is 0 at this point, so no response multiplier can scale from it: change it before removing it"
+    )]
+    ZeroSpend(String),
+    /// Without this channel's acquisition spend nobody would arrive.
+    #[error(
+        "with no spend on '{0}' no journey would start: keep some spend, or give other channels entry weight"
+    )]
+    NoEntry(String),
+    /// Incremental spend needs more of a state's exit than it has.
+    #[error(
+        "incremental spend on '{channel}' needs {needed:.4} of the exit probability of state '{state}', which has only {exit:.4}{segment}: spend less, or declare `drives = \"share\"`"
+    )]
+    SpendExceedsExit {
+        /// Channel id.
+        channel: String,
+        /// State id.
+        state: String,
+        /// Probability the change needs from the exit.
+        needed: f64,
+        /// Probability of the exit.
+        exit: f64,
+        /// ` (segment 'ID')` in a segmented model, else empty.
+        segment: String,
+    },
+    /// A transition cannot take the probability asked for.
+    #[error("transition {from} -> {to}{segment}: {reason}")]
+    Transition {
+        /// State id.
+        from: String,
+        /// State id, or `exit`.
+        to: String,
+        /// ` (segment 'ID')` in a segmented model, else empty.
+        segment: String,
+        /// What is wrong with the new probability.
+        reason: TransitionError,
+    },
+    /// A conversion change on a state that never converts next.
+    #[error(
+        "state '{0}' never leads straight to a conversion state, so its conversion cannot improve: name the state just before the purchase"
+    )]
+    NoConversionStep(String),
+    /// A conversion change needs more of a state's exit than it has.
+    #[error(
+        "improving conversion from '{state}' by ×{factor} needs {needed:.4} of its exit probability, which is only {exit:.4}{segment}: use a smaller factor"
+    )]
+    ConversionExceedsExit {
+        /// State id.
+        state: String,
+        /// The factor asked for.
+        factor: f64,
+        /// Probability the change needs from the exit.
+        needed: f64,
+        /// Probability of the exit.
+        exit: f64,
+        /// ` (segment 'ID')` in a segmented model, else empty.
+        segment: String,
+    },
+    /// A segment share would leave (0, 1), or there is no other segment.
+    #[error(
+        "segment '{segment}' would have a share of {share:.4}: a share must stay between 0 and 1, and there must be another segment to take the rest"
+    )]
+    SegmentShare {
+        /// Segment id.
+        segment: String,
+        /// The share it would have.
+        share: f64,
+    },
+    /// The model has as many states as a journey can address.
+    #[error("too many states to add another")]
+    TooManyStates,
+    /// After the changes, journeys from a state could never end.
+    #[error("after these changes no journey from state '{0}' can ever end: keep an exit on its way")]
+    NeverEnds(String),
+}
+
+/// Why one transition cannot take a new probability.
+#[derive(Debug, Clone, Copy, PartialEq, thiserror::Error)]
+pub enum TransitionError {
+    /// The new probability is outside [0, 1].
+    #[error("the probability would be {new:.4} (now {old:.4}); a probability must stay within 0 and 1")]
+    OutOfRange {
+        /// The probability asked for.
+        new: f64,
+        /// The probability now.
+        old: f64,
+    },
+    /// The transition is the state's only way out.
+    #[error("it is the only way out of the state, so there is nothing to give the rest to")]
+    OnlyWayOut,
 }
 
 /// A model being changed: copies of what changes can touch, and what they
@@ -227,14 +336,11 @@ impl<'m> Draft<'m> {
     }
 
     /// Moves a channel's spend; its mechanism says what the response does.
-    fn spend(&mut self, channel: ChannelId, level: SpendLevel) -> Result<(), String> {
+    fn spend(&mut self, channel: ChannelId, level: SpendLevel) -> Result<(), ChangeError> {
         let c = channel.0 as usize;
         let ch = &self.model.channels[c];
         let Some(curve) = ch.spend else {
-            return Err(format!(
-                "channel '{}' declares no self.spend: add `self.spend = {{ baseline = …, half_saturation = …, drives = \"share\" }}` to its [[channel]]",
-                ch.id
-            ));
+            return Err(ChangeError::NoSpend(ch.id.clone()));
         };
         let now = self.spend[c];
         let new = match level {
@@ -243,18 +349,12 @@ impl<'m> Draft<'m> {
             SpendLevel::Absolute(s) => s,
         };
         if !(new.is_finite() && new >= 0.0) {
-            return Err(format!(
-                "the self.spend of '{}' would be {new:.2}: self.spend cannot be negative",
-                ch.id
-            ));
+            return Err(ChangeError::NegativeSpend { channel: ch.id.clone(), spend: new });
         }
         let m = if now > 0.0 {
             curve.response(new) / curve.response(now)
         } else {
-            return Err(format!(
-                "the self.spend of '{}' is 0 at this point, so no response multiplier can scale from it: change it before removing it",
-                ch.id
-            ));
+            return Err(ChangeError::ZeroSpend(ch.id.clone()));
         };
         self.spend[c] = new;
         let in_channel = |t: Target| t != EXIT && self.states[t as usize].channel == channel;
@@ -269,10 +369,7 @@ impl<'m> Draft<'m> {
                         total += *p;
                     }
                     if total <= 0.0 {
-                        return Err(format!(
-                            "with no self.spend on '{}' no journey would start: keep some self.spend, or give other channels entry weight",
-                            ch.id
-                        ));
+                        return Err(ChangeError::NoEntry(ch.id.clone()));
                     }
                     for (_, p) in &mut chain.entry {
                         *p /= total;
@@ -288,19 +385,20 @@ impl<'m> Draft<'m> {
                 Mechanism::Incremental => {
                     for (i, row) in chain.next.iter_mut().enumerate() {
                         scale_from_exit(row, &in_channel, m).map_err(|(needed, exit)| {
-                            format!(
-                                "incremental self.spend on '{}' needs {needed:.4} of the exit probability of state '{}', which has only {exit:.4}{}: self.spend less, or declare `drives = \"share\"`",
-                                ch.id,
-                                self.states[i].id,
-                                segment_note(self.model, s)
-                            )
+                            ChangeError::SpendExceedsExit {
+                                channel: ch.id.clone(),
+                                state: self.states[i].id.clone(),
+                                needed,
+                                exit,
+                                segment: segment_note(self.model, s),
+                            }
                         })?;
                     }
                 }
             }
         }
         self.notes.push(format!(
-            "self.spend on {}: {:.0} → {:.0} per {} ({}, response ×{:.3})",
+            "spend on {}: {:.0} → {:.0} per {} ({}, response ×{:.3})",
             ch.id,
             now,
             new,
@@ -319,24 +417,22 @@ impl<'m> Draft<'m> {
         }
         let c = channel.0 as usize;
         self.notes.push(format!(
-            "{} removed: journeys that would reach it leave; self.spend {:.0} → 0",
+            "{} removed: journeys that would reach it leave; spend {:.0} → 0",
             self.model.channels[c].id, self.spend[c]
         ));
         self.spend[c] = 0.0;
     }
 
     /// Scales or sets one transition in every segment.
-    fn transition(&mut self, from: StateId, to: Target, amount: Amount) -> Result<(), String> {
+    fn transition(&mut self, from: StateId, to: Target, amount: Amount) -> Result<(), ChangeError> {
         let from = from.0 as usize;
         let before = probability(&self.chains[0].next[from], |t| t == to);
         for (s, chain) in self.chains.iter_mut().enumerate() {
-            set_transition(&mut chain.next[from], to, amount).map_err(|e| {
-                format!(
-                    "transition {} -> {}{}: {e}",
-                    self.states[from].id,
-                    name(&self.states, to),
-                    segment_note(self.model, s)
-                )
+            set_transition(&mut chain.next[from], to, amount).map_err(|reason| ChangeError::Transition {
+                from: self.states[from].id.clone(),
+                to: name(&self.states, to).to_owned(),
+                segment: segment_note(self.model, s),
+                reason,
             })?;
         }
         let after = probability(&self.chains[0].next[from], |t| t == to);
@@ -352,23 +448,22 @@ impl<'m> Draft<'m> {
     }
 
     /// Makes the step from a state to a conversion likelier, from its exit.
-    fn conversion(&mut self, state: StateId, factor: f64) -> Result<(), String> {
+    fn conversion(&mut self, state: StateId, factor: f64) -> Result<(), ChangeError> {
         let i = state.0 as usize;
         let converts = |t: Target| t != EXIT && self.states[t as usize].conversion;
         if !self.chains.iter().any(|c| c.next[i].iter().any(|&(t, _)| converts(t))) {
-            return Err(format!(
-                "state '{}' never leads straight to a conversion state, so its conversion cannot improve: name the state just before the purchase",
-                self.states[i].id
-            ));
+            return Err(ChangeError::NoConversionStep(self.states[i].id.clone()));
         }
         let before = probability(&self.chains[0].next[i], converts);
         for (s, chain) in self.chains.iter_mut().enumerate() {
             scale_from_exit(&mut chain.next[i], &converts, factor).map_err(|(needed, exit)| {
-                format!(
-                    "improving conversion from '{}' by ×{factor} needs {needed:.4} of its exit probability, which is only {exit:.4}{}: use a smaller factor",
-                    self.states[i].id,
-                    segment_note(self.model, s)
-                )
+                ChangeError::ConversionExceedsExit {
+                    state: self.states[i].id.clone(),
+                    factor,
+                    needed,
+                    exit,
+                    segment: segment_note(self.model, s),
+                }
             })?;
         }
         let after = probability(&self.chains[0].next[i], converts);
@@ -383,7 +478,7 @@ impl<'m> Draft<'m> {
     }
 
     /// Scales or sets a segment's share.
-    fn segment(&mut self, segment: SegmentId, amount: Amount) -> Result<(), String> {
+    fn segment(&mut self, segment: SegmentId, amount: Amount) -> Result<(), ChangeError> {
         let k = segment.0 as usize;
         let old = self.shares[k];
         let new = match amount {
@@ -391,10 +486,7 @@ impl<'m> Draft<'m> {
             Amount::Set(v) => v,
         };
         if !(new > 0.0 && new < 1.0) || self.shares.len() < 2 {
-            return Err(format!(
-                "segment '{}' would have a share of {new:.4}: a share must stay between 0 and 1, and there must be another segment to take the rest",
-                self.model.segments[k].id
-            ));
+            return Err(ChangeError::SegmentShare { segment: self.model.segments[k].id.clone(), share: new });
         }
         self.notes.push(format!(
             "segment {}: share {:.1}% → {:.1}%",
@@ -410,10 +502,10 @@ impl<'m> Draft<'m> {
     }
 
     /// Adds a touchpoint reached from the states it names.
-    fn add(&mut self, touchpoint: &Touchpoint) -> Result<(), String> {
+    fn add(&mut self, touchpoint: &Touchpoint) -> Result<(), ChangeError> {
         let index = self.states.len() as Target;
         if index >= NEW_STATE {
-            return Err("too many self.states to add another".to_owned());
+            return Err(ChangeError::TooManyStates);
         }
         let sources: Vec<String> = touchpoint
             .from
@@ -438,13 +530,10 @@ impl<'m> Draft<'m> {
 
     /// The variant the changes made, once every state can still reach
     /// the exit.
-    fn finish(self) -> Result<Variant, String> {
+    fn finish(self) -> Result<Variant, ChangeError> {
         for chain in &self.chains {
             if let Some(&i) = cannot_reach_exit(&chain.next).first() {
-                return Err(format!(
-                    "after these changes no journey from state '{}' can ever end: keep an exit on its way",
-                    self.states[i].id
-                ));
+                return Err(ChangeError::NeverEnds(self.states[i].id.clone()));
             }
         }
         let population: f64 = self.shares.iter().zip(&self.acquired).map(|(s, a)| s * a).sum();
@@ -545,19 +634,17 @@ fn scale_from_exit(
 
 /// Scales or sets the probability of `to` in a row; the others absorb the
 /// difference in proportion.
-fn set_transition(row: &mut Vec<(Target, f64)>, to: Target, amount: Amount) -> Result<(), String> {
+fn set_transition(row: &mut Vec<(Target, f64)>, to: Target, amount: Amount) -> Result<(), TransitionError> {
     let old = row.iter().find(|(t, _)| *t == to).map_or(0.0, |(_, p)| *p);
     let new = match amount {
         Amount::Scale(f) => old * f,
         Amount::Set(p) => p,
     };
     if !(0.0..=1.0).contains(&new) {
-        return Err(format!(
-            "the probability would be {new:.4} (now {old:.4}); a probability must stay within 0 and 1"
-        ));
+        return Err(TransitionError::OutOfRange { new, old });
     }
     if old >= 1.0 && new < 1.0 {
-        return Err("it is the only way out of the state, so there is nothing to give the rest to".to_owned());
+        return Err(TransitionError::OnlyWayOut);
     }
     let rest = if old < 1.0 { (1.0 - new) / (1.0 - old) } else { 0.0 };
     for (t, p) in row.iter_mut() {

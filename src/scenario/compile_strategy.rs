@@ -94,7 +94,7 @@ fn holds(cx: &mut Cx, r: &RawStrategy, changes: &[Change], model: &Model) -> boo
         cx.problem(
             Some(&r.id.span()),
             format!("strategy.{id}"),
-            e,
+            e.to_string(),
             "change the strategy so that it can hold",
         );
         return false;

@@ -3,7 +3,7 @@
 //! numbers buy, curves, allocation, the JSON contract and bad input.
 
 use fogg::model::Model;
-use fogg::model::change::{Change, SpendLevel};
+use fogg::model::change::{Change, ChangeError, SpendLevel};
 use fogg::whatif::paired::{Scale, Z95};
 use fogg::whatif::{ExactFigures, Figures, Pairing, run_paired};
 use serde_json::Value;
@@ -94,10 +94,10 @@ fn each_spend_mechanism_matches_its_closed_form_and_the_simulation() {
             "{mechanism}: exact {} ≠ {expected}",
             exact.conversions
         );
-        assert!(
-            variant.notes[0].contains(mechanism),
-            "the report repeats the mechanism: {:?}",
-            variant.notes
+        assert_eq!(
+            variant.notes[0],
+            format!("spend on ad: 1000 → 3000 per period ({mechanism}, response ×1.500)"),
+            "the report repeats the mechanism and the response"
         );
 
         let m =
@@ -129,7 +129,11 @@ fn changes_that_need_more_exit_mass_than_a_row_has_are_errors() {
     // Tripling web_page's conversion (0.4 → 1.2) cannot come from its exit.
     let triple = Change::Conversion { state: model.state_id("web_page").unwrap(), factor: 3.0 };
     let err = model.apply(&[triple]).unwrap_err();
-    assert!(err.contains("exit probability") && err.contains("web_page"), "{err}");
+    assert!(
+        matches!(&err, ChangeError::ConversionExceedsExit { state, factor: 3.0, .. } if state == "web_page"),
+        "{err:?}"
+    );
+    assert!(err.to_string().contains("exit probability"), "{err}");
 }
 
 #[test]
