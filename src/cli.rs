@@ -441,7 +441,7 @@ impl TargetArgs {
     /// The demo shop these arguments describe (used without --target).
     pub fn demo(&self) -> anyhow::Result<crate::demo::DemoConfig> {
         let queue = crate::demo::DemoConfig::default().queue;
-        crate::demo::DemoConfig::new(self.demo_capacity, self.demo_latency, queue).map_err(anyhow::Error::msg)
+        Ok(crate::demo::DemoConfig::new(self.demo_capacity, self.demo_latency, queue)?)
     }
 }
 
@@ -465,13 +465,51 @@ pub struct DemoArgs {
     pub queue: usize,
 }
 
-fn parse_duration_arg(text: &str) -> Result<Duration, String> {
-    crate::units::parse_duration(text).map(Duration::from_secs_f64)
+fn parse_duration_arg(text: &str) -> Result<Duration, ArgError> {
+    Ok(Duration::from_secs_f64(crate::units::parse_duration(text)?))
 }
 
-fn parse_positive_duration(text: &str) -> Result<Duration, String> {
+fn parse_positive_duration(text: &str) -> Result<Duration, ArgError> {
     let d = parse_duration_arg(text)?;
-    if d.is_zero() { Err(format!("'{text}' must be longer than 0")) } else { Ok(d) }
+    if d.is_zero() { Err(ArgError::ZeroDuration(text.to_owned())) } else { Ok(d) }
+}
+
+/// Why a command-line value was refused; clap shows the message beside
+/// the option.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ArgError {
+    /// Not a duration.
+    #[error(transparent)]
+    Duration(#[from] crate::units::DurationError),
+    /// A duration of 0 where time must pass.
+    #[error("'{0}' must be longer than 0")]
+    ZeroDuration(String),
+    /// Not a number.
+    #[error("'{0}' is not a number: write e.g. 25 or 12.5")]
+    NotANumber(String),
+    /// A number of 0 or less, or not finite.
+    #[error("'{0}' must be a number above 0")]
+    NotPositive(String),
+    /// Not one separator character.
+    #[error("'{0}' is not a column separator: give one character such as ';' ',' or '|'")]
+    Separator(String),
+    /// Not a URL.
+    #[error("'{text}' is not a URL ({reason}): write e.g. http://127.0.0.1:8080")]
+    NotAUrl {
+        /// What was given.
+        text: String,
+        /// The URL parser's reason.
+        reason: String,
+    },
+    /// A URL of another scheme than http or https.
+    #[error("'{0}:' is not a web address: fogg sends HTTP, use http:// or https://")]
+    NotHttp(String),
+    /// Not a count.
+    #[error("'{0}' is not a count: write e.g. 1000000, 1e6, 250k or 10M")]
+    NotACount(String),
+    /// A count below 1, fractional, or beyond 2⁶⁴.
+    #[error("'{0}' must be a whole number of at least 1")]
+    CountRange(String),
 }
 
 /// `fogg simulate`.
@@ -551,35 +589,35 @@ pub struct ValidateArgs {
 }
 
 /// Parses a positive, finite number (a rate, a budget, a time in ms).
-pub fn parse_positive(text: &str) -> Result<f64, String> {
+pub fn parse_positive(text: &str) -> Result<f64, ArgError> {
     match text.trim().parse::<f64>() {
         Ok(v) if v.is_finite() && v > 0.0 => Ok(v),
-        Ok(_) => Err(format!("'{text}' must be a number above 0")),
-        Err(_) => Err(format!("'{text}' is not a number: write e.g. 25 or 12.5")),
+        Ok(_) => Err(ArgError::NotPositive(text.to_owned())),
+        Err(_) => Err(ArgError::NotANumber(text.to_owned())),
     }
 }
 
 /// Parses a column separator: one ASCII character.
-pub fn parse_separator(text: &str) -> Result<u8, String> {
+pub fn parse_separator(text: &str) -> Result<u8, ArgError> {
     match text.as_bytes() {
         [b] if b.is_ascii() && !b.is_ascii_alphanumeric() && *b != b'"' => Ok(*b),
-        _ => Err(format!("'{text}' is not a column separator: give one character such as ';' ',' or '|'")),
+        _ => Err(ArgError::Separator(text.to_owned())),
     }
 }
 
 /// Parses `--target`: an http or https URL.
-pub fn parse_target(text: &str) -> Result<reqwest::Url, String> {
+pub fn parse_target(text: &str) -> Result<reqwest::Url, ArgError> {
     let url = reqwest::Url::parse(text)
-        .map_err(|e| format!("'{text}' is not a URL ({e}): write e.g. http://127.0.0.1:8080"))?;
+        .map_err(|e| ArgError::NotAUrl { text: text.to_owned(), reason: e.to_string() })?;
     match url.scheme() {
         "http" | "https" => Ok(url),
-        other => Err(format!("'{other}:' is not a web address: fogg sends HTTP, use http:// or https://")),
+        other => Err(ArgError::NotHttp(other.to_owned())),
     }
 }
 
 /// Parses a customer count: digits with optional `_` separators, an
 /// exponent (`1e6`) or a suffix `k`, `M`, `G`.
-pub fn parse_count(text: &str) -> Result<u64, String> {
+pub fn parse_count(text: &str) -> Result<u64, ArgError> {
     let t = text.trim().replace('_', "");
     let (digits, factor) = match t.chars().last() {
         Some('k' | 'K') => (&t[..t.len() - 1], 1e3),
@@ -587,12 +625,10 @@ pub fn parse_count(text: &str) -> Result<u64, String> {
         Some('G') => (&t[..t.len() - 1], 1e9),
         _ => (t.as_str(), 1.0),
     };
-    let value: f64 = digits
-        .parse()
-        .map_err(|_| format!("'{text}' is not a count: write e.g. 1000000, 1e6, 250k or 10M"))?;
+    let value: f64 = digits.parse().map_err(|_| ArgError::NotACount(text.to_owned()))?;
     let n = value * factor;
     if !(n >= 1.0 && n <= u64::MAX as f64 && n.fract() == 0.0) {
-        return Err(format!("'{text}' must be a whole number of at least 1"));
+        return Err(ArgError::CountRange(text.to_owned()));
     }
     Ok(n as u64)
 }
@@ -615,7 +651,8 @@ mod tests {
         assert_eq!(parse_count("10M"), Ok(10_000_000));
         assert!(parse_count("0").is_err());
         assert!(parse_count("1.5").is_err());
-        assert!(parse_count("many").unwrap_err().contains("not a count"));
+        assert_eq!(parse_count("many"), Err(ArgError::NotACount("many".into())));
+        assert_eq!(parse_count("0"), Err(ArgError::CountRange("0".into())));
     }
 
     #[test]
@@ -623,9 +660,10 @@ mod tests {
         assert_eq!(parse_positive("12.5"), Ok(12.5));
         assert!(parse_positive("0").is_err() && parse_positive("-3").is_err());
         assert!(parse_positive("inf").is_err() && parse_positive("NaN").is_err());
-        assert!(parse_positive("fast").unwrap_err().contains("not a number"));
+        assert_eq!(parse_positive("fast"), Err(ArgError::NotANumber("fast".into())));
+        assert!(parse_duration_arg("1e300s").unwrap_err().to_string().contains("at most 100 years"));
         assert_eq!(parse_target("https://shop.test/").map(|u| u.scheme().to_owned()), Ok("https".to_owned()));
-        assert!(parse_target("ftp://127.0.0.1:1/").unwrap_err().contains("http://"));
+        assert_eq!(parse_target("ftp://127.0.0.1:1/"), Err(ArgError::NotHttp("ftp".into())));
         assert!(parse_target("127.0.0.1:8080").is_err());
         assert_eq!(parse_separator("|"), Ok(b'|'));
         assert!(

@@ -58,6 +58,43 @@ pub struct Tolerance {
     pub value: f64,
 }
 
+/// How a tolerance is written, for error messages.
+const TOLERANCE_SYNTAX: &str = "write METRIC=N% for latency (p50, p90, p95, p99, p99.9, or latency for all) and throughput, or METRIC=Npp for error_rate and conversions_lost, e.g. p99=15% or error_rate=1pp";
+
+/// Why a `--tolerance` was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ToleranceError {
+    /// Not `METRIC=VALUE`.
+    #[error("tolerance '{0}': {TOLERANCE_SYNTAX}")]
+    Syntax(String),
+    /// A metric compare does not judge.
+    #[error("tolerance '{text}': unknown metric '{metric}'; {TOLERANCE_SYNTAX}")]
+    Metric {
+        /// The whole tolerance.
+        text: String,
+        /// The metric named.
+        metric: String,
+    },
+    /// A value without the unit its metric takes.
+    #[error("tolerance '{text}': '{metric}' takes a value in '{unit}', e.g. {metric}=10{unit}")]
+    Unit {
+        /// The whole tolerance.
+        text: String,
+        /// The metric.
+        metric: String,
+        /// `%` or `pp`.
+        unit: &'static str,
+    },
+    /// A value that is not a number of 0 or more.
+    #[error("tolerance '{text}': '{value}' is not a number of 0 or more")]
+    Value {
+        /// The whole tolerance.
+        text: String,
+        /// The value written.
+        value: String,
+    },
+}
+
 /// The metrics a tolerance can be set for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ToleranceMetric {
@@ -76,21 +113,20 @@ pub enum ToleranceMetric {
 impl Tolerance {
     /// Parses `METRIC=N%` (latency, a percentile, throughput) or
     /// `METRIC=Npp` (error_rate, conversions_lost).
-    pub fn parse(text: &str) -> Result<Tolerance, String> {
-        let usage = "write METRIC=N% for latency (p50, p90, p95, p99, p99.9, or latency for all) and throughput, or METRIC=Npp for error_rate and conversions_lost, e.g. p99=15% or error_rate=1pp";
+    pub fn parse(text: &str) -> Result<Tolerance, ToleranceError> {
         let Some((metric, value)) = text.split_once('=') else {
-            return Err(format!("tolerance '{text}': {usage}"));
+            return Err(ToleranceError::Syntax(text.to_owned()));
         };
         let (metric, value) = (metric.trim(), value.trim());
-        let number = |suffix: &str| -> Result<f64, String> {
-            let n = value.strip_suffix(suffix).ok_or_else(|| {
-                format!(
-                    "tolerance '{text}': '{metric}' takes a value in '{suffix}', e.g. {metric}=10{suffix}"
-                )
+        let number = |suffix: &'static str| {
+            let n = value.strip_suffix(suffix).ok_or_else(|| ToleranceError::Unit {
+                text: text.to_owned(),
+                metric: metric.to_owned(),
+                unit: suffix,
             })?;
             match n.trim().parse::<f64>() {
                 Ok(v) if v.is_finite() && v >= 0.0 => Ok(v),
-                _ => Err(format!("tolerance '{text}': '{n}' is not a number of 0 or more")),
+                _ => Err(ToleranceError::Value { text: text.to_owned(), value: n.to_owned() }),
             }
         };
         let (metric, value) = match metric {
@@ -100,7 +136,7 @@ impl Tolerance {
             "conversions_lost" => (ToleranceMetric::ConversionsLost, number("pp")?),
             m => match LATENCY.iter().position(|l| *l == m) {
                 Some(i) => (ToleranceMetric::Percentile(i), number("%")? / 100.0),
-                None => return Err(format!("tolerance '{text}': unknown metric '{m}'; {usage}")),
+                None => return Err(ToleranceError::Metric { text: text.to_owned(), metric: m.to_owned() }),
             },
         };
         Ok(Tolerance { metric, value })
@@ -354,7 +390,7 @@ mod tests {
         assert_eq!(Tolerances::with(&[t("p99=25%"), t("latency=5%")]).latency, [0.05; 5]);
         assert_eq!(Tolerances::with(&[t("latency=5%"), t("p99=25%")]).latency[3], 0.25, "in order");
         assert_eq!(Tolerances::with(&[t("error_rate = 1pp")]).error_rate_pp, 1.0);
-        let err = |text: &str| Tolerance::parse(text).unwrap_err();
+        let err = |text: &str| Tolerance::parse(text).unwrap_err().to_string();
         assert!(err("p99=25").contains("e.g. p99=10%"));
         assert!(err("error_rate=1%").contains("'pp'"));
         assert!(err("p98=1%").contains("unknown metric 'p98'"));

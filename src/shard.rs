@@ -30,39 +30,71 @@ impl fmt::Display for Shard {
     }
 }
 
+/// Why a shard could not be read from `--shard` or the environment.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ShardError {
+    /// `--shard` text that is not `I/N`.
+    #[error("'{0}': write the shard as I/N, numbered from 1, e.g. --shard 2/4")]
+    Syntax(String),
+    /// `I/N` with I outside 1..=N.
+    #[error(
+        "'{0}': the index must be between 1 and the count; write the shard as I/N, numbered from 1, e.g. --shard 2/4"
+    )]
+    Index(String),
+    /// A scheduler variable that is not a number.
+    #[error("{name}='{value}' is not a whole number")]
+    NotANumber {
+        /// The variable.
+        name: &'static str,
+        /// Its value.
+        value: String,
+    },
+    /// A Kubernetes Indexed Job without `FOGG_SHARDS`.
+    #[error(
+        "JOB_COMPLETION_INDEX is set (a Kubernetes Indexed Job) but FOGG_SHARDS is not: set it to the Job's completions, or pass --shard I/N"
+    )]
+    NoCount,
+    /// A 0-based scheduler index beyond the count.
+    #[error("{i}={index} does not fit {n}={count}: the index counts from 0 to {n} − 1")]
+    EnvIndex {
+        /// Name of the index variable.
+        i: &'static str,
+        /// Its value.
+        index: u32,
+        /// Name of the count variable.
+        n: &'static str,
+        /// Its value.
+        count: u32,
+    },
+}
+
 impl Shard {
     /// The whole run as one shard.
     pub const WHOLE: Shard = Shard { index: 1, count: 1 };
 
     /// Parses `I/N` with 1 ≤ I ≤ N.
-    pub fn parse(text: &str) -> Result<Shard, String> {
-        let usage = "write the shard as I/N, numbered from 1, e.g. --shard 2/4";
-        let (i, n) = text.trim().split_once('/').ok_or_else(|| format!("'{text}': {usage}"))?;
-        let parse = |s: &str| s.trim().parse::<u32>().map_err(|_| format!("'{text}': {usage}"));
+    pub fn parse(text: &str) -> Result<Shard, ShardError> {
+        let syntax = || ShardError::Syntax(text.to_owned());
+        let (i, n) = text.trim().split_once('/').ok_or_else(syntax)?;
+        let parse = |s: &str| s.trim().parse::<u32>().map_err(|_| syntax());
         let (index, count) = (parse(i)?, parse(n)?);
         if count == 0 || index == 0 || index > count {
-            return Err(format!("'{text}': the index must be between 1 and the count; {usage}"));
+            return Err(ShardError::Index(text.to_owned()));
         }
         Ok(Shard { index, count })
     }
 
     /// The shard the scheduler's environment describes, if any; `get`
     /// reads a variable (`std::env::var` in the binary).
-    pub fn from_env(get: impl Fn(&str) -> Option<String>) -> Result<Option<Shard>, String> {
-        let number = |name: &str| -> Result<Option<u32>, String> {
-            match get(name) {
-                None => Ok(None),
-                Some(v) => v
-                    .trim()
-                    .parse::<u32>()
-                    .map(Some)
-                    .map_err(|_| format!("{name}='{v}' is not a whole number")),
+    pub fn from_env(get: impl Fn(&str) -> Option<String>) -> Result<Option<Shard>, ShardError> {
+        let number = |name: &'static str| match get(name) {
+            None => Ok(None),
+            Some(v) => {
+                v.trim().parse::<u32>().map(Some).map_err(|_| ShardError::NotANumber { name, value: v })
             }
         };
         if let Some(index) = number("JOB_COMPLETION_INDEX")? {
-            let count = number("FOGG_SHARDS")?.ok_or_else(|| {
-                "JOB_COMPLETION_INDEX is set (a Kubernetes Indexed Job) but FOGG_SHARDS is not: set it to the Job's completions, or pass --shard I/N".to_owned()
-            })?;
+            let count = number("FOGG_SHARDS")?.ok_or(ShardError::NoCount)?;
             return Shard::from_zero_based(index, count, "JOB_COMPLETION_INDEX", "FOGG_SHARDS").map(Some);
         }
         if let (Some(index), Some(count)) = (number("SLURM_PROCID")?, number("SLURM_NTASKS")?) {
@@ -71,15 +103,20 @@ impl Shard {
         Ok(None)
     }
 
-    fn from_zero_based(index: u32, count: u32, i: &str, n: &str) -> Result<Shard, String> {
+    fn from_zero_based(
+        index: u32,
+        count: u32,
+        i: &'static str,
+        n: &'static str,
+    ) -> Result<Shard, ShardError> {
         if count == 0 || index >= count {
-            return Err(format!("{i}={index} does not fit {n}={count}: the index counts from 0 to {n} − 1"));
+            return Err(ShardError::EnvIndex { i, index, n, count });
         }
         Ok(Shard { index: index + 1, count })
     }
 
     /// `--shard` when given, else the environment, else the whole run.
-    pub fn resolve(cli: Option<Shard>) -> Result<Shard, String> {
+    pub fn resolve(cli: Option<Shard>) -> Result<Shard, ShardError> {
         match cli {
             Some(s) => Ok(s),
             None => Ok(Shard::from_env(|k| std::env::var(k).ok())?.unwrap_or(Shard::WHOLE)),
@@ -112,9 +149,9 @@ mod tests {
     #[test]
     fn parses_and_explains() {
         assert_eq!(Shard::parse("2/4"), Ok(Shard { index: 2, count: 4 }));
-        assert!(Shard::parse("0/4").unwrap_err().contains("between 1 and the count"));
+        assert_eq!(Shard::parse("0/4"), Err(ShardError::Index("0/4".into())));
         assert!(Shard::parse("5/4").is_err());
-        assert!(Shard::parse("2").unwrap_err().contains("I/N"));
+        assert!(Shard::parse("2").unwrap_err().to_string().contains("I/N"));
     }
 
     #[test]
@@ -126,7 +163,7 @@ mod tests {
             Shard::from_env(env(&[("JOB_COMPLETION_INDEX", "0"), ("FOGG_SHARDS", "3")])),
             Ok(Some(Shard { index: 1, count: 3 }))
         );
-        assert!(Shard::from_env(env(&[("JOB_COMPLETION_INDEX", "0")])).unwrap_err().contains("FOGG_SHARDS"));
+        assert_eq!(Shard::from_env(env(&[("JOB_COMPLETION_INDEX", "0")])), Err(ShardError::NoCount));
         assert_eq!(
             Shard::from_env(env(&[("SLURM_PROCID", "3"), ("SLURM_NTASKS", "4")])),
             Ok(Some(Shard { index: 4, count: 4 }))

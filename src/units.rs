@@ -15,28 +15,56 @@ const UNITS: &[(&[&str], f64)] = &[
     (&["w", "week", "weeks"], 604_800.0),
 ];
 
+/// How a duration is written, for error messages.
+const DURATION_SYNTAX: &str = "a number followed by a unit (ms, s, min, h, d, w), e.g. \"90s\" or \"1.5h\"";
+
+/// The longest duration fogg takes: 100 years, in seconds. Every
+/// duration fits a `std::time::Duration` and a timer.
+pub const MAX_DURATION_S: f64 = 100.0 * 365.25 * 86_400.0;
+
+/// Why a text is not a duration; the message says how to write one.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum DurationError {
+    /// It does not start with a number.
+    #[error("'{0}' is not a duration: write {DURATION_SYNTAX}")]
+    NotANumber(String),
+    /// A number without a unit.
+    #[error("'{0}' has no unit: write {DURATION_SYNTAX}")]
+    NoUnit(String),
+    /// A unit fogg does not know.
+    #[error("'{unit}' in '{text}' is not a time unit: write {DURATION_SYNTAX}")]
+    UnknownUnit {
+        /// The unit written.
+        unit: String,
+        /// The whole text.
+        text: String,
+    },
+    /// Negative, or longer than [`MAX_DURATION_S`].
+    #[error("'{0}' must be a non-negative duration of at most 100 years")]
+    OutOfRange(String),
+}
+
 /// Parses a duration such as `"90s"`, `"1.5h"`, `"2 days"` into seconds.
 ///
 /// The error says what was expected, ready to be shown to a person.
-pub fn parse_duration(text: &str) -> Result<f64, String> {
+pub fn parse_duration(text: &str) -> Result<f64, DurationError> {
     let t = text.trim();
     let split = t
         .find(|c: char| !(c.is_ascii_digit() || c == '.' || c == '+' || c == '-' || c == 'e'))
         .unwrap_or(t.len());
     let (number, unit) = (t[..split].trim(), t[split..].trim());
-    let expected = "a number followed by a unit (ms, s, min, h, d, w), e.g. \"90s\" or \"1.5h\"";
-    let value: f64 = number.parse().map_err(|_| format!("'{text}' is not a duration: write {expected}"))?;
+    let value: f64 = number.parse().map_err(|_| DurationError::NotANumber(text.to_owned()))?;
     if unit.is_empty() {
-        return Err(format!("'{text}' has no unit: write {expected}"));
+        return Err(DurationError::NoUnit(text.to_owned()));
     }
     let factor = UNITS
         .iter()
         .find(|(names, _)| names.contains(&unit.to_ascii_lowercase().as_str()))
         .map(|(_, f)| *f)
-        .ok_or_else(|| format!("'{unit}' in '{text}' is not a time unit: write {expected}"))?;
+        .ok_or_else(|| DurationError::UnknownUnit { unit: unit.to_owned(), text: text.to_owned() })?;
     let seconds = value * factor;
-    if !seconds.is_finite() || seconds < 0.0 {
-        return Err(format!("'{text}' must be a finite, non-negative duration"));
+    if !(0.0..=MAX_DURATION_S).contains(&seconds) {
+        return Err(DurationError::OutOfRange(text.to_owned()));
     }
     Ok(seconds)
 }
@@ -121,10 +149,10 @@ mod tests {
 
     #[test]
     fn rejects_missing_or_unknown_units() {
-        assert!(parse_duration("12").unwrap_err().contains("no unit"));
-        assert!(parse_duration("2 fortnights").unwrap_err().contains("not a time unit"));
-        assert!(parse_duration("-1h").unwrap_err().contains("non-negative"));
-        assert!(parse_duration("abc").unwrap_err().contains("not a duration"));
+        assert_eq!(parse_duration("12"), Err(DurationError::NoUnit("12".into())));
+        assert!(parse_duration("2 fortnights").unwrap_err().to_string().contains("not a time unit"));
+        assert_eq!(parse_duration("-1h"), Err(DurationError::OutOfRange("-1h".into())));
+        assert!(parse_duration("abc").unwrap_err().to_string().contains("not a duration: write a number"));
     }
 
     #[test]

@@ -11,7 +11,7 @@ pub fn run(args: &DemoArgs) -> anyhow::Result<Verdict> {
     if !args.addr.ip().is_loopback() {
         bail!("the demo shop listens on loopback only: use --addr 127.0.0.1:PORT or [::1]:PORT");
     }
-    let cfg = DemoConfig::new(args.capacity, args.latency, args.queue).map_err(anyhow::Error::msg)?;
+    let cfg = DemoConfig::new(args.capacity, args.latency, args.queue)?;
     let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
     runtime.block_on(async {
         let server =

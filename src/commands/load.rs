@@ -33,7 +33,7 @@ pub fn run(args: &LoadArgs, out: &mut dyn Write) -> anyhow::Result<Verdict> {
         .rate
         .map_or_else(|| spec.workload.clone(), |r| Workload::Open(RateProfile::Constant(r)))
         .scaled(args.rate_scale);
-    let shard = Shard::resolve(args.shard).map_err(anyhow::Error::msg)?;
+    let shard = Shard::resolve(args.shard)?;
     // Each shard takes 1/N of the rate, or its part of a closed pool.
     let workload = match workload {
         Workload::Closed(n) => {

@@ -27,7 +27,7 @@ pub fn run(args: &SimulateArgs, out: &mut dyn Write) -> anyhow::Result<Verdict> 
     if let Some(max) = args.max_steps {
         model = model.with_max_steps(max);
     }
-    let shard = Shard::resolve(args.shard).map_err(anyhow::Error::msg)?;
+    let shard = Shard::resolve(args.shard)?;
     let plan = SimPlan {
         seed: args.seed,
         customers: shard.customers(args.customers),

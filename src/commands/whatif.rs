@@ -69,7 +69,7 @@ pub fn run(args: &WhatifArgs, out: &mut dyn Write) -> anyhow::Result<Verdict> {
         .iter()
         .map(|s| model.apply(&s.changes).map_err(|e| anyhow!("strategy '{}': {e}", s.id)))
         .collect::<anyhow::Result<Vec<_>>>()?;
-    let shard = Shard::resolve(args.shard).map_err(anyhow::Error::msg)?;
+    let shard = Shard::resolve(args.shard)?;
     let range = shard.customers(args.customers);
     let (paired, elapsed_s) = run_on_pool(args.threads.map(|t| t.get()), || {
         run_paired(model, &variants, args.seed, range.clone(), Pairing::Common)

@@ -33,6 +33,32 @@ pub struct DemoConfig {
     pub queue: usize,
 }
 
+/// Most requests per second the demo shop can be set to serve.
+pub const MAX_CAPACITY_RPS: f64 = 1_000_000.0;
+/// Longest service time of the demo shop, ms (one minute).
+pub const MAX_LATENCY_MS: f64 = 60_000.0;
+/// Most requests that may wait for a worker.
+pub const MAX_QUEUE: usize = 1_000_000;
+
+/// Why a demo shop cannot be set up as asked.
+#[derive(Debug, Clone, Copy, PartialEq, thiserror::Error)]
+pub enum DemoError {
+    /// Capacity out of (0, [`MAX_CAPACITY_RPS`]].
+    #[error("the demo capacity must be above 0 and at most {MAX_CAPACITY_RPS} requests per second (got {})", shown(*.0))]
+    Capacity(f64),
+    /// Service time out of (0, [`MAX_LATENCY_MS`]].
+    #[error("the demo latency must be above 0 and at most {MAX_LATENCY_MS} ms (got {})", shown(*.0))]
+    Latency(f64),
+    /// Queue longer than [`MAX_QUEUE`].
+    #[error("the demo queue may hold at most {MAX_QUEUE} requests (got {0})")]
+    Queue(usize),
+}
+
+/// A number as a person would write it: `1e308`, not 309 digits.
+fn shown(x: f64) -> String {
+    if x.abs() >= 1e9 { format!("{x:e}") } else { x.to_string() }
+}
+
 impl Default for DemoConfig {
     fn default() -> DemoConfig {
         DemoConfig { capacity_rps: 500.0, latency: Duration::from_millis(20), queue: 1000 }
@@ -42,16 +68,15 @@ impl Default for DemoConfig {
 impl DemoConfig {
     /// A shop serving `capacity` requests per second, each taking
     /// `latency_ms`, with `queue` requests waiting at most.
-    pub fn new(capacity: f64, latency_ms: f64, queue: usize) -> Result<DemoConfig, String> {
-        if !(capacity.is_finite() && capacity > 0.0) {
-            return Err(format!(
-                "the demo capacity must be a positive number of requests per second (got {capacity})"
-            ));
+    pub fn new(capacity: f64, latency_ms: f64, queue: usize) -> Result<DemoConfig, DemoError> {
+        if !(capacity > 0.0 && capacity <= MAX_CAPACITY_RPS) {
+            return Err(DemoError::Capacity(capacity));
         }
-        if !(latency_ms.is_finite() && latency_ms > 0.0) {
-            return Err(format!(
-                "the demo latency must be a positive number of milliseconds (got {latency_ms})"
-            ));
+        if !(latency_ms > 0.0 && latency_ms <= MAX_LATENCY_MS) {
+            return Err(DemoError::Latency(latency_ms));
+        }
+        if queue > MAX_QUEUE {
+            return Err(DemoError::Queue(queue));
         }
         Ok(DemoConfig {
             capacity_rps: capacity,

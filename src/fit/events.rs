@@ -109,15 +109,23 @@ pub fn read(text: &[u8], separator: u8, source: &str) -> anyhow::Result<Counts> 
     Ok(counts)
 }
 
+/// A timestamp that is none of the forms [`parse_timestamp`] reads.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error(
+    "timestamp '{0}' is not a date-time: write 2026-03-01T14:30:00Z, 2026-03-01 14:30:00, 2026-03-01 or Unix seconds"
+)]
+pub struct TimestampError(pub String);
+
 /// Seconds since 1970 of `2026-03-01T14:30:00Z`, `2026-03-01 14:30:00`,
 /// `2026-03-01T14:30:00.250+01:00`, `2026-03-01`, or Unix seconds.
-pub fn parse_timestamp(text: &str) -> Result<f64, String> {
-    let bad = || {
-        format!(
-            "timestamp '{text}' is not a date-time: write 2026-03-01T14:30:00Z, 2026-03-01 14:30:00, 2026-03-01 or Unix seconds"
-        )
-    };
+pub fn parse_timestamp(text: &str) -> Result<f64, TimestampError> {
+    let bad = || TimestampError(text.to_owned());
     let t = text.trim();
+    // Every form is ASCII; checking it first keeps the slicing below on
+    // character boundaries whatever the input.
+    if !t.is_ascii() {
+        return Err(bad());
+    }
     if let Ok(x) = t.parse::<f64>() {
         return if x.is_finite() { Ok(x) } else { Err(bad()) };
     }
@@ -183,7 +191,10 @@ mod tests {
         assert_eq!(parse_timestamp("2026-03-01T15:30:00+01:00"), Ok(1_772_375_400.0));
         assert_eq!(parse_timestamp("2026-03-01"), Ok(1_772_323_200.0));
         assert_eq!(parse_timestamp("1772375400.5"), Ok(1_772_375_400.5));
-        assert!(parse_timestamp("yesterday").unwrap_err().contains("not a date-time"));
+        assert!(parse_timestamp("yesterday").unwrap_err().to_string().contains("not a date-time"));
+        for hostile in ["2026-03-0é", "2026-03-01T14:30:0é", "2026-03-01T14:3é:00", "２０２６-03-01"] {
+            assert_eq!(parse_timestamp(hostile), Err(TimestampError(hostile.into())), "{hostile}");
+        }
         assert!(parse_timestamp("2026-13-01").is_err());
     }
 

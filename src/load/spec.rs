@@ -158,7 +158,7 @@ impl Template {
     /// Parses `text`. `{name}`, where `name` is letters, digits and `_`,
     /// is a variable and must be a known one; any other brace is kept as
     /// it is, so JSON bodies need no escaping.
-    pub fn parse(text: &str, feeders: &[Feeder]) -> Result<Template, String> {
+    pub fn parse(text: &str, feeders: &[Feeder]) -> Result<Template, TemplateError> {
         let mut parts = Vec::new();
         let mut literal = String::new();
         let mut rest = text;
@@ -179,7 +179,11 @@ impl Template {
                 None => Var::ALL.iter().find(|(n, _)| *n == name).map(|(_, v)| *v).ok_or_else(|| {
                     let mut known: Vec<String> = Var::ALL.iter().map(|(n, _)| format!("{{{n}}}")).collect();
                     known.extend(feeders.iter().map(|f| format!("{{{}.COLUMN}}", f.id)));
-                    format!("unknown variable '{{{name}}}' in '{text}'; known: {}", known.join(", "))
+                    TemplateError::UnknownVariable {
+                        name: name.to_owned(),
+                        text: text.to_owned(),
+                        known: known.join(", "),
+                    }
                 })?,
             };
             if !literal.is_empty() {
@@ -213,18 +217,53 @@ impl Template {
     }
 }
 
-fn feeder_var(id: &str, column: &str, feeders: &[Feeder]) -> Result<Var, String> {
+fn feeder_var(id: &str, column: &str, feeders: &[Feeder]) -> Result<Var, TemplateError> {
     let (feeder, f) = feeders.iter().enumerate().find(|(_, f)| f.id == id).ok_or_else(|| {
         let ids: Vec<&str> = feeders.iter().map(|f| f.id.as_str()).collect();
-        format!(
-            "no feeder '{id}' (feeders: {})",
-            if ids.is_empty() { "none".to_owned() } else { ids.join(", ") }
-        )
+        TemplateError::UnknownFeeder {
+            feeder: id.to_owned(),
+            feeders: if ids.is_empty() { "none".to_owned() } else { ids.join(", ") },
+        }
     })?;
-    let column = f.columns.iter().position(|c| c == column).ok_or_else(|| {
-        format!("feeder '{id}' has no column '{column}' (columns: {})", f.columns.join(", "))
+    let column = f.columns.iter().position(|c| c == column).ok_or_else(|| TemplateError::UnknownColumn {
+        feeder: id.to_owned(),
+        column: column.to_owned(),
+        columns: f.columns.join(", "),
     })?;
     Ok(Var::Feeder { feeder, column })
+}
+
+/// Why a request template names something that does not exist.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum TemplateError {
+    /// `{name}` that is no variable.
+    #[error("unknown variable '{{{name}}}' in '{text}'; known: {known}")]
+    UnknownVariable {
+        /// The name in braces.
+        name: String,
+        /// The whole template.
+        text: String,
+        /// The variables it could use.
+        known: String,
+    },
+    /// `{feeder.column}` of a feeder the load section does not declare.
+    #[error("no feeder '{feeder}' (feeders: {feeders})")]
+    UnknownFeeder {
+        /// The feeder named.
+        feeder: String,
+        /// The feeders declared.
+        feeders: String,
+    },
+    /// `{feeder.column}` of a column the feeder does not have.
+    #[error("feeder '{feeder}' has no column '{column}' (columns: {columns})")]
+    UnknownColumn {
+        /// The feeder.
+        feeder: String,
+        /// The column named.
+        column: String,
+        /// Its columns.
+        columns: String,
+    },
 }
 
 /// Which row of a feeder a customer gets.
@@ -291,8 +330,17 @@ mod tests {
     fn feeder_columns_come_from_the_customers_row() {
         assert_eq!(render("/p/{catalogue.sku}?price={catalogue.price}"), "/p/B2?price=24.00");
         let e = Template::parse("{catalogue.colour}", &catalogue()).unwrap_err();
-        assert!(e.contains("no column 'colour'") && e.contains("sku, price"), "{e}");
-        assert!(Template::parse("{shop.sku}", &catalogue()).unwrap_err().contains("no feeder 'shop'"));
+        assert_eq!(
+            e,
+            TemplateError::UnknownColumn {
+                feeder: "catalogue".into(),
+                column: "colour".into(),
+                columns: "sku, price".into()
+            }
+        );
+        assert!(
+            Template::parse("{shop.sku}", &catalogue()).unwrap_err().to_string().contains("no feeder 'shop'")
+        );
     }
 
     #[test]
@@ -312,7 +360,7 @@ mod tests {
 
     #[test]
     fn unknown_variables_are_named() {
-        let e = Template::parse("/p/{sku}", &[]).unwrap_err();
+        let e = Template::parse("/p/{sku}", &[]).unwrap_err().to_string();
         assert!(e.contains("unknown variable '{sku}'") && e.contains("{product}"), "{e}");
     }
 }

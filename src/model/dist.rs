@@ -31,55 +31,55 @@ enum Sampler {
 
 impl Dist {
     /// A distribution that always gives `value`.
-    pub fn constant(value: f64, description: String) -> Result<Dist, String> {
+    pub fn constant(value: f64, description: String) -> Result<Dist, DistError> {
         non_negative("value", value)?;
         Ok(Dist { sampler: Sampler::Constant(value), mean: value, description })
     }
 
     /// Exponential with the given mean.
-    pub fn exponential(mean: f64, description: String) -> Result<Dist, String> {
+    pub fn exponential(mean: f64, description: String) -> Result<Dist, DistError> {
         positive("mean", mean)?;
-        let exp = Exp::new(1.0 / mean).map_err(|e| e.to_string())?;
+        let exp = Exp::new(1.0 / mean).map_err(|e| DistError::Sampler(e.to_string()))?;
         Ok(Dist { sampler: Sampler::Exponential(exp), mean, description })
     }
 
     /// Log-normal with the given median and 90th percentile.
-    pub fn lognormal(median: f64, p90: f64, description: String) -> Result<Dist, String> {
+    pub fn lognormal(median: f64, p90: f64, description: String) -> Result<Dist, DistError> {
         positive("median", median)?;
         if p90.partial_cmp(&median) != Some(std::cmp::Ordering::Greater) || !p90.is_finite() {
-            return Err(format!("p90 ({p90}) must be greater than the median ({median})"));
+            return Err(DistError::Order { upper: "p90", high: p90, lower: "the median", low: median });
         }
         let mu = median.ln();
         let sigma = (p90 / median).ln() / Z90;
-        let sampler = LogNormal::new(mu, sigma).map_err(|e| e.to_string())?;
+        let sampler = LogNormal::new(mu, sigma).map_err(|e| DistError::Sampler(e.to_string()))?;
         let mean = (mu + sigma * sigma / 2.0).exp();
         Ok(Dist { sampler: Sampler::LogNormal(sampler), mean, description })
     }
 
     /// Gamma with the given mean and shape.
-    pub fn gamma(mean: f64, shape: f64, description: String) -> Result<Dist, String> {
+    pub fn gamma(mean: f64, shape: f64, description: String) -> Result<Dist, DistError> {
         positive("mean", mean)?;
         positive("shape", shape)?;
-        let sampler = Gamma::new(shape, mean / shape).map_err(|e| e.to_string())?;
+        let sampler = Gamma::new(shape, mean / shape).map_err(|e| DistError::Sampler(e.to_string()))?;
         Ok(Dist { sampler: Sampler::Gamma(sampler), mean, description })
     }
 
     /// Weibull with the given scale and shape.
-    pub fn weibull(scale: f64, shape: f64, description: String) -> Result<Dist, String> {
+    pub fn weibull(scale: f64, shape: f64, description: String) -> Result<Dist, DistError> {
         positive("scale", scale)?;
         positive("shape", shape)?;
-        let sampler = Weibull::new(scale, shape).map_err(|e| e.to_string())?;
+        let sampler = Weibull::new(scale, shape).map_err(|e| DistError::Sampler(e.to_string()))?;
         let mean = scale * libm::tgamma(1.0 + 1.0 / shape);
         Ok(Dist { sampler: Sampler::Weibull(sampler), mean, description })
     }
 
     /// Uniform on `[min, max)`.
-    pub fn uniform(min: f64, max: f64, description: String) -> Result<Dist, String> {
+    pub fn uniform(min: f64, max: f64, description: String) -> Result<Dist, DistError> {
         non_negative("min", min)?;
         if max.partial_cmp(&min) != Some(std::cmp::Ordering::Greater) || !max.is_finite() {
-            return Err(format!("max ({max}) must be greater than min ({min})"));
+            return Err(DistError::Order { upper: "max", high: max, lower: "min", low: min });
         }
-        let sampler = Uniform::new(min, max).map_err(|e| e.to_string())?;
+        let sampler = Uniform::new(min, max).map_err(|e| DistError::Sampler(e.to_string()))?;
         Ok(Dist { sampler: Sampler::Uniform(sampler), mean: (min + max) / 2.0, description })
     }
 
@@ -107,20 +107,49 @@ impl Dist {
     }
 }
 
-fn positive(name: &str, v: f64) -> Result<(), String> {
-    if v > 0.0 && v.is_finite() {
-        Ok(())
-    } else {
-        Err(format!("{name} must be a finite number greater than 0 (got {v})"))
-    }
+fn positive(name: &'static str, value: f64) -> Result<(), DistError> {
+    if value > 0.0 && value.is_finite() { Ok(()) } else { Err(DistError::NotPositive { name, value }) }
 }
 
-fn non_negative(name: &str, v: f64) -> Result<(), String> {
-    if v >= 0.0 && v.is_finite() {
-        Ok(())
-    } else {
-        Err(format!("{name} must be a finite number of at least 0 (got {v})"))
-    }
+fn non_negative(name: &'static str, value: f64) -> Result<(), DistError> {
+    if value >= 0.0 && value.is_finite() { Ok(()) } else { Err(DistError::Negative { name, value }) }
+}
+
+/// Why parameters do not make a distribution.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum DistError {
+    /// A parameter that must be above 0.
+    #[error("{name} must be a finite number greater than 0 (got {value})")]
+    NotPositive {
+        /// The parameter.
+        name: &'static str,
+        /// Its value.
+        value: f64,
+    },
+    /// A parameter that must be 0 or more.
+    #[error("{name} must be a finite number of at least 0 (got {value})")]
+    Negative {
+        /// The parameter.
+        name: &'static str,
+        /// Its value.
+        value: f64,
+    },
+    /// An upper parameter not above the lower one (p90 and median, max
+    /// and min).
+    #[error("{upper} ({high}) must be greater than {lower} ({low})")]
+    Order {
+        /// The upper parameter.
+        upper: &'static str,
+        /// Its value.
+        high: f64,
+        /// The lower parameter.
+        lower: &'static str,
+        /// Its value.
+        low: f64,
+    },
+    /// What `rand_distr` refused.
+    #[error("{0}")]
+    Sampler(String),
 }
 
 #[cfg(test)]
@@ -161,9 +190,17 @@ mod tests {
 
     #[test]
     fn bad_parameters_are_explained() {
-        assert!(Dist::lognormal(5.0, 4.0, String::new()).unwrap_err().contains("greater than the median"));
-        assert!(Dist::exponential(0.0, String::new()).unwrap_err().contains("greater than 0"));
-        assert!(Dist::constant(-1.0, String::new()).unwrap_err().contains("at least 0"));
-        assert!(Dist::uniform(2.0, 1.0, String::new()).unwrap_err().contains("greater than min"));
+        assert!(
+            Dist::lognormal(5.0, 4.0, String::new())
+                .unwrap_err()
+                .to_string()
+                .contains("greater than the median")
+        );
+        assert_eq!(
+            Dist::exponential(0.0, String::new()).unwrap_err(),
+            DistError::NotPositive { name: "mean", value: 0.0 }
+        );
+        assert!(Dist::constant(-1.0, String::new()).unwrap_err().to_string().contains("at least 0"));
+        assert!(Dist::uniform(2.0, 1.0, String::new()).unwrap_err().to_string().contains("greater than min"));
     }
 }

@@ -45,7 +45,7 @@ fn duration(cx: &mut Cx, key: &str, v: &Spanned<String>) -> Option<Duration> {
             None
         }
         Err(e) => {
-            cx.problem(Some(&v.span()), key, e, "write e.g. \"30s\" or \"2min\"");
+            cx.problem(Some(&v.span()), key, e.to_string(), "write e.g. \"30s\" or \"2min\"");
             None
         }
     }
@@ -255,7 +255,7 @@ fn requests(
                     cx.problem(
                         span,
                         key(field),
-                        e,
+                        e.to_string(),
                         "use {customer}, {segment}, {state}, {step} or {product}",
                     );
                     None

@@ -222,52 +222,65 @@ pub(super) fn compile_dist(
         cx.problem(Some(&span), key, msg, fix);
         None
     };
-    let q = |field: &str, v: &Quantity| -> Result<(f64, String), String> {
-        match (kind, v) {
-            (QuantityKind::Duration, Quantity::Text(t)) => {
-                parse_duration(t).map(|s| (s, format_duration(s))).map_err(|e| format!("{field}: {e}"))
-            }
-            (QuantityKind::Duration, Quantity::Number(n)) => {
-                Err(format!("{field} = {n} has no unit: write it as a string such as \"{n}s\" or \"{n}h\""))
-            }
-            (QuantityKind::Money, Quantity::Number(n)) => Ok((*n, trim_number(*n))),
-            (QuantityKind::Money, Quantity::Text(t)) => {
-                Err(format!("{field} = \"{t}\" must be a plain number"))
-            }
-        }
+    let q = |field: &'static str, v: &Quantity| match (kind, v) {
+        (QuantityKind::Duration, Quantity::Text(t)) => parse_duration(t)
+            .map(|s| (s, format_duration(s)))
+            .map_err(|source| DistText::Duration { field, source }),
+        (QuantityKind::Duration, Quantity::Number(n)) => Err(DistText::NoUnit { field, n: *n }),
+        (QuantityKind::Money, Quantity::Number(n)) => Ok((*n, trim_number(*n))),
+        (QuantityKind::Money, Quantity::Text(t)) => Err(DistText::NotPlain { field, text: t.clone() }),
     };
-    let built = (|| match raw.get_ref() {
-        RawDist::Constant { value } => {
-            let (v, s) = q("value", value)?;
-            Dist::constant(v, s)
-        }
-        RawDist::Exponential { mean } => {
-            let (m, s) = q("mean", mean)?;
-            Dist::exponential(m, format!("exponential(mean {s})"))
-        }
-        RawDist::LogNormal { median, p90 } => {
-            let (m, ms) = q("median", median)?;
-            let (p, ps) = q("p90", p90)?;
-            Dist::lognormal(m, p, format!("lognormal(median {ms}, p90 {ps})"))
-        }
-        RawDist::Gamma { mean, shape } => {
-            let (m, s) = q("mean", mean)?;
-            Dist::gamma(m, *shape, format!("gamma(mean {s}, shape {})", trim_number(*shape)))
-        }
-        RawDist::Weibull { scale, shape } => {
-            let (m, s) = q("scale", scale)?;
-            Dist::weibull(m, *shape, format!("weibull(scale {s}, shape {})", trim_number(*shape)))
-        }
-        RawDist::Uniform { min, max } => {
-            let (a, sa) = q("min", min)?;
-            let (b, sb) = q("max", max)?;
-            Dist::uniform(a, b, format!("uniform({sa} to {sb})"))
+    let built = (|| -> Result<Dist, DistText> {
+        match raw.get_ref() {
+            RawDist::Constant { value } => {
+                let (v, s) = q("value", value)?;
+                Ok(Dist::constant(v, s)?)
+            }
+            RawDist::Exponential { mean } => {
+                let (m, s) = q("mean", mean)?;
+                Ok(Dist::exponential(m, format!("exponential(mean {s})"))?)
+            }
+            RawDist::LogNormal { median, p90 } => {
+                let (m, ms) = q("median", median)?;
+                let (p, ps) = q("p90", p90)?;
+                Ok(Dist::lognormal(m, p, format!("lognormal(median {ms}, p90 {ps})"))?)
+            }
+            RawDist::Gamma { mean, shape } => {
+                let (m, s) = q("mean", mean)?;
+                Ok(Dist::gamma(m, *shape, format!("gamma(mean {s}, shape {})", trim_number(*shape)))?)
+            }
+            RawDist::Weibull { scale, shape } => {
+                let (m, s) = q("scale", scale)?;
+                Ok(Dist::weibull(m, *shape, format!("weibull(scale {s}, shape {})", trim_number(*shape)))?)
+            }
+            RawDist::Uniform { min, max } => {
+                let (a, sa) = q("min", min)?;
+                let (b, sb) = q("max", max)?;
+                Ok(Dist::uniform(a, b, format!("uniform({sa} to {sb})"))?)
+            }
         }
     })();
     match built {
         Ok(d) => Some(d),
-        Err(msg) => fail(cx, msg),
+        Err(e) => fail(cx, e.to_string()),
     }
+}
+
+/// Why a distribution's text does not describe one.
+#[derive(Debug, thiserror::Error)]
+enum DistText {
+    /// A duration field that is not a duration.
+    #[error("{field}: {source}")]
+    Duration { field: &'static str, source: crate::units::DurationError },
+    /// A duration field given as a bare number.
+    #[error("{field} = {n} has no unit: write it as a string such as \"{n}s\" or \"{n}h\"")]
+    NoUnit { field: &'static str, n: f64 },
+    /// A money field given as text.
+    #[error("{field} = \"{text}\" must be a plain number")]
+    NotPlain { field: &'static str, text: String },
+    /// Parameters that make no distribution.
+    #[error(transparent)]
+    Dist(#[from] crate::model::dist::DistError),
 }
 
 fn trim_number(x: f64) -> String {

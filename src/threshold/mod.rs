@@ -272,7 +272,7 @@ impl Threshold {
         })?;
         let scope = match scope {
             None => Scope::All,
-            Some(s) => parse_scope(s).map_err(fail)?,
+            Some(s) => parse_scope(s).map_err(|r| fail(r.to_string()))?,
         };
         if !metric.allows(&scope) {
             return Err(fail(format!(
@@ -281,7 +281,7 @@ impl Threshold {
                 scope_text(&scope)
             )));
         }
-        let (limit, unit) = parse_value(metric, right).map_err(fail)?;
+        let (limit, unit) = parse_value(metric, right).map_err(|r| fail(r.to_string()))?;
         Ok(Threshold { expr, metric, scope, op, limit, unit })
     }
 
@@ -331,13 +331,39 @@ fn scope_text(scope: &Scope) -> String {
     }
 }
 
-fn parse_scope(text: &str) -> Result<Scope, String> {
+/// What is wrong with a threshold's scope or value; becomes the message
+/// of its [`ParseError`].
+#[derive(Debug, thiserror::Error)]
+enum Reason {
+    #[error("scope '{{{0}}}' must be request=NAME, state=ID or class=CLASS")]
+    ScopeSyntax(String),
+    #[error("scope '{{{0}}}' names nothing after '='")]
+    ScopeEmpty(String),
+    #[error("unknown error class '{0}': the classes are connect, timeout, 4xx, 5xx, check, other")]
+    UnknownClass(String),
+    #[error("unknown scope '{0}': write request=NAME, state=ID or class=CLASS")]
+    UnknownScope(String),
+    #[error("no number after the comparison in '{text}'; e.g. {example}")]
+    NoNumber { text: String, example: String },
+    #[error("'{number}' is not a number; e.g. {example}")]
+    NotANumber { number: String, example: String },
+    #[error("the limit must be a number of 0 or more (got '{0}')")]
+    Negative(String),
+    #[error("'{metric}' needs a unit; e.g. {example}")]
+    NeedsUnit { metric: &'static str, example: String },
+    #[error("'{unit}' is not a unit '{metric}' accepts; e.g. {example}")]
+    BadUnit { unit: String, metric: &'static str, example: String },
+    #[error("{0} is more than 1: write a share as a percentage, e.g. '{0}%'")]
+    ShareAboveOne(f64),
+}
+
+fn parse_scope(text: &str) -> Result<Scope, Reason> {
     let Some((key, value)) = text.split_once('=') else {
-        return Err(format!("scope '{{{text}}}' must be request=NAME, state=ID or class=CLASS"));
+        return Err(Reason::ScopeSyntax(text.to_owned()));
     };
     let value = value.trim().trim_matches('"');
     if value.is_empty() {
-        return Err(format!("scope '{{{text}}}' names nothing after '='"));
+        return Err(Reason::ScopeEmpty(text.to_owned()));
     }
     match key.trim() {
         "request" => Ok(Scope::Request(value.to_owned())),
@@ -346,16 +372,12 @@ fn parse_scope(text: &str) -> Result<Scope, String> {
             .iter()
             .find(|c| c.short_name() == value)
             .map(|c| Scope::Class(*c))
-            .ok_or_else(|| {
-                format!(
-                    "unknown error class '{value}': the classes are connect, timeout, 4xx, 5xx, check, other"
-                )
-            }),
-        other => Err(format!("unknown scope '{other}': write request=NAME, state=ID or class=CLASS")),
+            .ok_or_else(|| Reason::UnknownClass(value.to_owned())),
+        other => Err(Reason::UnknownScope(other.to_owned())),
     }
 }
 
-fn parse_value(metric: Metric, text: &str) -> Result<(f64, Unit), String> {
+fn parse_value(metric: Metric, text: &str) -> Result<(f64, Unit), Reason> {
     let split = text.find(|c: char| !(c.is_ascii_digit() || matches!(c, '.' | '-' | '+' | 'e' | 'E' | '_')));
     // An exponent `e` must not swallow a unit; no unit here starts with e.
     let (number, unit) = match split {
@@ -363,27 +385,27 @@ fn parse_value(metric: Metric, text: &str) -> Result<(f64, Unit), String> {
         None => (text.trim(), ""),
     };
     if number.is_empty() {
-        return Err(format!("no number after the comparison in '{text}'; e.g. {}", example(metric)));
+        return Err(Reason::NoNumber { text: text.to_owned(), example: example(metric) });
     }
     let value: f64 = number
         .replace('_', "")
         .parse()
-        .map_err(|_| format!("'{number}' is not a number; e.g. {}", example(metric)))?;
+        .map_err(|_| Reason::NotANumber { number: number.to_owned(), example: example(metric) })?;
     if !value.is_finite() || value < 0.0 {
-        return Err(format!("the limit must be a number of 0 or more (got '{number}')"));
+        return Err(Reason::Negative(number.to_owned()));
     }
     let bad_unit = |u: &str| {
         if u.is_empty() {
-            format!("'{}' needs a unit; e.g. {}", metric.name(), example(metric))
+            Reason::NeedsUnit { metric: metric.name(), example: example(metric) }
         } else {
-            format!("'{u}' is not a unit '{}' accepts; e.g. {}", metric.name(), example(metric))
+            Reason::BadUnit { unit: u.to_owned(), metric: metric.name(), example: example(metric) }
         }
     };
-    let percent = |u: &str| -> Result<(f64, Unit), String> {
+    let percent = |u: &str| -> Result<(f64, Unit), Reason> {
         match u {
             "%" => Ok((value, Unit::Percent)),
             "" if value <= 1.0 => Ok((value * 100.0, Unit::Percent)),
-            "" => Err(format!("{value} is more than 1: write a share as a percentage, e.g. '{value}%'")),
+            "" => Err(Reason::ShareAboveOne(value)),
             u => Err(bad_unit(u)),
         }
     };

@@ -128,6 +128,13 @@ fn values_are_checked_before_any_work() {
     rejected(&["load", "--rate", "0"], "must be a number above 0");
     rejected(&["capacity", "--max-rate", "NaN", "--threshold", "p99 < 1s"], "must be a number above 0");
     rejected(&["attribute", "--paths", "x.csv", "--separator", ";;"], "is not a column separator");
+    // Values too large to run are refused, not a panic or an endless run.
+    rejected(&["load", "--duration", "1e300s"], "at most 100 years");
+    rejected(
+        &["load", "--demo-capacity", "1e308", "--duration", "1s"],
+        "at most 1000000 requests per second (got 1e308)",
+    );
+    rejected(&["capacity", "--demo-latency", "1e308", "--threshold", "p99 < 1s"], "at most 60000 ms");
     // A format the result cannot have is refused before the simulation,
     // and a JUnit verdict with no threshold behind it before the load run.
     rejected(&["simulate", "-n", "100M", "--format", "junit"], "cannot print --format junit");
