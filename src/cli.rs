@@ -7,6 +7,8 @@ use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand};
 
+use crate::load::LoadPlan;
+use crate::load::plan::Workload;
 use crate::report::ReportFormat;
 use crate::shard::Shard;
 use crate::threshold::Threshold;
@@ -84,9 +86,11 @@ pub struct ManArgs {
     pub dir: Option<PathBuf>,
 }
 
-/// `fogg load`.
+/// What `fogg load` and `fogg capacity` share: the scenario, the target,
+/// the thresholds, the seed and the report. [`LoadRunArgs::plan`] is the
+/// one place a run's [`LoadPlan`] is made from arguments.
 #[derive(Debug, Args)]
-pub struct LoadArgs {
+pub struct LoadRunArgs<const LOAD: bool = false> {
     /// Scenario file, or the name of a bundled scenario.
     /// [default: retail-omnichannel]
     pub scenario: Option<PathBuf>,
@@ -94,6 +98,54 @@ pub struct LoadArgs {
     /// The site or API under test.
     #[command(flatten)]
     pub target: TargetArgs,
+
+    /// A pass/fail condition, e.g. 'p99 < 500ms', 'error_rate < 1%',
+    /// 'p95{request=checkout} < 1s' (repeatable; replaces a scenario
+    /// threshold on the same metric). Grammar: docs/thresholds.md.
+    #[arg(long = "threshold", value_name = "EXPR", value_parser = Threshold::parse)]
+    pub thresholds: Vec<Threshold>,
+
+    /// Seed: customer i walks the journey `fogg simulate` gives it, in
+    /// every run and every capacity trial.
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+
+    /// The report: format on standard output, folder of report files.
+    #[command(flatten)]
+    pub report: OutputArgs<LOAD>,
+
+    /// Print only the verdict line; the report files are still written.
+    #[arg(short, long)]
+    pub quiet: bool,
+}
+
+impl<const LOAD: bool> LoadRunArgs<LOAD> {
+    /// A whole run of `workload` for `duration` with these arguments'
+    /// seed and connection settings, a progress line unless `--quiet`,
+    /// and `grace` for in-flight customers. Each command changes what is
+    /// its own (a shard, a customer limit, an abort rule).
+    pub fn plan(&self, duration: Duration, workload: Workload, grace: Duration) -> LoadPlan {
+        LoadPlan {
+            seed: self.seed,
+            duration,
+            workload,
+            max_customers: None,
+            grace,
+            insecure: self.target.insecure,
+            http2: self.target.http2,
+            progress: !self.quiet,
+            abort_on_error_rate: None,
+            shard: Shard::WHOLE,
+        }
+    }
+}
+
+/// `fogg load`.
+#[derive(Debug, Args)]
+pub struct LoadArgs {
+    /// Scenario, target, thresholds, seed, report.
+    #[command(flatten)]
+    pub run: LoadRunArgs<true>,
 
     /// How long customers keep arriving (e.g. 30s, 2min) [default: the
     /// scenario's `[load] duration`].
@@ -113,27 +165,9 @@ pub struct LoadArgs {
     #[arg(long, value_parser = parse_count)]
     pub customers: Option<u64>,
 
-    /// Seed: customer i walks the journey `fogg simulate` gives it.
-    #[arg(long, default_value_t = 1)]
-    pub seed: u64,
-
     /// After arrivals stop, how long in-flight customers may take to finish.
     #[arg(long, default_value = "10s", value_parser = parse_duration_arg)]
     pub grace: Duration,
-
-    /// The report: format on standard output, folder of report files.
-    #[command(flatten)]
-    pub report: OutputArgs,
-
-    /// A pass/fail condition, e.g. 'p99 < 500ms', 'error_rate < 1%',
-    /// 'p95{request=checkout} < 1s' (repeatable; replaces a scenario
-    /// threshold on the same metric). Grammar: docs/thresholds.md.
-    #[arg(long = "threshold", value_name = "EXPR", value_parser = Threshold::parse)]
-    pub thresholds: Vec<Threshold>,
-
-    /// Print only the verdict line; the report files are still written.
-    #[arg(short, long)]
-    pub quiet: bool,
 
     /// Run shard I of N: 1/N of the arrival rate (or of a closed pool),
     /// with customer indices no other shard uses; `fogg merge` combines the
@@ -146,18 +180,9 @@ pub struct LoadArgs {
 /// `fogg capacity`.
 #[derive(Debug, Args)]
 pub struct CapacityArgs {
-    /// Scenario file, or the name of a bundled scenario.
-    /// [default: retail-omnichannel]
-    pub scenario: Option<PathBuf>,
-
-    /// The site or API under test.
+    /// Scenario, target, thresholds (at least one is needed), seed, report.
     #[command(flatten)]
-    pub target: TargetArgs,
-
-    /// A condition every trial must meet (repeatable, added to the
-    /// scenario's [load.thresholds]); at least one is needed.
-    #[arg(long = "threshold", value_name = "EXPR", value_parser = Threshold::parse)]
-    pub thresholds: Vec<Threshold>,
+    pub run: LoadRunArgs,
 
     /// First rate tried, customers per second.
     #[arg(long, default_value_t = 1.0, value_parser = parse_positive)]
@@ -176,18 +201,6 @@ pub struct CapacityArgs {
     /// durations of the scenario, at least 10s and at most 60s].
     #[arg(long, value_parser = parse_positive_duration)]
     pub trial: Option<Duration>,
-
-    /// Seed: every trial replays the same customers.
-    #[arg(long, default_value_t = 1)]
-    pub seed: u64,
-
-    /// The report: format on standard output, folder of report files.
-    #[command(flatten)]
-    pub report: OutputArgs,
-
-    /// Print only the verdict line; the report files are still written.
-    #[arg(short, long)]
-    pub quiet: bool,
 }
 
 /// `fogg compare`.
@@ -376,10 +389,12 @@ pub struct ReportArgs {
 }
 
 /// Where a command's report goes, declared once for every command.
+/// `LOAD` commands offer the load formats (JUnit, `.hgrm`) beside the
+/// documents; the others offer only what their result can be written as.
 #[derive(Debug, Args)]
-pub struct OutputArgs {
+pub struct OutputArgs<const LOAD: bool = false> {
     /// Format printed on standard output.
-    #[arg(long, value_enum, default_value_t = ReportFormat::Table)]
+    #[arg(long, default_value = "table", value_parser = format_parser(LOAD))]
     pub format: ReportFormat,
 
     /// Folder for the report files: KIND-STEM.json, .md and .html (and,
@@ -389,22 +404,17 @@ pub struct OutputArgs {
     pub out: PathBuf,
 }
 
-impl OutputArgs {
-    /// Checks, before any work, that the command can print `--format`:
-    /// `formats` are the ones its result has.
-    pub fn check(&self, command: &str, formats: &[ReportFormat]) -> anyhow::Result<()> {
-        if formats.contains(&self.format) {
-            return Ok(());
-        }
-        let names: Vec<String> = formats.iter().map(|f| f.name()).collect();
-        anyhow::bail!(
-            "fogg {command} cannot print --format {}: {}; use one of {}",
-            self.format.name(),
-            self.format.what_it_needs(),
-            names.join(", ")
-        )
-    }
+/// `--format`'s parser: the formats a command offers, with their help.
+fn format_parser(load: bool) -> impl clap::builder::TypedValueParser<Value = ReportFormat> {
+    use clap::ValueEnum;
+    use clap::builder::TypedValueParser;
+    let formats = if load { ReportFormat::LOAD } else { ReportFormat::DOCUMENTS };
+    let values = formats.iter().filter_map(|f| f.to_possible_value());
+    clap::builder::PossibleValuesParser::new(values)
+        .map(|name: String| ReportFormat::from_str(&name, false).expect("a possible value is a format"))
+}
 
+impl<const LOAD: bool> OutputArgs<LOAD> {
     /// Where the report goes; `quiet` prints only the verdict line.
     pub fn to_output<'a>(&'a self, quiet: bool, stem: &'a str) -> crate::report::Output<'a> {
         crate::report::Output { format: self.format, quiet, dir: &self.out, stem }
@@ -577,7 +587,7 @@ pub struct MergeArgs {
 
     /// The report: format on standard output, folder of report files.
     #[command(flatten)]
-    pub report: OutputArgs,
+    pub report: OutputArgs<true>,
 }
 
 /// `fogg validate`.

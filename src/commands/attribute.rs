@@ -9,7 +9,6 @@ use crate::attribution::{Attribution, Paths, attribute};
 use crate::cli::AttributeArgs;
 use crate::model::ChannelId;
 use crate::report;
-use crate::report::ReportFormat;
 use crate::result::{AttributionResult, ChannelAttribution, Header, ResultKind, ScenarioInfo};
 use crate::shard::Shard;
 use crate::sim::SimPlan;
@@ -17,7 +16,6 @@ use crate::verdict::Verdict;
 
 /// Runs the command, writing the report to `out`.
 pub fn run(args: &AttributeArgs, out: &mut dyn Write) -> anyhow::Result<Verdict> {
-    args.report.check("attribute", ReportFormat::DOCUMENTS)?;
     let order = usize::from(args.order);
     let (mut result, paths, fitted) = match &args.paths {
         Some(file) => {

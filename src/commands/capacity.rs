@@ -8,15 +8,15 @@ use std::time::Duration;
 
 use anyhow::{Context, bail};
 
+use super::load::LoadSetup;
 use crate::capacity::{SearchBounds, search};
-use crate::cli::CapacityArgs;
+use crate::cli::{CapacityArgs, LoadRunArgs};
 use crate::load::plan::{RateProfile, Workload};
 use crate::load::spec::LoadSpec;
 use crate::load::target::Target;
 use crate::load::{LoadPlan, StopReason, run as run_load};
 use crate::model::Model;
 use crate::report;
-use crate::report::ReportFormat;
 use crate::result::{CapacityResult, CapacitySearch, LoadResult, TrialRow, Verdict};
 use crate::threshold::Threshold;
 
@@ -46,11 +46,8 @@ fn mean_journey_s(model: &Model, spec: &LoadSpec) -> f64 {
 
 /// Runs the command, writing the report to `out`.
 pub fn run(args: &CapacityArgs, out: &mut dyn Write) -> anyhow::Result<Verdict> {
-    args.report.check("capacity", ReportFormat::DOCUMENTS)?;
-    let scenario = crate::scenario::load(args.scenario.as_deref())?;
-    let section = scenario.load_section()?;
-    let thresholds = section.thresholds_with(&scenario.model, &args.thresholds)?;
-    let (model, spec) = (scenario.model.clone(), section.spec.clone());
+    let common = &args.run;
+    let LoadSetup { model, spec, thresholds } = LoadSetup::of(common)?;
     check_search(args, &thresholds)?;
     let trial = args.trial.unwrap_or_else(|| default_trial(&model, &spec));
     let grace = (trial / 4).clamp(Duration::from_secs(1), Duration::from_secs(10));
@@ -58,7 +55,7 @@ pub fn run(args: &CapacityArgs, out: &mut dyn Write) -> anyhow::Result<Verdict> 
     let stem = super::simulate::stem(&model);
     let model = Arc::new(model);
     let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
-    let target = runtime.block_on(Target::start(args.target.target.as_ref(), args.target.demo()?))?;
+    let target = runtime.block_on(Target::start(common.target.target.as_ref(), common.target.demo()?))?;
     let interrupted = interrupt_flag(&runtime);
     let mut rows: Vec<TrialRow> = Vec::new();
     let bounds = SearchBounds { start: args.start_rate, max: args.max_rate };
@@ -66,14 +63,14 @@ pub fn run(args: &CapacityArgs, out: &mut dyn Write) -> anyhow::Result<Verdict> 
         if interrupted.load(Ordering::Relaxed) {
             return Err(Stop::Interrupted);
         }
-        let plan = trial_plan(args, rate, trial, grace);
+        let plan = trial_plan(common, rate, trial, grace);
         let outcome = runtime
             .block_on(run_load(Arc::clone(&model), spec.clone(), target.url(), &plan))
             .map_err(Stop::Error)?;
         let mut result = LoadResult::new(&model, &spec, &plan, target.url(), &outcome);
         result.check(&thresholds);
         let row = TrialRow::new(rate, &result);
-        if !args.quiet {
+        if !common.quiet {
             eprintln!("{}", trial_line(rows.len() + 1, &row));
         }
         let passed = row.passed;
@@ -93,7 +90,7 @@ pub fn run(args: &CapacityArgs, out: &mut dyn Write) -> anyhow::Result<Verdict> 
         Err(stop) => (None, Some(stop)),
     };
     let search = CapacitySearch {
-        seed: args.seed,
+        seed: common.seed,
         target: target.url().to_owned(),
         thresholds: thresholds.iter().map(|t| t.expr.clone()).collect(),
         trial,
@@ -108,7 +105,7 @@ pub fn run(args: &CapacityArgs, out: &mut dyn Write) -> anyhow::Result<Verdict> 
         notes.push("stopped by a signal: the capacity is the highest rate that passed before it".into());
     }
     result.notes = notes;
-    let output = args.report.to_output(args.quiet, &stem);
+    let output = common.report.to_output(common.quiet, &stem);
     report::publish(&result, &output, out)?;
     if matches!(stop, Some(Stop::DeadTarget)) {
         bail!(
@@ -163,18 +160,11 @@ fn interrupt_flag(runtime: &tokio::runtime::Runtime) -> Arc<AtomicBool> {
 
 /// One trial: a constant rate for `trial`, stopped early when it fails
 /// hard.
-fn trial_plan(args: &CapacityArgs, rate: f64, trial: Duration, grace: Duration) -> LoadPlan {
+fn trial_plan(args: &LoadRunArgs, rate: f64, trial: Duration, grace: Duration) -> LoadPlan {
     LoadPlan {
-        seed: args.seed,
-        duration: trial,
-        workload: Workload::Open(RateProfile::Constant(rate)),
-        max_customers: None,
-        grace,
-        insecure: args.target.insecure,
-        http2: args.target.http2,
         progress: false,
         abort_on_error_rate: Some(HARD_FAILURE_ERROR_RATE),
-        shard: crate::shard::Shard::WHOLE,
+        ..args.plan(trial, Workload::Open(RateProfile::Constant(rate)), grace)
     }
 }
 

@@ -8,7 +8,6 @@ use anyhow::bail;
 use crate::cli::CompareArgs;
 use crate::compare::{Tolerances, compare};
 use crate::report;
-use crate::report::ReportFormat;
 use crate::result::{LoadResult, SavedResult, Verdict};
 
 /// Reads a load result saved as JSON, saying what is wrong with the file
@@ -23,7 +22,6 @@ pub fn read_load_result(path: &Path) -> anyhow::Result<LoadResult> {
 
 /// Runs the command, writing the report to `out`.
 pub fn run(args: &CompareArgs, out: &mut dyn Write) -> anyhow::Result<Verdict> {
-    args.report.check("compare", ReportFormat::DOCUMENTS)?;
     let tolerances = Tolerances::with(&args.tolerances);
     let baseline = read_load_result(&args.baseline)?;
     let current = read_load_result(&args.current)?;

@@ -9,7 +9,6 @@ use crate::attribution::Paths;
 use crate::cli::FitArgs;
 use crate::fit::{Counts, events, goodness};
 use crate::report;
-use crate::report::ReportFormat;
 use crate::result::{FitResult, Header, LengthRow, ResultKind, ScenarioInfo};
 use crate::verdict::Verdict;
 
@@ -19,7 +18,6 @@ const CHECK_JOURNEYS: u64 = 200_000;
 /// Runs the command: writes the scenario, then the goodness-of-fit report
 /// to `out` and the report files to `--out`.
 pub fn run(args: &FitArgs, out: &mut dyn Write) -> anyhow::Result<Verdict> {
-    args.report.check("fit", ReportFormat::DOCUMENTS)?;
     let file = &args.input;
     let text = std::fs::read(file).with_context(|| format!("cannot read '{}'", file.display()))?;
     let separator = args.separator;

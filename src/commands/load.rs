@@ -7,35 +7,91 @@ use std::sync::Arc;
 
 use anyhow::{Context, bail};
 
-use crate::cli::LoadArgs;
+use crate::cli::{LoadArgs, LoadRunArgs};
 use crate::load::plan::{RateProfile, Workload};
+use crate::load::spec::LoadSpec;
 use crate::load::target::Target;
 use crate::load::{LoadPlan, run as run_load};
+use crate::model::Model;
 use crate::report;
 use crate::report::ReportFormat;
 use crate::result::{LoadResult, Verdict};
 use crate::scenario;
 use crate::shard::Shard;
+use crate::threshold::Threshold;
+
+/// What a load or capacity run starts from: the scenario's journeys and
+/// load section, with the command line's thresholds added.
+pub(super) struct LoadSetup {
+    /// The journeys.
+    pub model: Model,
+    /// The scenario's `[load]` section.
+    pub spec: LoadSpec,
+    /// Scenario thresholds, replaced or joined by `--threshold`.
+    pub thresholds: Vec<Threshold>,
+}
+
+impl LoadSetup {
+    /// Loads the scenario `args` name and checks it can send traffic.
+    pub(super) fn of<const LOAD: bool>(args: &LoadRunArgs<LOAD>) -> anyhow::Result<LoadSetup> {
+        let scenario = scenario::load(args.scenario.as_deref())?;
+        let section = scenario.load_section()?;
+        let thresholds = section.thresholds_with(&scenario.model, &args.thresholds)?;
+        let spec = section.spec.clone();
+        Ok(LoadSetup { model: scenario.model, spec, thresholds })
+    }
+}
 
 /// Runs the command, writing the report to `out`.
 pub fn run(args: &LoadArgs, out: &mut dyn Write) -> anyhow::Result<Verdict> {
-    args.report.check("load", ReportFormat::LOAD)?;
-    let scenario = scenario::load(args.scenario.as_deref())?;
-    let section = scenario.load_section()?;
-    let thresholds = section.thresholds_with(&scenario.model, &args.thresholds)?;
-    let spec = &section.spec;
-    if args.report.format == ReportFormat::Junit && thresholds.is_empty() {
+    let common = &args.run;
+    let LoadSetup { model, spec, thresholds } = LoadSetup::of(common)?;
+    if common.report.format == ReportFormat::Junit && thresholds.is_empty() {
         bail!(
             "--format junit writes threshold verdicts, and this run has none: add --threshold 'p99 < 500ms'"
         );
     }
+    let shard = Shard::resolve(args.shard)?;
+    let plan = LoadPlan {
+        max_customers: args.customers.map(|n| {
+            let part = shard.customers(n);
+            part.end - part.start
+        }),
+        shard,
+        ..common.plan(args.duration.unwrap_or(spec.duration), workload(args, &spec, shard)?, args.grace)
+    };
+    let stem = shard.file_stem(super::simulate::stem(&model));
+    let model = Arc::new(model);
+    let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
+    let mut result = runtime.block_on(async {
+        let target = Target::start(common.target.target.as_ref(), common.target.demo()?).await?;
+        let outcome = run_load(Arc::clone(&model), spec.clone(), target.url(), &plan).await?;
+        anyhow::Ok(LoadResult::new(&model, &spec, &plan, target.url(), &outcome))
+    })?;
+    if !common.quiet && std::io::stderr().is_terminal() {
+        eprintln!(); // end the progress line
+    }
+    let verdict = result.check(&thresholds);
+    let output = common.report.to_output(common.quiet, &stem);
+    report::publish(&result, &output, out)?;
+    if result.refused_every_connection() {
+        bail!(
+            "the target {} did not answer: all {} requests failed to connect (is it running? the reports above were still written)",
+            result.target,
+            result.requests
+        );
+    }
+    Ok(verdict)
+}
+
+/// The scenario's workload, or `--rate`, scaled by `--rate-scale`; each
+/// shard takes 1/N of the rate, or its part of a closed pool.
+fn workload(args: &LoadArgs, spec: &LoadSpec, shard: Shard) -> anyhow::Result<Workload> {
     let workload = args
         .rate
         .map_or_else(|| spec.workload.clone(), |r| Workload::Open(RateProfile::Constant(r)))
         .scaled(args.rate_scale);
-    let shard = Shard::resolve(args.shard)?;
-    // Each shard takes 1/N of the rate, or its part of a closed pool.
-    let workload = match workload {
+    Ok(match workload {
         Workload::Closed(n) => {
             let part = shard.customers(n);
             if part.is_empty() {
@@ -47,43 +103,5 @@ pub fn run(args: &LoadArgs, out: &mut dyn Write) -> anyhow::Result<Verdict> {
             Workload::Closed(part.end - part.start)
         }
         open => open.scaled(1.0 / f64::from(shard.count)),
-    };
-    let max_customers = args.customers.map(|n| {
-        let part = shard.customers(n);
-        part.end - part.start
-    });
-    let plan = LoadPlan {
-        seed: args.seed,
-        duration: args.duration.unwrap_or(spec.duration),
-        workload,
-        max_customers,
-        grace: args.grace,
-        insecure: args.target.insecure,
-        http2: args.target.http2,
-        progress: !args.quiet,
-        abort_on_error_rate: None,
-        shard,
-    };
-    let stem = shard.file_stem(super::simulate::stem(&scenario.model));
-    let model = Arc::new(scenario.model.clone());
-    let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
-    let mut result = runtime.block_on(async {
-        let target = Target::start(args.target.target.as_ref(), args.target.demo()?).await?;
-        let outcome = run_load(Arc::clone(&model), spec.clone(), target.url(), &plan).await?;
-        anyhow::Ok(LoadResult::new(&model, spec, &plan, target.url(), &outcome))
-    })?;
-    if !args.quiet && std::io::stderr().is_terminal() {
-        eprintln!(); // end the progress line
-    }
-    let verdict = result.check(&thresholds);
-    let output = args.report.to_output(args.quiet, &stem);
-    report::publish(&result, &output, out)?;
-    if result.refused_every_connection() {
-        bail!(
-            "the target {} did not answer: all {} requests failed to connect (is it running? the reports above were still written)",
-            result.target,
-            result.requests
-        );
-    }
-    Ok(verdict)
+    })
 }

@@ -6,7 +6,6 @@ use anyhow::{Context, bail};
 use serde::de::DeserializeOwned;
 
 use crate::cli::MergeArgs;
-use crate::report::ReportFormat;
 use crate::report::{self, Reportable};
 use crate::result::merge::{merge_loads, merge_simulations, merge_whatifs};
 use crate::result::{LoadResult, ResultKind, SavedResult, SimResult, WhatifResult};
@@ -19,7 +18,6 @@ fn parse_all<T: DeserializeOwned>(saved: Vec<SavedResult>) -> anyhow::Result<Vec
 
 /// Runs the command, writing the report to `out`.
 pub fn run(args: &MergeArgs, out: &mut dyn Write) -> anyhow::Result<Verdict> {
-    args.report.check("merge", ReportFormat::LOAD)?;
     let names: Vec<String> = args.results.iter().map(|p| p.display().to_string()).collect();
     let mut saved: Vec<SavedResult> = Vec::new();
     for (path, name) in args.results.iter().zip(&names) {

@@ -9,7 +9,6 @@ use anyhow::Context;
 use crate::cli::SimulateArgs;
 use crate::model::Model;
 use crate::report;
-use crate::report::ReportFormat;
 use crate::result::SimResult;
 use crate::scenario;
 use crate::shard::Shard;
@@ -21,7 +20,6 @@ const PROGRESS_FROM: u64 = 5_000_000;
 
 /// Runs the command, writing the report to `out`.
 pub fn run(args: &SimulateArgs, out: &mut dyn Write) -> anyhow::Result<Verdict> {
-    args.report.check("simulate", ReportFormat::DOCUMENTS)?;
     let scenario = scenario::load(args.scenario.as_deref())?;
     let mut model = scenario.model;
     if let Some(max) = args.max_steps {

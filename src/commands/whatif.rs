@@ -9,7 +9,6 @@ use anyhow::{Context, anyhow, bail};
 use crate::cli::WhatifArgs;
 use crate::model::{Model, Strategy};
 use crate::report;
-use crate::report::ReportFormat;
 use crate::result::{AllocationResult, Baseline, CurveResult, StrategyRow, WhatifResult, WhatifRun};
 use crate::scenario::Scenario;
 use crate::scenario::change_text::parse_change;
@@ -21,7 +20,6 @@ use crate::whatif::{Pairing, run_paired};
 
 /// Runs the command, writing the report to `out`.
 pub fn run(args: &WhatifArgs, out: &mut dyn Write) -> anyhow::Result<Verdict> {
-    args.report.check("whatif", ReportFormat::DOCUMENTS)?;
     let scenario = crate::scenario::load(args.scenario.as_deref())?;
     let model = &scenario.model;
     let per_period = model.customers_per_period.unwrap_or(args.customers as f64);

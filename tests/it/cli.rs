@@ -137,8 +137,10 @@ fn values_are_checked_before_any_work() {
     rejected(&["capacity", "--demo-latency", "1e308", "--threshold", "p99 < 1s"], "at most 60000 ms");
     // A format the result cannot have is refused before the simulation,
     // and a JUnit verdict with no threshold behind it before the load run.
-    rejected(&["simulate", "-n", "100M", "--format", "junit"], "cannot print --format junit");
-    rejected(&["whatif", "--format", "hgrm"], "cannot print --format hgrm");
+    let documents = "[possible values: table, json, md, html]";
+    rejected(&["simulate", "-n", "100M", "--format", "junit"], documents);
+    rejected(&["whatif", "--format", "hgrm"], documents);
+    rejected(&["capacity", "--format", "junit", "--threshold", "p99 < 1s"], documents);
     rejected(&["load", "--format", "junit", "--duration", "60s"], "this run has none");
     assert!(std::fs::read_dir(out.path()).expect("out").next().is_none(), "nothing ran, nothing was written");
 }

@@ -97,7 +97,7 @@ fn the_kubernetes_load_job_stays_on_loopback() {
     let docs = documents("kubernetes/load-job.yaml");
     let args = check_indexed_job(&docs);
     let fogg::cli::Command::Load(load) = cli(&args).command else { panic!("a load job") };
-    assert_eq!(load.target.target.as_ref().map(|u| u.as_str()), Some("http://127.0.0.1:8080/"));
+    assert_eq!(load.run.target.target.as_ref().map(|u| u.as_str()), Some("http://127.0.0.1:8080/"));
     let sidecar = &job(&docs)["spec"]["template"]["spec"]["initContainers"][0];
     assert_eq!(sidecar["restartPolicy"], "Always", "a native sidecar: the Job completes when fogg does");
     let fogg::cli::Command::Demo(demo) = cli(&strings(&sidecar["args"])).command else {

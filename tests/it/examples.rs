@@ -40,8 +40,8 @@ fn every_fogg_command_in_the_workflow_parses_and_targets_loopback() {
             let cli = fogg::cli::Cli::try_parse_from(&argv).unwrap_or_else(|e| panic!("{line}\n{e}"));
             commands += 1;
             let target = match &cli.command {
-                fogg::cli::Command::Load(a) => a.target.target.clone(),
-                fogg::cli::Command::Capacity(a) => a.target.target.clone(),
+                fogg::cli::Command::Load(a) => a.run.target.target.clone(),
+                fogg::cli::Command::Capacity(a) => a.run.target.target.clone(),
                 fogg::cli::Command::Demo(a) => {
                     assert!(a.addr.ip().is_loopback());
                     continue;
