@@ -22,6 +22,7 @@ pub mod hist;
 pub mod load;
 pub mod merge;
 pub mod model;
+pub mod pool;
 pub mod report;
 pub mod result;
 pub mod rng;

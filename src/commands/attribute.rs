@@ -5,11 +5,11 @@ use std::io::Write;
 
 use anyhow::bail;
 
-use crate::attribution::{Attribution, Paths, attribute};
+use crate::attribution::{Paths, attribute};
 use crate::cli::AttributeArgs;
 use crate::model::ChannelId;
 use crate::report;
-use crate::result::{AttributionResult, ChannelAttribution, Header, ResultKind, ScenarioInfo};
+use crate::result::{AttributionResult, ScenarioInfo};
 use crate::shard::Shard;
 use crate::sim::SimPlan;
 use crate::verdict::Verdict;
@@ -22,7 +22,7 @@ pub fn run(args: &AttributeArgs, out: &mut dyn Write) -> anyhow::Result<Verdict>
             let paths = Paths::read(file, args.separator)?;
             let a = attribute(&paths, order, args.max_steps)?;
             let effects: Vec<f64> = a.credits.iter().map(|c| c.removal_effect).collect();
-            let result = build(
+            let result = AttributionResult::new(
                 file.display().to_string(),
                 None,
                 args.seed,
@@ -56,7 +56,16 @@ pub fn run(args: &AttributeArgs, out: &mut dyn Write) -> anyhow::Result<Verdict>
                 .map(|c| (1.0 - model.conversion_rate_without(ChannelId(c as u8)) / p).max(0.0))
                 .collect();
             let info = ScenarioInfo::of(&model);
-            (build(model.source.clone(), Some(info), args.seed, &paths, &fitted, &effects, p), paths, fitted)
+            let result = AttributionResult::new(
+                model.source.clone(),
+                Some(info),
+                args.seed,
+                &paths,
+                &fitted,
+                &effects,
+                p,
+            );
+            (result, paths, fitted)
         }
     };
     if let Some(journeys) = args.simulate {
@@ -72,63 +81,4 @@ pub fn run(args: &AttributeArgs, out: &mut dyn Write) -> anyhow::Result<Verdict>
     let output = args.report.to_output(false, &stem);
     report::publish(&result, &output, out)?;
     Ok(Verdict::Pass)
-}
-
-/// The result from paths, their attribution, and the removal effects to
-/// credit by (the fitted chain's, or the scenario's when the paths were
-/// walked on `scenario`).
-fn build(
-    source: String,
-    scenario: Option<ScenarioInfo>,
-    seed: u64,
-    paths: &Paths,
-    fitted: &Attribution,
-    effects: &[f64],
-    conversion_probability: f64,
-) -> AttributionResult {
-    let from_scenario = scenario.is_some();
-    let conversions: f64 = paths.rows.iter().map(|r| r.conversions).sum();
-    let value: f64 = paths.rows.iter().map(|r| r.value).sum();
-    let sum: f64 = effects.iter().sum();
-    let mut channels: Vec<ChannelAttribution> = paths
-        .channels
-        .iter()
-        .zip(&fitted.credits)
-        .zip(effects)
-        .map(|((name, c), &effect)| {
-            let share = if sum > 0.0 { effect / sum } else { 0.0 };
-            ChannelAttribution {
-                channel: name.clone(),
-                removal_effect: effect,
-                fitted_removal_effect: from_scenario.then_some(c.removal_effect),
-                simulated_removal_effect: None,
-                simulated_removal_effect_se: None,
-                share,
-                attributed_conversions: share * conversions,
-                attributed_value: share * value,
-                first_touch: c.first_touch,
-                last_touch: c.last_touch,
-                linear_touch: c.linear_touch,
-                first_touch_value: c.first_touch_value,
-                last_touch_value: c.last_touch_value,
-                linear_touch_value: c.linear_touch_value,
-            }
-        })
-        .collect();
-    channels.sort_by(|x, y| {
-        y.attributed_conversions.total_cmp(&x.attributed_conversions).then(x.channel.cmp(&y.channel))
-    });
-    AttributionResult {
-        header: Header::new(ResultKind::Attribute, scenario, seed),
-        source,
-        paths: paths.rows.len() as u64,
-        journeys: paths.rows.iter().map(|r| r.conversions + r.nulls).sum(),
-        conversions,
-        conversion_value: value,
-        order: fitted.chain.order as u32,
-        max_steps: fitted.chain.max_steps,
-        conversion_probability,
-        simulated_journeys: None,
-        channels,
-    }
 }

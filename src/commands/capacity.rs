@@ -3,7 +3,6 @@
 
 use std::io::Write;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use anyhow::{Context, bail};
@@ -12,10 +11,10 @@ use super::load::LoadSetup;
 use crate::capacity::{SearchBounds, search};
 use crate::cli::{CapacityArgs, LoadRunArgs};
 use crate::load::plan::{RateProfile, Workload};
-use crate::load::spec::LoadSpec;
+use crate::load::signals::signal_counter;
 use crate::load::target::Target;
+use crate::load::trial::{default_trial, short_trial_note};
 use crate::load::{LoadPlan, StopReason, run as run_load};
-use crate::model::Model;
 use crate::report;
 use crate::result::{CapacityResult, CapacitySearch, LoadResult, TrialRow, Verdict};
 use crate::threshold::Threshold;
@@ -34,16 +33,6 @@ enum Stop {
     Error(anyhow::Error),
 }
 
-/// The default trial length: three mean journey durations (touchpoints per
-/// customer × mean think time), at least 10 s and at most 60 s.
-pub fn default_trial(model: &Model, spec: &LoadSpec) -> Duration {
-    Duration::from_secs_f64((3.0 * mean_journey_s(model, spec)).clamp(10.0, 60.0))
-}
-
-fn mean_journey_s(model: &Model, spec: &LoadSpec) -> f64 {
-    model.exact().steps_per_customer * spec.think_time.mean()
-}
-
 /// Runs the command, writing the report to `out`.
 pub fn run(args: &CapacityArgs, out: &mut dyn Write) -> anyhow::Result<Verdict> {
     let common = &args.run;
@@ -56,11 +45,13 @@ pub fn run(args: &CapacityArgs, out: &mut dyn Write) -> anyhow::Result<Verdict> 
     let model = Arc::new(model);
     let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
     let target = runtime.block_on(Target::start(common.target.target.as_ref(), common.target.demo()?))?;
-    let interrupted = interrupt_flag(&runtime);
+    // Installed before the first trial, so Ctrl-C or SIGTERM between
+    // trials stops the search too, and is never the default "terminate".
+    let signals = runtime.block_on(async { signal_counter() });
     let mut rows: Vec<TrialRow> = Vec::new();
     let bounds = SearchBounds { start: args.start_rate, max: args.max_rate };
     let found = search(bounds, |rate| {
-        if interrupted.load(Ordering::Relaxed) {
+        if *signals.borrow() > 0 {
             return Err(Stop::Interrupted);
         }
         let plan = trial_plan(common, rate, trial, grace);
@@ -71,7 +62,7 @@ pub fn run(args: &CapacityArgs, out: &mut dyn Write) -> anyhow::Result<Verdict> 
         result.check(&thresholds);
         let row = TrialRow::new(rate, &result);
         if !common.quiet {
-            eprintln!("{}", trial_line(rows.len() + 1, &row));
+            eprintln!("{}", report::trial_line(rows.len() + 1, &row));
         }
         let passed = row.passed;
         rows.push(row);
@@ -133,31 +124,6 @@ fn check_search(args: &CapacityArgs, thresholds: &[Threshold]) -> anyhow::Result
     Ok(())
 }
 
-/// A warning when trials are shorter than three mean journeys (the
-/// default is exactly three unless clamped: no warning then).
-fn short_trial_note(model: &Model, spec: &LoadSpec, trial: Duration) -> Option<String> {
-    let journey = mean_journey_s(model, spec);
-    (trial.as_secs_f64() < 3.0 * journey * (1.0 - 1e-9)).then(|| {
-        format!(
-            "trials of {:.1} s are shorter than three mean journeys ({:.1} s each): the request rate may not reach its steady level",
-            trial.as_secs_f64(),
-            journey
-        )
-    })
-}
-
-/// Set on Ctrl-C, so that a signal between trials stops the search too.
-fn interrupt_flag(runtime: &tokio::runtime::Runtime) -> Arc<AtomicBool> {
-    let interrupted = Arc::new(AtomicBool::new(false));
-    let flag = Arc::clone(&interrupted);
-    runtime.spawn(async move {
-        if tokio::signal::ctrl_c().await.is_ok() {
-            flag.store(true, Ordering::Relaxed);
-        }
-    });
-    interrupted
-}
-
 /// One trial: a constant rate for `trial`, stopped early when it fails
 /// hard.
 fn trial_plan(args: &LoadRunArgs, rate: f64, trial: Duration, grace: Duration) -> LoadPlan {
@@ -166,16 +132,4 @@ fn trial_plan(args: &LoadRunArgs, rate: f64, trial: Duration, grace: Duration) -
         abort_on_error_rate: Some(HARD_FAILURE_ERROR_RATE),
         ..args.plan(trial, Workload::Open(RateProfile::Constant(rate)), grace)
     }
-}
-
-fn trial_line(n: usize, t: &TrialRow) -> String {
-    let ms = |v: Option<f64>| v.map_or("–".to_owned(), |v| format!("{v:.1} ms"));
-    format!(
-        "trial {n:>2}: {:>8.2} customers/s → {:>8.1} requests/s · p99 {} · errors {:.2}% · {}",
-        t.rate,
-        t.requests_per_s,
-        ms(t.p99_ms),
-        100.0 * t.error_rate,
-        if t.passed { "pass".to_owned() } else { format!("FAIL: {}", t.failed.join("; ")) }
-    )
 }

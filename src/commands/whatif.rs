@@ -2,19 +2,19 @@
 //! numbers, plus `--curve` and `--allocate` on the closed form.
 
 use std::io::Write;
-use std::time::Instant;
 
 use anyhow::{Context, anyhow, bail};
 
 use crate::cli::WhatifArgs;
 use crate::model::{Model, Strategy};
+use crate::pool::on_pool;
 use crate::report;
 use crate::result::{AllocationResult, Baseline, CurveResult, StrategyRow, WhatifResult, WhatifRun};
 use crate::scenario::Scenario;
-use crate::scenario::change_text::parse_change;
+use crate::scenario::change_text::change_strategy;
 use crate::shard::Shard;
 use crate::verdict::Verdict;
-use crate::whatif::allocate::{Allocation, Objective, allocate};
+use crate::whatif::allocate::allocate;
 use crate::whatif::curve::sweep;
 use crate::whatif::{Pairing, run_paired};
 
@@ -25,21 +25,7 @@ pub fn run(args: &WhatifArgs, out: &mut dyn Write) -> anyhow::Result<Verdict> {
     let per_period = model.customers_per_period.unwrap_or(args.customers as f64);
     let mut chosen = named_strategies(&scenario, &args.strategies)?;
     if !args.changes.is_empty() {
-        let changes = args
-            .changes
-            .iter()
-            .map(|text| parse_change(text, model).map_err(|e| anyhow!("--change '{text}': {e}")))
-            .collect::<anyhow::Result<Vec<_>>>()?;
-        chosen.push(Strategy {
-            id: "change".to_owned(),
-            description: Some("the --change options".to_owned()),
-            changes,
-            written: args
-                .changes
-                .iter()
-                .map(|t| t.split_whitespace().collect::<Vec<_>>().join(" "))
-                .collect(),
-        });
+        chosen.push(change_strategy(&args.changes, model)?);
     }
     let quick = !args.changes.is_empty() || args.curve.is_some() || args.allocate.is_some();
     if chosen.is_empty() && !quick {
@@ -58,7 +44,7 @@ pub fn run(args: &WhatifArgs, out: &mut dyn Write) -> anyhow::Result<Verdict> {
         None => None,
         Some(budget) => {
             let a = allocate(model, budget, args.objective, &args.bounds, per_period)?;
-            chosen.push(allocation_strategy(model, &a, budget, args.objective));
+            chosen.push(a.strategy(model, budget, args.objective));
             Some(AllocationResult::new(model, &a, budget, args.objective, per_period))
         }
     };
@@ -69,23 +55,19 @@ pub fn run(args: &WhatifArgs, out: &mut dyn Write) -> anyhow::Result<Verdict> {
         .collect::<anyhow::Result<Vec<_>>>()?;
     let shard = Shard::resolve(args.shard)?;
     let range = shard.customers(args.customers);
-    let (paired, elapsed_s) = run_on_pool(args.threads.map(|t| t.get()), || {
+    let paired = on_pool(args.threads.map(|t| t.get()), || {
         run_paired(model, &variants, args.seed, range.clone(), Pairing::Common)
-    })?;
+    })
+    .context("starting the worker threads")?;
+    let (paired, elapsed_s) = (paired.value, paired.elapsed_s);
 
     let base = Baseline::of(model, per_period);
-    let baseline_row = StrategyRow::new(
-        "baseline",
-        Some("the scenario as it is".to_owned()),
-        Vec::new(),
-        &model.baseline(),
-        &paired.baseline,
-        &base,
-    );
-    let rows =
-        chosen.iter().zip(&variants).zip(&paired.variants).map(|((s, v), m)| {
-            StrategyRow::new(&s.id, s.description.clone(), s.written.clone(), v, m, &base)
-        });
+    let baseline_row = StrategyRow::baseline(model, &paired.baseline, &base);
+    let rows = chosen
+        .iter()
+        .zip(&variants)
+        .zip(&paired.variants)
+        .map(|((s, v), m)| StrategyRow::new(s, v, m, &base));
     let run = WhatifRun {
         customers_simulated: args.customers,
         shard,
@@ -99,35 +81,6 @@ pub fn run(args: &WhatifArgs, out: &mut dyn Write) -> anyhow::Result<Verdict> {
     let output = args.report.to_output(false, &stem);
     report::publish(&result, &output, out)?;
     Ok(Verdict::Pass)
-}
-
-/// Runs `work` on a pool of `threads` workers (one per core when `None`);
-/// returns its value and the seconds it took.
-fn run_on_pool<T: Send>(threads: Option<usize>, work: impl FnOnce() -> T + Send) -> anyhow::Result<(T, f64)> {
-    let mut pool = rayon::ThreadPoolBuilder::new();
-    if let Some(t) = threads {
-        pool = pool.num_threads(t);
-    }
-    let pool = pool.build().context("starting the worker threads")?;
-    let started = Instant::now();
-    let value = pool.install(work);
-    Ok((value, started.elapsed().as_secs_f64()))
-}
-
-/// The split `--allocate` found, as the strategy `allocation`.
-fn allocation_strategy(model: &Model, a: &Allocation, budget: f64, objective: Objective) -> Strategy {
-    let written = a
-        .channels
-        .iter()
-        .zip(&a.spend)
-        .map(|(c, s)| format!("spend {} ={:.0}", model.channels[c.0 as usize].id, s))
-        .collect();
-    Strategy {
-        id: "allocation".to_owned(),
-        description: Some(format!("{budget:.0} per {} split to maximise {}", model.period, objective.name())),
-        changes: a.changes(),
-        written,
-    }
 }
 
 /// `--curve CHANNEL`: the channel's spend swept on the closed form.

@@ -17,6 +17,7 @@ use super::context::LoadContext;
 use super::customer;
 use super::plan::{ArrivalSchedule, LoadPlan, StopReason, Workload};
 use super::recorder::LoadAgg;
+use super::signals::signal_counter;
 use super::spec::LoadSpec;
 use crate::model::Model;
 
@@ -35,38 +36,6 @@ pub struct LoadOutcome {
     pub stopped_by: StopReason,
     /// When second 0 of the run began, ms since the Unix epoch.
     pub started_at_unix_ms: u64,
-}
-
-/// Counts Ctrl-C and SIGTERM. The handlers are installed before this
-/// returns, so a signal that comes once the first request is out is
-/// never the default "terminate at once".
-fn signal_counter() -> watch::Receiver<u32> {
-    let (tx, rx) = watch::channel(0u32);
-    #[cfg(unix)]
-    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
-    #[cfg(unix)]
-    let mut interrupt = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::interrupt()).ok();
-    tokio::spawn(async move {
-        loop {
-            #[cfg(unix)]
-            let signalled = async {
-                tokio::select! {
-                    Some(()) = async { interrupt.as_mut()?.recv().await } => {}
-                    Some(()) = async { term.as_mut()?.recv().await } => {}
-                    else => std::future::pending().await,
-                }
-            };
-            #[cfg(not(unix))]
-            let signalled = async {
-                if tokio::signal::ctrl_c().await.is_err() {
-                    std::future::pending::<()>().await;
-                }
-            };
-            signalled.await;
-            tx.send_modify(|n| *n += 1);
-        }
-    });
-    rx
 }
 
 /// Runs `plan` against `target` (a base URL such as `http://127.0.0.1:8080`).

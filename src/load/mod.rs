@@ -12,8 +12,10 @@ mod customer;
 pub mod driver;
 pub mod plan;
 pub mod recorder;
+pub mod signals;
 pub mod spec;
 pub mod target;
+pub mod trial;
 
 pub use driver::{LoadOutcome, run};
 pub use plan::{LoadPlan, StopReason};

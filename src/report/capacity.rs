@@ -2,7 +2,7 @@
 
 use super::doc::{Doc, Section, Table};
 use super::fmt::{num, pct};
-use crate::result::{CapacityResult, Verdict};
+use crate::result::{CapacityResult, TrialRow, Verdict};
 
 fn rate(v: Option<f64>) -> String {
     v.map_or("–".into(), |v| format!("{}/s", num(v, if v >= 100.0 { 0 } else { 1 })))
@@ -130,4 +130,17 @@ pub fn charts(r: &CapacityResult) -> Vec<super::svg::Chart> {
             ],
         },
     ]
+}
+
+/// The line a finished trial prints on standard error.
+pub fn trial_line(n: usize, t: &TrialRow) -> String {
+    let ms = |v: Option<f64>| v.map_or("–".to_owned(), |v| format!("{v:.1} ms"));
+    format!(
+        "trial {n:>2}: {:>8.2} customers/s → {:>8.1} requests/s · p99 {} · errors {:.2}% · {}",
+        t.rate,
+        t.requests_per_s,
+        ms(t.p99_ms),
+        100.0 * t.error_rate,
+        if t.passed { "pass".to_owned() } else { format!("FAIL: {}", t.failed.join("; ")) }
+    )
 }

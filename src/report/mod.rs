@@ -3,6 +3,7 @@
 
 mod attribute;
 mod capacity;
+pub use capacity::trial_line;
 mod compare;
 pub mod doc;
 mod fit;

@@ -2,6 +2,9 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::{Header, ResultKind, ScenarioInfo};
+use crate::attribution::{Attribution, Paths};
+
 /// Channel attribution of a path file.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct AttributionResult {
@@ -67,4 +70,65 @@ pub struct ChannelAttribution {
     pub last_touch_value: f64,
     /// Value split equally over each path's touches.
     pub linear_touch_value: f64,
+}
+
+impl AttributionResult {
+    /// The result from paths, their attribution, and the removal effects to
+    /// credit by (the fitted chain's, or the scenario's when the paths were
+    /// walked on `scenario`).
+    pub fn new(
+        source: String,
+        scenario: Option<ScenarioInfo>,
+        seed: u64,
+        paths: &Paths,
+        fitted: &Attribution,
+        effects: &[f64],
+        conversion_probability: f64,
+    ) -> AttributionResult {
+        let from_scenario = scenario.is_some();
+        let conversions: f64 = paths.rows.iter().map(|r| r.conversions).sum();
+        let value: f64 = paths.rows.iter().map(|r| r.value).sum();
+        let sum: f64 = effects.iter().sum();
+        let mut channels: Vec<ChannelAttribution> = paths
+            .channels
+            .iter()
+            .zip(&fitted.credits)
+            .zip(effects)
+            .map(|((name, c), &effect)| {
+                let share = if sum > 0.0 { effect / sum } else { 0.0 };
+                ChannelAttribution {
+                    channel: name.clone(),
+                    removal_effect: effect,
+                    fitted_removal_effect: from_scenario.then_some(c.removal_effect),
+                    simulated_removal_effect: None,
+                    simulated_removal_effect_se: None,
+                    share,
+                    attributed_conversions: share * conversions,
+                    attributed_value: share * value,
+                    first_touch: c.first_touch,
+                    last_touch: c.last_touch,
+                    linear_touch: c.linear_touch,
+                    first_touch_value: c.first_touch_value,
+                    last_touch_value: c.last_touch_value,
+                    linear_touch_value: c.linear_touch_value,
+                }
+            })
+            .collect();
+        channels.sort_by(|x, y| {
+            y.attributed_conversions.total_cmp(&x.attributed_conversions).then(x.channel.cmp(&y.channel))
+        });
+        AttributionResult {
+            header: Header::new(ResultKind::Attribute, scenario, seed),
+            source,
+            paths: paths.rows.len() as u64,
+            journeys: paths.rows.iter().map(|r| r.conversions + r.nulls).sum(),
+            conversions,
+            conversion_value: value,
+            order: fitted.chain.order as u32,
+            max_steps: fitted.chain.max_steps,
+            conversion_probability,
+            simulated_journeys: None,
+            channels,
+        }
+    }
 }

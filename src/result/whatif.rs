@@ -3,7 +3,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::{Header, ResultKind, ScenarioInfo};
-use crate::model::{ChannelId, Model, Variant};
+use crate::model::{ChannelId, Model, Strategy, Variant};
 use crate::shard::Shard;
 use crate::whatif::allocate::{Allocation, Objective};
 use crate::whatif::curve::CurvePoint;
@@ -344,13 +344,21 @@ impl WhatifResult {
 }
 
 impl StrategyRow {
-    /// One strategy's row: the closed form's values, then the simulated
-    /// figures with paired intervals from `moments`. `changes` are the
-    /// changes as written.
+    /// The baseline's row: the model as it is, against itself.
+    pub fn baseline(model: &Model, moments: &PairedMoments, base: &Baseline) -> StrategyRow {
+        let unchanged = Strategy {
+            id: "baseline".to_owned(),
+            description: Some("the scenario as it is".to_owned()),
+            changes: Vec::new(),
+            written: Vec::new(),
+        };
+        StrategyRow::new(&unchanged, &model.baseline(), moments, base)
+    }
+
+    /// One strategy's row: the closed form's values of its `variant`, then
+    /// the simulated figures with paired intervals from `moments`.
     pub fn new(
-        id: &str,
-        description: Option<String>,
-        changes: Vec<String>,
+        strategy: &Strategy,
         variant: &Variant,
         moments: &PairedMoments,
         base: &Baseline,
@@ -358,9 +366,9 @@ impl StrategyRow {
         let (per_period, base_spend, base_exact) = (base.per_period, base.spend, &base.exact);
         let exact = ExactFigures::of(variant, per_period);
         let mut row = StrategyRow {
-            id: id.to_owned(),
-            description,
-            changes,
+            id: strategy.id.clone(),
+            description: strategy.description.clone(),
+            changes: strategy.written.clone(),
             notes: variant.notes.clone(),
             customers: per_period * variant.population,
             conversions: 0.0,

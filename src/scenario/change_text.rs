@@ -14,7 +14,7 @@
 use std::fmt;
 
 use crate::model::alias::{EXIT, Target};
-use crate::model::change::{Amount, Change, SpendLevel};
+use crate::model::change::{Amount, Change, SpendLevel, Strategy};
 use crate::model::{ChannelId, Model, SegmentId, StateId};
 use crate::suggest::did_you_mean;
 
@@ -40,6 +40,21 @@ impl std::error::Error for SyntaxError {}
 
 fn err(message: impl Into<String>, fix: impl Into<String>) -> SyntaxError {
     SyntaxError { message: message.into(), fix: fix.into() }
+}
+
+/// The changes of `--change`, as the strategy `change`; the error names
+/// the option that does not parse.
+pub fn change_strategy(texts: &[String], model: &Model) -> anyhow::Result<Strategy> {
+    let changes = texts
+        .iter()
+        .map(|text| parse_change(text, model).map_err(|e| anyhow::anyhow!("--change '{text}': {e}")))
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    Ok(Strategy {
+        id: "change".to_owned(),
+        description: Some("the --change options".to_owned()),
+        changes,
+        written: texts.iter().map(|t| t.split_whitespace().collect::<Vec<_>>().join(" ")).collect(),
+    })
 }
 
 /// Parses one change against the names of `model`.

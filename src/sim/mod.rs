@@ -72,14 +72,8 @@ pub fn simulate_on_pool(
     threads: Option<usize>,
     progress: &AtomicU64,
 ) -> Result<SimRun, rayon::ThreadPoolBuildError> {
-    let mut pool = rayon::ThreadPoolBuilder::new();
-    if let Some(t) = threads {
-        pool = pool.num_threads(t);
-    }
-    let pool = pool.build()?;
-    let started = std::time::Instant::now();
-    let outcome = pool.install(|| simulate(model, plan, progress));
-    Ok(SimRun { outcome, threads: pool.current_num_threads(), elapsed_s: started.elapsed().as_secs_f64() })
+    let run = crate::pool::on_pool(threads, || simulate(model, plan, progress))?;
+    Ok(SimRun { outcome: run.value, threads: run.threads, elapsed_s: run.elapsed_s })
 }
 
 /// Reused per-worker buffers.

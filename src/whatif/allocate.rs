@@ -8,7 +8,7 @@
 //! concave responses this is the optimum; with S-shaped ones (slope > 1)
 //! it is a local one, which the report says.
 
-use crate::model::change::{Change, SpendLevel};
+use crate::model::change::{Change, SpendLevel, Strategy};
 use crate::model::{ChannelId, Model};
 
 use super::ExactFigures;
@@ -133,6 +133,27 @@ impl Allocation {
             .zip(&self.spend)
             .map(|(&channel, &s)| Change::Spend { channel, level: SpendLevel::Absolute(s) })
             .collect()
+    }
+
+    /// The split as the strategy `allocation`, found for `budget` and
+    /// `objective`.
+    pub fn strategy(&self, model: &Model, budget: f64, objective: Objective) -> Strategy {
+        let written = self
+            .channels
+            .iter()
+            .zip(&self.spend)
+            .map(|(c, s)| format!("spend {} ={:.0}", model.channels[c.0 as usize].id, s))
+            .collect();
+        Strategy {
+            id: "allocation".to_owned(),
+            description: Some(format!(
+                "{budget:.0} per {} split to maximise {}",
+                model.period,
+                objective.name()
+            )),
+            changes: self.changes(),
+            written,
+        }
     }
 
     /// The channel where the next unit of budget does most.

@@ -106,3 +106,40 @@ fn capacity_needs_a_threshold() {
     let stderr = String::from_utf8_lossy(&run.get_output().stderr).into_owned();
     assert!(stderr.contains("at least one threshold") && stderr.contains("--threshold"), "{stderr}");
 }
+
+/// SIGTERM after a trial has finished (while the search pauses before the
+/// next) stops the search and still writes the report; before, the
+/// signal was swallowed between trials and the search went on.
+#[cfg(unix)]
+#[test]
+fn sigterm_between_trials_stops_the_search_and_writes_the_report() {
+    use std::io::BufRead;
+
+    let dir = tempfile::tempdir().expect("temp dir");
+    let scenario = short_journeys(dir.path());
+    let shop = crate::LiveShop::start(fogg::demo::DemoConfig::default());
+    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("fogg"))
+        .arg("capacity")
+        .arg(&scenario)
+        .args(["--target", &shop.url, "--threshold", "error_rate < 50%"])
+        .args(["--start-rate", "5", "--max-rate", "1000", "--trial", "1s", "--out"])
+        .arg(dir.path())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("starts");
+    // Readiness: the first trial's line is printed just before the pause.
+    let mut lines = std::io::BufReader::new(child.stderr.take().expect("stderr")).lines();
+    let first = lines.find_map(|l| l.ok().filter(|l| l.starts_with("trial  1:")));
+    assert!(first.is_some(), "the first trial finished");
+    let killed =
+        std::process::Command::new("kill").args(["-TERM", &child.id().to_string()]).status().expect("kill");
+    assert!(killed.success());
+    lines.for_each(drop);
+    let status = child.wait().expect("waits");
+    assert!(matches!(status.code(), Some(0 | 1)), "a verdict, not a kill: {status:?}");
+    let saved = std::fs::read_to_string(dir.path().join("capacity-two-pages.json")).expect("report written");
+    let r: Value = serde_json::from_str(&saved).expect("JSON");
+    assert!(r["notes"].to_string().contains("stopped by a signal"), "{}", r["notes"]);
+    assert!(r["trials"].as_array().expect("trials").len() <= 2, "{:#}", r["trials"]);
+}
