@@ -169,7 +169,7 @@ async fn send(
             }
         }
     }
-    let body = response.bytes().await.map_err(|e| classify(&e))?;
+    let found = read_body(response, request.expect_body.as_deref()).await.map_err(|e| classify(&e))?;
     let expected = match &request.expect_status {
         Some(codes) => codes.contains(&status.as_u16()),
         None => status.is_success() || status.is_redirection(),
@@ -181,12 +181,69 @@ async fn send(
             _ => ErrorClass::Check,
         });
     }
-    if let Some(needle) = &request.expect_body
-        && !body.windows(needle.len().max(1)).any(|w| w == needle.as_bytes())
-    {
+    if !found {
         return Err(ErrorClass::Check);
     }
     Ok(())
+}
+
+/// Reads the whole body chunk by chunk, keeping none of it but the tail
+/// a match of `needle` could straddle: memory stays bounded whatever the
+/// server sends (a huge or endless body ends at the request timeout).
+/// Whether the body holds `needle` (always true without one).
+async fn read_body(mut response: reqwest::Response, needle: Option<&str>) -> Result<bool, reqwest::Error> {
+    let mut search = needle.map(StreamSearch::new);
+    while let Some(chunk) = response.chunk().await? {
+        if let Some(s) = &mut search {
+            s.feed(&chunk);
+        }
+    }
+    Ok(search.is_none_or(|s| s.found))
+}
+
+/// Looks for a byte string in a stream of chunks, holding at most the
+/// needle's length of past bytes.
+#[derive(Debug)]
+pub(crate) struct StreamSearch<'a> {
+    needle: &'a [u8],
+    /// The last `needle.len() - 1` bytes seen (or fewer), for matches
+    /// across chunk boundaries.
+    tail: Vec<u8>,
+    /// Whether the needle was seen.
+    pub found: bool,
+}
+
+impl<'a> StreamSearch<'a> {
+    /// A search for `needle`; an empty needle is found at once.
+    pub(crate) fn new(needle: &'a str) -> StreamSearch<'a> {
+        let needle = needle.as_bytes();
+        StreamSearch { needle, tail: Vec::with_capacity(needle.len()), found: needle.is_empty() }
+    }
+
+    /// Takes the next chunk of the stream.
+    pub(crate) fn feed(&mut self, chunk: &[u8]) {
+        if self.found {
+            return;
+        }
+        let n = self.needle.len();
+        // Matches that start in the tail and end in this chunk.
+        let head = &chunk[..chunk.len().min(n - 1)];
+        let mut joined = std::mem::take(&mut self.tail);
+        joined.extend_from_slice(head);
+        if joined.windows(n).any(|w| w == self.needle) || chunk.windows(n).any(|w| w == self.needle) {
+            self.found = true;
+            return;
+        }
+        // Keep the last n − 1 bytes of everything seen.
+        if chunk.len() >= n - 1 {
+            joined.clear();
+            joined.extend_from_slice(&chunk[chunk.len() - (n - 1)..]);
+        } else {
+            let drop = joined.len().saturating_sub(n - 1);
+            joined.drain(..drop);
+        }
+        self.tail = joined;
+    }
 }
 
 /// The class of a failed exchange.
@@ -198,5 +255,47 @@ fn classify(e: &reqwest::Error) -> ErrorClass {
         ErrorClass::Connect
     } else {
         ErrorClass::Other
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::StreamSearch;
+
+    fn found_in_chunks(chunks: &[&[u8]], needle: &str) -> bool {
+        let mut s = StreamSearch::new(needle);
+        for c in chunks {
+            s.feed(c);
+        }
+        s.found
+    }
+
+    #[test]
+    fn a_needle_is_found_however_the_body_is_cut() {
+        let body = b"<html>ordered: thank you for your order</html>";
+        for needle in
+            ["thank you", "<html>", "</html>", "r", "order</", "absent", "you for your order</html>!"]
+        {
+            let whole = body.windows(needle.len()).any(|w| w == needle.as_bytes());
+            for i in 0..=body.len() {
+                for j in i..=body.len() {
+                    let chunks: [&[u8]; 3] = [&body[..i], &body[i..j], &body[j..]];
+                    assert_eq!(found_in_chunks(&chunks, needle), whole, "{needle:?} cut at {i}, {j}");
+                }
+            }
+            let bytes: Vec<&[u8]> = body.chunks(1).collect();
+            assert_eq!(found_in_chunks(&bytes, needle), whole, "{needle:?} byte by byte");
+        }
+        assert!(found_in_chunks(&[], ""), "an empty needle is always there");
+    }
+
+    #[test]
+    fn the_search_keeps_no_more_than_the_needle() {
+        let mut s = StreamSearch::new("needle");
+        for _ in 0..1000 {
+            s.feed(&[b'x'; 4096]);
+        }
+        assert!(!s.found);
+        assert!(s.tail.len() < "needle".len(), "{} bytes kept", s.tail.len());
     }
 }

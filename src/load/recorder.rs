@@ -29,7 +29,8 @@ pub enum ErrorClass {
     Status5xx,
     /// The status or body failed the request's check.
     Check,
-    /// Anything else (malformed response, I/O error mid-body).
+    /// Anything else: a malformed response, an I/O error mid-body, a
+    /// redirect off the target's origin or more than 10 redirects.
     Other,
 }
 

@@ -699,3 +699,109 @@ async fn load_shards_merge_into_summed_histograms_with_disjoint_customers() {
     let err = merge_loads(&parts[..2], &names[..2]).unwrap_err().to_string();
     assert!(err.contains("shard 3/3 missing"), "{err}");
 }
+
+/// The two-page scenario with `expect_body` on both requests.
+fn expecting_bodies(first: &str, second: &str) -> Scenario {
+    let text = format!(
+        r#"
+[scenario]
+name = "bodies"
+[[channel]]
+id = "web"
+kind = "online"
+[entry]
+a = 1
+[[state]]
+id = "a"
+stage = "awareness"
+channel = "web"
+next = {{ b = 1 }}
+[[state]]
+id = "b"
+stage = "purchase"
+channel = "web"
+conversion = true
+next = {{ exit = 1 }}
+[load]
+think_time = {{ dist = "constant", value = "1ms" }}
+[[load.request]]
+state = "a"
+name = "first"
+path = "/big"
+expect_body = "{first}"
+[[load.request]]
+state = "b"
+name = "second"
+path = "/big"
+expect_body = "{second}"
+"#
+    );
+    fogg::scenario::from_str(&text, "bodies.toml").unwrap_or_else(|e| panic!("{e}"))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn redirects_are_followed_only_within_the_targets_origin() {
+    use axum::response::Redirect;
+    use std::sync::atomic::{AtomicU64, Ordering};
+
+    // Another origin (another port) that counts every request it gets.
+    let elsewhere_hits = Arc::new(AtomicU64::new(0));
+    let hits = Arc::clone(&elsewhere_hits);
+    let elsewhere = serve(Router::new().fallback(move || {
+        hits.fetch_add(1, Ordering::Relaxed);
+        async { "stolen" }
+    }))
+    .await;
+    let landed = Arc::new(AtomicU64::new(0));
+    let counter = Arc::clone(&landed);
+    let away = format!("{elsewhere}/stolen");
+    let target = serve(
+        Router::new()
+            .route("/same", get(|| async { Redirect::to("/ok") }))
+            .route(
+                "/ok",
+                get(move || {
+                    counter.fetch_add(1, Ordering::Relaxed);
+                    async { "ok" }
+                }),
+            )
+            .route("/away", get(move || std::future::ready(Redirect::to(&away)))),
+    )
+    .await;
+    let scenario = two_page_scenario("/same", "/away", "");
+    let (r, _) = load(&scenario, &target, &plan(40.0, 1.0)).await;
+    let row = |name: &str| r.by_request.iter().find(|q| q.name == name).expect("row").clone();
+    let (same, away) = (row("first"), row("second"));
+    assert!(same.requests > 0 && away.requests > 0, "{same:?} {away:?}");
+    assert_eq!(elsewhere_hits.load(Ordering::Relaxed), 0, "no request left the target's origin");
+    assert_eq!(landed.load(Ordering::Relaxed), same.requests, "every same-origin redirect was followed");
+    assert_eq!(same.errors.other, 0);
+    assert_eq!(away.errors.other, away.requests, "a redirect off the origin is an error: {:?}", away.errors);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_huge_body_is_searched_as_it_streams() {
+    use axum::body::{Body, Bytes};
+
+    // 32 MiB in 64 KiB chunks, "END" only in the last bytes.
+    let router = Router::new().route(
+        "/big",
+        get(|| async {
+            let chunks = (0..512).map(|i| {
+                let mut chunk = vec![b'x'; 64 * 1024];
+                if i == 511 {
+                    chunk.extend_from_slice(b"END");
+                }
+                Ok::<_, std::io::Error>(Bytes::from(chunk))
+            });
+            Body::from_stream(futures_util::stream::iter(chunks))
+        }),
+    );
+    let target = serve(router).await;
+    let (r, _) = load(&expecting_bodies("END", "ENDX"), &target, &plan(5.0, 1.0)).await;
+    let row = |name: &str| r.by_request.iter().find(|q| q.name == name).expect("row").clone();
+    let (found, absent) = (row("first"), row("second"));
+    assert!(found.requests > 0, "{found:?}");
+    assert_eq!(found.errors.check + found.errors.other + found.errors.timeout, 0, "{:?}", found.errors);
+    assert_eq!(absent.errors.check, absent.requests, "{:?}", absent.errors);
+}
