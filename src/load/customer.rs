@@ -73,22 +73,20 @@ pub async fn run(ctx: Arc<LoadContext>, customer: u64, arrival: Instant) {
             };
             for (k, request) in spec.requests[s].iter().enumerate() {
                 tokio::time::sleep_until(intended).await;
-                let sent = Instant::now();
-                // Boxed: the request's large future exists only while the
-                // request is in flight, not in every thinking customer.
-                let result = Box::pin(send(&ctx, request, &vars, &mut cookies)).await;
-                let done = Instant::now();
-                let latency = done.saturating_duration_since(intended);
-                let service = done.saturating_duration_since(sent);
-                let exchange = Exchange {
+                let mut on_the_wire = InFlight {
+                    ctx: &ctx,
+                    intended,
+                    sent: Instant::now(),
                     request: ctx.request_index[s][k],
                     state: s,
                     segment,
-                    latency_us: latency.as_micros() as u64,
-                    service_us: service.as_micros() as u64,
-                    error: result.err(),
+                    recorded: false,
                 };
-                ctx.record_request(intended, &exchange);
+                // Boxed: the request's large future exists only while the
+                // request is in flight, not in every thinking customer.
+                let result = Box::pin(send(&ctx, request, &vars, &mut cookies)).await;
+                let done = on_the_wire.record(result.err());
+                let latency = done.saturating_duration_since(intended);
                 intended = done;
                 match result {
                     Err(_) if spec.on_error == OnError::Abandon => status = Status::LeftError,
@@ -132,6 +130,46 @@ pub async fn run(ctx: Arc<LoadContext>, customer: u64, arrival: Instant) {
     outcome.abandoned_latency = u64::from(status == Status::LeftSlow);
     outcome.abandoned_errors = u64::from(status == Status::LeftError);
     ctx.record_journey(segment, &outcome);
+}
+
+/// A request on the wire. It is recorded when its response is judged;
+/// dropped before that (its customer's task aborted once the grace period
+/// is over), it is recorded as a timeout with the time it had waited, so
+/// every request sent is accounted for.
+struct InFlight<'a> {
+    ctx: &'a LoadContext,
+    intended: Instant,
+    sent: Instant,
+    request: usize,
+    state: usize,
+    segment: usize,
+    recorded: bool,
+}
+
+impl InFlight<'_> {
+    /// Records the exchange as it ended now; when it ended.
+    fn record(&mut self, error: Option<ErrorClass>) -> Instant {
+        let done = Instant::now();
+        let exchange = Exchange {
+            request: self.request,
+            state: self.state,
+            segment: self.segment,
+            latency_us: done.saturating_duration_since(self.intended).as_micros() as u64,
+            service_us: done.saturating_duration_since(self.sent).as_micros() as u64,
+            error,
+        };
+        self.ctx.record_request(self.intended, &exchange);
+        self.recorded = true;
+        done
+    }
+}
+
+impl Drop for InFlight<'_> {
+    fn drop(&mut self) {
+        if !self.recorded {
+            self.record(Some(ErrorClass::Timeout));
+        }
+    }
 }
 
 /// Sends one request and checks its response.

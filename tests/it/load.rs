@@ -805,3 +805,27 @@ async fn a_huge_body_is_searched_as_it_streams() {
     assert_eq!(found.errors.check + found.errors.other + found.errors.timeout, 0, "{:?}", found.errors);
     assert_eq!(absent.errors.check, absent.requests, "{:?}", absent.errors);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn requests_still_unanswered_at_the_end_are_counted_as_timeouts() {
+    use std::sync::atomic::{AtomicU64, Ordering};
+
+    // A server that reads each request, counts it and never answers.
+    let received = Arc::new(AtomicU64::new(0));
+    let counter = Arc::clone(&received);
+    let target = serve(Router::new().fallback(move || {
+        counter.fetch_add(1, Ordering::Relaxed);
+        std::future::pending::<&'static str>()
+    }))
+    .await;
+    let scenario = two_page_scenario("/a", "/b", "");
+    let mut plan = plan(20.0, 1.0);
+    plan.grace = Duration::from_millis(300);
+    let (r, _) = load(&scenario, &target, &plan).await;
+    let sent = received.load(Ordering::Relaxed);
+    assert!(sent > 0, "the server got requests");
+    assert_eq!(r.requests, sent, "every request the server got is in the result");
+    assert_eq!(r.errors.timeout, sent, "{:?}", r.errors);
+    assert_eq!(r.customers_unfinished, sent, "one stalled request per customer");
+    assert!(p(r.latency_ms.p50) >= 300.0, "a stalled request waited at least the grace: {:?}", r.latency_ms);
+}
