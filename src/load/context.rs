@@ -41,6 +41,8 @@ pub struct LoadContext {
     /// Set by the once-a-second sampler when the error rate calls for an
     /// early stop.
     pub(super) abort: tokio::sync::Notify,
+    /// How long in-flight customers may take to finish once arrivals stop.
+    pub(super) grace: Duration,
 }
 
 /// Most redirects one request follows.
@@ -119,6 +121,7 @@ impl LoadContext {
             in_flight: AtomicUsize::new(0),
             agg: Mutex::new(agg),
             abort: tokio::sync::Notify::new(),
+            grace: plan.grace,
             model,
             spec,
         })

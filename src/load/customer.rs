@@ -132,10 +132,12 @@ pub async fn run(ctx: Arc<LoadContext>, customer: u64, arrival: Instant) {
     ctx.record_journey(segment, &outcome);
 }
 
-/// A request on the wire. It is recorded when its response is judged;
-/// dropped before that (its customer's task aborted once the grace period
-/// is over), it is recorded as a timeout with the time it had waited, so
-/// every request sent is accounted for.
+/// A request on the wire. It is recorded when its response is judged.
+/// Dropped before that (its customer's task aborted when the grace period
+/// is over), it is still recorded, so every request sent is accounted
+/// for: as a timeout with the time it had waited when it had waited the
+/// whole grace period or more (the target had every chance to answer),
+/// else as unfinished (the end of the run cut it short).
 struct InFlight<'a> {
     ctx: &'a LoadContext,
     intended: Instant,
@@ -149,6 +151,10 @@ struct InFlight<'a> {
 impl InFlight<'_> {
     /// Records the exchange as it ended now; when it ended.
     fn record(&mut self, error: Option<ErrorClass>) -> Instant {
+        self.record_as(error, false)
+    }
+
+    fn record_as(&mut self, error: Option<ErrorClass>, unfinished: bool) -> Instant {
         let done = Instant::now();
         let exchange = Exchange {
             request: self.request,
@@ -157,6 +163,7 @@ impl InFlight<'_> {
             latency_us: done.saturating_duration_since(self.intended).as_micros() as u64,
             service_us: done.saturating_duration_since(self.sent).as_micros() as u64,
             error,
+            unfinished,
         };
         self.ctx.record_request(self.intended, &exchange);
         self.recorded = true;
@@ -167,7 +174,11 @@ impl InFlight<'_> {
 impl Drop for InFlight<'_> {
     fn drop(&mut self) {
         if !self.recorded {
-            self.record(Some(ErrorClass::Timeout));
+            if self.sent.elapsed() >= self.ctx.grace {
+                self.record(Some(ErrorClass::Timeout));
+            } else {
+                self.record_as(None, true);
+            }
         }
     }
 }

@@ -85,12 +85,23 @@ pub struct Traffic {
     pub requests: u64,
     /// Failed requests by class.
     pub errors: [u64; 6],
-    /// Latency from the intended send time, µs.
+    /// Requests the end of the run cut short, sent less than the grace
+    /// period before it: neither answered nor failed (in `requests`, in no
+    /// histogram).
+    #[serde(default)]
+    pub unfinished: u64,
+    /// Latency of the successful requests from their intended send time,
+    /// µs. Failed requests are kept apart (as Gatling's OK and KO), so a
+    /// failing target cannot look fast.
     #[serde(with = "crate::hist::serde_b64")]
     pub latency_us: Histogram<u64>,
-    /// Time from the actual send to the end of the response, µs.
+    /// Time from the actual send to the end of the response, successful
+    /// requests, µs.
     #[serde(with = "crate::hist::serde_b64")]
     pub service_us: Histogram<u64>,
+    /// Latency of the failed requests from their intended send time, µs.
+    #[serde(with = "crate::hist::serde_b64", default = "latency_histogram")]
+    pub failed_latency_us: Histogram<u64>,
 }
 
 impl Default for Traffic {
@@ -98,20 +109,32 @@ impl Default for Traffic {
         Traffic {
             requests: 0,
             errors: [0; 6],
+            unfinished: 0,
             latency_us: latency_histogram(),
             service_us: latency_histogram(),
+            failed_latency_us: latency_histogram(),
         }
     }
 }
 
 impl Traffic {
-    fn record(&mut self, latency_us: u64, service_us: u64, error: Option<ErrorClass>) {
+    fn record(&mut self, x: &Exchange) {
+        let Exchange { latency_us, service_us, error, unfinished, .. } = *x;
         self.requests += 1;
-        if let Some(e) = error {
-            self.errors[e.index()] += 1;
+        if unfinished {
+            self.unfinished += 1;
+            return;
         }
-        self.latency_us.saturating_record(latency_us.max(1));
-        self.service_us.saturating_record(service_us.max(1));
+        match error {
+            Some(e) => {
+                self.errors[e.index()] += 1;
+                self.failed_latency_us.saturating_record(latency_us.max(1));
+            }
+            None => {
+                self.latency_us.saturating_record(latency_us.max(1));
+                self.service_us.saturating_record(service_us.max(1));
+            }
+        }
     }
 
     /// Failed requests in all.
@@ -126,8 +149,10 @@ impl Merge for Traffic {
         for (a, b) in self.errors.iter_mut().zip(o.errors) {
             *a += b;
         }
+        self.unfinished += o.unfinished;
         self.latency_us.merge(&o.latency_us);
         self.service_us.merge(&o.service_us);
+        self.failed_latency_us.merge(&o.failed_latency_us);
     }
 }
 
@@ -187,7 +212,7 @@ pub struct Second {
     pub errors_by_class: [u64; 6],
     /// Customers in flight at the end of the second (sampled by the driver).
     pub in_flight: u64,
-    /// Latency, ms, 2 significant digits.
+    /// Latency of the successful requests, ms, 2 significant digits.
     #[serde(with = "crate::hist::serde_b64")]
     pub latency_ms: Histogram<u32>,
 }
@@ -260,6 +285,8 @@ pub struct Exchange {
     pub service_us: u64,
     /// Why it failed, if it did.
     pub error: Option<ErrorClass>,
+    /// Cut short by the end of the run before an answer.
+    pub unfinished: bool,
 }
 
 impl LoadAgg {
@@ -301,18 +328,21 @@ impl LoadAgg {
 
     /// Records one request in `second` of the run.
     pub fn request(&mut self, second: usize, x: &Exchange) {
-        let Exchange { request, state, segment, latency_us, service_us, error } = *x;
-        self.overall.record(latency_us, service_us, error);
-        self.by_request[request].record(latency_us, service_us, error);
-        self.by_state[state].record(latency_us, service_us, error);
-        self.by_segment[segment].record(latency_us, service_us, error);
+        let Exchange { request, state, segment, latency_us, error, unfinished, .. } = *x;
+        self.overall.record(x);
+        self.by_request[request].record(x);
+        self.by_state[state].record(x);
+        self.by_segment[segment].record(x);
         let s = self.second(second);
         s.requests += 1;
-        if let Some(e) = error {
-            s.errors += 1;
-            s.errors_by_class[e.index()] += 1;
+        match error {
+            _ if unfinished => {}
+            Some(e) => {
+                s.errors += 1;
+                s.errors_by_class[e.index()] += 1;
+            }
+            None => s.latency_ms.saturating_record((latency_us / 1000).max(1)),
         }
-        s.latency_ms.saturating_record((latency_us / 1000).max(1));
     }
 
     /// Records a finished journey.

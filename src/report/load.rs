@@ -77,6 +77,7 @@ pub fn document(r: &LoadResult) -> Doc {
             table: latency_table(r),
             notes: vec![
                 "measured from the intended send time (arrival, or previous response + think time)".into(),
+                "percentiles and latency thresholds are of successful requests: a failing target cannot look fast, and a latency threshold with no successful response fails".into(),
             ],
         },
         Section { title: "Requests".into(), table: requests_table(r), notes: vec![] },
@@ -118,12 +119,20 @@ fn latency_header(first: &str) -> Table {
     table
 }
 
-/// Latency from the intended send time, and the service time.
+/// Latency of the successful requests from the intended send time, their
+/// service time, and the latency of the failed ones apart.
 fn latency_table(r: &LoadResult) -> Table {
     let mut latency = latency_header("latency");
-    latency.row(latency_row("from intended send time", r.requests, &r.errors, &r.latency_ms));
     let none = ErrorCounts::default();
-    latency.row(latency_row("service time (from actual send)", r.requests, &none, &r.service_time_ms));
+    let ok = r.requests - r.errors.total() - r.requests_unfinished;
+    latency.row(latency_row("successful, from intended send time", ok, &none, &r.latency_ms));
+    latency.row(latency_row("successful, service time (from actual send)", ok, &none, &r.service_time_ms));
+    latency.row(latency_row(
+        "failed, from intended send time",
+        r.errors.total(),
+        &r.errors,
+        &r.failed_latency_ms,
+    ));
     latency
 }
 
@@ -165,6 +174,7 @@ fn run_table(r: &LoadResult) -> Table {
     load.row(vec!["arrivals".into(), int(r.arrivals)]);
     load.row(vec!["arrivals dropped (max_in_flight busy)".into(), int(r.arrivals_dropped)]);
     load.row(vec!["customers unfinished at the end".into(), int(r.customers_unfinished)]);
+    load.row(vec!["requests cut short by the end (not errors)".into(), int(r.requests_unfinished)]);
     load.row(vec!["error rate".into(), pct(r.error_rate)]);
     load
 }

@@ -40,18 +40,26 @@ pub struct LoadResult {
     pub target_arrival_rate: Option<f64>,
     /// Arrivals per second achieved.
     pub achieved_arrival_rate: f64,
-    /// Requests sent.
+    /// Requests sent: answered, failed, or cut short by the end of the run.
     pub requests: u64,
+    /// Requests the end of the run cut short less than the grace period
+    /// after they were sent: not errors, in no latency (one unanswered
+    /// for the whole grace period is a `timeout` error).
+    pub requests_unfinished: u64,
     /// Requests per second over the arrival window.
     pub requests_per_s: f64,
     /// Failed requests by class.
     pub errors: ErrorCounts,
     /// Failed requests / requests.
     pub error_rate: f64,
-    /// Latency from the intended send time (coordinated omission corrected).
+    /// Latency of the successful requests from their intended send time
+    /// (coordinated omission corrected); every latency threshold reads it.
     pub latency_ms: Percentiles,
-    /// Time from the actual send to the end of the response.
+    /// Time from the actual send to the end of the response, successful
+    /// requests.
     pub service_time_ms: Percentiles,
+    /// Latency of the failed requests, from their intended send time.
+    pub failed_latency_ms: Percentiles,
     /// Conversions achieved.
     pub conversions: u64,
     /// Conversions the same customers make with instant, error-free
@@ -210,10 +218,12 @@ pub struct RequestRow {
     pub requests: u64,
     /// Failed requests by class.
     pub errors: ErrorCounts,
-    /// Latency from the intended send time.
+    /// Latency of the successful requests from the intended send time.
     pub latency_ms: Percentiles,
-    /// Service time.
+    /// Service time of the successful requests.
     pub service_time_ms: Percentiles,
+    /// Latency of the failed requests.
+    pub failed_latency_ms: Percentiles,
 }
 
 impl RequestRow {
@@ -224,6 +234,7 @@ impl RequestRow {
             errors: ErrorCounts::from(&t.errors),
             latency_ms: Percentiles::from_us(&t.latency_us),
             service_time_ms: Percentiles::from_us(&t.service_us),
+            failed_latency_ms: Percentiles::from_us(&t.failed_latency_us),
         }
     }
 }
@@ -407,11 +418,13 @@ impl LoadResult {
             target_arrival_rate: raw.target_arrival_rate,
             achieved_arrival_rate: ratio(agg.arrivals as f64, window),
             requests: agg.overall.requests,
+            requests_unfinished: agg.overall.unfinished,
             requests_per_s: ratio(agg.overall.requests as f64, window),
             errors: ErrorCounts::from(&agg.overall.errors),
             error_rate: ratio(agg.overall.error_count() as f64, agg.overall.requests as f64),
             latency_ms: Percentiles::from_us(&agg.overall.latency_us),
             service_time_ms: Percentiles::from_us(&agg.overall.service_us),
+            failed_latency_ms: Percentiles::from_us(&agg.overall.failed_latency_us),
             conversions: j.conversions,
             counterfactual_conversions: j.counterfactual_conversions,
             conversions_lost_to_latency: j.lost_latency,

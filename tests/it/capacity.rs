@@ -143,3 +143,28 @@ fn sigterm_between_trials_stops_the_search_and_writes_the_report() {
     assert!(r["notes"].to_string().contains("stopped by a signal"), "{}", r["notes"]);
     assert!(r["trials"].as_array().expect("trials").len() <= 2, "{:#}", r["trials"]);
 }
+
+/// Latency is of successful requests only, so a latency threshold alone
+/// would let a target that fails every request pass: capacity adds an
+/// error threshold when none is given, and says so.
+#[test]
+fn a_target_that_fails_every_request_has_no_capacity() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let scenario = short_journeys(dir.path());
+    let (target, _server) = rate_limited_server(0.0, 0.0);
+    let run = fogg()
+        .arg("capacity")
+        .arg(&scenario)
+        .args(["--target", &target, "--threshold", "p99 < 500ms"])
+        .args(["--start-rate", "5", "--max-rate", "20", "--trial", "1s", "--format", "json", "--out"])
+        .arg(dir.path())
+        .assert()
+        .code(1);
+    let r: Value = serde_json::from_slice(&run.get_output().stdout).expect("JSON");
+    assert_eq!(r["verdict"], "fail");
+    assert_eq!(r["capacity"], Value::Null);
+    assert_eq!(r["thresholds"], serde_json::json!(["p99 < 500ms", "error_rate < 1%"]));
+    assert!(r["notes"].to_string().contains("error_rate < 1%"), "{}", r["notes"]);
+    let first = &r["trials"][0];
+    assert_eq!(first["passed"], false, "{first:#}");
+}

@@ -825,7 +825,26 @@ async fn requests_still_unanswered_at_the_end_are_counted_as_timeouts() {
     let sent = received.load(Ordering::Relaxed);
     assert!(sent > 0, "the server got requests");
     assert_eq!(r.requests, sent, "every request the server got is in the result");
-    assert_eq!(r.errors.timeout, sent, "{:?}", r.errors);
+    // Unanswered for the whole grace period: a timeout; sent within the
+    // last grace period: cut short, not an error.
+    assert_eq!(r.errors.timeout + r.requests_unfinished, sent, "{:?}", r.errors);
+    assert!(r.errors.timeout > 0, "the first requests waited far longer than the grace");
+    assert_eq!(r.errors.total(), r.errors.timeout, "{:?}", r.errors);
     assert_eq!(r.customers_unfinished, sent, "one stalled request per customer");
-    assert!(p(r.latency_ms.p50) >= 300.0, "a stalled request waited at least the grace: {:?}", r.latency_ms);
+    let waited = p(r.failed_latency_ms.p50);
+    assert!(waited >= 300.0, "a stalled request waited at least the grace: {:?}", r.failed_latency_ms);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn failed_requests_have_their_own_latency_and_cannot_pass_a_latency_threshold() {
+    let target = serve(Router::new().fallback(|| async { StatusCode::NOT_FOUND })).await;
+    let scenario = two_page_scenario("/a", "/b", "");
+    let (mut r, _) = load(&scenario, &target, &plan(20.0, 1.0)).await;
+    assert!(r.requests > 0);
+    assert_eq!(r.errors.status_4xx, r.requests, "{:?}", r.errors);
+    assert_eq!(r.latency_ms.p99, None, "no successful response, no latency: {:?}", r.latency_ms);
+    assert!(r.failed_latency_ms.p99.is_some(), "the failures' latency is kept apart");
+    let p99 = fogg::threshold::Threshold::parse("p99 < 500ms").expect("threshold");
+    assert_eq!(r.check(&[p99]), fogg::verdict::Verdict::Fail, "{:?}", r.thresholds);
+    assert_eq!(r.thresholds[0].observed, None, "nothing measured");
 }

@@ -29,11 +29,12 @@ fn sim_part(range: std::ops::Range<u64>, run: u64) -> SimAgg {
 }
 
 fn exchange() -> impl Strategy<Value = (usize, Exchange)> {
-    (0usize..5, 0usize..2, 0usize..3, 0usize..2, 1u64..2_000_000, 0usize..7).prop_map(
-        |(second, request, state, segment, latency_us, class)| {
+    (0usize..5, 0usize..2, 0usize..3, 0usize..2, 1u64..2_000_000, 0usize..7, 0u8..8).prop_map(
+        |(second, request, state, segment, latency_us, class, cut)| {
             let error = ErrorClass::ALL.get(class).copied();
             let service_us = latency_us / 2;
-            (second, Exchange { request, state, segment, latency_us, service_us, error })
+            let unfinished = cut == 0;
+            (second, Exchange { request, state, segment, latency_us, service_us, error, unfinished })
         },
     )
 }
