@@ -69,6 +69,12 @@ pub fn parse_duration(text: &str) -> Result<f64, DurationError> {
     Ok(seconds)
 }
 
+/// A number as a person would write it in an error message: `1e308`,
+/// not 309 digits.
+pub fn shown(x: f64) -> String {
+    if x.abs() >= 1e9 { format!("{x:e}") } else { x.to_string() }
+}
+
 /// Formats seconds with the largest unit that keeps the number readable.
 pub fn format_duration(seconds: f64) -> String {
     let (value, unit) = if seconds >= 86_400.0 {

@@ -10,6 +10,7 @@ use anyhow::{Context, bail};
 use super::load::LoadSetup;
 use crate::capacity::{SearchBounds, search};
 use crate::cli::{CapacityArgs, LoadRunArgs};
+use crate::load::plan::MAX_ARRIVAL_RATE;
 use crate::load::plan::{RateProfile, Workload};
 use crate::load::signals::signal_counter;
 use crate::load::target::Target;
@@ -113,6 +114,12 @@ fn check_search(args: &CapacityArgs, thresholds: &[Threshold]) -> anyhow::Result
     if thresholds.is_empty() {
         bail!(
             "capacity needs at least one threshold to search against: add --threshold 'p99 < 500ms' (or [load.thresholds] in the scenario)"
+        );
+    }
+    if args.max_rate > MAX_ARRIVAL_RATE {
+        bail!(
+            "--max-rate {} is above the {MAX_ARRIVAL_RATE:.0} customers/s one fogg process sends: lower it",
+            args.max_rate
         );
     }
     if args.start_rate > args.max_rate {

@@ -44,19 +44,14 @@ pub const MAX_QUEUE: usize = 1_000_000;
 #[derive(Debug, Clone, Copy, PartialEq, thiserror::Error)]
 pub enum DemoError {
     /// Capacity out of (0, [`MAX_CAPACITY_RPS`]].
-    #[error("the demo capacity must be above 0 and at most {MAX_CAPACITY_RPS} requests per second (got {})", shown(*.0))]
+    #[error("the demo capacity must be above 0 and at most {MAX_CAPACITY_RPS} requests per second (got {})", crate::units::shown(*.0))]
     Capacity(f64),
     /// Service time out of (0, [`MAX_LATENCY_MS`]].
-    #[error("the demo latency must be above 0 and at most {MAX_LATENCY_MS} ms (got {})", shown(*.0))]
+    #[error("the demo latency must be above 0 and at most {MAX_LATENCY_MS} ms (got {})", crate::units::shown(*.0))]
     Latency(f64),
     /// Queue longer than [`MAX_QUEUE`].
     #[error("the demo queue may hold at most {MAX_QUEUE} requests (got {0})")]
     Queue(usize),
-}
-
-/// A number as a person would write it: `1e308`, not 309 digits.
-fn shown(x: f64) -> String {
-    if x.abs() >= 1e9 { format!("{x:e}") } else { x.to_string() }
 }
 
 impl Default for DemoConfig {

@@ -117,7 +117,7 @@ async fn launch_customers(
 /// arrives. Closed: a new customer arrives whenever one of the slots is
 /// free, and holds the slot until its journey ends.
 enum Arrivals {
-    Open(ArrivalSchedule, Instant),
+    Open { schedule: ArrivalSchedule, start: Instant, end: Instant },
     Closed { slots: Arc<Semaphore>, start: Instant, end: Instant },
 }
 
@@ -126,10 +126,9 @@ impl Arrivals {
         match &plan.workload {
             Workload::Open(profile) => {
                 let stream = u64::from(plan.shard.index - 1);
-                Arrivals::Open(
-                    ArrivalSchedule::with_stream(profile.clone(), plan.duration, plan.seed, stream),
-                    start,
-                )
+                let schedule =
+                    ArrivalSchedule::with_stream(profile.clone(), plan.duration, plan.seed, stream);
+                Arrivals::Open { schedule, start, end: start + plan.duration }
             }
             Workload::Closed(n) => Arrivals::Closed {
                 slots: Arc::new(Semaphore::new(*n as usize)),
@@ -140,10 +139,15 @@ impl Arrivals {
     }
 
     /// Waits for the next arrival: its intended time, and the slot it
-    /// holds in a closed workload; `None` once arrivals are over.
+    /// holds in a closed workload; `None` once arrivals are over. Arrivals
+    /// end with the duration on the clock too: a generator that fell
+    /// behind its schedule does not run past it.
     async fn next(&mut self) -> Option<(Instant, Option<OwnedSemaphorePermit>)> {
         match self {
-            Arrivals::Open(schedule, start) => {
+            Arrivals::Open { schedule, start, end } => {
+                if Instant::now() >= *end {
+                    return None;
+                }
                 let when = *start + schedule.next()?;
                 tokio::time::sleep_until(when).await;
                 Some((when, None))

@@ -8,6 +8,11 @@ use rand::{Rng, RngExt};
 
 use crate::rng::{CustomerRng, CustomerRngs, Stream};
 
+/// The highest arrival rate one fogg process sends, customers per second
+/// (a rate, a ramp, a stage or a burst's peak, after `--rate-scale`).
+/// Beyond it, split the run into shards (`--shard I/N`).
+pub const MAX_ARRIVAL_RATE: f64 = 100_000.0;
+
 /// Arrival rate over time, in customers per second.
 #[derive(Debug, Clone, PartialEq)]
 pub enum RateProfile {

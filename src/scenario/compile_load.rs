@@ -11,7 +11,7 @@ use super::LoadSection;
 use super::context::Cx;
 use super::parts::{QuantityKind, compile_dist};
 use super::raw::{RawFeeder, RawLoad, RawProfile};
-use crate::load::plan::{RateProfile, Workload};
+use crate::load::plan::{MAX_ARRIVAL_RATE, RateProfile, Workload};
 use crate::load::spec::{Feeder, LoadSpec, RequestSpec, Template};
 use crate::load::spec::{FeederOrder, OnError};
 use crate::model::Dist;
@@ -52,8 +52,15 @@ fn duration(cx: &mut Cx, key: &str, v: &Spanned<String>) -> Option<Duration> {
 }
 
 fn rate(cx: &mut Cx, key: &str, span: &std::ops::Range<usize>, r: f64) -> f64 {
-    if !(r.is_finite() && r >= 0.0) {
-        cx.problem(Some(span), key, format!("rate is {r}"), "give a rate in customers per second, 0 or more");
+    if !(0.0..=MAX_ARRIVAL_RATE).contains(&r) {
+        cx.problem(
+            Some(span),
+            key,
+            format!("rate is {}", crate::units::shown(r)),
+            format!(
+                "give a rate in customers per second, from 0 to {MAX_ARRIVAL_RATE} (one process's most; shard a larger run with --shard I/N)"
+            ),
+        );
     }
     r
 }

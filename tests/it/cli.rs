@@ -135,6 +135,9 @@ fn values_are_checked_before_any_work() {
         "at most 1000000 requests per second (got 1e308)",
     );
     rejected(&["capacity", "--demo-latency", "1e308", "--threshold", "p99 < 1s"], "at most 60000 ms");
+    rejected(&["load", "--rate", "1e9", "--duration", "1s"], "sends at most 100000");
+    rejected(&["load", "--rate", "60000", "--rate-scale", "2", "--duration", "1s"], "would reach 120000");
+    rejected(&["capacity", "--max-rate", "1e6", "--threshold", "p99 < 1s"], "one fogg process sends");
     // A format the result cannot have is refused before the simulation,
     // and a JUnit verdict with no threshold behind it before the load run.
     let documents = "[possible values: table, json, md, html]";

@@ -201,6 +201,12 @@ fn bad_load_sections_are_explained() {
         &["load.profile", "'soon' is not a positive duration"],
     );
     assert_rejected(&load("duration = \"30s\""), &["[load] maps no state to a request"]);
+    assert_rejected(
+        &load(
+            "profile = { kind = \"burst\", peak = 1e308, half_life = \"1min\", base = 1 }\n[[load.request]]\nstate = \"home\"\npath = \"/\"",
+        ),
+        &["load.profile", "rate is 1e308", "from 0 to 100000"],
+    );
     let gated = |thresholds: &str| {
         load(&format!("[[load.request]]\nstate = \"home\"\npath = \"/\"\n[load.thresholds]\n{thresholds}"))
     };
