@@ -54,6 +54,15 @@ pub enum ShardError {
         "JOB_COMPLETION_INDEX is set (a Kubernetes Indexed Job) but FOGG_SHARDS is not: set it to the Job's completions, or pass --shard I/N"
     )]
     NoCount,
+    /// One variable of a pair without the other: the job would silently
+    /// run whole in every shard.
+    #[error("{set} is set but {missing} is not: set both, or pass --shard I/N")]
+    HalfPair {
+        /// The variable that is set.
+        set: &'static str,
+        /// Its partner, missing.
+        missing: &'static str,
+    },
     /// A 0-based scheduler index beyond the count.
     #[error("{i}={index} does not fit {n}={count}: the index counts from 0 to {n} − 1")]
     EnvIndex {
@@ -97,8 +106,20 @@ impl Shard {
             let count = number("FOGG_SHARDS")?.ok_or(ShardError::NoCount)?;
             return Shard::from_zero_based(index, count, "JOB_COMPLETION_INDEX", "FOGG_SHARDS").map(Some);
         }
-        if let (Some(index), Some(count)) = (number("SLURM_PROCID")?, number("SLURM_NTASKS")?) {
-            return Shard::from_zero_based(index, count, "SLURM_PROCID", "SLURM_NTASKS").map(Some);
+        if number("FOGG_SHARDS")?.is_some() {
+            return Err(ShardError::HalfPair { set: "FOGG_SHARDS", missing: "JOB_COMPLETION_INDEX" });
+        }
+        match (number("SLURM_PROCID")?, number("SLURM_NTASKS")?) {
+            (Some(index), Some(count)) => {
+                return Shard::from_zero_based(index, count, "SLURM_PROCID", "SLURM_NTASKS").map(Some);
+            }
+            (Some(_), None) => {
+                return Err(ShardError::HalfPair { set: "SLURM_PROCID", missing: "SLURM_NTASKS" });
+            }
+            (None, Some(_)) => {
+                return Err(ShardError::HalfPair { set: "SLURM_NTASKS", missing: "SLURM_PROCID" });
+            }
+            (None, None) => {}
         }
         Ok(None)
     }
@@ -164,6 +185,18 @@ mod tests {
             Ok(Some(Shard { index: 1, count: 3 }))
         );
         assert_eq!(Shard::from_env(env(&[("JOB_COMPLETION_INDEX", "0")])), Err(ShardError::NoCount));
+        assert_eq!(
+            Shard::from_env(env(&[("SLURM_PROCID", "1")])),
+            Err(ShardError::HalfPair { set: "SLURM_PROCID", missing: "SLURM_NTASKS" })
+        );
+        assert_eq!(
+            Shard::from_env(env(&[("SLURM_NTASKS", "4")])),
+            Err(ShardError::HalfPair { set: "SLURM_NTASKS", missing: "SLURM_PROCID" })
+        );
+        assert_eq!(
+            Shard::from_env(env(&[("FOGG_SHARDS", "4")])),
+            Err(ShardError::HalfPair { set: "FOGG_SHARDS", missing: "JOB_COMPLETION_INDEX" })
+        );
         assert_eq!(
             Shard::from_env(env(&[("SLURM_PROCID", "3"), ("SLURM_NTASKS", "4")])),
             Ok(Some(Shard { index: 4, count: 4 }))

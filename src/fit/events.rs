@@ -127,7 +127,8 @@ pub fn parse_timestamp(text: &str) -> Result<f64, TimestampError> {
         return Err(bad());
     }
     if let Ok(x) = t.parse::<f64>() {
-        return if x.is_finite() { Ok(x) } else { Err(bad()) };
+        // Unix seconds within years 0 to 9999, like the dates.
+        return if (-62_167_219_200.0..=253_402_300_799.0).contains(&x) { Ok(x) } else { Err(bad()) };
     }
     let b = t.as_bytes();
     if b.len() < 10 || b[4] != b'-' || b[7] != b'-' {
@@ -135,7 +136,7 @@ pub fn parse_timestamp(text: &str) -> Result<f64, TimestampError> {
     }
     let int = |s: &str| s.parse::<i64>().map_err(|_| bad());
     let (y, m, d) = (int(&t[0..4])?, int(&t[5..7])?, int(&t[8..10])?);
-    if !(1..=12).contains(&m) || !(1..=31).contains(&d) {
+    if !(1..=12).contains(&m) || !(1..=days_in_month(y, m)).contains(&d) {
         return Err(bad());
     }
     let mut seconds = days_from_civil(y, m, d) as f64 * 86_400.0;
@@ -162,11 +163,26 @@ pub fn parse_timestamp(text: &str) -> Result<f64, TimestampError> {
         "" | "Z" | "z" => 0,
         z if z.len() == 6 && (z.starts_with('+') || z.starts_with('-')) && z.as_bytes()[3] == b':' => {
             let sign = if z.starts_with('-') { -1 } else { 1 };
-            sign * (int(&z[1..3])? * 3600 + int(&z[4..6])? * 60)
+            let (oh, om) = (int(&z[1..3])?, int(&z[4..6])?);
+            // Real offsets run from −12:00 to +14:00.
+            if oh > 14 || om > 59 {
+                return Err(bad());
+            }
+            sign * (oh * 3600 + om * 60)
         }
         _ => return Err(bad()),
     };
     Ok(seconds - offset as f64)
+}
+
+/// Days in month `m` of year `y` (proleptic Gregorian).
+fn days_in_month(y: i64, m: i64) -> i64 {
+    match m {
+        2 if y % 4 == 0 && (y % 100 != 0 || y % 400 == 0) => 29,
+        2 => 28,
+        4 | 6 | 9 | 11 => 30,
+        _ => 31,
+    }
 }
 
 /// Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's
@@ -192,6 +208,12 @@ mod tests {
         assert_eq!(parse_timestamp("2026-03-01"), Ok(1_772_323_200.0));
         assert_eq!(parse_timestamp("1772375400.5"), Ok(1_772_375_400.5));
         assert!(parse_timestamp("yesterday").unwrap_err().to_string().contains("not a date-time"));
+        assert_eq!(parse_timestamp("2024-02-29"), Ok(1_709_164_800.0));
+        for impossible in
+            ["2026-02-30", "2025-02-29", "2026-04-31", "2026-03-01T10:00:00+25:00", "1e20", "-1e20"]
+        {
+            assert!(parse_timestamp(impossible).is_err(), "{impossible}");
+        }
         for hostile in ["2026-03-0é", "2026-03-01T14:30:0é", "2026-03-01T14:3é:00", "２０２６-03-01"] {
             assert_eq!(parse_timestamp(hostile), Err(TimestampError(hostile.into())), "{hostile}");
         }

@@ -27,6 +27,7 @@ use super::context::LoadContext;
 use super::recorder::{ErrorClass, Exchange, Journeys};
 use super::spec::{FeederOrder, OnError};
 use super::spec::{RequestSpec, Vars};
+use crate::units::MAX_DURATION_S;
 
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Status {
@@ -92,7 +93,7 @@ pub async fn run(ctx: Arc<LoadContext>, customer: u64, arrival: Instant) {
                     Err(_) if spec.on_error == OnError::Abandon => status = Status::LeftError,
                     Err(_) => {}
                     Ok(()) => {
-                        let patience = Duration::from_secs_f64(spec.patience.sample(&mut behaviour));
+                        let patience = seconds(spec.patience.sample(&mut behaviour));
                         if latency > patience {
                             status = Status::LeftSlow;
                         }
@@ -124,12 +125,19 @@ pub async fn run(ctx: Arc<LoadContext>, customer: u64, arrival: Instant) {
         }
         if status == Status::Active {
             let think = spec.think_after(s).sample(&mut behaviour);
-            intended = intended.max(Instant::now()) + Duration::from_secs_f64(think);
+            intended = intended.max(Instant::now()) + seconds(think);
         }
     }
     outcome.abandoned_latency = u64::from(status == Status::LeftSlow);
     outcome.abandoned_errors = u64::from(status == Status::LeftError);
     ctx.record_journey(segment, &outcome);
+}
+
+/// A sampled time as a duration. A heavy-tailed distribution may draw
+/// beyond any bound; clamped to [`MAX_DURATION_S`], such a draw is a
+/// customer who never comes back within the run, not a panic.
+fn seconds(s: f64) -> Duration {
+    Duration::from_secs_f64(s.clamp(0.0, MAX_DURATION_S))
 }
 
 /// A request on the wire. It is recorded when its response is judged.

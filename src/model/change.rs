@@ -243,6 +243,16 @@ pub enum ChangeError {
         /// ` (segment 'ID')` in a segmented model, else empty.
         segment: String,
     },
+    /// Scaling a transition that no segment has.
+    #[error(
+        "there is no transition {from} -> {to} to scale: set one with `transition {from} -> {to} =0.1`, or name a transition the scenario has"
+    )]
+    NoSuchTransition {
+        /// State id.
+        from: String,
+        /// State id, or `exit`.
+        to: String,
+    },
     /// A transition cannot take the probability asked for.
     #[error("transition {from} -> {to}{segment}: {reason}")]
     Transition {
@@ -426,6 +436,14 @@ impl<'m> Draft<'m> {
     /// Scales or sets one transition in every segment.
     fn transition(&mut self, from: StateId, to: Target, amount: Amount) -> Result<(), ChangeError> {
         let from = from.0 as usize;
+        // Scaling a transition no segment has would change nothing.
+        let exists = self.chains.iter().any(|c| probability(&c.next[from], |t| t == to) > 0.0);
+        if let (Amount::Scale(_), false) = (amount, exists) {
+            return Err(ChangeError::NoSuchTransition {
+                from: self.states[from].id.clone(),
+                to: name(&self.states, to).to_owned(),
+            });
+        }
         let before = probability(&self.chains[0].next[from], |t| t == to);
         for (s, chain) in self.chains.iter_mut().enumerate() {
             set_transition(&mut chain.next[from], to, amount).map_err(|reason| ChangeError::Transition {

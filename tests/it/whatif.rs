@@ -350,3 +350,17 @@ fn whatif_shards_merge_into_exactly_the_whole_run() {
     let err = String::from_utf8_lossy(&run.get_output().stderr).to_string();
     assert!(err.contains("a shard is missing"), "{err}");
 }
+
+#[test]
+fn scaling_a_transition_the_scenario_lacks_is_an_error_not_a_no_op() {
+    let model = tiny("share");
+    let (from, to) = (model.state_id("ad_view").unwrap(), model.state_id("web_direct").unwrap());
+    let scale = Change::Transition { from, to: to.0 as _, amount: fogg::model::change::Amount::Scale(1.2) };
+    let err = model.apply(&[scale]).unwrap_err();
+    assert!(
+        matches!(&err, ChangeError::NoSuchTransition { from, to } if from == "ad_view" && to == "web_direct")
+    );
+    // Setting it creates it.
+    let set = Change::Transition { from, to: to.0 as _, amount: fogg::model::change::Amount::Set(0.1) };
+    assert!(model.apply(&[set]).is_ok());
+}
