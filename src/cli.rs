@@ -107,7 +107,7 @@ pub struct LoadRunArgs<const LOAD: bool = false> {
 
     /// Seed: customer i walks the journey `fogg simulate` gives it, in
     /// every run and every capacity trial.
-    #[arg(long, default_value_t = 1)]
+    #[arg(long, default_value_t = 1, value_parser = parse_seed)]
     pub seed: u64,
 
     /// The report: format on standard output, folder of report files.
@@ -249,7 +249,7 @@ pub struct AttributeArgs {
     pub customers: u64,
 
     /// With a scenario: seed of the simulated customers.
-    #[arg(long, default_value_t = 1)]
+    #[arg(long, default_value_t = 1, value_parser = parse_seed)]
     pub seed: u64,
 
     /// Column separator of the path file (one ASCII character).
@@ -301,7 +301,7 @@ pub struct WhatifArgs {
     pub customers: u64,
 
     /// Seed of the simulated customers.
-    #[arg(long, default_value_t = 1)]
+    #[arg(long, default_value_t = 1, value_parser = parse_seed)]
     pub seed: u64,
 
     /// Sweep this channel's spend from 0 to twice today's and report the
@@ -335,7 +335,7 @@ pub struct WhatifArgs {
     pub shard: Option<Shard>,
 
     /// Worker threads [default: one per core].
-    #[arg(long)]
+    #[arg(long, value_parser = parse_threads)]
     pub threads: Option<NonZeroUsize>,
 
     /// The report: format on standard output, folder of report files.
@@ -365,7 +365,7 @@ pub struct FitArgs {
     pub name: Option<String>,
 
     /// Seed of the journeys walked on the fitted model for the check.
-    #[arg(long, default_value_t = 1)]
+    #[arg(long, default_value_t = 1, value_parser = parse_seed)]
     pub seed: u64,
 
     /// The report: format on standard output, folder of report files.
@@ -520,6 +520,28 @@ pub enum ArgError {
     /// A count below 1, fractional, or beyond 2⁶⁴.
     #[error("'{0}' must be a whole number of at least 1")]
     CountRange(String),
+    /// Not a seed.
+    #[error("'{0}' is not a seed: give a whole number from 0 to 18446744073709551615, e.g. --seed 42")]
+    Seed(String),
+    /// Not a thread count fogg can run.
+    #[error("'{0}' is not a thread count: give a whole number from 1 to {MAX_THREADS}")]
+    Threads(String),
+}
+
+/// Most worker threads `--threads` takes.
+pub const MAX_THREADS: usize = 1024;
+
+/// Parses `--seed`: any 64-bit whole number.
+pub fn parse_seed(text: &str) -> Result<u64, ArgError> {
+    text.trim().parse().map_err(|_| ArgError::Seed(text.to_owned()))
+}
+
+/// Parses `--threads`: 1 to [`MAX_THREADS`].
+pub fn parse_threads(text: &str) -> Result<NonZeroUsize, ArgError> {
+    match text.trim().parse::<usize>() {
+        Ok(n) if (1..=MAX_THREADS).contains(&n) => Ok(NonZeroUsize::new(n).expect("at least 1")),
+        _ => Err(ArgError::Threads(text.to_owned())),
+    }
 }
 
 /// `fogg simulate`.
@@ -535,11 +557,11 @@ pub struct SimulateArgs {
     pub customers: u64,
 
     /// Seed: the same seed gives the same customers, whatever the threads.
-    #[arg(long, default_value_t = 1)]
+    #[arg(long, default_value_t = 1, value_parser = parse_seed)]
     pub seed: u64,
 
     /// Worker threads [default: one per core].
-    #[arg(long)]
+    #[arg(long, value_parser = parse_threads)]
     pub threads: Option<NonZeroUsize>,
 
     /// Cut journeys after this many touchpoints (overrides the scenario's

@@ -27,7 +27,7 @@ impl fmt::Display for Problem {
 #[derive(Debug, thiserror::Error)]
 pub enum ScenarioError {
     /// The file could not be read.
-    #[error("cannot read scenario '{}': {source}", path.display())]
+    #[error("cannot read scenario '{}'", path.display())]
     Read {
         /// The file.
         path: PathBuf,
@@ -36,14 +36,22 @@ pub enum ScenarioError {
     },
     /// Neither a file nor a bundled scenario has that name.
     #[error(
-        "no scenario '{name}': there is no such file, and the bundled scenarios are {}",
+        "no scenario '{name}'{hint}: there is no such file, and the bundled scenarios are {}",
         bundled.join(", ")
     )]
     NotFound {
         /// What was asked for.
         name: String,
+        /// ` (did you mean 'NAME'?)` for a near bundled name, else empty.
+        hint: String,
         /// Names of the bundled scenarios.
         bundled: Vec<&'static str>,
+    },
+    /// A folder was named where a scenario file belongs.
+    #[error("'{}' is a folder: give a scenario file (.toml) or a bundled scenario's name", path.display())]
+    Folder {
+        /// The folder.
+        path: PathBuf,
     },
     /// The TOML does not parse, or does not match the scenario format
     /// (unknown key, wrong type). The TOML error shows line and column.

@@ -124,6 +124,9 @@ pub fn load(name: Option<&Path>) -> Result<Scenario, ScenarioError> {
     let Some(path) = name else {
         return bundled(DEFAULT_SCENARIO).expect("the default scenario is bundled");
     };
+    if path.is_dir() {
+        return Err(ScenarioError::Folder { path: path.to_owned() });
+    }
     if path.exists() {
         return from_path(path);
     }
@@ -131,10 +134,9 @@ pub fn load(name: Option<&Path>) -> Result<Scenario, ScenarioError> {
     let stem = text.strip_suffix(".toml").unwrap_or(&text);
     let stem = stem.strip_prefix("scenarios/").unwrap_or(stem);
     bundled(stem).unwrap_or_else(|| {
-        Err(ScenarioError::NotFound {
-            name: text.into_owned(),
-            bundled: BUNDLED.iter().map(|(n, _)| *n).collect(),
-        })
+        let bundled: Vec<&'static str> = BUNDLED.iter().map(|(n, _)| *n).collect();
+        let hint = crate::suggest::hint(stem, bundled.iter().copied());
+        Err(ScenarioError::NotFound { name: text.to_string(), hint, bundled })
     })
 }
 

@@ -136,6 +136,19 @@ fn values_are_checked_before_any_work() {
     );
     rejected(&["capacity", "--demo-latency", "1e308", "--threshold", "p99 < 1s"], "at most 60000 ms");
     rejected(&["load", "--rate", "1e9", "--duration", "1s"], "sends at most 100000");
+    rejected(
+        &["simulate", "--threads", "0"],
+        "'0' is not a thread count: give a whole number from 1 to 1024",
+    );
+    rejected(&["whatif", "--threads", "65536"], "from 1 to 1024");
+    rejected(&["simulate", "--seed", "abc"], "'abc' is not a seed");
+    for (scenario, expected) in
+        [("retail-omnichanel", "(did you mean 'retail-omnichannel'?)"), ("src", "'src' is a folder")]
+    {
+        let run = fogg().args(["validate", scenario]).assert().code(2);
+        let stderr = String::from_utf8_lossy(&run.get_output().stderr).into_owned();
+        assert!(stderr.contains(expected) && stderr.lines().count() == 1, "{stderr}");
+    }
     rejected(&["load", "--rate", "60000", "--rate-scale", "2", "--duration", "1s"], "would reach 120000");
     rejected(&["capacity", "--max-rate", "1e6", "--threshold", "p99 < 1s"], "one fogg process sends");
     // A format the result cannot have is refused before the simulation,
