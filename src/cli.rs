@@ -70,6 +70,25 @@ pub enum Command {
     Man(ManArgs),
 }
 
+impl Command {
+    /// The folder this command writes its report files into, if any:
+    /// checked before any work.
+    pub fn report_dir(&self) -> Option<&std::path::Path> {
+        match self {
+            Command::Simulate(a) => Some(&a.report.out),
+            Command::Load(a) => Some(&a.run.report.out),
+            Command::Capacity(a) => Some(&a.run.report.out),
+            Command::Compare(a) => Some(&a.report.out),
+            Command::Merge(a) => Some(&a.report.out),
+            Command::Whatif(a) => Some(&a.report.out),
+            Command::Attribute(a) => Some(&a.report.out),
+            Command::Fit(a) => Some(&a.report.out),
+            Command::Report(a) => a.out.as_deref(),
+            Command::Validate(_) | Command::Demo(_) | Command::Completions(_) | Command::Man(_) => None,
+        }
+    }
+}
+
 /// `fogg completions`.
 #[derive(Debug, Args)]
 pub struct CompletionsArgs {

@@ -39,6 +39,9 @@ use std::io::Write;
 
 /// Runs a parsed command line, writing the main report to `out`.
 pub fn run(cli: &cli::Cli, out: &mut dyn Write) -> anyhow::Result<verdict::Verdict> {
+    if let Some(dir) = cli.command.report_dir() {
+        report::prepare_dir(dir)?;
+    }
     match &cli.command {
         cli::Command::Simulate(args) => commands::simulate::run(args, out),
         cli::Command::Validate(args) => commands::validate::run(args, out),

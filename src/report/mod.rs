@@ -286,10 +286,25 @@ pub struct Output<'a> {
 /// folder first (so they exist even if standard output is closed), the
 /// summary appended to `$GITHUB_STEP_SUMMARY` when set, then the format
 /// (or, quiet, the verdict) on `out`, then the list of files on stderr.
+///
+/// When the files cannot be written the report still goes to standard
+/// output (in the format asked for, JSON when that was `table` and the
+/// run is quiet) before the error, so nothing measured is lost; a job
+/// summary that cannot be written is a warning that keeps the verdict.
 pub fn publish<R: Reportable>(result: &R, output: &Output, out: &mut dyn Write) -> anyhow::Result<()> {
-    let written = write_files(result, output.dir, output.stem)?;
-    if let Some(path) = std::env::var_os("GITHUB_STEP_SUMMARY").filter(|p| !p.is_empty()) {
-        append_step_summary(result, Path::new(&path))?;
+    let written = match write_files(result, output.dir, output.stem) {
+        Ok(written) => written,
+        Err(e) => {
+            let format = if output.quiet { ReportFormat::Json } else { output.format };
+            write(result, format, out)?;
+            out.flush()?;
+            return Err(e.context("the report is on standard output above"));
+        }
+    };
+    if let Some(path) = std::env::var_os("GITHUB_STEP_SUMMARY").filter(|p| !p.is_empty())
+        && let Err(e) = append_step_summary(result, Path::new(&path))
+    {
+        eprintln!("warning: {e:#}; the verdict stands");
     }
     if output.quiet {
         writeln!(out, "{}", result.verdict_line())?;
@@ -337,17 +352,39 @@ fn file_safe(name: &str) -> String {
     name.chars().map(|c| if c.is_ascii_alphanumeric() || c == '-' || c == '_' { c } else { '_' }).collect()
 }
 
+/// Makes sure reports can be written into `dir` before any work: creates
+/// it when missing and writes (then removes) a probe file, so a run is
+/// never measured only to find its folder unwritable.
+pub fn prepare_dir(dir: &Path) -> anyhow::Result<()> {
+    let fix = "give a writable folder with --out; nothing was run";
+    std::fs::create_dir_all(dir)
+        .with_context(|| format!("creating report folder '{}' ({fix})", dir.display()))?;
+    let probe = dir.join(format!(".fogg-probe-{}", std::process::id()));
+    std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(&probe)
+        .with_context(|| format!("report folder '{}' is not writable ({fix})", dir.display()))?;
+    let _ = std::fs::remove_file(&probe);
+    Ok(())
+}
+
 /// Writes the reports of a result into `dir`, creating it if needed:
 /// `KIND-STEM.json`, `.md` and `.html`; `KIND-STEM.junit.xml` when thresholds were
 /// evaluated; for load results, `KIND-STEM.hgrm` and one
 /// `KIND-STEM.REQUEST.hgrm` per request name. Returns the paths.
+///
+/// The set is written all or nothing: every file goes to a temporary
+/// name first and is renamed over the old one only when all were
+/// written, so a full disk leaves the previous reports whole. Files of
+/// the same `KIND-STEM` that this result does not have (a `.junit.xml`
+/// from a run with thresholds, `.hgrm` of requests no longer sent) are
+/// removed, so no stale verdict stays beside a new result.
 pub fn write_files<R: Reportable>(result: &R, dir: &Path, stem: &str) -> anyhow::Result<Vec<PathBuf>> {
     std::fs::create_dir_all(dir).with_context(|| format!("creating report folder '{}'", dir.display()))?;
-    let mut written = Vec::new();
+    let mut files: Vec<(String, Vec<u8>)> = Vec::new();
     let mut save = |name: String, bytes: Vec<u8>| -> anyhow::Result<()> {
-        let path = dir.join(name);
-        std::fs::write(&path, bytes).with_context(|| format!("writing report '{}'", path.display()))?;
-        written.push(path);
+        files.push((name, bytes));
         Ok(())
     };
     for format in [ReportFormat::Json, ReportFormat::Md, ReportFormat::Html] {
@@ -366,5 +403,75 @@ pub fn write_files<R: Reportable>(result: &R, dir: &Path, stem: &str) -> anyhow:
         let suffix = if name.is_empty() { String::new() } else { format!(".{}", file_safe(name)) };
         save(format!("{}-{stem}{suffix}.hgrm", result.kind()), bytes)?;
     }
+    let written = replace_all(dir, &files)?;
+    remove_stale(dir, &format!("{}-{stem}", result.kind()), &files);
     Ok(written)
+}
+
+/// Writes every file under a temporary name, then renames them all into
+/// place; on a failure the temporary files are removed and the old files
+/// stay as they were.
+fn replace_all(dir: &Path, files: &[(String, Vec<u8>)]) -> anyhow::Result<Vec<PathBuf>> {
+    let temporary = |name: &str| dir.join(format!(".{name}.tmp-{}", std::process::id()));
+    let mut staged = Vec::new();
+    for (name, bytes) in files {
+        let path = temporary(name);
+        if let Err(e) = std::fs::write(&path, bytes) {
+            let _ = std::fs::remove_file(&path);
+            for p in &staged {
+                let _ = std::fs::remove_file(p);
+            }
+            return Err(e).with_context(|| format!("writing report '{}'", dir.join(name).display()));
+        }
+        staged.push(path);
+    }
+    let mut written = Vec::new();
+    for ((name, _), from) in files.iter().zip(&staged) {
+        let to = dir.join(name);
+        std::fs::rename(from, &to).with_context(|| format!("writing report '{}'", to.display()))?;
+        written.push(to);
+    }
+    Ok(written)
+}
+
+/// Removes the files of `prefix` (`KIND-STEM`) an earlier run wrote that
+/// this one did not: its `.junit.xml`, `.hgrm` and per-request `.hgrm`
+/// (never a shard's files, `KIND-STEM.shard-I-of-N.…`).
+fn remove_stale(dir: &Path, prefix: &str, files: &[(String, Vec<u8>)]) {
+    let Ok(entries) = std::fs::read_dir(dir) else { return };
+    for entry in entries.flatten() {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        let Some(rest) = name.strip_prefix(prefix) else { continue };
+        let ours = rest == ".junit.xml"
+            || rest == ".hgrm"
+            || rest.strip_prefix('.').and_then(|r| r.strip_suffix(".hgrm")).is_some_and(|request| {
+                !request.is_empty() && !request.contains('.') && !request.starts_with("shard-")
+            });
+        if ours && !files.iter().any(|(n, _)| *n == name) {
+            let _ = std::fs::remove_file(entry.path());
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::replace_all;
+
+    #[test]
+    fn a_set_that_cannot_be_written_whole_leaves_the_old_files_as_they_were() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        std::fs::write(dir.path().join("a.json"), "old").expect("write");
+        let files =
+            vec![("a.json".to_owned(), b"new".to_vec()), ("no-such-folder/b.md".to_owned(), b"x".to_vec())];
+        assert!(replace_all(dir.path(), &files).is_err());
+        assert_eq!(std::fs::read_to_string(dir.path().join("a.json")).expect("read"), "old");
+        let left: Vec<String> = std::fs::read_dir(dir.path())
+            .expect("dir")
+            .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
+            .collect();
+        assert_eq!(left, ["a.json"], "no temporary file is left behind");
+        let files = vec![("a.json".to_owned(), b"new".to_vec())];
+        assert_eq!(replace_all(dir.path(), &files).expect("written").len(), 1);
+        assert_eq!(std::fs::read_to_string(dir.path().join("a.json")).expect("read"), "new");
+    }
 }

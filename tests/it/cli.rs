@@ -81,7 +81,58 @@ fn unwritable_report_folder_is_a_clear_error() {
     let out = fogg().args(["simulate", "-n", "1000", "--out"]).arg(&file).output().expect("runs");
     assert_eq!(out.status.code(), Some(2));
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(stderr.contains("creating report folder"), "{stderr}");
+    assert!(stderr.contains("creating report folder") && stderr.contains("nothing was run"), "{stderr}");
+    // Checked before the run: a minute of load is not sent first.
+    let started = std::time::Instant::now();
+    let out = fogg().args(["load", "--duration", "60s", "--out"]).arg(&file).output().expect("runs");
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("nothing was run"));
+    assert!(started.elapsed() < std::time::Duration::from_secs(50), "refused before the run");
+}
+
+#[test]
+fn an_unwritable_job_summary_warns_and_keeps_the_verdict() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let out = fogg()
+        .args(["simulate", "-n", "1000", "--out"])
+        .arg(dir.path())
+        .env("GITHUB_STEP_SUMMARY", dir.path())
+        .output()
+        .expect("runs");
+    assert_eq!(out.status.code(), Some(0));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("warning: opening GITHUB_STEP_SUMMARY") && stderr.contains("the verdict stands"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn a_rerun_removes_the_files_of_its_set_it_no_longer_has() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let load = |extra: &[&str]| {
+        fogg()
+            .args(["load", "ecommerce-funnel", "--duration", "1s", "--grace", "1s", "--quiet", "--out"])
+            .arg(dir.path())
+            .args(extra)
+            .env_remove("GITHUB_STEP_SUMMARY")
+            .output()
+            .expect("runs")
+    };
+    load(&["--threshold", "error_rate < 100%"]);
+    let junit = dir.path().join("load-ecommerce-funnel.junit.xml");
+    assert!(junit.exists(), "a run with thresholds writes its JUnit verdict");
+    let request_hgrm = std::fs::read_dir(dir.path())
+        .expect("dir")
+        .filter(|e| e.as_ref().expect("entry").file_name().to_string_lossy().ends_with(".hgrm"))
+        .count();
+    assert!(request_hgrm > 1, "per-request latency files");
+    // A shard's files of the same stem are not this run's to remove.
+    let shard = dir.path().join("load-ecommerce-funnel.shard-1-of-2.hgrm");
+    std::fs::write(&shard, "kept").expect("write");
+    load(&[]);
+    assert!(!junit.exists(), "no stale verdict beside a result without thresholds");
+    assert!(shard.exists());
 }
 
 #[test]
