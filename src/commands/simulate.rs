@@ -34,7 +34,7 @@ pub fn run(args: &SimulateArgs, out: &mut dyn Write) -> anyhow::Result<Verdict> 
         shard,
     };
     let run = simulate_with_progress(&model, &plan, args.threads.map(|t| t.get()))?;
-    let result = SimResult::new(&model, &scenario.text, &plan, &run);
+    let result = SimResult::new(&model, &scenario::without_load(&scenario.text), &plan, &run);
 
     if let Some(path) = &args.export_paths {
         let export = run.outcome.agg.export.as_ref().expect("paths are kept when exporting");

@@ -94,7 +94,9 @@ pub struct SimRaw {
     pub customer_range: [u64; 2],
     /// Customers of the whole run.
     pub run_customers: u64,
-    /// The scenario file's text, so a merge rebuilds the same model.
+    /// The scenario file's text without its `[load]` section (where
+    /// headers and bodies may hold secrets), so a merge rebuilds the same
+    /// journeys.
     pub scenario_toml: String,
     /// Everything counted.
     pub agg: SimAgg,

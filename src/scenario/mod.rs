@@ -91,6 +91,20 @@ pub fn from_str(text: &str, source: &str) -> Result<Scenario, ScenarioError> {
     compile_raw(raw, text, source)
 }
 
+/// The scenario's TOML without its `[load]` section: what a simulation
+/// result stores so that `fogg merge` can rebuild the journeys, and never
+/// the request headers, bodies or feeder paths, where secrets live.
+pub fn without_load(text: &str) -> String {
+    match text.parse::<toml::Table>() {
+        Ok(mut table) => {
+            table.remove("load");
+            toml::to_string(&table).unwrap_or_default()
+        }
+        // A text that compiled always parses; nothing is stored otherwise.
+        Err(_) => String::new(),
+    }
+}
+
 /// The journey model of scenario text without its `[load]` section (whose
 /// feeder files may not be at hand): what merging simulation shards needs.
 pub fn journeys_from_str(text: &str, source: &str) -> Result<Model, ScenarioError> {

@@ -145,3 +145,42 @@ fn journeys_past_max_steps_are_cut_and_counted() {
         .count() as u64;
     assert_eq!(r.truncated, longer);
 }
+
+#[test]
+fn no_request_header_or_body_reaches_a_simulation_result() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let text = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/scenarios/ecommerce-funnel.toml"))
+        .expect("bundled scenario")
+        .replacen(
+            "[[load.request]]",
+            "[[load.request]]\nheaders = { Authorization = \"Bearer secret-token-123\" }\nbody = 'password=hunter2'",
+            1,
+        );
+    assert!(text.contains("secret-token-123"));
+    let scenario = dir.path().join("with-secrets.toml");
+    std::fs::write(&scenario, &text).expect("write");
+    for shard in ["1/2", "2/2"] {
+        let run = crate::fogg()
+            .arg("simulate")
+            .arg(&scenario)
+            .args(["-n", "2000", "--shard", shard, "--format", "json", "--out"])
+            .arg(dir.path())
+            .assert()
+            .success();
+        let stdout = String::from_utf8_lossy(&run.get_output().stdout).into_owned();
+        assert!(!stdout.contains("secret-token") && !stdout.contains("hunter2"), "a secret on stdout");
+    }
+    for entry in std::fs::read_dir(dir.path()).expect("dir") {
+        let path = entry.expect("entry").path();
+        if path != scenario {
+            let written = std::fs::read_to_string(&path).expect("a text report");
+            assert!(!written.contains("secret-token") && !written.contains("hunter2"), "{}", path.display());
+        }
+    }
+    // The shards still merge: the journeys are all a merge needs.
+    let shards: Vec<_> = ["1-of-2", "2-of-2"]
+        .iter()
+        .map(|s| dir.path().join(format!("simulate-with-secrets.shard-{s}.json")))
+        .collect();
+    crate::fogg().arg("merge").args(&shards).arg("--out").arg(dir.path()).assert().success();
+}
