@@ -19,6 +19,7 @@ const CHECK_JOURNEYS: u64 = 200_000;
 /// to `out` and the report files to `--out`.
 pub fn run(args: &FitArgs, out: &mut dyn Write) -> anyhow::Result<Verdict> {
     let file = &args.input;
+    report::refuse_overwrite("-o/--output", &args.output, std::slice::from_ref(file))?;
     let text = std::fs::read(file).with_context(|| format!("cannot read '{}'", file.display()))?;
     let separator = args.separator;
     let first_line = String::from_utf8_lossy(&text).lines().next().unwrap_or("").to_owned();
@@ -46,7 +47,7 @@ pub fn run(args: &FitArgs, out: &mut dyn Write) -> anyhow::Result<Verdict> {
             anyhow::anyhow!("the fitted scenario does not compile, which is a bug in fogg fit: {e}")
         })?
         .model;
-    std::fs::write(&args.output, &toml).with_context(|| format!("writing '{output}'"))?;
+    report::write_file(&args.output, toml.as_bytes())?;
     let g = goodness(&counts, &model, CHECK_JOURNEYS, args.seed);
     let result = FitResult {
         header: Header::new(ResultKind::Fit, ScenarioInfo::of(&model), args.seed),

@@ -18,6 +18,9 @@ fn parse_all<T: DeserializeOwned>(saved: Vec<SavedResult>) -> anyhow::Result<Vec
 
 /// Runs the command, writing the report to `out`.
 pub fn run(args: &MergeArgs, out: &mut dyn Write) -> anyhow::Result<Verdict> {
+    if let Some(path) = &args.output {
+        report::refuse_overwrite("-o/--output", path, &args.results)?;
+    }
     let names: Vec<String> = args.results.iter().map(|p| p.display().to_string()).collect();
     let mut saved: Vec<SavedResult> = Vec::new();
     for (path, name) in args.results.iter().zip(&names) {
@@ -90,7 +93,7 @@ fn publish<R: Reportable>(
     if let Some(path) = &args.output {
         let mut bytes = serde_json::to_vec_pretty(merged)?;
         bytes.push(b'\n');
-        std::fs::write(path, bytes).with_context(|| format!("writing '{}'", path.display()))?;
+        report::write_file(path, &bytes)?;
     }
     let stem = super::simulate::stem_of_source(source);
     let output = args.report.to_output(args.quiet, &stem);

@@ -1,6 +1,7 @@
 //! `fogg simulate`.
 
 use std::io::{IsTerminal, Write};
+use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::Duration;
 
@@ -26,6 +27,15 @@ pub fn run(args: &SimulateArgs, out: &mut dyn Write) -> anyhow::Result<Verdict> 
         model = model.with_max_steps(max);
     }
     let shard = Shard::resolve(args.shard)?;
+    if let Some(path) = &args.export_paths {
+        let stem = shard.file_stem(stem(&model));
+        let mut taken: Vec<PathBuf> = ["json", "md", "html"]
+            .iter()
+            .map(|ext| args.report.out.join(format!("simulate-{stem}.{ext}")))
+            .collect();
+        taken.extend(args.scenario.clone());
+        report::refuse_overwrite("--export-paths", path, &taken)?;
+    }
     let plan = SimPlan {
         seed: args.seed,
         customers: shard.customers(args.customers),

@@ -352,6 +352,29 @@ fn file_safe(name: &str) -> String {
     name.chars().map(|c| if c.is_ascii_alphanumeric() || c == '-' || c == '_' { c } else { '_' }).collect()
 }
 
+/// Refuses, before any work, to write `output` (given with `flag`) over
+/// one of `inputs`: the same file by whatever path, so a scenario, a path
+/// file or a report is never overwritten by a mistyped option.
+pub fn refuse_overwrite(flag: &str, output: &Path, inputs: &[PathBuf]) -> anyhow::Result<()> {
+    // A file that does not exist yet is its folder's canonical path and
+    // its name.
+    let key = |p: &Path| -> Option<PathBuf> {
+        p.canonicalize().ok().or_else(|| {
+            let parent = p.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
+            Some(parent.canonicalize().ok()?.join(p.file_name()?))
+        })
+    };
+    let Some(out) = key(output) else { return Ok(()) };
+    if let Some(input) = inputs.iter().find(|i| key(i).as_ref() == Some(&out)) {
+        anyhow::bail!(
+            "{flag} '{}' is '{}', which this run reads or writes: give another file",
+            output.display(),
+            input.display()
+        );
+    }
+    Ok(())
+}
+
 /// Makes sure reports can be written into `dir` before any work: creates
 /// it when missing and writes (then removes) a probe file, so a run is
 /// never measured only to find its folder unwritable.
@@ -406,6 +429,14 @@ pub fn write_files<R: Reportable>(result: &R, dir: &Path, stem: &str) -> anyhow:
     let written = replace_all(dir, &files)?;
     remove_stale(dir, &format!("{}-{stem}", result.kind()), &files);
     Ok(written)
+}
+
+/// Writes one file atomically: a temporary file beside it, renamed over
+/// it once whole.
+pub fn write_file(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
+    let dir = path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let name = path.file_name().with_context(|| format!("'{}' names no file", path.display()))?;
+    replace_all(dir, &[(name.to_string_lossy().into_owned(), bytes.to_vec())]).map(|_| ())
 }
 
 /// Writes every file under a temporary name, then renames them all into

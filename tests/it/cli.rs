@@ -232,3 +232,36 @@ fn completions_and_manual_pages_describe_every_command() {
         assert!(dir.path().join(page).exists(), "{page} written");
     }
 }
+
+#[test]
+fn no_output_option_overwrites_an_input() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let scenario = dir.path().join("self.toml");
+    let original =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/scenarios/ecommerce-funnel.toml"))
+            .expect("bundled");
+    std::fs::write(&scenario, &original).expect("write");
+    let refused = |args: Vec<std::ffi::OsString>| {
+        let run = fogg().args(args).current_dir(dir.path()).assert().code(2);
+        let stderr = String::from_utf8_lossy(&run.get_output().stderr).into_owned();
+        assert!(stderr.contains("which this run reads or writes"), "{stderr}");
+    };
+    let os = |words: &[&str]| words.iter().map(std::ffi::OsString::from).collect::<Vec<_>>();
+    // The scenario by another path, and the run's own JSON report.
+    refused(os(&["simulate", "self.toml", "-n", "1000", "--export-paths", "./self.toml", "--out", "."]));
+    refused(os(&[
+        "simulate",
+        "self.toml",
+        "-n",
+        "1000",
+        "--export-paths",
+        "simulate-self.json",
+        "--out",
+        ".",
+    ]));
+    assert_eq!(std::fs::read_to_string(&scenario).expect("read"), original, "the scenario is untouched");
+    // fit onto its input, merge onto a shard.
+    refused(os(&["fit", "self.toml", "-o", "self.toml", "--out", "."]));
+    refused(os(&["merge", "self.toml", "-o", "self.toml", "--out", "."]));
+    assert_eq!(std::fs::read_to_string(&scenario).expect("read"), original, "the scenario is untouched");
+}
