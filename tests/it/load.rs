@@ -87,6 +87,24 @@ async fn serve(router: Router) -> String {
     format!("http://{addr}")
 }
 
+/// Serves `answer` on every path of a free loopback port, counting the
+/// requests it receives.
+async fn serve_counting<F, Fut>(answer: F) -> (String, Arc<std::sync::atomic::AtomicU64>)
+where
+    F: Fn() -> Fut + Clone + Send + Sync + 'static,
+    Fut: std::future::Future + Send + 'static,
+    Fut::Output: axum::response::IntoResponse,
+{
+    let count = Arc::new(std::sync::atomic::AtomicU64::new(0));
+    let counter = Arc::clone(&count);
+    let url = serve(Router::new().fallback(move || {
+        counter.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        answer()
+    }))
+    .await;
+    (url, count)
+}
+
 fn p(v: Option<f64>) -> f64 {
     v.expect("latency measured")
 }
@@ -700,43 +718,11 @@ async fn load_shards_merge_into_summed_histograms_with_disjoint_customers() {
     assert!(err.contains("shard 3/3 missing"), "{err}");
 }
 
-/// The two-page scenario with `expect_body` on both requests.
+/// The two-page scenario on `/big`, each request expecting its text in
+/// the body (the key is written after the path, inside the template).
 fn expecting_bodies(first: &str, second: &str) -> Scenario {
-    let text = format!(
-        r#"
-[scenario]
-name = "bodies"
-[[channel]]
-id = "web"
-kind = "online"
-[entry]
-a = 1
-[[state]]
-id = "a"
-stage = "awareness"
-channel = "web"
-next = {{ b = 1 }}
-[[state]]
-id = "b"
-stage = "purchase"
-channel = "web"
-conversion = true
-next = {{ exit = 1 }}
-[load]
-think_time = {{ dist = "constant", value = "1ms" }}
-[[load.request]]
-state = "a"
-name = "first"
-path = "/big"
-expect_body = "{first}"
-[[load.request]]
-state = "b"
-name = "second"
-path = "/big"
-expect_body = "{second}"
-"#
-    );
-    fogg::scenario::from_str(&text, "bodies.toml").unwrap_or_else(|e| panic!("{e}"))
+    let expecting = |text: &str| format!("/big\"\nexpect_body = \"{text}");
+    two_page_scenario(&expecting(first), &expecting(second), "")
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -745,13 +731,7 @@ async fn redirects_are_followed_only_within_the_targets_origin() {
     use std::sync::atomic::{AtomicU64, Ordering};
 
     // Another origin (another port) that counts every request it gets.
-    let elsewhere_hits = Arc::new(AtomicU64::new(0));
-    let hits = Arc::clone(&elsewhere_hits);
-    let elsewhere = serve(Router::new().fallback(move || {
-        hits.fetch_add(1, Ordering::Relaxed);
-        async { "stolen" }
-    }))
-    .await;
+    let (elsewhere, elsewhere_hits) = serve_counting(|| async { "stolen" }).await;
     let landed = Arc::new(AtomicU64::new(0));
     let counter = Arc::clone(&landed);
     let away = format!("{elsewhere}/stolen");
@@ -808,16 +788,10 @@ async fn a_huge_body_is_searched_as_it_streams() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn requests_still_unanswered_at_the_end_are_counted_as_timeouts() {
-    use std::sync::atomic::{AtomicU64, Ordering};
+    use std::sync::atomic::Ordering;
 
     // A server that reads each request, counts it and never answers.
-    let received = Arc::new(AtomicU64::new(0));
-    let counter = Arc::clone(&received);
-    let target = serve(Router::new().fallback(move || {
-        counter.fetch_add(1, Ordering::Relaxed);
-        std::future::pending::<&'static str>()
-    }))
-    .await;
+    let (target, received) = serve_counting(std::future::pending::<&'static str>).await;
     let scenario = two_page_scenario("/a", "/b", "");
     let mut plan = plan(20.0, 1.0);
     plan.grace = Duration::from_millis(300);
