@@ -18,7 +18,7 @@ use crate::load::trial::{default_trial, short_trial_note};
 use crate::load::{LoadPlan, StopReason, run as run_load};
 use crate::report;
 use crate::result::{CapacityResult, CapacitySearch, LoadResult, TrialRow, Verdict};
-use crate::threshold::{Metric, Threshold};
+use crate::threshold::{self, Threshold};
 
 /// Pause between trials, so the target drains the previous one's queue.
 const PAUSE: Duration = Duration::from_secs(1);
@@ -39,7 +39,7 @@ pub fn run(args: &CapacityArgs, out: &mut dyn Write) -> anyhow::Result<Verdict> 
     let common = &args.run;
     let LoadSetup { model, spec, mut thresholds } = LoadSetup::of(common)?;
     check_search(args, &thresholds)?;
-    let guard = guard_errors(&mut thresholds);
+    let guard = threshold::guard_errors(&mut thresholds);
     let trial = args.trial.unwrap_or_else(|| default_trial(&model, &spec));
     let grace = (trial / 4).clamp(Duration::from_secs(1), Duration::from_secs(10));
     let mut notes: Vec<String> = guard.into_iter().chain(short_trial_note(&model, &spec, trial)).collect();
@@ -130,22 +130,6 @@ fn check_search(args: &CapacityArgs, thresholds: &[Threshold]) -> anyhow::Result
         );
     }
     Ok(())
-}
-
-/// The error rate a trial may have when no threshold bounds errors.
-const DEFAULT_ERROR_THRESHOLD: &str = "error_rate < 1%";
-
-/// Adds [`DEFAULT_ERROR_THRESHOLD`] when no threshold bounds errors
-/// (latency is of successful requests only, so without it a target that
-/// fails every request would pass); the note that says so.
-fn guard_errors(thresholds: &mut Vec<Threshold>) -> Option<String> {
-    if thresholds.iter().any(|t| matches!(t.metric, Metric::ErrorRate | Metric::Errors)) {
-        return None;
-    }
-    thresholds.push(Threshold::parse(DEFAULT_ERROR_THRESHOLD).expect("a valid threshold"));
-    Some(format!(
-        "no threshold bounded errors, so every trial is also held to {DEFAULT_ERROR_THRESHOLD} (give --threshold 'error_rate < N%' to choose)"
-    ))
 }
 
 /// One trial: a constant rate for `trial`, stopped early when it fails

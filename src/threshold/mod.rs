@@ -331,6 +331,23 @@ fn scope_text(scope: &Scope) -> String {
     }
 }
 
+/// The error rate a check may have when no threshold bounds errors.
+pub const DEFAULT_ERROR_THRESHOLD: &str = "error_rate < 1%";
+
+/// Adds [`DEFAULT_ERROR_THRESHOLD`] when no threshold bounds errors
+/// (latency is of successful requests only, so without it a target that
+/// fails every request would pass a latency threshold's search); the
+/// note that says so. `fogg capacity` uses it.
+pub fn guard_errors(thresholds: &mut Vec<Threshold>) -> Option<String> {
+    if thresholds.iter().any(|t| matches!(t.metric, Metric::ErrorRate | Metric::Errors)) {
+        return None;
+    }
+    thresholds.push(Threshold::parse(DEFAULT_ERROR_THRESHOLD).expect("a valid threshold"));
+    Some(format!(
+        "no threshold bounded errors, so every trial is also held to {DEFAULT_ERROR_THRESHOLD} (give --threshold 'error_rate < N%' to choose)"
+    ))
+}
+
 /// What is wrong with a threshold's scope or value; becomes the message
 /// of its [`ParseError`].
 #[derive(Debug, thiserror::Error)]
