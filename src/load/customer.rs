@@ -135,8 +135,9 @@ pub async fn run(ctx: Arc<LoadContext>, customer: u64, arrival: Instant) {
 
 /// A sampled time as a duration. A heavy-tailed distribution may draw
 /// beyond any bound; clamped to [`MAX_DURATION_S`], such a draw is a
-/// customer who never comes back within the run, not a panic.
+/// customer who never comes back within the run, not a panic; a NaN is 0.
 fn seconds(s: f64) -> Duration {
+    let s = if s.is_nan() { 0.0 } else { s };
     Duration::from_secs_f64(s.clamp(0.0, MAX_DURATION_S))
 }
 
@@ -344,6 +345,15 @@ mod tests {
             assert_eq!(found_in_chunks(&bytes, needle), whole, "{needle:?} byte by byte");
         }
         assert!(found_in_chunks(&[], ""), "an empty needle is always there");
+    }
+
+    #[test]
+    fn any_sampled_time_becomes_a_duration() {
+        use super::seconds;
+        assert_eq!(seconds(f64::NAN), std::time::Duration::ZERO);
+        assert_eq!(seconds(-3.0), std::time::Duration::ZERO);
+        assert_eq!(seconds(f64::INFINITY).as_secs_f64(), crate::units::MAX_DURATION_S);
+        assert_eq!(seconds(1.5).as_millis(), 1500);
     }
 
     #[test]
