@@ -10,7 +10,6 @@ use anyhow::{Context, bail};
 use super::load::LoadSetup;
 use crate::capacity::{SearchBounds, search};
 use crate::cli::{CapacityArgs, LoadRunArgs};
-use crate::load::plan::MAX_ARRIVAL_RATE;
 use crate::load::plan::{RateProfile, Workload};
 use crate::load::signals::signal_counter;
 use crate::load::target::Target;
@@ -42,6 +41,8 @@ pub fn run(args: &CapacityArgs, out: &mut dyn Write) -> anyhow::Result<Verdict> 
     let guard = threshold::guard_errors(&mut thresholds);
     let trial = args.trial.unwrap_or_else(|| default_trial(&model, &spec));
     let grace = (trial / 4).clamp(Duration::from_secs(1), Duration::from_secs(10));
+    // No trial goes above --max-rate: its plan is the one to check.
+    trial_plan(common, args.max_rate, trial, grace).check_rate()?;
     let mut notes: Vec<String> = guard.into_iter().chain(short_trial_note(&model, &spec, trial)).collect();
     let stem = super::simulate::stem(&model);
     let model = Arc::new(model);
@@ -114,12 +115,6 @@ fn check_search(args: &CapacityArgs, thresholds: &[Threshold]) -> anyhow::Result
     if thresholds.is_empty() {
         bail!(
             "capacity needs at least one threshold to search against: add --threshold 'p99 < 500ms' (or [load.thresholds] in the scenario)"
-        );
-    }
-    if args.max_rate > MAX_ARRIVAL_RATE {
-        bail!(
-            "--max-rate {} is above the {MAX_ARRIVAL_RATE:.0} customers/s one fogg process sends: lower it",
-            args.max_rate
         );
     }
     if args.start_rate > args.max_rate {

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use anyhow::{Context, bail};
 
 use crate::cli::{LoadArgs, LoadRunArgs};
-use crate::load::plan::{MAX_ARRIVAL_RATE, RateProfile, Workload};
+use crate::load::plan::{RateProfile, Workload};
 use crate::load::spec::LoadSpec;
 use crate::load::target::Target;
 use crate::load::{LoadPlan, run as run_load};
@@ -52,24 +52,15 @@ pub fn run(args: &LoadArgs, out: &mut dyn Write) -> anyhow::Result<Verdict> {
         );
     }
     let shard = Shard::resolve(args.shard)?;
-    let duration = args.duration.unwrap_or(spec.duration);
-    let workload = workload(args, &spec, shard)?;
-    if let Workload::Open(profile) = &workload {
-        let peak = profile.max_rate(duration.as_secs_f64());
-        if peak > MAX_ARRIVAL_RATE {
-            bail!(
-                "the arrival rate would reach {peak:.0} customers/s, and one fogg process sends at most {MAX_ARRIVAL_RATE:.0}: lower --rate or --rate-scale, or split the run with --shard I/N"
-            );
-        }
-    }
     let plan = LoadPlan {
         max_customers: args.customers.map(|n| {
             let part = shard.customers(n);
             part.end - part.start
         }),
         shard,
-        ..common.plan(duration, workload, args.grace)
+        ..common.plan(args.duration.unwrap_or(spec.duration), workload(args, &spec, shard)?, args.grace)
     };
+    plan.check_rate()?;
     let stem = shard.file_stem(super::simulate::stem(&model));
     let model = Arc::new(model);
     let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;

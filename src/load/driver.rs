@@ -45,6 +45,7 @@ pub async fn run(
     target: &str,
     plan: &LoadPlan,
 ) -> anyhow::Result<LoadOutcome> {
+    plan.check_rate()?;
     let ctx = Arc::new(LoadContext::new(model, spec, target, plan)?);
     let start = ctx.start;
     let mut signals = signal_counter();

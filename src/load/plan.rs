@@ -252,6 +252,31 @@ pub struct LoadPlan {
     pub shard: crate::shard::Shard,
 }
 
+/// A plan whose arrival rate peaks above [`MAX_ARRIVAL_RATE`].
+#[derive(Debug, Clone, Copy, PartialEq, thiserror::Error)]
+#[error(
+    "the arrival rate would reach {peak:.0} customers/s, and one fogg process sends at most {MAX_ARRIVAL_RATE:.0}: lower the rate (--rate, --rate-scale, --max-rate) or split the run with --shard I/N"
+)]
+pub struct RateTooHigh {
+    /// The highest rate of the plan, customers/s.
+    pub peak: f64,
+}
+
+impl LoadPlan {
+    /// Checks that one process can send this plan: its open workload
+    /// never goes above [`MAX_ARRIVAL_RATE`]. The driver checks every plan;
+    /// commands check theirs before any work.
+    pub fn check_rate(&self) -> Result<(), RateTooHigh> {
+        match &self.workload {
+            Workload::Open(profile) => {
+                let peak = profile.max_rate(self.duration.as_secs_f64());
+                if peak > MAX_ARRIVAL_RATE { Err(RateTooHigh { peak }) } else { Ok(()) }
+            }
+            Workload::Closed(_) => Ok(()),
+        }
+    }
+}
+
 /// Why arrivals stopped.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]

@@ -822,3 +822,13 @@ async fn failed_requests_have_their_own_latency_and_cannot_pass_a_latency_thresh
     assert_eq!(r.check(&[p99]), fogg::verdict::Verdict::Fail, "{:?}", r.thresholds);
     assert_eq!(r.thresholds[0].observed, None, "nothing measured");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_driver_refuses_a_plan_above_the_rate_one_process_sends() {
+    let scenario = two_page_scenario("/a", "/b", "");
+    let spec = scenario.load.clone().expect("[load]").spec;
+    // Loopback port 9 (discard): the plan is refused before any connection.
+    let refused = run(Arc::new(scenario.model.clone()), spec, "http://127.0.0.1:9", &plan(1e9, 1.0)).await;
+    let err = refused.expect_err("refused").to_string();
+    assert!(err.contains("would reach 1000000000 customers/s"), "{err}");
+}
