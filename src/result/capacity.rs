@@ -19,7 +19,7 @@ pub struct CapacitySearch {
     pub target: String,
     /// The thresholds every trial was held to, as written.
     pub thresholds: Vec<String>,
-    /// Arrivals per trial.
+    /// How long arrivals go on in each trial.
     pub trial: Duration,
     /// First rate tried, customers/s.
     pub start_rate: f64,
