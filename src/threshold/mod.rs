@@ -252,6 +252,9 @@ impl Threshold {
     pub fn parse(text: &str) -> Result<Threshold, ParseError> {
         let expr = text.trim().to_owned();
         let fail = |message: String| ParseError { expr: expr.clone(), message };
+        if let Some(message) = misspelt_op(&expr) {
+            return Err(fail(message));
+        }
         let Some((at, op)) = find_op(&expr) else {
             return Err(fail(
                 "no comparison: write METRIC OP VALUE with OP one of < <= > >=, e.g. 'p99 < 500ms'".into(),
@@ -308,6 +311,29 @@ impl fmt::Display for Threshold {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.expr)
     }
+}
+
+/// What to write instead of a comparison fogg does not take (`=<`, `=>`,
+/// `==`, `!=`, `=`), so `p99 =< 500ms` is not read as metric `p99 =`.
+fn misspelt_op(expr: &str) -> Option<String> {
+    let rest = match expr.find('{') {
+        None => expr,
+        // An unclosed scope gets its own message from the parser.
+        Some(_) => &expr[expr.find('}')? + 1..],
+    };
+    let wrong = ["=<", "=>", "==", "!=", "="].into_iter().find(|w| {
+        rest.find(w).is_some_and(|at| {
+            // `<=` and `>=` are fine: the `=` follows the angle bracket.
+            let before = rest[..at].chars().last();
+            !(*w == "=" && matches!(before, Some('<' | '>')))
+        })
+    })?;
+    let fix = match wrong {
+        "=<" => "write '<=' (e.g. 'p99 <= 500ms')",
+        "=>" => "write '>=' (e.g. 'throughput >= 100/s')",
+        _ => "a threshold is a bound: use one of < <= > >=, e.g. 'p99 < 500ms'",
+    };
+    Some(format!("'{wrong}' is not a comparison fogg takes: {fix}"))
 }
 
 fn find_op(expr: &str) -> Option<(usize, Op)> {
@@ -372,6 +398,10 @@ enum Reason {
     BadUnit { unit: String, metric: &'static str, example: String },
     #[error("{0} is more than 1: write a share as a percentage, e.g. '{0}%'")]
     ShareAboveOne(f64),
+    #[error("a bare 1 could mean 1% or 100%: write the percentage, e.g. '1%'")]
+    AmbiguousOne,
+    #[error("{0}% is more than 100%: '{metric}' is a share of a whole", metric = .1)]
+    PercentAboveHundred(f64, &'static str),
 }
 
 fn parse_scope(text: &str) -> Result<Scope, Reason> {
@@ -418,10 +448,18 @@ fn parse_value(metric: Metric, text: &str) -> Result<(f64, Unit), Reason> {
             Reason::BadUnit { unit: u.to_owned(), metric: metric.name(), example: example(metric) }
         }
     };
+    let share = |percent: f64| {
+        if percent > 100.0 {
+            Err(Reason::PercentAboveHundred(percent, metric.name()))
+        } else {
+            Ok((percent, Unit::Percent))
+        }
+    };
     let percent = |u: &str| -> Result<(f64, Unit), Reason> {
         match u {
-            "%" => Ok((value, Unit::Percent)),
-            "" if value <= 1.0 => Ok((value * 100.0, Unit::Percent)),
+            "%" => share(value),
+            "" if value < 1.0 => Ok((value * 100.0, Unit::Percent)),
+            "" if value == 1.0 => Err(Reason::AmbiguousOne),
             "" => Err(Reason::ShareAboveOne(value)),
             u => Err(bad_unit(u)),
         }
@@ -439,12 +477,12 @@ fn parse_value(metric: Metric, text: &str) -> Result<(f64, Unit), Reason> {
             u => Err(bad_unit(u)),
         },
         Metric::ConversionsLost | Metric::DroppedArrivals => match unit {
-            "%" => Ok((value, Unit::Percent)),
+            "%" => share(value),
             "" => Ok((value, Unit::Count)),
             u => Err(bad_unit(u)),
         },
         Metric::RevenueAtRisk => match unit {
-            "%" => Ok((value, Unit::Percent)),
+            "%" => share(value),
             "" => Ok((value, Unit::Money)),
             u => Err(bad_unit(u)),
         },
@@ -555,6 +593,15 @@ mod tests {
         assert!(err("conversions_lost{request=a} < 1").contains("cannot be narrowed"));
         assert!(err("p99{request=a < 1s").contains("without a closing"));
         assert!(err("p99 < -1ms").contains("0 or more"));
+        assert!(err("p99 =< 500ms").contains("'=<' is not a comparison fogg takes: write '<='"));
+        assert!(err("throughput => 5/s").contains("write '>='"));
+        assert!(err("p99 == 5ms").contains("'==' is not a comparison"));
+        assert!(err("p99{request=a} = 5ms").contains("'=' is not a comparison"));
+        assert!(err("error_rate < 1").contains("could mean 1% or 100%"));
+        assert!(err("error_rate < 150%").contains("150% is more than 100%"));
+        assert!(err("conversions_lost < 101%").contains("more than 100%"));
+        assert_eq!(Threshold::parse("error_rate <= 100%").unwrap().limit, 100.0);
+        assert_eq!(Threshold::parse("error_rate < 0").unwrap().limit, 0.0);
     }
 
     #[test]
