@@ -8,6 +8,7 @@ mod compile;
 mod compile_load;
 mod compile_strategy;
 mod context;
+mod keys;
 mod parts;
 mod raw;
 
@@ -86,9 +87,7 @@ pub const DEFAULT_SCENARIO: &str = "retail-omnichannel";
 
 /// Parses and compiles scenario text; `source` names it in errors.
 pub fn from_str(text: &str, source: &str) -> Result<Scenario, ScenarioError> {
-    let raw: raw::RawScenario = toml::from_str(text)
-        .map_err(|error| ScenarioError::Syntax { source_name: source.to_owned(), error: Box::new(error) })?;
-    compile_raw(raw, text, source)
+    compile_raw(keys::read(text, source)?, text, source)
 }
 
 /// The scenario's TOML without its `[load]` section: what a simulation
@@ -108,8 +107,7 @@ pub fn without_load(text: &str) -> String {
 /// The journey model of scenario text without its `[load]` section (whose
 /// feeder files may not be at hand): what merging simulation shards needs.
 pub fn journeys_from_str(text: &str, source: &str) -> Result<Model, ScenarioError> {
-    let mut raw: raw::RawScenario = toml::from_str(text)
-        .map_err(|error| ScenarioError::Syntax { source_name: source.to_owned(), error: Box::new(error) })?;
+    let mut raw = keys::read(text, source)?;
     raw.load = None;
     compile_raw(raw, text, source).map(|scenario| scenario.model)
 }
