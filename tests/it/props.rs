@@ -100,7 +100,9 @@ proptest! {
             _ => String::new(),
         };
         let op = [Op::Lt, Op::Le, Op::Gt, Op::Ge][op];
-        let value = f64::from(limit) + f64::from(hundredths) / 100.0;
+        // A share is at most 100%.
+        let whole = if metric == Metric::ErrorRate { limit % 100 } else { limit };
+        let value = f64::from(whole) + f64::from(hundredths) / 100.0;
         let unit = match metric {
             Metric::Latency(_) => "ms",
             Metric::ErrorRate => "%",
