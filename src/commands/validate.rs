@@ -12,7 +12,7 @@ use crate::verdict::Verdict;
 
 /// Runs the command. Problems come back as the error.
 pub fn run(args: &ValidateArgs, out: &mut dyn Write) -> anyhow::Result<Verdict> {
-    let model = scenario::load(args.scenario.as_deref())?.model;
+    let model = scenario::load(args.scenario.as_deref(), scenario::Use::Traffic)?.model;
     crate::report::write_doc(&summary(&model), out)?;
     Ok(Verdict::Pass)
 }

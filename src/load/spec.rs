@@ -40,9 +40,11 @@ pub struct LoadSpec {
 pub struct Feeder {
     /// The id templates use.
     pub id: String,
-    /// Column names (the CSV header).
+    /// Column names (the CSV header); empty when the file was not read
+    /// (a scenario read for its journeys only), and templates may then
+    /// name any column.
     pub columns: Vec<String>,
-    /// The rows (never empty).
+    /// The rows (never empty once the file was read).
     pub rows: Vec<Vec<String>>,
     /// How customers get rows.
     pub order: FeederOrder,
@@ -225,6 +227,9 @@ fn feeder_var(id: &str, column: &str, feeders: &[Feeder]) -> Result<Var, Templat
             feeders: if ids.is_empty() { "none".to_owned() } else { ids.join(", ") },
         }
     })?;
+    if f.columns.is_empty() {
+        return Ok(Var::Feeder { feeder, column: 0 });
+    }
     let column = f.columns.iter().position(|c| c == column).ok_or_else(|| TemplateError::UnknownColumn {
         feeder: id.to_owned(),
         column: column.to_owned(),

@@ -167,7 +167,7 @@ mod tests {
     use super::*;
 
     fn model() -> Model {
-        crate::scenario::load(None).unwrap().model
+        crate::scenario::load(None, crate::scenario::Use::Journeys).unwrap().model
     }
 
     #[test]

@@ -9,10 +9,10 @@ use std::ops::Range;
 
 use toml::Spanned;
 
-use super::LoadSection;
 use super::context::Cx;
 use super::parts::{SegmentSpec, compile_state, weights};
 use super::raw::{RawMeta, RawMultipliers, RawScenario};
+use super::{LoadSection, Use};
 use crate::error::Problem;
 use crate::model::alias::{EXIT, Target};
 use crate::model::change::cannot_reach_exit;
@@ -58,8 +58,15 @@ struct Graph {
 }
 
 /// Compiles a parsed scenario. `text` is the file's text (for line
-/// numbers), `source` its path or bundled name.
-pub(super) fn compile(raw: RawScenario, text: &str, source: &str) -> Result<Compiled, Vec<Problem>> {
+/// numbers), `source` its path or bundled name. For [`Use::Journeys`],
+/// `[load]` is checked but its feeder files are not read and no
+/// [`LoadSection`] is kept.
+pub(super) fn compile(
+    raw: RawScenario,
+    text: &str,
+    source: &str,
+    purpose: Use,
+) -> Result<Compiled, Vec<Problem>> {
     let mut cx = Cx { text, problems: Vec::new() };
     let settings = settings(&mut cx, &raw);
     let (channels, channel_index) = channels(&mut cx, &raw);
@@ -69,7 +76,18 @@ pub(super) fn compile(raw: RawScenario, text: &str, source: &str) -> Result<Comp
     let load = raw
         .load
         .as_ref()
-        .and_then(|l| super::compile_load::compile_load(&mut cx, l, &state_index, raw.states.len(), source));
+        .and_then(|l| {
+            let read_feeders = purpose == Use::Traffic;
+            super::compile_load::compile_load(
+                &mut cx,
+                l,
+                &state_index,
+                raw.states.len(),
+                source,
+                read_feeders,
+            )
+        })
+        .filter(|_| purpose == Use::Traffic);
     if !cx.problems.is_empty() {
         return Err(cx.problems);
     }

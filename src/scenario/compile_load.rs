@@ -71,6 +71,7 @@ pub(super) fn compile_load(
     state_index: &HashMap<&str, usize>,
     states: usize,
     source: &str,
+    read_feeders: bool,
 ) -> Option<LoadSection> {
     let load = raw.get_ref();
     let before = cx.problems.len();
@@ -93,7 +94,7 @@ pub(super) fn compile_load(
         None => Some(default_patience()),
     };
     let max_in_flight = max_in_flight(cx, load);
-    let feeders = feeders(cx, &load.feeders, source);
+    let feeders = feeders(cx, &load.feeders, source, read_feeders);
     let requests = requests(cx, load, state_index, states, &feeders);
     if load.requests.is_empty() {
         cx.problem(
@@ -362,8 +363,11 @@ fn thresholds(
 
 /// Reads every `[[load.feeder]]`. A file is looked up beside the scenario
 /// file; for a bundled scenario, among the bundled files when it is not on
-/// disk.
-fn feeders(cx: &mut Cx, raw: &[RawFeeder], source: &str) -> Vec<Feeder> {
+/// disk. Without `read`, files are not opened: each feeder is declared
+/// with no columns, and templates may name any column of it. A file that
+/// cannot be read is declared the same way, so that the requests using
+/// it add no errors of their own.
+fn feeders(cx: &mut Cx, raw: &[RawFeeder], source: &str, read: bool) -> Vec<Feeder> {
     let mut out: Vec<Feeder> = Vec::new();
     for (i, f) in raw.iter().enumerate() {
         let key = |field: &str| format!("load.feeder[{i}].{field}");
@@ -380,65 +384,67 @@ fn feeders(cx: &mut Cx, raw: &[RawFeeder], source: &str) -> Vec<Feeder> {
             );
             continue;
         }
-        let path = Path::new(source).parent().unwrap_or(Path::new(".")).join(f.file.get_ref());
-        let text = match std::fs::read_to_string(&path) {
-            Ok(t) => t,
-            Err(e) => match super::BUNDLED_FILES.iter().find(|(name, _)| Path::new(name) == path) {
-                Some((_, text)) => (*text).to_owned(),
-                None => {
-                    cx.problem(
-                        Some(&f.file.span()),
-                        key("file"),
-                        format!("cannot read '{}': {e}", path.display()),
-                        "give a CSV file with a header row, relative to the scenario file",
-                    );
-                    continue;
-                }
-            },
-        };
-        let mut reader = csv::ReaderBuilder::new().trim(csv::Trim::All).from_reader(text.as_bytes());
-        let columns: Vec<String> = match reader.headers() {
-            Ok(h) => h.iter().map(str::to_owned).collect(),
-            Err(e) => {
-                cx.problem(
-                    Some(&f.file.span()),
-                    key("file"),
-                    format!("'{}': {e}", path.display()),
-                    "give a CSV file with a header row",
-                );
-                continue;
-            }
-        };
-        let mut rows = Vec::new();
-        let mut failed = false;
-        for (n, record) in reader.records().enumerate() {
-            match record {
-                Ok(r) => rows.push(r.iter().map(str::to_owned).collect::<Vec<_>>()),
-                Err(e) => {
-                    cx.problem(
-                        Some(&f.file.span()),
-                        key("file"),
-                        format!("'{}' row {}: {e}", path.display(), n + 2),
-                        "give every row as many fields as the header",
-                    );
-                    failed = true;
-                    break;
-                }
-            }
-        }
-        if failed {
-            continue;
-        }
-        if rows.is_empty() {
-            cx.problem(
-                Some(&f.file.span()),
-                key("file"),
-                format!("'{}' has a header but no rows", path.display()),
-                "add at least one row",
-            );
-            continue;
-        }
-        out.push(Feeder { id: id.clone(), columns, rows, order: f.order.unwrap_or(FeederOrder::RoundRobin) });
+        let order = f.order.unwrap_or(FeederOrder::RoundRobin);
+        let (columns, rows) =
+            if read { feeder_file(cx, f, &key("file"), source) } else { None }.unwrap_or_default();
+        out.push(Feeder { id: id.clone(), columns, rows, order });
     }
     out
+}
+
+/// The header and rows of a feeder's CSV file; `None` (with the problem
+/// recorded) when it cannot be read, has no header, a ragged row or no
+/// row.
+fn feeder_file(
+    cx: &mut Cx,
+    f: &RawFeeder,
+    key: &str,
+    source: &str,
+) -> Option<(Vec<String>, Vec<Vec<String>>)> {
+    let path = Path::new(source).parent().unwrap_or(Path::new(".")).join(f.file.get_ref());
+    let text = match std::fs::read_to_string(&path) {
+        Ok(t) => t,
+        Err(e) => match super::BUNDLED_FILES.iter().find(|(name, _)| Path::new(name) == path) {
+            Some((_, text)) => (*text).to_owned(),
+            None => {
+                let full = std::path::absolute(&path).unwrap_or_else(|_| path.clone());
+                cx.problem(
+                    Some(&f.file.span()),
+                    key,
+                    format!("cannot read feeder file '{}': {e}", full.display()),
+                    format!(
+                        "put the CSV file there (a feeder's file is relative to the scenario file, '{source}'), or change `file`"
+                    ),
+                );
+                return None;
+            }
+        },
+    };
+    let mut problem = |message: String, fix: &str| cx.problem(Some(&f.file.span()), key, message, fix);
+    let mut reader = csv::ReaderBuilder::new().trim(csv::Trim::All).from_reader(text.as_bytes());
+    let columns: Vec<String> = match reader.headers() {
+        Ok(h) => h.iter().map(str::to_owned).collect(),
+        Err(e) => {
+            problem(format!("'{}': {e}", path.display()), "give a CSV file with a header row");
+            return None;
+        }
+    };
+    let mut rows = Vec::new();
+    for (n, record) in reader.records().enumerate() {
+        match record {
+            Ok(r) => rows.push(r.iter().map(str::to_owned).collect::<Vec<_>>()),
+            Err(e) => {
+                problem(
+                    format!("'{}' row {}: {e}", path.display(), n + 2),
+                    "give every row as many fields as the header",
+                );
+                return None;
+            }
+        }
+    }
+    if rows.is_empty() {
+        problem(format!("'{}' has a header but no rows", path.display()), "add at least one row");
+        return None;
+    }
+    Some((columns, rows))
 }

@@ -28,7 +28,8 @@ use crate::threshold::{ParseError, Threshold};
 pub struct Scenario {
     /// The journey model every engine walks.
     pub model: Model,
-    /// `[load]`: requests, arrival profile and thresholds, when present.
+    /// `[load]`: requests, arrival profile and thresholds, when present
+    /// and the scenario was read for [`Use::Traffic`].
     pub load: Option<LoadSection>,
     /// The what-if strategies (`[[strategy]]`), in file order.
     pub strategies: Vec<Strategy>,
@@ -85,9 +86,26 @@ pub const BUNDLED_FILES: &[(&str, &str)] =
 /// The scenario used when none is named.
 pub const DEFAULT_SCENARIO: &str = "retail-omnichannel";
 
-/// Parses and compiles scenario text; `source` names it in errors.
+/// What a scenario is read for: the feeder files of `[load]` are read
+/// only by the commands that send traffic (and by `fogg validate`, which
+/// checks everything), so a copied scenario simulates without them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Use {
+    /// Journeys only: `[load]` is checked, its feeder files are not read,
+    /// and [`Scenario::load`] is `None`.
+    Journeys,
+    /// Sending traffic: everything, feeder files included.
+    Traffic,
+}
+
+/// Parses and compiles scenario text, everything included; `source`
+/// names it in errors.
 pub fn from_str(text: &str, source: &str) -> Result<Scenario, ScenarioError> {
-    compile_raw(keys::read(text, source)?, text, source)
+    read(text, source, Use::Traffic)
+}
+
+fn read(text: &str, source: &str, purpose: Use) -> Result<Scenario, ScenarioError> {
+    compile_raw(keys::read(text, source)?, text, source, purpose)
 }
 
 /// The scenario's TOML without its `[load]` section: what a simulation
@@ -109,11 +127,16 @@ pub fn without_load(text: &str) -> String {
 pub fn journeys_from_str(text: &str, source: &str) -> Result<Model, ScenarioError> {
     let mut raw = keys::read(text, source)?;
     raw.load = None;
-    compile_raw(raw, text, source).map(|scenario| scenario.model)
+    compile_raw(raw, text, source, Use::Journeys).map(|scenario| scenario.model)
 }
 
-fn compile_raw(raw: raw::RawScenario, text: &str, source: &str) -> Result<Scenario, ScenarioError> {
-    let compiled = compile::compile(raw, text, source)
+fn compile_raw(
+    raw: raw::RawScenario,
+    text: &str,
+    source: &str,
+    purpose: Use,
+) -> Result<Scenario, ScenarioError> {
+    let compiled = compile::compile(raw, text, source, purpose)
         .map_err(|problems| ScenarioError::Invalid { source_name: source.to_owned(), problems })?;
     Ok(Scenario {
         model: compiled.model,
@@ -123,16 +146,21 @@ fn compile_raw(raw: raw::RawScenario, text: &str, source: &str) -> Result<Scenar
     })
 }
 
-/// Reads and compiles a scenario file.
+/// Reads and compiles a scenario file, everything included.
 pub fn from_path(path: &Path) -> Result<Scenario, ScenarioError> {
-    let text = std::fs::read_to_string(path)
-        .map_err(|source| ScenarioError::Read { path: path.to_owned(), source })?;
-    from_str(&text, &path.display().to_string())
+    path_for(path, Use::Traffic)
 }
 
-/// Loads what the command line named: nothing (the default bundled
-/// scenario), a file path, or the name of a bundled scenario.
-pub fn load(name: Option<&Path>) -> Result<Scenario, ScenarioError> {
+fn path_for(path: &Path, purpose: Use) -> Result<Scenario, ScenarioError> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|source| ScenarioError::Read { path: path.to_owned(), source })?;
+    read(&text, &path.display().to_string(), purpose)
+}
+
+/// Loads what the command line named, for `purpose`: nothing (the
+/// default bundled scenario), a file path, or the name of a bundled
+/// scenario.
+pub fn load(name: Option<&Path>, purpose: Use) -> Result<Scenario, ScenarioError> {
     let Some(path) = name else {
         return bundled(DEFAULT_SCENARIO).expect("the default scenario is bundled");
     };
@@ -140,7 +168,7 @@ pub fn load(name: Option<&Path>) -> Result<Scenario, ScenarioError> {
         return Err(ScenarioError::Folder { path: path.to_owned() });
     }
     if path.exists() {
-        return from_path(path);
+        return path_for(path, purpose);
     }
     let text = path.to_string_lossy();
     let stem = text.strip_suffix(".toml").unwrap_or(&text);

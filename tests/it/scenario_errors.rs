@@ -269,3 +269,37 @@ fn a_duplicate_id_with_a_segment_multiplier_is_an_error_not_a_panic() {
     ) + "\n[[segment]]\nid = \"all_of_them\"\nshare = 1.0\nstate_multiplier = { buy = 2 }\n";
     assert_rejected(&state, &["state id 'home' is used twice"]);
 }
+
+/// A copied scenario whose feeder file stayed behind: the commands that
+/// send no traffic run; `load` and `validate` name the one missing file,
+/// by its full path, with no follow-on errors from the requests using it.
+#[test]
+fn feeder_files_are_read_only_for_traffic_and_beside_the_scenario() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let scenario = dir.path().join("copy.toml");
+    std::fs::copy("scenarios/retail-omnichannel.toml", &scenario).expect("copy the scenario");
+    let elsewhere = tempfile::tempdir().expect("another dir");
+    let run = |args: &[&str]| {
+        fogg().current_dir(elsewhere.path()).args(args).arg(&scenario).output().expect("runs")
+    };
+
+    let simulate = run(&["simulate", "-n", "200"]);
+    assert!(simulate.status.success(), "{}", String::from_utf8_lossy(&simulate.stderr));
+    let whatif = run(&["whatif", "-n", "200", "--change", "spend social +10%"]);
+    assert!(whatif.status.success(), "{}", String::from_utf8_lossy(&whatif.stderr));
+
+    let expected = format!("cannot read feeder file '{}'", dir.path().join("catalogue.csv").display());
+    for command in [&["load", "--target", "http://127.0.0.1:9"][..], &["validate"]] {
+        let out = run(command);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{stderr}");
+        assert!(stderr.contains("has 1 problem:"), "{stderr}");
+        assert!(stderr.contains(&expected), "{stderr}");
+        assert!(stderr.contains("relative to the scenario file"), "{stderr}");
+    }
+
+    // Beside the scenario, the feeder is found whatever the working folder.
+    std::fs::copy("scenarios/catalogue.csv", dir.path().join("catalogue.csv")).expect("copy the feeder");
+    let validate = run(&["validate"]);
+    assert!(validate.status.success(), "{}", String::from_utf8_lossy(&validate.stderr));
+}
