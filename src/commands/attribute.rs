@@ -34,8 +34,7 @@ pub fn run(args: &AttributeArgs, out: &mut dyn Write) -> anyhow::Result<Verdict>
             (result, paths, a)
         }
         None => {
-            let model =
-                crate::scenario::load(args.scenario.as_deref(), crate::scenario::Use::Journeys)?.model;
+            let model = super::scenario(args.scenario.as_deref(), crate::scenario::Use::Journeys)?.model;
             let n = args.customers;
             let plan = SimPlan {
                 seed: args.seed,

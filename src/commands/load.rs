@@ -34,7 +34,7 @@ pub(super) struct LoadSetup {
 impl LoadSetup {
     /// Loads the scenario `args` name and checks it can send traffic.
     pub(super) fn of<const LOAD: bool>(args: &LoadRunArgs<LOAD>) -> anyhow::Result<LoadSetup> {
-        let scenario = scenario::load(args.scenario.as_deref(), scenario::Use::Traffic)?;
+        let scenario = super::scenario(args.scenario.as_deref(), scenario::Use::Traffic)?;
         let section = scenario.load_section()?;
         let thresholds = section.thresholds_with(&scenario.model, &args.thresholds)?;
         let spec = section.spec.clone();

@@ -21,7 +21,7 @@ const PROGRESS_FROM: u64 = 5_000_000;
 
 /// Runs the command, writing the report to `out`.
 pub fn run(args: &SimulateArgs, out: &mut dyn Write) -> anyhow::Result<Verdict> {
-    let scenario = scenario::load(args.scenario.as_deref(), scenario::Use::Journeys)?;
+    let scenario = super::scenario(args.scenario.as_deref(), scenario::Use::Journeys)?;
     let mut model = scenario.model;
     if let Some(max) = args.max_steps {
         model = model.with_max_steps(max);

@@ -20,7 +20,7 @@ use crate::whatif::{Pairing, run_paired};
 
 /// Runs the command, writing the report to `out`.
 pub fn run(args: &WhatifArgs, out: &mut dyn Write) -> anyhow::Result<Verdict> {
-    let scenario = crate::scenario::load(args.scenario.as_deref(), crate::scenario::Use::Journeys)?;
+    let scenario = super::scenario(args.scenario.as_deref(), crate::scenario::Use::Journeys)?;
     let model = &scenario.model;
     let per_period = model.customers_per_period.unwrap_or(args.customers as f64);
     let mut chosen = named_strategies(&scenario, &args.strategies)?;

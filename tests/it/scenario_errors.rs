@@ -303,3 +303,23 @@ fn feeder_files_are_read_only_for_traffic_and_beside_the_scenario() {
     let validate = run(&["validate"]);
     assert!(validate.status.success(), "{}", String::from_utf8_lossy(&validate.stderr));
 }
+
+/// A state no journey reaches reads 0.00% in every result: each command
+/// that runs the scenario says why, on stderr, and still runs.
+#[test]
+fn model_warnings_reach_every_command() {
+    let text = BASE.replace("next = { buy = 1, exit = 9 }", "next = { exit = 1 }");
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("case.toml");
+    std::fs::write(&path, text).expect("write scenario");
+    let warning = "warning: scenario '";
+    for command in [&["simulate", "-n", "100"][..], &["whatif", "-n", "100", "--change", "remove store"]] {
+        let out = fogg().current_dir(dir.path()).args(command).arg("case.toml").output().expect("runs");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(out.status.success(), "{command:?}: {stderr}");
+        assert!(
+            stderr.contains(warning) && stderr.contains("state 'buy' is never reached"),
+            "{command:?}: {stderr}"
+        );
+    }
+}
