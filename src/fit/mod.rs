@@ -192,7 +192,7 @@ impl Counts {
         let _ = writeln!(t, "[entry]");
         for (i, s) in self.states.iter().enumerate() {
             if self.entry[i] > 0.0 {
-                let _ = writeln!(t, "{} = {}", s.id, num(self.entry[i]));
+                let _ = writeln!(t, "{} = {}", key(&s.id), num(self.entry[i]));
             }
         }
         for (i, s) in self.states.iter().enumerate() {
@@ -223,7 +223,7 @@ impl Counts {
             for (j, &c) in self.next[i].iter().enumerate() {
                 if c > 0.0 {
                     let target = self.states.get(j).map_or("exit", |s| s.id.as_str());
-                    row.push(format!("{target} = {}", num(c)));
+                    row.push(format!("{} = {}", key(target), num(c)));
                 }
             }
             if row.is_empty() {
@@ -254,6 +254,13 @@ impl Counts {
 /// Counts as TOML numbers: integers without a fraction.
 fn num(x: f64) -> String {
     if x.fract() == 0.0 && x.abs() < 1e15 { format!("{}", x as i64) } else { format!("{x}") }
+}
+
+/// A TOML key: bare when it can be (letters, digits, `_`, `-`), else
+/// quoted, so an id such as `google.com` is one key, not a dotted path.
+fn key(s: &str) -> String {
+    let bare = !s.is_empty() && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
+    if bare { s.to_owned() } else { quote(s) }
 }
 
 fn quote(s: &str) -> String {
@@ -306,9 +313,9 @@ fn dwell_dist(seconds: &[f64]) -> Option<(String, String)> {
     if lognormal_fits(n, median, p90) {
         Some((
             format!(
-                "{{ dist = \"lognormal\", median = \"{}s\", p90 = \"{}s\" }}",
-                seconds_text(median),
-                seconds_text(p90)
+                "{{ dist = \"lognormal\", median = \"{}\", p90 = \"{}\" }}",
+                duration_text(median),
+                duration_text(p90)
             ),
             format!(
                 "median {} and 90th percentile {} of {n} gaps to the next event",
@@ -319,16 +326,25 @@ fn dwell_dist(seconds: &[f64]) -> Option<(String, String)> {
     } else {
         (mean > 0.0).then(|| {
             (
-                format!("{{ dist = \"exponential\", mean = \"{}s\" }}", seconds_text(mean)),
+                format!("{{ dist = \"exponential\", mean = \"{}\" }}", duration_text(mean)),
                 format!("mean of {n} gaps to the next event"),
             )
         })
     }
 }
 
-fn seconds_text(s: f64) -> String {
-    let t = format!("{s:.3}");
-    t.trim_end_matches('0').trim_end_matches('.').to_owned()
+/// A duration as people write it (`"7.07h"`, `"25min"`), or in seconds
+/// with three decimals when the short form would be more than 1% off
+/// (a gap of a few microseconds).
+fn duration_text(seconds: f64) -> String {
+    let short = crate::units::format_duration(seconds);
+    let close =
+        crate::units::parse_duration(&short).is_ok_and(|back| (back - seconds).abs() <= 0.01 * seconds);
+    if close {
+        return short;
+    }
+    let t = format!("{seconds:.3}");
+    format!("{}s", t.trim_end_matches('0').trim_end_matches('.'))
 }
 
 /// How well a fitted model reproduces its data.

@@ -159,7 +159,7 @@ fn an_event_log_fits_with_stages_dwell_and_values_and_leaks_no_customer() {
     for i in 0..300u32 {
         let id = format!("secret-customer-{i:04}");
         let day = 1 + i % 27;
-        text.push_str(&format!("{id},2026-03-{day:02}T09:00:00Z,search,awareness,\n"));
+        text.push_str(&format!("{id},2026-03-{day:02}T09:00:00Z,google.com,awareness,\n"));
         text.push_str(&format!("{id},2026-03-{day:02}T09:{:02}:00Z,web,consideration,\n", 5 + i % 50));
         if i % 3 == 0 {
             text.push_str(&format!("{id},2026-03-{day:02}T11:00:00Z,web,purchase,{}.5\n", 40 + i % 60));
@@ -181,6 +181,14 @@ fn an_event_log_fits_with_stages_dwell_and_values_and_leaks_no_customer() {
     assert!(written.contains(r#"stages = ["awareness", "consideration", "purchase"]"#), "{written}");
     assert!(written.contains("dwell = { dist = \"lognormal\""), "dwell fitted from gaps: {written}");
     assert!(written.contains("value = { dist = \"lognormal\""), "values fitted: {written}");
+    // A channel with a dot is one quoted key, never a dotted path.
+    assert!(written.contains("\n\"awareness_google.com\" = 300\n"), "quoted entry key: {written}");
+    // Durations read as people write them, not tens of thousands of seconds.
+    let dwells: Vec<&str> = written.lines().filter(|l| l.starts_with("dwell = ")).collect();
+    assert!(
+        !dwells.is_empty() && dwells.iter().all(|l| l.contains("min\"") || l.contains("h\"")),
+        "{dwells:?}"
+    );
     let model = fogg::scenario::from_path(&fitted).unwrap().model;
     assert!((model.exact().conversion_rate - 1.0 / 3.0).abs() < 1e-9);
     // Its [load] section drives the demo shop without an error.
