@@ -95,8 +95,15 @@ pub fn run(args: &CapacityArgs, out: &mut dyn Write) -> anyhow::Result<Verdict> 
         trials: rows,
     };
     let mut result = CapacityResult::new(&model, search);
-    if matches!(stop, Some(Stop::Interrupted)) {
-        notes.push("stopped by a signal: the capacity is the highest rate that passed before it".into());
+    match stop {
+        Some(Stop::Interrupted) => {
+            notes.push("stopped by a signal: the capacity is the highest rate that passed before it".into())
+        }
+        Some(Stop::DeadTarget) => notes.push(format!(
+            "the target {} looks down: every request of the last trial failed to connect, so the search stopped there (is it running, on that port?)",
+            target.url()
+        )),
+        _ => {}
     }
     result.notes = notes;
     let output = common.report.to_output(common.quiet, &stem);

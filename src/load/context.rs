@@ -38,9 +38,11 @@ pub struct LoadContext {
     pub(super) in_flight: AtomicUsize,
     /// Everything measured so far.
     pub(super) agg: Mutex<LoadAgg>,
-    /// Set by the once-a-second sampler when the error rate calls for an
-    /// early stop.
+    /// Notified by the once-a-second sampler when the run must stop early
+    /// (a hard failure, a target that is down), after it set the reason.
     pub(super) abort: tokio::sync::Notify,
+    /// Why the sampler stopped the run early.
+    pub(super) abort_reason: std::sync::OnceLock<super::plan::StopReason>,
     /// How long in-flight customers may take to finish once arrivals stop.
     pub(super) grace: Duration,
 }
@@ -121,6 +123,7 @@ impl LoadContext {
             in_flight: AtomicUsize::new(0),
             agg: Mutex::new(agg),
             abort: tokio::sync::Notify::new(),
+            abort_reason: std::sync::OnceLock::new(),
             grace: plan.grace,
             model,
             spec,

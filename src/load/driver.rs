@@ -1,6 +1,7 @@
 //! The one driver loop: customers start at the times the arrival schedule
 //! gives, each as a task; the run stops when the schedule ends (the
-//! duration), after `--customers` arrivals, or on Ctrl-C / SIGTERM. Then
+//! duration), after `--customers` arrivals, on Ctrl-C / SIGTERM, or once
+//! nothing has connected to the target for [`TARGET_DOWN_AFTER`]. Then
 //! in-flight customers get a grace period to finish; a second signal stops
 //! at once. Whatever was measured is always returned.
 
@@ -16,10 +17,21 @@ use tokio::time::Instant;
 use super::context::LoadContext;
 use super::customer;
 use super::plan::{ArrivalSchedule, LoadPlan, StopReason, Workload};
+use super::recorder::ErrorClass;
 use super::recorder::LoadAgg;
 use super::signals::signal_counter;
 use super::spec::LoadSpec;
 use crate::model::Model;
+
+/// How long every finished request must have failed to connect (and at
+/// least [`TARGET_DOWN_MIN_REFUSED`] of them) before the run stops: a
+/// target that is down is reported in seconds, not after the whole
+/// duration and grace period.
+pub const TARGET_DOWN_AFTER: Duration = Duration::from_secs(5);
+
+/// Refused connections needed within [`TARGET_DOWN_AFTER`] to call the
+/// target down, so that a handful of arrivals does not decide it.
+pub const TARGET_DOWN_MIN_REFUSED: u64 = 5;
 
 /// What a finished run hands to its report.
 #[derive(Debug, Clone)]
@@ -60,7 +72,9 @@ pub async fn run(
         StopReason::Duration => plan.duration,
         _ => Instant::now().saturating_duration_since(start),
     };
-    let unfinished = finish_in_flight(&mut tasks, &mut signals, plan.grace).await;
+    // Customers of a target that is down would only meet more refusals.
+    let grace = if stopped_by == StopReason::TargetDown { Duration::ZERO } else { plan.grace };
+    let unfinished = finish_in_flight(&mut tasks, &mut signals, grace).await;
     ticker.abort();
     let elapsed = Instant::now().saturating_duration_since(start);
     let mut agg = ctx.agg.lock().expect("recorder").clone();
@@ -93,7 +107,7 @@ async fn launch_customers(
         let arrival = tokio::select! {
             biased;
             _ = signals.wait_for(|n| *n >= 1) => return StopReason::Interrupted,
-            _ = ctx.abort.notified() => return StopReason::Aborted,
+            _ = ctx.abort.notified() => return *ctx.abort_reason.get().unwrap_or(&StopReason::Aborted),
             arrival = arrivals.next() => arrival,
         };
         let Some((when, slot)) = arrival else { return StopReason::Duration };
@@ -188,25 +202,41 @@ async fn finish_in_flight(
     unfinished
 }
 
-/// Each second: records the customers in flight and, on a terminal,
-/// prints a progress line.
+/// Each second: records the customers in flight, stops the run on a
+/// hard failure or a target that is down, and, on a terminal, prints a
+/// progress line.
 async fn sample_each_second(ctx: Arc<LoadContext>, print: bool, abort_on_error_rate: Option<f64>) {
     let mut tick = tokio::time::interval_at(ctx.start + Duration::from_secs(1), Duration::from_secs(1));
     let mut last = (0u64, 0u64);
+    let window = TARGET_DOWN_AFTER.as_secs() as usize;
+    // (finished requests, refused connections) at each of the last ticks.
+    let mut history: std::collections::VecDeque<(u64, u64)> =
+        std::collections::VecDeque::with_capacity(window + 1);
     loop {
         tick.tick().await;
         let in_flight = ctx.in_flight.load(Ordering::Relaxed) as u64;
         let second = ctx.second_of(Instant::now()).saturating_sub(1);
-        let (arrivals, requests, errors, p99) = {
+        let (arrivals, requests, errors, refused, p99) = {
             let mut agg = ctx.agg.lock().expect("recorder");
             agg.in_flight(second, in_flight);
             let p99 = agg.overall.latency_us.value_at_quantile(0.99) as f64 / 1000.0;
-            (agg.arrivals, agg.overall.requests, agg.overall.error_count(), p99)
+            let refused = agg.overall.errors[ErrorClass::Connect.index()];
+            (agg.arrivals, agg.overall.requests, agg.overall.error_count(), refused, p99)
         };
-        if let Some(limit) = abort_on_error_rate
+        history.push_back((requests, refused));
+        if history.len() > window + 1 {
+            history.pop_front();
+        }
+        let stop = if let Some(limit) = abort_on_error_rate
             && requests >= 20
             && errors as f64 > limit * requests as f64
         {
+            Some(StopReason::Aborted)
+        } else {
+            target_down(&history, window).then_some(StopReason::TargetDown)
+        };
+        if let Some(reason) = stop {
+            let _ = ctx.abort_reason.set(reason);
             ctx.abort.notify_one();
         }
         if print {
@@ -222,4 +252,16 @@ async fn sample_each_second(ctx: Arc<LoadContext>, print: bool, abort_on_error_r
         }
         last = (arrivals, requests);
     }
+}
+
+/// Whether, over the last `window` seconds of `history` (finished
+/// requests and refused connections, cumulative, one entry a second),
+/// every request that finished was refused, and enough were.
+fn target_down(history: &std::collections::VecDeque<(u64, u64)>, window: usize) -> bool {
+    if history.len() <= window {
+        return false;
+    }
+    let (first, last) = (history[0], history[history.len() - 1]);
+    let (finished, refused) = (last.0 - first.0, last.1 - first.1);
+    refused >= TARGET_DOWN_MIN_REFUSED && finished == refused
 }

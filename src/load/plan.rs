@@ -289,6 +289,10 @@ pub enum StopReason {
     Interrupted,
     /// The error rate passed the plan's `abort_on_error_rate`.
     Aborted,
+    /// Nothing connected to the target for
+    /// [`TARGET_DOWN_AFTER`](super::driver::TARGET_DOWN_AFTER): every
+    /// request was refused, so more arrivals would measure nothing.
+    TargetDown,
 }
 
 #[cfg(test)]

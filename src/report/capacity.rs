@@ -35,15 +35,29 @@ pub fn verdict_line(r: &CapacityResult) -> String {
     }
 }
 
+/// "3 trials of 10.0 s from 20/s to 80/s": the rates actually tried,
+/// which the search bounds only limit.
+fn trials_tried(r: &CapacityResult) -> String {
+    let rates = r.trials.iter().map(|t| t.rate);
+    let lowest = rates.clone().reduce(f64::min);
+    let highest = rates.reduce(f64::max);
+    match (r.trials.len(), lowest, highest) {
+        (0, ..) => "no trial run".to_owned(),
+        (1, Some(only), _) => format!("1 trial of {:.1} s at {}", r.trial_s, rate(Some(only))),
+        (n, lowest, highest) => {
+            format!("{n} trials of {:.1} s from {} to {}", r.trial_s, rate(lowest), rate(highest))
+        }
+    }
+}
+
 /// Lays out a [`CapacityResult`] for people.
 pub fn document(r: &CapacityResult) -> Doc {
     let lines = vec![
         format!("scenario {} · target {} · seed {}", r.header.scenario.source, r.target, r.header.seed),
         format!("thresholds: {}", r.thresholds.join(" · ")),
         format!(
-            "{} trials of {:.1} s between {} and {} · {}",
-            r.trials.len(),
-            r.trial_s,
+            "{} · search bounds {} to {} · {}",
+            trials_tried(r),
             rate(Some(r.start_rate)),
             rate(Some(r.max_rate)),
             verdict_line(r)

@@ -311,20 +311,14 @@ async fn errors_end_journeys_by_default_and_cost_conversions() {
     assert_eq!(r.abandoned_errors, r.errors.status_5xx);
 }
 
+/// A target that refuses every connection: the run stops within seconds
+/// (not after its two minutes), says why, and still writes its report.
 #[test]
-fn a_dead_target_is_a_clear_error_with_a_written_report() {
-    // A socket bound but not listening holds the port: every connection
-    // to it is refused, and no other test can take the port meanwhile.
-    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
-    let socket = runtime.block_on(async {
-        let socket = tokio::net::TcpSocket::new_v4().expect("socket");
-        socket.bind(SocketAddr::from((Ipv4Addr::LOCALHOST, 0))).expect("bind");
-        socket
-    });
-    let port = socket.local_addr().expect("addr").port();
+fn a_dead_target_stops_the_run_early_with_a_written_report() {
+    let (_held, port) = crate::refusing_port();
     let out = tempfile::tempdir().expect("temp dir");
     let run = fogg()
-        .args(["load", "campaign-launch", "--duration", "1s", "--grace", "2s"])
+        .args(["load", "campaign-launch", "--duration", "2m", "--rate", "40", "--grace", "2s"])
         .arg("--target")
         .arg(format!("http://127.0.0.1:{port}"))
         .arg("--out")
@@ -337,7 +331,11 @@ fn a_dead_target_is_a_clear_error_with_a_written_report() {
     let saved =
         std::fs::read_to_string(out.path().join("load-campaign-launch.json")).expect("report written");
     let v: serde_json::Value = serde_json::from_str(&saved).expect("JSON");
-    assert!(v["errors"]["connect"].as_u64().expect("count") > 0);
+    assert!(v["errors"]["connect"].as_u64().expect("count") >= 5);
+    assert_eq!(v["stopped_by"], "target_down", "{saved}");
+    assert!(v["duration_s"].as_f64().expect("seconds") < 60.0, "{saved}");
+    let stdout = String::from_utf8_lossy(&run.stdout);
+    assert!(stdout.contains("stopped by target down (no connection for 5 s)"), "{stdout}");
 }
 
 #[cfg(unix)]

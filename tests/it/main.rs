@@ -72,6 +72,20 @@ pub fn fogg() -> assert_cmd::Command {
     assert_cmd::Command::cargo_bin("fogg").expect("the fogg binary is built for tests")
 }
 
+/// A loopback port that refuses every connection: a socket bound but not
+/// listening holds it, so no other test can take it while the socket
+/// lives. Keep the socket until the run is over.
+pub fn refusing_port() -> (tokio::net::TcpSocket, u16) {
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
+    let socket = runtime.block_on(async {
+        let socket = tokio::net::TcpSocket::new_v4().expect("socket");
+        socket.bind(std::net::SocketAddr::from((std::net::Ipv4Addr::LOCALHOST, 0))).expect("bind");
+        socket
+    });
+    let port = socket.local_addr().expect("addr").port();
+    (socket, port)
+}
+
 /// A bundled scenario, compiled.
 pub fn bundled_scenario(name: &str) -> Scenario {
     fogg::scenario::bundled(name).expect("bundled scenario exists").expect("bundled scenario is valid")
