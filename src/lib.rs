@@ -15,6 +15,7 @@ pub mod capacity;
 pub mod cli;
 pub mod commands;
 pub mod compare;
+pub mod console;
 pub mod demo;
 pub mod error;
 pub mod fit;

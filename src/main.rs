@@ -21,7 +21,7 @@ fn main() -> ExitCode {
             if broken_pipe {
                 return ExitCode::SUCCESS;
             }
-            eprintln!("Error: {err:#}");
+            fogg::say!("Error: {err:#}");
             ExitCode::from(2)
         }
     }

@@ -65,7 +65,7 @@ pub fn run(args: &CapacityArgs, out: &mut dyn Write) -> anyhow::Result<Verdict> 
         result.check(&thresholds);
         let row = TrialRow::new(rate, &result);
         if !common.quiet {
-            eprintln!("{}", report::trial_line(rows.len() + 1, &row));
+            crate::say!("{}", report::trial_line(rows.len() + 1, &row));
         }
         let passed = row.passed;
         rows.push(row);

@@ -16,7 +16,7 @@ pub fn run(args: &DemoArgs) -> anyhow::Result<Verdict> {
     runtime.block_on(async {
         let server =
             start(args.addr, cfg.clone()).await.with_context(|| format!("listening on {}", args.addr))?;
-        eprintln!(
+        crate::say!(
             "demo shop on {} · {} workers × {:.0} ms = {:.0} requests/s · queue {} · Ctrl-C to stop",
             server.url(),
             cfg.workers(),
@@ -25,10 +25,10 @@ pub fn run(args: &DemoArgs) -> anyhow::Result<Verdict> {
             cfg.queue
         );
         for (method, route) in ENDPOINTS {
-            eprintln!("  {method:<4} {route}");
+            crate::say!("  {method:<4} {route}");
         }
         tokio::signal::ctrl_c().await.context("waiting for Ctrl-C")?;
-        eprintln!("served {} requests ({} answered 503)", server.stats.total(), server.stats.rejected());
+        crate::say!("served {} requests ({} answered 503)", server.stats.total(), server.stats.rejected());
         Ok(Verdict::Pass)
     })
 }

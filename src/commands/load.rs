@@ -70,7 +70,7 @@ pub fn run(args: &LoadArgs, out: &mut dyn Write) -> anyhow::Result<Verdict> {
         anyhow::Ok(LoadResult::new(&model, &spec, &plan, target.url(), &outcome))
     })?;
     if !common.quiet && std::io::stderr().is_terminal() {
-        eprintln!(); // end the progress line
+        crate::say!(); // end the progress line
     }
     let verdict = result.check(&thresholds);
     let output = common.report.to_output(common.quiet, &stem);

@@ -24,7 +24,7 @@ fn scenario(
 ) -> Result<crate::scenario::Scenario, crate::error::ScenarioError> {
     let scenario = crate::scenario::load(name, purpose)?;
     for warning in &scenario.model.warnings {
-        eprintln!("warning: scenario '{}': {warning}", scenario.model.source);
+        crate::say!("warning: scenario '{}': {warning}", scenario.model.source);
     }
     Ok(scenario)
 }

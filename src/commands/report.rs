@@ -33,7 +33,7 @@ fn render<R: Reportable>(args: &ReportArgs, result: &R, out: &mut dyn Write) -> 
         let prefix = format!("{}-", result.kind());
         let stem = file_stem.strip_prefix(&prefix).unwrap_or(&file_stem).to_owned();
         let written = report::write_files(result, dir, if stem.is_empty() { "result" } else { &stem })?;
-        eprintln!("reports: {}", report::describe_files(&written));
+        crate::say!("reports: {}", report::describe_files(&written));
     }
     report::write(result, args.format, out)?;
     out.flush()?;

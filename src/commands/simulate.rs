@@ -56,7 +56,7 @@ pub fn run(args: &SimulateArgs, out: &mut dyn Write) -> anyhow::Result<Verdict> 
             .write_csv(&model, &mut file)
             .and_then(|()| file.flush())
             .with_context(|| format!("writing path file '{}'", path.display()))?;
-        eprintln!("wrote {} distinct paths to {}", export.len(), path.display());
+        crate::say!("wrote {} distinct paths to {}", export.len(), path.display());
     }
 
     let stem = shard.file_stem(stem(&model));

@@ -240,7 +240,7 @@ async fn sample_each_second(ctx: Arc<LoadContext>, print: bool, abort_on_error_r
             ctx.abort.notify_one();
         }
         if print {
-            eprint!(
+            crate::say_part!(
                 "\r{:>4}s · {:>6} arrivals/s · {:>7} requests/s · {:>6} in flight · p99 {:>8.1} ms · {} errors   ",
                 second + 1,
                 arrivals - last.0,

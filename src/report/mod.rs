@@ -304,7 +304,7 @@ pub fn publish<R: Reportable>(result: &R, output: &Output, out: &mut dyn Write) 
     if let Some(path) = std::env::var_os("GITHUB_STEP_SUMMARY").filter(|p| !p.is_empty())
         && let Err(e) = append_step_summary(result, Path::new(&path))
     {
-        eprintln!("warning: {e:#}; the verdict stands");
+        crate::say!("warning: {e:#}; the verdict stands");
     }
     if output.quiet {
         writeln!(out, "{}", result.verdict_line())?;
@@ -313,7 +313,7 @@ pub fn publish<R: Reportable>(result: &R, output: &Output, out: &mut dyn Write) 
     }
     out.flush()?;
     if !output.quiet {
-        eprintln!("reports: {}", describe_files(&written));
+        crate::say!("reports: {}", describe_files(&written));
     }
     Ok(())
 }

@@ -265,3 +265,32 @@ fn no_output_option_overwrites_an_input() {
     refused(os(&["merge", "self.toml", "-o", "self.toml", "--out", "."]));
     assert_eq!(std::fs::read_to_string(&scenario).expect("read"), original, "the scenario is untouched");
 }
+
+/// `fogg … 2>&1 | head` closes stderr early: lines nobody can read are
+/// lost, the run is not (no panic, the exit code of the run), and the
+/// reports are written.
+#[test]
+fn a_closed_stderr_changes_nothing() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let closed = || {
+        let (reader, writer) = std::io::pipe().expect("pipe");
+        drop(reader);
+        writer
+    };
+    let status = std::process::Command::new(assert_cmd::cargo::cargo_bin("fogg"))
+        .args(["simulate", "-n", "1000", "--out"])
+        .arg(dir.path())
+        .stdout(std::process::Stdio::null())
+        .stderr(closed())
+        .status()
+        .expect("runs");
+    assert_eq!(status.code(), Some(0));
+    assert!(dir.path().join("simulate-retail-omnichannel.json").exists());
+    // A failing run keeps its exit code though its error cannot be shown.
+    let status = std::process::Command::new(assert_cmd::cargo::cargo_bin("fogg"))
+        .args(["simulate", "no-such-scenario"])
+        .stderr(closed())
+        .status()
+        .expect("runs");
+    assert_eq!(status.code(), Some(2));
+}
