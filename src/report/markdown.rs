@@ -32,6 +32,33 @@ pub fn write(doc: &Doc, out: &mut dyn Write) -> io::Result<()> {
     Ok(())
 }
 
+/// Escapes what Markdown would read as markup, and only that, so the raw
+/// file stays readable: `|` (a cell break), `<` where it could open an
+/// HTML tag (`<b`, `</`, `<!`, `<?`; a threshold's `p99 < 500ms` stays as
+/// it is), and a `>` that starts a line (a quote).
 fn escape(s: &str) -> String {
-    s.replace('|', "\\|").replace('<', "&lt;").replace('>', "&gt;")
+    let mut out = String::with_capacity(s.len());
+    let mut chars = s.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '|' => out.push_str("\\|"),
+            '<' if chars.peek().is_some_and(|n| n.is_alphanumeric() || matches!(n, '/' | '!' | '?')) => {
+                out.push_str("\\<")
+            }
+            '>' if out.is_empty() || out.ends_with('\n') => out.push_str("\\>"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn only_markup_is_escaped() {
+        assert_eq!(super::escape("p99 < 500ms | p99 <= 1s"), "p99 < 500ms \\| p99 <= 1s");
+        assert_eq!(super::escape("<script>x</script>"), "\\<script>x\\</script>");
+        assert_eq!(super::escape("> quoted"), "\\> quoted");
+        assert_eq!(super::escape("a > b"), "a > b");
+    }
 }
