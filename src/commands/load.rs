@@ -77,9 +77,12 @@ pub fn run(args: &LoadArgs, out: &mut dyn Write) -> anyhow::Result<Verdict> {
     report::publish(&result, &output, out)?;
     if result.refused_every_connection() {
         bail!(
-            "the target {} did not answer: all {} requests failed to connect (is it running? the reports above were still written)",
+            "the target {} did not answer: {} failed to connect (is it running? the reports above were still written)",
             result.target,
-            result.requests
+            match result.requests {
+                1 => "the one request".to_owned(),
+                n => format!("all {} requests", report::fmt::int(n)),
+            }
         );
     }
     Ok(verdict)

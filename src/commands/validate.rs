@@ -6,7 +6,7 @@ use crate::cli::ValidateArgs;
 use crate::model::Model;
 use crate::model::alias::EXIT;
 use crate::report::doc::{Doc, Section, Table};
-use crate::report::fmt::{money, num, pct};
+use crate::report::fmt::{count, money, num, pct};
 use crate::scenario;
 use crate::verdict::Verdict;
 
@@ -26,11 +26,11 @@ pub fn summary(model: &Model) -> Doc {
         lines.push(d.trim().to_owned());
     }
     lines.push(format!(
-        "{} channels ({online} online, {} offline) · {} states · {} segment(s) · max_steps {}",
-        model.channels.len(),
+        "{} ({online} online, {} offline) · {} · {} · max_steps {}",
+        count(model.channels.len() as u64, "channel"),
         model.channels.len() - online,
-        model.states.len(),
-        model.segments.len(),
+        count(model.states.len() as u64, "state"),
+        count(model.segments.len() as u64, "segment"),
         model.max_steps,
     ));
 

@@ -1,13 +1,18 @@
 //! The document of a channel attribution.
 
 use super::doc::{Doc, Section, Table};
-use super::fmt::{num, pct};
+use super::fmt::{count, num, pct};
 use crate::result::AttributionResult;
 
 /// Lays out an [`AttributionResult`] for people.
 pub fn document(r: &AttributionResult) -> Doc {
     let lines = vec![
-        format!("{} · {} distinct paths · {} journeys", r.source, num(r.paths as f64, 0), num(r.journeys, 0)),
+        format!(
+            "{} · {} · {}",
+            r.source,
+            count(r.paths as u64, "distinct path"),
+            count(r.journeys.round() as u64, "journey")
+        ),
         format!(
             "{} conversions worth {} · conversion probability {} {}",
             num(r.conversions, 0),

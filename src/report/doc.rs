@@ -34,6 +34,13 @@ impl Table {
         self
     }
 
+    /// Makes column `i` right-aligned numbers (the first column of a
+    /// table keyed by a number, such as a spend).
+    pub fn number_column(mut self, i: usize) -> Table {
+        self.align[i] = Align::Right;
+        self
+    }
+
     /// Appends a row.
     pub fn row(&mut self, cells: Vec<String>) {
         debug_assert_eq!(cells.len(), self.header.len());

@@ -1,7 +1,7 @@
 //! The document of a fit: what was written and how well it fits.
 
 use super::doc::{Doc, Section, Table};
-use super::fmt::{num, pct};
+use super::fmt::{count, num, pct};
 use crate::result::FitResult;
 
 /// Lays out a [`FitResult`] for people.
@@ -20,12 +20,11 @@ pub fn document(r: &FitResult) -> Doc {
         title: format!("fogg fit — {}", r.source),
         lines: vec![
             format!(
-                "{} {} rows · {} journeys · {} states on {} channels · wrote {}",
-                num(r.rows as f64, 0),
-                if r.input == "events" { "event-log" } else { "path-file" },
-                num(r.journeys, 0),
-                r.states,
-                r.channels,
+                "{} · {} · {} on {} · wrote {}",
+                count(r.rows, if r.input == "events" { "event-log row" } else { "path-file row" }),
+                count(r.journeys.round() as u64, "journey"),
+                count(r.states as u64, "state"),
+                count(r.channels as u64, "channel"),
                 r.header.scenario.source
             ),
             "the scenario holds aggregates only: counts of moves, and distributions of values and times"
@@ -62,7 +61,7 @@ pub fn charts(r: &FitResult) -> Vec<super::svg::Chart> {
                 if l.length == r.lengths.len() {
                     format!("{}+ states", l.length)
                 } else {
-                    format!("{} states", l.length)
+                    count(l.length as u64, "state")
                 }
             })
             .collect(),

@@ -58,3 +58,9 @@ mod tests {
         assert_eq!(money(12_345.678, "EUR"), "12,345.68 EUR");
     }
 }
+
+/// A count and its noun, singular for one: `count(1, "trial")` is
+/// "1 trial", `count(1200, "request")` "1,200 requests".
+pub fn count(n: u64, noun: &str) -> String {
+    if n == 1 { format!("1 {noun}") } else { format!("{} {noun}s", int(n)) }
+}

@@ -1,7 +1,7 @@
 //! The document of a load result.
 
 use super::doc::{Doc, Section, Table};
-use super::fmt::{int, money, num, pct};
+use super::fmt::{count, int, money, num, pct};
 use crate::load::StopReason;
 use crate::load::recorder::ErrorClass;
 use crate::result::{ErrorCounts, LoadResult, Percentiles};
@@ -49,12 +49,12 @@ pub fn document(r: &LoadResult) -> Doc {
     let lines = vec![
         format!("scenario {} · target {} · seed {}", r.header.scenario.source, r.target, r.header.seed),
         format!(
-            "{} customers in {:.1} s ({:.1}/s{}) · {} requests ({:.1}/s) · stopped by {}",
-            int(r.customers),
+            "{} in {:.1} s ({:.1}/s{}) · {} ({:.1}/s) · stopped by {}",
+            count(r.customers, "customer"),
             r.duration_s,
             r.achieved_arrival_rate,
             r.target_arrival_rate.map_or(String::new(), |t| format!(", asked {t:.1}/s")),
-            int(r.requests),
+            count(r.requests, "request"),
             r.requests_per_s,
             stop_text(r.stopped_by)
         ),
@@ -114,8 +114,8 @@ fn business_table(r: &LoadResult) -> Table {
 
 /// The latency table's header, first column named `first`.
 fn latency_header(first: &str) -> Table {
-    let mut table = Table::new(&["", "requests", "errors", "p50 ms", "p90 ms", "p95 ms", "p99 ms", "max ms"])
-        .text_column(2);
+    // Errors stay right-aligned among the numbers, class names and all.
+    let mut table = Table::new(&["", "requests", "errors", "p50 ms", "p90 ms", "p95 ms", "p99 ms", "max ms"]);
     table.header[0] = first.into();
     table
 }

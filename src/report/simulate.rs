@@ -1,21 +1,21 @@
 //! The document of a simulation result.
 
 use super::doc::{Doc, Section, Table};
-use super::fmt::{int, money, num, pct, pct_range};
+use super::fmt::{count, int, money, num, pct, pct_range};
 use crate::result::SimResult;
 
 /// Lays out a [`SimResult`] for people.
 pub fn document(r: &SimResult) -> Doc {
     let lines = vec![
         format!(
-            "scenario {} · {} customers · seed {}",
+            "scenario {} · {} · seed {}",
             r.header.scenario.source,
-            int(r.customers),
+            count(r.customers, "customer"),
             r.header.seed
         ),
         format!(
-            "{} threads · {:.2} s · {} touchpoints/s",
-            r.run.threads,
+            "{} · {:.2} s · {} touchpoints/s",
+            count(r.run.threads as u64, "thread"),
             r.run.elapsed_s,
             int(r.run.steps_per_s as u64)
         ),

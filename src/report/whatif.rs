@@ -55,9 +55,10 @@ pub fn document(r: &WhatifResult) -> Doc {
             r.header.scenario.currency
         ),
     ];
-    let mut sections = Vec::new();
+    // The outcomes always show: with only a curve, the baseline the run
+    // simulated is there beside the exact figures.
+    let mut sections = vec![outcomes(r)];
     if r.strategies.len() > 1 || r.curve.is_none() && r.allocation.is_none() {
-        sections.push(outcomes(r));
         sections.push(costs(r));
         sections.push(changes(r));
     }
@@ -81,7 +82,8 @@ fn curve(r: &WhatifResult, c: &CurveResult) -> Section {
         "ROAS",
         "conversions per 1k",
         "marginal ROAS",
-    ]);
+    ])
+    .number_column(0);
     for p in &c.points {
         t.row(vec![
             num(p.spend, 0),
