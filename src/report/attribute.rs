@@ -10,7 +10,7 @@ pub fn document(r: &AttributionResult) -> Doc {
         format!(
             "{} · {} · {}",
             r.source,
-            count(r.paths as u64, "distinct path"),
+            count(r.paths, "distinct path"),
             count(r.journeys.round() as u64, "journey")
         ),
         format!(
