@@ -43,6 +43,12 @@ pub fn pct_range(r: [f64; 2]) -> String {
     format!("{} – {}", pct(r[0]), pct(r[1]))
 }
 
+/// A count and its noun, singular for one: `count(1, "trial")` is
+/// "1 trial", `count(1200, "request")` "1,200 requests".
+pub fn count(n: u64, noun: &str) -> String {
+    if n == 1 { format!("1 {noun}") } else { format!("{} {noun}s", int(n)) }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -56,11 +62,8 @@ mod tests {
         assert_eq!(num(-0.001, 2), "0.00");
         assert_eq!(pct(0.038_41), "3.84%");
         assert_eq!(money(12_345.678, "EUR"), "12,345.68 EUR");
+        assert_eq!(count(1, "trial"), "1 trial");
+        assert_eq!(count(0, "trial"), "0 trials");
+        assert_eq!(count(1_200, "request"), "1,200 requests");
     }
-}
-
-/// A count and its noun, singular for one: `count(1, "trial")` is
-/// "1 trial", `count(1200, "request")` "1,200 requests".
-pub fn count(n: u64, noun: &str) -> String {
-    if n == 1 { format!("1 {noun}") } else { format!("{} {noun}s", int(n)) }
 }
