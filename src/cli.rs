@@ -43,16 +43,17 @@ pub enum Command {
     /// error rate, conversions lost) and exit 1 when one regressed beyond
     /// its tolerance.
     Compare(CompareArgs),
-    /// Combine the results of shards (`--shard I/N`) into the result of
-    /// the whole run.
+    /// Combine the results of shards (`--shard I/N` of simulate, whatif or
+    /// load) into the result of the whole run.
     Merge(MergeArgs),
     /// Compare strategies (spend shifts, removed channels, better
     /// conversion, new touchpoints) with the same simulated customers:
     /// conversions, revenue, cost, CPA and ROAS with paired 95% intervals
     /// and the exact answers; --curve and --allocate for budgets.
     Whatif(WhatifArgs),
-    /// Credit conversions to channels from a path file: exact Markov
-    /// removal effects beside first-, last- and linear-touch.
+    /// Credit conversions to channels, from a scenario's journeys (the
+    /// default) or a path file: exact Markov removal effects beside
+    /// first-, last- and linear-touch.
     Attribute(AttributeArgs),
     /// Write a scenario fitted to a path file or an event log (aggregates
     /// only), and say how well it reproduces the data.
@@ -180,8 +181,8 @@ pub struct LoadArgs {
     #[arg(long, default_value_t = 1.0, value_parser = parse_positive)]
     pub rate_scale: f64,
 
-    /// Stop arrivals after this many customers.
-    #[arg(long, value_parser = parse_count)]
+    /// Stop arrivals after this many customers (e.g. 500, 10k).
+    #[arg(short = 'n', long, value_parser = parse_count)]
     pub customers: Option<u64>,
 
     /// After arrivals stop, how long in-flight customers may take to finish.
@@ -370,7 +371,8 @@ pub struct FitArgs {
     /// `stage` and `conversion_value`), recognised by its header.
     pub input: PathBuf,
 
-    /// The scenario file to write.
+    /// The fitted scenario file to write (the fit's own reports go to
+    /// --out).
     #[arg(short = 'o', long, value_name = "SCENARIO.toml")]
     pub output: PathBuf,
 
@@ -607,12 +609,13 @@ pub struct SimulateArgs {
 /// `fogg merge`.
 #[derive(Debug, Args)]
 pub struct MergeArgs {
-    /// The shards' result files (JSON written by `fogg simulate --shard` or
-    /// `fogg load --shard`).
+    /// The shards' result files (JSON written by `fogg simulate --shard`,
+    /// `fogg whatif --shard` or `fogg load --shard`), all of one kind.
     #[arg(required = true)]
     pub results: Vec<PathBuf>,
 
-    /// Also write the merged JSON result to this file.
+    /// Also write the merged JSON result to this one file (the full set
+    /// of report files goes to --out).
     #[arg(short = 'o', long, value_name = "FILE.json")]
     pub output: Option<PathBuf>,
 
