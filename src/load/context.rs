@@ -36,6 +36,10 @@ pub struct LoadContext {
     pub(super) started_at_unix_ms: u64,
     /// Customers started and not finished.
     pub(super) in_flight: AtomicUsize,
+    /// Responses in HTTP/1.x and in HTTP/2, counted without the recorder's
+    /// lock.
+    pub(super) http1_responses: std::sync::atomic::AtomicU64,
+    pub(super) http2_responses: std::sync::atomic::AtomicU64,
     /// Everything measured so far.
     pub(super) agg: Mutex<LoadAgg>,
     /// Notified by the once-a-second sampler when the run must stop early
@@ -121,6 +125,8 @@ impl LoadContext {
             start,
             started_at_unix_ms,
             in_flight: AtomicUsize::new(0),
+            http1_responses: std::sync::atomic::AtomicU64::new(0),
+            http2_responses: std::sync::atomic::AtomicU64::new(0),
             agg: Mutex::new(agg),
             abort: tokio::sync::Notify::new(),
             abort_reason: std::sync::OnceLock::new(),

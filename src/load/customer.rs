@@ -217,6 +217,11 @@ async fn send(
         builder = builder.body(b);
     }
     let response = builder.send().await.map_err(|e| classify(&e))?;
+    let version = match response.version() {
+        reqwest::Version::HTTP_2 => &ctx.http2_responses,
+        _ => &ctx.http1_responses,
+    };
+    version.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     let status = response.status();
     for value in response.headers().get_all(reqwest::header::SET_COOKIE) {
         if let Some((name, value)) = value.to_str().ok().and_then(|v| v.split(';').next()?.split_once('=')) {

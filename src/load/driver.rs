@@ -18,7 +18,7 @@ use super::context::LoadContext;
 use super::customer;
 use super::plan::{ArrivalSchedule, LoadPlan, StopReason, Workload};
 use super::recorder::ErrorClass;
-use super::recorder::LoadAgg;
+use super::recorder::{HttpVersions, LoadAgg};
 use super::signals::signal_counter;
 use super::spec::LoadSpec;
 use crate::model::Model;
@@ -79,6 +79,10 @@ pub async fn run(
     let elapsed = Instant::now().saturating_duration_since(start);
     let mut agg = ctx.agg.lock().expect("recorder").clone();
     agg.unfinished = unfinished;
+    agg.http_versions = HttpVersions {
+        http1: ctx.http1_responses.load(Ordering::Relaxed),
+        http2: ctx.http2_responses.load(Ordering::Relaxed),
+    };
     Ok(LoadOutcome {
         agg,
         request_names: ctx.request_names.clone(),

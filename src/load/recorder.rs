@@ -244,6 +244,29 @@ impl Merge for Second {
     }
 }
 
+/// Responses received, by HTTP version: over TLS the version is
+/// negotiated, so only the responses say which one the run spoke.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HttpVersions {
+    /// HTTP/1.0 and HTTP/1.1 responses.
+    pub http1: u64,
+    /// HTTP/2 responses.
+    pub http2: u64,
+}
+
+impl HttpVersions {
+    /// "HTTP/1.1", "HTTP/2", "HTTP/2 for 40 of 100 responses", or "" when
+    /// nothing answered.
+    pub fn text(&self) -> String {
+        match (self.http1, self.http2) {
+            (0, 0) => String::new(),
+            (_, 0) => "HTTP/1.1".to_owned(),
+            (0, _) => "HTTP/2".to_owned(),
+            (one, two) => format!("HTTP/2 for {two} of {} responses", one + two),
+        }
+    }
+}
+
 /// Everything a load run measured.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct LoadAgg {
@@ -253,6 +276,9 @@ pub struct LoadAgg {
     pub dropped: u64,
     /// Customers still in flight when the run was stopped.
     pub unfinished: u64,
+    /// Responses by the HTTP version the target answered in.
+    #[serde(default)]
+    pub http_versions: HttpVersions,
     /// All traffic.
     pub overall: Traffic,
     /// Traffic per request name.
@@ -297,6 +323,7 @@ impl LoadAgg {
             arrivals: 0,
             dropped: 0,
             unfinished: 0,
+            http_versions: HttpVersions::default(),
             overall: Traffic::default(),
             by_request: vec![Traffic::default(); requests],
             by_state: vec![Traffic::default(); states],
@@ -357,6 +384,8 @@ impl Merge for LoadAgg {
         self.arrivals += o.arrivals;
         self.dropped += o.dropped;
         self.unfinished += o.unfinished;
+        self.http_versions.http1 += o.http_versions.http1;
+        self.http_versions.http2 += o.http_versions.http2;
         self.overall.merge(&o.overall);
         for (a, b) in [
             (&mut self.by_request, &o.by_request),

@@ -47,7 +47,16 @@ pub fn stop_text(reason: StopReason) -> &'static str {
 /// Lays out a [`LoadResult`] for people.
 pub fn document(r: &LoadResult) -> Doc {
     let lines = vec![
-        format!("scenario {} · target {} · seed {}", r.header.scenario.source, r.target, r.header.seed),
+        format!(
+            "scenario {} · target {}{} · seed {}",
+            r.header.scenario.source,
+            r.target,
+            match r.http_versions.text() {
+                v if v.is_empty() => v,
+                v => format!(" ({v})"),
+            },
+            r.header.seed
+        ),
         format!(
             "{} in {:.1} s ({:.1}/s{}) · {} ({:.1}/s) · stopped by {}",
             count(r.customers, "customer"),

@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 
 use super::evaluate;
 use super::{Header, ResultKind, ScenarioInfo};
-use crate::load::recorder::{ErrorClass, Journeys, Traffic};
+use crate::load::recorder::{ErrorClass, HttpVersions, Journeys, Traffic};
 use crate::load::spec::LoadSpec;
 use crate::load::{LoadOutcome, LoadPlan, StopReason};
 use crate::model::Model;
@@ -48,6 +48,10 @@ pub struct LoadResult {
     pub requests_unfinished: u64,
     /// Requests per second over the arrival window.
     pub requests_per_s: f64,
+    /// Responses by HTTP version (`http1`, `http2`): which protocol the
+    /// target answered in, negotiated or asked for with --http2.
+    #[serde(default)]
+    pub http_versions: HttpVersions,
     /// Failed requests by class.
     pub errors: ErrorCounts,
     /// Failed requests / requests.
@@ -420,6 +424,7 @@ impl LoadResult {
             requests: agg.overall.requests,
             requests_unfinished: agg.overall.unfinished,
             requests_per_s: ratio(agg.overall.requests as f64, window),
+            http_versions: agg.http_versions,
             errors: ErrorCounts::from(&agg.overall.errors),
             error_rate: ratio(agg.overall.error_count() as f64, agg.overall.requests as f64),
             latency_ms: Percentiles::from_us(&agg.overall.latency_us),

@@ -499,6 +499,11 @@ async fn http2_is_spoken_when_asked() {
         let seen = versions.lock().expect("lock").clone();
         assert_eq!(seen.len() as u64, r.requests);
         assert!(seen.iter().all(|v| *v == expected), "http2 = {http2}: {seen:?}");
+        // The result says which version the target answered in, as counted.
+        let (one, two) = if http2 { (0, r.requests) } else { (r.requests, 0) };
+        assert_eq!((r.http_versions.http1, r.http_versions.http2), (one, two));
+        let header = fogg::report::Reportable::document(&r).lines[0].clone();
+        assert!(header.contains(if http2 { "(HTTP/2)" } else { "(HTTP/1.1)" }), "{header}");
     }
 }
 
