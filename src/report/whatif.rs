@@ -4,31 +4,63 @@ use super::doc::{Doc, Section, Table};
 use super::fmt::{num, pct};
 use crate::result::{AllocationResult, CurveResult, StrategyRow, WhatifResult};
 
-/// A difference with its interval; `*` when the interval excludes 0.
-fn delta(d: f64, ci: [f64; 2], decimals: usize) -> String {
-    let mark = if ci[0] > 0.0 || ci[1] < 0.0 { " *" } else { "" };
+/// A difference with its interval; `*` when the interval excludes 0 and
+/// enough customers differ for it to mean something (`trusted`).
+fn delta(d: f64, ci: [f64; 2], decimals: usize, trusted: bool) -> String {
     format!(
-        "{}{} [{}, {}]{mark}",
+        "{}{} [{}, {}]{}",
         if d >= 0.0 { "+" } else { "" },
         num(d, decimals),
         num(ci[0], decimals),
-        num(ci[1], decimals)
+        num(ci[1], decimals),
+        mark(ci, trusted)
     )
 }
 
-fn delta_pct(d: f64, ci: [f64; 2]) -> String {
-    let mark = if ci[0] > 0.0 || ci[1] < 0.0 { " *" } else { "" };
+fn mark(ci: [f64; 2], trusted: bool) -> &'static str {
+    if trusted && (ci[0] > 0.0 || ci[1] < 0.0) { " *" } else { "" }
+}
+
+fn delta_pct(d: f64, ci: [f64; 2], trusted: bool) -> String {
     let pp = |x: f64| num(x * 100.0, 2);
-    format!("{}{} pp [{}, {}]{mark}", if d >= 0.0 { "+" } else { "" }, pp(d), pp(ci[0]), pp(ci[1]))
+    format!(
+        "{}{} pp [{}, {}]{}",
+        if d >= 0.0 { "+" } else { "" },
+        pp(d),
+        pp(ci[0]),
+        pp(ci[1]),
+        mark(ci, trusted)
+    )
+}
+
+/// Whether a row's intervals rest on enough differing customers.
+fn trusted(s: &StrategyRow) -> bool {
+    s.customers_differing >= crate::whatif::paired::MIN_DIFFERING
+}
+
+/// The incremental CPA read by the sign of each difference, so a saving
+/// never reads as a cost: "13.76 per extra conversion", "13.76 saved per
+/// conversion lost", or the two cases with no trade-off.
+fn incremental(s: &StrategyRow) -> String {
+    let (Some(v), Some(ci)) = (s.incremental_cpa, s.incremental_cpa_ci95) else {
+        return "–".into();
+    };
+    let range = format!("[{}, {}]", num(ci[0], 2), num(ci[1], 2));
+    match (s.delta_conversions > 0.0, s.delta_cost > 0.0) {
+        (true, true) => format!("{} per extra conversion {range}", num(v, 2)),
+        (false, false) => format!("{} saved per conversion lost {range}", num(v, 2)),
+        (true, false) => "none: converts more for less".into(),
+        (false, true) => "none: costs more, converts less".into(),
+    }
 }
 
 fn opt(x: Option<f64>, decimals: usize) -> String {
     x.map_or("–".to_owned(), |x| num(x, decimals))
 }
 
-fn opt_delta(d: Option<f64>, ci: Option<[f64; 2]>, decimals: usize) -> String {
+fn opt_delta(d: Option<f64>, ci: Option<[f64; 2]>, decimals: usize, trusted: bool) -> String {
     match (d, ci) {
-        (Some(d), Some(ci)) => delta(d, ci, decimals),
+        (Some(d), Some(ci)) => delta(d, ci, decimals, trusted),
         _ => "–".to_owned(),
     }
 }
@@ -169,21 +201,34 @@ fn outcomes(r: &WhatifResult) -> Section {
             s.id.clone(),
             num(s.conversions, 1),
             num(s.exact_conversions, 1),
-            if b { "–".into() } else { delta(s.delta_conversions, s.delta_conversions_ci95, 1) },
+            if b {
+                "–".into()
+            } else {
+                delta(s.delta_conversions, s.delta_conversions_ci95, 1, trusted(s))
+            },
             pct(s.conversion_rate),
-            if b { "–".into() } else { delta_pct(s.delta_conversion_rate, s.delta_conversion_rate_ci95) },
+            if b {
+                "–".into()
+            } else {
+                delta_pct(s.delta_conversion_rate, s.delta_conversion_rate_ci95, trusted(s))
+            },
             num(s.revenue, 0),
-            if b { "–".into() } else { delta(s.delta_revenue, s.delta_revenue_ci95, 0) },
+            if b { "–".into() } else { delta(s.delta_revenue, s.delta_revenue_ci95, 0, trusted(s)) },
         ]);
     }
-    Section {
-        title: "Outcomes".to_owned(),
-        table: t,
-        notes: vec![
-            "Δ: paired difference from the baseline (the same customers walk every strategy), with its 95% interval; * marks an interval that excludes 0".to_owned(),
-            "exact: expected conversions from the closed form of each strategy's chain".to_owned(),
-        ],
+    let mut notes = vec![
+        "Δ: paired difference from the baseline (the same customers walk every strategy), with its 95% interval; * marks an interval that excludes 0".to_owned(),
+        "exact: expected conversions from the closed form of each strategy's chain".to_owned(),
+    ];
+    for s in r.strategies.iter().filter(|s| !is_baseline(s) && !trusted(s)) {
+        notes.push(format!(
+            "'{}': {} walked differently from the baseline, too few for a 95% interval (at least {} are needed), so nothing is marked significant: raise -n, unless the strategy changes almost nothing (the exact column holds all the same)",
+            s.id,
+            crate::report::fmt::count(s.customers_differing, "customer"),
+            crate::whatif::paired::MIN_DIFFERING
+        ));
     }
+    Section { title: "Outcomes".to_owned(), table: t, notes }
 }
 
 fn costs(r: &WhatifResult) -> Section {
@@ -204,15 +249,12 @@ fn costs(r: &WhatifResult) -> Section {
             s.id.clone(),
             num(s.spend, 0),
             num(s.cost, 0),
-            if b { "–".into() } else { delta(s.delta_cost, s.delta_cost_ci95, 0) },
+            if b { "–".into() } else { delta(s.delta_cost, s.delta_cost_ci95, 0, trusted(s)) },
             opt(s.cpa, 2),
-            if b { "–".into() } else { opt_delta(s.delta_cpa, s.delta_cpa_ci95, 2) },
+            if b { "–".into() } else { opt_delta(s.delta_cpa, s.delta_cpa_ci95, 2, trusted(s)) },
             opt(s.roas, 2),
-            if b { "–".into() } else { opt_delta(s.delta_roas, s.delta_roas_ci95, 2) },
-            match (s.incremental_cpa, s.incremental_cpa_ci95) {
-                (Some(v), Some(ci)) => format!("{} [{}, {}]", num(v, 2), num(ci[0], 2), num(ci[1], 2)),
-                _ => "–".into(),
-            },
+            if b { "–".into() } else { opt_delta(s.delta_roas, s.delta_roas_ci95, 2, trusted(s)) },
+            incremental(s),
         ]);
     }
     Section {
@@ -220,7 +262,7 @@ fn costs(r: &WhatifResult) -> Section {
         table: t,
         notes: vec![
             format!("spend: the channels' declared spend per {}; cost adds every touch's cost_per_touch", r.period),
-            "CPA = cost / conversions; ROAS = revenue / cost; incremental CPA = Δcost / Δconversions, shown when Δconversions is significant".to_owned(),
+            "CPA = cost / conversions; ROAS = revenue / cost; incremental CPA = Δcost / Δconversions, shown when Δconversions is significant: the cost of each extra conversion, or the saving per conversion lost".to_owned(),
         ],
     }
 }

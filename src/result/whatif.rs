@@ -113,6 +113,10 @@ pub struct StrategyRow {
     pub incremental_cpa_ci95: Option<[f64; 2]>,
     /// Customers whose journey was cut at `max_steps` (either side).
     pub truncated: u64,
+    /// Customers whose outcome differs from the baseline's. Below 30 the
+    /// intervals mean nothing: no difference is called significant and
+    /// the report says to raise -n.
+    pub customers_differing: u64,
     /// The moments every figure comes from, so results can be re-rendered
     /// and merged without loss.
     pub moments: PairedMoments,
@@ -245,10 +249,11 @@ impl StrategyRow {
         self.delta_cpa_ci95 = both_finite(&f.cpa).then_some(f.cpa.ci95);
         self.delta_roas = both_finite(&f.roas).then_some(f.roas.delta);
         self.delta_roas_ci95 = both_finite(&f.roas).then_some(f.roas.ci95);
-        let significant = f.conversions.significant();
+        let significant = f.conversions.significant() && moments.intervals_reliable();
         self.incremental_cpa = significant.then_some(f.incremental_cpa.value);
         self.incremental_cpa_ci95 = significant.then_some(f.incremental_cpa.ci95);
         self.truncated = moments.truncated;
+        self.customers_differing = moments.differing;
         self.moments = moments;
     }
 }
@@ -399,6 +404,7 @@ impl StrategyRow {
             incremental_cpa: None,
             incremental_cpa_ci95: None,
             truncated: 0,
+            customers_differing: 0,
             moments: PairedMoments::default(),
         };
         row.refigure(moments.clone(), per_period, base_spend);

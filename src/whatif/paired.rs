@@ -15,6 +15,13 @@ use crate::merge::Merge;
 const K: usize = 8;
 const PAIRS: usize = K * (K + 1) / 2;
 
+/// Fewest customers whose outcome differs between a strategy and the
+/// baseline for its paired intervals to be trusted: the normal
+/// approximation behind them needs that many non-zero differences. With
+/// fewer (`-n 100`, or a change that touches almost no one) an interval
+/// may be [x, x] and look significant while it means nothing.
+pub const MIN_DIFFERING: u64 = 30;
+
 /// 97.5% quantile of the standard normal.
 pub const Z95: f64 = 1.959_963_984_540_054;
 
@@ -30,6 +37,10 @@ pub struct PairedMoments {
     pub n: u64,
     /// Customers whose journey was cut at `max_steps` in either variant.
     pub truncated: u64,
+    /// Customers whose outcome differs between the two sides: what the
+    /// intervals rest on (see [`MIN_DIFFERING`]).
+    #[serde(default)]
+    pub differing: u64,
     sum: [u128; K],
     #[serde(with = "serde_big_array")]
     cross: [u128; PAIRS],
@@ -59,7 +70,7 @@ mod serde_big_array {
 
 impl Default for PairedMoments {
     fn default() -> Self {
-        PairedMoments { n: 0, truncated: 0, sum: [0; K], cross: [0; PAIRS] }
+        PairedMoments { n: 0, truncated: 0, differing: 0, sum: [0; K], cross: [0; PAIRS] }
     }
 }
 
@@ -67,6 +78,7 @@ impl Merge for PairedMoments {
     fn merge(&mut self, other: &Self) {
         self.n += other.n;
         self.truncated += other.truncated;
+        self.differing += other.differing;
         for (a, b) in self.sum.iter_mut().zip(&other.sum) {
             *a += b;
         }
@@ -77,6 +89,11 @@ impl Merge for PairedMoments {
 }
 
 impl PairedMoments {
+    /// Whether enough customers differ for the intervals to be trusted.
+    pub fn intervals_reliable(&self) -> bool {
+        self.differing >= MIN_DIFFERING
+    }
+
     /// Adds one customer: baseline outcome `x`, variant outcome `y`.
     #[inline]
     pub fn add(&mut self, x: &[u64; 4], y: &[u64; 4], truncated: bool) {
@@ -92,6 +109,7 @@ impl PairedMoments {
         ];
         self.n += 1;
         self.truncated += u64::from(truncated);
+        self.differing += u64::from(x != y);
         let mut idx = 0;
         for j in 0..K {
             self.sum[j] += v[j];

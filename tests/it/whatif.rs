@@ -364,3 +364,50 @@ fn scaling_a_transition_the_scenario_lacks_is_an_error_not_a_no_op() {
     let set = Change::Transition { from, to: to.0 as _, amount: fogg::model::change::Amount::Set(0.1) };
     assert!(model.apply(&[set]).is_ok());
 }
+
+/// Too few customers differ for an interval to mean anything: nothing is
+/// marked significant, no incremental CPA, and the report says why.
+#[test]
+fn a_sample_too_small_for_an_interval_is_never_significant() {
+    let out = tempfile::tempdir().expect("temp dir");
+    let run = fogg()
+        .args(["whatif", "-n", "100", "--change", "spend social +30%", "--out"])
+        .arg(out.path())
+        .assert()
+        .success();
+    let text = String::from_utf8_lossy(&run.get_output().stdout).into_owned();
+    let saved = std::fs::read_to_string(out.path().join("whatif-retail-omnichannel.json")).expect("JSON");
+    let v: serde_json::Value = serde_json::from_str(&saved).expect("JSON");
+    let change = &v["strategies"][1];
+    assert!(change["customers_differing"].as_u64().expect("count") < 30, "{change}");
+    assert!(change["incremental_cpa"].is_null(), "{change}");
+    let rows: Vec<&str> = text.lines().filter(|l| l.trim_start().starts_with("change ")).collect();
+    assert!(!rows.is_empty() && rows.iter().all(|l| !l.contains(" *")), "{text}");
+    assert!(text.contains("'change': ") && text.contains("too few for a 95% interval"), "{text}");
+}
+
+/// The incremental CPA reads by the signs: drop-print saves money and
+/// loses conversions, so its figure is a saving per conversion lost.
+#[test]
+fn incremental_cpa_says_whether_it_is_a_cost_or_a_saving() {
+    let out = tempfile::tempdir().expect("temp dir");
+    let run = fogg()
+        .args([
+            "whatif",
+            "--strategy",
+            "drop-print",
+            "--strategy",
+            "faster-checkout",
+            "-n",
+            "100000",
+            "--out",
+        ])
+        .arg(out.path())
+        .assert()
+        .success();
+    let text = String::from_utf8_lossy(&run.get_output().stdout).into_owned();
+    let row_says =
+        |id: &str, words: &str| text.lines().any(|l| l.trim_start().starts_with(id) && l.contains(words));
+    assert!(row_says("drop-print", "saved per conversion lost"), "{text}");
+    assert!(row_says("faster-checkout", "per extra conversion"), "{text}");
+}
