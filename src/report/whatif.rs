@@ -172,10 +172,14 @@ fn allocation(r: &WhatifResult, a: &AllocationResult) -> Section {
             num(a.baseline_conversions, 1),
             num(a.baseline_revenue, 0)
         ),
-        format!(
-            "the next unit of budget does most on {}; \"marginal\" is {unit} per 1,000 more spent there",
-            a.next_unit
-        ),
+        match &a.next_unit {
+            Some(channel) => format!(
+                "the next unit of budget does most on {channel} (of the channels below their upper bound); \"marginal\" is {unit} per 1,000 more spent there"
+            ),
+            None => format!(
+                "every channel is at its upper bound: more budget has nowhere to go; \"marginal\" is {unit} per 1,000 more spent there"
+            ),
+        },
         "the split is simulated as the strategy `allocation` above, with its intervals".to_owned(),
     ];
     if a.unspent > 0.5 {

@@ -177,8 +177,9 @@ pub struct AllocationResult {
     pub baseline_conversions: f64,
     /// Expected revenue per period today.
     pub baseline_revenue: f64,
-    /// Where the next unit of budget does most.
-    pub next_unit: String,
+    /// Where the next unit of budget does most, among the channels below
+    /// their upper bound; null when every channel is at its cap.
+    pub next_unit: Option<String>,
     /// Budget the bounds left unspent.
     pub unspent: f64,
 }
@@ -479,7 +480,7 @@ impl AllocationResult {
             revenue: a.exact.revenue,
             baseline_conversions: today.conversions,
             baseline_revenue: today.revenue,
-            next_unit: model.channels[a.next_unit().0 as usize].id.clone(),
+            next_unit: a.next_unit().map(|c| model.channels[c.0 as usize].id.clone()),
             unspent: a.unspent,
         }
     }

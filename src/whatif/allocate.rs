@@ -156,10 +156,17 @@ impl Allocation {
         }
     }
 
-    /// The channel where the next unit of budget does most.
-    pub fn next_unit(&self) -> ChannelId {
-        let best = (0..self.channels.len()).max_by(|&a, &b| self.marginal[a].total_cmp(&self.marginal[b]));
-        self.channels[best.unwrap_or(0)]
+    /// The channel where the next unit of budget does most, among those
+    /// below their upper bound; `None` when every channel is at its cap.
+    /// A channel within 0.1% of the budget of its cap is at it: the search
+    /// refines spend in steps about that fine.
+    pub fn next_unit(&self) -> Option<ChannelId> {
+        let tolerance = 1e-3 * (self.spend.iter().sum::<f64>() + self.unspent);
+        let room = |i: usize| self.spend[i] < self.bounds[i].1 - tolerance;
+        let best = (0..self.channels.len())
+            .filter(|&i| room(i))
+            .max_by(|&a, &b| self.marginal[a].total_cmp(&self.marginal[b]))?;
+        Some(self.channels[best])
     }
 }
 
@@ -256,21 +263,24 @@ impl Search<'_> {
         while left > step * 1e-9 {
             let inc = step.min(left);
             let current = self.score(&spend);
-            let mut best: Option<(usize, f64)> = None;
+            let mut best: Option<(usize, f64, f64)> = None;
             for k in 0..self.channels.len() {
-                if spend[k] + inc > self.limits[k].1 + 1e-9 {
+                // A channel near its cap takes what room it has left, so
+                // no budget is left unspent while a channel could use it.
+                let add = inc.min(self.limits[k].1 - spend[k]);
+                if add <= step * 1e-9 {
                     continue;
                 }
-                spend[k] += inc;
-                let gain = self.score(&spend) - current;
-                spend[k] -= inc;
-                if best.is_none_or(|(_, g)| gain > g) {
-                    best = Some((k, gain));
+                spend[k] += add;
+                let gain = (self.score(&spend) - current) / add;
+                spend[k] -= add;
+                if best.is_none_or(|(_, g, _)| gain > g) {
+                    best = Some((k, gain, add));
                 }
             }
-            let Some((k, _)) = best else { break };
-            spend[k] += inc;
-            left -= inc;
+            let Some((k, _, add)) = best else { break };
+            spend[k] += add;
+            left -= add;
         }
         (spend, left)
     }

@@ -284,6 +284,35 @@ fn the_allocation_beats_todays_split_and_respects_bounds() {
     assert!((hi - lo) / hi < 0.02, "marginals {free:?}");
 }
 
+/// Caps are filled exactly, budget is left only when every channel is at
+/// its cap, and the "next unit" is never a channel at its cap.
+#[test]
+fn caps_are_filled_and_the_next_unit_has_room() {
+    use fogg::whatif::allocate::{Bound, Objective, allocate};
+    let model = bundled("retail-omnichannel");
+    let id = |c: &str| model.channel_id(c).unwrap();
+    let bounds = |b: &[&str]| b.iter().map(|b| Bound::parse(b).unwrap()).collect::<Vec<_>>();
+
+    // Print returns most per unit but is capped below its share.
+    let a =
+        allocate(&model, 65_000.0, Objective::Conversions, &bounds(&["print=..8000"]), 200_000.0).unwrap();
+    let print = a.channels.iter().position(|&c| c == id("print")).unwrap();
+    assert!((a.spend[print] - 8_000.0).abs() < 1e-6, "{:?}", a.spend);
+    assert!(
+        a.marginal[print]
+            > a.marginal.iter().enumerate().filter(|(k, _)| *k != print).map(|(_, m)| *m).fold(0.0, f64::max)
+    );
+    assert_ne!(a.next_unit(), Some(id("print")));
+    assert!(a.next_unit().is_some());
+
+    // Every channel capped: the caps are met exactly and the rest is left.
+    let all = bounds(&["print=..8000", "search=..30000", "social=..20000"]);
+    let a = allocate(&model, 65_000.0, Objective::Conversions, &all, 200_000.0).unwrap();
+    assert!((a.spend.iter().sum::<f64>() - 58_000.0).abs() < 1e-6, "{:?}", a.spend);
+    assert!((a.unspent - 7_000.0).abs() < 1e-6, "{}", a.unspent);
+    assert_eq!(a.next_unit(), None);
+}
+
 #[test]
 fn bad_changes_and_strategies_get_clear_errors() {
     let run = fogg().args(["whatif", "--change", "spend socail +30%", "-n", "1000"]).assert().code(2);
