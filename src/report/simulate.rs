@@ -87,6 +87,9 @@ fn totals_table(r: &SimResult) -> Table {
     totals.row(vec!["conversions".into(), int(r.conversions)]);
     totals.row(vec!["revenue".into(), money(r.revenue, cur)]);
     totals.row(vec!["cost (touches and spend)".into(), money(r.cost, cur)]);
+    if let Some(periods) = r.periods {
+        totals.row(vec![format!("{}s of spend in that cost", r.period), num(periods, 2)]);
+    }
     totals.row(vec![
         "cost per acquisition".into(),
         r.cost_per_acquisition.map_or("–".into(), |v| money(v, cur)),
@@ -155,8 +158,8 @@ fn journeys_section(r: &SimResult) -> Section {
         time(t.mean),
         time(t.p50),
         time(t.p90),
-        String::new(),
-        String::new(),
+        time(t.p99),
+        time(t.max),
     ]);
     let mut notes = vec![];
     if r.truncated > 0 {

@@ -54,6 +54,14 @@ pub struct SimResult {
     /// Touches × cost per touch plus the spend these customers' share of a
     /// period carries, over every channel.
     pub cost: f64,
+    /// How many periods of the scenario the customers make (customers /
+    /// customers_per_period): the periods of spend in `cost`. Null when
+    /// the scenario gives no customers_per_period (and declares no spend).
+    #[serde(default)]
+    pub periods: Option<f64>,
+    /// The scenario's period (`month` by default).
+    #[serde(default)]
+    pub period: String,
     /// Cost per converted customer; null when nobody converted.
     pub cost_per_acquisition: Option<f64>,
     /// Revenue / cost; null when nothing was spent.
@@ -184,6 +192,13 @@ pub struct TimeToConversion {
     pub p50: Option<f64>,
     /// 90th percentile.
     pub p90: Option<f64>,
+    /// 99th percentile.
+    #[serde(default)]
+    pub p99: Option<f64>,
+    /// Longest (a time beyond the histogram's top, over ten years, counts
+    /// as its top).
+    #[serde(default)]
+    pub max: Option<f64>,
 }
 
 /// A channel path and how often it occurred.
@@ -257,6 +272,8 @@ impl SimResult {
             revenue_per_customer: ratio(revenue, nf),
             exact_revenue_per_customer: exact.revenue_per_customer,
             cost,
+            periods: model.customers_per_period.map(|p| nf / p),
+            period: model.period.clone(),
             cost_per_acquisition: (agg.converted_customers > 0)
                 .then(|| cost / agg.converted_customers as f64),
             roas: (cost > 0.0).then(|| revenue / cost),
@@ -374,6 +391,8 @@ fn time_to_conversion(model: &Model, agg: &SimAgg) -> TimeToConversion {
         mean: some(ttc.mean()),
         p50: some(ttc.value_at_quantile(0.5) as f64),
         p90: some(ttc.value_at_quantile(0.9) as f64),
+        p99: some(ttc.value_at_quantile(0.99) as f64),
+        max: some(ttc.max() as f64),
     }
 }
 
