@@ -3,8 +3,8 @@
 use std::io::Write;
 
 use crate::cli::ValidateArgs;
-use crate::model::Model;
 use crate::model::alias::EXIT;
+use crate::model::{Chain, Model};
 use crate::report::doc::{Doc, Section, Table};
 use crate::report::fmt::{count, money, num, pct};
 use crate::scenario;
@@ -12,13 +12,14 @@ use crate::verdict::Verdict;
 
 /// Runs the command. Problems come back as the error.
 pub fn run(args: &ValidateArgs, out: &mut dyn Write) -> anyhow::Result<Verdict> {
-    let model = scenario::load(args.scenario.as_deref(), scenario::Use::Traffic)?.model;
-    crate::report::write_doc(&summary(&model), out)?;
+    let scenario = scenario::load(args.scenario.as_deref(), scenario::Use::Traffic)?;
+    crate::report::write_doc(&summary(&scenario.model, &scenario.file_chain), out)?;
     Ok(Verdict::Pass)
 }
 
-/// The model laid out as a document.
-pub fn summary(model: &Model) -> Doc {
+/// The model laid out as a document, with the transitions the file
+/// writes (`file_chain`).
+pub fn summary(model: &Model, file_chain: &Chain) -> Doc {
     let exact = model.exact();
     let online = model.channels.iter().filter(|c| c.kind == crate::model::ChannelKind::Online).count();
     let mut lines = vec![format!("{}: valid", model.source)];
@@ -41,19 +42,24 @@ pub fn summary(model: &Model) -> Doc {
     answers.row(vec!["touchpoints".into(), num(exact.steps_per_customer, 3)]);
     answers.row(vec!["revenue".into(), money(exact.revenue_per_customer, &model.currency)]);
 
-    let mut channels = Table::new(&["channel", "kind", "cost per touch", "states"]).text_column(1);
+    let spend_header = format!("spend per {}", model.period);
+    let mut channels = Table::new(&["channel", "kind", "cost per touch", &spend_header, "drives", "states"])
+        .text_column(1)
+        .text_column(4);
     for (c, ch) in model.channels.iter().enumerate() {
         let states = model.states.iter().filter(|s| s.channel.0 as usize == c).count();
         channels.row(vec![
             ch.id.clone(),
             ch.kind.name().into(),
             money(ch.cost_per_touch, &model.currency),
+            ch.spend.map_or("–".into(), |s| money(s.baseline, &model.currency)),
+            ch.spend.map_or("–".into(), |s| s.drives.name().to_owned()),
             states.to_string(),
         ]);
     }
 
-    // Transitions are shown for the first segment, as probabilities.
-    let chain = &model.segments[0].chain;
+    // Transitions as the file writes them, before segment multipliers.
+    let chain = file_chain;
     let mut states = Table::new(&["state", "stage", "channel", "dwell", "value", "next (probability)"])
         .text_column(1)
         .text_column(2)
@@ -87,7 +93,9 @@ pub fn summary(model: &Model) -> Doc {
             title: "States".into(),
             table: states,
             notes: if model.segments.len() > 1 {
-                vec![format!("transitions shown for segment '{}'", model.segments[0].id)]
+                vec![
+                    "next: the file's weights as probabilities, before each segment's multipliers".to_owned(),
+                ]
             } else {
                 vec![]
             },

@@ -333,6 +333,12 @@ struct Draft<'m> {
 }
 
 impl<'m> Draft<'m> {
+    /// A figure of each segment's chain, averaged by the segments' shares:
+    /// what a note reports for the whole population, not one segment.
+    fn averaged(&self, figure: impl Fn(&Chain) -> f64) -> f64 {
+        self.chains.iter().zip(&self.shares).map(|(c, share)| share * figure(c)).sum()
+    }
+
     fn of(model: &'m Model) -> Draft<'m> {
         Draft {
             model,
@@ -444,7 +450,7 @@ impl<'m> Draft<'m> {
                 to: name(&self.states, to).to_owned(),
             });
         }
-        let before = probability(&self.chains[0].next[from], |t| t == to);
+        let before = self.averaged(|c| probability(&c.next[from], |t| t == to));
         for (s, chain) in self.chains.iter_mut().enumerate() {
             set_transition(&mut chain.next[from], to, amount).map_err(|reason| ChangeError::Transition {
                 from: self.states[from].id.clone(),
@@ -453,14 +459,14 @@ impl<'m> Draft<'m> {
                 reason,
             })?;
         }
-        let after = probability(&self.chains[0].next[from], |t| t == to);
+        let after = self.averaged(|c| probability(&c.next[from], |t| t == to));
         self.notes.push(format!(
             "{} → {}: {:.1}% → {:.1}%{}",
             self.states[from].id,
             name(&self.states, to),
             before * 100.0,
             after * 100.0,
-            first_segment(self.model)
+            averaged_note(self.model)
         ));
         Ok(())
     }
@@ -472,7 +478,7 @@ impl<'m> Draft<'m> {
         if !self.chains.iter().any(|c| c.next[i].iter().any(|&(t, _)| converts(t))) {
             return Err(ChangeError::NoConversionStep(self.states[i].id.clone()));
         }
-        let before = probability(&self.chains[0].next[i], converts);
+        let before = self.averaged(|c| probability(&c.next[i], converts));
         for (s, chain) in self.chains.iter_mut().enumerate() {
             scale_from_exit(&mut chain.next[i], &converts, factor).map_err(|(needed, exit)| {
                 ChangeError::ConversionExceedsExit {
@@ -484,13 +490,13 @@ impl<'m> Draft<'m> {
                 }
             })?;
         }
-        let after = probability(&self.chains[0].next[i], converts);
+        let after = self.averaged(|c| probability(&c.next[i], converts));
         self.notes.push(format!(
             "{} → conversion: {:.1}% → {:.1}%, from its exit{}",
             self.states[i].id,
             before * 100.0,
             after * 100.0,
-            first_segment(self.model)
+            averaged_note(self.model)
         ));
         Ok(())
     }
@@ -587,8 +593,9 @@ fn segment_note(model: &Model, s: usize) -> String {
     if model.segments.len() > 1 { format!(" (segment '{}')", model.segments[s].id) } else { String::new() }
 }
 
-fn first_segment(model: &Model) -> String {
-    if model.segments.len() > 1 { format!(" (segment '{}')", model.segments[0].id) } else { String::new() }
+/// " (segments averaged by share)" in a segmented model, else empty.
+fn averaged_note(model: &Model) -> String {
+    if model.segments.len() > 1 { " (segments averaged by share)".to_owned() } else { String::new() }
 }
 
 /// Probability of the row's targets in the set.

@@ -36,6 +36,7 @@ const SHARE_TOLERANCE: f64 = 1e-6;
 /// What the compiler makes of a scenario file, before its text is attached.
 pub(super) struct Compiled {
     pub(super) model: Model,
+    pub(super) file_chain: Chain,
     pub(super) load: Option<LoadSection>,
     pub(super) strategies: Vec<Strategy>,
 }
@@ -93,6 +94,7 @@ pub(super) fn compile(
     }
 
     let (segments, reached) = segment_chains(&mut cx, &raw, &graph, &specs);
+    let file_chain = file_chain(&graph);
     if !cx.problems.is_empty() {
         return Err(cx.problems);
     }
@@ -117,7 +119,20 @@ pub(super) fn compile(
     if !cx.problems.is_empty() {
         return Err(cx.problems);
     }
-    Ok(Compiled { model, load, strategies })
+    Ok(Compiled { model, file_chain, load, strategies })
+}
+
+/// The file's weights as probabilities, row by row, before any segment's
+/// multipliers: what `fogg validate` shows.
+fn file_chain(graph: &Graph) -> Chain {
+    let normalised = |row: &[(Target, f64)]| {
+        let total: f64 = row.iter().map(|(_, w)| w).sum();
+        row.iter().filter(|(_, w)| *w > 0.0).map(|&(t, w)| (t, w / total)).collect()
+    };
+    Chain {
+        entry: normalised(&graph.base_entry),
+        next: graph.base_rows.iter().map(|r| normalised(r)).collect(),
+    }
 }
 
 /// `[scenario]`: time unit, journey cut-off, stages and the population of

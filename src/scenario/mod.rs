@@ -33,6 +33,10 @@ pub struct Scenario {
     pub load: Option<LoadSection>,
     /// The what-if strategies (`[[strategy]]`), in file order.
     pub strategies: Vec<Strategy>,
+    /// The file's entry and transition weights as probabilities, before
+    /// any segment's multipliers: the chain the file writes, which every
+    /// segment's chain adjusts.
+    pub file_chain: crate::model::Chain,
     /// The file's text, carried into results so that shards can be merged
     /// where the file is not at hand.
     pub text: Arc<str>,
@@ -140,6 +144,7 @@ fn compile_raw(
         .map_err(|problems| ScenarioError::Invalid { source_name: source.to_owned(), problems })?;
     Ok(Scenario {
         model: compiled.model,
+        file_chain: compiled.file_chain,
         load: compiled.load,
         strategies: compiled.strategies,
         text: Arc::from(text),

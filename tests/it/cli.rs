@@ -294,3 +294,54 @@ fn a_closed_stderr_changes_nothing() {
         .expect("runs");
     assert_eq!(status.code(), Some(2));
 }
+
+/// A segmented scenario: validate shows the transitions the file writes,
+/// not one segment's, and a what-if note averages the segments by share.
+#[test]
+fn validate_and_whatif_notes_speak_for_the_whole_file() {
+    let text = r#"
+[scenario]
+name = "two segments"
+[[channel]]
+id = "web"
+kind = "online"
+[entry]
+home = 1
+[[state]]
+id = "home"
+stage = "awareness"
+channel = "web"
+next = { buy = 1, exit = 3 }
+[[state]]
+id = "buy"
+stage = "purchase"
+channel = "web"
+conversion = true
+value = { dist = "constant", value = 10.0 }
+next = { exit = 1 }
+[[segment]]
+id = "keen"
+share = 0.5
+state_multiplier = { buy = 3.0 }
+[[segment]]
+id = "plain"
+share = 0.5
+"#;
+    let dir = tempfile::tempdir().expect("temp dir");
+    std::fs::write(dir.path().join("two.toml"), text).expect("write");
+    let run = fogg().current_dir(dir.path()).args(["validate", "two.toml"]).assert().success();
+    let out = String::from_utf8_lossy(&run.get_output().stdout).into_owned();
+    // The file's 1 : 3, not segment keen's 3 : 3.
+    let home = out.lines().find(|l| l.trim_start().starts_with("home")).expect("home row");
+    assert!(home.contains("exit 75.00%, buy 25.00%"), "{out}");
+
+    // Set home → buy to a value every segment can take.
+    let run = fogg()
+        .current_dir(dir.path())
+        .args(["whatif", "two.toml", "-n", "1000", "--change", "transition home -> buy =0.6", "--out", "."])
+        .assert()
+        .success();
+    let out = String::from_utf8_lossy(&run.get_output().stdout).into_owned();
+    // Before: 0.5 × 50% + 0.5 × 25% = 37.5%; after: 60% in both.
+    assert!(out.contains("home → buy: 37.5% → 60.0% (segments averaged by share)"), "{out}");
+}
