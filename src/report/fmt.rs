@@ -49,6 +49,22 @@ pub fn count(n: u64, noun: &str) -> String {
     if n == 1 { format!("1 {noun}") } else { format!("{} {noun}s", int(n)) }
 }
 
+/// The header line of a shard's report: which part of the run it holds
+/// and how to make the whole; `None` for a whole run.
+pub fn shard_line(shard: crate::shard::Shard, range: [u64; 2], run_customers: u64) -> Option<String> {
+    (shard.count > 1).then(|| {
+        format!(
+            "shard {} of {}: customers {} to {} of {}, one part of the run (`fogg merge` the {} shards' JSON for the whole)",
+            shard.index,
+            shard.count,
+            int(range[0]),
+            int(range[1]),
+            int(run_customers),
+            shard.count
+        )
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

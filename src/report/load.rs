@@ -46,7 +46,7 @@ pub fn stop_text(reason: StopReason) -> &'static str {
 
 /// Lays out a [`LoadResult`] for people.
 pub fn document(r: &LoadResult) -> Doc {
-    let lines = vec![
+    let mut lines = vec![
         format!(
             "scenario {} · target {}{} · seed {}",
             r.header.scenario.source,
@@ -68,6 +68,13 @@ pub fn document(r: &LoadResult) -> Doc {
             stop_text(r.stopped_by)
         ),
     ];
+    if r.raw.shard.count > 1 {
+        lines.push(format!(
+            "shard {} of {}: 1/{} of the arrivals, one part of the run (`fogg merge` the {} shards' JSON for the whole)",
+            r.raw.shard.index, r.raw.shard.count, r.raw.shard.count, r.raw.shard.count
+        ));
+    }
+    lines.extend(r.notes.iter().cloned());
 
     let mut sections = Vec::new();
     if !r.thresholds.is_empty() {

@@ -6,20 +6,31 @@ use crate::result::SimResult;
 
 /// Lays out a [`SimResult`] for people.
 pub fn document(r: &SimResult) -> Doc {
-    let lines = vec![
+    let mut lines = vec![
         format!(
             "scenario {} · {} · seed {}",
             r.header.scenario.source,
             count(r.customers, "customer"),
             r.header.seed
         ),
-        format!(
-            "{} · {:.2} s · {} touchpoints/s",
-            count(r.run.threads as u64, "thread"),
-            r.run.elapsed_s,
-            int(r.run.steps_per_s as u64)
-        ),
+        if r.run.shards > 1 {
+            format!(
+                "merged from {} × {} · {:.2} s (the longest shard) · {} touchpoints/s (all shards)",
+                count(u64::from(r.run.shards), "shard"),
+                count(r.run.threads as u64, "thread"),
+                r.run.elapsed_s,
+                int(r.run.steps_per_s as u64)
+            )
+        } else {
+            format!(
+                "{} · {:.2} s · {} touchpoints/s",
+                count(r.run.threads as u64, "thread"),
+                r.run.elapsed_s,
+                int(r.run.steps_per_s as u64)
+            )
+        },
     ];
+    lines.extend(super::fmt::shard_line(r.raw.shard, r.raw.customer_range, r.raw.run_customers));
     let mut sections = vec![
         Section { title: "Outcome".into(), table: outcome_table(r), notes: vec![] },
         Section { title: "Totals".into(), table: totals_table(r), notes: vec![] },

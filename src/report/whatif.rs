@@ -71,7 +71,7 @@ fn is_baseline(s: &StrategyRow) -> bool {
 
 /// Lays out a [`WhatifResult`] for people.
 pub fn document(r: &WhatifResult) -> Doc {
-    let lines = vec![
+    let mut lines = vec![
         format!(
             "{} ({}) · totals per {} of {} customers",
             r.header.scenario.name,
@@ -87,6 +87,7 @@ pub fn document(r: &WhatifResult) -> Doc {
             r.header.scenario.currency
         ),
     ];
+    lines.extend(super::fmt::shard_line(r.shard, r.customer_range, r.customers_simulated));
     // The outcomes always show: with only a curve, the baseline the run
     // simulated is there beside the exact figures.
     let mut sections = vec![outcomes(r)];

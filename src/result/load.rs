@@ -23,6 +23,10 @@ pub struct LoadResult {
     pub target: String,
     /// Why arrivals stopped.
     pub stopped_by: StopReason,
+    /// What a reader must know to read the figures (a merge of shards
+    /// that did not run together).
+    #[serde(default)]
+    pub notes: Vec<String>,
     /// Seconds during which customers arrived.
     pub duration_s: f64,
     /// Seconds from the first arrival to the end of the run.
@@ -413,6 +417,7 @@ impl LoadResult {
             header: Header::new(ResultKind::Load, scenario, seed),
             target: target.to_owned(),
             stopped_by,
+            notes: Vec::new(),
             duration_s: window,
             elapsed_s: raw.elapsed_s,
             arrivals: agg.arrivals,

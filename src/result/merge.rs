@@ -64,10 +64,12 @@ pub fn merge_simulations(parts: &[SimResult], names: &[String]) -> anyhow::Resul
     };
     let run = SimRun {
         outcome: SimOutcome { agg, candidates },
-        threads: parts.iter().map(|p| p.run.threads).sum(),
+        threads: parts.iter().map(|p| p.run.threads).max().unwrap_or(1),
         elapsed_s: parts.iter().map(|p| p.run.elapsed_s).fold(0.0, f64::max),
     };
-    Ok(SimResult::new(&model, &first.raw.scenario_toml, &plan, &run))
+    let mut merged = SimResult::new(&model, &first.raw.scenario_toml, &plan, &run);
+    merged.run.shards = parts.len() as u32;
+    Ok(merged)
 }
 
 /// Checks that the customer ranges of the parts tile `0..run`: no
@@ -218,12 +220,37 @@ pub fn merge_loads(parts: &[LoadResult], names: &[String]) -> anyhow::Result<Loa
         .unwrap_or(StopReason::Duration);
     let mut settings = first.settings.clone();
     settings.profile = format!("{} in each of {count} shards", settings.profile);
-    Ok(LoadResult::from_raw(
+    let mut targets: Vec<&str> = Vec::new();
+    for p in parts {
+        if !targets.contains(&p.target.as_str()) {
+            targets.push(&p.target);
+        }
+    }
+    let mut merged = LoadResult::from_raw(
         first.header.scenario.clone(),
         first.header.seed,
-        &first.target,
+        &targets.join(", "),
         stopped_by,
         settings,
         raw,
-    ))
+    );
+    merged.notes.extend(apart_note(parts, offset));
+    Ok(merged)
+}
+
+/// A note when the shards' arrival windows did not overlap: the rates of
+/// the merge are over the whole span, so the target never saw the sum of
+/// the shards' rates at once, and a lower achieved rate is no generator
+/// shortfall.
+fn apart_note(parts: &[LoadResult], offset: impl Fn(&LoadResult) -> usize) -> Option<String> {
+    let start = |p: &LoadResult| offset(p) as f64;
+    let latest_start = parts.iter().map(start).fold(0.0, f64::max);
+    let earliest_end = parts.iter().map(|p| start(p) + p.raw.window_s).fold(f64::INFINITY, f64::min);
+    let longest = parts.iter().map(|p| p.raw.window_s).fold(0.0, f64::max);
+    let together = (earliest_end - latest_start).max(0.0);
+    (together < 0.9 * longest).then(|| {
+        format!(
+            "the shards did not run together: their arrivals overlapped {together:.0} s of {longest:.0} s, so the target never took their combined rate at once and the rates here are over the whole span (start the shards together to test the combined load)"
+        )
+    })
 }

@@ -217,14 +217,21 @@ pub struct PathRow {
 /// Facts about the run that do not depend on the seed.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RunInfo {
-    /// Worker threads.
+    /// Worker threads (of each shard, in a merged result).
     pub threads: usize,
+    /// Shards merged into this result (1 for a run in one piece).
+    #[serde(default = "one")]
+    pub shards: u32,
     /// Wall-clock time of the simulation.
     pub elapsed_s: f64,
     /// Touchpoints walked per second.
     pub steps_per_s: f64,
     /// How the top paths were chosen.
     pub top_paths_method: String,
+}
+
+fn one() -> u32 {
+    1
 }
 
 fn ratio(a: f64, b: f64) -> f64 {
@@ -286,6 +293,7 @@ impl SimResult {
             channel_flows: model.channel_flows(),
             run: RunInfo {
                 threads,
+                shards: 1,
                 elapsed_s,
                 steps_per_s: ratio(agg.steps as f64, elapsed_s),
                 top_paths_method: format!(

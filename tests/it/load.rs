@@ -719,6 +719,24 @@ async fn load_shards_merge_into_summed_histograms_with_disjoint_customers() {
 
     let err = merge_loads(&parts[..2], &names[..2]).unwrap_err().to_string();
     assert!(err.contains("shard 3/3 missing"), "{err}");
+
+    // These shards ran one after another: the merge says so, since its
+    // rates are over the whole span, not what the target took at once.
+    assert!(merged.notes.iter().any(|n| n.contains("did not run together")), "{:?}", merged.notes);
+    let header = fogg::report::Reportable::document(&merged).lines.join("\n");
+    assert!(header.contains("did not run together"), "{header}");
+    // Started together (and on two targets): no such note, both targets named.
+    let mut together = parts.clone();
+    for p in &mut together {
+        p.raw.started_at_unix_ms = parts[0].raw.started_at_unix_ms;
+    }
+    together[1].target = "http://127.0.0.1:9".to_owned();
+    let merged = merge_loads(&together, &names).expect("merges");
+    assert!(merged.notes.is_empty(), "{:?}", merged.notes);
+    assert_eq!(merged.target, format!("{}, http://127.0.0.1:9", parts[0].target));
+    // A shard's own report says it is one part of a run.
+    let header = fogg::report::Reportable::document(&parts[1]).lines.join("\n");
+    assert!(header.contains("shard 2 of 3: 1/3 of the arrivals"), "{header}");
 }
 
 /// The two-page scenario on `/big`, each request expecting its text in

@@ -125,6 +125,7 @@ pub fn without_run_info(mut r: SimResult) -> SimResult {
     r.run.elapsed_s = 0.0;
     r.run.steps_per_s = 0.0;
     r.run.threads = 0;
+    r.run.shards = 1;
     r
 }
 

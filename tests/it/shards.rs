@@ -22,8 +22,15 @@ fn merging_any_number_of_shards_gives_exactly_the_whole_run() {
             let parts: Vec<_> =
                 (1..=count).rev().map(|index| part(name, n, 5, Shard { index, count })).collect();
             let names: Vec<String> = (1..=count).map(|i| format!("part {i}")).collect();
-            let merged = without_run_info(merge_simulations(&parts, &names).expect("merges"));
-            assert_eq!(merged, whole, "{name}, {count} shards");
+            if count == 3 {
+                // A shard's report says which part of the run it holds.
+                let header = fogg::report::Reportable::document(&parts[1]).lines.join("\n");
+                assert!(header.contains("shard 2 of 3: customers 20,000 to 40,000 of 60,000"), "{header}");
+            }
+            let merged = merge_simulations(&parts, &names).expect("merges");
+            // The run info says a merge of `count` shards of 2 threads.
+            assert_eq!((merged.run.shards, merged.run.threads), (count, 2));
+            assert_eq!(without_run_info(merged), whole, "{name}, {count} shards");
         }
     }
 }
