@@ -29,7 +29,7 @@ for page in "$dir"/*.html; do
     name=$(basename "$page" .html)
     url="file://$(realpath "$page")"
     log=$(mktemp)
-    dom=$(timeout 120 "$browser" "${flags[@]}" --enable-logging=stderr --v=0 \
+    dom=$(timeout 120 "$browser" "${flags[@]}" --window-size=1400,2400 --enable-logging=stderr --v=0 \
         --virtual-time-budget=5000 --dump-dom "$url" 2>"$log")
     drawn=$(grep -o 'data-charts-drawn="[0-9]*/[0-9]*"' <<<"$dom" | cut -d'"' -f2 || true)
     console=$(grep -E 'CONSOLE|Refused to|Content Security Policy' "$log" || true)

@@ -119,16 +119,32 @@ pub fn charts(r: &CapacityResult) -> Vec<super::svg::Chart> {
     let pts = |f: &dyn Fn(&crate::result::TrialRow) -> Option<f64>| {
         trials.iter().filter_map(|t| f(t).map(|v| (t.rate, v))).collect()
     };
+    let mut latency = vec![
+        Series { name: "p50".into(), points: pts(&|t| t.p50_ms) },
+        Series { name: "p99".into(), points: pts(&|t| t.p99_ms) },
+    ];
+    // Each latency threshold on all requests as a flat line across the
+    // rates tried: where p99 crosses it, the capacity ends.
+    let (lowest, highest) = (trials.first().map(|t| t.rate), trials.last().map(|t| t.rate));
+    if let (Some(lowest), Some(highest)) = (lowest, highest) {
+        for t in r.thresholds.iter().filter_map(|e| crate::threshold::Threshold::parse(e).ok()) {
+            if matches!(t.metric, crate::threshold::Metric::Latency(_))
+                && t.scope == crate::threshold::Scope::All
+            {
+                latency.push(Series {
+                    name: format!("limit {}", t.expr),
+                    points: vec![(lowest, t.limit), (highest, t.limit)],
+                });
+            }
+        }
+    }
     vec![
         Chart::Line {
             title: "Latency against the arrival rate".into(),
             x_label: "arrival rate (customers/s)".into(),
             y_label: "latency (ms)".into(),
             x_scale: XScale::Linear,
-            series: vec![
-                Series { name: "p50".into(), points: pts(&|t| t.p50_ms) },
-                Series { name: "p99".into(), points: pts(&|t| t.p99_ms) },
-            ],
+            series: latency,
         },
         Chart::Line {
             title: "Errors and lost conversions against the arrival rate".into(),

@@ -43,6 +43,26 @@ pub fn verdict_line(r: &CompareResult) -> String {
     }
 }
 
+/// The chart of the HTML report: each judged metric's relative change,
+/// against a zero line (a point to the right is higher in the current
+/// run, which for latency and errors is worse).
+pub fn charts(r: &CompareResult) -> Vec<super::svg::Chart> {
+    let rows: Vec<(String, f64, [f64; 2])> = r
+        .rows
+        .iter()
+        .filter(|row| row.change != Change::NotComparable)
+        .filter_map(|row| row.relative_change.map(|x| (row.metric.clone(), 100.0 * x, [100.0 * x; 2])))
+        .collect();
+    if rows.is_empty() {
+        return Vec::new();
+    }
+    vec![super::svg::Chart::Intervals {
+        title: "Relative change, current against baseline".into(),
+        value_label: "change (%): right is higher in the current run".into(),
+        rows,
+    }]
+}
+
 /// Lays out a [`CompareResult`] for people.
 pub fn document(r: &CompareResult) -> Doc {
     let mut table =
@@ -69,6 +89,12 @@ pub fn document(r: &CompareResult) -> Doc {
     let mut notes =
         vec![format!("latency changes under {} ms are never regressions", crate::compare::LATENCY_FLOOR_MS)];
     notes.extend(r.notes.iter().cloned());
+    if r.rows.iter().any(|row| row.change == Change::NotComparable) {
+        notes.push(format!(
+            "not comparable: the metric is missing from one result, or a percentile has too few requests behind it to be judged (percentile q needs {} / (1 − q) requests in both runs: 1,000 for p99), so it would move by chance",
+            crate::compare::SAMPLES_PER_TAIL
+        ));
+    }
     Doc {
         title: format!("fogg compare — {}", r.header.scenario.name),
         lines: vec![format!("baseline {} · current {}", r.baseline, r.current), verdict_line(r)],

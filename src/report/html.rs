@@ -20,6 +20,11 @@ main { max-width: 1180px; margin: 0 auto; padding: 24px 20px 48px; }
 h1 { font-size: 1.55rem; margin: 0 0 6px; }
 h2 { font-size: 1.15rem; margin: 28px 0 8px; }
 p.line { margin: 2px 0; color: var(--muted); }
+p.verdict { margin: 10px 0 12px; padding: 8px 12px; border-radius: 6px; font-weight: 600; border-left: 6px solid; }
+p.verdict.pass { color: #14663d; background: #e3f5ea; border-color: #2a9d6f; }
+p.verdict.fail { color: #8a1c1c; background: #fbe6e6; border-color: #c62828; }
+@media (prefers-color-scheme: dark) { p.verdict.pass { color: #9fe3bd; background: #183526; }
+  p.verdict.fail { color: #ffb3b3; background: #3d1d1d; } }
 .charts { display: grid; grid-template-columns: repeat(auto-fit, minmax(460px, 1fr)); gap: 16px; margin-top: 20px; }
 figure { margin: 0; background: var(--panel); border-radius: 8px; padding: 8px; break-inside: avoid; }
 svg.chart { width: 100%; height: auto; display: block; color: var(--fg); }
@@ -32,18 +37,28 @@ svg .zero { stroke: var(--fg); stroke-dasharray: 4 3; fill: none; }
 svg .line { fill: none; stroke-width: 2.2; stroke-linejoin: round; }
 svg .whisker { fill: none; stroke-width: 2; }
 svg .cell { fill: var(--c0); }
+svg .cell-value { font-size: 10px; fill: var(--fg); }
+svg .cell-value.on-dark { fill: #fff; }
 "#;
 
 const STYLE_TABLES: &str = r#"
 table { border-collapse: collapse; width: 100%; font-variant-numeric: tabular-nums; margin: 4px 0; }
 .table-wrap { overflow-x: auto; }
 th, td { padding: 4px 10px; border-bottom: 1px solid var(--grid); }
-td.num, th.num, td:first-child { white-space: nowrap; }
+td:first-child { white-space: nowrap; }
+td.num, th.num { white-space: nowrap; }
+/* A wide table (intervals beside every figure) wraps its cells at spaces
+   rather than run off the page: "+4,708 [-3,597, 13,014] *" takes two
+   lines, and every column stays in view. */
+table.wide td.num, table.wide th { white-space: normal; }
+table.wide td { font-size: 0.92em; }
 th { text-align: left; color: var(--muted); font-weight: 600; }
 td.num, th.num { text-align: right; }
 ul.notes { color: var(--muted); font-size: 0.88rem; margin: 6px 0 0; padding-left: 18px; }
 footer { margin-top: 36px; color: var(--muted); font-size: 0.85rem; }
-@media print { body { background: #fff; color: #000; } .charts { grid-template-columns: 1fr 1fr; } figure { background: none; border: 1px solid #ccc; } }
+@media print { @page { size: landscape; margin: 12mm; } body { background: #fff; color: #000; } main { max-width: none; padding: 0; }
+  .charts { grid-template-columns: 1fr 1fr; } figure { background: none; border: 1px solid #ccc; }
+  .table-wrap { overflow: visible; } table { font-size: 10px; } td.num, th.num { white-space: normal; } }
 "#;
 
 /// Nothing may be fetched: styles and the script are inline, charts are
@@ -53,7 +68,9 @@ const CSP: &str = "default-src 'none'; style-src 'unsafe-inline'; script-src 'un
 /// Once laid out, counts the charts that drew something (a path with a
 /// non-empty box) into `data-charts-drawn="DRAWN/ALL"` on the page, and
 /// says on the console which did not: what the browser test reads.
-const CHECK: &str = "addEventListener('load',()=>{const all=[...document.querySelectorAll('svg.chart')];let drawn=0;for(const svg of all){const ok=[...svg.querySelectorAll('path')].some(p=>{const b=p.getBBox();return b.width>0||b.height>0;});if(ok)drawn++;else console.error('chart drew nothing: '+svg.getAttribute('aria-label'));}document.documentElement.dataset.chartsDrawn=drawn+'/'+all.length;});";
+/// It also logs a table wider than its box (columns a reader would have
+/// to scroll to), which the browser test fails on.
+const CHECK: &str = "addEventListener('load',()=>{const all=[...document.querySelectorAll('svg.chart')];let drawn=0;for(const svg of all){const ok=[...svg.querySelectorAll('path')].some(p=>{const b=p.getBBox();return b.width>0||b.height>0;});if(ok)drawn++;else console.error('chart drew nothing: '+svg.getAttribute('aria-label'));}for(const w of document.querySelectorAll('.table-wrap')){if(innerWidth>=1200&&w.scrollWidth>w.clientWidth+1)console.error('table wider than the page: '+w.parentElement.querySelector('h2').textContent);}document.documentElement.dataset.chartsDrawn=drawn+'/'+all.length;});";
 
 fn esc(s: &str) -> String {
     s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
@@ -66,6 +83,10 @@ pub fn write(doc: &Doc, charts: &[Chart], kind: &str, out: &mut dyn Write) -> io
     writeln!(out, "<meta http-equiv=\"Content-Security-Policy\" content=\"{CSP}\">")?;
     writeln!(out, "<title>{}</title>\n<style>{}</style>\n</head>\n<body>\n<main>", esc(&doc.title), style())?;
     writeln!(out, "<h1>{}</h1>", esc(&doc.title))?;
+    if let Some(verdict) = verdict(doc) {
+        let class = if verdict.starts_with("PASS") { "pass" } else { "fail" };
+        writeln!(out, "<p class=\"verdict {class}\">{}</p>", esc(verdict))?;
+    }
     for line in &doc.lines {
         writeln!(out, "<p class=\"line\">{}</p>", esc(line))?;
     }
@@ -77,12 +98,14 @@ pub fn write(doc: &Doc, charts: &[Chart], kind: &str, out: &mut dyn Write) -> io
         writeln!(out, "</section>")?;
     }
     for section in &doc.sections {
+        let t = &section.table;
+        // Seven columns and more would not fit the page on one line each.
+        let wide = if t.header.len() >= 7 { " class=\"wide\"" } else { "" };
         writeln!(
             out,
-            "<section>\n<h2>{}</h2>\n<div class=\"table-wrap\"><table>\n<thead><tr>",
+            "<section>\n<h2>{}</h2>\n<div class=\"table-wrap\"><table{wide}>\n<thead><tr>",
             esc(&section.title)
         )?;
-        let t = &section.table;
         for (h, a) in t.header.iter().zip(&t.align) {
             writeln!(out, "<th{}>{}</th>", class(*a), esc(h))?;
         }
@@ -106,10 +129,21 @@ pub fn write(doc: &Doc, charts: &[Chart], kind: &str, out: &mut dyn Write) -> io
     }
     writeln!(
         out,
-        "<footer>fogg {} · {kind} report · one self-contained file: re-render it with <code>fogg report {kind}-….json --format html</code></footer>",
+        "<footer>fogg {} · {kind} report · one self-contained file; the JSON written beside it re-renders it: <code>fogg report FILE.json --format html</code></footer>",
         env!("CARGO_PKG_VERSION")
     )?;
     writeln!(out, "</main>\n<script>{CHECK}</script>\n</body>\n</html>")
+}
+
+/// The document's verdict ("PASS: …" or "FAIL: …", from a header line or
+/// a section's notes), shown in colour at the top of the page, above the
+/// charts, where a reader looks first.
+fn verdict(doc: &Doc) -> Option<&str> {
+    let notes = doc.sections.iter().flat_map(|s| s.notes.iter());
+    doc.lines.iter().chain(notes).find_map(|text| {
+        let at = ["PASS: ", "FAIL: "].iter().filter_map(|v| text.find(v)).min()?;
+        Some(&text[at..])
+    })
 }
 
 fn class(a: Align) -> &'static str {

@@ -294,8 +294,15 @@ pub fn charts(r: &LoadResult) -> Vec<super::svg::Chart> {
             series: vec![
                 Series { name: "requests/s".into(), points: second(&|s| Some(s.requests as f64)) },
                 Series { name: "arrivals/s".into(), points: second(&|s| Some(s.arrivals as f64)) },
-                Series { name: "customers in flight".into(), points: second(&|s| Some(s.in_flight as f64)) },
             ],
+        },
+        // A count, not a rate: its own axis.
+        Chart::Line {
+            title: "Customers in flight".into(),
+            x_label: "time since start (s)".into(),
+            y_label: "customers started and not finished".into(),
+            x_scale: XScale::Linear,
+            series: vec![Series { name: "in flight".into(), points: second(&|s| Some(s.in_flight as f64)) }],
         },
         Chart::Line {
             title: "Errors over time by class".into(),

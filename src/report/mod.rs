@@ -130,6 +130,9 @@ impl Reportable for crate::compare::CompareResult {
     fn verdict_line(&self) -> String {
         compare::verdict_line(self)
     }
+    fn charts(&self) -> Vec<svg::Chart> {
+        compare::charts(self)
+    }
 }
 
 impl Reportable for AttributionResult {

@@ -240,7 +240,8 @@ pub fn charts(r: &crate::result::SimResult) -> Vec<super::svg::Chart> {
     let lengths = r.raw.agg.journey_steps.histogram();
     if !lengths.is_empty() {
         let top = lengths.value_at_quantile(0.99).max(1);
-        let points = (0..=top).map(|k| (k as f64, lengths.count_between(k, k) as f64 / n * 100.0)).collect();
+        // Every journey has at least one touch: the line starts at 1.
+        let points = (1..=top).map(|k| (k as f64, lengths.count_between(k, k) as f64 / n * 100.0)).collect();
         charts.push(Chart::Line {
             title: "Journey length".into(),
             x_label: "touchpoints in the journey (to the 99th percentile)".into(),

@@ -415,16 +415,56 @@ fn heat(out: &mut String, value_label: &str, rows: &[String], cols: &[String], v
                 h = rh - 1.0,
                 r = esc(r),
                 c = esc(c),
-                v = num(v, 1)
+                v = heat_value(v)
             );
+            // The value in the cell, when it has room and is not 0; light
+            // text on the darker cells.
+            if v > 0.0 && cw >= 30.0 && rh >= 14.0 {
+                let class = if opacity > 0.55 { "cell-value on-dark" } else { "cell-value" };
+                let _ = write!(
+                    out,
+                    r#"<text class="{class}" x="{tx:.1}" y="{ty:.1}" text-anchor="middle">{v}</text>"#,
+                    tx = x + cw / 2.0,
+                    ty = y + rh / 2.0 + 4.0,
+                    v = heat_value(v)
+                );
+            }
         }
     }
+    heat_scale(out, left + pw, max);
     let _ = write!(
         out,
         r#"<text class="axis-label" x="{x:.1}" y="{y:.1}" text-anchor="middle">{l} (rows: from, columns: to; darker is more)</text>"#,
         x = left + pw / 2.0,
         y = H - 8.0,
         l = esc(value_label)
+    );
+}
+
+/// A cell's value, short: two significant decimals below 1.
+fn heat_value(v: f64) -> String {
+    if v < 1.0 { num(v, 2) } else { num(v, 1) }
+}
+
+/// The colour scale: five swatches from 0 to the largest value, right
+/// aligned at `right`, level with the title.
+fn heat_scale(out: &mut String, right: f64, max: f64) {
+    let (w, h, y) = (18.0, 10.0, TOP - 16.0);
+    let x0 = right - 5.0 * w;
+    for k in 0..5 {
+        let share = k as f64 / 4.0;
+        let opacity = if share > 0.0 { 0.12 + 0.88 * share.sqrt() } else { 0.04 };
+        let _ = write!(
+            out,
+            r#"<path class="cell" fill-opacity="{opacity:.3}" d="M{x:.1} {y:.1}h{w:.1}v{h:.1}h-{w:.1}Z"/>"#,
+            x = x0 + k as f64 * w
+        );
+    }
+    let _ = write!(
+        out,
+        r#"<text class="tick" x="{x0:.1}" y="{ty:.1}" text-anchor="end">0 </text><text class="tick" x="{right:.1}" y="{ty:.1}" text-anchor="start"> {m}</text>"#,
+        ty = y + h - 1.0,
+        m = heat_value(max)
     );
 }
 

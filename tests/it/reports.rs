@@ -215,3 +215,36 @@ fn html_reports_are_self_contained_and_chart_every_kind() {
     assert!(load.contains("<h2>Settings</h2>") && load.contains("<h2>Requests by state</h2>"));
     assert!(sim.contains(">20,000<"), "thousands separators");
 }
+
+/// What a person sees first on each HTML page: the verdict in colour
+/// above the charts, each quantity on its own axis, the limit a capacity
+/// search ran into, values in the flow map, a chart for a comparison.
+#[test]
+fn html_pages_show_what_matters_where_a_reader_looks() {
+    let html = |r: &dyn Fn(&mut Vec<u8>)| {
+        let mut bytes = Vec::new();
+        r(&mut bytes);
+        String::from_utf8(bytes).expect("UTF-8")
+    };
+    let capacity: CapacityResult = fixture("capacity-two-pages.json");
+    let page = html(&|b| write(&capacity, ReportFormat::Html, b).expect("renders"));
+    let banner = page.find("<p class=\"verdict fail\">FAIL: ").expect("a verdict banner");
+    assert!(banner < page.find("<figure>").expect("charts"), "the verdict comes before the charts");
+    assert!(page.contains("limit p99 &lt; 60ms"), "the latency limit is drawn");
+
+    let page = html(&|b| write(&load_fixture(), ReportFormat::Html, b).expect("renders"));
+    assert!(page.contains("aria-label=\"Customers in flight\""), "in flight has its own chart");
+    let throughput = page.split("aria-label=\"Throughput over time\"").nth(1).expect("throughput chart");
+    let throughput = &throughput[..throughput.find("</figure>").expect("end")];
+    assert!(!throughput.contains("in flight"), "a count is not drawn on a rate axis");
+
+    let page = html(&|b| write(&sim_fixture(), ReportFormat::Html, b).expect("renders"));
+    assert!(page.contains("class=\"cell-value"), "the flow map shows its values");
+    assert!(!page.contains("….json"), "the footer names no elided file");
+
+    // Tables of seven columns and more wrap their cells to fit the page
+    // (the browser test fails on any table wider than its box).
+    let whatif: WhatifResult = fixture("whatif-ecommerce-funnel.json");
+    let page = html(&|b| write(&whatif, ReportFormat::Html, b).expect("renders"));
+    assert!(page.contains("<table class=\"wide\">"), "wide tables are marked");
+}
