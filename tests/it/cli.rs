@@ -299,49 +299,35 @@ fn a_closed_stderr_changes_nothing() {
 /// not one segment's, and a what-if note averages the segments by share.
 #[test]
 fn validate_and_whatif_notes_speak_for_the_whole_file() {
-    let text = r#"
-[scenario]
-name = "two segments"
-[[channel]]
-id = "web"
-kind = "online"
-[entry]
-home = 1
-[[state]]
-id = "home"
-stage = "awareness"
-channel = "web"
-next = { buy = 1, exit = 3 }
-[[state]]
-id = "buy"
-stage = "purchase"
-channel = "web"
-conversion = true
-value = { dist = "constant", value = 10.0 }
-next = { exit = 1 }
-[[segment]]
-id = "keen"
-share = 0.5
-state_multiplier = { buy = 3.0 }
-[[segment]]
-id = "plain"
-share = 0.5
-"#;
+    // The two pages, with a segment that favours the product page.
+    let pages = crate::SHORT_JOURNEYS.split("[load]").next().expect("the journeys");
+    let text = format!(
+        "{pages}[[segment]]\nid = \"keen\"\nshare = 0.5\nstate_multiplier = {{ product = 3.0 }}\n[[segment]]\nid = \"plain\"\nshare = 0.5\n"
+    );
     let dir = tempfile::tempdir().expect("temp dir");
     std::fs::write(dir.path().join("two.toml"), text).expect("write");
     let run = fogg().current_dir(dir.path()).args(["validate", "two.toml"]).assert().success();
     let out = String::from_utf8_lossy(&run.get_output().stdout).into_owned();
-    // The file's 1 : 3, not segment keen's 3 : 3.
+    // The file's 6 : 4, not segment keen's 18 : 4.
     let home = out.lines().find(|l| l.trim_start().starts_with("home")).expect("home row");
-    assert!(home.contains("exit 75.00%, buy 25.00%"), "{out}");
+    assert!(home.contains("product 60.00%, exit 40.00%"), "{out}");
 
     // Set home → buy to a value every segment can take.
     let run = fogg()
         .current_dir(dir.path())
-        .args(["whatif", "two.toml", "-n", "1000", "--change", "transition home -> buy =0.6", "--out", "."])
+        .args([
+            "whatif",
+            "two.toml",
+            "-n",
+            "1000",
+            "--change",
+            "transition home -> product =0.9",
+            "--out",
+            ".",
+        ])
         .assert()
         .success();
     let out = String::from_utf8_lossy(&run.get_output().stdout).into_owned();
-    // Before: 0.5 × 50% + 0.5 × 25% = 37.5%; after: 60% in both.
-    assert!(out.contains("home → buy: 37.5% → 60.0% (segments averaged by share)"), "{out}");
+    // Before: 0.5 × 18/22 + 0.5 × 60% = 70.9%; after: 90% in both.
+    assert!(out.contains("home → product: 70.9% → 90.0% (segments averaged by share)"), "{out}");
 }
