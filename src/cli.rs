@@ -538,8 +538,8 @@ pub enum ArgError {
     /// Not a count.
     #[error("'{0}' is not a count: write e.g. 1000000, 1e6, 250k or 10M")]
     NotACount(String),
-    /// A count below 1, fractional, or beyond 2⁶⁴.
-    #[error("'{0}' must be a whole number of at least 1")]
+    /// A count below 1, fractional, or beyond 2⁶⁴ − 1.
+    #[error("'{0}' must be a whole number from 1 to 18446744073709551615 (2^64 − 1)")]
     CountRange(String),
     /// Not a seed.
     #[error("'{0}' is not a seed: give a whole number from 0 to 18446744073709551615, e.g. --seed 42")]
@@ -679,9 +679,17 @@ pub fn parse_count(text: &str) -> Result<u64, ArgError> {
         Some('G') => (&t[..t.len() - 1], 1e9),
         _ => (t.as_str(), 1.0),
     };
+    // Plain digits are read exactly: a float would round 2^53 + 1, and
+    // saturate 2^64 to 2^64 − 1 without a word.
+    if factor == 1.0
+        && let Ok(n) = digits.parse::<u64>()
+    {
+        return if n >= 1 { Ok(n) } else { Err(ArgError::CountRange(text.to_owned())) };
+    }
     let value: f64 = digits.parse().map_err(|_| ArgError::NotACount(text.to_owned()))?;
     let n = value * factor;
-    if !(n >= 1.0 && n <= u64::MAX as f64 && n.fract() == 0.0) {
+    // 2^64 itself is the first float beyond u64: strictly below it.
+    if !(n >= 1.0 && n < 18_446_744_073_709_551_616.0 && n.fract() == 0.0) {
         return Err(ArgError::CountRange(text.to_owned()));
     }
     Ok(n as u64)
@@ -707,6 +715,12 @@ mod tests {
         assert!(parse_count("1.5").is_err());
         assert_eq!(parse_count("many"), Err(ArgError::NotACount("many".into())));
         assert_eq!(parse_count("0"), Err(ArgError::CountRange("0".into())));
+        // Exact, never rounded or clamped.
+        assert_eq!(parse_count("9007199254740993"), Ok(9_007_199_254_740_993));
+        assert_eq!(parse_count("18446744073709551615"), Ok(u64::MAX));
+        assert!(parse_count("18446744073709551616").is_err());
+        assert!(parse_count("1e20").is_err());
+        assert!(parse_count("18446744073709552k").is_err());
     }
 
     #[test]
