@@ -689,7 +689,7 @@ pub fn parse_count(text: &str) -> Result<u64, ArgError> {
     let value: f64 = digits.parse().map_err(|_| ArgError::NotACount(text.to_owned()))?;
     let n = value * factor;
     // 2^64 itself is the first float beyond u64: strictly below it.
-    if !(n >= 1.0 && n < 18_446_744_073_709_551_616.0 && n.fract() == 0.0) {
+    if !((1.0..18_446_744_073_709_551_616.0).contains(&n) && n.fract() == 0.0) {
         return Err(ArgError::CountRange(text.to_owned()));
     }
     Ok(n as u64)
