@@ -310,11 +310,15 @@ impl<'a> StreamSearch<'a> {
 }
 
 /// The class of a failed exchange.
+/// The class of a failed exchange. `connect` is only for a connection
+/// that could not be opened (refused, unreachable): a target that
+/// accepted it and then closed or reset it, or answered with something
+/// that is not HTTP, is up and misbehaving, which is `other`. So only a
+/// target that refused every connection reads as down.
 fn classify(e: &reqwest::Error) -> ErrorClass {
     if e.is_timeout() {
         ErrorClass::Timeout
-    } else if e.is_connect() || e.is_request() {
-        // Refused, reset, or closed before a full response arrived.
+    } else if e.is_connect() {
         ErrorClass::Connect
     } else {
         ErrorClass::Other

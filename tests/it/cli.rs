@@ -67,7 +67,7 @@ fn same_seed_same_json_and_threads_do_not_matter() {
 fn bad_arguments_exit_2_with_a_message() {
     let out = fogg().args(["simulate", "-n", "0"]).output().expect("runs");
     assert_eq!(out.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("at least 1"));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("a whole number from 1 to"));
     let out = fogg().args(["simulate", "--format", "pdf"]).output().expect("runs");
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("possible values: table, json, md"));

@@ -287,11 +287,29 @@ async fn errors_are_counted_by_class_and_the_run_completes() {
         assert_eq!(e.total(), r.requests, "{class}: {e:?}");
         assert_eq!(r.customers_unfinished, 0);
     }
-    // Closed connections, on a target that never answers.
+    // A target that accepts connections and closes them unanswered is up
+    // and misbehaving: `other`, not `connect`.
     let model = two_page_scenario("/x", "/x", load_section);
     let (r, _) = load(&model, &format!("http://{closer_addr}"), &plan(30.0, 1.0)).await;
     assert!(r.requests > 10);
-    assert_eq!(r.errors.connect, r.requests, "{:?}", r.errors);
+    assert_eq!(r.errors.other, r.requests, "{:?}", r.errors);
+    // So is one that answers with something that is not HTTP.
+    let garbage =
+        tokio::net::TcpListener::bind(SocketAddr::from((Ipv4Addr::LOCALHOST, 0))).await.expect("bind");
+    let garbage_addr = garbage.local_addr().expect("addr");
+    tokio::spawn(async move {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        while let Ok((mut socket, _)) = garbage.accept().await {
+            tokio::spawn(async move {
+                let mut request = [0u8; 1024];
+                let _ = socket.read(&mut request).await;
+                let _ = socket.write_all(b"HELLO THERE\r\n\r\n").await;
+            });
+        }
+    });
+    let (r, _) = load(&model, &format!("http://{garbage_addr}"), &plan(30.0, 1.0)).await;
+    assert!(r.requests > 10);
+    assert_eq!(r.errors.other, r.requests, "{:?}", r.errors);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
