@@ -80,18 +80,29 @@ pub enum ScenarioError {
     },
 }
 
+/// Problems listed one by one; the rest are counted, so a file with
+/// thousands of mistakes (a generated one) gives a readable error, not
+/// megabytes of it.
+pub const PROBLEMS_LISTED: usize = 100;
+
 fn render_problems(source: &str, problems: &[Problem]) -> String {
     let count = match problems.len() {
         1 => "1 problem".to_owned(),
         n => format!("{n} problems"),
     };
     let mut out = format!("scenario '{source}' has {count}:");
-    for p in problems {
+    for p in problems.iter().take(PROBLEMS_LISTED) {
         let place = match p.line {
             Some(line) => format!("{source}:{line}"),
             None => source.to_owned(),
         };
         out.push_str(&format!("\n  {place}: {p}"));
+    }
+    if problems.len() > PROBLEMS_LISTED {
+        out.push_str(&format!(
+            "\n  … and {} more problems, not listed: fix these first",
+            problems.len() - PROBLEMS_LISTED
+        ));
     }
     out
 }

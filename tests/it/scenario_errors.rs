@@ -323,3 +323,20 @@ fn model_warnings_reach_every_command() {
         );
     }
 }
+
+/// A generated file with thousands of mistakes: the first 100 are listed,
+/// the rest counted, so the error stays readable.
+#[test]
+fn thousands_of_problems_list_a_hundred_and_count_the_rest() {
+    let targets: Vec<String> = (0..5_000).map(|i| format!("nowhere{i} = 1")).collect();
+    let text = BASE.replace("buy = 1, exit = 9", &format!("{}, exit = 9", targets.join(", ")));
+    let stderr = rejected(&text);
+    assert!(stderr.contains("has 5000 problems:"), "{}", &stderr[..300]);
+    assert_eq!(stderr.matches("unknown state 'nowhere").count(), 100);
+    assert!(
+        stderr.contains("… and 4900 more problems, not listed: fix these first"),
+        "{}",
+        &stderr[stderr.len() - 300..]
+    );
+    assert!(stderr.len() < 100_000, "{} bytes", stderr.len());
+}
