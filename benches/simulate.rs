@@ -16,7 +16,6 @@
 //! Markdown, ready for docs/benchmarks.md.
 
 use std::hint::black_box;
-use std::sync::atomic::AtomicU64;
 use std::time::Instant;
 
 use fogg::model::Model;
@@ -52,7 +51,7 @@ fn simulate(model: &Model, customers: u64, threads: usize) -> u64 {
         export_paths: false,
         shard: fogg::shard::Shard::WHOLE,
     };
-    simulate_on_pool(model, &plan, Some(threads), &AtomicU64::new(0))
+    simulate_on_pool(model, &plan, Some(threads), &fogg::sim::Progress::default())
         .expect("simulation runs")
         .outcome
         .agg

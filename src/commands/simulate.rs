@@ -2,7 +2,8 @@
 
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use anyhow::Context;
@@ -13,7 +14,7 @@ use crate::report;
 use crate::result::SimResult;
 use crate::scenario;
 use crate::shard::Shard;
-use crate::sim::{SimPlan, SimRun, simulate_on_pool};
+use crate::sim::{Progress, SimPlan, SimRun, simulate_on_pool};
 use crate::verdict::Verdict;
 
 /// Runs with fewer customers than this finish too fast for a progress bar.
@@ -62,6 +63,13 @@ pub fn run(args: &SimulateArgs, out: &mut dyn Write) -> anyhow::Result<Verdict> 
     let stem = shard.file_stem(stem(&model));
     let output = args.report.to_output(false, &stem);
     report::publish(&result, &output, out)?;
+    if result.interrupted {
+        anyhow::bail!(
+            "interrupted by a signal: {} of {} customers walked (the reports above were still written, marked interrupted; they cannot be merged)",
+            result.customers,
+            plan.customers.end - plan.customers.start
+        );
+    }
     Ok(Verdict::Pass)
 }
 
@@ -89,12 +97,15 @@ pub fn stem_of_source(source: &str) -> String {
 }
 
 /// Runs `work` with a progress bar on stderr when it is a terminal and the
-/// run is long enough to need one.
-fn with_progress<T: Send>(model: &Model, plan: &SimPlan, work: impl FnOnce(&AtomicU64) -> T + Send) -> T {
-    let done = AtomicU64::new(0);
+/// run is long enough to need one. Ctrl-C or SIGTERM stops the walk at
+/// the next chunk (the handlers are in place before it starts); a second
+/// one ends the process at once.
+fn with_progress<T: Send>(model: &Model, plan: &SimPlan, work: impl FnOnce(&Progress) -> T + Send) -> T {
+    let progress = Arc::new(Progress::default());
+    stop_on_signal(Arc::clone(&progress));
     let total = plan.customers.end - plan.customers.start;
     if total < PROGRESS_FROM || !std::io::stderr().is_terminal() {
-        return work(&done);
+        return work(&progress);
     }
     let finished = AtomicBool::new(false);
     std::thread::scope(|s| {
@@ -108,13 +119,40 @@ fn with_progress<T: Send>(model: &Model, plan: &SimPlan, work: impl FnOnce(&Atom
             );
             bar.set_message(model.name.clone());
             while !finished.load(Ordering::Relaxed) {
-                bar.set_position(done.load(Ordering::Relaxed));
+                bar.set_position(progress.done.load(Ordering::Relaxed));
                 std::thread::sleep(Duration::from_millis(100));
             }
             bar.finish_and_clear();
         });
-        let result = work(&done);
+        let result = work(&progress);
         finished.store(true, Ordering::Relaxed);
         result
     })
+}
+
+/// Watches for Ctrl-C and SIGTERM on a thread of its own: the first sets
+/// `progress.stop`, a second exits at once (130). Returns once the
+/// handlers are installed, so no signal meets the default "terminate".
+fn stop_on_signal(progress: Arc<Progress>) {
+    let (ready, installed) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let Ok(runtime) = tokio::runtime::Builder::new_current_thread().enable_all().build() else {
+            let _ = ready.send(());
+            return;
+        };
+        runtime.block_on(async {
+            let mut signals = crate::load::signals::signal_counter();
+            let _ = ready.send(());
+            if signals.wait_for(|n| *n >= 1).await.is_ok() {
+                progress.stop.store(true, Ordering::Relaxed);
+                crate::say!(
+                    "stopping: the customers walked so far will be reported (a second signal ends at once)"
+                );
+            }
+            if signals.wait_for(|n| *n >= 2).await.is_ok() {
+                std::process::exit(130);
+            }
+        });
+    });
+    let _ = installed.recv();
 }

@@ -31,6 +31,13 @@ pub fn document(r: &SimResult) -> Doc {
         },
     ];
     lines.extend(super::fmt::shard_line(r.raw.shard, r.raw.customer_range, r.raw.run_customers));
+    if r.interrupted {
+        lines.push(format!(
+            "INTERRUPTED by a signal: {} of the {} asked were walked, in chunks spread over the run; the exact values hold, the simulated ones are of those customers",
+            count(r.customers, "customer"),
+            int(r.raw.customer_range[1] - r.raw.customer_range[0])
+        ));
+    }
     let mut sections = vec![
         Section { title: "Outcome".into(), table: outcome_table(r), notes: vec![] },
         Section { title: "Totals".into(), table: totals_table(r), notes: vec![] },

@@ -18,6 +18,11 @@ use crate::sim::{SimOutcome, SimPlan, SimRun, choose_candidates};
 /// Merges simulation shards; `names` name them in errors.
 pub fn merge_simulations(parts: &[SimResult], names: &[String]) -> anyhow::Result<SimResult> {
     let Some(first) = parts.first() else { bail!("nothing to merge: give the shards' result files") };
+    if let Some((_, name)) = parts.iter().zip(names).find(|(p, _)| p.interrupted) {
+        bail!(
+            "'{name}' was interrupted before all its customers were walked: run that shard again, then merge"
+        );
+    }
     for (part, name) in parts.iter().zip(names).skip(1) {
         let differs = |what: &str| {
             anyhow::anyhow!(
@@ -63,7 +68,7 @@ pub fn merge_simulations(parts: &[SimResult], names: &[String]) -> anyhow::Resul
         shard: Shard::WHOLE,
     };
     let run = SimRun {
-        outcome: SimOutcome { agg, candidates },
+        outcome: SimOutcome { agg, candidates, interrupted: false },
         threads: parts.iter().map(|p| p.run.threads).max().unwrap_or(1),
         elapsed_s: parts.iter().map(|p| p.run.elapsed_s).fold(0.0, f64::max),
     };

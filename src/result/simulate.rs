@@ -54,6 +54,11 @@ pub struct SimResult {
     /// Touches × cost per touch plus the spend these customers' share of a
     /// period carries, over every channel.
     pub cost: f64,
+    /// Stopped by a signal before every customer was walked: the counts
+    /// are of the chunks that ran (the exact values are unaffected), and
+    /// the result cannot be merged.
+    #[serde(default)]
+    pub interrupted: bool,
     /// How many periods of the scenario the customers make (customers /
     /// customers_per_period): the periods of spend in `cost`. Null when
     /// the scenario gives no customers_per_period (and declares no spend).
@@ -279,6 +284,7 @@ impl SimResult {
             revenue_per_customer: ratio(revenue, nf),
             exact_revenue_per_customer: exact.revenue_per_customer,
             cost,
+            interrupted: outcome.interrupted,
             periods: model.customers_per_period.map(|p| nf / p),
             period: model.period.clone(),
             cost_per_acquisition: (agg.converted_customers > 0)

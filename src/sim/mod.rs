@@ -11,7 +11,7 @@ pub mod stats;
 
 use std::collections::HashMap;
 use std::ops::Range;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
 use rayon::prelude::*;
 
@@ -24,6 +24,17 @@ use crate::rng::{CustomerRngs, Stream};
 
 /// Customers per unit of parallel work.
 const CHUNK: u64 = 8192;
+
+/// A running simulation's counter of finished customers, and the flag
+/// that stops it (a signal): once set, no new chunk of customers starts,
+/// and the run returns what it walked.
+#[derive(Debug, Default)]
+pub struct Progress {
+    /// Customers walked so far.
+    pub done: AtomicU64,
+    /// Set to stop at the next chunk.
+    pub stop: AtomicBool,
+}
 
 /// What to simulate.
 #[derive(Debug, Clone)]
@@ -50,6 +61,9 @@ pub struct SimOutcome {
     pub agg: SimAgg,
     /// Candidate top paths (indices match `agg.path_customers`).
     pub candidates: Candidates,
+    /// Stopped before every customer of the plan was walked: the counts
+    /// are of the chunks that ran, not of a prefix of the customers.
+    pub interrupted: bool,
 }
 
 /// A simulation on a worker pool of its own: the outcome, the pool's size
@@ -65,12 +79,13 @@ pub struct SimRun {
 }
 
 /// Simulates `plan` on a pool of `threads` workers (one per core when
-/// `None`); `progress` counts finished customers as the run goes.
+/// `None`); `progress` counts finished customers as the run goes, and
+/// stops it.
 pub fn simulate_on_pool(
     model: &Model,
     plan: &SimPlan,
     threads: Option<usize>,
-    progress: &AtomicU64,
+    progress: &Progress,
 ) -> Result<SimRun, rayon::ThreadPoolBuildError> {
     let run = crate::pool::on_pool(threads, || simulate(model, plan, progress))?;
     Ok(SimRun { outcome: run.value, threads: run.threads, elapsed_s: run.elapsed_s })
@@ -92,8 +107,9 @@ impl Scratch {
 }
 
 /// Runs the plan on the current rayon pool. `progress` counts finished
-/// customers as the run goes.
-pub fn simulate(model: &Model, plan: &SimPlan, progress: &AtomicU64) -> SimOutcome {
+/// customers as the run goes; its stop flag ends the run at the next
+/// chunk.
+pub fn simulate(model: &Model, plan: &SimPlan, progress: &Progress) -> SimOutcome {
     let candidates = choose_candidates(model, plan.seed, plan.run_customers);
     let Range { start, end } = plan.customers;
     let chunks = (end - start).div_ceil(CHUNK);
@@ -104,12 +120,15 @@ pub fn simulate(model: &Model, plan: &SimPlan, progress: &AtomicU64) -> SimOutco
         .fold(
             || (new_agg(), Scratch::new(model)),
             |(mut agg, mut scratch), chunk| {
+                if progress.stop.load(Ordering::Relaxed) {
+                    return (agg, scratch);
+                }
                 let from = start + chunk * CHUNK;
                 let to = (from + CHUNK).min(end);
                 for customer in from..to {
                     walk_customer(model, &rngs, customer, &candidates, &mut scratch, &mut agg);
                 }
-                progress.fetch_add(to - from, Ordering::Relaxed);
+                progress.done.fetch_add(to - from, Ordering::Relaxed);
                 (agg, scratch)
             },
         )
@@ -118,7 +137,8 @@ pub fn simulate(model: &Model, plan: &SimPlan, progress: &AtomicU64) -> SimOutco
             a.merge(&b);
             a
         });
-    SimOutcome { agg, candidates }
+    let interrupted = agg.customers < end - start;
+    SimOutcome { agg, candidates, interrupted }
 }
 
 /// Walks the first customers of the run (at most [`SAMPLE_CUSTOMERS`], and

@@ -68,7 +68,7 @@ fn simulation_allocations_do_not_grow_with_customers() {
             export_paths: false,
             shard: fogg::shard::Shard::WHOLE,
         };
-        let progress = std::sync::atomic::AtomicU64::new(0);
+        let progress = fogg::sim::Progress::default();
         allocations(|| pool.install(|| simulate(&model, &plan, &progress).agg.customers))
     };
     // Both runs share the same candidate sample (the first 65,536

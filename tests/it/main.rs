@@ -20,12 +20,10 @@ mod simulate;
 mod thresholds;
 mod whatif;
 
-use std::sync::atomic::AtomicU64;
-
 use fogg::model::Model;
 use fogg::result::SimResult;
 use fogg::scenario::Scenario;
-use fogg::sim::{SimOutcome, SimPlan, simulate_on_pool};
+use fogg::sim::{Progress, SimOutcome, SimPlan, simulate_on_pool};
 
 /// Two pages, 20 ms apart: 1.6 requests per customer, so the request rate
 /// follows the arrival rate within a fraction of a second.
@@ -104,7 +102,7 @@ pub fn run_plan(
     plan: &SimPlan,
     threads: usize,
 ) -> (SimResult, SimOutcome) {
-    let run = simulate_on_pool(model, plan, Some(threads), &AtomicU64::new(0)).expect("simulation runs");
+    let run = simulate_on_pool(model, plan, Some(threads), &Progress::default()).expect("simulation runs");
     (SimResult::new(model, scenario_text, plan, &run), run.outcome)
 }
 

@@ -3,12 +3,10 @@
 //! merges are associative and commutative, shards tile a run, thresholds
 //! and changes read back what was written.
 
-use std::sync::atomic::AtomicU64;
-
 use fogg::load::recorder::{ErrorClass, Exchange, LoadAgg};
 use fogg::merge::Merge;
 use fogg::shard::Shard;
-use fogg::sim::{SimAgg, SimPlan, simulate_on_pool};
+use fogg::sim::{Progress, SimAgg, SimPlan, simulate_on_pool};
 use fogg::threshold::{Metric, Op, Scope, Stat, Threshold};
 use proptest::prelude::*;
 
@@ -25,7 +23,7 @@ fn sim_part(range: std::ops::Range<u64>, run: u64) -> SimAgg {
     let model = bundled("ecommerce-funnel");
     let plan =
         SimPlan { seed: 7, customers: range, run_customers: run, export_paths: true, shard: Shard::WHOLE };
-    simulate_on_pool(&model, &plan, Some(1), &AtomicU64::new(0)).expect("runs").outcome.agg
+    simulate_on_pool(&model, &plan, Some(1), &Progress::default()).expect("runs").outcome.agg
 }
 
 fn exchange() -> impl Strategy<Value = (usize, Exchange)> {

@@ -54,7 +54,7 @@ fn merged_parts_equal_one_run() {
         "",
         &plan,
         &SimRun {
-            outcome: SimOutcome { agg: merged.agg, candidates: merged.candidates },
+            outcome: SimOutcome { agg: merged.agg, candidates: merged.candidates, interrupted: false },
             threads: 2,
             elapsed_s: 0.0,
         },
@@ -183,4 +183,50 @@ fn no_request_header_or_body_reaches_a_simulation_result() {
         .map(|s| dir.path().join(format!("simulate-with-secrets.shard-{s}.json")))
         .collect();
     crate::fogg().arg("merge").args(&shards).arg("--out").arg(dir.path()).assert().success();
+}
+
+/// SIGTERM in the middle of a run far too long to finish: the walk stops
+/// at the next chunk, the customers walked are reported (marked
+/// interrupted), the exit code is 2, and such a result is never merged.
+#[cfg(target_os = "linux")]
+#[test]
+fn a_signal_stops_a_simulation_and_keeps_what_it_walked() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let child = std::process::Command::new(assert_cmd::cargo::cargo_bin("fogg"))
+        .args(["simulate", "-n", "20G", "--threads", "1", "--out"])
+        .arg(dir.path())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("starts");
+    // Ready once the process catches SIGTERM (bit 15 − 1 of SigCgt): a
+    // signal before that would meet the default action, not fogg's.
+    let caught = || {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", child.id())).unwrap_or_default();
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix("SigCgt:"))
+            .and_then(|mask| u64::from_str_radix(mask.trim(), 16).ok())
+            .is_some_and(|mask| mask & (1 << 14) != 0)
+    };
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    while !caught() {
+        assert!(std::time::Instant::now() < deadline, "fogg never installed its signal handler");
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    let killed = std::process::Command::new("kill").args(["-TERM", &child.id().to_string()]).status();
+    assert!(killed.expect("kill").success());
+    let output = child.wait_with_output().expect("exits");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("interrupted by a signal"), "{stderr}");
+
+    let saved = dir.path().join("simulate-retail-omnichannel.json");
+    let v: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&saved).expect("report")).expect("JSON");
+    assert_eq!(v["interrupted"], true);
+    assert!(v["customers"].as_u64().expect("count") < 20_000_000_000);
+    let run = crate::fogg().arg("merge").arg(&saved).arg("--out").arg(dir.path().join("m")).assert().code(2);
+    let err = String::from_utf8_lossy(&run.get_output().stderr).into_owned();
+    assert!(err.contains("was interrupted"), "{err}");
 }
