@@ -28,3 +28,31 @@ fn scenario(
     }
     Ok(scenario)
 }
+
+/// Watches for Ctrl-C and SIGTERM on a thread of its own: the first calls
+/// `stop` (a long walk then ends at its next chunk and reports what it
+/// did), a second exits at once (130). Returns once the handlers are
+/// installed, so no signal meets the default "terminate".
+fn stop_on_signal(stop: impl FnOnce() + Send + 'static) {
+    let (ready, installed) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let Ok(runtime) = tokio::runtime::Builder::new_current_thread().enable_all().build() else {
+            let _ = ready.send(());
+            return;
+        };
+        runtime.block_on(async {
+            let mut signals = crate::load::signals::signal_counter();
+            let _ = ready.send(());
+            if signals.wait_for(|n| *n >= 1).await.is_ok() {
+                stop();
+                crate::say!(
+                    "stopping: what was walked so far will be reported (a second signal ends at once)"
+                );
+            }
+            if signals.wait_for(|n| *n >= 2).await.is_ok() {
+                std::process::exit(130);
+            }
+        });
+    });
+    let _ = installed.recv();
+}

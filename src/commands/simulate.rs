@@ -102,7 +102,8 @@ pub fn stem_of_source(source: &str) -> String {
 /// one ends the process at once.
 fn with_progress<T: Send>(model: &Model, plan: &SimPlan, work: impl FnOnce(&Progress) -> T + Send) -> T {
     let progress = Arc::new(Progress::default());
-    stop_on_signal(Arc::clone(&progress));
+    let watched = Arc::clone(&progress);
+    super::stop_on_signal(move || watched.stop.store(true, Ordering::Relaxed));
     let total = plan.customers.end - plan.customers.start;
     if total < PROGRESS_FROM || !std::io::stderr().is_terminal() {
         return work(&progress);
@@ -128,31 +129,4 @@ fn with_progress<T: Send>(model: &Model, plan: &SimPlan, work: impl FnOnce(&Prog
         finished.store(true, Ordering::Relaxed);
         result
     })
-}
-
-/// Watches for Ctrl-C and SIGTERM on a thread of its own: the first sets
-/// `progress.stop`, a second exits at once (130). Returns once the
-/// handlers are installed, so no signal meets the default "terminate".
-fn stop_on_signal(progress: Arc<Progress>) {
-    let (ready, installed) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        let Ok(runtime) = tokio::runtime::Builder::new_current_thread().enable_all().build() else {
-            let _ = ready.send(());
-            return;
-        };
-        runtime.block_on(async {
-            let mut signals = crate::load::signals::signal_counter();
-            let _ = ready.send(());
-            if signals.wait_for(|n| *n >= 1).await.is_ok() {
-                progress.stop.store(true, Ordering::Relaxed);
-                crate::say!(
-                    "stopping: the customers walked so far will be reported (a second signal ends at once)"
-                );
-            }
-            if signals.wait_for(|n| *n >= 2).await.is_ok() {
-                std::process::exit(130);
-            }
-        });
-    });
-    let _ = installed.recv();
 }

@@ -55,8 +55,11 @@ pub fn run(args: &WhatifArgs, out: &mut dyn Write) -> anyhow::Result<Verdict> {
         .collect::<anyhow::Result<Vec<_>>>()?;
     let shard = Shard::resolve(args.shard)?;
     let range = shard.customers(args.customers);
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let watched = std::sync::Arc::clone(&stop);
+    super::stop_on_signal(move || watched.store(true, std::sync::atomic::Ordering::Relaxed));
     let paired = on_pool(args.threads.map(|t| t.get()), || {
-        run_paired(model, &variants, args.seed, range.clone(), Pairing::Common)
+        run_paired(model, &variants, args.seed, range.clone(), Pairing::Common, &stop)
     })
     .context("starting the worker threads")?;
     let (paired, elapsed_s) = (paired.value, paired.elapsed_s);
@@ -68,18 +71,27 @@ pub fn run(args: &WhatifArgs, out: &mut dyn Write) -> anyhow::Result<Verdict> {
         .zip(&variants)
         .zip(&paired.variants)
         .map(|((s, v), m)| StrategyRow::new(s, v, m, &base));
+    let interrupted = paired.baseline.n < range.end - range.start;
     let run = WhatifRun {
         customers_simulated: args.customers,
         shard,
         customers: range,
         seed: args.seed,
         elapsed_s,
+        interrupted,
     };
     let strategies = std::iter::once(baseline_row).chain(rows).collect();
     let result = WhatifResult::new(model, &base, run, strategies, curve, allocation);
     let stem = shard.file_stem(super::simulate::stem(model));
     let output = args.report.to_output(false, &stem);
     report::publish(&result, &output, out)?;
+    if result.interrupted {
+        bail!(
+            "interrupted by a signal: {} of {} customers walked (the reports above were still written, marked interrupted; they cannot be merged)",
+            result.strategies[0].moments.n,
+            result.customer_range[1] - result.customer_range[0]
+        );
+    }
     Ok(Verdict::Pass)
 }
 

@@ -88,6 +88,12 @@ pub fn document(r: &WhatifResult) -> Doc {
         ),
     ];
     lines.extend(super::fmt::shard_line(r.shard, r.customer_range, r.customers_simulated));
+    if r.interrupted {
+        lines.push(format!(
+            "INTERRUPTED by a signal: {} walked, in chunks spread over the run; the exact values hold, the simulated ones are of those customers",
+            super::fmt::count(r.strategies.first().map_or(0, |s| s.moments.n), "customer")
+        ));
+    }
     // The outcomes always show: with only a curve, the baseline the run
     // simulated is there beside the exact figures.
     let mut sections = vec![outcomes(r)];

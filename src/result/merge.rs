@@ -118,6 +118,11 @@ fn check_tiling(ranges: &[[u64; 2]], run: u64, names: &[String], shards: &[Shard
 /// run computes); the exact values are the same in every shard.
 pub fn merge_whatifs(parts: &[super::WhatifResult], names: &[String]) -> anyhow::Result<super::WhatifResult> {
     let Some(first) = parts.first() else { bail!("nothing to merge: give the shards' result files") };
+    if let Some((_, name)) = parts.iter().zip(names).find(|(p, _)| p.interrupted) {
+        bail!(
+            "'{name}' was interrupted before all its customers were walked: run that shard again, then merge"
+        );
+    }
     for (part, name) in parts.iter().zip(names).skip(1) {
         let same = part.header.seed == first.header.seed
             && part.customers_simulated == first.customers_simulated

@@ -31,6 +31,11 @@ pub struct WhatifResult {
     pub customer_range: [u64; 2],
     /// Seconds the simulation took.
     pub elapsed_s: f64,
+    /// Stopped by a signal before every customer was walked: the figures
+    /// are of the customers walked (every pair complete; the exact values
+    /// hold), and the result cannot be merged.
+    #[serde(default)]
+    pub interrupted: bool,
     /// The channels that declare spend, with their response curves.
     pub spend_channels: Vec<SpendRow>,
     /// The baseline first, then each strategy.
@@ -308,6 +313,8 @@ pub struct WhatifRun {
     pub seed: u64,
     /// Seconds the simulation took.
     pub elapsed_s: f64,
+    /// Stopped by a signal before every customer was walked.
+    pub interrupted: bool,
 }
 
 impl WhatifResult {
@@ -329,6 +336,7 @@ impl WhatifResult {
             shard: run.shard,
             customer_range: [run.customers.start, run.customers.end],
             elapsed_s: run.elapsed_s,
+            interrupted: run.interrupted,
             spend_channels: model
                 .channels
                 .iter()

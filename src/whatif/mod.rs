@@ -13,6 +13,7 @@ pub mod curve;
 pub mod paired;
 
 use std::ops::Range;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use rayon::prelude::*;
 
@@ -74,13 +75,15 @@ pub struct PairedRun {
 
 /// Walks customers `customers` through the baseline once and every
 /// variant once, and keeps the moments of the baseline and of each
-/// (baseline, variant) pair.
+/// (baseline, variant) pair. Once `stop` is set no new chunk starts: the
+/// moments are then of the customers walked.
 pub fn run_paired(
     baseline: &Model,
     variants: &[Variant],
     seed: u64,
     customers: Range<u64>,
     pairing: Pairing,
+    stop: &AtomicBool,
 ) -> PairedRun {
     let base_cost = cost_micro(baseline);
     let costs: Vec<Vec<u64>> = variants.iter().map(|v| cost_micro(&v.model)).collect();
@@ -102,6 +105,11 @@ pub fn run_paired(
     (0..chunks)
         .into_par_iter()
         .fold(empty, |mut acc, chunk| {
+            // Once stopped, no chunk starts: the moments are of the
+            // customers walked, every pair complete.
+            if stop.load(Ordering::Relaxed) {
+                return acc;
+            }
             let from = start + chunk * CHUNK;
             for customer in from..(from + CHUNK).min(end) {
                 let (x, tx) = walk(baseline, &base_cost, &mut base_rngs.customer(customer));

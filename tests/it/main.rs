@@ -84,6 +84,28 @@ pub fn refusing_port() -> (tokio::net::TcpSocket, u16) {
     (socket, port)
 }
 
+/// Sends SIGTERM to `child` once it catches SIGTERM (bit 15 − 1 of
+/// SigCgt in /proc): a signal before that would meet the default action,
+/// not fogg's handler. Waits for that readiness, never a fixed time.
+#[cfg(target_os = "linux")]
+pub fn terminate_once_handled(child: &std::process::Child) {
+    let caught = || {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", child.id())).unwrap_or_default();
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix("SigCgt:"))
+            .and_then(|mask| u64::from_str_radix(mask.trim(), 16).ok())
+            .is_some_and(|mask| mask & (1 << 14) != 0)
+    };
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    while !caught() {
+        assert!(std::time::Instant::now() < deadline, "fogg never installed its signal handler");
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    let killed = std::process::Command::new("kill").args(["-TERM", &child.id().to_string()]).status();
+    assert!(killed.expect("kill").success());
+}
+
 /// A bundled scenario, compiled.
 pub fn bundled_scenario(name: &str) -> Scenario {
     fogg::scenario::bundled(name).expect("bundled scenario exists").expect("bundled scenario is valid")

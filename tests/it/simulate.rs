@@ -199,23 +199,7 @@ fn a_signal_stops_a_simulation_and_keeps_what_it_walked() {
         .stderr(std::process::Stdio::piped())
         .spawn()
         .expect("starts");
-    // Ready once the process catches SIGTERM (bit 15 − 1 of SigCgt): a
-    // signal before that would meet the default action, not fogg's.
-    let caught = || {
-        let status = std::fs::read_to_string(format!("/proc/{}/status", child.id())).unwrap_or_default();
-        status
-            .lines()
-            .find_map(|l| l.strip_prefix("SigCgt:"))
-            .and_then(|mask| u64::from_str_radix(mask.trim(), 16).ok())
-            .is_some_and(|mask| mask & (1 << 14) != 0)
-    };
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
-    while !caught() {
-        assert!(std::time::Instant::now() < deadline, "fogg never installed its signal handler");
-        std::thread::sleep(std::time::Duration::from_millis(20));
-    }
-    let killed = std::process::Command::new("kill").args(["-TERM", &child.id().to_string()]).status();
-    assert!(killed.expect("kill").success());
+    crate::terminate_once_handled(&child);
     let output = child.wait_with_output().expect("exits");
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert_eq!(output.status.code(), Some(2), "{stderr}");

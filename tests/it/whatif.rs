@@ -100,8 +100,15 @@ fn each_spend_mechanism_matches_its_closed_form_and_the_simulation() {
             "the report repeats the mechanism and the response"
         );
 
-        let m =
-            &run_paired(&model, std::slice::from_ref(&variant), 7, 0..200_000, Pairing::Common).variants[0];
+        let m = &run_paired(
+            &model,
+            std::slice::from_ref(&variant),
+            7,
+            0..200_000,
+            Pairing::Common,
+            &Default::default(),
+        )
+        .variants[0];
         let scale = Scale { customers_per_period: 1000.0, population, baseline_spend: 1000.0, spend: 3000.0 };
         let f = Figures::of(m, &scale);
         let widen = Z999 / Z95;
@@ -144,7 +151,8 @@ fn bundled_strategies_agree_with_their_closed_forms() {
         assert!(strategies.len() >= 3, "{name} carries a few strategies");
         let per_period = model.customers_per_period.expect("bundled scenarios say what a period holds");
         let variants: Vec<_> = strategies.iter().map(|s| model.apply(&s.changes).expect("applies")).collect();
-        let moments = run_paired(model, &variants, 3, 0..300_000, Pairing::Common).variants;
+        let moments =
+            run_paired(model, &variants, 3, 0..300_000, Pairing::Common, &Default::default()).variants;
         let base = ExactFigures::of(&model.baseline(), per_period);
         let base_spend: f64 = model.baseline_spend().iter().sum();
         for ((s, v), m) in strategies.iter().zip(&variants).zip(&moments) {
@@ -179,7 +187,9 @@ fn common_random_numbers_narrow_the_interval_of_a_difference() {
         spend: variant.spend.iter().sum(),
     };
     let width = |pairing| {
-        let m = &run_paired(&model, std::slice::from_ref(&variant), 11, 0..200_000, pairing).variants[0];
+        let m =
+            &run_paired(&model, std::slice::from_ref(&variant), 11, 0..200_000, pairing, &Default::default())
+                .variants[0];
         let ci = Figures::of(m, &scale).conversions.ci95;
         ci[1] - ci[0]
     };
@@ -439,4 +449,30 @@ fn incremental_cpa_says_whether_it_is_a_cost_or_a_saving() {
         |id: &str, words: &str| text.lines().any(|l| l.trim_start().starts_with(id) && l.contains(words));
     assert!(row_says("drop-print", "saved per conversion lost"), "{text}");
     assert!(row_says("faster-checkout", "per extra conversion"), "{text}");
+}
+
+/// SIGTERM during a what-if far too long to finish: the customers walked
+/// are reported (every pair complete), marked interrupted, exit 2.
+#[cfg(target_os = "linux")]
+#[test]
+fn a_signal_stops_a_whatif_and_keeps_what_it_walked() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let child = std::process::Command::new(assert_cmd::cargo::cargo_bin("fogg"))
+        .args(["whatif", "-n", "20G", "--threads", "1", "--change", "spend social +30%", "--out"])
+        .arg(dir.path())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("starts");
+    crate::terminate_once_handled(&child);
+    let output = child.wait_with_output().expect("exits");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("interrupted by a signal"), "{stderr}");
+    let saved = dir.path().join("whatif-retail-omnichannel.json");
+    let v: Value = serde_json::from_str(&std::fs::read_to_string(&saved).expect("report")).expect("JSON");
+    assert_eq!(v["interrupted"], true);
+    let (base, change) = (&v["strategies"][0]["moments"]["n"], &v["strategies"][1]["moments"]["n"]);
+    assert_eq!(base, change, "every pair is complete");
+    assert!(base.as_u64().expect("count") < 20_000_000_000);
 }
