@@ -84,11 +84,25 @@ pub fn refusing_port() -> (tokio::net::TcpSocket, u16) {
     (socket, port)
 }
 
-/// Sends SIGTERM to `child` once it catches SIGTERM (bit 15 − 1 of
-/// SigCgt in /proc): a signal before that would meet the default action,
-/// not fogg's handler. Waits for that readiness, never a fixed time.
+/// Runs `fogg ARGS --out DIR` (a run far too long to finish), sends it
+/// SIGTERM once it catches SIGTERM (bit 15 − 1 of SigCgt in /proc: a
+/// signal before that would meet the default action, not fogg's handler;
+/// readiness, never a fixed wait), and checks that it exits 2 saying it
+/// was interrupted. Returns its saved result `FILE` and that JSON.
 #[cfg(target_os = "linux")]
-pub fn terminate_once_handled(child: &std::process::Child) {
+pub fn interrupted_run(
+    args: &[&str],
+    dir: &std::path::Path,
+    file: &str,
+) -> (std::path::PathBuf, serde_json::Value) {
+    let child = std::process::Command::new(assert_cmd::cargo::cargo_bin("fogg"))
+        .args(args)
+        .arg("--out")
+        .arg(dir)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("starts");
     let caught = || {
         let status = std::fs::read_to_string(format!("/proc/{}/status", child.id())).unwrap_or_default();
         status
@@ -104,6 +118,13 @@ pub fn terminate_once_handled(child: &std::process::Child) {
     }
     let killed = std::process::Command::new("kill").args(["-TERM", &child.id().to_string()]).status();
     assert!(killed.expect("kill").success());
+    let output = child.wait_with_output().expect("exits");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("interrupted by a signal"), "{stderr}");
+    let saved = dir.join(file);
+    let v = serde_json::from_str(&std::fs::read_to_string(&saved).expect("report")).expect("JSON");
+    (saved, v)
 }
 
 /// A bundled scenario, compiled.

@@ -192,22 +192,8 @@ fn no_request_header_or_body_reaches_a_simulation_result() {
 #[test]
 fn a_signal_stops_a_simulation_and_keeps_what_it_walked() {
     let dir = tempfile::tempdir().expect("temp dir");
-    let child = std::process::Command::new(assert_cmd::cargo::cargo_bin("fogg"))
-        .args(["simulate", "-n", "20G", "--threads", "1", "--out"])
-        .arg(dir.path())
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .expect("starts");
-    crate::terminate_once_handled(&child);
-    let output = child.wait_with_output().expect("exits");
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert_eq!(output.status.code(), Some(2), "{stderr}");
-    assert!(stderr.contains("interrupted by a signal"), "{stderr}");
-
-    let saved = dir.path().join("simulate-retail-omnichannel.json");
-    let v: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(&saved).expect("report")).expect("JSON");
+    let args = ["simulate", "-n", "20G", "--threads", "1"];
+    let (saved, v) = crate::interrupted_run(&args, dir.path(), "simulate-retail-omnichannel.json");
     assert_eq!(v["interrupted"], true);
     assert!(v["customers"].as_u64().expect("count") < 20_000_000_000);
     let run = crate::fogg().arg("merge").arg(&saved).arg("--out").arg(dir.path().join("m")).assert().code(2);

@@ -457,20 +457,8 @@ fn incremental_cpa_says_whether_it_is_a_cost_or_a_saving() {
 #[test]
 fn a_signal_stops_a_whatif_and_keeps_what_it_walked() {
     let dir = tempfile::tempdir().expect("temp dir");
-    let child = std::process::Command::new(assert_cmd::cargo::cargo_bin("fogg"))
-        .args(["whatif", "-n", "20G", "--threads", "1", "--change", "spend social +30%", "--out"])
-        .arg(dir.path())
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .expect("starts");
-    crate::terminate_once_handled(&child);
-    let output = child.wait_with_output().expect("exits");
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert_eq!(output.status.code(), Some(2), "{stderr}");
-    assert!(stderr.contains("interrupted by a signal"), "{stderr}");
-    let saved = dir.path().join("whatif-retail-omnichannel.json");
-    let v: Value = serde_json::from_str(&std::fs::read_to_string(&saved).expect("report")).expect("JSON");
+    let args = ["whatif", "-n", "20G", "--threads", "1", "--change", "spend social +30%"];
+    let (_, v) = crate::interrupted_run(&args, dir.path(), "whatif-retail-omnichannel.json");
     assert_eq!(v["interrupted"], true);
     let (base, change) = (&v["strategies"][0]["moments"]["n"], &v["strategies"][1]["moments"]["n"]);
     assert_eq!(base, change, "every pair is complete");
