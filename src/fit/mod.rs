@@ -251,9 +251,17 @@ impl Counts {
     }
 }
 
-/// Counts as TOML numbers: integers without a fraction.
+/// Counts as TOML numbers: integers without a fraction; from 1e15 on, a
+/// float in exponent form, since a TOML integer stops at 2^63 and
+/// `10000000000000000000` would not read back.
 fn num(x: f64) -> String {
-    if x.fract() == 0.0 && x.abs() < 1e15 { format!("{}", x as i64) } else { format!("{x}") }
+    if x.fract() == 0.0 && x.abs() < 1e15 {
+        format!("{}", x as i64)
+    } else if x.abs() >= 1e15 {
+        format!("{x:e}")
+    } else {
+        format!("{x}")
+    }
 }
 
 /// A TOML key: bare when it can be (letters, digits, `_`, `-`), else
@@ -389,5 +397,19 @@ pub fn goodness(counts: &Counts, model: &crate::model::Model, journeys: u64, see
         data_lengths: data,
         model_lengths: hist,
         length_distance: distance,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    /// Every count fit writes reads back as the same TOML number.
+    #[test]
+    fn counts_read_back_whatever_their_size() {
+        for x in [0.0, 3.0, 0.25, 123_456.5, 1e15, 1e19, 1.5e300, 9_999_999_999_999_998.0] {
+            let text = format!("v = {}", super::num(x));
+            let table: toml::Table = text.parse().unwrap_or_else(|e| panic!("{text}: {e}"));
+            let back = table["v"].as_float().or_else(|| table["v"].as_integer().map(|i| i as f64));
+            assert_eq!(back, Some(x), "{text}");
+        }
     }
 }
