@@ -309,7 +309,6 @@ impl<'a> StreamSearch<'a> {
     }
 }
 
-/// The class of a failed exchange.
 /// The class of a failed exchange. `connect` is only for a connection
 /// that could not be opened (refused, unreachable): a target that
 /// accepted it and then closed or reset it, or answered with something
