@@ -14,12 +14,12 @@ pub(super) struct Cx<'a> {
     pub(super) problems: Vec<Problem>,
 }
 
-impl Cx<'_> {
-    /// The line of a byte offset.
-    fn line(&self, span: &Range<usize>) -> usize {
-        self.text[..span.start.min(self.text.len())].matches('\n').count() + 1
-    }
+/// The line of the file `text` where `span` starts, counted from 1.
+pub(super) fn line_of(text: &str, span: &Range<usize>) -> usize {
+    text[..span.start.min(text.len())].matches('\n').count() + 1
+}
 
+impl Cx<'_> {
     /// Records a problem at `span` (or at no line).
     pub(super) fn problem(
         &mut self,
@@ -28,7 +28,7 @@ impl Cx<'_> {
         message: impl Into<String>,
         fix: impl Into<String>,
     ) {
-        let line = span.map(|s| self.line(s));
+        let line = span.map(|s| line_of(self.text, s));
         self.problems.push(Problem { line, key: key.into(), message: message.into(), fix: fix.into() });
     }
 

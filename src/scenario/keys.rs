@@ -11,6 +11,7 @@ use serde::Deserialize;
 use toml::Spanned;
 use toml::de::{DeTable, DeValue};
 
+use super::context::line_of;
 use super::raw::RawScenario;
 use crate::error::{Problem, ScenarioError};
 
@@ -220,8 +221,4 @@ fn unknown_problem(text: &str, key: &str, expected: &[String], span: &Range<usiz
         message: format!("unknown key '{key}'"),
         fix,
     }
-}
-
-fn line_of(text: &str, span: &Range<usize>) -> usize {
-    text[..span.start.min(text.len())].matches('\n').count() + 1
 }
