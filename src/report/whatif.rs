@@ -35,7 +35,7 @@ fn delta_pct(d: f64, ci: [f64; 2], trusted: bool) -> String {
 
 /// Whether a row's intervals rest on enough differing customers.
 fn trusted(s: &StrategyRow) -> bool {
-    s.customers_differing >= crate::whatif::paired::MIN_DIFFERING
+    s.moments.intervals_reliable()
 }
 
 /// The incremental CPA read by the sign of each difference, so a saving

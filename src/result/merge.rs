@@ -18,11 +18,7 @@ use crate::sim::{SimOutcome, SimPlan, SimRun, choose_candidates};
 /// Merges simulation shards; `names` name them in errors.
 pub fn merge_simulations(parts: &[SimResult], names: &[String]) -> anyhow::Result<SimResult> {
     let Some(first) = parts.first() else { bail!("nothing to merge: give the shards' result files") };
-    if let Some((_, name)) = parts.iter().zip(names).find(|(p, _)| p.interrupted) {
-        bail!(
-            "'{name}' was interrupted before all its customers were walked: run that shard again, then merge"
-        );
-    }
+    refuse_interrupted(parts.iter().map(|p| p.interrupted), names)?;
     for (part, name) in parts.iter().zip(names).skip(1) {
         let differs = |what: &str| {
             anyhow::anyhow!(
@@ -77,6 +73,17 @@ pub fn merge_simulations(parts: &[SimResult], names: &[String]) -> anyhow::Resul
     Ok(merged)
 }
 
+/// Refuses a part a signal stopped before all its customers were
+/// walked: its counts are of scattered chunks, not its share of the run.
+fn refuse_interrupted(interrupted: impl Iterator<Item = bool>, names: &[String]) -> anyhow::Result<()> {
+    match interrupted.zip(names).find(|(stopped, _)| *stopped) {
+        Some((_, name)) => bail!(
+            "'{name}' was interrupted before all its customers were walked: run that shard again, then merge"
+        ),
+        None => Ok(()),
+    }
+}
+
 /// Checks that the customer ranges of the parts tile `0..run`: no
 /// customer missing or walked twice.
 fn check_tiling(ranges: &[[u64; 2]], run: u64, names: &[String], shards: &[Shard]) -> anyhow::Result<()> {
@@ -118,11 +125,7 @@ fn check_tiling(ranges: &[[u64; 2]], run: u64, names: &[String], shards: &[Shard
 /// run computes); the exact values are the same in every shard.
 pub fn merge_whatifs(parts: &[super::WhatifResult], names: &[String]) -> anyhow::Result<super::WhatifResult> {
     let Some(first) = parts.first() else { bail!("nothing to merge: give the shards' result files") };
-    if let Some((_, name)) = parts.iter().zip(names).find(|(p, _)| p.interrupted) {
-        bail!(
-            "'{name}' was interrupted before all its customers were walked: run that shard again, then merge"
-        );
-    }
+    refuse_interrupted(parts.iter().map(|p| p.interrupted), names)?;
     for (part, name) in parts.iter().zip(names).skip(1) {
         let same = part.header.seed == first.header.seed
             && part.customers_simulated == first.customers_simulated
