@@ -10,7 +10,7 @@ use std::ops::Range;
 use toml::Spanned;
 
 use super::context::Cx;
-use super::parts::{SegmentSpec, compile_state, weights};
+use super::parts::{SegmentSpec, compile_state, normalised, weights};
 use super::raw::{RawMeta, RawMultipliers, RawScenario};
 use super::{LoadSection, Use};
 use crate::error::Problem;
@@ -125,13 +125,9 @@ pub(super) fn compile(
 /// The file's weights as probabilities, row by row, before any segment's
 /// multipliers: what `fogg validate` shows.
 fn file_chain(graph: &Graph) -> Chain {
-    let normalised = |row: &[(Target, f64)]| {
-        let total: f64 = row.iter().map(|(_, w)| w).sum();
-        row.iter().filter(|(_, w)| *w > 0.0).map(|&(t, w)| (t, w / total)).collect()
-    };
     Chain {
-        entry: normalised(&graph.base_entry),
-        next: graph.base_rows.iter().map(|r| normalised(r)).collect(),
+        entry: normalised(graph.base_entry.iter().copied()),
+        next: graph.base_rows.iter().map(|r| normalised(r.iter().copied())).collect(),
     }
 }
 

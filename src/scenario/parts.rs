@@ -43,11 +43,16 @@ impl SegmentSpec {
                 None => added.map_or(1.0, |s| self.channel_mult[s.channel.0 as usize]),
             }
         };
-        let adjusted: Vec<(Target, f64)> =
-            row.iter().map(|&(t, w)| (t, w * factor(t))).filter(|&(_, w)| w > 0.0).collect();
-        let total: f64 = adjusted.iter().map(|(_, w)| w).sum();
-        adjusted.into_iter().map(|(t, w)| (t, w / total)).collect()
+        normalised(row.iter().map(|&(t, w)| (t, w * factor(t))))
     }
+}
+
+/// Weights as probabilities: the positive ones, each over their sum
+/// (empty when none is positive).
+pub(super) fn normalised(row: impl Iterator<Item = (Target, f64)>) -> Vec<(Target, f64)> {
+    let positive: Vec<(Target, f64)> = row.filter(|&(_, w)| w > 0.0).collect();
+    let total: f64 = positive.iter().map(|(_, w)| w).sum();
+    positive.into_iter().map(|(t, w)| (t, w / total)).collect()
 }
 
 /// Compiles one `[[state]]` (or `[[strategy.add]]`): the state and its
