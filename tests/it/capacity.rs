@@ -174,32 +174,12 @@ fn a_target_that_fails_every_request_has_no_capacity() {
 /// is 2, not a capacity verdict.
 #[test]
 fn a_dead_target_stops_the_search_and_says_so() {
-    let (_held, port) = crate::refusing_port();
-    let out = tempfile::tempdir().expect("temp dir");
-    let run = fogg()
-        .args([
-            "capacity",
-            "campaign-launch",
-            "--trial",
-            "2s",
-            "--start-rate",
-            "20",
-            "--threshold",
-            "p99 < 500ms",
-        ])
-        .arg("--target")
-        .arg(format!("http://127.0.0.1:{port}"))
-        .arg("--out")
-        .arg(out.path())
-        .output()
-        .expect("runs");
-    let (stdout, stderr) = (String::from_utf8_lossy(&run.stdout), String::from_utf8_lossy(&run.stderr));
-    assert_eq!(run.status.code(), Some(2), "{stderr}");
-    assert!(stderr.contains("did not answer"), "{stderr}");
+    let args =
+        ["capacity", "campaign-launch", "--trial", "2s", "--start-rate", "20", "--threshold", "p99 < 500ms"];
+    let run = crate::against_dead_target(&args, "capacity-campaign-launch.json");
+    let stdout = &run.stdout;
     assert!(stdout.contains("1 trial of 2.0 s at 20.0/s · search bounds 20.0/s to 1,000/s"), "{stdout}");
-    let saved = std::fs::read_to_string(out.path().join("capacity-campaign-launch.json")).expect("report");
-    let v: Value = serde_json::from_str(&saved).expect("JSON");
-    assert_eq!(v["trials"].as_array().expect("trials").len(), 1);
-    let notes = v["notes"].to_string();
-    assert!(notes.contains("looks down") && notes.contains(&port.to_string()), "{notes}");
+    assert_eq!(run.saved["trials"].as_array().expect("trials").len(), 1);
+    let notes = run.saved["notes"].to_string();
+    assert!(notes.contains("looks down") && notes.contains(&run.port.to_string()), "{notes}");
 }

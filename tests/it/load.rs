@@ -14,7 +14,7 @@ use fogg::load::{LoadOutcome, LoadPlan, run};
 use fogg::result::LoadResult;
 use fogg::scenario::Scenario;
 
-use crate::{LiveShop, fogg};
+use crate::LiveShop;
 
 /// A two-page journey: `a` (request `first`), then `b` (request `second`,
 /// a conversion worth 10) with probability 0.6, then exit.
@@ -333,26 +333,13 @@ async fn errors_end_journeys_by_default_and_cost_conversions() {
 /// (not after its two minutes), says why, and still writes its report.
 #[test]
 fn a_dead_target_stops_the_run_early_with_a_written_report() {
-    let (_held, port) = crate::refusing_port();
-    let out = tempfile::tempdir().expect("temp dir");
-    let run = fogg()
-        .args(["load", "campaign-launch", "--duration", "2m", "--rate", "40", "--grace", "2s"])
-        .arg("--target")
-        .arg(format!("http://127.0.0.1:{port}"))
-        .arg("--out")
-        .arg(out.path())
-        .output()
-        .expect("runs");
-    let stderr = String::from_utf8_lossy(&run.stderr);
-    assert_eq!(run.status.code(), Some(2), "{stderr}");
-    assert!(stderr.contains("did not answer") && stderr.contains("failed to connect"), "{stderr}");
-    let saved =
-        std::fs::read_to_string(out.path().join("load-campaign-launch.json")).expect("report written");
-    let v: serde_json::Value = serde_json::from_str(&saved).expect("JSON");
+    let args = ["load", "campaign-launch", "--duration", "2m", "--rate", "40", "--grace", "2s"];
+    let run = crate::against_dead_target(&args, "load-campaign-launch.json");
+    let v = &run.saved;
     assert!(v["errors"]["connect"].as_u64().expect("count") >= 5);
-    assert_eq!(v["stopped_by"], "target_down", "{saved}");
-    assert!(v["duration_s"].as_f64().expect("seconds") < 60.0, "{saved}");
-    let stdout = String::from_utf8_lossy(&run.stdout);
+    assert_eq!(v["stopped_by"], "target_down", "{v}");
+    assert!(v["duration_s"].as_f64().expect("seconds") < 60.0, "{v}");
+    let stdout = &run.stdout;
     assert!(stdout.contains("stopped by target down (no connection for 5 s)"), "{stdout}");
 }
 

@@ -127,6 +127,36 @@ pub fn interrupted_run(
     (saved, v)
 }
 
+/// What a run against a dead target gave: its port, stdout, and the JSON
+/// result it saved.
+pub struct DeadTargetRun {
+    pub port: u16,
+    pub stdout: String,
+    pub saved: serde_json::Value,
+}
+
+/// Runs `fogg ARGS --target http://127.0.0.1:PORT --out DIR` against a
+/// port that refuses every connection, checks that it exits 2 saying the
+/// target did not answer, and reads the result it still saved as `file`.
+pub fn against_dead_target(args: &[&str], file: &str) -> DeadTargetRun {
+    let (_held, port) = refusing_port();
+    let out = tempfile::tempdir().expect("temp dir");
+    let run = fogg()
+        .args(args)
+        .arg("--target")
+        .arg(format!("http://127.0.0.1:{port}"))
+        .arg("--out")
+        .arg(out.path())
+        .output()
+        .expect("runs");
+    let stderr = String::from_utf8_lossy(&run.stderr);
+    assert_eq!(run.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("did not answer") && stderr.contains("failed to connect"), "{stderr}");
+    let saved = std::fs::read_to_string(out.path().join(file)).expect("report written");
+    let saved = serde_json::from_str(&saved).expect("JSON");
+    DeadTargetRun { port, stdout: String::from_utf8_lossy(&run.stdout).into_owned(), saved }
+}
+
 /// A bundled scenario, compiled.
 pub fn bundled_scenario(name: &str) -> Scenario {
     fogg::scenario::bundled(name).expect("bundled scenario exists").expect("bundled scenario is valid")
