@@ -10,11 +10,11 @@ pub trait Merge {
     fn merge(&mut self, other: &Self);
 }
 
-impl Merge for Vec<u64> {
+impl<T: Copy + std::ops::AddAssign> Merge for Vec<T> {
     fn merge(&mut self, other: &Self) {
         assert_eq!(self.len(), other.len(), "merged aggregates come from the same model");
         for (a, b) in self.iter_mut().zip(other) {
-            *a += b;
+            *a += *b;
         }
     }
 }

@@ -63,6 +63,12 @@ pub fn run(args: &WhatifArgs, out: &mut dyn Write) -> anyhow::Result<Verdict> {
     })
     .context("starting the worker threads")?;
     let (paired, elapsed_s) = (paired.value, paired.elapsed_s);
+    if std::iter::once(&paired.baseline).chain(&paired.variants).any(|m| m.saturated()) {
+        bail!(
+            "the sums of squared revenue per customer went beyond 2^128 cents², so no interval can be computed exactly: lower the conversion values of '{}' or its max_steps",
+            model.source
+        );
+    }
 
     let base = Baseline::of(model, per_period);
     let baseline_row = StrategyRow::baseline(model, &paired.baseline, &base);

@@ -105,7 +105,7 @@ pub async fn run(ctx: Arc<LoadContext>, customer: u64, arrival: Instant) {
             }
         }
         if state.conversion {
-            let cents = (step.value * 100.0).round() as u64;
+            let cents = u128::from(crate::model::cents(step.value));
             outcome.counterfactual_conversions += 1;
             outcome.counterfactual_revenue_cents += cents;
             match status {

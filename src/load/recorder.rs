@@ -169,18 +169,18 @@ pub struct Journeys {
     /// Conversions achieved.
     pub conversions: u64,
     /// Their value, cents.
-    pub revenue_cents: u64,
+    pub revenue_cents: u128,
     /// Conversions the same customers would have made with instant,
     /// error-free responses.
     pub counterfactual_conversions: u64,
     /// Their value, cents.
-    pub counterfactual_revenue_cents: u64,
+    pub counterfactual_revenue_cents: u128,
     /// Conversions lost because the customer left on a slow response.
     pub lost_latency: u64,
     /// Conversions lost because the customer left on a failed request.
     pub lost_errors: u64,
     /// Value of the lost conversions, cents.
-    pub revenue_at_risk_cents: u64,
+    pub revenue_at_risk_cents: u128,
 }
 
 impl Merge for Journeys {

@@ -61,8 +61,21 @@ impl Spend {
 
     /// Multiplier m = g(S) / g(S⁰) of spend `spend` against the baseline.
     pub fn multiplier(&self, spend: f64) -> f64 {
-        self.response(spend) / self.response(self.baseline)
+        self.ratio(spend, self.baseline)
     }
+
+    /// g(S) / g(S₀), computed as (1 + (K/S₀)ᵃ) / (1 + (K/S)ᵃ) in logarithms,
+    /// so that a steep slope or a tiny spend cannot overflow it to ∞/∞
+    /// (0 when `spend` is 0; ∞ only when the true ratio is beyond f64).
+    pub fn ratio(&self, spend: f64, from: f64) -> f64 {
+        let log_term = |s: f64| self.slope * (self.half_saturation.ln() - s.max(0.0).ln());
+        (softplus(log_term(from)) - softplus(log_term(spend))).exp()
+    }
+}
+
+/// ln(1 + eˣ) without overflow; ∞ at x = ∞.
+fn softplus(x: f64) -> f64 {
+    if x == f64::INFINITY { x } else { x.max(0.0) + (-x.abs()).exp().ln_1p() }
 }
 
 /// A new spend level for a channel.
@@ -299,8 +312,16 @@ pub enum ChangeError {
     /// The model has as many states as a journey can address.
     #[error("too many states to add another")]
     TooManyStates,
+    /// A figure the changes compute goes beyond what f64 holds.
+    #[error("{what} overflows: {fix}")]
+    Overflow {
+        /// What overflows.
+        what: String,
+        /// How to stay within range.
+        fix: &'static str,
+    },
     /// After the changes, journeys from a state could never end.
-    #[error("after these changes no journey from state '{0}' can ever end: keep an exit on its way")]
+    #[error("after these changes journeys from state '{0}' (practically) never end: keep an exit on its way")]
     NeverEnds(String),
 }
 
@@ -367,11 +388,16 @@ impl<'m> Draft<'m> {
         if !(new.is_finite() && new >= 0.0) {
             return Err(ChangeError::NegativeSpend { channel: ch.id.clone(), spend: new });
         }
-        let m = if now > 0.0 {
-            curve.response(new) / curve.response(now)
-        } else {
+        if now <= 0.0 {
             return Err(ChangeError::ZeroSpend(ch.id.clone()));
-        };
+        }
+        let m = curve.ratio(new, now);
+        if !m.is_finite() {
+            return Err(ChangeError::Overflow {
+                what: format!("the response of '{}' to a spend of {new}", ch.id),
+                fix: "the ratio of responses goes beyond f64: use a gentler slope or a spend nearer the baseline",
+            });
+        }
         self.spend[c] = new;
         let in_channel = |t: Target| t != EXIT && self.states[t as usize].channel == channel;
         for (s, chain) in self.chains.iter_mut().enumerate() {
@@ -556,11 +582,33 @@ impl<'m> Draft<'m> {
     /// the exit.
     fn finish(self) -> Result<Variant, ChangeError> {
         for chain in &self.chains {
+            let rows = std::iter::once(("the entry".to_owned(), &chain.entry)).chain(
+                chain.next.iter().enumerate().map(|(i, row)| (format!("'{}'", self.states[i].id), row)),
+            );
+            for (name, row) in rows {
+                let total: f64 = row.iter().map(|(_, p)| p).sum();
+                let usable = total.is_finite() && total > 0.0;
+                if !row.is_empty() && !usable {
+                    return Err(ChangeError::Overflow {
+                        what: format!("the probabilities out of {name}"),
+                        fix: "the changes multiply them beyond f64 or down to nothing: use smaller changes",
+                    });
+                }
+            }
             if let Some(&i) = cannot_reach_exit(&chain.next).first() {
                 return Err(ChangeError::NeverEnds(self.states[i].id.clone()));
             }
+            if let Some(near) = chain.nearly_endless() {
+                return Err(ChangeError::NeverEnds(self.states[near.state].id.clone()));
+            }
         }
         let population: f64 = self.shares.iter().zip(&self.acquired).map(|(s, a)| s * a).sum();
+        if !(population.is_finite() && population > 0.0) {
+            return Err(ChangeError::Overflow {
+                what: "the number of customers the changes bring".to_owned(),
+                fix: "the spend changes multiply arrivals beyond f64: use smaller changes",
+            });
+        }
         let segments = self
             .model
             .segments

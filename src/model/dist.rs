@@ -10,6 +10,17 @@ use rand_distr::{Distribution, Exp, Gamma, LogNormal, Uniform, Weibull};
 /// z-score of the 90th percentile of the standard normal distribution.
 const Z90: f64 = 1.281_551_565_544_600_5;
 
+/// Largest value of one conversion, in the scenario's currency: declared
+/// values must have a mean at most this, and a draw above it counts as it,
+/// so that a run's money sums exactly in integers.
+pub const MAX_VALUE: f64 = 1e9;
+
+/// A conversion value in whole cents, capped at [`MAX_VALUE`].
+#[inline]
+pub fn cents(value: f64) -> u64 {
+    (value.clamp(0.0, MAX_VALUE) * 100.0).round() as u64
+}
+
 /// A compiled distribution. Samples are in seconds for durations and in
 /// currency units for values.
 #[derive(Debug, Clone)]

@@ -111,8 +111,34 @@ impl Model {
     }
 }
 
-/// Expected visits to each state: solves `(I − Q)ᵀ v = e`.
-fn expected_visits(chain: &Chain, n: usize) -> Vec<f64> {
+/// Below this, a pivot of `(I − Q)ᵀ` says a state is practically never
+/// left for good: the expected visits to it pass 10⁹ and its exact values
+/// would be rounding noise.
+const MIN_PIVOT: f64 = 1e-9;
+
+/// A state that journeys practically never leave for good.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct NearlyEndless {
+    /// The state's index.
+    pub state: usize,
+    /// The probability that a journey there never comes back to it.
+    pub escape: f64,
+}
+
+impl Chain {
+    /// The first state (if any) whose journeys practically never end: one
+    /// that a journey comes back to with probability 1 − ε, ε < 10⁻⁹, so
+    /// that the exact values cannot be computed (the exit weight is lost in
+    /// rounding). Graph checks find exact traps; this finds near ones.
+    pub fn nearly_endless(&self) -> Option<NearlyEndless> {
+        let n = self.next.len();
+        let (_, tiny) = eliminate(visits_matrix(self, n), vec![0.0; n], n);
+        tiny.map(|(state, escape)| NearlyEndless { state, escape })
+    }
+}
+
+/// `(I − Q)ᵀ`, row-major: what expected visits solve.
+fn visits_matrix(chain: &Chain, n: usize) -> Vec<f64> {
     let mut a = identity(n);
     for (i, row) in chain.next.iter().enumerate() {
         for &(t, p) in row {
@@ -121,13 +147,18 @@ fn expected_visits(chain: &Chain, n: usize) -> Vec<f64> {
             }
         }
     }
+    a
+}
+
+/// Expected visits to each state: solves `(I − Q)ᵀ v = e`.
+fn expected_visits(chain: &Chain, n: usize) -> Vec<f64> {
     let mut b = vec![0.0; n];
     for &(t, p) in &chain.entry {
         if let Some(i) = target_index(t) {
             b[i] += p;
         }
     }
-    solve(a, b, n)
+    solve(visits_matrix(chain, n), b, n)
 }
 
 /// Probability of reaching a state in the set before the exit, starting
@@ -176,8 +207,16 @@ fn identity(n: usize) -> Vec<f64> {
 
 /// Solves `a x = b` (row-major `n × n`) by Gaussian elimination with
 /// partial pivoting. `I − Q` is non-singular because every state can reach
-/// the exit (the scenario compiler checks that).
-pub(crate) fn solve(mut a: Vec<f64>, mut b: Vec<f64>, n: usize) -> Vec<f64> {
+/// the exit, and well conditioned because no state is nearly endless (the
+/// scenario compiler checks both).
+pub(crate) fn solve(a: Vec<f64>, b: Vec<f64>, n: usize) -> Vec<f64> {
+    eliminate(a, b, n).0
+}
+
+/// Gaussian elimination with partial pivoting: the solution, and the first
+/// column whose pivot is below [`MIN_PIVOT`] with that pivot.
+fn eliminate(mut a: Vec<f64>, mut b: Vec<f64>, n: usize) -> (Vec<f64>, Option<(usize, f64)>) {
+    let mut tiny = None;
     for col in 0..n {
         let pivot = (col..n)
             .max_by(|&r, &s| a[r * n + col].abs().total_cmp(&a[s * n + col].abs()))
@@ -189,6 +228,9 @@ pub(crate) fn solve(mut a: Vec<f64>, mut b: Vec<f64>, n: usize) -> Vec<f64> {
             b.swap(col, pivot);
         }
         let d = a[col * n + col];
+        if d.abs() < MIN_PIVOT && tiny.is_none() {
+            tiny = Some((col, d.abs()));
+        }
         for r in col + 1..n {
             let f = a[r * n + col] / d;
             if f != 0.0 {
@@ -204,7 +246,7 @@ pub(crate) fn solve(mut a: Vec<f64>, mut b: Vec<f64>, n: usize) -> Vec<f64> {
         let s: f64 = (r + 1..n).map(|k| a[r * n + k] * x[k]).sum();
         x[r] = (b[r] - s) / a[r * n + r];
     }
-    x
+    (x, tiny)
 }
 
 #[cfg(test)]

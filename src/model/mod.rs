@@ -14,7 +14,7 @@ mod walk;
 
 use alias::{AliasRows, RowId, Target};
 pub use change::{Change, Mechanism, Spend, Strategy, Variant};
-pub use dist::Dist;
+pub use dist::{Dist, MAX_VALUE, cents};
 pub use walk::{Journey, JourneyEnd, Step};
 
 use crate::units::TimeUnit;

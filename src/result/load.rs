@@ -374,7 +374,7 @@ impl LoadResult {
         let agg = &raw.agg;
         let window = raw.window_s;
         let j: &Journeys = &agg.journeys;
-        let cents = |c: u64| c as f64 / 100.0;
+        let cents = |c: u128| c as f64 / 100.0;
         let by_state = raw.states.iter().map(|(i, id)| RequestRow::new(id, &agg.by_state[*i])).collect();
         let segments = raw
             .segments

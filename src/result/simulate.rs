@@ -252,7 +252,7 @@ impl SimResult {
         let agg = &outcome.agg;
         let n = agg.customers;
         let nf = n as f64;
-        let cents = |c: u64| c as f64 / 100.0;
+        let cents = |c: u128| c as f64 / 100.0;
 
         let channels = channel_rows(model, agg);
         let cost: f64 = channels.iter().map(|c| c.cost).sum();
@@ -322,7 +322,7 @@ impl SimResult {
 /// Touches, cost, conversions and revenue per channel; spend per period
 /// is shared out over the period's customers.
 fn channel_rows(model: &Model, agg: &SimAgg) -> Vec<ChannelRow> {
-    let cents = |c: u64| c as f64 / 100.0;
+    let cents = |c: u128| c as f64 / 100.0;
     // Spend per period is shared out over the period's customers.
     let period_share = model.customers_per_period.map_or(0.0, |p| agg.customers as f64 / p);
     model

@@ -125,9 +125,11 @@ pub(super) fn compile(
 /// The file's weights as probabilities, row by row, before any segment's
 /// multipliers: what `fogg validate` shows.
 fn file_chain(graph: &Graph) -> Chain {
+    // The file's weights are finite (checked as read), so they never overflow.
+    let probabilities = |row: &[(Target, f64)]| normalised(row.iter().copied()).unwrap_or_default();
     Chain {
-        entry: normalised(graph.base_entry.iter().copied()),
-        next: graph.base_rows.iter().map(|r| normalised(r.iter().copied())).collect(),
+        entry: probabilities(&graph.base_entry),
+        next: graph.base_rows.iter().map(|r| probabilities(r)).collect(),
     }
 }
 
@@ -493,8 +495,29 @@ fn segment_chains(
     let mut reached = vec![false; states.len()];
     for spec in specs {
         let in_segment = if named_segments { format!(" in segment '{}'", spec.id) } else { String::new() };
-        let adjust = |row: &[(Target, f64)]| spec.adjust(states, row, None);
-        let entry = adjust(base_entry);
+        // A weight that overflows once multiplied is reported; the row then
+        // keeps the file's own weights so that nothing else is reported twice.
+        let mut adjust = |row: &[(Target, f64)], key: String, span: Option<Range<usize>>| {
+            spec.adjust(states, row, None).unwrap_or_else(|overflow| {
+                cx.problem(
+                    span.as_ref(),
+                    key,
+                    format!(
+                        "the weight of '{}'{in_segment} overflows (goes beyond {:e}) once multiplied by the segment's multipliers",
+                        overflow.target_name(states),
+                        f64::MAX
+                    ),
+                    "only the ratios of weights matter: use smaller weights or multipliers",
+                );
+                normalised(row.iter().copied()).unwrap_or_default()
+            })
+        };
+        let entry = adjust(base_entry, "entry".to_owned(), entry_span.clone());
+        let next: Vec<Vec<(Target, f64)>> = base_rows
+            .iter()
+            .enumerate()
+            .map(|(i, r)| adjust(r, format!("state.{}.next", states[i].id), Some(raw.states[i].id.span())))
+            .collect();
         if entry.is_empty() {
             cx.problem(
                 entry_span.as_ref(),
@@ -503,7 +526,6 @@ fn segment_chains(
                 "raise a multiplier of a state or channel the entry leads to",
             );
         }
-        let next: Vec<Vec<(Target, f64)>> = base_rows.iter().map(|r| adjust(r)).collect();
         for (i, row) in next.iter().enumerate() {
             if row.is_empty() && !base_rows[i].is_empty() {
                 cx.problem(
@@ -533,11 +555,31 @@ fn segment_chains(
         for i in reachable_from_entry(&entry, &next) {
             reached[i] = true;
         }
+        let chain = Chain { entry, next };
+        if stuck.is_empty()
+            && let Some(near) = chain.nearly_endless()
+            && stuck.insert(near.state)
+        {
+            let id = &states[near.state].id;
+            let escape = if near.escape > 0.0 {
+                format!("only {:.1e}", near.escape)
+            } else {
+                "0 once rounded".to_owned()
+            };
+            cx.problem(
+                Some(&raw.states[near.state].id.span()),
+                format!("state.{id}.next"),
+                format!(
+                    "journeys at state '{id}' practically never end{in_segment}: the chance that they leave it for good is {escape}, too small for exact values"
+                ),
+                "give this state, or a state on its loop, an `exit` weight at least 1e-9 of its other weights",
+            );
+        }
         segments.push(SegmentChain {
             id: spec.id.clone(),
             label: spec.label.clone(),
             share: spec.share,
-            chain: Chain { entry, next },
+            chain,
         });
     }
     (segments, reached)

@@ -129,7 +129,26 @@ fn touchpoint(
     index.insert(new_id, NEW_STATE as usize);
     let (state, row) = compile_state(cx, add, &model.stages, &names.channels, &index);
     let from = touchpoint_from(cx, &at("from"), add, &names.states)?;
-    let rows: Vec<_> = specs.iter().map(|spec| spec.adjust(&model.states, &row, Some(&state))).collect();
+    let mut rows = Vec::with_capacity(specs.len());
+    for spec in specs {
+        match spec.adjust(&model.states, &row, Some(&state)) {
+            Ok(r) => rows.push(r),
+            Err(overflow) => {
+                cx.problem(
+                    Some(&add.id.span()),
+                    at("next"),
+                    format!(
+                        "the weight of '{}' in segment '{}' overflows (goes beyond {:e}) once multiplied by the segment's multipliers",
+                        overflow.target_name(&model.states),
+                        spec.id,
+                        f64::MAX
+                    ),
+                    "only the ratios of weights matter: use smaller weights",
+                );
+                return None;
+            }
+        }
+    }
     if rows.iter().any(|r| r.is_empty()) && !row.is_empty() {
         cx.problem(
             Some(&add.id.span()),

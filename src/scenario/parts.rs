@@ -9,10 +9,11 @@ use toml::Spanned;
 
 use super::context::Cx;
 use super::raw::{Quantity, RawDist, RawState, RawWeights};
+use crate::model::MAX_VALUE;
 use crate::model::alias::{EXIT, Target};
 use crate::model::{ChannelId, Dist, StageId, State};
 use crate::suggest::did_you_mean;
-use crate::units::{format_duration, parse_duration};
+use crate::units::{MAX_DURATION_S, format_duration, parse_duration};
 
 /// A segment's multipliers, as read.
 pub(super) struct SegmentSpec {
@@ -28,12 +29,13 @@ impl SegmentSpec {
     /// A row of weights with the segment's multipliers applied, normalised
     /// (empty when every weight ends up 0). Targets past the scenario's
     /// states (touchpoints a strategy adds) take their channel's multiplier.
+    /// Fails with the target whose weight × multiplier overflows.
     pub(super) fn adjust(
         &self,
         states: &[State],
         row: &[(Target, f64)],
         added: Option<&State>,
-    ) -> Vec<(Target, f64)> {
+    ) -> Result<Vec<(Target, f64)>, Overflow> {
         let factor = |t: Target| {
             if t == EXIT {
                 return self.exit_mult;
@@ -47,12 +49,37 @@ impl SegmentSpec {
     }
 }
 
+/// A weight that is no longer a finite number once multiplied: its target.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) struct Overflow(pub(super) Target);
+
+impl Overflow {
+    /// What the scenario calls the target.
+    pub(super) fn target_name(self, states: &[State]) -> &str {
+        if self.0 == EXIT {
+            "exit"
+        } else {
+            states.get(self.0 as usize).map_or("the added touchpoint", |s| &s.id)
+        }
+    }
+}
+
 /// Weights as probabilities: the positive ones, each over their sum
-/// (empty when none is positive).
-pub(super) fn normalised(row: impl Iterator<Item = (Target, f64)>) -> Vec<(Target, f64)> {
+/// (empty when none is positive). When the sum of finite weights
+/// overflows, they are scaled by the largest first (`1e308` twice is
+/// 50/50); a weight that is not finite fails.
+pub(super) fn normalised(row: impl Iterator<Item = (Target, f64)>) -> Result<Vec<(Target, f64)>, Overflow> {
     let positive: Vec<(Target, f64)> = row.filter(|&(_, w)| w > 0.0).collect();
+    if let Some(&(t, _)) = positive.iter().find(|(_, w)| !w.is_finite()) {
+        return Err(Overflow(t));
+    }
     let total: f64 = positive.iter().map(|(_, w)| w).sum();
-    positive.into_iter().map(|(t, w)| (t, w / total)).collect()
+    if total.is_finite() {
+        return Ok(positive.into_iter().map(|(t, w)| (t, w / total)).collect());
+    }
+    let largest = positive.iter().fold(0.0_f64, |m, &(_, w)| m.max(w));
+    let total: f64 = positive.iter().map(|(_, w)| w / largest).sum();
+    Ok(positive.into_iter().map(|(t, w)| (t, w / largest / total)).collect())
 }
 
 /// Compiles one `[[state]]` (or `[[strategy.add]]`): the state and its
@@ -266,7 +293,31 @@ pub(super) fn compile_dist(
         }
     })();
     match built {
-        Ok(d) => Some(d),
+        Ok(d) => match kind {
+            QuantityKind::Money if d.mean().is_nan() || d.mean() > MAX_VALUE => {
+                cx.problem(
+                    Some(&span),
+                    key,
+                    format!(
+                        "the mean of {} is {:e}, beyond the largest value of one conversion fogg sums exactly ({MAX_VALUE:e})",
+                        d.description(),
+                        d.mean()
+                    ),
+                    "give values in the scenario's currency per conversion; a heavy tail (a Weibull shape far below 1, a p90 far above the median) can make the mean infinite",
+                );
+                None
+            }
+            QuantityKind::Duration if d.mean().is_nan() || d.mean() > MAX_DURATION_S => {
+                cx.problem(
+                    Some(&span),
+                    key,
+                    format!("the mean of {} is beyond 100 years", d.description()),
+                    "a heavy tail (a Weibull shape far below 1, a p90 far above the median) can make the mean infinite: use a lighter one",
+                );
+                None
+            }
+            _ => Some(d),
+        },
         Err(e) => fail(cx, e.to_string()),
     }
 }
@@ -288,7 +339,12 @@ enum DistText {
     Dist(#[from] crate::model::dist::DistError),
 }
 
+/// A number as a person writes it: at most four decimals, and in
+/// exponent form when that would hide it (`1e308`, `1e-300`).
 fn trim_number(x: f64) -> String {
+    if x != 0.0 && !(1e-4..1e12).contains(&x.abs()) {
+        return format!("{x:e}");
+    }
     let s = format!("{x:.4}");
     s.trim_end_matches('0').trim_end_matches('.').to_owned()
 }

@@ -81,14 +81,15 @@ pub struct SimAgg {
     pub steps: u64,
     /// Journeys cut at `max_steps`.
     pub truncated: u64,
-    /// Value of all conversions, in cents.
-    pub revenue_cents: u64,
+    /// Value of all conversions, in cents (128 bits: a value is at most
+    /// [`crate::model::MAX_VALUE`], so no run can overflow it).
+    pub revenue_cents: u128,
     /// Touches per channel.
     pub touches: Vec<u64>,
     /// Conversions per channel of the converting touchpoint.
     pub channel_conversions: Vec<u64>,
     /// Revenue per channel of the converting touchpoint, in cents.
-    pub channel_revenue_cents: Vec<u64>,
+    pub channel_revenue_cents: Vec<u128>,
     /// Customers who visited a state of each stage.
     pub stage_visitors: Vec<u64>,
     /// Customers by the furthest stage their journey reached.

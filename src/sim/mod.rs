@@ -193,14 +193,14 @@ fn walk_customer(
             scratch.raw.push(channel);
         }
         if state.conversion {
-            let cents = (step.value * 100.0).round() as u64;
+            let cents = crate::model::cents(step.value);
             conversions += 1;
-            agg.revenue_cents += cents;
+            agg.revenue_cents += u128::from(cents);
             agg.channel_conversions[channel as usize] += 1;
-            agg.channel_revenue_cents[channel as usize] += cents;
+            agg.channel_revenue_cents[channel as usize] += u128::from(cents);
             first_conversion_s.get_or_insert(elapsed_s);
             if let Some(export) = agg.export.as_mut() {
-                export.add(&scratch.raw, 1, cents, 0);
+                export.add(&scratch.raw, 1, u128::from(cents), 0);
                 scratch.raw.clear();
             }
         }

@@ -134,7 +134,7 @@ pub struct PathTotals {
     /// Conversions that closed this path.
     pub conversions: u64,
     /// Their value, in cents.
-    pub value_cents: u64,
+    pub value_cents: u128,
     /// Journeys that followed this path and never converted.
     pub nulls: u64,
 }
@@ -147,7 +147,7 @@ pub struct PathExport {
 
 impl PathExport {
     /// Adds one path.
-    pub fn add(&mut self, path: &[u8], conversions: u64, value_cents: u64, nulls: u64) {
+    pub fn add(&mut self, path: &[u8], conversions: u64, value_cents: u128, nulls: u64) {
         let t = match self.totals.get_mut(path) {
             Some(t) => t,
             None => self.totals.entry(path.into()).or_default(),

@@ -57,7 +57,7 @@ fn walk(model: &Model, cost: &[u64], rng: &mut crate::rng::CustomerRng) -> (Outc
         out[3] += cost[state.channel.0 as usize];
         if state.conversion {
             out[0] += 1;
-            out[2] += (step.value * 100.0).round() as u64;
+            out[2] = out[2].saturating_add(crate::model::cents(step.value));
         }
     }
     out[1] = u64::from(out[0] > 0);

@@ -80,10 +80,10 @@ impl Merge for PairedMoments {
         self.truncated += other.truncated;
         self.differing += other.differing;
         for (a, b) in self.sum.iter_mut().zip(&other.sum) {
-            *a += b;
+            *a = a.saturating_add(*b);
         }
         for (a, b) in self.cross.iter_mut().zip(&other.cross) {
-            *a += b;
+            *a = a.saturating_add(*b);
         }
     }
 }
@@ -111,13 +111,21 @@ impl PairedMoments {
         self.truncated += u64::from(truncated);
         self.differing += u64::from(x != y);
         let mut idx = 0;
+        // Each outcome is below 2⁶⁴, so a product never overflows 2¹²⁸;
+        // the sums saturate and `saturated` says so.
         for j in 0..K {
-            self.sum[j] += v[j];
+            self.sum[j] = self.sum[j].saturating_add(v[j]);
             for k in j..K {
-                self.cross[idx] += v[j] * v[k];
+                self.cross[idx] = self.cross[idx].saturating_add(v[j] * v[k]);
                 idx += 1;
             }
         }
+    }
+
+    /// Whether a sum reached 2¹²⁸ − 1 and stopped there: the moments are
+    /// then no longer exact and no figure may be drawn from them.
+    pub fn saturated(&self) -> bool {
+        self.sum.iter().chain(&self.cross).any(|&x| x == u128::MAX)
     }
 
     /// Means of the eight outcomes (baseline then variant).

@@ -9,6 +9,7 @@ mod compare;
 mod deploy;
 mod exact;
 mod examples;
+mod extremes;
 mod fit;
 mod load;
 mod props;

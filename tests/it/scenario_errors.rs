@@ -340,3 +340,39 @@ fn thousands_of_problems_list_a_hundred_and_count_the_rest() {
     );
     assert!(stderr.len() < 100_000, "{} bytes", stderr.len());
 }
+
+#[test]
+fn a_weight_that_overflows_once_multiplied_says_overflow() {
+    let text = BASE
+        .replace("next = { buy = 1, exit = 9 }", "next = { buy = 1, exit = 1.7976931348623157e308 }")
+        + "\n[[segment]]\nid = \"loyal\"\nshare = 1.0\nexit_multiplier = 1.15\n";
+    assert_rejected(
+        &text,
+        &["case.toml:", "state.home.next", "weight of 'exit' in segment 'loyal' overflows"],
+    );
+}
+
+#[test]
+fn a_loop_whose_exit_is_lost_in_rounding_is_named() {
+    let text = BASE.replace("next = { exit = 1 }", "next = { buy = 1, exit = 1e-300 }");
+    assert_rejected(
+        &text,
+        &["state.buy.next", "journeys at state 'buy' practically never end", "exit` weight"],
+    );
+}
+
+#[test]
+fn a_value_or_dwell_with_an_infinite_mean_is_refused() {
+    let weibull = r#"value = { dist = "weibull", scale = 10, shape = 1e-300 }"#;
+    let text = BASE.replace(r#"value = { dist = "constant", value = 10.0 }"#, weibull);
+    assert_rejected(&text, &["state.buy.value", "weibull(scale 10, shape 1e-300) is inf", "heavy tail"]);
+    let lognormal = r#"value = { dist = "lognormal", median = 10, p90 = 1e308 }"#;
+    let text = BASE.replace(r#"value = { dist = "constant", value = 10.0 }"#, lognormal);
+    assert_rejected(&text, &["p90 1e308) is inf"]);
+    let huge = r#"value = { dist = "constant", value = 1e15 }"#;
+    let text = BASE.replace(r#"value = { dist = "constant", value = 10.0 }"#, huge);
+    assert_rejected(&text, &["is 1e15, beyond the largest value of one conversion"]);
+    let dwell = "channel = \"web\"\ndwell = { dist = \"weibull\", scale = \"1h\", shape = 0.001 }";
+    let text = BASE.replacen("channel = \"web\"", dwell, 1);
+    assert_rejected(&text, &["state.home.dwell", "beyond 100 years"]);
+}
