@@ -8,6 +8,10 @@ use base64::engine::general_purpose::STANDARD;
 use hdrhistogram::serialization::{Deserializer, Serializer, V2DeflateSerializer};
 use hdrhistogram::{Counter, Histogram};
 
+/// Highest latency a latency histogram holds exactly: one hour, in
+/// microseconds.
+pub const MAX_LATENCY_US: u64 = 3_600_000_000;
+
 /// Encodes `h` as base64 of its compressed V2 serialisation.
 pub fn encode<T: Counter>(h: &Histogram<T>) -> String {
     let mut bytes = Vec::new();

@@ -5,13 +5,15 @@
 //! - [`plan`]: every arrival profile as one Poisson arrival schedule;
 //! - [`driver`]: the one loop that starts customers and stops the run;
 //! - `customer`: one virtual customer, with abandonment;
-//! - [`recorder`]: histograms and counts, measured from intended times.
+//! - [`recorder`]: histograms and counts, measured from intended times;
+//! - [`series`]: the run over time, at most ten minutes' worth of points.
 
 mod context;
 mod customer;
 pub mod driver;
 pub mod plan;
 pub mod recorder;
+pub mod series;
 pub mod signals;
 pub mod spec;
 pub mod target;

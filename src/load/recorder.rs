@@ -4,16 +4,17 @@
 //! *intended* send time (the arrival, or the previous response plus think
 //! time), so a stalled generator cannot hide a stalled server; the raw
 //! service time (from the actual send) is kept beside it. Memory is fixed
-//! per request name, state and segment; the per-second series grows by
-//! one small entry per second of the run.
+//! per request name, state and segment, and the series over time has at
+//! most [`series::MAX_POINTS`] points (coarser as a run grows), so a day
+//! costs what ten minutes do.
 
 use hdrhistogram::Histogram;
 use serde::{Deserialize, Serialize};
 
+use super::series::{Second, Series};
 use crate::merge::Merge;
 
-/// Highest latency a histogram holds exactly: one hour, in microseconds.
-pub const MAX_LATENCY_US: u64 = 3_600_000_000;
+pub use crate::hist::MAX_LATENCY_US;
 
 /// Why a request failed. Failures are data: they never stop a run.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -198,52 +199,6 @@ impl Merge for Journeys {
     }
 }
 
-/// One second of the run (by intended time).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Second {
-    /// Customers who arrived.
-    pub arrivals: u64,
-    /// Requests sent.
-    pub requests: u64,
-    /// Failed requests.
-    pub errors: u64,
-    /// Failed requests by class (indexed by `ErrorClass::index`).
-    #[serde(default)]
-    pub errors_by_class: [u64; 6],
-    /// Customers in flight at the end of the second (sampled by the driver).
-    pub in_flight: u64,
-    /// Latency of the successful requests, ms, 2 significant digits.
-    #[serde(with = "crate::hist::serde_b64")]
-    pub latency_ms: Histogram<u32>,
-}
-
-impl Default for Second {
-    fn default() -> Second {
-        Second {
-            arrivals: 0,
-            requests: 0,
-            errors: 0,
-            errors_by_class: [0; 6],
-            in_flight: 0,
-            latency_ms: Histogram::new_with_bounds(1, MAX_LATENCY_US / 1000, 2)
-                .expect("valid histogram bounds"),
-        }
-    }
-}
-
-impl Merge for Second {
-    fn merge(&mut self, o: &Self) {
-        self.arrivals += o.arrivals;
-        self.requests += o.requests;
-        self.errors += o.errors;
-        for (a, b) in self.errors_by_class.iter_mut().zip(o.errors_by_class) {
-            *a += b;
-        }
-        self.in_flight += o.in_flight;
-        self.latency_ms.add(&o.latency_ms).expect("same bounds");
-    }
-}
-
 /// Responses received, by HTTP version: over TLS the version is
 /// negotiated, so only the responses say which one the run spoke.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -291,8 +246,9 @@ pub struct LoadAgg {
     pub journeys: Journeys,
     /// Journeys per segment.
     pub journeys_by_segment: Vec<Journeys>,
-    /// Per-second series.
-    pub seconds: Vec<Second>,
+    /// Counts over time.
+    #[serde(flatten)]
+    pub series: Series,
 }
 
 /// One request as the recorder takes it: where it belongs and what it
@@ -330,15 +286,12 @@ impl LoadAgg {
             by_segment: vec![Traffic::default(); segments],
             journeys: Journeys::default(),
             journeys_by_segment: vec![Journeys::default(); segments],
-            seconds: Vec::new(),
+            series: Series::default(),
         }
     }
 
     fn second(&mut self, second: usize) -> &mut Second {
-        if self.seconds.len() <= second {
-            self.seconds.resize_with(second + 1, Second::default);
-        }
-        &mut self.seconds[second]
+        self.series.at(second as u64)
     }
 
     /// Counts an arrival in its second.
@@ -348,7 +301,8 @@ impl LoadAgg {
         self.second(second).arrivals += 1;
     }
 
-    /// Records the customers in flight at the end of `second`.
+    /// Records the customers in flight at the end of `second` (the last
+    /// such record of a point is the one kept).
     pub fn in_flight(&mut self, second: usize, customers: u64) {
         self.second(second).in_flight = customers;
     }
@@ -400,11 +354,6 @@ impl Merge for LoadAgg {
         for (x, y) in self.journeys_by_segment.iter_mut().zip(&o.journeys_by_segment) {
             x.merge(y);
         }
-        if self.seconds.len() < o.seconds.len() {
-            self.seconds.resize_with(o.seconds.len(), Second::default);
-        }
-        for (x, y) in self.seconds.iter_mut().zip(&o.seconds) {
-            x.merge(y);
-        }
+        self.series.merge(&o.series);
     }
 }

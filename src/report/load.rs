@@ -257,16 +257,21 @@ pub fn charts(r: &LoadResult) -> Vec<super::svg::Chart> {
     let second = |f: &dyn Fn(&crate::result::SecondRow) -> Option<f64>| -> Vec<(f64, f64)> {
         r.series.iter().filter_map(|s| f(s).map(|v| (s.second as f64, v))).collect()
     };
+    // Rows of a long run cover several seconds each: rates divide by them.
+    let per_second = |count: u64, s: &crate::result::SecondRow| count as f64 / s.seconds.max(1) as f64;
     let mut errors: Vec<Series> = ErrorClass::ALL
         .iter()
         .filter(|c| r.errors.of(**c) > 0)
         .map(|c| Series {
             name: c.short_name().to_owned(),
-            points: second(&|s| Some(s.errors_by_class.of(*c) as f64)),
+            points: second(&|s| Some(per_second(s.errors_by_class.of(*c), s))),
         })
         .collect();
     if errors.is_empty() {
-        errors.push(Series { name: "errors (none)".into(), points: second(&|s| Some(s.errors as f64)) });
+        errors.push(Series {
+            name: "errors (none)".into(),
+            points: second(&|s| Some(per_second(s.errors, s))),
+        });
     }
     vec![
         Chart::Line {
@@ -292,8 +297,8 @@ pub fn charts(r: &LoadResult) -> Vec<super::svg::Chart> {
             y_label: "per second".into(),
             x_scale: XScale::Linear,
             series: vec![
-                Series { name: "requests/s".into(), points: second(&|s| Some(s.requests as f64)) },
-                Series { name: "arrivals/s".into(), points: second(&|s| Some(s.arrivals as f64)) },
+                Series { name: "requests/s".into(), points: second(&|s| Some(per_second(s.requests, s))) },
+                Series { name: "arrivals/s".into(), points: second(&|s| Some(per_second(s.arrivals, s))) },
             ],
         },
         // A count, not a rate: its own axis.

@@ -268,11 +268,15 @@ pub struct SegmentLoadRow {
     pub conversions_lost_to_errors: u64,
 }
 
-/// One second of the run, by intended time.
+/// One point of the run over time, by intended time: a second, or more
+/// in a run longer than ten minutes (see `load::series`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SecondRow {
     /// Seconds since the start.
     pub second: u64,
+    /// Seconds the row covers; counts are over all of them.
+    #[serde(default = "one_second")]
+    pub seconds: u64,
     /// Customers who arrived.
     pub arrivals: u64,
     /// Requests sent.
@@ -282,12 +286,16 @@ pub struct SecondRow {
     /// Failed requests by class (none when a saved result lacks it).
     #[serde(default)]
     pub errors_by_class: ErrorCounts,
-    /// Customers in flight at the end of the second.
+    /// Customers in flight at the end of the row's seconds.
     pub in_flight: u64,
     /// Median latency, ms (2 significant digits).
     pub p50_ms: Option<f64>,
     /// 99th percentile latency, ms (2 significant digits).
     pub p99_ms: Option<f64>,
+}
+
+fn one_second() -> u64 {
+    1
 }
 
 /// The settings of the run.
@@ -395,14 +403,17 @@ impl LoadResult {
                 }
             })
             .collect();
+        let step = agg.series.seconds_per_point;
         let series = agg
-            .seconds
+            .series
+            .points
             .iter()
             .enumerate()
-            .map(|(second, s)| {
+            .map(|(i, s)| {
                 let q = |x: f64| (!s.latency_ms.is_empty()).then(|| s.latency_ms.value_at_quantile(x) as f64);
                 SecondRow {
-                    second: second as u64,
+                    second: i as u64 * step,
+                    seconds: step,
                     arrivals: s.arrivals,
                     requests: s.requests,
                     errors: s.errors,

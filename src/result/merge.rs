@@ -206,12 +206,7 @@ pub fn merge_loads(parts: &[LoadResult], names: &[String]) -> anyhow::Result<Loa
     let offset = |p: &LoadResult| ((p.raw.started_at_unix_ms - start) as f64 / 1000.0).round() as usize;
     let shifted = |p: &LoadResult| {
         let mut agg = p.raw.agg.clone();
-        let pad = offset(p);
-        if pad > 0 {
-            let mut seconds = vec![Default::default(); pad];
-            seconds.append(&mut agg.seconds);
-            agg.seconds = seconds;
-        }
+        agg.series = agg.series.delayed(offset(p) as u64);
         agg
     };
     let mut agg = shifted(first);
