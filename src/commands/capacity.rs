@@ -35,6 +35,10 @@ enum Stop {
 
 /// Runs the command, writing the report to `out`.
 pub fn run(args: &CapacityArgs, out: &mut dyn Write) -> anyhow::Result<Verdict> {
+    // Installed before anything else, so Ctrl-C or SIGTERM during setup or
+    // between trials stops the search, and is never the default "terminate".
+    let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
+    let signals = runtime.block_on(async { signal_counter() });
     let common = &args.run;
     let LoadSetup { model, spec, mut thresholds } = LoadSetup::of(common)?;
     check_search(args, &thresholds)?;
@@ -46,11 +50,7 @@ pub fn run(args: &CapacityArgs, out: &mut dyn Write) -> anyhow::Result<Verdict> 
     let mut notes: Vec<String> = guard.into_iter().chain(short_trial_note(&model, &spec, trial)).collect();
     let stem = super::simulate::stem(&model);
     let model = Arc::new(model);
-    let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
     let target = runtime.block_on(Target::start(common.target.target.as_ref(), common.target.demo()?))?;
-    // Installed before the first trial, so Ctrl-C or SIGTERM between
-    // trials stops the search too, and is never the default "terminate".
-    let signals = runtime.block_on(async { signal_counter() });
     let mut rows: Vec<TrialRow> = Vec::new();
     let bounds = SearchBounds { start: args.start_rate, max: args.max_rate };
     let found = search(bounds, |rate| {
@@ -59,7 +59,7 @@ pub fn run(args: &CapacityArgs, out: &mut dyn Write) -> anyhow::Result<Verdict> 
         }
         let plan = trial_plan(common, rate, trial, grace);
         let outcome = runtime
-            .block_on(run_load(Arc::clone(&model), spec.clone(), target.url(), &plan))
+            .block_on(run_load(Arc::clone(&model), spec.clone(), target.url(), &plan, signals.clone()))
             .map_err(Stop::Error)?;
         let mut result = LoadResult::new(&model, &spec, &plan, target.url(), &outcome);
         result.check(&thresholds);

@@ -9,9 +9,10 @@ use anyhow::{Context, bail};
 
 use crate::cli::{LoadArgs, LoadRunArgs};
 use crate::load::plan::{RateProfile, Workload};
+use crate::load::signals::signal_counter;
 use crate::load::spec::LoadSpec;
 use crate::load::target::Target;
-use crate::load::{LoadPlan, run as run_load};
+use crate::load::{LoadPlan, StopReason, run as run_load};
 use crate::model::Model;
 use crate::report;
 use crate::report::ReportFormat;
@@ -44,6 +45,10 @@ impl LoadSetup {
 
 /// Runs the command, writing the report to `out`.
 pub fn run(args: &LoadArgs, out: &mut dyn Write) -> anyhow::Result<Verdict> {
+    // Signal handlers first: Ctrl-C or SIGTERM during setup then stops the
+    // run at its start, with a report, rather than killing the process.
+    let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
+    let signals = runtime.block_on(async { signal_counter() });
     let common = &args.run;
     let LoadSetup { model, spec, thresholds } = LoadSetup::of(common)?;
     if common.report.format == ReportFormat::Junit && thresholds.is_empty() {
@@ -63,10 +68,9 @@ pub fn run(args: &LoadArgs, out: &mut dyn Write) -> anyhow::Result<Verdict> {
     plan.check_rate()?;
     let stem = shard.file_stem(super::simulate::stem(&model));
     let model = Arc::new(model);
-    let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
     let mut result = runtime.block_on(async {
         let target = Target::start(common.target.target.as_ref(), common.target.demo()?).await?;
-        let outcome = run_load(Arc::clone(&model), spec.clone(), target.url(), &plan).await?;
+        let outcome = run_load(Arc::clone(&model), spec.clone(), target.url(), &plan, signals).await?;
         anyhow::Ok(LoadResult::new(&model, &spec, &plan, target.url(), &outcome))
     })?;
     if !common.quiet && std::io::stderr().is_terminal() {
@@ -83,6 +87,11 @@ pub fn run(args: &LoadArgs, out: &mut dyn Write) -> anyhow::Result<Verdict> {
                 1 => "the one request".to_owned(),
                 n => format!("all {} requests", report::fmt::int(n)),
             }
+        );
+    }
+    if result.requests == 0 && result.stopped_by == StopReason::Interrupted {
+        bail!(
+            "interrupted by a signal before any request was sent: nothing was measured (the reports above were still written)"
         );
     }
     Ok(verdict)

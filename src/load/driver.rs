@@ -18,7 +18,6 @@ use super::context::LoadContext;
 use super::customer;
 use super::plan::{ArrivalSchedule, LoadPlan, StopReason, Workload};
 use super::recorder::{ErrorClass, HttpVersions, LoadAgg};
-use super::signals::signal_counter;
 use super::spec::LoadSpec;
 use crate::model::Model;
 
@@ -50,16 +49,19 @@ pub struct LoadOutcome {
 }
 
 /// Runs `plan` against `target` (a base URL such as `http://127.0.0.1:8080`).
+/// `signals` counts Ctrl-C and SIGTERM (see [`super::signals`]): made by the
+/// command before anything else, so that a signal during setup stops the
+/// run at its start and still writes a report.
 pub async fn run(
     model: Arc<Model>,
     spec: LoadSpec,
     target: &str,
     plan: &LoadPlan,
+    mut signals: watch::Receiver<u32>,
 ) -> anyhow::Result<LoadOutcome> {
     plan.check_rate()?;
     let ctx = Arc::new(LoadContext::new(model, spec, target, plan)?);
     let start = ctx.start;
-    let mut signals = signal_counter();
     let ticker = tokio::spawn(sample_each_second(
         Arc::clone(&ctx),
         plan.progress && std::io::stderr().is_terminal(),

@@ -74,7 +74,8 @@ fn plan(rate: f64, seconds: f64) -> LoadPlan {
 async fn load(scenario: &Scenario, target: &str, plan: &LoadPlan) -> (LoadResult, LoadOutcome) {
     let model = Arc::new(scenario.model.clone());
     let spec = scenario.load.clone().expect("[load]").spec;
-    let outcome = run(Arc::clone(&model), spec.clone(), target, plan).await.expect("load run");
+    let signals = fogg::load::signals::signal_counter();
+    let outcome = run(Arc::clone(&model), spec.clone(), target, plan, signals).await.expect("load run");
     (LoadResult::new(&model, &spec, plan, target, &outcome), outcome)
 }
 
@@ -658,6 +659,46 @@ fn sigterm_stops_the_run_and_writes_the_report() {
     assert_eq!(v["stopped_by"], "interrupted");
 }
 
+/// A signal while fogg is still setting up (here: blocked reading a feeder
+/// that is a named pipe) stops the run at its start with a report, never
+/// the default "terminate at once".
+#[cfg(target_os = "linux")]
+#[test]
+fn a_signal_during_setup_still_writes_a_report() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let fifo = dir.path().join("ids.csv");
+    let made = std::process::Command::new("mkfifo").arg(&fifo).status().expect("mkfifo");
+    assert!(made.success());
+    let scenario = crate::SHORT_JOURNEYS.replace("path = \"/\"", "path = \"/?id={ids.id}\"")
+        + "[[load.feeder]]\nid = \"ids\"\nfile = \"ids.csv\"\n";
+    let path = dir.path().join("setup.toml");
+    std::fs::write(&path, scenario).expect("write scenario");
+    let (_held, port) = crate::refusing_port();
+    let out = dir.path().join("out");
+    let child = std::process::Command::new(assert_cmd::cargo::cargo_bin("fogg"))
+        .arg("load")
+        .arg(&path)
+        .args(["--duration", "60s", "--rate", "5", "--target", &format!("http://127.0.0.1:{port}"), "--out"])
+        .arg(&out)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("starts");
+    // fogg catches SIGTERM before it reads the scenario, and then blocks
+    // opening the pipe: the signal comes during setup.
+    crate::sigterm_once_caught(child.id());
+    // Now let the setup go on: the pipe gets its rows.
+    std::fs::write(&fifo, "id\n1\n2\n").expect("write the feeder");
+    let output = child.wait_with_output().expect("exits");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("interrupted by a signal before any request was sent"), "{stderr}");
+    let saved = std::fs::read_to_string(out.join("load-setup.json")).expect("report written");
+    let v: serde_json::Value = serde_json::from_str(&saved).expect("JSON");
+    assert_eq!(v["stopped_by"], "interrupted");
+    assert_eq!(v["requests"], 0);
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn load_shards_merge_into_summed_histograms_with_disjoint_customers() {
     use axum::extract::{Path, State};
@@ -854,7 +895,14 @@ async fn the_driver_refuses_a_plan_above_the_rate_one_process_sends() {
     let scenario = two_page_scenario("/a", "/b", "");
     let spec = scenario.load.clone().expect("[load]").spec;
     // Loopback port 9 (discard): the plan is refused before any connection.
-    let refused = run(Arc::new(scenario.model.clone()), spec, "http://127.0.0.1:9", &plan(1e9, 1.0)).await;
+    let refused = run(
+        Arc::new(scenario.model.clone()),
+        spec,
+        "http://127.0.0.1:9",
+        &plan(1e9, 1.0),
+        fogg::load::signals::signal_counter(),
+    )
+    .await;
     let err = refused.expect_err("refused").to_string();
     assert!(err.contains("would reach 1000000000 customers/s"), "{err}");
 }

@@ -104,8 +104,22 @@ pub fn interrupted_run(
         .stderr(std::process::Stdio::piped())
         .spawn()
         .expect("starts");
+    sigterm_once_caught(child.id());
+    let output = child.wait_with_output().expect("exits");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("interrupted by a signal"), "{stderr}");
+    let saved = dir.join(file);
+    let v = serde_json::from_str(&std::fs::read_to_string(&saved).expect("report")).expect("JSON");
+    (saved, v)
+}
+
+/// Sends SIGTERM to process `pid` once it catches SIGTERM (bit 15 − 1 of
+/// SigCgt in /proc): readiness, never a fixed wait.
+#[cfg(target_os = "linux")]
+pub fn sigterm_once_caught(pid: u32) {
     let caught = || {
-        let status = std::fs::read_to_string(format!("/proc/{}/status", child.id())).unwrap_or_default();
+        let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
         status
             .lines()
             .find_map(|l| l.strip_prefix("SigCgt:"))
@@ -117,15 +131,8 @@ pub fn interrupted_run(
         assert!(std::time::Instant::now() < deadline, "fogg never installed its signal handler");
         std::thread::sleep(std::time::Duration::from_millis(20));
     }
-    let killed = std::process::Command::new("kill").args(["-TERM", &child.id().to_string()]).status();
+    let killed = std::process::Command::new("kill").args(["-TERM", &pid.to_string()]).status();
     assert!(killed.expect("kill").success());
-    let output = child.wait_with_output().expect("exits");
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert_eq!(output.status.code(), Some(2), "{stderr}");
-    assert!(stderr.contains("interrupted by a signal"), "{stderr}");
-    let saved = dir.join(file);
-    let v = serde_json::from_str(&std::fs::read_to_string(&saved).expect("report")).expect("JSON");
-    (saved, v)
 }
 
 /// What a run against a dead target gave: its port, stdout, and the JSON
