@@ -7,6 +7,8 @@ use std::path::Path;
 
 use anyhow::{Context, bail};
 
+use crate::model::MAX_CHANNELS;
+
 /// One distinct path with its outcomes.
 #[derive(Debug, Clone, PartialEq)]
 pub struct PathRow {
@@ -101,6 +103,12 @@ impl Paths {
             for name in path.split('>').map(str::trim) {
                 if name.is_empty() {
                     bail!("line {line}: path '{path}' has an empty channel name between '>'s");
+                }
+                if index.len() >= MAX_CHANNELS && !index.contains_key(name) {
+                    bail!(
+                        "line {line}: '{name}' is distinct channel number {}, and fogg models at most {MAX_CHANNELS}: group rare channels into one (e.g. 'other')",
+                        MAX_CHANNELS + 1
+                    );
                 }
                 let next = index.len() as u32;
                 let id = *index.entry(name.to_owned()).or_insert_with(|| {

@@ -32,13 +32,21 @@ pub fn run(args: &FitArgs, out: &mut dyn Write) -> anyhow::Result<Verdict> {
     } else if first_line.contains("total_conversions") {
         let paths = Paths::parse(&text, separator.unwrap_or(b';'))
             .with_context(|| format!("path file '{}'", file.display()))?;
-        ("paths", Counts::from_paths(&paths, &source))
+        let counts =
+            Counts::from_paths(&paths, &source).with_context(|| format!("path file '{}'", file.display()))?;
+        ("paths", counts)
     } else {
         bail!(
             "'{}' is neither a path file (header path;total_conversions;total_conversion_value;total_null) nor an event log (header customer_id,timestamp,channel[,stage][,conversion_value]); its first line is '{first_line}'",
             file.display()
         );
     };
+    if counts.journeys <= 0.0 {
+        bail!(
+            "'{}' holds no journey to fit: every path has 0 conversions and 0 nulls; give each path the number of journeys that followed it",
+            file.display()
+        );
+    }
     let name = args.name.clone().unwrap_or_else(|| format!("Fitted from {source}"));
     let toml = counts.to_toml(&name);
     let output = args.output.display().to_string();

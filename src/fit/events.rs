@@ -66,7 +66,9 @@ pub fn read(text: &[u8], separator: u8, source: &str) -> anyhow::Result<Counts> 
             None if value.is_some() => "purchase".to_owned(),
             None => "touch".to_owned(),
         };
-        let state = counts.state(&stage, channel, value.is_some());
+        let state = counts
+            .state(&stage, channel, value.is_some())
+            .map_err(|e| anyhow::anyhow!("line {line}: {e}"))?;
         counts.rows += 1;
         let events = customers.entry(customer.to_owned()).or_insert_with(|| {
             order.push(customer.to_owned());
@@ -246,12 +248,11 @@ mod tests {
                    bob,2026-03-01T09:30:00Z,web,\n";
         let c = read(log.as_bytes(), b',', "log.csv").unwrap();
         let id = |s: &str| c.states.iter().position(|x| x.id == s).unwrap();
-        let exit = c.states.len();
         assert_eq!(c.entry[id("email")], 1.0);
         assert_eq!(c.entry[id("search")], 1.0);
-        assert_eq!(c.next[id("email")][id("web")], 1.0);
-        assert_eq!(c.next[id("web")][id("web_conversion")], 1.0);
-        assert_eq!(c.next[id("web")][exit], 1.0);
+        assert_eq!(c.next[id("email")][&id("web")], 1.0);
+        assert_eq!(c.next[id("web")][&id("web_conversion")], 1.0);
+        assert_eq!(c.next[id("web")][&crate::fit::EXIT], 1.0);
         assert_eq!(c.dwell_s[id("email")], vec![3600.0]);
         assert_eq!(c.values[id("web_conversion")], vec![80.0]);
         assert_eq!((c.journeys, c.converted), (2.0, 1.0));

@@ -10,10 +10,11 @@
 
 pub mod events;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::fmt::Write;
 
 use crate::attribution::Paths;
+use crate::model::{MAX_CHANNELS, MAX_STAGES};
 use crate::units::format_duration;
 
 /// One state of the fitted model.
@@ -40,8 +41,10 @@ pub struct Counts {
     pub channels: Vec<String>,
     /// Journeys that started at each state.
     pub entry: Vec<f64>,
-    /// Moves from each state to each state (`next[i][j]`), the exit last.
-    pub next: Vec<Vec<f64>>,
+    /// Moves from each state to each state it was seen to move to
+    /// (`next[i][&j]`), the exit as [`EXIT`]: sparse, so memory follows
+    /// the moves observed, not the square of the states.
+    pub next: Vec<BTreeMap<usize, f64>>,
     /// Seconds spent at each state before the next event (event logs).
     pub dwell_s: Vec<Vec<f64>>,
     /// Conversion values seen at each state (event logs), or
@@ -57,6 +60,27 @@ pub struct Counts {
     pub source: String,
     /// Rows read.
     pub rows: u64,
+    /// State ids to their index.
+    index: HashMap<String, usize>,
+}
+
+/// The target of a move out of the journey, in [`Counts::next`].
+pub const EXIT: usize = usize::MAX;
+
+/// More channels or stages than a scenario can hold: found while reading,
+/// before anything grows with them.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error(
+    "'{name}' would be {what} number {}, and a scenario holds at most {limit}: group rare {what}s into one (e.g. 'other') before fitting",
+    limit + 1
+)]
+pub struct TooMany {
+    /// `channel` or `stage`.
+    pub what: &'static str,
+    /// The one past the limit.
+    pub name: String,
+    /// The limit.
+    pub limit: usize,
 }
 
 /// Makes a string usable as a scenario id.
@@ -70,34 +94,42 @@ pub fn id_of(text: &str) -> String {
 }
 
 impl Counts {
-    /// The index of a state, adding it when new.
-    pub fn state(&mut self, stage: &str, channel: &str, conversion: bool) -> usize {
+    /// The index of a state, adding it when new; fails before a channel
+    /// or stage past what a scenario holds is added.
+    pub fn state(&mut self, stage: &str, channel: &str, conversion: bool) -> Result<usize, TooMany> {
         let channel = id_of(channel);
-        let stage = stage.to_owned();
-        let id = match (conversion, stage.as_str()) {
+        let id = match (conversion, stage) {
             (true, _) => format!("{channel}_conversion"),
             (false, "touch") => channel.clone(),
             (false, s) => format!("{}_{channel}", id_of(s)),
         };
-        if let Some(i) = self.states.iter().position(|s| s.id == id) {
-            return i;
+        if let Some(&i) = self.index.get(&id) {
+            return Ok(i);
         }
-        if !self.channels.contains(&channel) {
+        let new_channel = !self.channels.contains(&channel);
+        let new_stage = !self.stages.iter().any(|s| s == stage);
+        for (new, what, count, limit, name) in [
+            (new_channel, "channel", self.channels.len(), MAX_CHANNELS, &channel),
+            (new_stage, "stage", self.stages.len(), MAX_STAGES, &stage.to_owned()),
+        ] {
+            if new && count >= limit {
+                return Err(TooMany { what, name: name.clone(), limit });
+            }
+        }
+        if new_channel {
             self.channels.push(channel.clone());
         }
-        if !self.stages.contains(&stage) {
-            self.stages.push(stage.clone());
+        if new_stage {
+            self.stages.push(stage.to_owned());
         }
-        self.states.push(FitState { id, stage, channel, conversion });
+        let i = self.states.len();
+        self.index.insert(id.clone(), i);
+        self.states.push(FitState { id, stage: stage.to_owned(), channel, conversion });
         self.entry.push(0.0);
-        for row in &mut self.next {
-            row.insert(row.len() - 1, 0.0);
-        }
-        let n = self.states.len();
-        self.next.push(vec![0.0; n + 1]);
+        self.next.push(BTreeMap::new());
         self.dwell_s.push(Vec::new());
         self.values.push(Vec::new());
-        n - 1
+        Ok(i)
     }
 
     /// Adds `weight` journeys that visited `states` in order and then left.
@@ -105,11 +137,10 @@ impl Counts {
         let Some((&first, _)) = states.split_first() else { return };
         self.entry[first] += weight;
         for w in states.windows(2) {
-            self.next[w[0]][w[1]] += weight;
+            *self.next[w[0]].entry(w[1]).or_insert(0.0) += weight;
         }
         let last = *states.last().expect("not empty");
-        let exit = self.next[last].len() - 1;
-        self.next[last][exit] += weight;
+        *self.next[last].entry(EXIT).or_insert(0.0) += weight;
         *self.lengths.entry(states.len()).or_insert(0.0) += weight;
         self.journeys += weight;
         if states.iter().any(|&s| self.states[s].conversion) {
@@ -120,7 +151,7 @@ impl Counts {
     /// The counts of a path file: one state per channel (stage `touch`),
     /// and after the last touch of a converting path a conversion state of
     /// that channel (stage `purchase`) worth the path's mean value.
-    pub fn from_paths(paths: &Paths, source: &str) -> Counts {
+    pub fn from_paths(paths: &Paths, source: &str) -> Result<Counts, TooMany> {
         let mut c = Counts { source: source.to_owned(), rows: paths.rows.len() as u64, ..Counts::default() };
         let mut seq = Vec::new();
         // Per conversion state: (total value, conversions).
@@ -128,14 +159,14 @@ impl Counts {
         for row in &paths.rows {
             seq.clear();
             for &ch in &row.channels {
-                seq.push(c.state("touch", &paths.channels[ch as usize], false));
+                seq.push(c.state("touch", &paths.channels[ch as usize], false)?);
             }
             if row.nulls > 0.0 {
                 c.journey(&seq, row.nulls);
             }
             if row.conversions > 0.0 {
                 let last = &paths.channels[*row.channels.last().expect("paths are not empty") as usize];
-                let conv = c.state("purchase", last, true);
+                let conv = c.state("purchase", last, true)?;
                 seq.push(conv);
                 c.journey(&seq, row.conversions);
                 let t = totals.entry(conv).or_insert((0.0, 0.0));
@@ -148,7 +179,7 @@ impl Counts {
             c.values[state] = vec![total / n];
         }
         c.stages.sort_by_key(|s| (s == "purchase") as u8);
-        c
+        Ok(c)
     }
 
     /// The fitted scenario as TOML, with comments on where each number
@@ -196,7 +227,7 @@ impl Counts {
             }
         }
         for (i, s) in self.states.iter().enumerate() {
-            let out: f64 = self.next[i].iter().sum();
+            let out: f64 = self.next[i].values().sum();
             let _ = writeln!(
                 t,
                 "\n[[state]]\nid = {}\nstage = {}\nchannel = {}",
@@ -220,7 +251,7 @@ impl Counts {
             }
             let _ = writeln!(t, "# {} moves out of this state observed", num(out));
             let mut row: Vec<String> = Vec::new();
-            for (j, &c) in self.next[i].iter().enumerate() {
+            for (&j, &c) in &self.next[i] {
                 if c > 0.0 {
                     let target = self.states.get(j).map_or("exit", |s| s.id.as_str());
                     row.push(format!("{} = {}", key(target), num(c)));

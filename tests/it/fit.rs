@@ -207,7 +207,18 @@ fn an_event_log_fits_with_stages_dwell_and_values_and_leaks_no_customer() {
 #[test]
 fn bad_inputs_get_errors_naming_the_row() {
     let dir = tempfile::tempdir().unwrap();
+    let header = "path;total_conversions;total_conversion_value;total_null\n";
+    // One more distinct channel than a scenario holds: refused at its row,
+    // before anything grows with it.
+    let channels: String = (0..300).map(|i| format!("c{i};1;1;1\n")).collect();
+    let channels = format!("{header}{channels}");
+    let stages: String = (0..70).map(|i| format!("u{i},{},web,s{i}\n", 1000 + i)).collect();
+    let stages = format!("customer_id,timestamp,channel,stage\n{stages}");
+    let zeros = format!("{header}a > b;0;0;0\nb;0;0;0\n");
     let cases = [
+        (channels.as_str(), "line 257: 'c255' is distinct channel number 256, and fogg models at most 255"),
+        (stages.as_str(), "line 66: 's64' would be stage number 65, and a scenario holds at most 64"),
+        (zeros.as_str(), "holds no journey to fit"),
         ("customer_id,channel\n1,web\n", "no 'timestamp' column"),
         (
             "customer_id,timestamp,channel\n1,2026-03-01,web\n2,soon,web\n",
