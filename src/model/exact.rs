@@ -9,6 +9,7 @@
 //! matches these values when its truncated count is negligible.
 
 use super::alias::{EXIT, Target};
+use super::iterative::{self, Moves, StepBound, TooLong};
 use super::{Chain, ChannelId, Model};
 
 /// Exact expectations per customer.
@@ -38,19 +39,17 @@ impl Model {
     /// of channel `removed` is taken away: journeys that would reach one
     /// of its states leave instead (the Markov removal of that channel).
     pub fn conversion_rate_without(&self, removed: ChannelId) -> f64 {
-        let n = self.states.len();
         self.segments
             .iter()
             .map(|segment| {
                 let chain = segment.chain.without(|i| self.states[i].channel == removed);
-                segment.share * hit_probability(&chain, n, |i| self.states[i].conversion)
+                segment.share * Solver::new(&chain).hit(|i| self.states[i].conversion)
             })
             .sum()
     }
 
     /// Solves the chain exactly.
     pub fn exact(&self) -> Exact {
-        let n = self.states.len();
         let mut out = Exact {
             conversion_rate: 0.0,
             conversions_per_customer: 0.0,
@@ -63,8 +62,9 @@ impl Model {
         for segment in &self.segments {
             let w = segment.share;
             let chain = &segment.chain;
-            let visits = expected_visits(chain, n);
-            let conv = hit_probability(chain, n, |i| self.states[i].conversion);
+            let solver = Solver::new(chain);
+            let visits = solver.visits();
+            let conv = solver.hit(|i| self.states[i].conversion);
             out.segment_conversion_rate.push(conv);
             out.conversion_rate += w * conv;
             for (i, state) in self.states.iter().enumerate() {
@@ -78,7 +78,7 @@ impl Model {
                 }
             }
             for (stage, reach) in out.stage_reach.iter_mut().enumerate() {
-                let p = hit_probability(chain, n, |i| self.states[i].stage.0 as usize >= stage);
+                let p = solver.hit(|i| self.states[i].stage.0 as usize >= stage);
                 *reach += w * p;
             }
         }
@@ -91,7 +91,7 @@ impl Model {
     /// start, row `1 + c` channel `c`; column `c` is channel `c` and the last
     /// column the exit.
     pub fn channel_flows(&self) -> Vec<Vec<f64>> {
-        let (n, k) = (self.states.len(), self.channels.len());
+        let k = self.channels.len();
         let mut flows = vec![vec![0.0; k + 1]; k + 1];
         let channel = |t: Target| if t == EXIT { k } else { self.states[t as usize].channel.0 as usize };
         for segment in &self.segments {
@@ -99,7 +99,7 @@ impl Model {
             for &(t, p) in &segment.chain.entry {
                 flows[0][channel(t)] += w * p;
             }
-            let visits = expected_visits(&segment.chain, n);
+            let visits = Solver::new(&segment.chain).visits();
             for (i, row) in segment.chain.next.iter().enumerate() {
                 let from = 1 + self.states[i].channel.0 as usize;
                 for &(t, p) in row {
@@ -116,24 +116,92 @@ impl Model {
 /// would be rounding noise.
 const MIN_PIVOT: f64 = 1e-9;
 
+/// Chains of more states than this are solved by sparse iteration
+/// ([`super::iterative`]) rather than dense elimination.
+pub const DENSE_STATES: usize = 400;
+
 /// A state that journeys practically never leave for good.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct NearlyEndless {
     /// The state's index.
     pub state: usize,
-    /// The probability that a journey there never comes back to it.
-    pub escape: f64,
+    /// How many steps journeys there take on average, at least (infinite
+    /// when the way out is lost in rounding).
+    pub steps: f64,
 }
 
 impl Chain {
     /// The first state (if any) whose journeys practically never end: one
-    /// that a journey comes back to with probability 1 − ε, ε < 10⁻⁹, so
-    /// that the exact values cannot be computed (the exit weight is lost in
-    /// rounding). Graph checks find exact traps; this finds near ones.
+    /// that a journey leaves for good with probability below 10⁻⁹, so that
+    /// the exact values cannot be computed (the exit weight is lost in
+    /// rounding), or, in a chain too large for dense elimination, one
+    /// whose values would not converge within a few seconds of sweeps.
+    /// Graph checks find exact traps; this finds near ones.
     pub fn nearly_endless(&self) -> Option<NearlyEndless> {
         let n = self.next.len();
+        if n > DENSE_STATES {
+            return StepBound::of(&Moves::of(&self.next))
+                .err()
+                .map(|TooLong { state, steps }| NearlyEndless { state, steps });
+        }
         let (_, tiny) = eliminate(visits_matrix(self, n), vec![0.0; n], n);
-        tiny.map(|(state, escape)| NearlyEndless { state, escape })
+        tiny.map(|(state, escape)| NearlyEndless { state, steps: 1.0 / escape })
+    }
+}
+
+/// How one chain is solved: densely when small, by proven sparse
+/// iteration when large.
+enum Solver<'c> {
+    Dense(&'c Chain),
+    Sparse { chain: &'c Chain, moves: Moves, bound: StepBound },
+}
+
+impl<'c> Solver<'c> {
+    fn new(chain: &'c Chain) -> Solver<'c> {
+        if chain.next.len() <= DENSE_STATES {
+            return Solver::Dense(chain);
+        }
+        let moves = Moves::of(&chain.next);
+        // The compiler refused chains without a bound; should one still
+        // come, the sweeps run to their budget.
+        let bound = StepBound::of(&moves).unwrap_or(StepBound::UNKNOWN);
+        Solver::Sparse { chain, moves, bound }
+    }
+
+    fn chain(&self) -> &'c Chain {
+        match self {
+            Solver::Dense(chain) | Solver::Sparse { chain, .. } => chain,
+        }
+    }
+
+    /// Expected visits to each state per customer.
+    fn visits(&self) -> Vec<f64> {
+        let chain = self.chain();
+        let n = chain.next.len();
+        let mut e = vec![0.0; n];
+        for &(t, p) in &chain.entry {
+            if let Some(i) = target_index(t) {
+                e[i] += p;
+            }
+        }
+        match self {
+            Solver::Dense(_) => solve(visits_matrix(chain, n), e, n),
+            Solver::Sparse { moves, bound, .. } => iterative::solve_left(moves, *bound, &e),
+        }
+    }
+
+    /// Probability of reaching a state in the set before the exit.
+    fn hit(&self, in_set: impl Fn(usize) -> bool) -> f64 {
+        let chain = self.chain();
+        let n = chain.next.len();
+        match self {
+            Solver::Dense(_) => hit_probability(chain, n, in_set),
+            Solver::Sparse { moves, bound, .. } => {
+                let zero = vec![0.0; n];
+                let h = iterative::solve_right(moves, *bound, &zero, |i| in_set(i).then_some(1.0));
+                chain.entry.iter().map(|&(t, p)| target_index(t).map_or(0.0, |i| p * h[i])).sum()
+            }
+        }
     }
 }
 
@@ -148,17 +216,6 @@ fn visits_matrix(chain: &Chain, n: usize) -> Vec<f64> {
         }
     }
     a
-}
-
-/// Expected visits to each state: solves `(I − Q)ᵀ v = e`.
-fn expected_visits(chain: &Chain, n: usize) -> Vec<f64> {
-    let mut b = vec![0.0; n];
-    for &(t, p) in &chain.entry {
-        if let Some(i) = target_index(t) {
-            b[i] += p;
-        }
-    }
-    solve(visits_matrix(chain, n), b, n)
 }
 
 /// Probability of reaching a state in the set before the exit, starting
@@ -267,10 +324,69 @@ mod tests {
             entry: vec![(0, 1.0)],
             next: vec![vec![(1, 0.5), (EXIT, 0.5)], vec![(1, 0.25), (EXIT, 0.75)]],
         };
-        let v = expected_visits(&chain, 2);
+        let v = Solver::new(&chain).visits();
         assert!((v[0] - 1.0).abs() < 1e-12);
         assert!((v[1] - 0.5 / 0.75).abs() < 1e-12);
         let p = hit_probability(&chain, 2, |i| i == 1);
         assert!((p - 0.5).abs() < 1e-12);
+    }
+}
+
+#[cfg(test)]
+mod sparse_against_dense {
+    use super::*;
+    use rand::{RngExt, SeedableRng};
+
+    /// A random chain of `n` states: a few targets per row, some loops,
+    /// an exit from every state.
+    fn random_chain(n: usize, seed: u64) -> Chain {
+        let mut rng = rand_xoshiro::Xoshiro256PlusPlus::seed_from_u64(seed);
+        let normalise = |row: Vec<(Target, f64)>| {
+            let total: f64 = row.iter().map(|(_, w)| w).sum();
+            row.into_iter().map(|(t, w)| (t, w / total)).collect::<Vec<_>>()
+        };
+        let next = (0..n)
+            .map(|_| {
+                let mut row: Vec<(Target, f64)> = Vec::new();
+                for _ in 0..rng.random_range(1..5) {
+                    let t = rng.random_range(0..n) as Target;
+                    if !row.iter().any(|(u, _)| *u == t) {
+                        row.push((t, rng.random_range(0.1..1.0)));
+                    }
+                }
+                row.push((EXIT, rng.random_range(0.05..0.5)));
+                normalise(row)
+            })
+            .collect();
+        let entry = normalise((0..3).map(|_| (rng.random_range(0..n) as Target, 1.0)).collect());
+        Chain { entry, next }
+    }
+
+    #[test]
+    fn sparse_iteration_matches_dense_elimination_within_its_tolerance() {
+        for seed in 0..20 {
+            let chain = random_chain(60, seed);
+            let moves = Moves::of(&chain.next);
+            let bound = StepBound::of(&moves).expect("every state leaks to the exit");
+            let sparse = Solver::Sparse { chain: &chain, moves, bound };
+            let dense = Solver::Dense(&chain);
+            let (a, b) = (dense.visits(), sparse.visits());
+            let total: f64 = a.iter().sum();
+            let error: f64 = a.iter().zip(&b).map(|(x, y)| (x - y).abs()).sum();
+            assert!(error <= iterative::TOLERANCE * total.max(1.0), "seed {seed}: visits off by {error}");
+            for set in [|i: usize| i.is_multiple_of(7), |i: usize| i < 5] {
+                let (a, b) = (dense.hit(set), sparse.hit(set));
+                assert!((a - b).abs() <= iterative::TOLERANCE, "seed {seed}: {a} vs {b}");
+            }
+        }
+    }
+
+    #[test]
+    fn a_large_chain_with_a_nearly_endless_loop_is_named() {
+        let mut chain = random_chain(DENSE_STATES + 100, 3);
+        chain.next[42] = vec![(42, 1.0 - 1e-12), (EXIT, 1e-12)];
+        let near = chain.nearly_endless().expect("found");
+        assert_eq!(near.state, 42);
+        assert!(random_chain(DENSE_STATES + 100, 3).nearly_endless().is_none());
     }
 }

@@ -10,6 +10,7 @@ pub mod alias;
 pub mod change;
 pub mod dist;
 pub mod exact;
+mod iterative;
 mod walk;
 
 use alias::{AliasRows, RowId, Target};

@@ -561,17 +561,15 @@ fn segment_chains(
             && stuck.insert(near.state)
         {
             let id = &states[near.state].id;
-            let escape = if near.escape > 0.0 {
-                format!("only {:.1e}", near.escape)
+            let how = if near.steps.is_finite() {
+                format!("they would take more than {:.1e} steps on average", near.steps)
             } else {
-                "0 once rounded".to_owned()
+                "their way out is lost in rounding".to_owned()
             };
             cx.problem(
                 Some(&raw.states[near.state].id.span()),
                 format!("state.{id}.next"),
-                format!(
-                    "journeys at state '{id}' practically never end{in_segment}: the chance that they leave it for good is {escape}, too small for exact values"
-                ),
+                format!("journeys at state '{id}' practically never end{in_segment}: {how}, too many for exact values"),
                 "give this state, or a state on its loop, an `exit` weight at least 1e-9 of its other weights",
             );
         }
@@ -587,11 +585,17 @@ fn segment_chains(
 
 /// What is worth knowing but does not stop the model from running.
 fn warnings(states: &[State], channels: &[Channel], reached: &[bool]) -> Vec<String> {
+    /// Unreached states named one by one, then counted.
+    const NAMED: usize = 10;
     let mut warnings = Vec::new();
-    for (i, s) in states.iter().enumerate() {
-        if !reached[i] {
-            warnings.push(format!("state '{}' is never reached from the entry", s.id));
-        }
+    let unreached: Vec<&str> =
+        states.iter().zip(reached).filter(|(_, r)| !**r).map(|(s, _)| s.id.as_str()).collect();
+    for id in unreached.iter().take(NAMED) {
+        warnings.push(format!("state '{id}' is never reached from the entry"));
+    }
+    if unreached.len() > NAMED {
+        warnings
+            .push(format!("… and {} more states are never reached from the entry", unreached.len() - NAMED));
     }
     for (c, ch) in channels.iter().enumerate() {
         if !states.iter().any(|s| s.channel.0 as usize == c) {
