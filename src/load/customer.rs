@@ -317,11 +317,28 @@ impl<'a> StreamSearch<'a> {
 fn classify(e: &reqwest::Error) -> ErrorClass {
     if e.is_timeout() {
         ErrorClass::Timeout
-    } else if e.is_connect() {
+    } else if e.is_connect() && !answered_by_a_peer(e) {
         ErrorClass::Connect
     } else {
         ErrorClass::Other
     }
+}
+
+/// Whether the connection was opened and then reset or closed by the
+/// peer: a server that is up and misbehaving, not one that cannot be
+/// reached (`connect` is for refused, unreachable and unresolved).
+fn answered_by_a_peer(e: &reqwest::Error) -> bool {
+    use std::io::ErrorKind::{BrokenPipe, ConnectionAborted, ConnectionReset, UnexpectedEof};
+    let mut source = std::error::Error::source(e);
+    while let Some(err) = source {
+        if let Some(io) = err.downcast_ref::<std::io::Error>()
+            && matches!(io.kind(), ConnectionReset | ConnectionAborted | BrokenPipe | UnexpectedEof)
+        {
+            return true;
+        }
+        source = err.source();
+    }
+    false
 }
 
 #[cfg(test)]

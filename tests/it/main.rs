@@ -10,6 +10,7 @@ mod deploy;
 mod exact;
 mod examples;
 mod extremes;
+mod faults;
 mod fit;
 mod load;
 mod props;
