@@ -33,6 +33,11 @@ pub struct Paths {
 
 const COLUMNS: [&str; 4] = ["path", "total_conversions", "total_conversion_value", "total_null"];
 
+/// Most journeys one row may count.
+const MAX_COUNT: f64 = 1e18;
+/// Most value one row may total.
+const MAX_TOTAL_VALUE: f64 = 1e27;
+
 impl Paths {
     /// The paths of a simulation exported with `--export-paths`, sorted so
     /// the result does not depend on hashing order.
@@ -89,6 +94,12 @@ impl Paths {
                 })?;
                 if !v.is_finite() || v < 0.0 {
                     bail!("line {line}: {} is {v}; counts and values must be 0 or more", COLUMNS[col]);
+                }
+                // Far beyond any real data, and small enough that sums of
+                // rows never overflow.
+                let most = if col == 2 { MAX_TOTAL_VALUE } else { MAX_COUNT };
+                if v > most {
+                    bail!("line {line}: {} is {field}, more than fogg reads ({most:e})", COLUMNS[col]);
                 }
                 Ok(v)
             };

@@ -55,6 +55,10 @@ pub fn read(text: &[u8], separator: u8, source: &str) -> anyhow::Result<Counts> 
         let value = match value_col.map(field).filter(|v| !v.is_empty()) {
             None => None,
             Some(v) => match v.parse::<f64>() {
+                Ok(x) if x > crate::model::MAX_VALUE && x.is_finite() => bail!(
+                    "line {line}: conversion_value {v} is beyond the largest value of one conversion fogg sums exactly ({:e})",
+                    crate::model::MAX_VALUE
+                ),
                 Ok(x) if x.is_finite() && x >= 0.0 => Some(x),
                 _ => bail!(
                     "line {line}: conversion_value '{v}' is not an amount of 0 or more; leave it empty for a touch that is not a conversion"

@@ -14,7 +14,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::fmt::Write;
 
 use crate::attribution::Paths;
-use crate::model::{MAX_CHANNELS, MAX_STAGES};
+use crate::model::{MAX_CHANNELS, MAX_STAGES, MAX_VALUE};
 use crate::units::format_duration;
 
 /// One state of the fitted model.
@@ -151,22 +151,36 @@ impl Counts {
     /// The counts of a path file: one state per channel (stage `touch`),
     /// and after the last touch of a converting path a conversion state of
     /// that channel (stage `purchase`) worth the path's mean value.
-    pub fn from_paths(paths: &Paths, source: &str) -> Result<Counts, TooMany> {
+    /// Fails on more channels than a scenario holds, or on a row whose
+    /// value per conversion is beyond [`MAX_VALUE`] (line numbers count the
+    /// header as line 1).
+    pub fn from_paths(paths: &Paths, source: &str) -> anyhow::Result<Counts> {
         let mut c = Counts { source: source.to_owned(), rows: paths.rows.len() as u64, ..Counts::default() };
         let mut seq = Vec::new();
         // Per conversion state: (total value, conversions).
         let mut totals: BTreeMap<usize, (f64, f64)> = BTreeMap::new();
-        for row in &paths.rows {
+        for (k, row) in paths.rows.iter().enumerate() {
+            let line = k + 2;
+            if row.conversions > 0.0 && row.value / row.conversions > MAX_VALUE {
+                anyhow::bail!(
+                    "line {line}: {} per conversion is beyond the largest value of one conversion fogg sums exactly ({MAX_VALUE:e})",
+                    row.value / row.conversions
+                );
+            }
             seq.clear();
             for &ch in &row.channels {
-                seq.push(c.state("touch", &paths.channels[ch as usize], false)?);
+                seq.push(
+                    c.state("touch", &paths.channels[ch as usize], false)
+                        .map_err(|e| anyhow::anyhow!("line {line}: {e}"))?,
+                );
             }
             if row.nulls > 0.0 {
                 c.journey(&seq, row.nulls);
             }
             if row.conversions > 0.0 {
                 let last = &paths.channels[*row.channels.last().expect("paths are not empty") as usize];
-                let conv = c.state("purchase", last, true)?;
+                let conv =
+                    c.state("purchase", last, true).map_err(|e| anyhow::anyhow!("line {line}: {e}"))?;
                 seq.push(conv);
                 c.journey(&seq, row.conversions);
                 let t = totals.entry(conv).or_insert((0.0, 0.0));
@@ -345,11 +359,15 @@ fn value_dist(values: &[f64]) -> Option<(String, String)> {
     })
 }
 
+/// Shortest dwell fit writes: gaps below a millisecond are simultaneous.
+const MIN_DWELL_S: f64 = 0.001;
+
 /// A log-normal dwell by median and 90th percentile, or an exponential of
-/// the mean when there are few observations.
+/// the mean when there are few observations; none when the gaps are
+/// shorter than [`MIN_DWELL_S`].
 fn dwell_dist(seconds: &[f64]) -> Option<(String, String)> {
     let (n, median, p90, mean) = summary(seconds)?;
-    if lognormal_fits(n, median, p90) {
+    if lognormal_fits(n, median, p90) && median >= MIN_DWELL_S {
         Some((
             format!(
                 "{{ dist = \"lognormal\", median = \"{}\", p90 = \"{}\" }}",
@@ -363,7 +381,7 @@ fn dwell_dist(seconds: &[f64]) -> Option<(String, String)> {
             ),
         ))
     } else {
-        (mean > 0.0).then(|| {
+        (mean >= MIN_DWELL_S).then(|| {
             (
                 format!("{{ dist = \"exponential\", mean = \"{}\" }}", duration_text(mean)),
                 format!("mean of {n} gaps to the next event"),

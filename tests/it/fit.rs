@@ -219,6 +219,16 @@ fn bad_inputs_get_errors_naming_the_row() {
         (channels.as_str(), "line 257: 'c255' is distinct channel number 256, and fogg models at most 255"),
         (stages.as_str(), "line 66: 's64' would be stage number 65, and a scenario holds at most 64"),
         (zeros.as_str(), "holds no journey to fit"),
+        // What the mutation test found: nothing fit writes may fail to compile.
+        (
+            &format!("{header}a;5;1e308;0\n") as &str,
+            "line 2: total_conversion_value is 1e308, more than fogg reads",
+        ),
+        (&format!("{header}a;5;1e11;0\n"), "line 2: 20000000000 per conversion is beyond the largest value"),
+        (
+            &format!("{header}a;1e308;0;0\nb;1e308;0;0\n"),
+            "line 2: total_conversions is 1e308, more than fogg reads",
+        ),
         ("customer_id,channel\n1,web\n", "no 'timestamp' column"),
         (
             "customer_id,timestamp,channel\n1,2026-03-01,web\n2,soon,web\n",
