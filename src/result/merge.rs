@@ -163,7 +163,7 @@ pub fn merge_whatifs(parts: &[super::WhatifResult], names: &[String]) -> anyhow:
 }
 
 /// Merges load shards: counts and histograms summed (percentiles come from
-/// the merged histograms), per-second series lined up on wall-clock time.
+/// the merged histograms), the series over time lined up on wall-clock time.
 pub fn merge_loads(parts: &[LoadResult], names: &[String]) -> anyhow::Result<LoadResult> {
     let Some(first) = parts.first() else { bail!("nothing to merge: give the shards' result files") };
     let count = first.raw.shard.count;

@@ -13,6 +13,7 @@ mod extremes;
 mod faults;
 mod fit;
 mod load;
+mod mutations;
 mod props;
 mod reports;
 mod scenario_errors;
