@@ -129,6 +129,29 @@ impl Var {
 enum Part {
     Text(String),
     Var(Var),
+    /// `{env.NAME}`, read when the scenario was compiled to send traffic.
+    Secret(Secret),
+}
+
+/// A value read from the environment: rendered into requests, never
+/// printed (its `Debug` is `Secret(***)`), never stored in a result.
+#[derive(Clone, PartialEq)]
+struct Secret(String);
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Secret(***)")
+    }
+}
+
+/// Whether `{env.NAME}` reads the environment: only when the scenario is
+/// compiled to send traffic, so that `simulate` never needs the secrets.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Environment {
+    /// Read each variable; a missing one is an error.
+    Read,
+    /// Leave them unread (nothing will be sent).
+    Ignore,
 }
 
 /// A string with `{variable}` placeholders.
@@ -159,8 +182,9 @@ pub struct Vars<'a> {
 impl Template {
     /// Parses `text`. `{name}`, where `name` is letters, digits and `_`,
     /// is a variable and must be a known one; any other brace is kept as
-    /// it is, so JSON bodies need no escaping.
-    pub fn parse(text: &str, feeders: &[Feeder]) -> Result<Template, TemplateError> {
+    /// it is, so JSON bodies need no escaping. `{env.NAME}` is the
+    /// environment variable `NAME`, read now when `env` says so.
+    pub fn parse(text: &str, feeders: &[Feeder], env: Environment) -> Result<Template, TemplateError> {
         let mut parts = Vec::new();
         let mut literal = String::new();
         let mut rest = text;
@@ -177,6 +201,19 @@ impl Template {
             }
             let name = &after[..ident_len];
             let var = match name.split_once('.') {
+                Some(("env", variable)) => {
+                    let value = match env {
+                        Environment::Ignore => String::new(),
+                        Environment::Read => std::env::var(variable)
+                            .map_err(|_| TemplateError::MissingEnv { name: variable.to_owned() })?,
+                    };
+                    if !literal.is_empty() {
+                        parts.push(Part::Text(std::mem::take(&mut literal)));
+                    }
+                    parts.push(Part::Secret(Secret(value)));
+                    rest = &after[ident_len + 1..];
+                    continue;
+                }
                 Some((id, column)) => feeder_var(id, column, feeders)?,
                 None => Var::ALL.iter().find(|(n, _)| *n == name).map(|(_, v)| *v).ok_or_else(|| {
                     let mut known: Vec<String> = Var::ALL.iter().map(|(n, _)| format!("{{{n}}}")).collect();
@@ -205,7 +242,7 @@ impl Template {
     pub fn render(&self, vars: &Vars, out: &mut String) {
         for part in &self.parts {
             match part {
-                Part::Text(t) => out.push_str(t),
+                Part::Text(t) | Part::Secret(Secret(t)) => out.push_str(t),
                 Part::Var(Var::Customer) => write!(out, "{}", vars.customer).expect("writing to a String"),
                 Part::Var(Var::Segment) => out.push_str(vars.segment),
                 Part::Var(Var::State) => out.push_str(vars.state),
@@ -241,6 +278,12 @@ fn feeder_var(id: &str, column: &str, feeders: &[Feeder]) -> Result<Var, Templat
 /// Why a request template names something that does not exist.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum TemplateError {
+    /// `{env.NAME}` of a variable that is not set.
+    #[error("environment variable '{name}' is not set")]
+    MissingEnv {
+        /// The variable.
+        name: String,
+    },
     /// `{name}` that is no variable.
     #[error("unknown variable '{{{name}}}' in '{text}'; known: {known}")]
     UnknownVariable {
@@ -327,14 +370,14 @@ mod tests {
             feeders: &feeders,
             rows: &[1],
         };
-        Template::parse(t, &feeders).unwrap().render(&vars, &mut out);
+        Template::parse(t, &feeders, Environment::Read).unwrap().render(&vars, &mut out);
         out
     }
 
     #[test]
     fn feeder_columns_come_from_the_customers_row() {
         assert_eq!(render("/p/{catalogue.sku}?price={catalogue.price}"), "/p/B2?price=24.00");
-        let e = Template::parse("{catalogue.colour}", &catalogue()).unwrap_err();
+        let e = Template::parse("{catalogue.colour}", &catalogue(), Environment::Read).unwrap_err();
         assert_eq!(
             e,
             TemplateError::UnknownColumn {
@@ -344,7 +387,10 @@ mod tests {
             }
         );
         assert!(
-            Template::parse("{shop.sku}", &catalogue()).unwrap_err().to_string().contains("no feeder 'shop'")
+            Template::parse("{shop.sku}", &catalogue(), Environment::Read)
+                .unwrap_err()
+                .to_string()
+                .contains("no feeder 'shop'")
         );
     }
 
@@ -365,7 +411,7 @@ mod tests {
 
     #[test]
     fn unknown_variables_are_named() {
-        let e = Template::parse("/p/{sku}", &[]).unwrap_err().to_string();
+        let e = Template::parse("/p/{sku}", &[], Environment::Read).unwrap_err().to_string();
         assert!(e.contains("unknown variable '{sku}'") && e.contains("{product}"), "{e}");
     }
 }

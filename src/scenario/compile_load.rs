@@ -12,7 +12,7 @@ use super::context::Cx;
 use super::parts::{QuantityKind, compile_dist};
 use super::raw::{RawFeeder, RawLoad, RawProfile};
 use crate::load::plan::{MAX_ARRIVAL_RATE, RateProfile, Workload};
-use crate::load::spec::{Feeder, LoadSpec, RequestSpec, Template};
+use crate::load::spec::{Environment, Feeder, LoadSpec, RequestSpec, Template, TemplateError};
 use crate::load::spec::{FeederOrder, OnError};
 use crate::model::Dist;
 use crate::threshold::{Threshold, check_names};
@@ -95,7 +95,8 @@ pub(super) fn compile_load(
     };
     let max_in_flight = max_in_flight(cx, load);
     let feeders = feeders(cx, &load.feeders, source, read_feeders);
-    let requests = requests(cx, load, state_index, states, &feeders);
+    let env = if read_feeders { Environment::Read } else { Environment::Ignore };
+    let requests = requests(cx, load, state_index, states, &feeders, env);
     if load.requests.is_empty() {
         cx.problem(
             Some(&raw.span()),
@@ -232,6 +233,7 @@ fn requests(
     state_index: &HashMap<&str, usize>,
     states: usize,
     feeders: &[Feeder],
+    env: Environment,
 ) -> Vec<Vec<RequestSpec>> {
     let mut requests: Vec<Vec<RequestSpec>> = vec![Vec::new(); states];
     for (i, r) in load.requests.iter().enumerate() {
@@ -254,28 +256,33 @@ fn requests(
                 "give the path relative to the target, e.g. \"/product/{product}\"",
             );
         }
-        let mut template =
-            |field: &str, text: &str, span: Option<&std::ops::Range<usize>>| match Template::parse(
-                text, feeders,
-            ) {
+        let mut template = |field: &str, text: &str, span: Option<&std::ops::Range<usize>>| {
+            match Template::parse(text, feeders, env) {
                 Ok(t) => Some(t),
                 Err(e) => {
-                    cx.problem(
-                        span,
-                        key(field),
-                        e.to_string(),
-                        "use {customer}, {segment}, {state}, {step} or {product}",
-                    );
+                    let fix = match &e {
+                        TemplateError::MissingEnv { name } => format!(
+                            "export {name} before the run (secrets belong in the environment, not in the file)"
+                        ),
+                        _ => "use {customer}, {segment}, {state}, {step}, {product}, {FEEDER.COLUMN} or {env.NAME}"
+                            .to_owned(),
+                    };
+                    cx.problem(span, key(field), e.to_string(), fix);
                     None
                 }
-            };
+            }
+        };
         let path = template("path", r.path.get_ref(), Some(&r.path.span()));
         let headers: Vec<(String, Template)> = r
             .headers
             .iter()
-            .filter_map(|(name, value)| template("headers", value, None).map(|t| (name.clone(), t)))
+            .filter_map(|(name, value)| {
+                template(&format!("headers.{name}"), value, Some(&r.state.span())).map(|t| (name.clone(), t))
+            })
             .collect();
-        let body = r.body.as_ref().and_then(|b| template("body", b, None));
+        // Headers and bodies are read without their own place: the
+        // request's `state` line stands for them.
+        let body = r.body.as_ref().and_then(|b| template("body", b, Some(&r.state.span())));
         if let Some(codes) = &r.expect_status
             && (codes.is_empty() || codes.iter().any(|c| !(100..=599).contains(c)))
         {
@@ -381,6 +388,15 @@ fn feeders(cx: &mut Cx, raw: &[RawFeeder], source: &str, read: bool) -> Vec<Feed
                 key("id"),
                 format!("feeder id '{id}' is empty, repeated, or not letters, digits and '_'"),
                 "give each feeder its own id, e.g. \"catalogue\"",
+            );
+            continue;
+        }
+        if id == "env" {
+            cx.problem(
+                Some(&f.id.span()),
+                key("id"),
+                "feeder id 'env' is taken: {env.NAME} reads environment variables",
+                "give the feeder another id, e.g. \"accounts\"",
             );
             continue;
         }

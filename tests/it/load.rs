@@ -906,3 +906,70 @@ async fn the_driver_refuses_a_plan_above_the_rate_one_process_sends() {
     let err = refused.expect_err("refused").to_string();
     assert!(err.contains("would reach 1000000000 customers/s"), "{err}");
 }
+
+/// `{env.NAME}` sends a secret from the environment, and no file of the
+/// run, no line of its output, holds it; a missing one is named before
+/// any run, and commands that send nothing never need it.
+#[test]
+fn secrets_from_the_environment_are_sent_and_never_written() {
+    use std::sync::Mutex;
+
+    const SECRET: &str = "s3cr3t-7f2c9a-token";
+    let dir = tempfile::tempdir().expect("temp dir");
+    let scenario = crate::SHORT_JOURNEYS.replace(
+        "path = \"/\"",
+        "path = \"/\"\nheaders = { Authorization = \"Bearer {env.FOGG_TEST_SECRET}\" }\nbody = '{\"key\": \"{env.FOGG_TEST_SECRET}\"}'",
+    );
+    let file = dir.path().join("secret.toml");
+    std::fs::write(&file, &scenario).expect("write scenario");
+
+    // The server keeps every Authorization header it receives.
+    let runtime = tokio::runtime::Runtime::new().expect("runtime");
+    let seen: Arc<Mutex<Vec<String>>> = Arc::default();
+    let kept = Arc::clone(&seen);
+    let target = runtime.block_on(serve(Router::new().fallback(move |headers: axum::http::HeaderMap| {
+        if let Some(v) = headers.get("authorization") {
+            kept.lock().expect("lock").push(v.to_str().unwrap_or("").to_owned());
+        }
+        async { "ok" }
+    })));
+    let out = dir.path().join("out");
+    let run = crate::fogg()
+        .arg("load")
+        .arg(&file)
+        .args(["--duration", "2s", "--rate", "10", "--threshold", "p99 < 60s", "--target", &target])
+        .arg("--out")
+        .arg(&out)
+        .env("FOGG_TEST_SECRET", SECRET)
+        .output()
+        .expect("runs");
+    assert_eq!(run.status.code(), Some(0), "{}", String::from_utf8_lossy(&run.stderr));
+    let received = seen.lock().expect("lock").clone();
+    assert!(!received.is_empty(), "the server got requests");
+    assert!(received.iter().all(|h| h == &format!("Bearer {SECRET}")), "{received:?}");
+    let mut written = vec![run.stdout.clone(), run.stderr.clone()];
+    for entry in std::fs::read_dir(&out).expect("reports") {
+        written.push(std::fs::read(entry.expect("entry").path()).expect("read"));
+    }
+    assert!(written.len() > 4, "every report of the run is searched");
+    for bytes in &written {
+        assert!(!String::from_utf8_lossy(bytes).contains(SECRET), "the secret was written");
+    }
+
+    // Not set: named before any run, for a command that sends traffic.
+    let missing =
+        crate::fogg().arg("validate").arg(&file).env_remove("FOGG_TEST_SECRET").output().expect("runs");
+    let stderr = String::from_utf8_lossy(&missing.stderr);
+    assert_eq!(missing.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("environment variable 'FOGG_TEST_SECRET' is not set"), "{stderr}");
+    assert!(stderr.contains("export FOGG_TEST_SECRET"), "{stderr}");
+    // `simulate` sends nothing and does not need it.
+    crate::fogg()
+        .arg("simulate")
+        .arg(&file)
+        .args(["-n", "1000", "--out"])
+        .arg(dir.path().join("sim"))
+        .env_remove("FOGG_TEST_SECRET")
+        .assert()
+        .code(0);
+}
