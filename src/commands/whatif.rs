@@ -16,6 +16,7 @@ use crate::shard::Shard;
 use crate::verdict::Verdict;
 use crate::whatif::allocate::allocate;
 use crate::whatif::curve::sweep;
+use crate::whatif::paired::refuse_saturated;
 use crate::whatif::{Pairing, run_paired};
 
 /// Runs the command, writing the report to `out`.
@@ -63,12 +64,7 @@ pub fn run(args: &WhatifArgs, out: &mut dyn Write) -> anyhow::Result<Verdict> {
     })
     .context("starting the worker threads")?;
     let (paired, elapsed_s) = (paired.value, paired.elapsed_s);
-    if std::iter::once(&paired.baseline).chain(&paired.variants).any(|m| m.saturated()) {
-        bail!(
-            "the sums of squared revenue per customer went beyond 2^128 cents², so no interval can be computed exactly: lower the conversion values of '{}' or its max_steps",
-            model.source
-        );
-    }
+    refuse_saturated(std::iter::once(&paired.baseline).chain(&paired.variants), &model.source)?;
 
     let base = Baseline::of(model, per_period);
     let baseline_row = StrategyRow::baseline(model, &paired.baseline, &base);

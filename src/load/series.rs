@@ -140,13 +140,21 @@ impl Series {
 /// resolution, then points add.
 impl Merge for Series {
     fn merge(&mut self, other: &Self) {
-        let mut other = other.clone();
         while self.seconds_per_point < other.seconds_per_point {
             self.coarsen();
         }
-        while other.seconds_per_point < self.seconds_per_point {
-            other.coarsen();
-        }
+        // Only a finer `other` needs a copy to coarsen.
+        let coarsened;
+        let other = if other.seconds_per_point < self.seconds_per_point {
+            let mut copy = other.clone();
+            while copy.seconds_per_point < self.seconds_per_point {
+                copy.coarsen();
+            }
+            coarsened = copy;
+            &coarsened
+        } else {
+            other
+        };
         if self.points.len() < other.points.len() {
             self.points.resize_with(other.points.len(), Second::default);
         }

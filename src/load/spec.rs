@@ -200,35 +200,30 @@ impl Template {
                 continue;
             }
             let name = &after[..ident_len];
-            let var = match name.split_once('.') {
-                Some(("env", variable)) => {
-                    let value = match env {
-                        Environment::Ignore => String::new(),
-                        Environment::Read => std::env::var(variable)
-                            .map_err(|_| TemplateError::MissingEnv { name: variable.to_owned() })?,
-                    };
-                    if !literal.is_empty() {
-                        parts.push(Part::Text(std::mem::take(&mut literal)));
-                    }
-                    parts.push(Part::Secret(Secret(value)));
-                    rest = &after[ident_len + 1..];
-                    continue;
-                }
-                Some((id, column)) => feeder_var(id, column, feeders)?,
-                None => Var::ALL.iter().find(|(n, _)| *n == name).map(|(_, v)| *v).ok_or_else(|| {
-                    let mut known: Vec<String> = Var::ALL.iter().map(|(n, _)| format!("{{{n}}}")).collect();
-                    known.extend(feeders.iter().map(|f| format!("{{{}.COLUMN}}", f.id)));
-                    TemplateError::UnknownVariable {
-                        name: name.to_owned(),
-                        text: text.to_owned(),
-                        known: known.join(", "),
-                    }
-                })?,
+            let part = match name.split_once('.') {
+                Some(("env", variable)) => Part::Secret(Secret(match env {
+                    Environment::Ignore => String::new(),
+                    Environment::Read => std::env::var(variable)
+                        .map_err(|_| TemplateError::MissingEnv { name: variable.to_owned() })?,
+                })),
+                Some((id, column)) => Part::Var(feeder_var(id, column, feeders)?),
+                None => Part::Var(Var::ALL.iter().find(|(n, _)| *n == name).map(|(_, v)| *v).ok_or_else(
+                    || {
+                        let mut known: Vec<String> =
+                            Var::ALL.iter().map(|(n, _)| format!("{{{n}}}")).collect();
+                        known.extend(feeders.iter().map(|f| format!("{{{}.COLUMN}}", f.id)));
+                        TemplateError::UnknownVariable {
+                            name: name.to_owned(),
+                            text: text.to_owned(),
+                            known: known.join(", "),
+                        }
+                    },
+                )?),
             };
             if !literal.is_empty() {
                 parts.push(Part::Text(std::mem::take(&mut literal)));
             }
-            parts.push(Part::Var(var));
+            parts.push(part);
             rest = &after[ident_len + 1..];
         }
         literal.push_str(rest);

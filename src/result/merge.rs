@@ -154,6 +154,7 @@ pub fn merge_whatifs(parts: &[super::WhatifResult], names: &[String]) -> anyhow:
         for part in &parts[1..] {
             moments.merge(&part.strategies[k].moments);
         }
+        crate::whatif::paired::refuse_saturated([&moments], &first.header.scenario.source)?;
         row.refigure(moments, first.customers_per_period, base_spend);
     }
     merged.shard = Shard::WHOLE;

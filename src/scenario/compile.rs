@@ -10,7 +10,7 @@ use std::ops::Range;
 use toml::Spanned;
 
 use super::context::Cx;
-use super::parts::{SegmentSpec, compile_state, normalised, weights};
+use super::parts::{Overflow, SegmentSpec, compile_state, normalised, weights};
 use super::raw::{RawMeta, RawMultipliers, RawScenario};
 use super::{LoadSection, Use};
 use crate::error::Problem;
@@ -499,16 +499,7 @@ fn segment_chains(
         // keeps the file's own weights so that nothing else is reported twice.
         let mut adjust = |row: &[(Target, f64)], key: String, span: Option<Range<usize>>| {
             spec.adjust(states, row, None).unwrap_or_else(|overflow| {
-                cx.problem(
-                    span.as_ref(),
-                    key,
-                    format!(
-                        "the weight of '{}'{in_segment} overflows (goes beyond {:e}) once multiplied by the segment's multipliers",
-                        overflow.target_name(states),
-                        f64::MAX
-                    ),
-                    "only the ratios of weights matter: use smaller weights or multipliers",
-                );
+                cx.problem(span.as_ref(), key, overflow.message(states, &in_segment), Overflow::FIX);
                 normalised(row.iter().copied()).unwrap_or_default()
             })
         };

@@ -134,16 +134,12 @@ fn touchpoint(
         match spec.adjust(&model.states, &row, Some(&state)) {
             Ok(r) => rows.push(r),
             Err(overflow) => {
+                let in_segment = format!(" in segment '{}'", spec.id);
                 cx.problem(
                     Some(&add.id.span()),
                     at("next"),
-                    format!(
-                        "the weight of '{}' in segment '{}' overflows (goes beyond {:e}) once multiplied by the segment's multipliers",
-                        overflow.target_name(&model.states),
-                        spec.id,
-                        f64::MAX
-                    ),
-                    "only the ratios of weights matter: use smaller weights",
+                    overflow.message(&model.states, &in_segment),
+                    super::parts::Overflow::FIX,
                 );
                 return None;
             }

@@ -54,13 +54,21 @@ impl SegmentSpec {
 pub(super) struct Overflow(pub(super) Target);
 
 impl Overflow {
-    /// What the scenario calls the target.
-    pub(super) fn target_name(self, states: &[State]) -> &str {
-        if self.0 == EXIT {
+    /// How to stay within range.
+    pub(super) const FIX: &str = "only the ratios of weights matter: use smaller weights or multipliers";
+
+    /// The problem, naming the target; `in_segment` is ` in segment 'ID'`
+    /// or empty.
+    pub(super) fn message(self, states: &[State], in_segment: &str) -> String {
+        let target = if self.0 == EXIT {
             "exit"
         } else {
             states.get(self.0 as usize).map_or("the added touchpoint", |s| &s.id)
-        }
+        };
+        format!(
+            "the weight of '{target}'{in_segment} overflows (goes beyond {:e}) once multiplied by the segment's multipliers",
+            f64::MAX
+        )
     }
 }
 

@@ -144,6 +144,20 @@ impl PairedMoments {
     }
 }
 
+/// Refuses moments of which any saturated (a run, or shards merged):
+/// `source` names the scenario in the error.
+pub fn refuse_saturated<'a>(
+    moments: impl IntoIterator<Item = &'a PairedMoments>,
+    source: &str,
+) -> anyhow::Result<()> {
+    if moments.into_iter().any(PairedMoments::saturated) {
+        anyhow::bail!(
+            "the sums of squared revenue per customer went beyond 2^128 cents², so no interval can be computed exactly: lower the conversion values of '{source}' or its max_steps"
+        );
+    }
+    Ok(())
+}
+
 /// How per-customer means become a period's figures.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Scale {
