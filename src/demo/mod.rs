@@ -92,7 +92,9 @@ pub const ENDPOINTS: &[(&str, &str)] = &[
     ("GET", "/landing"),
     ("GET", "/search"),
     ("GET", "/product/{id}"),
+    ("POST", "/login"),
     ("POST", "/cart"),
+    ("POST", "/cart/{id}/checkout"),
     ("POST", "/checkout"),
     ("GET", "/store/stock/{sku}"),
     ("POST", "/crm/event"),
@@ -130,6 +132,8 @@ impl DemoStats {
 }
 
 struct Shop {
+    /// Logins and carts handed out so far: the next one's number.
+    issued: AtomicU64,
     config: DemoConfig,
     workers: Semaphore,
     in_system: AtomicUsize,
@@ -165,6 +169,7 @@ pub async fn start(addr: SocketAddr, config: DemoConfig) -> std::io::Result<Demo
     let addr = listener.local_addr()?;
     let stats = Arc::new(DemoStats::new());
     let shop = Arc::new(Shop {
+        issued: AtomicU64::new(1),
         workers: Semaphore::new(config.workers()),
         config,
         in_system: AtomicUsize::new(0),
@@ -190,11 +195,10 @@ fn router(shop: Arc<Shop>) -> Router {
                 serve(s, "/product/{id}", page(&format!("Product {id}")))
             }),
         )
-        .route("/cart", post(|s: State<Arc<Shop>>| serve(s, "/cart", json("{\"cart\":\"updated\"}"))))
-        .route(
-            "/checkout",
-            post(|s: State<Arc<Shop>>| serve(s, "/checkout", json("{\"order\":\"confirmed\"}"))),
-        )
+        .route("/login", post(login))
+        .route("/cart", post(new_cart))
+        .route("/cart/{id}/checkout", post(cart_checkout))
+        .route("/checkout", post(checkout))
         .route(
             "/store/stock/{sku}",
             get(|s: State<Arc<Shop>>, Path(sku): Path<String>| {
@@ -203,6 +207,95 @@ fn router(shop: Arc<Shop>) -> Router {
         )
         .route("/crm/event", post(|s: State<Arc<Shop>>| serve(s, "/crm/event", json("{\"recorded\":true}"))))
         .with_state(shop)
+}
+
+/// A number only the shop hands out: `n` followed by three check digits
+/// derived from it, so that a value that was not captured from the shop
+/// (a guess, another kind's value) is refused without keeping any state.
+fn signed(kind: u64, n: u64) -> u64 {
+    let mut x = n ^ kind.wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    x = (x ^ (x >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    x = (x ^ (x >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    n * 1000 + (x ^ (x >> 31)) % 1000
+}
+
+/// The `n` of a value [`signed`] gave for `kind`.
+fn verified(kind: u64, value: &str) -> Option<u64> {
+    let v: u64 = value.parse().ok()?;
+    (v < u64::MAX / 1000 * 1000 && signed(kind, v / 1000) == v).then_some(v / 1000)
+}
+
+const TOKEN: u64 = 1;
+const SESSION: u64 = 2;
+const CART: u64 = 3;
+
+/// `POST /login`: a bearer token in the body and a session cookie; a
+/// checkout that sends the token must send the session cookie too.
+async fn login(shop: State<Arc<Shop>>) -> Response {
+    let n = shop.issued.fetch_add(1, Ordering::Relaxed);
+    let (token, session) = (signed(TOKEN, n), signed(SESSION, n));
+    let cookie = format!("session={session}; Path=/; HttpOnly; SameSite=Lax");
+    with_header(
+        serve(shop, "/login", json(&format!("{{\"token\":\"{token}\"}}"))).await,
+        "set-cookie",
+        &cookie,
+    )
+}
+
+/// `POST /cart`: a new cart, at the `Location` it answers with.
+async fn new_cart(shop: State<Arc<Shop>>) -> Response {
+    let id = signed(CART, shop.issued.fetch_add(1, Ordering::Relaxed));
+    let mut response = with_header(
+        serve(shop, "/cart", json(&format!("{{\"cart\":\"{id}\"}}"))).await,
+        "location",
+        &format!("/cart/{id}"),
+    );
+    if response.status() == StatusCode::OK {
+        *response.status_mut() = StatusCode::CREATED;
+    }
+    response
+}
+
+/// `POST /cart/{id}/checkout`: the order of a cart the shop handed out;
+/// 404 for any other id.
+async fn cart_checkout(shop: State<Arc<Shop>>, Path(id): Path<String>) -> Response {
+    if verified(CART, &id).is_none() {
+        shop.stats.by_route["/cart/{id}/checkout"].fetch_add(1, Ordering::Relaxed);
+        return (StatusCode::NOT_FOUND, "no such cart\n").into_response();
+    }
+    serve(shop, "/cart/{id}/checkout", json("{\"order\":\"confirmed\"}")).await
+}
+
+/// `POST /checkout`: a guest order, or, with `Authorization: Bearer
+/// TOKEN`, a signed-in one, which needs the token and the session cookie
+/// of one login (401 otherwise).
+async fn checkout(shop: State<Arc<Shop>>, headers: axum::http::HeaderMap) -> Response {
+    if let Some(auth) = headers.get(axum::http::header::AUTHORIZATION) {
+        let token =
+            auth.to_str().ok().and_then(|a| a.strip_prefix("Bearer ")).and_then(|t| verified(TOKEN, t));
+        let session = headers
+            .get_all(axum::http::header::COOKIE)
+            .iter()
+            .filter_map(|c| c.to_str().ok())
+            .flat_map(|c| c.split(';'))
+            .filter_map(|c| c.trim().strip_prefix("session="))
+            .find_map(|v| verified(SESSION, v));
+        if token.is_none() || token != session {
+            shop.stats.by_route["/checkout"].fetch_add(1, Ordering::Relaxed);
+            return (StatusCode::UNAUTHORIZED, "sign in again\n").into_response();
+        }
+    }
+    serve(shop, "/checkout", json("{\"order\":\"confirmed\"}")).await
+}
+
+/// `response` with one more header, unless it is an error.
+fn with_header(mut response: Response, name: &'static str, value: &str) -> Response {
+    if response.status().is_success() {
+        let value =
+            axum::http::HeaderValue::from_str(value).expect("the shop's own values are valid headers");
+        response.headers_mut().append(name, value);
+    }
+    response
 }
 
 fn page(title: &str) -> (&'static str, String) {

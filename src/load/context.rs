@@ -51,27 +51,6 @@ pub struct LoadContext {
     pub(super) grace: Duration,
 }
 
-/// Most redirects one request follows.
-const MAX_REDIRECTS: usize = 10;
-
-/// Follows redirects within the target's origin (scheme, host and port),
-/// at most [`MAX_REDIRECTS`]; a redirect anywhere else is an error of
-/// class `other`, so a load test never sends traffic to a host it was
-/// not pointed at.
-fn same_origin_redirects(target: &str) -> anyhow::Result<reqwest::redirect::Policy> {
-    let origin = reqwest::Url::parse(target).with_context(|| format!("target '{target}'"))?.origin();
-    Ok(reqwest::redirect::Policy::custom(move |attempt| {
-        if attempt.url().origin() != origin {
-            let error = format!("a redirect to {} leaves the target's origin", attempt.url());
-            attempt.error(error)
-        } else if attempt.previous().len() > MAX_REDIRECTS {
-            attempt.error(format!("more than {MAX_REDIRECTS} redirects"))
-        } else {
-            attempt.follow()
-        }
-    }))
-}
-
 impl LoadContext {
     /// The HTTP client, recorder and generators of a run of `plan` against
     /// `target`, starting 20 ms from now.
@@ -90,7 +69,8 @@ impl LoadContext {
             .timeout(spec.timeout)
             .tcp_nodelay(true)
             .pool_max_idle_per_host(MAX_IDLE_CONNECTIONS)
-            .redirect(same_origin_redirects(target)?)
+            // Customers follow redirects themselves (see `customer::send`).
+            .redirect(reqwest::redirect::Policy::none())
             .no_proxy();
         if plan.insecure {
             builder = builder.tls_danger_accept_invalid_certs(true);

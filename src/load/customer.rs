@@ -23,6 +23,7 @@ use std::time::Duration;
 use rand::Rng;
 use tokio::time::Instant;
 
+use super::capture::{self, Capture};
 use super::context::LoadContext;
 use super::recorder::{ErrorClass, Exchange, Journeys};
 use super::spec::{FeederOrder, OnError};
@@ -51,7 +52,8 @@ pub async fn run(ctx: Arc<LoadContext>, customer: u64, arrival: Instant) {
             FeederOrder::Random => (behaviour.next_u64() % f.rows.len() as u64) as usize,
         })
         .collect();
-    let mut cookies: Vec<(String, String)> = Vec::new();
+    let mut session =
+        Session { cookies: cookie_store::CookieStore::default(), captured: vec![None; spec.captures.len()] };
     let journey = model.walk(&mut journey_rng);
     let segment = journey.segment().0 as usize;
     let segment_id = model.segments[segment].id.as_str();
@@ -71,6 +73,7 @@ pub async fn run(ctx: Arc<LoadContext>, customer: u64, arrival: Instant) {
                 product,
                 feeders: &spec.feeders,
                 rows: &rows,
+                captured: &[],
             };
             for (k, request) in spec.requests[s].iter().enumerate() {
                 tokio::time::sleep_until(intended).await;
@@ -85,7 +88,7 @@ pub async fn run(ctx: Arc<LoadContext>, customer: u64, arrival: Instant) {
                 };
                 // Boxed: the request's large future exists only while the
                 // request is in flight, not in every thinking customer.
-                let result = Box::pin(send(&ctx, request, &vars, &mut cookies)).await;
+                let result = Box::pin(send(&ctx, request, vars, &mut session)).await;
                 let done = on_the_wire.record(result.err());
                 let latency = done.saturating_duration_since(intended);
                 intended = done;
@@ -192,47 +195,91 @@ impl Drop for InFlight<'_> {
     }
 }
 
-/// Sends one request and checks its response.
+/// What a customer keeps from one response to the next: cookies, as a
+/// browser keeps them, and captured values.
+struct Session {
+    cookies: cookie_store::CookieStore,
+    captured: Vec<Option<String>>,
+}
+
+/// Sends one request and checks its response. Redirects are followed
+/// here, within the target's origin and at most [`MAX_REDIRECTS`], so
+/// that every hop's cookies reach the jar and every hop's headers the
+/// captures (the body is the last response's).
 async fn send(
     ctx: &LoadContext,
     request: &RequestSpec,
-    vars: &Vars<'_>,
-    cookies: &mut Vec<(String, String)>,
+    vars: Vars<'_>,
+    session: &mut Session,
 ) -> Result<(), ErrorClass> {
+    let vars = Vars { captured: &session.captured, ..vars };
     let mut url = ctx.target.clone();
-    request.path.render(vars, &mut url);
-    let mut builder = ctx.client.request(request.method.clone(), url);
+    request.path.render(&vars, &mut url).map_err(|_| ErrorClass::Check)?;
+    let mut url = reqwest::Url::parse(&url).map_err(|_| ErrorClass::Other)?;
+    let mut headers = reqwest::header::HeaderMap::with_capacity(request.headers.len() + 1);
     for (name, value) in &request.headers {
         let mut v = String::new();
-        value.render(vars, &mut v);
-        builder = builder.header(name, v);
+        value.render(&vars, &mut v).map_err(|_| ErrorClass::Check)?;
+        let name = reqwest::header::HeaderName::from_bytes(name.as_bytes()).map_err(|_| ErrorClass::Other)?;
+        headers.append(name, v.try_into().map_err(|_| ErrorClass::Other)?);
     }
-    if !cookies.is_empty() {
-        let header: Vec<String> = cookies.iter().map(|(k, v)| format!("{k}={v}")).collect();
-        builder = builder.header(reqwest::header::COOKIE, header.join("; "));
-    }
-    if let Some(body) = &request.body {
-        let mut b = String::new();
-        body.render(vars, &mut b);
-        builder = builder.body(b);
-    }
-    let response = builder.send().await.map_err(|e| classify(&e))?;
+    let mut body = match &request.body {
+        Some(template) => {
+            let mut b = String::new();
+            template.render(&vars, &mut b).map_err(|_| ErrorClass::Check)?;
+            Some(b)
+        }
+        None => None,
+    };
+    let mut method = request.method.clone();
+    let keep_headers = !request.captures.is_empty();
+    let mut seen = reqwest::header::HeaderMap::new();
+    let mut redirects = 0;
+    let mut response = loop {
+        let mut builder = ctx.client.request(method.clone(), url.clone()).headers(headers.clone());
+        let cookie = cookie_header(&session.cookies, &url);
+        if !cookie.is_empty() {
+            builder = builder.header(reqwest::header::COOKIE, cookie);
+        }
+        if let Some(b) = &body {
+            builder = builder.body(b.clone());
+        }
+        let response = builder.send().await.map_err(|e| classify(&e))?;
+        let set = response.headers().get_all(reqwest::header::SET_COOKIE).iter();
+        session.cookies.store_response_cookies(
+            set.filter_map(|v| v.to_str().ok())
+                .filter_map(|v| cookie_store::RawCookie::parse(v.to_owned()).ok()),
+            &url,
+        );
+        let Some(next) = redirect_to(&response, &url) else { break response };
+        if keep_headers {
+            for (name, value) in response.headers() {
+                seen.append(name.clone(), value.clone());
+            }
+        }
+        if next.origin() != url.origin() || redirects == MAX_REDIRECTS {
+            return Err(ErrorClass::Other);
+        }
+        redirects += 1;
+        let status = response.status().as_u16();
+        if status == 303 && method != reqwest::Method::HEAD
+            || matches!(status, 301 | 302) && method == reqwest::Method::POST
+        {
+            method = reqwest::Method::GET;
+            body = None;
+        }
+        url = next;
+    };
     let version = match response.version() {
         reqwest::Version::HTTP_2 => &ctx.http2_responses,
         _ => &ctx.http1_responses,
     };
     version.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     let status = response.status();
-    for value in response.headers().get_all(reqwest::header::SET_COOKIE) {
-        if let Some((name, value)) = value.to_str().ok().and_then(|v| v.split(';').next()?.split_once('=')) {
-            let (name, value) = (name.trim().to_owned(), value.trim().to_owned());
-            match cookies.iter_mut().find(|(k, _)| *k == name) {
-                Some(slot) => slot.1 = value,
-                None => cookies.push((name, value)),
-            }
-        }
-    }
-    let found = read_body(response, request.expect_body.as_deref()).await.map_err(|e| classify(&e))?;
+    let keep_body = request.captures.iter().any(Capture::needs_body);
+    let (found, kept) = read_body(&mut response, request.expect_body.as_deref(), keep_body)
+        .await
+        .map_err(|e| classify(&e))?;
     let expected = match &request.expect_status {
         Some(codes) => codes.contains(&status.as_u16()),
         None => status.is_success() || status.is_redirection(),
@@ -247,21 +294,66 @@ async fn send(
     if !found {
         return Err(ErrorClass::Check);
     }
+    if keep_headers {
+        for (name, value) in response.headers() {
+            seen.append(name.clone(), value.clone());
+        }
+        capture::take_all(&request.captures, &seen, &kept, &mut session.captured)
+            .map_err(|_| ErrorClass::Check)?;
+    }
     Ok(())
 }
 
+/// Most redirects one request follows.
+const MAX_REDIRECTS: usize = 10;
+
+/// Where a redirect response sends the request next; `None` for any
+/// other response (a 3xx without a usable `Location` is the answer).
+fn redirect_to(response: &reqwest::Response, url: &reqwest::Url) -> Option<reqwest::Url> {
+    if !matches!(response.status().as_u16(), 301 | 302 | 303 | 307 | 308) {
+        return None;
+    }
+    let location = response.headers().get(reqwest::header::LOCATION)?.to_str().ok()?;
+    url.join(location).ok()
+}
+
+/// The `Cookie` header the jar sends to `url` (empty: none).
+fn cookie_header(jar: &cookie_store::CookieStore, url: &reqwest::Url) -> String {
+    let mut header = String::new();
+    for (name, value) in jar.get_request_values(url) {
+        if !header.is_empty() {
+            header.push_str("; ");
+        }
+        header.push_str(name);
+        header.push('=');
+        header.push_str(value);
+    }
+    header
+}
+
 /// Reads the whole body chunk by chunk, keeping none of it but the tail
-/// a match of `needle` could straddle: memory stays bounded whatever the
+/// a match of `needle` could straddle and, when `keep`, its first
+/// [`capture::MAX_CAPTURE_BODY`] bytes: memory stays bounded whatever the
 /// server sends (a huge or endless body ends at the request timeout).
-/// Whether the body holds `needle` (always true without one).
-async fn read_body(mut response: reqwest::Response, needle: Option<&str>) -> Result<bool, reqwest::Error> {
+/// Whether the body holds `needle` (always true without one), and the
+/// bytes kept.
+async fn read_body(
+    response: &mut reqwest::Response,
+    needle: Option<&str>,
+    keep: bool,
+) -> Result<(bool, Vec<u8>), reqwest::Error> {
     let mut search = needle.map(StreamSearch::new);
+    let mut kept = Vec::new();
     while let Some(chunk) = response.chunk().await? {
         if let Some(s) = &mut search {
             s.feed(&chunk);
         }
+        if keep && kept.len() < capture::MAX_CAPTURE_BODY {
+            let room = capture::MAX_CAPTURE_BODY - kept.len();
+            kept.extend_from_slice(&chunk[..chunk.len().min(room)]);
+        }
     }
-    Ok(search.is_none_or(|s| s.found))
+    Ok((search.is_none_or(|s| s.found), kept))
 }
 
 /// Looks for a byte string in a stream of chunks, holding at most the

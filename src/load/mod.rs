@@ -2,12 +2,14 @@
 //! and turn each touchpoint into real HTTP requests (tokio + reqwest).
 //!
 //! - [`spec`]: what `[load]` compiles into (requests, templates, patience);
+//! - [`capture`]: values a response gives a customer's later requests;
 //! - [`plan`]: every arrival profile as one Poisson arrival schedule;
 //! - [`driver`]: the one loop that starts customers and stops the run;
 //! - `customer`: one virtual customer, with abandonment;
 //! - [`recorder`]: histograms and counts, measured from intended times;
 //! - [`series`]: the run over time, at most ten minutes' worth of points.
 
+pub mod capture;
 mod context;
 mod customer;
 pub mod driver;

@@ -4,6 +4,7 @@
 use std::fmt::Write as _;
 use std::time::Duration;
 
+use super::capture::Capture;
 use crate::model::Dist;
 
 use super::plan::Workload;
@@ -32,6 +33,8 @@ pub struct LoadSpec {
     pub requests: Vec<Vec<RequestSpec>>,
     /// CSV feeders, in declaration order.
     pub feeders: Vec<Feeder>,
+    /// Names of the values requests capture, by slot.
+    pub captures: Vec<String>,
 }
 
 /// A CSV file whose rows fill `{ID.COLUMN}` placeholders. A customer keeps
@@ -90,6 +93,10 @@ pub struct RequestSpec {
     pub expect_status: Option<Vec<u16>>,
     /// A substring the body must contain.
     pub expect_body: Option<String>,
+    /// Values taken from the response for the customer's later requests.
+    pub captures: Vec<Capture>,
+    /// Position among the file's `[[load.request]]` tables.
+    pub file_order: usize,
 }
 
 /// Values a template can use.
@@ -112,6 +119,9 @@ pub enum Var {
         /// Index in the feeder's columns.
         column: usize,
     },
+    /// A value an earlier response of the customer gave (a capture), by
+    /// slot.
+    Captured(usize),
 }
 
 impl Var {
@@ -177,14 +187,36 @@ pub struct Vars<'a> {
     pub feeders: &'a [Feeder],
     /// Row index per feeder.
     pub rows: &'a [usize],
+    /// The customer's captured values, by slot (`None`: not captured yet).
+    pub captured: &'a [Option<String>],
+}
+
+/// What a template may name besides the built-in variables.
+#[derive(Debug, Clone, Copy)]
+pub struct Scope<'a> {
+    /// The feeders, for `{ID.COLUMN}`.
+    pub feeders: &'a [Feeder],
+    /// Capture names, by slot, for `{name}`.
+    pub captures: &'a [String],
+    /// Whether `{env.NAME}` reads the environment now.
+    pub env: Environment,
+}
+
+/// A template named a captured value the customer does not hold yet.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct NotCaptured {
+    /// The value's slot.
+    pub slot: usize,
 }
 
 impl Template {
     /// Parses `text`. `{name}`, where `name` is letters, digits and `_`,
     /// is a variable and must be a known one; any other brace is kept as
     /// it is, so JSON bodies need no escaping. `{env.NAME}` is the
-    /// environment variable `NAME`, read now when `env` says so.
-    pub fn parse(text: &str, feeders: &[Feeder], env: Environment) -> Result<Template, TemplateError> {
+    /// environment variable `NAME`, read now when the scope says so; a
+    /// capture name is that captured value.
+    pub fn parse(text: &str, scope: &Scope) -> Result<Template, TemplateError> {
+        let Scope { feeders, captures, env } = *scope;
         let mut parts = Vec::new();
         let mut literal = String::new();
         let mut rest = text;
@@ -207,18 +239,24 @@ impl Template {
                         .map_err(|_| TemplateError::MissingEnv { name: variable.to_owned() })?,
                 })),
                 Some((id, column)) => Part::Var(feeder_var(id, column, feeders)?),
-                None => Part::Var(Var::ALL.iter().find(|(n, _)| *n == name).map(|(_, v)| *v).ok_or_else(
-                    || {
-                        let mut known: Vec<String> =
-                            Var::ALL.iter().map(|(n, _)| format!("{{{n}}}")).collect();
-                        known.extend(feeders.iter().map(|f| format!("{{{}.COLUMN}}", f.id)));
-                        TemplateError::UnknownVariable {
-                            name: name.to_owned(),
-                            text: text.to_owned(),
-                            known: known.join(", "),
-                        }
-                    },
-                )?),
+                None => Part::Var(
+                    Var::ALL
+                        .iter()
+                        .find(|(n, _)| *n == name)
+                        .map(|(_, v)| *v)
+                        .or_else(|| captures.iter().position(|c| c == name).map(Var::Captured))
+                        .ok_or_else(|| {
+                            let mut known: Vec<String> =
+                                Var::ALL.iter().map(|(n, _)| format!("{{{n}}}")).collect();
+                            known.extend(captures.iter().map(|c| format!("{{{c}}}")));
+                            known.extend(feeders.iter().map(|f| format!("{{{}.COLUMN}}", f.id)));
+                            TemplateError::UnknownVariable {
+                                name: name.to_owned(),
+                                text: text.to_owned(),
+                                known: known.join(", "),
+                            }
+                        })?,
+                ),
             };
             if !literal.is_empty() {
                 parts.push(Part::Text(std::mem::take(&mut literal)));
@@ -233,8 +271,17 @@ impl Template {
         Ok(Template { parts })
     }
 
-    /// Appends the rendering to `out`.
-    pub fn render(&self, vars: &Vars, out: &mut String) {
+    /// The capture slots the template uses.
+    pub fn captures_used(&self) -> impl Iterator<Item = usize> + '_ {
+        self.parts.iter().filter_map(|p| match p {
+            Part::Var(Var::Captured(slot)) => Some(*slot),
+            _ => None,
+        })
+    }
+
+    /// Appends the rendering to `out`; fails, with `out` half written,
+    /// when it names a value the customer has not captured.
+    pub fn render(&self, vars: &Vars, out: &mut String) -> Result<(), NotCaptured> {
         for part in &self.parts {
             match part {
                 Part::Text(t) | Part::Secret(Secret(t)) => out.push_str(t),
@@ -246,8 +293,12 @@ impl Template {
                 Part::Var(Var::Feeder { feeder, column }) => {
                     out.push_str(&vars.feeders[*feeder].rows[vars.rows[*feeder]][*column])
                 }
+                Part::Var(Var::Captured(slot)) => {
+                    out.push_str(vars.captured[*slot].as_deref().ok_or(NotCaptured { slot: *slot })?)
+                }
             }
         }
+        Ok(())
     }
 }
 
@@ -353,6 +404,16 @@ mod tests {
         }]
     }
 
+    fn scope(feeders: &[Feeder]) -> Scope<'_> {
+        Scope { feeders, captures: &[], env: Environment::Read }
+    }
+
+    #[test]
+    fn captured_values_render_once_taken() {
+        assert_eq!(render("/cart?t={token}"), "/cart?t=t0k3n");
+        assert_eq!(render("/cart/{cart}"), "not captured: cart");
+    }
+
     fn render(t: &str) -> String {
         let feeders = catalogue();
         let mut out = String::new();
@@ -364,15 +425,20 @@ mod tests {
             product: 7,
             feeders: &feeders,
             rows: &[1],
+            captured: &[Some("t0k3n".into()), None],
         };
-        Template::parse(t, &feeders, Environment::Read).unwrap().render(&vars, &mut out);
-        out
+        let captures = ["token".to_owned(), "cart".to_owned()];
+        let scope = Scope { feeders: &feeders, captures: &captures, env: Environment::Read };
+        match Template::parse(t, &scope).unwrap().render(&vars, &mut out) {
+            Ok(()) => out,
+            Err(NotCaptured { slot }) => format!("not captured: {}", captures[slot]),
+        }
     }
 
     #[test]
     fn feeder_columns_come_from_the_customers_row() {
         assert_eq!(render("/p/{catalogue.sku}?price={catalogue.price}"), "/p/B2?price=24.00");
-        let e = Template::parse("{catalogue.colour}", &catalogue(), Environment::Read).unwrap_err();
+        let e = Template::parse("{catalogue.colour}", &scope(&catalogue())).unwrap_err();
         assert_eq!(
             e,
             TemplateError::UnknownColumn {
@@ -382,7 +448,7 @@ mod tests {
             }
         );
         assert!(
-            Template::parse("{shop.sku}", &catalogue(), Environment::Read)
+            Template::parse("{shop.sku}", &scope(&catalogue()))
                 .unwrap_err()
                 .to_string()
                 .contains("no feeder 'shop'")
@@ -406,7 +472,7 @@ mod tests {
 
     #[test]
     fn unknown_variables_are_named() {
-        let e = Template::parse("/p/{sku}", &[], Environment::Read).unwrap_err().to_string();
+        let e = Template::parse("/p/{sku}", &scope(&[])).unwrap_err().to_string();
         assert!(e.contains("unknown variable '{sku}'") && e.contains("{product}"), "{e}");
     }
 }

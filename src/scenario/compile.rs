@@ -83,7 +83,7 @@ pub(super) fn compile(
                 &mut cx,
                 l,
                 &state_index,
-                raw.states.len(),
+                &graph.base_rows,
                 source,
                 read_feeders,
             )

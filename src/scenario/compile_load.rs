@@ -10,11 +10,13 @@ use toml::Spanned;
 use super::LoadSection;
 use super::context::Cx;
 use super::parts::{QuantityKind, compile_dist};
-use super::raw::{RawFeeder, RawLoad, RawProfile};
+use super::raw::{RawCapture, RawFeeder, RawLoad, RawProfile, RawRequest};
+use crate::load::capture::{Capture, Source};
 use crate::load::plan::{MAX_ARRIVAL_RATE, RateProfile, Workload};
-use crate::load::spec::{Environment, Feeder, LoadSpec, RequestSpec, Template, TemplateError};
+use crate::load::spec::{Environment, Feeder, LoadSpec, RequestSpec, Scope, Template, TemplateError, Var};
 use crate::load::spec::{FeederOrder, OnError};
 use crate::model::Dist;
+use crate::model::alias::{EXIT, Target};
 use crate::threshold::{Threshold, check_names};
 use crate::units::parse_duration;
 
@@ -69,10 +71,11 @@ pub(super) fn compile_load(
     cx: &mut Cx,
     raw: &Spanned<RawLoad>,
     state_index: &HashMap<&str, usize>,
-    states: usize,
+    rows: &[Vec<(Target, f64)>],
     source: &str,
     read_feeders: bool,
 ) -> Option<LoadSection> {
+    let states = rows.len();
     let load = raw.get_ref();
     let before = cx.problems.len();
     let run_duration = match &load.duration {
@@ -96,7 +99,10 @@ pub(super) fn compile_load(
     let max_in_flight = max_in_flight(cx, load);
     let feeders = feeders(cx, &load.feeders, source, read_feeders);
     let env = if read_feeders { Environment::Read } else { Environment::Ignore };
-    let requests = requests(cx, load, state_index, states, &feeders, env);
+    let captures = capture_names(cx, load);
+    let scope = Scope { feeders: &feeders, captures: &captures, env };
+    let requests = requests(cx, load, state_index, states, &scope);
+    captured_before_use(cx, load, &requests, &captures, rows);
     if load.requests.is_empty() {
         cx.problem(
             Some(&raw.span()),
@@ -120,6 +126,7 @@ pub(super) fn compile_load(
         max_in_flight,
         requests,
         feeders,
+        captures,
     };
     Some(LoadSection { spec, thresholds })
 }
@@ -232,8 +239,7 @@ fn requests(
     load: &RawLoad,
     state_index: &HashMap<&str, usize>,
     states: usize,
-    feeders: &[Feeder],
-    env: Environment,
+    scope: &Scope,
 ) -> Vec<Vec<RequestSpec>> {
     let mut requests: Vec<Vec<RequestSpec>> = vec![Vec::new(); states];
     for (i, r) in load.requests.iter().enumerate() {
@@ -257,14 +263,14 @@ fn requests(
             );
         }
         let mut template = |field: &str, text: &str, span: Option<&std::ops::Range<usize>>| {
-            match Template::parse(text, feeders, env) {
+            match Template::parse(text, scope) {
                 Ok(t) => Some(t),
                 Err(e) => {
                     let fix = match &e {
                         TemplateError::MissingEnv { name } => format!(
                             "export {name} before the run (secrets belong in the environment, not in the file)"
                         ),
-                        _ => "use {customer}, {segment}, {state}, {step}, {product}, {FEEDER.COLUMN} or {env.NAME}"
+                        _ => "use {customer}, {segment}, {state}, {step}, {product}, {FEEDER.COLUMN}, {env.NAME} or a name a request captures"
                             .to_owned(),
                     };
                     cx.problem(span, key(field), e.to_string(), fix);
@@ -293,6 +299,11 @@ fn requests(
                 "list the accepted statuses, e.g. [200, 201]",
             );
         }
+        let captures: Vec<Capture> = r
+            .capture
+            .iter()
+            .filter_map(|(name, c)| capture(cx, &key(&format!("capture.{}", name.get_ref())), name, c, scope))
+            .collect();
         if let Some(path) = path {
             requests[state].push(RequestSpec {
                 name: r.name.clone().unwrap_or_else(|| r.state.get_ref().clone()),
@@ -302,10 +313,161 @@ fn requests(
                 body,
                 expect_status: r.expect_status.clone(),
                 expect_body: r.expect_body.clone(),
+                captures,
+                file_order: i,
             });
         }
     }
     requests
+}
+
+/// Every name a request captures, each once, in file order: the slots
+/// of a customer's captured values. A name must be letters, digits and
+/// `_`, and not a built-in variable.
+fn capture_names(cx: &mut Cx, load: &RawLoad) -> Vec<String> {
+    let mut names: Vec<String> = Vec::new();
+    let mut all: Vec<(&Spanned<String>, usize)> =
+        load.requests.iter().enumerate().flat_map(|(i, r)| r.capture.keys().map(move |n| (n, i))).collect();
+    all.sort_by_key(|(n, _)| n.span().start);
+    for (name, i) in all {
+        let text = name.get_ref();
+        if text.is_empty() || !text.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+            cx.problem(
+                Some(&name.span()),
+                format!("load.request[{i}].capture.{text}"),
+                format!("'{text}' is not a capture name"),
+                "name it with letters, digits and '_', e.g. token",
+            );
+        } else if Var::ALL.iter().any(|(n, _)| n == text) || text == "env" {
+            cx.problem(
+                Some(&name.span()),
+                format!("load.request[{i}].capture.{text}"),
+                format!("'{text}' is a built-in variable"),
+                "give the captured value another name",
+            );
+        } else if !names.contains(text) {
+            names.push(text.clone());
+        }
+    }
+    names
+}
+
+/// One `capture.NAME = { ... }` of a request.
+fn capture(
+    cx: &mut Cx,
+    key: &str,
+    name: &Spanned<String>,
+    raw: &Spanned<RawCapture>,
+    scope: &Scope,
+) -> Option<Capture> {
+    let slot = scope.captures.iter().position(|c| c == name.get_ref())?;
+    let span = raw.span();
+    let c = raw.get_ref();
+    let mut problem = |message: String, fix: &str| cx.problem(Some(&span), key, message, fix);
+    let source = match (&c.json, &c.header, &c.cookie) {
+        (Some(pointer), None, None) => {
+            if !(pointer.is_empty() || pointer.starts_with('/')) {
+                problem(
+                    format!("'{pointer}' is not a JSON pointer"),
+                    "write a JSON pointer (RFC 6901) such as \"/cart/id\"; \"\" is the whole body",
+                );
+                return None;
+            }
+            Source::Json(pointer.clone())
+        }
+        (None, Some(header), None) => match reqwest::header::HeaderName::from_bytes(header.as_bytes()) {
+            Ok(h) => Source::Header(h),
+            Err(_) => {
+                problem(
+                    format!("'{header}' is not a header name"),
+                    "name a response header, e.g. \"Location\"",
+                );
+                return None;
+            }
+        },
+        (None, None, Some(cookie)) => Source::Cookie(cookie.clone()),
+        (None, None, None) if c.regex.is_some() => Source::Body,
+        _ => {
+            problem(
+                "a capture takes its value from one place".to_owned(),
+                "give one of json = \"/pointer\", header = \"Name\", cookie = \"name\", or regex alone (over the body)",
+            );
+            return None;
+        }
+    };
+    let regex = match c.regex.as_deref().map(regex::Regex::new) {
+        None => None,
+        Some(Ok(re)) => Some(re),
+        Some(Err(e)) => {
+            let first = e.to_string().lines().last().unwrap_or_default().trim().to_owned();
+            problem(
+                format!("the regex does not compile: {first}"),
+                "fix the regex; its first group (or the whole match) is the value",
+            );
+            return None;
+        }
+    };
+    Some(Capture { name: name.get_ref().clone(), slot, source, regex })
+}
+
+/// Checks, for every captured value a template uses, that some request
+/// capturing it can come first on some journey: earlier in the same
+/// state, or in a state from which the chain can reach this one. Whether
+/// it does on a given journey is only known then (a check error).
+fn captured_before_use(
+    cx: &mut Cx,
+    load: &RawLoad,
+    requests: &[Vec<RequestSpec>],
+    captures: &[String],
+    rows: &[Vec<(Target, f64)>],
+) {
+    if captures.is_empty() {
+        return;
+    }
+    let mut reach: HashMap<usize, Vec<bool>> = HashMap::new();
+    for (state, reqs) in requests.iter().enumerate() {
+        for (k, r) in reqs.iter().enumerate() {
+            let templates = std::iter::once(&r.path).chain(r.headers.iter().map(|(_, t)| t)).chain(&r.body);
+            let mut used: Vec<usize> = templates.flat_map(Template::captures_used).collect();
+            used.sort_unstable();
+            used.dedup();
+            for slot in used {
+                let same_state = reqs[..k].iter().any(|e| e.captures.iter().any(|c| c.slot == slot));
+                let earlier_state = requests.iter().enumerate().any(|(from, reqs)| {
+                    reqs.iter().any(|e| e.captures.iter().any(|c| c.slot == slot))
+                        && reach.entry(from).or_insert_with(|| reachable(rows, from))[state]
+                });
+                if !(same_state || earlier_state) {
+                    let raw: &RawRequest = &load.requests[r.file_order];
+                    cx.problem(
+                        Some(&raw.state.span()),
+                        format!("load.request[{}]", r.file_order),
+                        format!(
+                            "'{{{}}}' is used before any request can capture it: no journey reaches state '{}' after one",
+                            captures[slot],
+                            raw.state.get_ref()
+                        ),
+                        "capture the value in a request of a state that comes before, or earlier in this state",
+                    );
+                }
+            }
+        }
+    }
+}
+
+/// Which states the chain reaches from `from` in one step or more.
+fn reachable(rows: &[Vec<(Target, f64)>], from: usize) -> Vec<bool> {
+    let mut seen = vec![false; rows.len()];
+    let mut stack = vec![from];
+    while let Some(s) = stack.pop() {
+        for &(to, w) in &rows[s] {
+            if to != EXIT && w > 0.0 && !seen[usize::from(to)] {
+                seen[usize::from(to)] = true;
+                stack.push(usize::from(to));
+            }
+        }
+    }
+    seen
 }
 
 /// A request's `method`, GET when absent.

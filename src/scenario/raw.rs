@@ -280,4 +280,23 @@ pub struct RawRequest {
     pub expect_status: Option<Vec<u16>>,
     #[serde(default)]
     pub expect_body: Option<String>,
+    /// `capture = { NAME = { json = "/pointer" } }`: values taken from
+    /// the response.
+    #[serde(default)]
+    pub capture: BTreeMap<Spanned<String>, Spanned<RawCapture>>,
+}
+
+/// One captured value: where it is in the response, optionally narrowed
+/// by a regex.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawCapture {
+    #[serde(default)]
+    pub json: Option<String>,
+    #[serde(default)]
+    pub header: Option<String>,
+    #[serde(default)]
+    pub cookie: Option<String>,
+    #[serde(default)]
+    pub regex: Option<String>,
 }

@@ -56,7 +56,7 @@ path = "{second}"
     fogg::scenario::from_str(&text, "two-pages.toml").unwrap_or_else(|e| panic!("{e}"))
 }
 
-fn plan(rate: f64, seconds: f64) -> LoadPlan {
+pub(crate) fn plan(rate: f64, seconds: f64) -> LoadPlan {
     LoadPlan {
         seed: 3,
         duration: Duration::from_secs_f64(seconds),
@@ -71,7 +71,7 @@ fn plan(rate: f64, seconds: f64) -> LoadPlan {
     }
 }
 
-async fn load(scenario: &Scenario, target: &str, plan: &LoadPlan) -> (LoadResult, LoadOutcome) {
+pub(crate) async fn load(scenario: &Scenario, target: &str, plan: &LoadPlan) -> (LoadResult, LoadOutcome) {
     let model = Arc::new(scenario.model.clone());
     let spec = scenario.load.clone().expect("[load]").spec;
     let signals = fogg::load::signals::signal_counter();
@@ -80,7 +80,7 @@ async fn load(scenario: &Scenario, target: &str, plan: &LoadPlan) -> (LoadResult
 }
 
 /// Serves `router` on a free loopback port.
-async fn serve(router: Router) -> String {
+pub(crate) async fn serve(router: Router) -> String {
     let listener =
         tokio::net::TcpListener::bind(SocketAddr::from((Ipv4Addr::LOCALHOST, 0))).await.expect("bind");
     let addr = listener.local_addr().expect("addr");
@@ -908,18 +908,23 @@ async fn the_driver_refuses_a_plan_above_the_rate_one_process_sends() {
 }
 
 /// `{env.NAME}` sends a secret from the environment, and no file of the
-/// run, no line of its output, holds it; a missing one is named before
-/// any run, and commands that send nothing never need it.
+/// run, no line of its output, holds it, nor a captured value or a
+/// cookie; a missing one is named before any run, and commands that send
+/// nothing never need it.
 #[test]
 fn secrets_from_the_environment_are_sent_and_never_written() {
     use std::sync::Mutex;
 
     const SECRET: &str = "s3cr3t-7f2c9a-token";
+    const CAPTURED: &str = "c4ptur3d-41d0-token";
+    const SESSION: &str = "s3ss10n-90be-cookie";
     let dir = tempfile::tempdir().expect("temp dir");
-    let scenario = crate::SHORT_JOURNEYS.replace(
-        "path = \"/\"",
-        "path = \"/\"\nheaders = { Authorization = \"Bearer {env.FOGG_TEST_SECRET}\" }\nbody = '{\"key\": \"{env.FOGG_TEST_SECRET}\"}'",
-    );
+    let scenario = crate::SHORT_JOURNEYS
+        .replace(
+            "path = \"/\"",
+            "path = \"/\"\nheaders = { Authorization = \"Bearer {env.FOGG_TEST_SECRET}\" }\nbody = '{\"key\": \"{env.FOGG_TEST_SECRET}\"}'\ncapture = { token = { json = \"/token\" } }",
+        )
+        .replace("path = \"/product/{product}\"", "path = \"/product/{product}\"\nheaders = { x-token = \"{token}\" }");
     let file = dir.path().join("secret.toml");
     std::fs::write(&file, &scenario).expect("write scenario");
 
@@ -927,11 +932,20 @@ fn secrets_from_the_environment_are_sent_and_never_written() {
     let runtime = tokio::runtime::Runtime::new().expect("runtime");
     let seen: Arc<Mutex<Vec<String>>> = Arc::default();
     let kept = Arc::clone(&seen);
+    // It answers a token to capture and a session cookie, and keeps every
+    // Authorization and captured token it receives.
     let target = runtime.block_on(serve(Router::new().fallback(move |headers: axum::http::HeaderMap| {
-        if let Some(v) = headers.get("authorization") {
-            kept.lock().expect("lock").push(v.to_str().unwrap_or("").to_owned());
+        for name in ["authorization", "x-token"] {
+            if let Some(v) = headers.get(name) {
+                kept.lock().expect("lock").push(v.to_str().unwrap_or("").to_owned());
+            }
         }
-        async { "ok" }
+        async {
+            (
+                [(axum::http::header::SET_COOKIE, format!("session={SESSION}; Path=/"))],
+                format!(r#"{{"token": "{CAPTURED}"}}"#),
+            )
+        }
     })));
     let out = dir.path().join("out");
     let run = crate::fogg()
@@ -946,14 +960,19 @@ fn secrets_from_the_environment_are_sent_and_never_written() {
     assert_eq!(run.status.code(), Some(0), "{}", String::from_utf8_lossy(&run.stderr));
     let received = seen.lock().expect("lock").clone();
     assert!(!received.is_empty(), "the server got requests");
-    assert!(received.iter().all(|h| h == &format!("Bearer {SECRET}")), "{received:?}");
+    let bearer = format!("Bearer {SECRET}");
+    assert!(received.iter().all(|h| *h == bearer || h == CAPTURED), "{received:?}");
+    assert!(received.iter().any(|h| h == CAPTURED), "the captured token was sent: {received:?}");
     let mut written = vec![run.stdout.clone(), run.stderr.clone()];
     for entry in std::fs::read_dir(&out).expect("reports") {
         written.push(std::fs::read(entry.expect("entry").path()).expect("read"));
     }
     assert!(written.len() > 4, "every report of the run is searched");
     for bytes in &written {
-        assert!(!String::from_utf8_lossy(bytes).contains(SECRET), "the secret was written");
+        let text = String::from_utf8_lossy(bytes);
+        for secret in [SECRET, CAPTURED, SESSION] {
+            assert!(!text.contains(secret), "{secret} was written");
+        }
     }
 
     // Not set: named before any run, for a command that sends traffic.

@@ -18,6 +18,7 @@ mod props;
 mod reports;
 mod scenario_errors;
 mod schema;
+mod sessions;
 mod shards;
 mod simulate;
 mod thresholds;

@@ -1,0 +1,261 @@
+//! A real site's state: values captured from responses, cookies kept as a
+//! browser keeps them, against loopback servers that check what they get.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use axum::Router;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::IntoResponse;
+use axum::routing::{get, post};
+
+use crate::load::{load, plan, serve};
+
+/// Login → cart → pay, every step of every journey (exit after pay).
+const SIGN_IN_AND_PAY: &str = r#"
+[scenario]
+name = "sign in and pay"
+[[channel]]
+id = "web"
+kind = "online"
+[entry]
+login = 1
+[[state]]
+id = "login"
+stage = "awareness"
+channel = "web"
+next = { cart = 1 }
+[[state]]
+id = "cart"
+stage = "decision"
+channel = "web"
+next = { pay = 1 }
+[[state]]
+id = "pay"
+stage = "purchase"
+channel = "web"
+conversion = true
+value = { dist = "constant", value = 10.0 }
+next = { exit = 1 }
+[load]
+think_time = { dist = "constant", value = "10ms" }
+patience = { dist = "constant", value = "1h" }
+[[load.request]]
+state = "login"
+method = "POST"
+path = "/login"
+capture = { token = { json = "/auth/token" }, sid = { cookie = "sid" } }
+[[load.request]]
+state = "cart"
+method = "POST"
+path = "/cart"
+capture = { cart = { header = "Location", regex = "/cart/(\\d+)" } }
+[[load.request]]
+state = "pay"
+name = "pay"
+method = "POST"
+path = "/account/pay/{cart}"
+headers = { x-token = "{token}" }
+body = "sid={sid}"
+[[load.request]]
+state = "pay"
+name = "after"
+path = "/account/after"
+[[load.request]]
+state = "pay"
+name = "home"
+path = "/"
+[[load.request]]
+state = "pay"
+name = "missing"
+path = "/"
+capture = { nope = { json = "/absent" } }
+"#;
+
+/// What the shop of [`SIGN_IN_AND_PAY`] counted.
+#[derive(Default)]
+struct Seen {
+    logins: AtomicU64,
+    carts: AtomicU64,
+    paid: AtomicU64,
+    refused: AtomicU64,
+    session_after_expiry: AtomicU64,
+    session_outside_its_path: AtomicU64,
+    site_cookie_at_root: AtomicU64,
+}
+
+fn cookie<'h>(headers: &'h HeaderMap, name: &str) -> Option<&'h str> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .find_map(|c| c.trim().strip_prefix(name)?.strip_prefix('='))
+}
+
+/// `POST /login` gives a token in JSON and a session cookie for
+/// `/account` (and a site-wide one); `POST /cart` redirects (303) to the
+/// new cart, whose id is only in that hop's `Location`; `POST
+/// /account/pay/ID` accepts only a cart it made with the token, body and
+/// cookie of one login, then expires the session.
+fn shop(seen: Arc<Seen>) -> Router {
+    Router::new()
+        .route(
+            "/login",
+            post(|State(seen): State<Arc<Seen>>| async move {
+                let n = seen.logins.fetch_add(1, Ordering::Relaxed);
+                (
+                    axum::response::AppendHeaders([
+                        (header::SET_COOKIE, format!("sid=sid-{n}; Path=/account; HttpOnly")),
+                        (header::SET_COOKIE, "theme=dark; Path=/".to_owned()),
+                    ]),
+                    format!(r#"{{"auth": {{"token": "tok-{n}"}}}}"#),
+                )
+            }),
+        )
+        .route(
+            "/cart",
+            post(|State(seen): State<Arc<Seen>>| async move {
+                let m = seen.carts.fetch_add(1, Ordering::Relaxed);
+                (StatusCode::SEE_OTHER, [(header::LOCATION, format!("/cart/{m}/view"))])
+            }),
+        )
+        .route("/cart/{id}/view", get(|| async { "your cart" }))
+        .route(
+            "/account/pay/{cart}",
+            post(|State(seen): State<Arc<Seen>>, Path(cart): Path<u64>, headers: HeaderMap, body: String| async move {
+                let token = headers.get("x-token").and_then(|t| t.to_str().ok()).unwrap_or_default();
+                let n = token.strip_prefix("tok-").unwrap_or("none");
+                let good = cart < seen.carts.load(Ordering::Relaxed)
+                    && cookie(&headers, "sid") == Some(&format!("sid-{n}"))
+                    && body == format!("sid=sid-{n}");
+                if !good {
+                    seen.refused.fetch_add(1, Ordering::Relaxed);
+                    return StatusCode::UNAUTHORIZED.into_response();
+                }
+                seen.paid.fetch_add(1, Ordering::Relaxed);
+                ([(header::SET_COOKIE, "sid=; Max-Age=0; Path=/account")], "paid").into_response()
+            }),
+        )
+        .route(
+            "/account/after",
+            get(|State(seen): State<Arc<Seen>>, headers: HeaderMap| async move {
+                if cookie(&headers, "sid").is_some() {
+                    seen.session_after_expiry.fetch_add(1, Ordering::Relaxed);
+                }
+                "after"
+            }),
+        )
+        .route(
+            "/",
+            get(|State(seen): State<Arc<Seen>>, headers: HeaderMap| async move {
+                if cookie(&headers, "sid").is_some() {
+                    seen.session_outside_its_path.fetch_add(1, Ordering::Relaxed);
+                }
+                if cookie(&headers, "theme") == Some("dark") {
+                    seen.site_cookie_at_root.fetch_add(1, Ordering::Relaxed);
+                }
+                "home"
+            }),
+        )
+        .with_state(seen)
+}
+
+/// Captured values (JSON, a redirect hop's header through a regex, a
+/// cookie) reach the later requests of their own customer; cookies go
+/// only where their Path allows and stop once expired; a capture that
+/// finds nothing fails its request's check.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn captured_values_and_cookies_follow_each_customer() {
+    let scenario = fogg::scenario::from_str(SIGN_IN_AND_PAY, "pay.toml").unwrap_or_else(|e| panic!("{e}"));
+    let seen = Arc::new(Seen::default());
+    let target = serve(shop(Arc::clone(&seen))).await;
+    let (result, _) = load(&scenario, &target, &plan(20.0, 2.0)).await;
+    let row = |name: &str| result.by_request.iter().find(|r| r.name == name).expect("request row");
+
+    let pay = row("pay");
+    assert!(pay.requests > 10, "customers reached the payment: {}", pay.requests);
+    assert_eq!(seen.refused.load(Ordering::Relaxed), 0, "every payment carried its own login's values");
+    assert_eq!(seen.paid.load(Ordering::Relaxed), pay.requests);
+    assert_eq!(pay.errors, Default::default());
+    assert_eq!(row("after").errors, Default::default());
+    assert_eq!(seen.session_after_expiry.load(Ordering::Relaxed), 0, "Max-Age=0 removed the session");
+    let home = row("home");
+    assert_eq!(home.errors, Default::default());
+    assert_eq!(seen.session_outside_its_path.load(Ordering::Relaxed), 0, "Path=/account kept it off /");
+    let missing = row("missing");
+    assert_eq!(missing.requests, home.requests);
+    let at_root = home.requests + missing.requests;
+    assert_eq!(seen.site_cookie_at_root.load(Ordering::Relaxed), at_root, "Path=/ sends it everywhere");
+    assert_eq!(missing.errors.check, missing.requests, "a capture that finds nothing fails the check");
+    assert_eq!(result.errors.check, missing.requests, "and nothing else failed: {:?}", result.errors);
+}
+
+/// Where it can be known from the file, a captured value used before any
+/// request can capture it, an unknown name, or a capture that does not
+/// say where to look is an error at the request's line.
+#[test]
+fn captures_that_cannot_work_are_refused_before_the_run() {
+    let cases = [
+        // `token` is captured in `cart`, which no journey visits before `login`.
+        (
+            SIGN_IN_AND_PAY.replace("path = \"/login\"", "path = \"/login?t={cart}\""),
+            "'{cart}' is used before any request can capture it",
+        ),
+        (SIGN_IN_AND_PAY.replace("{cart}", "{basket}"), "unknown variable '{basket}'"),
+        (
+            SIGN_IN_AND_PAY.replace("{ json = \"/absent\" }", "{ json = \"/a\", header = \"X\" }"),
+            "a capture takes its value from one place",
+        ),
+        (SIGN_IN_AND_PAY.replace("{ json = \"/absent\" }", "{ json = \"absent\" }"), "not a JSON pointer"),
+        (SIGN_IN_AND_PAY.replace("/cart/(\\\\d+)", "/cart/(\\\\d+"), "the regex does not compile"),
+        (SIGN_IN_AND_PAY.replace("nope = {", "product = {"), "'product' is a built-in variable"),
+    ];
+    for (text, expected) in cases {
+        let message = match fogg::scenario::from_str(&text, "pay.toml") {
+            Ok(_) => panic!("accepted; expected {expected:?}"),
+            Err(e) => e.to_string(),
+        };
+        assert!(message.contains(expected), "expected {expected:?} in:\n{message}");
+        assert!(message.contains("pay.toml:"), "the place is named:\n{message}");
+    }
+    let unknown = fogg::scenario::from_str(&SIGN_IN_AND_PAY.replace("{cart}", "{basket}"), "pay.toml")
+        .expect_err("refused")
+        .to_string();
+    assert!(
+        unknown.contains("{token}") && unknown.contains("{cart}"),
+        "captures are listed as known: {unknown}"
+    );
+}
+
+/// The demo shop's signed-in checkout and carts take only values it
+/// handed out, so the bundled scenario's captures are exercised for real:
+/// with them it runs without an error, and a guessed cart id is refused.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_demo_shop_takes_only_the_values_it_handed_out() {
+    let shop = fogg::demo::start("127.0.0.1:0".parse().expect("addr"), fogg::demo::DemoConfig::default())
+        .await
+        .expect("demo shop");
+    let client =
+        reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().expect("client");
+    let url = shop.url();
+    let guessed = client.post(format!("{url}/cart/1000/checkout")).send().await.expect("send");
+    assert_eq!(guessed.status(), 404);
+    let cart = client.post(format!("{url}/cart")).send().await.expect("send");
+    assert_eq!(cart.status(), 201);
+    let location = cart.headers()["location"].to_str().expect("text").to_owned();
+    let ordered = client.post(format!("{url}{location}/checkout")).send().await.expect("send");
+    assert_eq!(ordered.status(), 200);
+    let stolen = client.post(format!("{url}/checkout")).header("authorization", "Bearer 1000").send().await;
+    assert_eq!(stolen.expect("send").status(), 401, "a token needs its session cookie");
+
+    let scenario = crate::bundled_scenario("retail-omnichannel");
+    let mut plan = plan(60.0, 4.0);
+    plan.seed = 11;
+    plan.grace = std::time::Duration::from_secs(2);
+    let (result, _) = load(&scenario, &url, &plan).await;
+    let row = |name: &str| result.by_request.iter().find(|r| r.name == name).expect("request row").requests;
+    assert!(row("login") > 0 && row("checkout") > 0 && row("app_cart") > 0, "the flows ran");
+    assert_eq!(result.errors, Default::default(), "{:?}", result.errors);
+}
