@@ -9,7 +9,7 @@ use anyhow::Context;
 use tokio::time::Instant;
 
 use super::plan::LoadPlan;
-use super::recorder::{Exchange, Journeys, LoadAgg};
+use super::recorder::{ErrorClass, Exchange, Journeys, LoadAgg};
 use super::spec::LoadSpec;
 use crate::model::Model;
 use crate::rng::{CustomerRngs, Stream};
@@ -49,6 +49,10 @@ pub struct LoadContext {
     pub(super) abort_reason: std::sync::OnceLock<super::plan::StopReason>,
     /// How long in-flight customers may take to finish once arrivals stop.
     pub(super) grace: Duration,
+    /// The run's seed, from which trace ids derive.
+    pub(super) seed: u64,
+    /// `[load] tracestate`, sent beside every `traceparent`.
+    pub(super) tracestate: Option<reqwest::header::HeaderValue>,
 }
 
 impl LoadContext {
@@ -111,6 +115,11 @@ impl LoadContext {
             abort: tokio::sync::Notify::new(),
             abort_reason: std::sync::OnceLock::new(),
             grace: plan.grace,
+            seed: plan.seed,
+            tracestate: match &spec.tracestate {
+                Some(t) => Some(reqwest::header::HeaderValue::from_str(t).context("[load] tracestate")?),
+                None => None,
+            },
             model,
             spec,
         })
@@ -127,8 +136,18 @@ impl LoadContext {
         self.agg.lock().expect("no task panics while holding the recorder").request(second, exchange);
     }
 
-    /// Records a finished journey.
-    pub(super) fn record_journey(&self, segment: usize, j: &Journeys) {
-        self.agg.lock().expect("no task panics while holding the recorder").journey(segment, j);
+    /// Records a finished journey, with its slowest successful request
+    /// and its failed one (request index, latency µs), for its trace id.
+    pub(super) fn record_journey(
+        &self,
+        customer: u64,
+        segment: usize,
+        j: &Journeys,
+        slowest: Option<(usize, u64)>,
+        failure: Option<(usize, u64, ErrorClass)>,
+    ) {
+        let mut agg = self.agg.lock().expect("no task panics while holding the recorder");
+        agg.journey(segment, j);
+        agg.traces.offer(self.seed, customer, slowest, failure);
     }
 }

@@ -28,6 +28,7 @@ use super::context::LoadContext;
 use super::recorder::{ErrorClass, Exchange, Journeys};
 use super::spec::{FeederOrder, OnError};
 use super::spec::{RequestSpec, Vars};
+use super::trace;
 use crate::units::MAX_DURATION_S;
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -60,6 +61,10 @@ pub async fn run(ctx: Arc<LoadContext>, customer: u64, arrival: Instant) {
     let mut outcome = Journeys { customers: 1, ..Journeys::default() };
     let mut status = Status::Active;
     let mut intended = arrival;
+    let trace = trace::trace_id(ctx.seed, customer);
+    let mut sent: u64 = 0;
+    let mut slowest: Option<(usize, u64)> = None;
+    let mut failure: Option<(usize, u64, ErrorClass)> = None;
     for (index, step) in journey.enumerate() {
         let step_no = index as u32 + 1;
         let s = step.state.0 as usize;
@@ -88,14 +93,24 @@ pub async fn run(ctx: Arc<LoadContext>, customer: u64, arrival: Instant) {
                 };
                 // Boxed: the request's large future exists only while the
                 // request is in flight, not in every thinking customer.
-                let result = Box::pin(send(&ctx, request, vars, &mut session)).await;
+                sent += 1;
+                let span = trace::span_id(trace, sent);
+                let result = Box::pin(send(&ctx, request, vars, &mut session, (trace, span))).await;
                 let done = on_the_wire.record(result.err());
                 let latency = done.saturating_duration_since(intended);
+                let latency_us = latency.as_micros() as u64;
                 intended = done;
                 match result {
-                    Err(_) if spec.on_error == OnError::Abandon => status = Status::LeftError,
-                    Err(_) => {}
+                    Err(e) => {
+                        failure = failure.or(Some((on_the_wire.request, latency_us, e)));
+                        if spec.on_error == OnError::Abandon {
+                            status = Status::LeftError;
+                        }
+                    }
                     Ok(()) => {
+                        if slowest.is_none_or(|(_, us)| latency_us > us) {
+                            slowest = Some((on_the_wire.request, latency_us));
+                        }
                         let patience = seconds(spec.patience.sample(&mut behaviour));
                         if latency > patience {
                             status = Status::LeftSlow;
@@ -133,7 +148,7 @@ pub async fn run(ctx: Arc<LoadContext>, customer: u64, arrival: Instant) {
     }
     outcome.abandoned_latency = u64::from(status == Status::LeftSlow);
     outcome.abandoned_errors = u64::from(status == Status::LeftError);
-    ctx.record_journey(segment, &outcome);
+    ctx.record_journey(customer, segment, &outcome, slowest, failure);
 }
 
 /// A sampled time as a duration. A heavy-tailed distribution may draw
@@ -211,12 +226,18 @@ async fn send(
     request: &RequestSpec,
     vars: Vars<'_>,
     session: &mut Session,
+    (trace, span): (u128, u64),
 ) -> Result<(), ErrorClass> {
     let vars = Vars { captured: &session.captured, ..vars };
     let mut url = ctx.target.clone();
     request.path.render(&vars, &mut url).map_err(|_| ErrorClass::Check)?;
     let mut url = reqwest::Url::parse(&url).map_err(|_| ErrorClass::Other)?;
-    let mut headers = reqwest::header::HeaderMap::with_capacity(request.headers.len() + 1);
+    let mut headers = reqwest::header::HeaderMap::with_capacity(request.headers.len() + 2);
+    let traceparent = trace::traceparent(trace, span);
+    headers.insert("traceparent", traceparent.try_into().expect("hex digits and dashes are a valid header"));
+    if let Some(state) = &ctx.tracestate {
+        headers.insert("tracestate", state.clone());
+    }
     for (name, value) in &request.headers {
         let mut v = String::new();
         value.render(&vars, &mut v).map_err(|_| ErrorClass::Check)?;

@@ -7,7 +7,8 @@
 //! - [`driver`]: the one loop that starts customers and stops the run;
 //! - `customer`: one virtual customer, with abandonment;
 //! - [`recorder`]: histograms and counts, measured from intended times;
-//! - [`series`]: the run over time, at most ten minutes' worth of points.
+//! - [`series`]: the run over time, at most ten minutes' worth of points;
+//! - [`trace`]: W3C trace context, one trace id per journey.
 
 pub mod capture;
 mod context;
@@ -19,6 +20,7 @@ pub mod series;
 pub mod signals;
 pub mod spec;
 pub mod target;
+pub mod trace;
 pub mod trial;
 
 pub use driver::{LoadOutcome, run};

@@ -12,6 +12,7 @@ use hdrhistogram::Histogram;
 use serde::{Deserialize, Serialize};
 
 use super::series::{Second, Series};
+use super::trace;
 use crate::merge::Merge;
 
 pub use crate::hist::MAX_LATENCY_US;
@@ -249,6 +250,9 @@ pub struct LoadAgg {
     /// Counts over time.
     #[serde(flatten)]
     pub series: Series,
+    /// Journeys to look up in an APM by trace id.
+    #[serde(default)]
+    pub traces: Traces,
 }
 
 /// One request as the recorder takes it: where it belongs and what it
@@ -287,6 +291,7 @@ impl LoadAgg {
             journeys: Journeys::default(),
             journeys_by_segment: vec![Journeys::default(); segments],
             series: Series::default(),
+            traces: Traces::default(),
         }
     }
 
@@ -340,6 +345,7 @@ impl Merge for LoadAgg {
         self.unfinished += o.unfinished;
         self.http_versions.http1 += o.http_versions.http1;
         self.http_versions.http2 += o.http_versions.http2;
+        self.traces.merge(&o.traces);
         self.overall.merge(&o.overall);
         for (a, b) in [
             (&mut self.by_request, &o.by_request),
@@ -355,5 +361,113 @@ impl Merge for LoadAgg {
             x.merge(y);
         }
         self.series.merge(&o.series);
+    }
+}
+
+/// Journeys kept in each list of a run's traces.
+pub const KEPT: usize = 5;
+
+/// One journey worth finding in an APM.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TracedJourney {
+    /// The customer's index in the run.
+    pub customer: u64,
+    /// Its trace id, 32 hex digits.
+    pub trace_id: String,
+    /// Index of the request name: the slowest request of the journey, or
+    /// the one that failed.
+    pub request: usize,
+    /// That request's latency from its intended send time, µs.
+    pub latency_us: u64,
+    /// How it failed, for a failed journey.
+    pub error: Option<ErrorClass>,
+}
+
+/// The journeys of a run worth finding in an APM: the [`KEPT`] slowest
+/// (by their slowest successful response) and the [`KEPT`] first failed
+/// (by customer index). Bounded, and merged shard by shard to the lists a
+/// single run would keep.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Traces {
+    /// Slowest first.
+    pub slowest: Vec<TracedJourney>,
+    /// Lowest customer index first.
+    pub failed: Vec<TracedJourney>,
+}
+
+impl Traces {
+    /// Offers a journey whose slowest response took `slowest.1` µs (at
+    /// request `slowest.0`), and its failure if it had one.
+    pub fn offer(
+        &mut self,
+        seed: u64,
+        customer: u64,
+        slowest: Option<(usize, u64)>,
+        failure: Option<(usize, u64, ErrorClass)>,
+    ) {
+        let journey = |request, latency_us, error| TracedJourney {
+            customer,
+            trace_id: trace::hex(trace::trace_id(seed, customer)),
+            request,
+            latency_us,
+            error,
+        };
+        if let Some((request, latency)) = slowest
+            && (self.slowest.len() < KEPT
+                || self.slowest.last().is_some_and(|j| ranks_slower(latency, customer, j)))
+        {
+            self.slowest.push(journey(request, latency, None));
+            self.keep();
+        }
+        if let Some((request, latency, error)) = failure
+            && (self.failed.len() < KEPT || self.failed.last().is_some_and(|j| customer < j.customer))
+        {
+            self.failed.push(journey(request, latency, Some(error)));
+            self.keep();
+        }
+    }
+
+    fn keep(&mut self) {
+        self.slowest.sort_by(|a, b| b.latency_us.cmp(&a.latency_us).then(a.customer.cmp(&b.customer)));
+        self.slowest.truncate(KEPT);
+        self.failed.sort_by_key(|j| j.customer);
+        self.failed.truncate(KEPT);
+    }
+}
+
+/// Whether a journey of `latency` µs, customer `customer`, ranks before `j`.
+fn ranks_slower(latency: u64, customer: u64, j: &TracedJourney) -> bool {
+    latency > j.latency_us || latency == j.latency_us && customer < j.customer
+}
+
+impl Merge for Traces {
+    fn merge(&mut self, o: &Self) {
+        self.slowest.extend(o.slowest.iter().cloned());
+        self.failed.extend(o.failed.iter().cloned());
+        self.keep();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn kept_journeys_merge_to_what_one_run_keeps() {
+        let offers: Vec<(u64, u64, bool)> = (0..40).map(|c| (c, (c * 7919) % 101, c % 3 == 0)).collect();
+        let offer = |t: &mut Traces, &(c, l, failed): &(u64, u64, bool)| {
+            t.offer(1, c, Some((0, l)), failed.then_some((1, l, ErrorClass::Status5xx)))
+        };
+        let mut whole = Traces::default();
+        offers.iter().for_each(|o| offer(&mut whole, o));
+        let (mut a, mut b) = (Traces::default(), Traces::default());
+        offers.iter().filter(|o| o.0 % 2 == 0).for_each(|o| offer(&mut a, o));
+        offers.iter().filter(|o| o.0 % 2 == 1).for_each(|o| offer(&mut b, o));
+        a.merge(&b);
+        assert_eq!(a, whole);
+        assert_eq!(whole.slowest.len(), KEPT);
+        assert_eq!(whole.slowest[0].latency_us, 100);
+        let failed: Vec<u64> = whole.failed.iter().map(|j| j.customer).collect();
+        assert_eq!(failed, [0, 3, 6, 9, 12]);
     }
 }

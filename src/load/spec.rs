@@ -35,6 +35,8 @@ pub struct LoadSpec {
     pub feeders: Vec<Feeder>,
     /// Names of the values requests capture, by slot.
     pub captures: Vec<String>,
+    /// A W3C `tracestate` sent with every request's `traceparent`.
+    pub tracestate: Option<String>,
 }
 
 /// A CSV file whose rows fill `{ID.COLUMN}` placeholders. A customer keeps

@@ -109,6 +109,9 @@ pub fn document(r: &LoadResult) -> Doc {
     if r.segments.len() > 1 {
         sections.push(segments_section(r));
     }
+    if !(r.traces.slowest.is_empty() && r.traces.failed.is_empty()) {
+        sections.push(traces_section(r));
+    }
     Doc { title: format!("fogg load — {}", r.header.scenario.name), lines, sections }
 }
 
@@ -226,6 +229,34 @@ fn segments_section(r: &LoadResult) -> Section {
         ]);
     }
     Section { title: "Segments".into(), table: seg, notes: vec![] }
+}
+
+/// The trace ids of the slowest and the first failed journeys, to paste
+/// into an APM search.
+fn traces_section(r: &LoadResult) -> Section {
+    let mut traces = Table::new(&["journey", "customer", "trace id", "request", "ms", "error"])
+        .text_column(2)
+        .text_column(3);
+    traces.align[5] = super::doc::Align::Left;
+    let rows =
+        r.traces.slowest.iter().map(|t| ("slowest", t)).chain(r.traces.failed.iter().map(|t| ("failed", t)));
+    for (kind, t) in rows {
+        traces.row(vec![
+            kind.into(),
+            t.customer.to_string(),
+            t.trace_id.clone(),
+            t.request.clone(),
+            num(t.latency_ms, 1),
+            t.error.map_or(String::new(), |e| e.short_name().to_owned()),
+        ]);
+    }
+    Section {
+        title: "Traces".into(),
+        table: traces,
+        notes: vec![
+            "every request carries a W3C traceparent whose trace id is its customer's journey: search your APM for one".into(),
+        ],
+    }
 }
 
 /// The thresholds, business outcome and latency: what a pull-request

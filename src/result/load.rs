@@ -93,6 +93,9 @@ pub struct LoadResult {
     pub by_state: Vec<RequestRow>,
     /// Per segment, side by side.
     pub segments: Vec<SegmentLoadRow>,
+    /// The journeys to look up in an APM, by trace id.
+    #[serde(default)]
+    pub traces: TraceReport,
     /// One row per second of the run.
     pub series: Vec<SecondRow>,
     /// The settings that produced it.
@@ -105,6 +108,60 @@ pub struct LoadResult {
     pub verdict: Verdict,
     /// What `fogg merge` needs to combine shards.
     pub raw: LoadRaw,
+}
+
+/// Where to find a run's journeys in an APM: every request carries a W3C
+/// `traceparent` whose trace id is its customer's journey.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TraceReport {
+    /// The header as sent.
+    pub traceparent: String,
+    /// How a customer's trace id and a request's span id are computed.
+    pub trace_id_rule: String,
+    /// The journeys with the slowest successful responses, slowest first.
+    pub slowest: Vec<TraceRow>,
+    /// The first journeys (by customer index) with a failed request.
+    pub failed: Vec<TraceRow>,
+}
+
+/// One journey to look up.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TraceRow {
+    /// The customer's index in the run.
+    pub customer: u64,
+    /// Its trace id, 32 hex digits.
+    pub trace_id: String,
+    /// The journey's slowest request, or the one that failed.
+    pub request: String,
+    /// That request's latency from its intended send time.
+    pub latency_ms: f64,
+    /// How it failed (`status_5xx`, `check`…), for a failed journey.
+    pub error: Option<ErrorClass>,
+}
+
+impl Default for TraceReport {
+    /// No journey listed (a result saved before traces were kept).
+    fn default() -> TraceReport {
+        TraceReport::new(&crate::load::recorder::Traces::default(), &[])
+    }
+}
+
+impl TraceReport {
+    fn new(traces: &crate::load::recorder::Traces, request_names: &[String]) -> TraceReport {
+        let row = |j: &crate::load::recorder::TracedJourney| TraceRow {
+            customer: j.customer,
+            trace_id: j.trace_id.clone(),
+            request: request_names.get(j.request).cloned().unwrap_or_default(),
+            latency_ms: j.latency_us as f64 / 1000.0,
+            error: j.error,
+        };
+        TraceReport {
+            traceparent: "00-{trace id}-{span id}-01 (version 00, sampled)".to_owned(),
+            trace_id_rule: crate::load::trace::TRACE_ID_RULE.to_owned(),
+            slowest: traces.slowest.iter().map(row).collect(),
+            failed: traces.failed.iter().map(row).collect(),
+        }
+    }
 }
 
 /// The mergeable form of a load run: its counts (histograms as compressed
@@ -466,6 +523,7 @@ impl LoadResult {
                 .collect(),
             by_state,
             segments,
+            traces: TraceReport::new(&agg.traces, &raw.request_names),
             series,
             settings,
             thresholds: Vec::new(),

@@ -112,6 +112,16 @@ pub(super) fn compile_load(
         );
     }
     let thresholds = thresholds(cx, load, &requests, state_index);
+    if let Some(t) = &load.tracestate
+        && let Err(e) = crate::load::trace::check_tracestate(t.get_ref())
+    {
+        cx.problem(
+            Some(&t.span()),
+            "load.tracestate",
+            format!("not a W3C tracestate: {e}"),
+            "write vendor entries as key=value, comma-separated, e.g. \"fogg=capacity-check\"",
+        );
+    }
     if cx.problems.len() > before {
         return None;
     }
@@ -127,6 +137,7 @@ pub(super) fn compile_load(
         requests,
         feeders,
         captures,
+        tracestate: load.tracestate.as_ref().map(|t| t.get_ref().clone()),
     };
     Some(LoadSection { spec, thresholds })
 }

@@ -213,6 +213,8 @@ pub struct RawLoad {
     pub timeout: Option<Spanned<String>>,
     #[serde(default)]
     pub max_in_flight: Option<Spanned<i64>>,
+    #[serde(default)]
+    pub tracestate: Option<Spanned<String>>,
     #[serde(default, rename = "request")]
     pub requests: Vec<RawRequest>,
     #[serde(default, rename = "feeder")]

@@ -259,3 +259,96 @@ async fn the_demo_shop_takes_only_the_values_it_handed_out() {
     assert!(row("login") > 0 && row("checkout") > 0 && row("app_cart") > 0, "the flows ran");
     assert_eq!(result.errors, Default::default(), "{:?}", result.errors);
 }
+
+/// Every request carries a valid W3C `traceparent`: one trace id per
+/// customer (the one the report's rule gives), a new span per request;
+/// the report lists the failed journeys and the slowest by trace id.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_journey_is_one_trace() {
+    use std::collections::{BTreeMap, BTreeSet, HashSet};
+    use std::sync::Mutex;
+
+    /// Per request: customer, product page or not, traceparent, tracestate.
+    type Seen = Arc<Mutex<Vec<(u64, bool, String, Option<String>)>>>;
+    let text = crate::SHORT_JOURNEYS
+        .replace("path = \"/\"", "path = \"/?c={customer}\"")
+        .replace("path = \"/product/{product}\"", "path = \"/product/{product}?c={customer}\"")
+        .replace("[load]", "[load]\ntracestate = \"fogg=ci,congo=t61rcWkgMzE\"");
+    let scenario = fogg::scenario::from_str(&text, "traced.toml").unwrap_or_else(|e| panic!("{e}"));
+    let seen: Seen = Arc::default();
+    let kept = Arc::clone(&seen);
+    // Customers 0, 5, 10… fail on the product page; the first other
+    // customer there waits 1 s.
+    let slow_customer = Arc::new(AtomicU64::new(u64::MAX));
+    let slow = Arc::clone(&slow_customer);
+    let target = serve(Router::new().fallback(move |uri: axum::http::Uri, headers: HeaderMap| {
+        let query = uri.query().and_then(|q| q.strip_prefix("c="));
+        let customer: u64 = query.and_then(|c| c.parse().ok()).expect("c=");
+        let header = |name: &str| headers.get(name).map(|v| v.to_str().expect("text").to_owned());
+        let product = uri.path().starts_with("/product");
+        let traceparent = header("traceparent").expect("traceparent");
+        kept.lock().expect("lock").push((customer, product, traceparent, header("tracestate")));
+        let wait = product
+            && !customer.is_multiple_of(5)
+            && slow.compare_exchange(u64::MAX, customer, Ordering::Relaxed, Ordering::Relaxed).is_ok();
+        async move {
+            if wait {
+                tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+            }
+            if product && customer.is_multiple_of(5) {
+                StatusCode::INTERNAL_SERVER_ERROR
+            } else {
+                StatusCode::OK
+            }
+        }
+    }))
+    .await;
+    let plan = plan(20.0, 2.0);
+    let (result, _) = load(&scenario, &target, &plan).await;
+
+    let seen = seen.lock().expect("lock").clone();
+    assert!(seen.len() > 30, "{} requests", seen.len());
+    let mut traces: BTreeMap<u64, String> = BTreeMap::new();
+    let mut spans = HashSet::new();
+    let hex =
+        |s: &str, n: usize| s.len() == n && s.chars().all(|c| c.is_ascii_digit() || ('a'..='f').contains(&c));
+    for (customer, _, traceparent, tracestate) in &seen {
+        let parts: Vec<&str> = traceparent.split('-').collect();
+        assert_eq!(parts.len(), 4, "{traceparent}");
+        assert!(parts[0] == "00" && parts[3] == "01", "version 00, sampled: {traceparent}");
+        assert!(hex(parts[1], 32) && parts[1] != "0".repeat(32), "{traceparent}");
+        assert!(hex(parts[2], 16) && parts[2] != "0".repeat(16), "{traceparent}");
+        assert_eq!(tracestate.as_deref(), Some("fogg=ci,congo=t61rcWkgMzE"));
+        let trace = traces.entry(*customer).or_insert_with(|| parts[1].to_owned());
+        assert_eq!(trace, parts[1], "one trace id per customer");
+        assert_eq!(parts[1], fogg::load::trace::hex(fogg::load::trace::trace_id(plan.seed, *customer)));
+        assert!(spans.insert(parts[2].to_owned()), "a new span id per request");
+    }
+    let distinct: HashSet<&String> = traces.values().collect();
+    assert_eq!(distinct.len(), traces.len(), "customers have their own trace ids");
+
+    let failed: Vec<u64> = result.traces.failed.iter().map(|t| t.customer).collect();
+    let failing: BTreeSet<u64> =
+        seen.iter().filter(|(c, product, ..)| *product && c.is_multiple_of(5)).map(|s| s.0).collect();
+    let expected: Vec<u64> = failing.into_iter().take(5).collect();
+    assert!(!expected.is_empty());
+    assert_eq!(failed, expected, "the first failed journeys, by customer index");
+    for t in result.traces.failed.iter().chain(&result.traces.slowest) {
+        assert_eq!(Some(&t.trace_id), traces.get(&t.customer), "the listed id is the one sent");
+    }
+    assert!(result.traces.failed.iter().all(|t| t.request == "product" && t.error.is_some()));
+    let slow_customer = slow_customer.load(Ordering::Relaxed);
+    let slow = result.traces.slowest.iter().find(|t| t.customer == slow_customer);
+    let slow =
+        slow.unwrap_or_else(|| panic!("customer {slow_customer} is among {:?}", result.traces.slowest));
+    assert!(slow.latency_ms >= 1000.0 && slow.request == "product", "{slow:?}");
+}
+
+/// A `tracestate` the W3C format does not allow is refused at its line.
+#[test]
+fn a_malformed_tracestate_is_refused() {
+    let text = crate::SHORT_JOURNEYS.replace("[load]", "[load]\ntracestate = \"Fogg Run\"");
+    let message =
+        fogg::scenario::from_str(&text, "traced.toml").err().map(|e| e.to_string()).unwrap_or_default();
+    assert!(message.contains("not a W3C tracestate") && message.contains("traced.toml:"), "{message}");
+}
