@@ -28,6 +28,8 @@ pub struct LoadContext {
     pub(super) behaviour_rngs: CustomerRngs,
     /// Per state, per request: index into the request names.
     pub(super) request_index: Vec<Vec<usize>>,
+    /// Per state, per request, per resource: index into the request names.
+    pub(super) resource_index: Vec<Vec<Vec<usize>>>,
     /// Request names, in the order of the recorder's `by_request`.
     pub(super) request_names: Vec<String>,
     /// Second 0 of the run.
@@ -94,6 +96,15 @@ impl LoadContext {
                     .collect()
             })
             .collect();
+        let index_of =
+            |name: &str| request_names.iter().position(|n| n == name).expect("every name is listed");
+        let resource_index: Vec<Vec<Vec<usize>>> = spec
+            .requests
+            .iter()
+            .map(|reqs| {
+                reqs.iter().map(|r| r.resources.iter().map(|x| index_of(&x.name)).collect()).collect()
+            })
+            .collect();
         let agg = LoadAgg::new(request_names.len(), model.states.len(), model.segments.len());
         let start = Instant::now() + Duration::from_millis(20);
         let started_at_unix_ms = (std::time::SystemTime::now() + Duration::from_millis(20))
@@ -105,6 +116,7 @@ impl LoadContext {
             journey_rngs: CustomerRngs::new(plan.seed, Stream::Journey),
             behaviour_rngs: CustomerRngs::new(plan.seed, Stream::Behaviour),
             request_index,
+            resource_index,
             request_names,
             start,
             started_at_unix_ms,

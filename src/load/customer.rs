@@ -27,9 +27,10 @@ use super::capture::{self, Capture};
 use super::context::LoadContext;
 use super::recorder::{ErrorClass, Exchange, Journeys};
 use super::spec::{FeederOrder, OnError};
-use super::spec::{RequestSpec, Vars};
+use super::spec::{MAX_CONNECTIONS_PER_HOST, RequestSpec, Vars};
 use super::trace;
 use crate::units::MAX_DURATION_S;
+use futures_util::StreamExt;
 
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Status {
@@ -95,7 +96,14 @@ pub async fn run(ctx: Arc<LoadContext>, customer: u64, arrival: Instant) {
                 // request is in flight, not in every thinking customer.
                 sent += 1;
                 let span = trace::span_id(trace, sent);
-                let result = Box::pin(send(&ctx, request, vars, &mut session, (trace, span))).await;
+                let mut result = Box::pin(send(&ctx, request, vars, &mut session, (trace, span))).await;
+                if result.is_ok() && !request.resources.is_empty() {
+                    let page = Page { request, indices: &ctx.resource_index[s][k], state: s, segment };
+                    Box::pin(page.resources(&ctx, vars, &mut session, trace, &mut sent)).await;
+                    result = Ok(());
+                }
+                // A page's latency is its document's start to its last
+                // resource's end.
                 let done = on_the_wire.record(result.err());
                 let latency = done.saturating_duration_since(intended);
                 let latency_us = latency.as_micros() as u64;
@@ -323,6 +331,102 @@ async fn send(
             .map_err(|_| ErrorClass::Check)?;
     }
     Ok(())
+}
+
+/// A page whose document arrived: its resources to fetch.
+struct Page<'a> {
+    request: &'a RequestSpec,
+    /// Per resource, its index among the request names.
+    indices: &'a [usize],
+    state: usize,
+    segment: usize,
+}
+
+impl Page<'_> {
+    /// Fetches every resource, at most [`MAX_CONNECTIONS_PER_HOST`] at a
+    /// time, each recorded under its own name; the cookies they set are
+    /// kept once all are done. A failed resource does not fail the page
+    /// (a browser shows it without the broken image), but counts as the
+    /// failed request it is.
+    async fn resources(
+        &self,
+        ctx: &LoadContext,
+        vars: Vars<'_>,
+        session: &mut Session,
+        trace: u128,
+        sent: &mut u64,
+    ) {
+        let vars = Vars { captured: &session.captured, ..vars };
+        let jar = &session.cookies;
+        let first = *sent;
+        *sent += self.request.resources.len() as u64;
+        // Collected first: a lazy iterator's closure held across the
+        // await below would make the customer's future not `Send`.
+        let mut fetches = Vec::with_capacity(self.indices.len());
+        for ((resource, &index), n) in self.request.resources.iter().zip(self.indices).zip(first + 1..) {
+            let vars = &vars;
+            fetches.push(async move {
+                let now = Instant::now();
+                let mut wire = InFlight {
+                    ctx,
+                    intended: now,
+                    sent: now,
+                    request: index,
+                    state: self.state,
+                    segment: self.segment,
+                    recorded: false,
+                };
+                let result = fetch(ctx, &resource.path, vars, jar, (trace, trace::span_id(trace, n))).await;
+                wire.record(result.as_ref().err().copied());
+                result.ok()
+            });
+        }
+        let set: Vec<(reqwest::Url, Vec<String>)> = futures_util::stream::iter(fetches)
+            .buffer_unordered(MAX_CONNECTIONS_PER_HOST)
+            .filter_map(std::future::ready)
+            .collect()
+            .await;
+        for (url, cookies) in set {
+            let parsed = cookies.into_iter().filter_map(|c| cookie_store::RawCookie::parse(c).ok());
+            session.cookies.store_response_cookies(parsed, &url);
+        }
+    }
+}
+
+/// GETs one resource with the customer's cookies (no redirect followed:
+/// a 3xx is its answer); the cookies it sets. 2xx and 3xx succeed.
+async fn fetch(
+    ctx: &LoadContext,
+    path: &super::spec::Template,
+    vars: &Vars<'_>,
+    jar: &cookie_store::CookieStore,
+    (trace, span): (u128, u64),
+) -> Result<(reqwest::Url, Vec<String>), ErrorClass> {
+    let mut url = ctx.target.clone();
+    path.render(vars, &mut url).map_err(|_| ErrorClass::Check)?;
+    let url = reqwest::Url::parse(&url).map_err(|_| ErrorClass::Other)?;
+    let mut builder = ctx.client.get(url.clone()).header("traceparent", trace::traceparent(trace, span));
+    if let Some(state) = &ctx.tracestate {
+        builder = builder.header("tracestate", state.clone());
+    }
+    let cookie = cookie_header(jar, &url);
+    if !cookie.is_empty() {
+        builder = builder.header(reqwest::header::COOKIE, cookie);
+    }
+    let mut response = builder.send().await.map_err(|e| classify(&e))?;
+    let set: Vec<String> = response
+        .headers()
+        .get_all(reqwest::header::SET_COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok().map(str::to_owned))
+        .collect();
+    read_body(&mut response, None, false).await.map_err(|e| classify(&e))?;
+    match response.status().as_u16() {
+        200..=399 => Ok((url, set)),
+        400..=499 => Err(ErrorClass::Status4xx),
+        500..=599 => Err(ErrorClass::Status5xx),
+        _ => Err(ErrorClass::Check),
+    }
 }
 
 /// Most redirects one request follows.

@@ -67,12 +67,15 @@ impl LoadSpec {
     }
 }
 
-/// Every request name of `requests` (per state), each once, in order.
+/// Every request name of `requests` (per state), each once, in order,
+/// a page's resources after it.
 pub fn request_names(requests: &[Vec<RequestSpec>]) -> Vec<&str> {
     let mut names: Vec<&str> = Vec::new();
     for r in requests.iter().flatten() {
-        if !names.contains(&r.name.as_str()) {
-            names.push(&r.name);
+        for name in std::iter::once(&r.name).chain(r.resources.iter().map(|x| &x.name)) {
+            if !names.contains(&name.as_str()) {
+                names.push(name);
+            }
         }
     }
     names
@@ -99,7 +102,23 @@ pub struct RequestSpec {
     pub captures: Vec<Capture>,
     /// Position among the file's `[[load.request]]` tables.
     pub file_order: usize,
+    /// What the page loads after the document, as a browser does.
+    pub resources: Vec<Resource>,
 }
+
+/// A script, style, image or API call a page loads once its document
+/// arrived: a GET on the target, named by its path as written.
+#[derive(Debug, Clone)]
+pub struct Resource {
+    /// Name in reports: the path template as written.
+    pub name: String,
+    /// Path and query, appended to the target URL.
+    pub path: Template,
+}
+
+/// Resources of one page fetched at once at most, as browsers open at
+/// most 6 connections per host.
+pub const MAX_CONNECTIONS_PER_HOST: usize = 6;
 
 /// Values a template can use.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -13,7 +13,9 @@ use super::parts::{QuantityKind, compile_dist};
 use super::raw::{RawCapture, RawFeeder, RawLoad, RawProfile, RawRequest};
 use crate::load::capture::{Capture, Source};
 use crate::load::plan::{MAX_ARRIVAL_RATE, RateProfile, Workload};
-use crate::load::spec::{Environment, Feeder, LoadSpec, RequestSpec, Scope, Template, TemplateError, Var};
+use crate::load::spec::{
+    Environment, Feeder, LoadSpec, RequestSpec, Resource, Scope, Template, TemplateError, Var,
+};
 use crate::load::spec::{FeederOrder, OnError};
 use crate::model::Dist;
 use crate::model::alias::{EXIT, Target};
@@ -300,6 +302,25 @@ fn requests(
         // Headers and bodies are read without their own place: the
         // request's `state` line stands for them.
         let body = r.body.as_ref().and_then(|b| template("body", b, Some(&r.state.span())));
+        let mut resources = Vec::new();
+        let mut not_paths = Vec::new();
+        if let Some(list) = &r.resources {
+            for (j, text) in list.get_ref().iter().enumerate() {
+                if !text.starts_with('/') {
+                    not_paths.push((j, text));
+                } else if let Some(path) = template(&format!("resources[{j}]"), text, Some(&list.span())) {
+                    resources.push(Resource { name: text.clone(), path });
+                }
+            }
+        }
+        for (j, text) in not_paths {
+            cx.problem(
+                r.resources.as_ref().map(|l| l.span()).as_ref(),
+                key(&format!("resources[{j}]")),
+                format!("'{text}' does not start with '/'"),
+                "give the resource's path on the target, e.g. \"/static/app.js\"",
+            );
+        }
         if let Some(codes) = &r.expect_status
             && (codes.is_empty() || codes.iter().any(|c| !(100..=599).contains(c)))
         {
@@ -326,6 +347,7 @@ fn requests(
                 expect_body: r.expect_body.clone(),
                 captures,
                 file_order: i,
+                resources,
             });
         }
     }
@@ -438,7 +460,10 @@ fn captured_before_use(
     let mut reach: HashMap<usize, Vec<bool>> = HashMap::new();
     for (state, reqs) in requests.iter().enumerate() {
         for (k, r) in reqs.iter().enumerate() {
-            let templates = std::iter::once(&r.path).chain(r.headers.iter().map(|(_, t)| t)).chain(&r.body);
+            let templates = std::iter::once(&r.path)
+                .chain(r.headers.iter().map(|(_, t)| t))
+                .chain(&r.body)
+                .chain(r.resources.iter().map(|x| &x.path));
             let mut used: Vec<usize> = templates.flat_map(Template::captures_used).collect();
             used.sort_unstable();
             used.dedup();

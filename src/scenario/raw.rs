@@ -286,6 +286,9 @@ pub struct RawRequest {
     /// the response.
     #[serde(default)]
     pub capture: BTreeMap<Spanned<String>, Spanned<RawCapture>>,
+    /// `resources = ["/static/app.js", ...]`: fetched after the document.
+    #[serde(default)]
+    pub resources: Option<Spanned<Vec<String>>>,
 }
 
 /// One captured value: where it is in the response, optionally narrowed

@@ -352,3 +352,99 @@ fn a_malformed_tracestate_is_refused() {
         fogg::scenario::from_str(&text, "traced.toml").err().map(|e| e.to_string()).unwrap_or_default();
     assert!(message.contains("not a W3C tracestate") && message.contains("traced.toml:"), "{message}");
 }
+
+/// A page's resources are fetched after its document, at most 6 at once
+/// (a browser's connections per host), with the document's cookies and
+/// trace; the page's latency runs from the document's start to the last
+/// resource's end, and each resource has its own row.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_page_loads_its_resources_six_at_a_time() {
+    use std::sync::Mutex;
+    use std::time::Instant;
+
+    #[derive(Default)]
+    struct Browser {
+        document_at: Mutex<Option<Instant>>,
+        last_end: Mutex<Option<Instant>>,
+        arrived: AtomicU64,
+        in_flight: AtomicU64,
+        most_at_once: AtomicU64,
+        with_cookie: AtomicU64,
+        traces: Mutex<Vec<String>>,
+    }
+    let seen = Arc::new(Browser::default());
+    let six = Arc::new(tokio::sync::Barrier::new(6));
+    let resources: Vec<String> = (0..8).map(|i| format!("\"/r/{i}.js\"")).collect();
+    let text =
+        crate::SHORT_JOURNEYS.replace("next = { product = 6, exit = 4 }", "next = { exit = 1 }").replace(
+            "path = \"/\"",
+            &format!("path = \"/\"\nresources = [{}, \"/missing.css\"]", resources.join(", ")),
+        );
+    let scenario = fogg::scenario::from_str(&text, "page.toml").unwrap_or_else(|e| panic!("{e}"));
+    let (s, r, b) = (Arc::clone(&seen), Arc::clone(&seen), Arc::clone(&six));
+    let router = Router::new()
+        .route(
+            "/",
+            get(move || {
+                let s = Arc::clone(&s);
+                async move {
+                    *s.document_at.lock().expect("lock") = Some(Instant::now());
+                    tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+                    ([(header::SET_COOKIE, "session=abc; Path=/")], "<html>")
+                }
+            }),
+        )
+        .route(
+            "/r/{file}",
+            get(move |headers: HeaderMap| {
+                let (s, b) = (Arc::clone(&r), Arc::clone(&b));
+                async move {
+                    let now = s.in_flight.fetch_add(1, Ordering::SeqCst) + 1;
+                    s.most_at_once.fetch_max(now, Ordering::SeqCst);
+                    if cookie(&headers, "session") == Some("abc") {
+                        s.with_cookie.fetch_add(1, Ordering::SeqCst);
+                    }
+                    let tp = headers.get("traceparent").and_then(|v| v.to_str().ok()).unwrap_or_default();
+                    s.traces.lock().expect("lock").push(tp.split('-').nth(1).unwrap_or_default().to_owned());
+                    // The first six wait for each other: six must be in
+                    // flight at once, and a seventh cannot be.
+                    if s.arrived.fetch_add(1, Ordering::SeqCst) < 6 {
+                        let _ = tokio::time::timeout(std::time::Duration::from_secs(5), b.wait()).await;
+                    }
+                    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+                    s.in_flight.fetch_sub(1, Ordering::SeqCst);
+                    *s.last_end.lock().expect("lock") = Some(Instant::now());
+                    "ok"
+                }
+            }),
+        );
+    let target = serve(router).await;
+    let mut plan = plan(20.0, 1.0);
+    plan.max_customers = Some(1);
+    let (result, _) = load(&scenario, &target, &plan).await;
+
+    let row = |name: &str| result.by_request.iter().find(|r| r.name == name).expect("row");
+    assert_eq!(seen.most_at_once.load(Ordering::SeqCst), 6, "six resources at once, never more");
+    assert_eq!(seen.with_cookie.load(Ordering::SeqCst), 8, "the document's cookie goes with every resource");
+    let traces = seen.traces.lock().expect("lock").clone();
+    let expected = fogg::load::trace::hex(fogg::load::trace::trace_id(plan.seed, 0));
+    assert!(traces.len() == 8 && traces.iter().all(|t| *t == expected), "one trace: {traces:?}");
+    for i in 0..8 {
+        let r = row(&format!("/r/{i}.js"));
+        assert_eq!((r.requests, r.errors), (1, Default::default()), "/r/{i}.js");
+    }
+    let missing = row("/missing.css");
+    assert_eq!((missing.requests, missing.errors.status_4xx), (1, 1), "a missing resource is its own error");
+    let page = row("home");
+    assert_eq!((page.requests, page.errors), (1, Default::default()), "and does not fail the page");
+    let first = seen.document_at.lock().expect("lock").expect("document served");
+    let last = seen.last_end.lock().expect("lock").expect("resources served");
+    let span_ms = last.duration_since(first).as_secs_f64() * 1000.0;
+    let page_ms = page.latency_ms.max.expect("measured");
+    // The page ends with its last resource, and the eight took two rounds
+    // of at least 100 ms after the 50 ms document.
+    assert!(page_ms >= span_ms && page_ms >= 250.0, "page {page_ms} ms, server saw {span_ms} ms");
+    let slowest_resource =
+        (0..8).filter_map(|i| row(&format!("/r/{i}.js")).latency_ms.max).fold(0.0, f64::max);
+    assert!(page_ms > slowest_resource, "page {page_ms} ms, slowest resource {slowest_resource} ms");
+}
