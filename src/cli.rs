@@ -58,6 +58,10 @@ pub enum Command {
     /// Write a scenario fitted to a path file or an event log (aggregates
     /// only), and say how well it reproduces the data.
     Fit(FitArgs),
+    /// Write a scenario skeleton from what you already have: a browser
+    /// recording (HAR) becomes states, requests, resources, captures and
+    /// think times, every guess commented.
+    Import(ImportArgs),
     /// Re-render a saved result (JSON from any fogg command) in any format,
     /// and with --out write its full set of report files again.
     Report(ReportArgs),
@@ -85,7 +89,11 @@ impl Command {
             Command::Attribute(a) => Some(&a.report.out),
             Command::Fit(a) => Some(&a.report.out),
             Command::Report(a) => a.out.as_deref(),
-            Command::Validate(_) | Command::Demo(_) | Command::Completions(_) | Command::Man(_) => None,
+            Command::Validate(_)
+            | Command::Import(_)
+            | Command::Demo(_)
+            | Command::Completions(_)
+            | Command::Man(_) => None,
         }
     }
 }
@@ -392,6 +400,37 @@ pub struct FitArgs {
     /// The report: format on standard output, folder of report files.
     #[command(flatten)]
     pub report: OutputArgs,
+}
+
+/// `fogg import`.
+#[derive(Debug, Args)]
+pub struct ImportArgs {
+    /// What to import.
+    #[command(subcommand)]
+    pub what: ImportKind,
+}
+
+/// What `fogg import` reads.
+#[derive(Debug, Subcommand)]
+pub enum ImportKind {
+    /// A HAR 1.2 file, as browser DevTools export a recording (Network tab,
+    /// "Save all as HAR").
+    Har(ImportHarArgs),
+}
+
+/// `fogg import har`.
+#[derive(Debug, Args)]
+pub struct ImportHarArgs {
+    /// The recording.
+    pub input: PathBuf,
+
+    /// The scenario file to write.
+    #[arg(short = 'o', long, value_name = "SCENARIO.toml")]
+    pub output: PathBuf,
+
+    /// The scenario's name [default: "Imported from FILE"].
+    #[arg(long)]
+    pub name: Option<String>,
 }
 
 /// `fogg report`.

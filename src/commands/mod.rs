@@ -7,6 +7,7 @@ pub mod compare;
 pub mod demo;
 pub mod docs;
 pub mod fit;
+pub mod import;
 pub mod load;
 pub mod merge;
 pub mod report;

@@ -92,6 +92,9 @@ pub const ENDPOINTS: &[(&str, &str)] = &[
     ("GET", "/landing"),
     ("GET", "/search"),
     ("GET", "/product/{id}"),
+    ("GET", "/basket"),
+    ("GET", "/static/app.css"),
+    ("GET", "/static/app.js"),
     ("POST", "/login"),
     ("POST", "/cart"),
     ("POST", "/cart/{id}/checkout"),
@@ -169,7 +172,9 @@ pub async fn start(addr: SocketAddr, config: DemoConfig) -> std::io::Result<Demo
     let addr = listener.local_addr()?;
     let stats = Arc::new(DemoStats::new());
     let shop = Arc::new(Shop {
-        issued: AtomicU64::new(1),
+        // Ids start at a million: long enough to be told apart from the
+        // other numbers of a page (`fogg import har` looks for them).
+        issued: AtomicU64::new(1_000_000),
         workers: Semaphore::new(config.workers()),
         config,
         in_system: AtomicUsize::new(0),
@@ -192,8 +197,17 @@ fn router(shop: Arc<Shop>) -> Router {
         .route(
             "/product/{id}",
             get(|s: State<Arc<Shop>>, Path(id): Path<String>| {
-                serve(s, "/product/{id}", page(&format!("Product {id}")))
+                serve(s, "/product/{id}", flow_page(&format!("Product {id}"), "cart"))
             }),
+        )
+        .route("/basket", get(|s: State<Arc<Shop>>| serve(s, "/basket", flow_page("Basket", "checkout"))))
+        .route(
+            "/static/app.css",
+            get(|s: State<Arc<Shop>>| serve(s, "/static/app.css", asset("text/css", STYLE))),
+        )
+        .route(
+            "/static/app.js",
+            get(|s: State<Arc<Shop>>| serve(s, "/static/app.js", asset("text/javascript", SCRIPT))),
         )
         .route("/login", post(login))
         .route("/cart", post(new_cart))
@@ -298,8 +312,45 @@ fn with_header(mut response: Response, name: &'static str, value: &str) -> Respo
     response
 }
 
+/// The shop's style sheet.
+const STYLE: &str = "body { font-family: sans-serif; margin: 2em; }\n";
+
+/// The shop's script: a product page puts the product in a new cart, the
+/// basket page signs in and orders, as a browser would with fetch calls.
+const SCRIPT: &str = r#"(async () => {
+  const flow = document.body.dataset.flow;
+  if (flow === "cart") {
+    const cart = await fetch("/cart", { method: "POST", headers: { "content-type": "application/json" },
+      body: JSON.stringify({ page: location.pathname }) });
+    sessionStorage.setItem("cart", cart.headers.get("location"));
+  } else if (flow === "checkout") {
+    const { token } = await (await fetch("/login", { method: "POST" })).json();
+    const order = await fetch("/checkout", { method: "POST",
+      headers: { "authorization": "Bearer " + token, "content-type": "application/json" },
+      body: JSON.stringify({ cart: sessionStorage.getItem("cart") }) });
+    document.querySelector("h1").textContent = (await order.json()).order;
+  }
+})();
+"#;
+
+fn asset(kind: &'static str, text: &str) -> (&'static str, String) {
+    (kind, text.to_owned())
+}
+
+/// An HTML page with the shop's style and script, `flow` telling the
+/// script what to do.
+fn flow_page(title: &str, flow: &str) -> (&'static str, String) {
+    (
+        "text/html; charset=utf-8",
+        format!(
+            "<!doctype html><html><head><title>{title}</title><link rel=\"stylesheet\" href=\"/static/app.css\">\
+             <script src=\"/static/app.js\" defer></script></head><body data-flow=\"{flow}\"><h1>{title}</h1></body></html>"
+        ),
+    )
+}
+
 fn page(title: &str) -> (&'static str, String) {
-    ("text/html; charset=utf-8", format!("<!doctype html><title>{title}</title><h1>{title}</h1>"))
+    flow_page(title, "browse")
 }
 
 fn json(body: &str) -> (&'static str, String) {

@@ -157,7 +157,9 @@ fn every_bundled_scenario_file_matches_its_bundled_copy() {
 #[test]
 fn the_readme_example_scenario_is_valid() {
     let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).expect("README");
-    let start = readme.find("```toml\n").expect("README has a TOML example") + "```toml\n".len();
+    // The first TOML block that is a whole scenario (others are fragments).
+    let opening = "```toml\n[scenario]\n";
+    let start = readme.find(opening).expect("README has a TOML example") + "```toml\n".len();
     let end = start + readme[start..].find("```").expect("closed block");
     let model =
         fogg::scenario::from_str(&readme[start..end], "README.md").expect("README example is valid").model;

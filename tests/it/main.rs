@@ -12,6 +12,7 @@ mod examples;
 mod extremes;
 mod faults;
 mod fit;
+mod import;
 mod load;
 mod mutations;
 mod props;

@@ -1,0 +1,726 @@
+//! `fogg import har`: a browser recording (HAR 1.2) → a scenario skeleton.
+//!
+//! - Each document the browser loaded (a navigation) becomes a state, in
+//!   order: one linear journey, each step with a guessed exit.
+//! - The document is the state's request; the GETs that followed it
+//!   (scripts, styles, images, API reads) are its `resources`; other
+//!   calls (POST, PUT…) are further requests of the state, in order.
+//! - Think times are the recorded gaps between pages.
+//! - A value a response gave (a JSON field, a `Location`, a hidden form
+//!   field) that a later request sent back becomes a `capture` and a
+//!   `{name}` in that request.
+//! - Credentials (`Authorization`, cookies the recording did not receive,
+//!   query and body fields named like secrets) become `{env.HAR_…}`.
+//! - Volatile headers (user agent, `sec-*`, caching, lengths) are dropped;
+//!   cookies the site set are left to the customer's cookie jar.
+//!
+//! Only the origin of the first document is kept: fogg sends traffic to
+//! one target. Every number and guess in the output carries a comment.
+
+use std::collections::{BTreeSet, HashMap};
+use std::fmt::Write as _;
+
+use super::har_file::{Entry, HarError, HarFile, Header, timestamp_ms};
+pub use super::har_file::{HarError as Error, parse};
+
+/// Values shorter than this are not looked for in later requests: too
+/// many short strings and numbers meet by chance.
+const MIN_CAPTURED_LEN: usize = 6;
+
+/// The stages the journey is spread over, in page order.
+const STAGES: [&str; 4] = ["awareness", "consideration", "decision", "purchase"];
+
+/// What an import wrote, for the summary.
+#[derive(Debug, Clone, Default)]
+pub struct Summary {
+    /// States (pages).
+    pub states: usize,
+    /// Requests (documents and other calls).
+    pub requests: usize,
+    /// Resources.
+    pub resources: usize,
+    /// Captures, as "name: where".
+    pub captures: Vec<String>,
+    /// Environment variables to export before a run.
+    pub secrets: Vec<String>,
+    /// Entries left out, with why.
+    pub left_out: Vec<String>,
+}
+
+/// A scenario skeleton made from a recording.
+#[derive(Debug, Clone)]
+pub struct Imported {
+    /// The scenario file's text.
+    pub toml: String,
+    /// What is in it.
+    pub summary: Summary,
+}
+
+/// How a capture finds its value in the source response.
+#[derive(Debug, Clone, PartialEq)]
+enum How {
+    /// A JSON pointer into the body.
+    Json(String),
+    /// A header, narrowed by a regex.
+    Header(String, String),
+    /// A regex over the body.
+    Body(String),
+}
+
+/// A value seen in a response, which later requests may send back.
+#[derive(Debug, Clone)]
+struct Known {
+    value: String,
+    source: usize,
+    how: How,
+    name: String,
+}
+
+/// One kept entry, with its request's parts as templates.
+#[derive(Debug, Clone)]
+struct Call {
+    entry: usize,
+    method: String,
+    path: String,
+    headers: Vec<(String, String)>,
+    body: Option<String>,
+    status: i64,
+    kind: String,
+    start_ms: f64,
+    end_ms: f64,
+    captures: Vec<(String, How)>,
+}
+
+/// Turns a parsed recording into a scenario named `name`; `file` names
+/// the recording in errors and comments.
+pub fn import(har: &HarFile, file: &str, name: &str) -> Result<Imported, HarError> {
+    let entries = &har.log.entries;
+    let mut order: Vec<usize> = (0..entries.len()).collect();
+    let start = |i: usize| timestamp_ms(&entries[i].started).unwrap_or(0.0);
+    order.sort_by(|&a, &b| start(a).total_cmp(&start(b)));
+    let Some(&first_document) = order.iter().find(|&&i| is_document(&entries[i])).or(order.first()) else {
+        return Err(HarError::Empty { file: file.to_owned() });
+    };
+    let origin = url(&entries[first_document]).origin();
+    let mut summary = Summary::default();
+
+    // Entries of the target's origin, without the hops of redirects
+    // (fogg follows those itself) and before the first document.
+    let mut redirected: BTreeSet<String> = BTreeSet::new();
+    let mut calls: Vec<Call> = Vec::new();
+    let mut set_cookies: BTreeSet<String> = BTreeSet::new();
+    let mut known: Vec<Known> = Vec::new();
+    let mut secrets: BTreeSet<String> = BTreeSet::new();
+    for &i in order.iter().skip_while(|&&i| i != first_document) {
+        let e = &entries[i];
+        let u = url(e);
+        if u.origin() != origin {
+            summary.left_out.push(format!("{} {}: another origin", e.request.method, e.request.url));
+            continue;
+        }
+        if redirected.remove(u.as_str()) {
+            continue;
+        }
+        if let Some(location) = header(&e.response.headers, "location")
+            && (300..400).contains(&e.response.status)
+            && let Ok(next) = u.join(location)
+        {
+            redirected.insert(next.to_string());
+        }
+        let mut path = u.path().to_owned();
+        if let Some(q) = u.query() {
+            path.push('?');
+            path.push_str(&secret_query(q, &mut secrets));
+        }
+        let mut headers: Vec<(String, String)> = Vec::new();
+        for h in &e.request.headers {
+            let name = h.name.to_ascii_lowercase();
+            if name == "cookie" {
+                let foreign: Vec<String> = h
+                    .value
+                    .split(';')
+                    .filter_map(|c| c.trim().split_once('='))
+                    .filter(|(n, _)| !set_cookies.contains(*n))
+                    .map(|(n, _)| {
+                        let var = env_name(&format!("cookie_{n}"));
+                        secrets.insert(var.clone());
+                        format!("{n}={{env.{var}}}")
+                    })
+                    .collect();
+                if !foreign.is_empty() && !headers.iter().any(|(n, _)| n == "cookie") {
+                    headers.push(("cookie".to_owned(), foreign.join("; ")));
+                }
+            } else if kept_header(&name) && !headers.iter().any(|(n, _)| *n == name) {
+                headers.push((name, h.value.clone()));
+            }
+        }
+        let body = e.request.post_data.as_ref().and_then(|p| {
+            let text = p.body()?;
+            Some(if p.mime_type.contains("x-www-form-urlencoded") {
+                secret_query(&text, &mut secrets)
+            } else if p.mime_type.contains("json") {
+                secret_json(&text, &mut secrets)
+            } else {
+                text
+            })
+        });
+        let end = start(i) + e.time.max(0.0);
+        let mut call = Call {
+            entry: i,
+            method: e.request.method.to_ascii_uppercase(),
+            path,
+            headers,
+            body,
+            status: e.response.status,
+            kind: e.resource_type.clone().unwrap_or_else(|| e.response.content.mime_type.clone()),
+            start_ms: start(i),
+            end_ms: end,
+            captures: Vec::new(),
+        };
+        // Values earlier responses gave, sent back here.
+        let mut longest: Vec<&Known> = known.iter().collect();
+        longest.sort_by_key(|k| std::cmp::Reverse(k.value.len()));
+        let mut used: Vec<(usize, String)> = Vec::new();
+        for k in longest {
+            let token = format!("{{{}}}", k.name);
+            let mut hit = false;
+            for text in std::iter::once(&mut call.path)
+                .chain(call.headers.iter_mut().map(|(_, v)| v))
+                .chain(call.body.as_mut())
+            {
+                if let Some(replaced) = replace_whole(text, &k.value, &token) {
+                    *text = replaced;
+                    hit = true;
+                }
+            }
+            if hit {
+                used.push((k.source, k.name.clone()));
+            }
+        }
+        for (source, capture) in used {
+            let k = known.iter().find(|k| k.name == capture).expect("a known value");
+            let source_call = calls.iter_mut().find(|c| c.entry == source).expect("sources come first");
+            if !source_call.captures.iter().any(|(n, _)| *n == capture) {
+                source_call.captures.push((capture, k.how.clone()));
+            }
+        }
+        // Credentials that did not come from a response.
+        for (name, value) in &mut call.headers {
+            if name == "authorization" && !value.contains('{') {
+                secrets.insert("HAR_AUTHORIZATION".to_owned());
+                *value = "{env.HAR_AUTHORIZATION}".to_owned();
+            }
+        }
+        for h in e.response.headers.iter().filter(|h| h.name.eq_ignore_ascii_case("set-cookie")) {
+            if let Some((n, _)) = h.value.split(';').next().and_then(|c| c.split_once('=')) {
+                set_cookies.insert(n.trim().to_owned());
+            }
+        }
+        learn(e, i, &mut known);
+        calls.push(call);
+    }
+
+    // Pages: each document starts one; GETs without captures that
+    // answered 2xx/3xx are its resources.
+    let mut pages: Vec<(Call, Vec<Call>, Vec<Call>)> = Vec::new();
+    for call in calls {
+        let e = &entries[call.entry];
+        if is_document(e) || pages.is_empty() {
+            pages.push((call, Vec::new(), Vec::new()));
+            continue;
+        }
+        let page = pages.last_mut().expect("a page");
+        if call.method == "GET" && call.captures.is_empty() {
+            if (200..400).contains(&call.status) {
+                page.1.push(call);
+            } else {
+                summary
+                    .left_out
+                    .push(format!("GET {}: answered {} in the recording", call.path, call.status));
+            }
+        } else {
+            page.2.push(call);
+        }
+    }
+
+    let ids = unique_ids(pages.iter().map(|(doc, ..)| doc.path.as_str()));
+    let conversion = pages
+        .iter()
+        .position(|(doc, _, calls)| std::iter::once(doc).chain(calls).any(|c| looks_like_an_order(&c.path)));
+    let gaps: Vec<f64> = pages
+        .windows(2)
+        .map(|w| {
+            let end =
+                std::iter::once(&w[0].0).chain(&w[0].1).chain(&w[0].2).map(|c| c.end_ms).fold(0.0, f64::max);
+            (w[1].0.start_ms - end).max(0.0)
+        })
+        .collect();
+
+    let mut t = String::new();
+    let creator = har
+        .log
+        .creator
+        .as_ref()
+        .map_or("an unknown tool".to_owned(), |c| format!("{} {}", c.name, c.version));
+    let _ = writeln!(
+        t,
+        "# Imported by `fogg import har` from {file} (HAR {}, recorded by {creator}).",
+        har.log.version
+    );
+    let _ = writeln!(
+        t,
+        "# {} pages became {} states of one linear journey. A recording shows one",
+        pages.len(),
+        pages.len()
+    );
+    let _ = writeln!(t, "# visitor, not the crowd: edit `next` (where customers go), the conversion and");
+    let _ = writeln!(t, "# the load profile from your analytics. Every number and guess says where it");
+    let _ = writeln!(t, "# comes from.");
+    if !secrets.is_empty() {
+        let list: Vec<&str> = secrets.iter().map(String::as_str).collect();
+        let _ =
+            writeln!(t, "#\n# Credentials of the recording were replaced: export {} before", list.join(", "));
+        let _ = writeln!(t, "# `fogg load` (they are read from the environment, never written to a file).");
+    }
+    let _ = writeln!(t, "\n[scenario]\nname = {}", quote(name));
+    let _ = writeln!(t, "stages = [{}]", STAGES.iter().map(|s| quote(s)).collect::<Vec<_>>().join(", "));
+    let _ = writeln!(t, "\n[[channel]]\nid = \"web\"\nkind = \"online\"");
+    let _ = writeln!(t, "\n[entry]\n{} = 1   # the recording starts here", ids[0]);
+    for (n, id) in ids.iter().enumerate() {
+        let stage = STAGES[n * STAGES.len() / ids.len()];
+        let _ = writeln!(t, "\n[[state]]\nid = {}", quote(id));
+        let _ = writeln!(t, "stage = {}   # guess: the pages spread along the funnel in order", quote(stage));
+        let _ = writeln!(t, "channel = \"web\"");
+        if conversion == Some(n) {
+            let _ = writeln!(t, "conversion = true   # guess: this page's requests look like an order");
+            let _ = writeln!(
+                t,
+                "value = {{ dist = \"constant\", value = 50.0 }}   # guess: set your average order value"
+            );
+        }
+        match ids.get(n + 1) {
+            Some(next) => {
+                let _ = writeln!(
+                    t,
+                    "next = {{ {next} = 9, exit = 1 }}   # guess: 9 in 10 go on to the next recorded page"
+                );
+            }
+            None => {
+                let _ = writeln!(t, "next = {{ exit = 1 }}   # the recording ends here");
+            }
+        }
+    }
+    let median_gap = median(&gaps).unwrap_or(2000.0);
+    let _ = writeln!(t, "\n[load]");
+    let _ = writeln!(t, "duration = \"1min\"   # guess: how long customers arrive");
+    let _ = writeln!(
+        t,
+        "profile = {{ kind = \"constant\", rate = 1 }}   # guess: 1 customer/s; raise it, or use --rate"
+    );
+    let _ = writeln!(
+        t,
+        "think_time = {{ dist = \"constant\", value = \"{}ms\" }}   # the median of the {} recorded gaps between pages",
+        median_gap.round(),
+        gaps.len()
+    );
+    if !gaps.is_empty() {
+        let _ = writeln!(t, "\n[load.think_time_by_state]");
+        for (id, gap) in ids.iter().zip(&gaps) {
+            let _ = writeln!(
+                t,
+                "{id} = {{ dist = \"constant\", value = \"{}ms\" }}   # recorded gap after this page",
+                gap.round()
+            );
+        }
+    }
+    let mut names: HashMap<String, String> = HashMap::new();
+    for (id, (doc, resources, others)) in ids.iter().zip(&pages) {
+        write_request(&mut t, id, id, doc, resources, &mut summary);
+        names.insert(id.clone(), doc.path.clone());
+        for call in others {
+            let base = request_name(&call.path);
+            let mut name = base.clone();
+            let mut k = 2;
+            while names.get(&name).is_some_and(|p| *p != call.path) {
+                name = format!("{base}_{k}");
+                k += 1;
+            }
+            names.insert(name.clone(), call.path.clone());
+            write_request(&mut t, id, &name, call, &[], &mut summary);
+        }
+    }
+    summary.states = ids.len();
+    summary.secrets = secrets.into_iter().collect();
+    Ok(Imported { toml: t, summary })
+}
+
+/// Writes one `[[load.request]]`.
+fn write_request(
+    t: &mut String,
+    state: &str,
+    name: &str,
+    call: &Call,
+    resources: &[Call],
+    summary: &mut Summary,
+) {
+    let _ = writeln!(t, "\n[[load.request]]\nstate = {}", quote(state));
+    if name != state {
+        let _ = writeln!(t, "name = {}", quote(name));
+    }
+    if call.method != "GET" {
+        let _ = writeln!(t, "method = {}", quote(&call.method));
+    }
+    let _ = writeln!(t, "path = {}   # {}, {} in the recording", quote(&call.path), call.kind, call.status);
+    if !call.headers.is_empty() {
+        let h: Vec<String> = call.headers.iter().map(|(n, v)| format!("{} = {}", key(n), quote(v))).collect();
+        let _ = writeln!(t, "headers = {{ {} }}", h.join(", "));
+    }
+    if let Some(body) = &call.body {
+        let _ = writeln!(t, "body = {}", quote(body));
+    }
+    if !call.captures.is_empty() {
+        let c: Vec<String> = call
+            .captures
+            .iter()
+            .map(|(n, how)| {
+                summary.captures.push(format!("{n}: {} of {} {}", how.describe(), call.method, call.path));
+                format!("{n} = {}", how.toml())
+            })
+            .collect();
+        let _ =
+            writeln!(t, "capture = {{ {} }}   # sent back by a later request of the recording", c.join(", "));
+    }
+    if !resources.is_empty() {
+        let _ = writeln!(t, "resources = [");
+        for r in resources {
+            let _ = writeln!(t, "  {},   # {}, {} in the recording", quote(&r.path), r.kind, r.status);
+        }
+        let _ = writeln!(t, "]");
+    }
+    summary.requests += 1;
+    summary.resources += resources.len();
+}
+
+impl How {
+    fn toml(&self) -> String {
+        match self {
+            How::Json(p) => format!("{{ json = {} }}", quote(p)),
+            How::Header(h, re) => format!("{{ header = {}, regex = {} }}", quote(h), quote(re)),
+            How::Body(re) => format!("{{ regex = {} }}", quote(re)),
+        }
+    }
+
+    fn describe(&self) -> String {
+        match self {
+            How::Json(p) => format!("JSON {p}"),
+            How::Header(h, _) => format!("header {h}"),
+            How::Body(_) => "a form field of the page".to_owned(),
+        }
+    }
+}
+
+/// Adds the values `e`'s response gives: JSON fields, a `Location`'s
+/// path segments, hidden form fields.
+fn learn(e: &Entry, source: usize, known: &mut Vec<Known>) {
+    let mut add = |value: String, how: How, name: &str| {
+        if value.len() >= MIN_CAPTURED_LEN
+            && !value.contains(char::is_whitespace)
+            && !known.iter().any(|k| k.value == value)
+        {
+            let base = capture_name(name);
+            let mut name = base.clone();
+            let mut n = 2;
+            while known.iter().any(|k| k.name == name) {
+                name = format!("{base}_{n}");
+                n += 1;
+            }
+            known.push(Known { value, source, how, name });
+        }
+    };
+    if let Some(location) = header(&e.response.headers, "location") {
+        let path = location.split(['?', '#']).next().unwrap_or_default();
+        let segments: Vec<&str> = path.split('/').collect();
+        for (i, s) in segments.iter().enumerate() {
+            if i > 0
+                && s.len() >= MIN_CAPTURED_LEN
+                && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+            {
+                let before = regex::escape(&segments[..i].join("/"));
+                let name = if i > 1 { segments[i - 1] } else { "location" };
+                add((*s).to_owned(), How::Header("Location".to_owned(), format!("{before}/([^/?#]+)")), name);
+            }
+        }
+    }
+    let Some(body) = e.response.content.body() else { return };
+    if let Ok(json) = serde_json::from_str::<serde_json::Value>(&body) {
+        let mut leaves = Vec::new();
+        json_leaves(&json, String::new(), &mut leaves);
+        for (pointer, value) in leaves {
+            let name = pointer
+                .rsplit('/')
+                .find(|s| !s.is_empty() && !s.chars().all(|c| c.is_ascii_digit()))
+                .unwrap_or("value")
+                .to_owned();
+            add(value, How::Json(pointer), &name);
+        }
+    } else if e.response.content.mime_type.contains("html") {
+        let hidden =
+            regex::Regex::new(r#"<input[^>]*\bname="([^"]+)"[^>]*\bvalue="([^"]*)""#).expect("a valid regex");
+        for c in hidden.captures_iter(&body) {
+            let (field, value) = (&c[1], &c[2]);
+            let re = format!(r#"name="{}"[^>]*value="([^"]+)""#, regex::escape(field));
+            add(value.to_owned(), How::Body(re), field);
+        }
+    }
+}
+
+/// Every string and number of a JSON value, with its pointer.
+fn json_leaves(v: &serde_json::Value, pointer: String, out: &mut Vec<(String, String)>) {
+    match v {
+        serde_json::Value::String(s) => out.push((pointer, s.clone())),
+        serde_json::Value::Number(n) => out.push((pointer, n.to_string())),
+        serde_json::Value::Array(a) => {
+            for (i, x) in a.iter().enumerate() {
+                json_leaves(x, format!("{pointer}/{i}"), out);
+            }
+        }
+        serde_json::Value::Object(o) => {
+            for (k, x) in o {
+                json_leaves(x, format!("{pointer}/{}", k.replace('~', "~0").replace('/', "~1")), out);
+            }
+        }
+        _ => {}
+    }
+}
+
+/// `text` with every occurrence of `value` that stands alone (no letter
+/// or digit either side) replaced by `token`; `None` when there is none.
+fn replace_whole(text: &str, value: &str, token: &str) -> Option<String> {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    let mut found = false;
+    while let Some(at) = rest.find(value) {
+        let before = rest[..at].chars().next_back();
+        let after = rest[at + value.len()..].chars().next();
+        let alone = !before.is_some_and(|c| c.is_ascii_alphanumeric())
+            && !after.is_some_and(|c| c.is_ascii_alphanumeric());
+        out.push_str(&rest[..at]);
+        out.push_str(if alone { token } else { value });
+        found |= alone;
+        rest = &rest[at + value.len()..];
+    }
+    out.push_str(rest);
+    found.then_some(out)
+}
+
+/// A query string or form body with the values of fields named like
+/// secrets replaced by `{env.HAR_FIELD}`.
+fn secret_query(q: &str, secrets: &mut BTreeSet<String>) -> String {
+    q.split('&')
+        .map(|pair| match pair.split_once('=') {
+            Some((k, _)) if secret_name(k) => {
+                let var = env_name(k);
+                secrets.insert(var.clone());
+                format!("{k}={{env.{var}}}")
+            }
+            _ => pair.to_owned(),
+        })
+        .collect::<Vec<_>>()
+        .join("&")
+}
+
+/// A JSON body with the string values of fields named like secrets
+/// replaced by `{env.HAR_FIELD}`; other text as it is.
+fn secret_json(text: &str, secrets: &mut BTreeSet<String>) -> String {
+    let Ok(mut v) = serde_json::from_str::<serde_json::Value>(text) else { return text.to_owned() };
+    fn walk(v: &mut serde_json::Value, secrets: &mut BTreeSet<String>) -> bool {
+        let mut changed = false;
+        match v {
+            serde_json::Value::Object(o) => {
+                for (k, x) in o.iter_mut() {
+                    if secret_name(k) && x.is_string() {
+                        let var = env_name(k);
+                        *x = serde_json::Value::String(format!("{{env.{var}}}"));
+                        secrets.insert(var);
+                        changed = true;
+                    } else {
+                        changed |= walk(x, secrets);
+                    }
+                }
+            }
+            serde_json::Value::Array(a) => {
+                for x in a {
+                    changed |= walk(x, secrets);
+                }
+            }
+            _ => {}
+        }
+        changed
+    }
+    if walk(&mut v, secrets) { v.to_string() } else { text.to_owned() }
+}
+
+/// Whether a field's name says it holds a credential.
+fn secret_name(name: &str) -> bool {
+    let n = name.to_ascii_lowercase();
+    [
+        "password",
+        "passwd",
+        "pwd",
+        "secret",
+        "token",
+        "apikey",
+        "api_key",
+        "api-key",
+        "auth",
+        "session",
+        "credential",
+    ]
+    .iter()
+    .any(|s| n.contains(s))
+}
+
+/// `HAR_NAME`: an environment variable name for a credential.
+fn env_name(name: &str) -> String {
+    let clean: String =
+        name.chars().map(|c| if c.is_ascii_alphanumeric() { c.to_ascii_uppercase() } else { '_' }).collect();
+    format!("HAR_{clean}")
+}
+
+/// Headers worth sending again: content negotiation, credentials and the
+/// application's own `x-` headers; the rest is the browser's.
+fn kept_header(name: &str) -> bool {
+    matches!(name, "content-type" | "accept" | "authorization")
+        || name.starts_with("x-") && !name.starts_with("x-forwarded")
+}
+
+/// Whether the entry is a page the browser navigated to.
+fn is_document(e: &Entry) -> bool {
+    e.request.method.eq_ignore_ascii_case("GET")
+        && match e.resource_type.as_deref() {
+            Some(t) => t == "document",
+            None => e.response.content.mime_type.starts_with("text/html"),
+        }
+}
+
+fn url(e: &Entry) -> reqwest::Url {
+    reqwest::Url::parse(&e.request.url).expect("checked when parsed")
+}
+
+fn header<'h>(headers: &'h [Header], name: &str) -> Option<&'h str> {
+    headers.iter().find(|h| h.name.eq_ignore_ascii_case(name)).map(|h| h.value.as_str())
+}
+
+/// A state id per page path: `/` is `home`, `/product/7` is `product`;
+/// repeats get `_2`, `_3`.
+fn unique_ids<'a>(paths: impl Iterator<Item = &'a str>) -> Vec<String> {
+    let mut ids: Vec<String> = Vec::new();
+    for path in paths {
+        let base = request_name(path);
+        let base = if base == "root" { "home".to_owned() } else { base };
+        let mut id = base.clone();
+        let mut n = 2;
+        while ids.contains(&id) {
+            id = format!("{base}_{n}");
+            n += 1;
+        }
+        ids.push(id);
+    }
+    ids
+}
+
+/// A name from a path's first segment: `/cart/12/checkout` → `cart`.
+fn request_name(path: &str) -> String {
+    let segment = path
+        .split(['?', '#'])
+        .next()
+        .unwrap_or_default()
+        .split('/')
+        .find(|s| !s.is_empty())
+        .unwrap_or("root");
+    identifier(segment, "root")
+}
+
+/// Lowercase letters, digits and `_`, starting with a letter.
+fn identifier(text: &str, fallback: &str) -> String {
+    let mut id: String =
+        text.chars().map(|c| if c.is_ascii_alphanumeric() { c.to_ascii_lowercase() } else { '_' }).collect();
+    id = id.trim_matches('_').to_owned();
+    if id.is_empty() {
+        return fallback.to_owned();
+    }
+    if !id.starts_with(|c: char| c.is_ascii_lowercase()) {
+        id = format!("p_{id}");
+    }
+    id
+}
+
+/// A capture name that is no built-in template variable.
+fn capture_name(hint: &str) -> String {
+    let id = identifier(hint, "value");
+    if ["customer", "segment", "state", "step", "product", "env"].contains(&id.as_str()) {
+        format!("{id}_value")
+    } else {
+        id
+    }
+}
+
+fn looks_like_an_order(path: &str) -> bool {
+    let p = path.to_ascii_lowercase();
+    ["checkout", "order", "purchase", "confirm", "thank", "payment"].iter().any(|w| p.contains(w))
+}
+
+fn median(xs: &[f64]) -> Option<f64> {
+    let mut v = xs.to_vec();
+    v.sort_by(f64::total_cmp);
+    (!v.is_empty()).then(|| v[v.len() / 2])
+}
+
+fn key(s: &str) -> String {
+    if !s.is_empty() && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-') {
+        s.to_owned()
+    } else {
+        quote(s)
+    }
+}
+
+fn quote(s: &str) -> String {
+    toml::Value::String(s.to_owned()).to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn values_are_replaced_only_where_they_stand_alone() {
+        assert_eq!(
+            replace_whole("/cart/1000042/checkout", "1000042", "{cart}").as_deref(),
+            Some("/cart/{cart}/checkout")
+        );
+        assert_eq!(replace_whole("/p/10000420", "1000042", "{cart}"), None);
+        assert_eq!(replace_whole("Bearer abcdef", "abcdef", "{token}").as_deref(), Some("Bearer {token}"));
+    }
+
+    #[test]
+    fn credentials_become_environment_variables() {
+        let mut s = BTreeSet::new();
+        assert_eq!(secret_query("q=shoes&api_key=XYZ", &mut s), "q=shoes&api_key={env.HAR_API_KEY}");
+        assert_eq!(
+            secret_json(r#"{"user":"ann","password":"hunter2"}"#, &mut s),
+            r#"{"password":"{env.HAR_PASSWORD}","user":"ann"}"#
+        );
+        assert_eq!(s.into_iter().collect::<Vec<_>>(), ["HAR_API_KEY", "HAR_PASSWORD"]);
+    }
+
+    #[test]
+    fn names_are_identifiers() {
+        assert_eq!(
+            unique_ids(["/", "/product/7", "/product/9", "/basket"].into_iter()),
+            ["home", "product", "product_2", "basket"]
+        );
+        assert_eq!(capture_name("product"), "product_value");
+        assert_eq!(capture_name("X-CSRF"), "x_csrf");
+        assert_eq!(identifier("2fa", "x"), "p_2fa");
+    }
+}

@@ -1,0 +1,170 @@
+//! `fogg import har`: a recording Chromium made of the demo shop becomes
+//! a scenario that runs against it without an error; credentials become
+//! environment variables; broken files are named where they break.
+//!
+//! tests/data/demo-shop.har was recorded by `tools/har/record.mjs`
+//! (headless Chromium through the DevTools protocol, HAR written by
+//! chrome-har) visiting `/`, `/product/7` and `/basket` of `fogg demo`;
+//! CI records a fresh one the same way (scripts/har-round-trip.sh).
+
+use std::path::Path;
+
+fn har_fixture() -> std::path::PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/demo-shop.har")
+}
+
+#[test]
+fn a_chromium_recording_of_the_demo_shop_runs_without_errors() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let scenario = dir.path().join("shop.toml");
+    let import = crate::fogg()
+        .args(["import", "har"])
+        .arg(har_fixture())
+        .arg("-o")
+        .arg(&scenario)
+        .output()
+        .expect("runs");
+    let stdout = String::from_utf8_lossy(&import.stdout);
+    assert_eq!(import.status.code(), Some(0), "{stdout}{}", String::from_utf8_lossy(&import.stderr));
+    assert!(stdout.contains("3 states (pages)") && stdout.contains("2 captures"), "{stdout}");
+    let text = std::fs::read_to_string(&scenario).expect("written");
+    for expected in [
+        r#"capture = { cart = { header = "Location", regex = "/cart/([^/?#]+)" } }"#,
+        r#"capture = { token = { json = "/token" } }"#,
+        r#"authorization = "Bearer {token}""#,
+        r#"body = '{"cart":"/cart/{cart}"}'"#,
+        r#""/static/app.js",   # script, 200 in the recording"#,
+        "conversion = true   # guess",
+    ] {
+        assert!(text.contains(expected), "{expected} in:\n{text}");
+    }
+    assert!(!text.contains("favicon") || text.contains("left out"), "the failed favicon is not replayed");
+
+    let runtime = tokio::runtime::Runtime::new().expect("runtime");
+    let shop = runtime
+        .block_on(fogg::demo::start("127.0.0.1:0".parse().expect("addr"), fogg::demo::DemoConfig::default()))
+        .expect("demo shop");
+    let run = crate::fogg()
+        .arg("load")
+        .arg(&scenario)
+        .args([
+            "--target",
+            &shop.url(),
+            "--duration",
+            "3s",
+            "--rate",
+            "5",
+            "--grace",
+            "10s",
+            "--format",
+            "json",
+        ])
+        .arg("--out")
+        .arg(dir.path().join("out"))
+        .output()
+        .expect("runs");
+    assert_eq!(run.status.code(), Some(0), "{}", String::from_utf8_lossy(&run.stderr));
+    let result: serde_json::Value = serde_json::from_slice(&run.stdout).expect("JSON");
+    let requests = |name: &str| {
+        result["by_request"]
+            .as_array()
+            .expect("rows")
+            .iter()
+            .find(|r| r["name"] == name)
+            .map_or(0, |r| r["requests"].as_u64().expect("count"))
+    };
+    assert!(requests("checkout") > 0 && requests("/static/app.js") > 0, "{}", result["by_request"]);
+    assert_eq!(
+        result["errors"]
+            .as_object()
+            .expect("errors")
+            .values()
+            .map(|v| v.as_u64().expect("count"))
+            .sum::<u64>(),
+        0,
+        "{}",
+        result["errors"]
+    );
+    let received = shop.stats.received();
+    assert_eq!(received["/checkout"], requests("checkout"), "the shop took every signed-in order");
+}
+
+#[test]
+fn credentials_in_a_recording_become_environment_variables() {
+    let entry = |method: &str, url: &str, headers: &str, body: &str, kind: &str| {
+        format!(
+            r#"{{"startedDateTime": "2026-11-30T10:00:00.000Z", "time": 20, "_resourceType": "{kind}",
+               "request": {{"method": "{method}", "url": "{url}", "headers": [{headers}]{body}}},
+               "response": {{"status": 200, "headers": [], "content": {{"mimeType": "text/html"}}}}}}"#
+        )
+    };
+    let har = format!(
+        r#"{{"log": {{"version": "1.2", "creator": {{"name": "test", "version": "1"}}, "entries": [{}, {}, {}]}}}}"#,
+        entry(
+            "GET",
+            "https://shop.example/account?api_key=k3y-0f-the-recording",
+            r#"{"name": "Authorization", "value": "Basic YW5uOmh1bnRlcjI="}, {"name": "Cookie", "value": "sid=s3ss10n-0f-the-recording"}, {"name": "User-Agent", "value": "Mozilla/5.0"}"#,
+            "",
+            "document"
+        ),
+        entry(
+            "POST",
+            "https://shop.example/login",
+            r#"{"name": "Content-Type", "value": "application/x-www-form-urlencoded"}"#,
+            r#", "postData": {"mimeType": "application/x-www-form-urlencoded", "text": "user=ann&password=hunt3r2-0f-the-recording"}"#,
+            "fetch"
+        ),
+        entry("GET", "https://tracker.example/pixel.gif", "", "", "image"),
+    );
+    let dir = tempfile::tempdir().expect("temp dir");
+    let input = dir.path().join("secret.har");
+    std::fs::write(&input, har).expect("write");
+    let output = dir.path().join("secret.toml");
+    let run =
+        crate::fogg().args(["import", "har"]).arg(&input).arg("-o").arg(&output).output().expect("runs");
+    let stdout = String::from_utf8_lossy(&run.stdout);
+    assert_eq!(run.status.code(), Some(0), "{stdout}{}", String::from_utf8_lossy(&run.stderr));
+    let text = std::fs::read_to_string(&output).expect("written");
+    for secret in ["YW5uOmh1bnRlcjI", "s3ss10n", "k3y-0f", "hunt3r2", "Mozilla"] {
+        assert!(!text.contains(secret), "{secret} was written:\n{text}");
+        assert!(!stdout.contains(secret), "{secret} was printed:\n{stdout}");
+    }
+    for placeholder in [
+        "{env.HAR_AUTHORIZATION}",
+        "sid={env.HAR_COOKIE_SID}",
+        "api_key={env.HAR_API_KEY}",
+        "password={env.HAR_PASSWORD}",
+    ] {
+        assert!(text.contains(placeholder), "{placeholder} in:\n{text}");
+    }
+    assert!(
+        stdout.contains("export HAR_API_KEY, HAR_AUTHORIZATION, HAR_COOKIE_SID, HAR_PASSWORD"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("tracker.example/pixel.gif: another origin"), "{stdout}");
+}
+
+#[test]
+fn broken_recordings_are_named_where_they_break() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let cases = [
+        ("{\"log\": [", "is not JSON (line 1"),
+        (r#"{"log": {"version": "1.0", "entries": []}}"#, "at log.version: version '1.0' is not HAR 1.2"),
+        (
+            r#"{"log": {"version": "1.2", "entries": [{"startedDateTime": "2026-11-30T10:00:00Z", "time": 1, "request": {"method": "GET", "headers": []}}]}}"#,
+            "at log.entries[0].request: missing field `url`",
+        ),
+        (r#"{"log": {"version": "1.2", "entries": []}}"#, "holds no request of a page"),
+    ];
+    for (text, expected) in cases {
+        let input = dir.path().join("broken.har");
+        std::fs::write(&input, text).expect("write");
+        let out = dir.path().join("never.toml");
+        let run =
+            crate::fogg().args(["import", "har"]).arg(&input).arg("-o").arg(&out).output().expect("runs");
+        let stderr = String::from_utf8_lossy(&run.stderr);
+        assert_eq!(run.status.code(), Some(2), "{stderr}");
+        assert!(stderr.contains(expected) && stderr.contains("broken.har"), "{expected} in: {stderr}");
+        assert!(!out.exists(), "nothing is written");
+    }
+}
