@@ -9,6 +9,7 @@
 #
 #   benches/load-vs.sh            # 10 s per generator, fogg and oha at 2,000 req/s
 #   SECONDS_PER_RUN=20 RATE=4000 benches/load-vs.sh
+#   FOGG_BASELINE=/path/to/older/fogg benches/load-vs.sh   # also that build, for a before/after ratio
 #
 # Needs wrk and GNU time (Debian packages wrk and time) and oha (cargo
 # install oha); it installs what is missing.
@@ -58,6 +59,11 @@ oha_requests=$(python3 -c "import json,sys; d=json.load(open('$OUT/oha.out')); p
 read -r fogg_cpu _ < <(measure fogg $FOGG load benches/one-page.toml --target "$TARGET" --rate "$RATE" \
     --duration "${RUN}s" --grace 5s --format json --out "$OUT")
 fogg_requests=$(python3 -c "import json; print(json.load(open('$OUT/fogg.out'))['requests'])")
+if [ -n "${FOGG_BASELINE:-}" ]; then
+    read -r base_cpu _ < <(measure base "$FOGG_BASELINE" load benches/one-page.toml --target "$TARGET" --rate "$RATE" \
+        --duration "${RUN}s" --grace 5s --format json --out "$OUT")
+    base_requests=$(python3 -c "import json; print(json.load(open('$OUT/base.out'))['requests'])")
+fi
 
 echo "Loopback target: fogg demo shop (1 ms service time), ${RUN} s per generator, on $(nproc) cores."
 echo "wrk runs closed-loop (32 connections, as fast as it can); oha and fogg run open-loop at $RATE requests/s."
@@ -67,8 +73,15 @@ echo "|---|---:|---:|---:|---:|"
 row "wrk -t1 -c32" "$wrk_requests" "$wrk_cpu"
 row "oha -q $RATE" "$oha_requests" "$oha_cpu"
 row "fogg load --rate $RATE" "$fogg_requests" "$fogg_cpu"
+if [ -n "${FOGG_BASELINE:-}" ]; then
+    row "baseline fogg load --rate $RATE" "$base_requests" "$base_cpu"
+fi
 awk -v f="$fogg_cpu" -v fr="$fogg_requests" -v o="$oha_cpu" -v orq="$oha_requests" \
     'BEGIN { printf "\nfogg CPU per request / oha CPU per request: %.2f×\n", (f / fr) / (o / orq) }'
+if [ -n "${FOGG_BASELINE:-}" ]; then
+    awk -v f="$fogg_cpu" -v fr="$fogg_requests" -v b="$base_cpu" -v br="$base_requests" \
+        'BEGIN { printf "fogg CPU per request / baseline CPU per request: %.2f×\n", (f / fr) / (b / br) }'
+fi
 
 # Memory per in-flight customer: customers who load one page and then
 # think for a minute, arriving over 2 s (so that few requests overlap),

@@ -27,6 +27,10 @@ pub use super::har_file::{HarError as Error, parse};
 /// many short strings and numbers meet by chance.
 const MIN_CAPTURED_LEN: usize = 6;
 
+/// Without documents or page references, a pause this long (ms) between
+/// two requests starts a new page.
+const PAGE_GAP_MS: f64 = 1000.0;
+
 /// The stages the journey is spread over, in page order.
 const STAGES: [&str; 4] = ["awareness", "consideration", "decision", "purchase"];
 
@@ -220,12 +224,24 @@ pub fn import(har: &HarFile, file: &str, name: &str) -> Result<Imported, HarErro
         calls.push(call);
     }
 
-    // Pages: each document starts one; GETs without captures that
-    // answered 2xx/3xx are its resources.
+    // Pages: each document starts one (else each new page reference,
+    // else each pause of a second); GETs without captures that answered
+    // 2xx/3xx are its resources.
+    let documents = calls.iter().any(|c| is_document(&entries[c.entry]));
+    let pagerefs = calls.iter().any(|c| entries[c.entry].pageref.is_some());
     let mut pages: Vec<(Call, Vec<Call>, Vec<Call>)> = Vec::new();
+    let mut previous: Option<(Option<&str>, f64)> = None;
     for call in calls {
         let e = &entries[call.entry];
-        if is_document(e) || pages.is_empty() {
+        let starts_a_page = match previous {
+            None => true,
+            Some(_) if documents => is_document(e),
+            Some((pageref, _)) if pagerefs => e.pageref.as_deref() != pageref,
+            Some((_, end)) => call.start_ms - end > PAGE_GAP_MS,
+        };
+        let end = previous.map_or(call.end_ms, |(_, end)| end.max(call.end_ms));
+        previous = Some((e.pageref.as_deref(), if starts_a_page { call.end_ms } else { end }));
+        if starts_a_page {
             pages.push((call, Vec::new(), Vec::new()));
             continue;
         }
@@ -711,6 +727,36 @@ mod tests {
             r#"{"password":"{env.HAR_PASSWORD}","user":"ann"}"#
         );
         assert_eq!(s.into_iter().collect::<Vec<_>>(), ["HAR_API_KEY", "HAR_PASSWORD"]);
+    }
+
+    /// An API recording (no documents, no pages) is cut into pages at
+    /// pauses of a second.
+    #[test]
+    fn without_documents_pauses_make_the_pages() {
+        let entry = |at: &str, method: &str, path: &str| {
+            format!(
+                r#"{{"startedDateTime": "2026-11-30T10:00:{at}Z", "time": 50, "request": {{"method": "{method}", "url": "http://127.0.0.1:8080{path}", "headers": []}},
+                   "response": {{"status": 200, "headers": [], "content": {{"mimeType": "application/json", "text": "{{}}"}}}}}}"#
+            )
+        };
+        let text = format!(
+            r#"{{"log": {{"version": "1.2", "entries": [{}, {}, {}]}}}}"#,
+            entry("00.000", "GET", "/api/items"),
+            entry("00.100", "GET", "/api/items/1"),
+            entry("03.000", "POST", "/api/orders"),
+        );
+        let har = parse(text.as_bytes(), "api.har").unwrap();
+        let imported = import(&har, "api.har", "API").unwrap();
+        assert_eq!(
+            (imported.summary.states, imported.summary.requests, imported.summary.resources),
+            (2, 2, 1)
+        );
+        assert!(
+            imported.toml.contains("value = \"2850ms\" }   # recorded gap after this page"),
+            "{}",
+            imported.toml
+        );
+        assert!(imported.toml.contains("conversion = true"), "an order: {}", imported.toml);
     }
 
     #[test]

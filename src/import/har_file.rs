@@ -45,6 +45,9 @@ pub struct Entry {
     pub request: Request,
     /// The response.
     pub response: Response,
+    /// The page it belongs to (`log.pages[].id`), when the recorder says.
+    #[serde(default)]
+    pub pageref: Option<String>,
     /// Chrome's resource type: document, script, stylesheet, fetch, xhr…
     #[serde(default, rename = "_resourceType")]
     pub resource_type: Option<String>,
