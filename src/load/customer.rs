@@ -3,6 +3,12 @@
 //! pauses for think time, and leaves when a response is slower than its
 //! patience or a request fails.
 //!
+//! **A session as a browser keeps it.** The customer has a cookie jar and
+//! the values its requests captured; it follows redirects itself (within
+//! the target's origin) so that every hop's cookies and headers count;
+//! a page's resources are fetched after its document, six at a time; and
+//! every request carries the journey's `traceparent`.
+//!
 //! **Abandonment model.** After each response, the customer draws a
 //! patience `P` from `[load] patience`; if the latency `L` (from the
 //! intended send time) exceeds `P`, the customer leaves. So the chance of
@@ -96,11 +102,10 @@ pub async fn run(ctx: Arc<LoadContext>, customer: u64, arrival: Instant) {
                 // request is in flight, not in every thinking customer.
                 sent += 1;
                 let span = trace::span_id(trace, sent);
-                let mut result = Box::pin(send(&ctx, request, vars, &mut session, (trace, span))).await;
+                let result = Box::pin(send(&ctx, request, vars, &mut session, (trace, span))).await;
                 if result.is_ok() && !request.resources.is_empty() {
                     let page = Page { request, indices: &ctx.resource_index[s][k], state: s, segment };
                     Box::pin(page.resources(&ctx, vars, &mut session, trace, &mut sent)).await;
-                    result = Ok(());
                 }
                 // A page's latency is its document's start to its last
                 // resource's end.
