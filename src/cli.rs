@@ -163,6 +163,7 @@ impl<const LOAD: bool> LoadRunArgs<LOAD> {
             http2: self.target.http2,
             progress: !self.quiet,
             abort_on_error_rate: None,
+            abort_on_fail: None,
             shard: Shard::WHOLE,
         }
     }
@@ -192,6 +193,13 @@ pub struct LoadArgs {
     /// Stop arrivals after this many customers (e.g. 500, 10k).
     #[arg(short = 'n', long, value_parser = parse_count)]
     pub customers: Option<u64>,
+
+    /// Stop early once a threshold has failed for DELAY without a break
+    /// (judged each second on the data so far): arrivals stop, customers
+    /// in flight get the grace period, the report says which threshold,
+    /// and the exit code is 1.
+    #[arg(long, value_name = "DELAY", num_args = 0..=1, default_missing_value = "10s", value_parser = parse_positive_duration)]
+    pub abort_on_fail: Option<Duration>,
 
     /// After arrivals stop, how long in-flight customers may take to finish.
     #[arg(long, default_value = "10s", value_parser = parse_duration_arg)]

@@ -8,11 +8,12 @@ use std::sync::Arc;
 use anyhow::{Context, bail};
 
 use crate::cli::{LoadArgs, LoadRunArgs};
-use crate::load::plan::{RateProfile, Workload};
+use crate::load::plan::{AbortOnFail, Judge, RateProfile, Workload};
+use crate::load::recorder::LoadAgg;
 use crate::load::signals::signal_counter;
 use crate::load::spec::LoadSpec;
 use crate::load::target::Target;
-use crate::load::{LoadPlan, StopReason, run as run_load};
+use crate::load::{LoadOutcome, LoadPlan, StopReason, run as run_load};
 use crate::model::Model;
 use crate::report;
 use crate::report::ReportFormat;
@@ -66,10 +67,25 @@ pub fn run(args: &LoadArgs, out: &mut dyn Write) -> anyhow::Result<Verdict> {
         ..common.plan(args.duration.unwrap_or(spec.duration), workload(args, &spec, shard)?, args.grace)
     };
     plan.check_rate()?;
+    if args.abort_on_fail.is_some() && thresholds.is_empty() {
+        bail!(
+            "--abort-on-fail stops a run when a threshold fails, and this run has none: add --threshold 'p99 < 500ms'"
+        );
+    }
     let stem = shard.file_stem(super::simulate::stem(&model));
     let model = Arc::new(model);
     let mut result = runtime.block_on(async {
         let target = Target::start(common.target.target.as_ref(), common.target.demo()?).await?;
+        let plan = match args.abort_on_fail {
+            Some(delay) if !thresholds.is_empty() => LoadPlan {
+                abort_on_fail: Some(AbortOnFail {
+                    delay,
+                    judge: judge(&model, &spec, &plan, target.url(), thresholds.clone()),
+                }),
+                ..plan.clone()
+            },
+            _ => plan.clone(),
+        };
         let outcome = run_load(Arc::clone(&model), spec.clone(), target.url(), &plan, signals).await?;
         anyhow::Ok(LoadResult::new(&model, &spec, &plan, target.url(), &outcome))
     })?;
@@ -95,6 +111,34 @@ pub fn run(args: &LoadArgs, out: &mut dyn Write) -> anyhow::Result<Verdict> {
         );
     }
     Ok(verdict)
+}
+
+/// The thresholds as a judge of a run so far: a result is made of the
+/// counts and time so far (rates over that time) and checked; the first
+/// failed threshold, as written.
+fn judge(
+    model: &Arc<Model>,
+    spec: &LoadSpec,
+    plan: &LoadPlan,
+    target: &str,
+    thresholds: Vec<Threshold>,
+) -> Judge {
+    let (model, spec, plan, target) = (Arc::clone(model), spec.clone(), plan.clone(), target.to_owned());
+    let names: Vec<String> = spec.request_names().into_iter().map(str::to_owned).collect();
+    Arc::new(move |agg: LoadAgg, elapsed: std::time::Duration| {
+        let so_far = LoadOutcome {
+            agg,
+            request_names: names.clone(),
+            elapsed,
+            arrival_window: elapsed.min(plan.duration),
+            stopped_by: StopReason::Duration,
+            started_at_unix_ms: 0,
+            failed_threshold: None,
+        };
+        let mut result = LoadResult::new(&model, &spec, &plan, &target, &so_far);
+        result.check(&thresholds);
+        result.thresholds.iter().find(|t| !t.passed).map(|t| t.expr.clone())
+    })
 }
 
 /// The scenario's workload, or `--rate`, scaled by `--rate-scale`; each

@@ -49,6 +49,8 @@ pub struct LoadContext {
     pub(super) abort: tokio::sync::Notify,
     /// Why the sampler stopped the run early.
     pub(super) abort_reason: std::sync::OnceLock<super::plan::StopReason>,
+    /// The threshold that stopped it, and how long it had failed.
+    pub(super) failed_threshold: std::sync::OnceLock<(String, Duration)>,
     /// How long in-flight customers may take to finish once arrivals stop.
     pub(super) grace: Duration,
     /// The run's seed, from which trace ids derive.
@@ -126,6 +128,7 @@ impl LoadContext {
             agg: Mutex::new(agg),
             abort: tokio::sync::Notify::new(),
             abort_reason: std::sync::OnceLock::new(),
+            failed_threshold: std::sync::OnceLock::new(),
             grace: plan.grace,
             seed: plan.seed,
             tracestate: match &spec.tracestate {

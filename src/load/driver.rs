@@ -16,7 +16,7 @@ use tokio::time::Instant;
 
 use super::context::LoadContext;
 use super::customer;
-use super::plan::{ArrivalSchedule, LoadPlan, StopReason, Workload};
+use super::plan::{AbortOnFail, ArrivalSchedule, LoadPlan, StopReason, Workload};
 use super::recorder::{ErrorClass, HttpVersions, LoadAgg};
 use super::spec::LoadSpec;
 use crate::model::Model;
@@ -46,6 +46,9 @@ pub struct LoadOutcome {
     pub stopped_by: StopReason,
     /// When second 0 of the run began, ms since the Unix epoch.
     pub started_at_unix_ms: u64,
+    /// The threshold that stopped the run (`--abort-on-fail`), as
+    /// written, and how long it had failed then.
+    pub failed_threshold: Option<(String, Duration)>,
 }
 
 /// Runs `plan` against `target` (a base URL such as `http://127.0.0.1:8080`).
@@ -66,6 +69,7 @@ pub async fn run(
         Arc::clone(&ctx),
         plan.progress && std::io::stderr().is_terminal(),
         plan.abort_on_error_rate,
+        plan.abort_on_fail.clone(),
     ));
     let mut tasks = JoinSet::new();
     let stopped_by = launch_customers(&ctx, plan, &mut signals, &mut tasks).await;
@@ -91,6 +95,7 @@ pub async fn run(
         arrival_window,
         stopped_by,
         started_at_unix_ms: ctx.started_at_unix_ms,
+        failed_threshold: ctx.failed_threshold.get().cloned(),
     })
 }
 
@@ -210,7 +215,14 @@ async fn finish_in_flight(
 /// Each second: records the customers in flight, stops the run on a
 /// hard failure or a target that is down, and, on a terminal, prints a
 /// progress line.
-async fn sample_each_second(ctx: Arc<LoadContext>, print: bool, abort_on_error_rate: Option<f64>) {
+async fn sample_each_second(
+    ctx: Arc<LoadContext>,
+    print: bool,
+    abort_on_error_rate: Option<f64>,
+    abort_on_fail: Option<AbortOnFail>,
+) {
+    // Since when the threshold that fails now has failed without a break.
+    let mut failing: Option<(String, Instant)> = None;
     let mut tick = tokio::time::interval_at(ctx.start + Duration::from_secs(1), Duration::from_secs(1));
     let mut last = (0u64, 0u64);
     let window = TARGET_DOWN_AFTER.as_secs() as usize;
@@ -232,11 +244,29 @@ async fn sample_each_second(ctx: Arc<LoadContext>, print: bool, abort_on_error_r
         if history.len() > window + 1 {
             history.pop_front();
         }
+        if let Some(rule) = &abort_on_fail {
+            let now = Instant::now();
+            let so_far = ctx.agg.lock().expect("recorder").clone();
+            failing = match (rule.judge)(so_far, now.saturating_duration_since(ctx.start)) {
+                None => None,
+                Some(t) => match failing {
+                    Some((same, since)) if same == t => Some((same, since)),
+                    _ => Some((t, now)),
+                },
+            };
+        }
+        let lost = failing.as_ref().zip(abort_on_fail.as_ref()).and_then(|((t, since), rule)| {
+            let failed_for = Instant::now().saturating_duration_since(*since);
+            (failed_for >= rule.delay).then(|| (t.clone(), failed_for))
+        });
         let stop = if let Some(limit) = abort_on_error_rate
             && requests >= 20
             && errors as f64 > limit * requests as f64
         {
             Some(StopReason::Aborted)
+        } else if let Some(threshold) = lost {
+            let _ = ctx.failed_threshold.set(threshold);
+            Some(StopReason::ThresholdFailed)
         } else {
             target_down(&history, window).then_some(StopReason::TargetDown)
         };

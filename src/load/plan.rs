@@ -245,11 +245,35 @@ pub struct LoadPlan {
     /// failed (checked each second once 20 requests were sent): a trial of
     /// `fogg capacity` that is failing hard need not go on.
     pub abort_on_error_rate: Option<f64>,
+    /// Stop arrivals once a threshold has failed for a while
+    /// (`--abort-on-fail`).
+    pub abort_on_fail: Option<AbortOnFail>,
     /// Which shard of a larger run this is: shard I of N gives its k-th
     /// arrival the customer index k·N + I − 1, so shards never share a
     /// customer, and draws its arrival times from its own stream. The
     /// workload is taken as given (the caller scales it to the shard).
     pub shard: crate::shard::Shard,
+}
+
+/// Judges the run so far: the first threshold that fails on the counts
+/// measured in the given time, as written, if any.
+pub type Judge = std::sync::Arc<dyn Fn(super::recorder::LoadAgg, Duration) -> Option<String> + Send + Sync>;
+
+/// `--abort-on-fail[=DELAY]`: once a threshold has failed for `delay`
+/// without a break, arrivals stop and the run ends as after its duration.
+#[derive(Clone)]
+pub struct AbortOnFail {
+    /// How long a threshold must fail, judged each second, before the run
+    /// stops.
+    pub delay: Duration,
+    /// The thresholds, as a judge of the counts so far.
+    pub judge: Judge,
+}
+
+impl std::fmt::Debug for AbortOnFail {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AbortOnFail").field("delay", &self.delay).finish_non_exhaustive()
+    }
 }
 
 /// A plan whose arrival rate peaks above [`MAX_ARRIVAL_RATE`].
@@ -289,6 +313,8 @@ pub enum StopReason {
     Interrupted,
     /// The error rate passed the plan's `abort_on_error_rate`.
     Aborted,
+    /// A threshold failed for the plan's `abort_on_fail` delay.
+    ThresholdFailed,
     /// Nothing connected to the target for
     /// [`TARGET_DOWN_AFTER`](super::driver::TARGET_DOWN_AFTER): every
     /// request was refused, so more arrivals would measure nothing.

@@ -40,6 +40,7 @@ pub fn stop_text(reason: StopReason) -> &'static str {
         StopReason::Customers => "customer count",
         StopReason::Interrupted => "signal",
         StopReason::Aborted => "error rate (hard failure)",
+        StopReason::ThresholdFailed => "a failed threshold (--abort-on-fail)",
         StopReason::TargetDown => "target down (no connection for 5 s)",
     }
 }

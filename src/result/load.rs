@@ -423,7 +423,15 @@ impl LoadResult {
             max_in_flight: spec.max_in_flight,
             grace_s: plan.grace.as_secs_f64(),
         };
-        LoadResult::from_raw(ScenarioInfo::of(model), plan.seed, target, o.stopped_by, settings, raw)
+        let mut result =
+            LoadResult::from_raw(ScenarioInfo::of(model), plan.seed, target, o.stopped_by, settings, raw);
+        if let Some((threshold, failed_for)) = &o.failed_threshold {
+            result.notes.push(format!(
+                "stopped early (--abort-on-fail): {threshold} had failed for {:.0} s without a break, judged each second on the data so far; the thresholds are judged again on the whole run",
+                failed_for.as_secs_f64()
+            ));
+        }
+        result
     }
 
     /// Builds a result from its counts and settings: a finished run, or a

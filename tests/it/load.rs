@@ -67,6 +67,7 @@ pub(crate) fn plan(rate: f64, seconds: f64) -> LoadPlan {
         http2: false,
         progress: false,
         abort_on_error_rate: None,
+        abort_on_fail: None,
         shard: fogg::shard::Shard::WHOLE,
     }
 }

@@ -182,3 +182,58 @@ fn an_interrupted_run_with_a_failed_threshold_exits_1() {
     assert_eq!(v["verdict"], "fail");
     assert!(out.path().join("load-campaign-launch.junit.xml").exists());
 }
+
+/// `--abort-on-fail=DELAY`: a target that turns slow after its first 40
+/// requests loses `p99 < 100ms`, and the 60 s run stops once the threshold
+/// has failed for the delay: exit 1, the report names the threshold, and
+/// every request sent is still in it. A healthy run is not stopped.
+#[test]
+fn a_threshold_lost_for_its_delay_stops_the_run() {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicU64, Ordering};
+
+    let dir = tempfile::tempdir().expect("temp dir");
+    let scenario = crate::short_journeys(dir.path());
+    let runtime = tokio::runtime::Runtime::new().expect("runtime");
+    let served = Arc::new(AtomicU64::new(0));
+    let fast_for = Arc::new(AtomicU64::new(40));
+    let (counter, limit) = (Arc::clone(&served), Arc::clone(&fast_for));
+    let target = runtime.block_on(crate::load::serve(axum::Router::new().fallback(move || {
+        let slow = counter.fetch_add(1, Ordering::Relaxed) >= limit.load(Ordering::Relaxed);
+        async move {
+            if slow {
+                tokio::time::sleep(Duration::from_millis(400)).await;
+            }
+            "ok"
+        }
+    })));
+    let run = |duration: &str| {
+        let out = dir.path().join(format!("out-{duration}"));
+        let output = fogg()
+            .arg("load")
+            .arg(&scenario)
+            .args(["--target", &target, "--rate", "20", "--duration", duration, "--grace", "2s"])
+            .args(["--threshold", "p99 < 100ms", "--abort-on-fail=2s", "--format", "json", "--out"])
+            .arg(&out)
+            .output()
+            .expect("runs");
+        let result: Value = serde_json::from_slice(&output.stdout).expect("JSON");
+        (output.status.code(), result)
+    };
+
+    let (code, v) = run("60s");
+    assert_eq!(code, Some(1), "{v}");
+    assert_eq!(v["stopped_by"], "threshold_failed");
+    let notes = v["notes"].to_string();
+    assert!(notes.contains("p99 < 100ms had failed for"), "{notes}");
+    let elapsed = v["elapsed_s"].as_f64().expect("elapsed");
+    assert!(elapsed < 30.0, "stopped long before the 60 s: {elapsed} s");
+    assert_eq!(v["verdict"], "fail");
+    let sent = v["requests"].as_u64().expect("requests");
+    assert_eq!(sent, served.load(Ordering::Relaxed), "every request the server got is in the report");
+
+    // A target that stays fast: not stopped.
+    fast_for.store(u64::MAX, Ordering::Relaxed);
+    let (code, v) = run("2s");
+    assert_eq!((code, &v["stopped_by"]), (Some(0), &Value::from("duration")), "{}", v["notes"]);
+}
