@@ -164,6 +164,7 @@ impl<const LOAD: bool> LoadRunArgs<LOAD> {
             progress: !self.quiet,
             abort_on_error_rate: None,
             abort_on_fail: None,
+            metrics: None,
             shard: Shard::WHOLE,
         }
     }
@@ -200,6 +201,12 @@ pub struct LoadArgs {
     /// and the exit code is 1.
     #[arg(long, value_name = "DELAY", num_args = 0..=1, default_missing_value = "10s", value_parser = parse_positive_duration)]
     pub abort_on_fail: Option<Duration>,
+
+    /// Serve the run as Prometheus metrics (OpenMetrics text at /metrics)
+    /// on this address while it lasts, e.g. 127.0.0.1:9464; names and
+    /// labels in docs/metrics.md.
+    #[arg(long, value_name = "ADDR")]
+    pub metrics: Option<std::net::SocketAddr>,
 
     /// After arrivals stop, how long in-flight customers may take to finish.
     #[arg(long, default_value = "10s", value_parser = parse_duration_arg)]

@@ -141,6 +141,7 @@ fn trial_plan(args: &LoadRunArgs, rate: f64, trial: Duration, grace: Duration) -
         progress: false,
         abort_on_error_rate: Some(HARD_FAILURE_ERROR_RATE),
         abort_on_fail: None,
+        metrics: None,
         ..args.plan(trial, Workload::Open(RateProfile::Constant(rate)), grace)
     }
 }

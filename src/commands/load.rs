@@ -59,6 +59,7 @@ pub fn run(args: &LoadArgs, out: &mut dyn Write) -> anyhow::Result<Verdict> {
     }
     let shard = Shard::resolve(args.shard)?;
     let plan = LoadPlan {
+        metrics: args.metrics,
         max_customers: args.customers.map(|n| {
             let part = shard.customers(n);
             part.end - part.start

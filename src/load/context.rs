@@ -19,6 +19,8 @@ const MAX_IDLE_CONNECTIONS: usize = 256;
 
 /// Shared by the driver and every customer task.
 pub struct LoadContext {
+    /// Which shard of a larger run this is.
+    pub(super) shard: crate::shard::Shard,
     pub(super) model: Arc<Model>,
     pub(super) spec: LoadSpec,
     /// Base URL without a trailing slash.
@@ -57,6 +59,12 @@ pub struct LoadContext {
     pub(super) seed: u64,
     /// `[load] tracestate`, sent beside every `traceparent`.
     pub(super) tracestate: Option<reqwest::header::HeaderValue>,
+}
+
+impl std::fmt::Debug for LoadContext {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LoadContext").field("target", &self.target).finish_non_exhaustive()
+    }
 }
 
 impl LoadContext {
@@ -131,6 +139,7 @@ impl LoadContext {
             failed_threshold: std::sync::OnceLock::new(),
             grace: plan.grace,
             seed: plan.seed,
+            shard: plan.shard,
             tracestate: match &spec.tracestate {
                 Some(t) => Some(reqwest::header::HeaderValue::from_str(t).context("[load] tracestate")?),
                 None => None,

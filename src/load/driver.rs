@@ -64,6 +64,10 @@ pub async fn run(
 ) -> anyhow::Result<LoadOutcome> {
     plan.check_rate()?;
     let ctx = Arc::new(LoadContext::new(model, spec, target, plan)?);
+    let metrics = match plan.metrics {
+        Some(addr) => Some(super::metrics::serve(addr, Arc::clone(&ctx)).await?),
+        None => None,
+    };
     let start = ctx.start;
     let ticker = tokio::spawn(sample_each_second(
         Arc::clone(&ctx),
@@ -83,6 +87,9 @@ pub async fn run(
     ticker.abort();
     let elapsed = Instant::now().saturating_duration_since(start);
     let mut agg = ctx.agg.lock().expect("recorder").clone();
+    if let Some(server) = metrics {
+        server.finish().await;
+    }
     agg.unfinished = unfinished;
     agg.http_versions = HttpVersions {
         http1: ctx.http1_responses.load(Ordering::Relaxed),

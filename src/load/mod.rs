@@ -8,12 +8,14 @@
 //! - `customer`: one virtual customer, with abandonment;
 //! - [`recorder`]: histograms and counts, measured from intended times;
 //! - [`series`]: the run over time, at most ten minutes' worth of points;
-//! - [`trace`]: W3C trace context, one trace id per journey.
+//! - [`trace`]: W3C trace context, one trace id per journey;
+//! - [`metrics`]: the run as Prometheus metrics while it lasts.
 
 pub mod capture;
 mod context;
 mod customer;
 pub mod driver;
+pub mod metrics;
 pub mod plan;
 pub mod recorder;
 pub mod series;

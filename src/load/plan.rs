@@ -248,6 +248,8 @@ pub struct LoadPlan {
     /// Stop arrivals once a threshold has failed for a while
     /// (`--abort-on-fail`).
     pub abort_on_fail: Option<AbortOnFail>,
+    /// Serve Prometheus metrics here while the run lasts (`--metrics`).
+    pub metrics: Option<std::net::SocketAddr>,
     /// Which shard of a larger run this is: shard I of N gives its k-th
     /// arrival the customer index k·N + I − 1, so shards never share a
     /// customer, and draws its arrival times from its own stream. The

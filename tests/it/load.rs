@@ -68,6 +68,7 @@ pub(crate) fn plan(rate: f64, seconds: f64) -> LoadPlan {
         progress: false,
         abort_on_error_rate: None,
         abort_on_fail: None,
+        metrics: None,
         shard: fogg::shard::Shard::WHOLE,
     }
 }

@@ -14,6 +14,7 @@ mod faults;
 mod fit;
 mod import;
 mod load;
+mod metrics;
 mod mutations;
 mod props;
 mod reports;

@@ -237,6 +237,7 @@ async fn the_demo_shop_takes_only_the_values_it_handed_out() {
     let shop = fogg::demo::start("127.0.0.1:0".parse().expect("addr"), fogg::demo::DemoConfig::default())
         .await
         .expect("demo shop");
+    let _ = rustls::crypto::ring::default_provider().install_default();
     let client =
         reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().expect("client");
     let url = shop.url();
