@@ -17,7 +17,7 @@
 //! Only the origin of the first document is kept: fogg sends traffic to
 //! one target. Every number and guess in the output carries a comment.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeSet, HashMap, HashSet};
 use std::fmt::Write as _;
 
 use super::har_file::{Entry, HarError, HarFile, Header, timestamp_ms};
@@ -80,6 +80,83 @@ struct Known {
     name: String,
 }
 
+/// Every value seen so far, indexed so that a request is compared only
+/// with the values that can stand in it: a large recording costs time in
+/// proportion to its size, not to its size squared.
+#[derive(Debug, Default)]
+struct Knowns {
+    list: Vec<Known>,
+    values: HashSet<String>,
+    names: UniqueNames,
+    /// By the value's leading run of letters and digits, which a text
+    /// holding the value alone must hold as a whole run.
+    by_first_run: HashMap<String, Vec<usize>>,
+    /// Values that start with another character, compared every time.
+    unindexed: Vec<usize>,
+}
+
+impl Knowns {
+    /// Adds a value, under a name made unique, unless it is too short or
+    /// already known.
+    fn add(&mut self, value: String, source: usize, how: How, hint: &str) {
+        if value.len() < MIN_CAPTURED_LEN
+            || value.contains(char::is_whitespace)
+            || self.values.contains(&value)
+        {
+            return;
+        }
+        let name = self.names.unique(&capture_name(hint));
+        let index = self.list.len();
+        match alnum_runs(&value).next().filter(|run| value.starts_with(run)) {
+            Some(run) => self.by_first_run.entry(run.to_owned()).or_default().push(index),
+            None => self.unindexed.push(index),
+        }
+        self.values.insert(value.clone());
+        self.list.push(Known { value, source, how, name });
+    }
+
+    /// The values that may stand alone in one of `texts`, longest first.
+    fn candidates(&self, texts: &[&str]) -> Vec<&Known> {
+        let runs: HashSet<&str> = texts.iter().flat_map(|t| alnum_runs(t)).collect();
+        let mut found: Vec<&Known> = runs
+            .iter()
+            .filter_map(|r| self.by_first_run.get(*r))
+            .flatten()
+            .chain(&self.unindexed)
+            .map(|&i| &self.list[i])
+            .collect();
+        found.sort_by(|a, b| b.value.len().cmp(&a.value.len()).then(a.name.cmp(&b.name)));
+        found
+    }
+}
+
+/// Names made unique with `_2`, `_3`… in the order asked, in constant
+/// time each however many share a base.
+#[derive(Debug, Default)]
+struct UniqueNames {
+    taken: HashSet<String>,
+    next: HashMap<String, usize>,
+}
+
+impl UniqueNames {
+    /// `base`, or the first `base_N` not taken yet; now taken.
+    fn unique(&mut self, base: &str) -> String {
+        let mut name = base.to_owned();
+        let n = self.next.entry(base.to_owned()).or_insert(2);
+        while self.taken.contains(&name) {
+            name = format!("{base}_{n}");
+            *n += 1;
+        }
+        self.taken.insert(name.clone());
+        name
+    }
+}
+
+/// The maximal runs of ASCII letters and digits of `text`.
+fn alnum_runs(text: &str) -> impl Iterator<Item = &str> {
+    text.split(|c: char| !c.is_ascii_alphanumeric()).filter(|r| !r.is_empty())
+}
+
 /// One kept entry, with its request's parts as templates.
 #[derive(Debug, Clone)]
 struct Call {
@@ -113,7 +190,7 @@ pub fn import(har: &HarFile, file: &str, name: &str) -> Result<Imported, HarErro
     let mut redirected: BTreeSet<String> = BTreeSet::new();
     let mut calls: Vec<Call> = Vec::new();
     let mut set_cookies: BTreeSet<String> = BTreeSet::new();
-    let mut known: Vec<Known> = Vec::new();
+    let mut known = Knowns::default();
     let mut secrets: BTreeSet<String> = BTreeSet::new();
     for &i in order.iter().skip_while(|&&i| i != first_document) {
         let e = &entries[i];
@@ -182,10 +259,13 @@ pub fn import(har: &HarFile, file: &str, name: &str) -> Result<Imported, HarErro
             captures: Vec::new(),
         };
         // Values earlier responses gave, sent back here.
-        let mut longest: Vec<&Known> = known.iter().collect();
-        longest.sort_by_key(|k| std::cmp::Reverse(k.value.len()));
+        let texts: Vec<&str> = std::iter::once(call.path.as_str())
+            .chain(call.headers.iter().map(|(_, v)| v.as_str()))
+            .chain(call.body.as_deref())
+            .collect();
+        let candidates: Vec<Known> = known.candidates(&texts).into_iter().cloned().collect();
         let mut used: Vec<(usize, String)> = Vec::new();
-        for k in longest {
+        for k in &candidates {
             let token = format!("{{{}}}", k.name);
             let mut hit = false;
             for text in std::iter::once(&mut call.path)
@@ -202,7 +282,7 @@ pub fn import(har: &HarFile, file: &str, name: &str) -> Result<Imported, HarErro
             }
         }
         for (source, capture) in used {
-            let k = known.iter().find(|k| k.name == capture).expect("a known value");
+            let k = candidates.iter().find(|k| k.name == capture).expect("a known value");
             let source_call = calls.iter_mut().find(|c| c.entry == source).expect("sources come first");
             if !source_call.captures.iter().any(|(n, _)| *n == capture) {
                 source_call.captures.push((capture, k.how.clone()));
@@ -349,19 +429,25 @@ pub fn import(har: &HarFile, file: &str, name: &str) -> Result<Imported, HarErro
             );
         }
     }
-    let mut names: HashMap<String, String> = HashMap::new();
+    // Request names: a document's is its state's id.
+    let mut names = UniqueNames::default();
+    let mut by_path: HashMap<String, String> = HashMap::new();
+    for (id, (doc, ..)) in ids.iter().zip(&pages) {
+        names.unique(id);
+        by_path.entry(doc.path.clone()).or_insert_with(|| id.clone());
+    }
     for (id, (doc, resources, others)) in ids.iter().zip(&pages) {
         write_request(&mut t, id, id, doc, resources, &mut summary);
-        names.insert(id.clone(), doc.path.clone());
         for call in others {
-            let base = request_name(&call.path);
-            let mut name = base.clone();
-            let mut k = 2;
-            while names.get(&name).is_some_and(|p| *p != call.path) {
-                name = format!("{base}_{k}");
-                k += 1;
-            }
-            names.insert(name.clone(), call.path.clone());
+            // Calls to one path share a name (and a row in reports).
+            let name = match by_path.get(&call.path) {
+                Some(name) => name.clone(),
+                None => {
+                    let name = names.unique(&request_name(&call.path));
+                    by_path.insert(call.path.clone(), name.clone());
+                    name
+                }
+            };
             write_request(&mut t, id, &name, call, &[], &mut summary);
         }
     }
@@ -437,22 +523,8 @@ impl How {
 
 /// Adds the values `e`'s response gives: JSON fields, a `Location`'s
 /// path segments, hidden form fields.
-fn learn(e: &Entry, source: usize, known: &mut Vec<Known>) {
-    let mut add = |value: String, how: How, name: &str| {
-        if value.len() >= MIN_CAPTURED_LEN
-            && !value.contains(char::is_whitespace)
-            && !known.iter().any(|k| k.value == value)
-        {
-            let base = capture_name(name);
-            let mut name = base.clone();
-            let mut n = 2;
-            while known.iter().any(|k| k.name == name) {
-                name = format!("{base}_{n}");
-                n += 1;
-            }
-            known.push(Known { value, source, how, name });
-        }
-    };
+fn learn(e: &Entry, source: usize, known: &mut Knowns) {
+    let mut add = |value: String, how: How, name: &str| known.add(value, source, how, name);
     if let Some(location) = header(&e.response.headers, "location") {
         let path = location.split(['?', '#']).next().unwrap_or_default();
         let segments: Vec<&str> = path.split('/').collect();
@@ -630,19 +702,13 @@ fn header<'h>(headers: &'h [Header], name: &str) -> Option<&'h str> {
 /// A state id per page path: `/` is `home`, `/product/7` is `product`;
 /// repeats get `_2`, `_3`.
 fn unique_ids<'a>(paths: impl Iterator<Item = &'a str>) -> Vec<String> {
-    let mut ids: Vec<String> = Vec::new();
-    for path in paths {
-        let base = request_name(path);
-        let base = if base == "root" { "home".to_owned() } else { base };
-        let mut id = base.clone();
-        let mut n = 2;
-        while ids.contains(&id) {
-            id = format!("{base}_{n}");
-            n += 1;
-        }
-        ids.push(id);
-    }
-    ids
+    let mut names = UniqueNames::default();
+    paths
+        .map(|path| {
+            let base = request_name(path);
+            names.unique(if base == "root" { "home" } else { &base })
+        })
+        .collect()
 }
 
 /// A name from a path's first segment: `/cart/12/checkout` → `cart`.
