@@ -77,16 +77,12 @@ pub fn run(args: &LoadArgs, out: &mut dyn Write) -> anyhow::Result<Verdict> {
     let model = Arc::new(model);
     let mut result = runtime.block_on(async {
         let target = Target::start(common.target.target.as_ref(), common.target.demo()?).await?;
-        let plan = match args.abort_on_fail {
-            Some(delay) if !thresholds.is_empty() => LoadPlan {
-                abort_on_fail: Some(AbortOnFail {
-                    delay,
-                    judge: judge(&model, &spec, &plan, target.url(), thresholds.clone()),
-                }),
-                ..plan.clone()
-            },
-            _ => plan.clone(),
-        };
+        // Thresholds exist when --abort-on-fail is given (checked above).
+        let abort_on_fail = args.abort_on_fail.map(|delay| AbortOnFail {
+            delay,
+            judge: judge(&model, &spec, &plan, target.url(), thresholds.clone()),
+        });
+        let plan = LoadPlan { abort_on_fail, ..plan };
         let outcome = run_load(Arc::clone(&model), spec.clone(), target.url(), &plan, signals).await?;
         anyhow::Ok(LoadResult::new(&model, &spec, &plan, target.url(), &outcome))
     })?;

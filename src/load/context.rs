@@ -97,17 +97,10 @@ impl LoadContext {
         let client = builder.build().context("building the HTTP client")?;
 
         let request_names: Vec<String> = spec.request_names().into_iter().map(str::to_owned).collect();
-        let request_index: Vec<Vec<usize>> = spec
-            .requests
-            .iter()
-            .map(|reqs| {
-                reqs.iter()
-                    .map(|r| request_names.iter().position(|n| *n == r.name).expect("every name is listed"))
-                    .collect()
-            })
-            .collect();
         let index_of =
             |name: &str| request_names.iter().position(|n| n == name).expect("every name is listed");
+        let request_index: Vec<Vec<usize>> =
+            spec.requests.iter().map(|reqs| reqs.iter().map(|r| index_of(&r.name)).collect()).collect();
         let resource_index: Vec<Vec<Vec<usize>>> = spec
             .requests
             .iter()

@@ -242,15 +242,9 @@ async fn send(
     (trace, span): (u128, u64),
 ) -> Result<(), ErrorClass> {
     let vars = Vars { captured: &session.captured, ..vars };
-    let mut url = ctx.target.clone();
-    request.path.render(&vars, &mut url).map_err(|_| ErrorClass::Check)?;
-    let mut url = reqwest::Url::parse(&url).map_err(|_| ErrorClass::Other)?;
+    let mut url = target_url(ctx, &request.path, &vars)?;
     let mut headers = reqwest::header::HeaderMap::with_capacity(request.headers.len() + 2);
-    let traceparent = trace::traceparent(trace, span);
-    headers.insert("traceparent", traceparent.try_into().expect("hex digits and dashes are a valid header"));
-    if let Some(state) = &ctx.tracestate {
-        headers.insert("tracestate", state.clone());
-    }
+    trace_context(ctx, (trace, span), &mut headers);
     for (name, value) in &request.headers {
         let mut v = String::new();
         value.render(&vars, &mut v).map_err(|_| ErrorClass::Check)?;
@@ -279,12 +273,7 @@ async fn send(
             builder = builder.body(b.clone());
         }
         let response = builder.send().await.map_err(|e| classify(&e))?;
-        let set = response.headers().get_all(reqwest::header::SET_COOKIE).iter();
-        session.cookies.store_response_cookies(
-            set.filter_map(|v| v.to_str().ok())
-                .filter_map(|v| cookie_store::RawCookie::parse(v.to_owned()).ok()),
-            &url,
-        );
+        session.cookies.store_response_cookies(set_cookies(response.headers()).into_iter(), &url);
         let Some(next) = redirect_to(&response, &url) else { break response };
         if keep_headers {
             for (name, value) in response.headers() {
@@ -319,11 +308,7 @@ async fn send(
         None => status.is_success() || status.is_redirection(),
     };
     if !expected {
-        return Err(match status.as_u16() {
-            400..=499 => ErrorClass::Status4xx,
-            500..=599 => ErrorClass::Status5xx,
-            _ => ErrorClass::Check,
-        });
+        return Err(status_class(status.as_u16()));
     }
     if !found {
         return Err(ErrorClass::Check);
@@ -386,14 +371,14 @@ impl Page<'_> {
                 result.ok()
             });
         }
-        let set: Vec<(reqwest::Url, Vec<String>)> = futures_util::stream::iter(fetches)
-            .buffer_unordered(MAX_CONNECTIONS_PER_HOST)
-            .filter_map(std::future::ready)
-            .collect()
-            .await;
+        let set: Vec<(reqwest::Url, Vec<cookie_store::RawCookie<'static>>)> =
+            futures_util::stream::iter(fetches)
+                .buffer_unordered(MAX_CONNECTIONS_PER_HOST)
+                .filter_map(std::future::ready)
+                .collect()
+                .await;
         for (url, cookies) in set {
-            let parsed = cookies.into_iter().filter_map(|c| cookie_store::RawCookie::parse(c).ok());
-            session.cookies.store_response_cookies(parsed, &url);
+            session.cookies.store_response_cookies(cookies.into_iter(), &url);
         }
     }
 }
@@ -406,31 +391,62 @@ async fn fetch(
     vars: &Vars<'_>,
     jar: &cookie_store::CookieStore,
     (trace, span): (u128, u64),
-) -> Result<(reqwest::Url, Vec<String>), ErrorClass> {
-    let mut url = ctx.target.clone();
-    path.render(vars, &mut url).map_err(|_| ErrorClass::Check)?;
-    let url = reqwest::Url::parse(&url).map_err(|_| ErrorClass::Other)?;
-    let mut builder = ctx.client.get(url.clone()).header("traceparent", trace::traceparent(trace, span));
-    if let Some(state) = &ctx.tracestate {
-        builder = builder.header("tracestate", state.clone());
-    }
+) -> Result<(reqwest::Url, Vec<cookie_store::RawCookie<'static>>), ErrorClass> {
+    let url = target_url(ctx, path, vars)?;
+    let mut headers = reqwest::header::HeaderMap::with_capacity(2);
+    trace_context(ctx, (trace, span), &mut headers);
+    let mut builder = ctx.client.get(url.clone()).headers(headers);
     let cookie = cookie_header(jar, &url);
     if !cookie.is_empty() {
         builder = builder.header(reqwest::header::COOKIE, cookie);
     }
     let mut response = builder.send().await.map_err(|e| classify(&e))?;
-    let set: Vec<String> = response
-        .headers()
-        .get_all(reqwest::header::SET_COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok().map(str::to_owned))
-        .collect();
+    let set = set_cookies(response.headers());
     read_body(&mut response, None, false).await.map_err(|e| classify(&e))?;
     match response.status().as_u16() {
         200..=399 => Ok((url, set)),
-        400..=499 => Err(ErrorClass::Status4xx),
-        500..=599 => Err(ErrorClass::Status5xx),
-        _ => Err(ErrorClass::Check),
+        other => Err(status_class(other)),
+    }
+}
+
+/// The target's URL with `path` rendered for this customer: a value not
+/// captured yet fails the check; a URL that does not parse is `other`.
+fn target_url(
+    ctx: &LoadContext,
+    path: &super::spec::Template,
+    vars: &Vars<'_>,
+) -> Result<reqwest::Url, ErrorClass> {
+    let mut url = ctx.target.clone();
+    path.render(vars, &mut url).map_err(|_| ErrorClass::Check)?;
+    reqwest::Url::parse(&url).map_err(|_| ErrorClass::Other)
+}
+
+/// Adds the W3C `traceparent` of span `span` of journey `trace`, and the
+/// run's `tracestate` if any.
+fn trace_context(ctx: &LoadContext, (trace, span): (u128, u64), headers: &mut reqwest::header::HeaderMap) {
+    let traceparent = trace::traceparent(trace, span);
+    headers.insert("traceparent", traceparent.try_into().expect("hex digits and dashes are a valid header"));
+    if let Some(state) = &ctx.tracestate {
+        headers.insert("tracestate", state.clone());
+    }
+}
+
+/// The cookies a response sets (those that parse).
+fn set_cookies(headers: &reqwest::header::HeaderMap) -> Vec<cookie_store::RawCookie<'static>> {
+    headers
+        .get_all(reqwest::header::SET_COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .filter_map(|v| cookie_store::RawCookie::parse(v.to_owned()).ok())
+        .collect()
+}
+
+/// The error class of a status a request did not accept.
+fn status_class(status: u16) -> ErrorClass {
+    match status {
+        400..=499 => ErrorClass::Status4xx,
+        500..=599 => ErrorClass::Status5xx,
+        _ => ErrorClass::Check,
     }
 }
 

@@ -251,20 +251,20 @@ async fn sample_each_second(
         if history.len() > window + 1 {
             history.pop_front();
         }
-        if let Some(rule) = &abort_on_fail {
+        // The threshold that has now failed for the rule's delay, if any.
+        let lost = abort_on_fail.as_ref().and_then(|rule| {
             let now = Instant::now();
             let so_far = ctx.agg.lock().expect("recorder").clone();
             failing = match (rule.judge)(so_far, now.saturating_duration_since(ctx.start)) {
                 None => None,
-                Some(t) => match failing {
+                Some(t) => match failing.take() {
                     Some((same, since)) if same == t => Some((same, since)),
                     _ => Some((t, now)),
                 },
             };
-        }
-        let lost = failing.as_ref().zip(abort_on_fail.as_ref()).and_then(|((t, since), rule)| {
-            let failed_for = Instant::now().saturating_duration_since(*since);
-            (failed_for >= rule.delay).then(|| (t.clone(), failed_for))
+            let (threshold, since) = failing.as_ref()?;
+            let failed_for = now.saturating_duration_since(*since);
+            (failed_for >= rule.delay).then(|| (threshold.clone(), failed_for))
         });
         let stop = if let Some(limit) = abort_on_error_rate
             && requests >= 20

@@ -729,6 +729,21 @@ fn set_transition(row: &mut Vec<(Target, f64)>, to: Target, amount: Amount) -> R
     Ok(())
 }
 
+/// Which states a journey can visit when it starts by one of the moves
+/// of `starts` (rows hold positive weights only): `[entry]`'s, or a
+/// state's own row for the states it reaches in one step or more.
+pub(crate) fn reachable_from(starts: &[(Target, f64)], next: &[Vec<(Target, f64)>]) -> Vec<bool> {
+    let mut seen = vec![false; next.len()];
+    let mut queue: Vec<usize> = starts.iter().filter(|(t, _)| *t != EXIT).map(|&(t, _)| t as usize).collect();
+    while let Some(i) = queue.pop() {
+        if std::mem::replace(&mut seen[i], true) {
+            continue;
+        }
+        queue.extend(next[i].iter().filter(|(t, _)| *t != EXIT).map(|&(t, _)| t as usize));
+    }
+    seen
+}
+
 /// States from which no path of positive probability leads to the exit.
 pub(crate) fn cannot_reach_exit(next: &[Vec<(Target, f64)>]) -> Vec<usize> {
     let n = next.len();

@@ -14,8 +14,8 @@ use super::parts::{Overflow, SegmentSpec, compile_state, normalised, weights};
 use super::raw::{RawMeta, RawMultipliers, RawScenario};
 use super::{LoadSection, Use};
 use crate::error::Problem;
-use crate::model::alias::{EXIT, Target};
-use crate::model::change::cannot_reach_exit;
+use crate::model::alias::Target;
+use crate::model::change::{cannot_reach_exit, reachable_from};
 use crate::model::{
     Chain, Channel, MAX_CHANNELS, MAX_SEGMENTS, MAX_STAGES, MAX_STATES, Model, ModelParts, SegmentChain,
     Spend, State, Strategy,
@@ -543,8 +543,8 @@ fn segment_chains(
                 );
             }
         }
-        for i in reachable_from_entry(&entry, &next) {
-            reached[i] = true;
+        for (i, r) in reachable_from(&entry, &next).into_iter().enumerate() {
+            reached[i] |= r;
         }
         let chain = Chain { entry, next };
         if stuck.is_empty()
@@ -627,16 +627,4 @@ fn compile_spend(cx: &mut Cx, channel: &str, raw: &Spanned<super::raw::RawSpend>
         slope: sp.slope.as_ref().map_or(1.0, |s| *s.get_ref()),
         drives: sp.drives,
     })
-}
-
-fn reachable_from_entry(entry: &[(Target, f64)], next: &[Vec<(Target, f64)>]) -> Vec<usize> {
-    let mut seen = vec![false; next.len()];
-    let mut queue: Vec<usize> = entry.iter().map(|&(t, _)| t as usize).collect();
-    while let Some(i) = queue.pop() {
-        if std::mem::replace(&mut seen[i], true) {
-            continue;
-        }
-        queue.extend(next[i].iter().filter(|(t, _)| *t != EXIT).map(|&(t, _)| t as usize));
-    }
-    (0..next.len()).filter(|&i| seen[i]).collect()
 }

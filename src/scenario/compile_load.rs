@@ -18,7 +18,8 @@ use crate::load::spec::{
 };
 use crate::load::spec::{FeederOrder, OnError};
 use crate::model::Dist;
-use crate::model::alias::{EXIT, Target};
+use crate::model::alias::Target;
+use crate::model::change::reachable_from;
 use crate::threshold::{Threshold, check_names};
 use crate::units::parse_duration;
 
@@ -471,7 +472,7 @@ fn captured_before_use(
                 let same_state = reqs[..k].iter().any(|e| e.captures.iter().any(|c| c.slot == slot));
                 let earlier_state = requests.iter().enumerate().any(|(from, reqs)| {
                     reqs.iter().any(|e| e.captures.iter().any(|c| c.slot == slot))
-                        && reach.entry(from).or_insert_with(|| reachable(rows, from))[state]
+                        && reach.entry(from).or_insert_with(|| reachable_from(&rows[from], rows))[state]
                 });
                 if !(same_state || earlier_state) {
                     let raw: &RawRequest = &load.requests[r.file_order];
@@ -489,21 +490,6 @@ fn captured_before_use(
             }
         }
     }
-}
-
-/// Which states the chain reaches from `from` in one step or more.
-fn reachable(rows: &[Vec<(Target, f64)>], from: usize) -> Vec<bool> {
-    let mut seen = vec![false; rows.len()];
-    let mut stack = vec![from];
-    while let Some(s) = stack.pop() {
-        for &(to, w) in &rows[s] {
-            if to != EXIT && w > 0.0 && !seen[usize::from(to)] {
-                seen[usize::from(to)] = true;
-                stack.push(usize::from(to));
-            }
-        }
-    }
-    seen
 }
 
 /// A request's `method`, GET when absent.
