@@ -17,29 +17,19 @@ fogg=${1:-./target/debug/fogg}
 out=${2:-reports/ci/har}
 mkdir -p "$out"
 
-if ! command -v node > /dev/null || ! command -v npm > /dev/null; then
-    sudo=""
-    if [ "$(id -u)" != 0 ]; then sudo=sudo; fi
-    $sudo apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends nodejs npm
-fi
-(cd tools/har && npm ci --no-audit --no-fund --silent)
-# Node 22 has WebSocket built in; 20 and 21 behind a flag.
-node_flags=()
-if [ "$(node -e 'process.stdout.write(typeof WebSocket)')" != function ]; then
-    node_flags=(--experimental-websocket)
-fi
+source scripts/lib.sh
 
-port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+need node nodejs npm
+need npm npm
+(cd tools/har && npm ci --no-audit --no-fund --silent)
+
+port=$(free_port)
 "$fogg" demo --addr "127.0.0.1:$port" > "$out/demo.log" 2>&1 &
 demo=$!
 trap 'kill $demo 2> /dev/null || true' EXIT
-for _ in $(seq 50); do
-    curl -fs "http://127.0.0.1:$port/" > /dev/null && break
-    sleep 0.1
-done
+wait_http "http://127.0.0.1:$port/"
 
-node "${node_flags[@]}" tools/har/record.mjs "http://127.0.0.1:$port" "$out/demo-shop.har"
+node_run tools/har/record.mjs "http://127.0.0.1:$port" "$out/demo-shop.har"
 "$fogg" import har "$out/demo-shop.har" -o "$out/imported.toml"
 grep -q 'capture = { token' "$out/imported.toml"
 grep -q 'capture = { cart' "$out/imported.toml"

@@ -10,79 +10,37 @@
 // quiet for a second after each page, and writes OUT.har. Only loopback
 // URLs are accepted. Needs Node 20+ and the `chromium` Debian package;
 // `npm ci` in tools/har installs chrome-har.
-import { spawn } from "node:child_process";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { writeFileSync } from "node:fs";
 import { harFromMessages } from "chrome-har";
+import { checkLoopback, openBrowser, sleep } from "../cdp.mjs";
 
 const [base, out, ...given] = process.argv.slice(2);
 if (!base || !out) {
   console.error("usage: record.mjs URL OUT.har [PATH...]");
   process.exit(2);
 }
-const host = new URL(base).hostname;
-if (!["127.0.0.1", "localhost", "[::1]"].includes(host)) {
-  console.error(`refusing ${base}: only loopback targets are recorded`);
-  process.exit(2);
-}
+checkLoopback(base);
 const paths = given.length ? given : ["/", "/product/7", "/basket"];
-const profile = mkdtempSync(join(tmpdir(), "fogg-har-"));
-const chromium = spawn(
-  process.env.CHROMIUM || "chromium",
-  ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--remote-debugging-port=0",
-   `--user-data-dir=${profile}`, "about:blank"],
-  { stdio: ["ignore", "ignore", "pipe"] },
-);
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+const browser = await openBrowser();
+const { send } = browser;
 
 try {
-  // Chromium prints its DevTools address on stderr once it listens.
-  const browserUrl = await new Promise((resolve, reject) => {
-    let text = "";
-    chromium.stderr.on("data", (d) => {
-      text += d;
-      const m = text.match(/DevTools listening on (ws:\/\/\S+)/);
-      if (m) resolve(m[1]);
-    });
-    chromium.on("exit", (code) => reject(new Error(`chromium exited (${code}): ${text}`)));
-  });
-  const port = new URL(browserUrl).port;
-  const targets = await (await fetch(`http://127.0.0.1:${port}/json/list`)).json();
-  const page = targets.find((t) => t.type === "page");
-  const ws = new WebSocket(page.webSocketDebuggerUrl);
-  await new Promise((r) => ws.addEventListener("open", r, { once: true }));
-
-  let nextId = 1;
-  const pending = new Map();
-  const messages = [];
   const responses = new Map(); // requestId → Network.responseReceived params
+  const messages = [];
   const bodies = [];
   let lastActivity = Date.now();
-  const send = (method, params = {}) =>
-    new Promise((resolve, reject) => {
-      const id = nextId++;
-      pending.set(id, { resolve, reject });
-      ws.send(JSON.stringify({ id, method, params }));
-    });
-  ws.addEventListener("message", (event) => {
-    const msg = JSON.parse(event.data);
-    if (msg.id) {
-      const p = pending.get(msg.id);
-      pending.delete(msg.id);
-      if (msg.error) p.reject(new Error(JSON.stringify(msg.error)));
-      else p.resolve(msg.result);
-      return;
-    }
-    if (!msg.method.startsWith("Network.") && !msg.method.startsWith("Page.")) return;
+  let loadFired = () => {};
+  browser.onEvent((method, params) => {
+    if (method === "Page.loadEventFired") loadFired();
+    if (!method.startsWith("Network.") && !method.startsWith("Page.")) return;
     lastActivity = Date.now();
-    messages.push({ method: msg.method, params: msg.params });
-    if (msg.method === "Network.responseReceived") responses.set(msg.params.requestId, msg.params);
-    if (msg.method === "Network.loadingFinished") {
-      const received = responses.get(msg.params.requestId);
+    messages.push({ method, params });
+    if (method === "Network.responseReceived") responses.set(params.requestId, params);
+    if (method === "Network.loadingFinished") {
+      const received = responses.get(params.requestId);
       if (received) {
         bodies.push(
-          send("Network.getResponseBody", { requestId: msg.params.requestId })
+          send("Network.getResponseBody", { requestId: params.requestId })
             .then((b) => {
               received.response.body = b.body;
               if (b.base64Encoded) received.response.encoding = "base64";
@@ -97,15 +55,7 @@ try {
   await send("Network.setCacheDisabled", { cacheDisabled: true });
 
   for (const path of paths) {
-    const loaded = new Promise((resolve) => {
-      const onLoad = (event) => {
-        if (JSON.parse(event.data).method === "Page.loadEventFired") {
-          ws.removeEventListener("message", onLoad);
-          resolve();
-        }
-      };
-      ws.addEventListener("message", onLoad);
-    });
+    const loaded = new Promise((resolve) => (loadFired = resolve));
     await send("Page.navigate", { url: new URL(path, base).href });
     await loaded;
     // Quiet for a second: the page's scripts have made their calls.
@@ -126,15 +76,6 @@ try {
   }
   writeFileSync(out, JSON.stringify(har, null, 2) + "\n");
   console.log(`${out}: ${har.log.pages.length} pages, ${har.log.entries.length} entries`);
-  ws.close();
 } finally {
-  const exited = new Promise((r) => (chromium.exitCode === null ? chromium.once("exit", r) : r()));
-  chromium.kill();
-  await exited;
-  try {
-    // Chromium's helpers may still be writing to the profile as it exits.
-    rmSync(profile, { recursive: true, force: true, maxRetries: 10, retryDelay: 100 });
-  } catch (e) {
-    console.error(`left the browser profile ${profile}: ${e.message}`);
-  }
+  await browser.close();
 }

@@ -1,0 +1,201 @@
+//! `--metrics ADDR`: the run as Prometheus metrics while it lasts
+//! (OpenMetrics text, through `prometheus-client`), read from the same
+//! counts the report is made of, so a scrape after the end agrees with
+//! the JSON exactly. Names and labels are in docs/metrics.md.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use anyhow::Context;
+use prometheus_client::collector::Collector;
+use prometheus_client::encoding::{DescriptorEncoder, NoLabelSet};
+use prometheus_client::metrics::MetricType;
+use prometheus_client::registry::Registry;
+use tokio::time::Instant;
+
+use super::snapshot::{BUCKETS_S, OUTCOMES, RECENT_QUANTILES, Snapshot};
+use super::state::Runs;
+
+/// Longest wait after the run for the scraper's last look.
+const MOST_FINAL_WAIT: Duration = Duration::from_secs(30);
+
+/// The metrics endpoint of a run (or of every trial of a capacity search).
+pub(super) struct MetricsServer {
+    task: tokio::task::JoinHandle<()>,
+    scrapes: Arc<Scrapes>,
+}
+
+/// When the endpoint was scraped.
+#[derive(Debug, Default)]
+struct Scrapes {
+    count: AtomicU64,
+    /// ms since the server started of the last two scrapes.
+    last_ms: AtomicU64,
+    before_ms: AtomicU64,
+}
+
+/// Serves `/metrics` on `addr` (bound now: a taken address is an error
+/// before the run).
+pub(super) async fn serve(addr: SocketAddr, runs: Arc<Runs>) -> anyhow::Result<MetricsServer> {
+    let listener = tokio::net::TcpListener::bind(addr).await.with_context(|| {
+        format!("--metrics {addr}: cannot listen there (give a free address, e.g. 127.0.0.1:9464)")
+    })?;
+    let labels = runs.labels.iter().map(|(k, v)| ((*k).into(), v.clone().into()));
+    let mut registry = Registry::with_labels(labels);
+    registry.register_collector(Box::new(RunCollector { runs }));
+    let registry = Arc::new(registry);
+    let scrapes = Arc::new(Scrapes::default());
+    let seen = Arc::clone(&scrapes);
+    let start = Instant::now();
+    let app = axum::Router::new().route(
+        "/metrics",
+        axum::routing::get(move || {
+            let (registry, seen) = (Arc::clone(&registry), Arc::clone(&seen));
+            async move {
+                let mut text = String::new();
+                let status = match prometheus_client::encoding::text::encode(&mut text, &registry) {
+                    Ok(()) => axum::http::StatusCode::OK,
+                    Err(_) => axum::http::StatusCode::INTERNAL_SERVER_ERROR,
+                };
+                let now = Instant::now().saturating_duration_since(start).as_millis() as u64;
+                seen.before_ms.store(seen.last_ms.swap(now, Ordering::Relaxed), Ordering::Relaxed);
+                seen.count.fetch_add(1, Ordering::Relaxed);
+                let kind = "application/openmetrics-text; version=1.0.0; charset=utf-8";
+                (status, [(axum::http::header::CONTENT_TYPE, kind)], text)
+            }
+        }),
+    );
+    let task = tokio::spawn(async move {
+        let _ = axum::serve(listener, app).await;
+    });
+    Ok(MetricsServer { task, scrapes })
+}
+
+impl MetricsServer {
+    /// Once the run is over: when something scraped during the run, waits
+    /// for its next scrape (at most 1.5 of its interval, and 30 s), so the
+    /// final counts reach it; then stops serving.
+    pub(super) async fn finish(self) {
+        let count = self.scrapes.count.load(Ordering::Relaxed);
+        if count >= 2 {
+            let interval = self
+                .scrapes
+                .last_ms
+                .load(Ordering::Relaxed)
+                .saturating_sub(self.scrapes.before_ms.load(Ordering::Relaxed));
+            let wait = Duration::from_millis(interval * 3 / 2).min(MOST_FINAL_WAIT);
+            let deadline = Instant::now() + wait;
+            while self.scrapes.count.load(Ordering::Relaxed) == count && Instant::now() < deadline {
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+        }
+        self.task.abort();
+    }
+}
+
+/// Encodes the runs' counts on each scrape.
+#[derive(Debug)]
+struct RunCollector {
+    runs: Arc<Runs>,
+}
+
+impl Collector for RunCollector {
+    fn encode(&self, mut encoder: DescriptorEncoder<'_>) -> Result<(), std::fmt::Error> {
+        // Read at once, so the numbers agree.
+        let s: Snapshot = self.runs.snapshot();
+        let counter = |e: &mut DescriptorEncoder<'_>, name: &str, help: &str, v: u64| {
+            e.encode_descriptor(name, help, None, MetricType::Counter)?
+                .encode_counter::<NoLabelSet, _, u64>(&v, None)
+        };
+        counter(&mut encoder, "fogg_arrivals", "Customers who arrived.", s.arrivals)?;
+        counter(
+            &mut encoder,
+            "fogg_arrivals_dropped",
+            "Arrivals not started: max_in_flight customers were busy.",
+            s.dropped,
+        )?;
+        {
+            let mut m = encoder.encode_descriptor(
+                "fogg_requests",
+                "Requests sent, by request name and outcome (ok, an error class, or unfinished: cut short by the end).",
+                None,
+                MetricType::Counter,
+            )?;
+            for r in &s.requests {
+                for (outcome, n) in OUTCOMES.iter().zip(r.outcomes) {
+                    let labels = [("request", r.name.as_str()), ("outcome", outcome)];
+                    m.encode_family(&labels)?.encode_counter::<NoLabelSet, _, u64>(&n, None)?;
+                }
+            }
+        }
+        {
+            let mut m = encoder.encode_descriptor(
+                "fogg_conversions",
+                "Conversions of finished journeys: achieved, or lost because the customer left on a slow response or an error.",
+                None,
+                MetricType::Counter,
+            )?;
+            for (outcome, n) in [
+                ("achieved", s.conversions),
+                ("lost_latency", s.lost_latency),
+                ("lost_errors", s.lost_errors),
+            ] {
+                m.encode_family(&[("outcome", outcome)])?.encode_counter::<NoLabelSet, _, u64>(&n, None)?;
+            }
+        }
+        encoder
+            .encode_descriptor(
+                "fogg_revenue_at_risk",
+                "Value of the conversions lost, in the scenario's currency.",
+                None,
+                MetricType::Counter,
+            )?
+            .encode_counter::<NoLabelSet, _, u64>(&(s.revenue_at_risk.round() as u64), None)?;
+        encoder
+            .encode_descriptor(
+                "fogg_customers_in_flight",
+                "Customers on their journey now.",
+                None,
+                MetricType::Gauge,
+            )?
+            .encode_gauge(&(s.in_flight as i64))?;
+        encoder
+            .encode_descriptor(
+                "fogg_arrival_rate",
+                "Customers who arrived per second, over the last complete point of the run's series.",
+                None,
+                MetricType::Gauge,
+            )?
+            .encode_gauge(&s.arrival_rate)?;
+        {
+            let mut m = encoder.encode_descriptor(
+                "fogg_request_duration_seconds",
+                "Latency of the successful requests from their intended send time, by request name.",
+                None,
+                MetricType::Histogram,
+            )?;
+            for r in &s.requests {
+                let buckets: Vec<(f64, u64)> =
+                    BUCKETS_S.iter().copied().chain([f64::MAX]).zip(r.buckets).collect();
+                m.encode_family(&[("request", r.name.as_str())])?.encode_histogram::<NoLabelSet>(
+                    r.latency_sum_s,
+                    r.successful(),
+                    &buckets,
+                    None,
+                )?;
+            }
+        }
+        let mut m = encoder.encode_descriptor(
+            "fogg_recent_latency_seconds",
+            "Percentiles (HDR) of the successful requests' latency over the last 10 s of the run.",
+            None,
+            MetricType::Gauge,
+        )?;
+        for ((q, _), v) in RECENT_QUANTILES.iter().zip(s.recent_latency_s) {
+            m.encode_family(&[("quantile", *q)])?.encode_gauge(&v)?;
+        }
+        Ok(())
+    }
+}
