@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
-# fogg's --metrics scraped by a real Prometheus (Debian's package,
-# installed when missing): Prometheus scrapes a load run every second on
-# loopback, and once the run is over its own query API must give the same
-# totals as fogg's JSON report: requests summed over every name and
-# outcome, and the latency histogram's count against the successful
+# fogg's live series in a real Prometheus (Debian's package, installed
+# when missing): Prometheus scrapes a load run's --metrics every second on
+# loopback while fogg also pushes the same series to its remote-write
+# receiver (--prometheus-remote-write). Once the run is over, Prometheus's
+# own query API must give, for the scraped series and for the pushed ones
+# alike, the totals of fogg's JSON report: requests summed over every name
+# and outcome, and the latency histogram's count against the successful
 # requests.
 #
 #   scripts/prometheus-scrape.sh [FOGG] [OUT_DIR]
@@ -13,35 +15,17 @@ fogg=${1:-./target/debug/fogg}
 out=${2:-reports/ci/prometheus}
 mkdir -p "$out"
 
-if ! command -v prometheus > /dev/null; then
-    sudo=""
-    if [ "$(id -u)" != 0 ]; then sudo=sudo; fi
-    $sudo apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends prometheus
-fi
-free_port() { python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+source scripts/lib.sh
+
+need prometheus prometheus
 metrics_port=$(free_port)
 prom_port=$(free_port)
-cat > "$out/prometheus.yml" << YML
-global:
-  scrape_interval: 1s
-scrape_configs:
-  - job_name: fogg
-    static_configs:
-      - targets: ["127.0.0.1:$metrics_port"]
-YML
-rm -rf "$out/data"
-prometheus --config.file="$out/prometheus.yml" --storage.tsdb.path="$out/data" \
-    --web.listen-address="127.0.0.1:$prom_port" > "$out/prometheus.log" 2>&1 &
-prom=$!
-trap 'kill $prom 2> /dev/null || true' EXIT
+start_prometheus "$out" "$prom_port" "127.0.0.1:$metrics_port"
+trap 'kill $prometheus_pid 2> /dev/null || true' EXIT
 api="http://127.0.0.1:$prom_port/api/v1"
-for _ in $(seq 100); do
-    curl -fs "http://127.0.0.1:$prom_port/-/ready" > /dev/null && break
-    sleep 0.2
-done
 
 "$fogg" load --duration 12s --grace 5s --rate 30 --metrics "127.0.0.1:$metrics_port" \
+    --prometheus-remote-write "http://127.0.0.1:$prom_port/api/v1/write" \
     --format json --out "$out" > "$out/load.json"
 
 # Each series at its last value (counters only grow), summed.
@@ -49,13 +33,38 @@ query() {
     curl -fsG "$api/query" --data-urlencode "query=$1" |
         python3 -c 'import json, sys; r = json.load(sys.stdin)["data"]["result"]; print(int(float(r[0]["value"][1])) if r else -1)'
 }
-scraped_requests=$(query 'sum(max_over_time(fogg_requests_total[10m]))')
-scraped_latencies=$(query 'sum(max_over_time(fogg_request_duration_seconds_count[10m]))')
 read -r requests successful < <(python3 -c "
 import json
 r = json.load(open('$out/load.json'))
 print(r['requests'], r['requests'] - sum(r['errors'].values()) - r['requests_unfinished'])")
-echo "fogg JSON: $requests requests, $successful successful; Prometheus: $scraped_requests requests, $scraped_latencies latencies"
 [ "$requests" -gt 0 ]
-[ "$scraped_requests" = "$requests" ]
-[ "$scraped_latencies" = "$successful" ]
+for job in scrape fogg; do
+    got_requests=$(query "sum(max_over_time(fogg_requests_total{job=\"$job\"}[10m]))")
+    got_latencies=$(query "sum(max_over_time(fogg_request_duration_seconds_count{job=\"$job\"}[10m]))")
+    how=$([ "$job" = scrape ] && echo scraped || echo pushed)
+    echo "fogg JSON: $requests requests, $successful successful; Prometheus, $how: $got_requests requests, $got_latencies latencies"
+    [ "$got_requests" = "$requests" ]
+    [ "$got_latencies" = "$successful" ]
+done
+
+# Every query of the Grafana dashboard (deploy/grafana/fogg-run.json), its
+# variables set to "all", must run on this Prometheus and find series.
+python3 - "$api" deploy/grafana/fogg-run.json << 'PY'
+import json, sys, urllib.parse, urllib.request
+api, path = sys.argv[1], sys.argv[2]
+dashboard = json.load(open(path))
+failed = 0
+queries = 0
+for panel in dashboard["panels"]:
+    for target in panel["targets"]:
+        expr = (target["expr"].replace("$scenario", ".*").replace("$shard", ".*")
+                .replace("$__rate_interval", "1m"))
+        url = f"{api}/query?" + urllib.parse.urlencode({"query": expr})
+        answer = json.load(urllib.request.urlopen(url))
+        queries += 1
+        if answer["status"] != "success" or not answer["data"]["result"]:
+            print(f"FAIL Grafana panel {panel['title']!r}: {expr} -> {answer}", file=sys.stderr)
+            failed += 1
+print(f"Grafana dashboard: {queries - failed} of {queries} queries found series")
+sys.exit(1 if failed else 0)
+PY

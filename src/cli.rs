@@ -145,9 +145,29 @@ pub struct LoadRunArgs<const LOAD: bool = false> {
     /// Print only the verdict line; the report files are still written.
     #[arg(short, long)]
     pub quiet: bool,
+
+    /// Serve the run as Prometheus metrics (OpenMetrics text at /metrics)
+    /// on this address while it lasts, e.g. 127.0.0.1:9464; names and
+    /// labels in docs/metrics.md.
+    #[arg(long, value_name = "ADDR")]
+    pub metrics: Option<std::net::SocketAddr>,
+
+    /// Push the same series to a Prometheus remote-write receiver every
+    /// 5 s and at the end, e.g. http://127.0.0.1:9090/api/v1/write.
+    #[arg(long, value_name = "URL")]
+    pub prometheus_remote_write: Option<String>,
 }
 
 impl<const LOAD: bool> LoadRunArgs<LOAD> {
+    /// The live views asked for, with `dashboard` (`fogg load` only).
+    pub fn live(&self, dashboard: Option<std::net::SocketAddr>) -> crate::load::live::LiveOptions {
+        crate::load::live::LiveOptions {
+            metrics: self.metrics,
+            remote_write: self.prometheus_remote_write.clone(),
+            dashboard,
+        }
+    }
+
     /// A whole run of `workload` for `duration` with these arguments'
     /// seed and connection settings, a progress line unless `--quiet`,
     /// and `grace` for in-flight customers. Each command changes what is
@@ -163,8 +183,7 @@ impl<const LOAD: bool> LoadRunArgs<LOAD> {
             http2: self.target.http2,
             progress: !self.quiet,
             abort_on_error_rate: None,
-            abort_on_fail: None,
-            metrics: None,
+            judging: None,
             shard: Shard::WHOLE,
         }
     }
@@ -202,11 +221,12 @@ pub struct LoadArgs {
     #[arg(long, value_name = "DELAY", num_args = 0..=1, default_missing_value = "10s", value_parser = parse_positive_duration)]
     pub abort_on_fail: Option<Duration>,
 
-    /// Serve the run as Prometheus metrics (OpenMetrics text at /metrics)
-    /// on this address while it lasts, e.g. 127.0.0.1:9464; names and
-    /// labels in docs/metrics.md.
+    /// Serve a live page of the run on this address while it lasts, e.g.
+    /// 127.0.0.1:8089: latency, throughput, errors, customers in flight,
+    /// conversions lost and the thresholds each second, then the final
+    /// report (docs/metrics.md).
     #[arg(long, value_name = "ADDR")]
-    pub metrics: Option<std::net::SocketAddr>,
+    pub dashboard: Option<std::net::SocketAddr>,
 
     /// After arrivals stop, how long in-flight customers may take to finish.
     #[arg(long, default_value = "10s", value_parser = parse_duration_arg)]

@@ -10,6 +10,8 @@ use anyhow::{Context, bail};
 use super::load::LoadSetup;
 use crate::capacity::{SearchBounds, search};
 use crate::cli::{CapacityArgs, LoadRunArgs};
+use crate::load::live::Live;
+use crate::load::live::dashboard::PageInfo;
 use crate::load::plan::{RateProfile, Workload};
 use crate::load::signals::signal_counter;
 use crate::load::target::Target;
@@ -17,6 +19,7 @@ use crate::load::trial::{default_trial, short_trial_note};
 use crate::load::{LoadPlan, StopReason, run as run_load};
 use crate::report;
 use crate::result::{CapacityResult, CapacitySearch, LoadResult, TrialRow, Verdict};
+use crate::shard::Shard;
 use crate::threshold::{self, Threshold};
 
 /// Pause between trials, so the target drains the previous one's queue.
@@ -51,6 +54,14 @@ pub fn run(args: &CapacityArgs, out: &mut dyn Write) -> anyhow::Result<Verdict> 
     let stem = super::simulate::stem(&model);
     let model = Arc::new(model);
     let target = runtime.block_on(Target::start(common.target.target.as_ref(), common.target.demo()?))?;
+    // The metrics count every trial: Prometheus sees the whole search.
+    let page = PageInfo {
+        scenario: model.name.clone(),
+        target: target.url().to_owned(),
+        duration_s: trial.as_secs_f64(),
+        thresholds: thresholds.iter().map(|t| t.expr.clone()).collect(),
+    };
+    let live = runtime.block_on(Live::start(&common.live(None), &model.name, Shard::WHOLE, page))?;
     let mut rows: Vec<TrialRow> = Vec::new();
     let bounds = SearchBounds { start: args.start_rate, max: args.max_rate };
     let found = search(bounds, |rate| {
@@ -59,7 +70,14 @@ pub fn run(args: &CapacityArgs, out: &mut dyn Write) -> anyhow::Result<Verdict> 
         }
         let plan = trial_plan(common, rate, trial, grace);
         let outcome = runtime
-            .block_on(run_load(Arc::clone(&model), spec.clone(), target.url(), &plan, signals.clone()))
+            .block_on(run_load(
+                Arc::clone(&model),
+                spec.clone(),
+                target.url(),
+                &plan,
+                signals.clone(),
+                live.as_ref(),
+            ))
             .map_err(Stop::Error)?;
         let mut result = LoadResult::new(&model, &spec, &plan, target.url(), &outcome);
         result.check(&thresholds);
@@ -107,7 +125,11 @@ pub fn run(args: &CapacityArgs, out: &mut dyn Write) -> anyhow::Result<Verdict> 
     }
     result.notes = notes;
     let output = common.report.to_output(common.quiet, &stem);
-    report::publish(&result, &output, out)?;
+    let published = report::publish(&result, &output, out);
+    if let Some(live) = live {
+        runtime.block_on(live.finish(None));
+    }
+    published?;
     if matches!(stop, Some(Stop::DeadTarget)) {
         bail!(
             "the target {} did not answer: every request of the last trial failed to connect (the reports above were still written)",
@@ -140,8 +162,7 @@ fn trial_plan(args: &LoadRunArgs, rate: f64, trial: Duration, grace: Duration) -
     LoadPlan {
         progress: false,
         abort_on_error_rate: Some(HARD_FAILURE_ERROR_RATE),
-        abort_on_fail: None,
-        metrics: None,
+        judging: None,
         ..args.plan(trial, Workload::Open(RateProfile::Constant(rate)), grace)
     }
 }

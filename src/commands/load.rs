@@ -8,7 +8,9 @@ use std::sync::Arc;
 use anyhow::{Context, bail};
 
 use crate::cli::{LoadArgs, LoadRunArgs};
-use crate::load::plan::{AbortOnFail, Judge, RateProfile, Workload};
+use crate::load::live::Live;
+use crate::load::live::dashboard::PageInfo;
+use crate::load::plan::{Judge, Judged, Judging, RateProfile, Workload};
 use crate::load::recorder::LoadAgg;
 use crate::load::signals::signal_counter;
 use crate::load::spec::LoadSpec;
@@ -20,7 +22,7 @@ use crate::report::ReportFormat;
 use crate::result::{LoadResult, Verdict};
 use crate::scenario;
 use crate::shard::Shard;
-use crate::threshold::Threshold;
+use crate::threshold::{Threshold, with_unit};
 
 /// What a load or capacity run starts from: the scenario's journeys and
 /// load section, with the command line's thresholds added.
@@ -59,7 +61,6 @@ pub fn run(args: &LoadArgs, out: &mut dyn Write) -> anyhow::Result<Verdict> {
     }
     let shard = Shard::resolve(args.shard)?;
     let plan = LoadPlan {
-        metrics: args.metrics,
         max_customers: args.customers.map(|n| {
             let part = shard.customers(n);
             part.end - part.start
@@ -75,23 +76,40 @@ pub fn run(args: &LoadArgs, out: &mut dyn Write) -> anyhow::Result<Verdict> {
     }
     let stem = shard.file_stem(super::simulate::stem(&model));
     let model = Arc::new(model);
-    let mut result = runtime.block_on(async {
+    let (mut result, live) = runtime.block_on(async {
         let target = Target::start(common.target.target.as_ref(), common.target.demo()?).await?;
-        // Thresholds exist when --abort-on-fail is given (checked above).
-        let abort_on_fail = args.abort_on_fail.map(|delay| AbortOnFail {
-            delay,
-            judge: judge(&model, &spec, &plan, target.url(), thresholds.clone()),
-        });
-        let plan = LoadPlan { abort_on_fail, ..plan };
-        let outcome = run_load(Arc::clone(&model), spec.clone(), target.url(), &plan, signals).await?;
-        anyhow::Ok(LoadResult::new(&model, &spec, &plan, target.url(), &outcome))
+        let page = PageInfo {
+            scenario: model.name.clone(),
+            target: target.url().to_owned(),
+            duration_s: plan.duration.as_secs_f64(),
+            thresholds: thresholds.iter().map(|t| t.expr.clone()).collect(),
+        };
+        let live = Live::start(&common.live(args.dashboard), &model.name, shard, page).await?;
+        // The dashboard shows the thresholds' state, and --abort-on-fail
+        // stops on it: both judge them each second.
+        let judging = (!thresholds.is_empty() && (args.abort_on_fail.is_some() || args.dashboard.is_some()))
+            .then(|| Judging {
+                judge: judge(&model, &spec, &plan, target.url(), thresholds.clone()),
+                abort_after: args.abort_on_fail,
+            });
+        let plan = LoadPlan { judging, ..plan };
+        let outcome =
+            run_load(Arc::clone(&model), spec.clone(), target.url(), &plan, signals, live.as_ref()).await?;
+        anyhow::Ok((LoadResult::new(&model, &spec, &plan, target.url(), &outcome), live))
     })?;
     if !common.quiet && std::io::stderr().is_terminal() {
         crate::say!(); // end the progress line
     }
     let verdict = result.check(&thresholds);
     let output = common.report.to_output(common.quiet, &stem);
-    report::publish(&result, &output, out)?;
+    let published = report::publish(&result, &output, out);
+    if let Some(live) = live {
+        // The dashboard turns into the report, as the file has it.
+        let mut html = Vec::new();
+        let page = report::write(&result, ReportFormat::Html, &mut html).ok().map(|()| html);
+        runtime.block_on(live.finish(page.map(|h| String::from_utf8_lossy(&h).into_owned())));
+    }
+    published?;
     if result.refused_every_connection() {
         bail!(
             "the target {} did not answer: {} failed to connect (is it running? the reports above were still written)",
@@ -111,8 +129,8 @@ pub fn run(args: &LoadArgs, out: &mut dyn Write) -> anyhow::Result<Verdict> {
 }
 
 /// The thresholds as a judge of a run so far: a result is made of the
-/// counts and time so far (rates over that time) and checked; the first
-/// failed threshold, as written.
+/// counts and time so far (rates over that time) and checked; each
+/// threshold's state.
 fn judge(
     model: &Arc<Model>,
     spec: &LoadSpec,
@@ -134,7 +152,15 @@ fn judge(
         };
         let mut result = LoadResult::new(&model, &spec, &plan, &target, &so_far);
         result.check(&thresholds);
-        result.thresholds.iter().find(|t| !t.passed).map(|t| t.expr.clone())
+        result
+            .thresholds
+            .iter()
+            .map(|t| Judged {
+                expr: t.expr.clone(),
+                observed: t.observed.map(|v| with_unit(Some(v), t.unit)),
+                passed: t.passed,
+            })
+            .collect()
     })
 }
 

@@ -19,8 +19,6 @@ const MAX_IDLE_CONNECTIONS: usize = 256;
 
 /// Shared by the driver and every customer task.
 pub struct LoadContext {
-    /// Which shard of a larger run this is.
-    pub(super) shard: crate::shard::Shard,
     pub(super) model: Arc<Model>,
     pub(super) spec: LoadSpec,
     /// Base URL without a trailing slash.
@@ -51,6 +49,8 @@ pub struct LoadContext {
     pub(super) abort: tokio::sync::Notify,
     /// Why the sampler stopped the run early.
     pub(super) abort_reason: std::sync::OnceLock<super::plan::StopReason>,
+    /// The thresholds as last judged (when the plan judges them).
+    pub(super) judged: Mutex<Vec<super::plan::Judged>>,
     /// The threshold that stopped it, and how long it had failed.
     pub(super) failed_threshold: std::sync::OnceLock<(String, Duration)>,
     /// How long in-flight customers may take to finish once arrivals stop.
@@ -67,6 +67,13 @@ impl std::fmt::Debug for LoadContext {
     }
 }
 
+/// Makes ring the TLS provider of every HTTP client fogg builds (several
+/// may be compiled in). Installing twice (a second run in one process) is
+/// harmless.
+pub(super) fn use_ring_for_tls() {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+}
+
 impl LoadContext {
     /// The HTTP client, recorder and generators of a run of `plan` against
     /// `target`, starting 20 ms from now.
@@ -76,9 +83,7 @@ impl LoadContext {
         target: &str,
         plan: &LoadPlan,
     ) -> anyhow::Result<LoadContext> {
-        // Several TLS providers may be compiled in; fogg uses ring. Installing
-        // twice (a second run in one process) is harmless.
-        let _ = rustls::crypto::ring::default_provider().install_default();
+        use_ring_for_tls();
         // Idle keep-alive connections are capped so that a pool of thinking
         // customers does not hold one open connection (and its buffers) each.
         let mut builder = reqwest::Client::builder()
@@ -129,10 +134,10 @@ impl LoadContext {
             agg: Mutex::new(agg),
             abort: tokio::sync::Notify::new(),
             abort_reason: std::sync::OnceLock::new(),
+            judged: Mutex::new(Vec::new()),
             failed_threshold: std::sync::OnceLock::new(),
             grace: plan.grace,
             seed: plan.seed,
-            shard: plan.shard,
             tracestate: match &spec.tracestate {
                 Some(t) => Some(reqwest::header::HeaderValue::from_str(t).context("[load] tracestate")?),
                 None => None,

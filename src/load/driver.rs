@@ -16,7 +16,8 @@ use tokio::time::Instant;
 
 use super::context::LoadContext;
 use super::customer;
-use super::plan::{AbortOnFail, ArrivalSchedule, LoadPlan, StopReason, Workload};
+use super::live::Live;
+use super::plan::{ArrivalSchedule, Judging, LoadPlan, StopReason, Workload};
 use super::recorder::{ErrorClass, HttpVersions, LoadAgg};
 use super::spec::LoadSpec;
 use crate::model::Model;
@@ -54,26 +55,27 @@ pub struct LoadOutcome {
 /// Runs `plan` against `target` (a base URL such as `http://127.0.0.1:8080`).
 /// `signals` counts Ctrl-C and SIGTERM (see [`super::signals`]): made by the
 /// command before anything else, so that a signal during setup stops the
-/// run at its start and still writes a report.
+/// run at its start and still writes a report. `live`, when given, shows
+/// the run while it lasts.
 pub async fn run(
     model: Arc<Model>,
     spec: LoadSpec,
     target: &str,
     plan: &LoadPlan,
     mut signals: watch::Receiver<u32>,
+    live: Option<&Live>,
 ) -> anyhow::Result<LoadOutcome> {
     plan.check_rate()?;
     let ctx = Arc::new(LoadContext::new(model, spec, target, plan)?);
-    let metrics = match plan.metrics {
-        Some(addr) => Some(super::metrics::serve(addr, Arc::clone(&ctx)).await?),
-        None => None,
-    };
+    if let Some(live) = live {
+        live.attach(Arc::clone(&ctx));
+    }
     let start = ctx.start;
     let ticker = tokio::spawn(sample_each_second(
         Arc::clone(&ctx),
         plan.progress && std::io::stderr().is_terminal(),
         plan.abort_on_error_rate,
-        plan.abort_on_fail.clone(),
+        plan.judging.clone(),
     ));
     let mut tasks = JoinSet::new();
     let stopped_by = launch_customers(&ctx, plan, &mut signals, &mut tasks).await;
@@ -87,8 +89,8 @@ pub async fn run(
     ticker.abort();
     let elapsed = Instant::now().saturating_duration_since(start);
     let mut agg = ctx.agg.lock().expect("recorder").clone();
-    if let Some(server) = metrics {
-        server.finish().await;
+    if let Some(live) = live {
+        live.detach(&ctx.request_names, &agg);
     }
     agg.unfinished = unfinished;
     agg.http_versions = HttpVersions {
@@ -226,7 +228,7 @@ async fn sample_each_second(
     ctx: Arc<LoadContext>,
     print: bool,
     abort_on_error_rate: Option<f64>,
-    abort_on_fail: Option<AbortOnFail>,
+    judging: Option<Judging>,
 ) {
     // Since when the threshold that fails now has failed without a break.
     let mut failing: Option<(String, Instant)> = None;
@@ -252,19 +254,22 @@ async fn sample_each_second(
             history.pop_front();
         }
         // The threshold that has now failed for the rule's delay, if any.
-        let lost = abort_on_fail.as_ref().and_then(|rule| {
+        let lost = judging.as_ref().and_then(|rule| {
             let now = Instant::now();
             let so_far = ctx.agg.lock().expect("recorder").clone();
-            failing = match (rule.judge)(so_far, now.saturating_duration_since(ctx.start)) {
+            let judged = (rule.judge)(so_far, now.saturating_duration_since(ctx.start));
+            failing = match judged.iter().find(|j| !j.passed) {
                 None => None,
                 Some(t) => match failing.take() {
-                    Some((same, since)) if same == t => Some((same, since)),
-                    _ => Some((t, now)),
+                    Some((same, since)) if same == t.expr => Some((same, since)),
+                    _ => Some((t.expr.clone(), now)),
                 },
             };
+            *ctx.judged.lock().expect("judged") = judged;
+            let delay = rule.abort_after?;
             let (threshold, since) = failing.as_ref()?;
             let failed_for = now.saturating_duration_since(*since);
-            (failed_for >= rule.delay).then(|| (threshold.clone(), failed_for))
+            (failed_for >= delay).then(|| (threshold.clone(), failed_for))
         });
         let stop = if let Some(limit) = abort_on_error_rate
             && requests >= 20

@@ -9,13 +9,13 @@
 //! - [`recorder`]: histograms and counts, measured from intended times;
 //! - [`series`]: the run over time, at most ten minutes' worth of points;
 //! - [`trace`]: W3C trace context, one trace id per journey;
-//! - [`metrics`]: the run as Prometheus metrics while it lasts.
+//! - [`live`]: the run while it lasts, to Prometheus and a browser.
 
 pub mod capture;
 mod context;
 mod customer;
 pub mod driver;
-pub mod metrics;
+pub mod live;
 pub mod plan;
 pub mod recorder;
 pub mod series;

@@ -245,11 +245,9 @@ pub struct LoadPlan {
     /// failed (checked each second once 20 requests were sent): a trial of
     /// `fogg capacity` that is failing hard need not go on.
     pub abort_on_error_rate: Option<f64>,
-    /// Stop arrivals once a threshold has failed for a while
-    /// (`--abort-on-fail`).
-    pub abort_on_fail: Option<AbortOnFail>,
-    /// Serve Prometheus metrics here while the run lasts (`--metrics`).
-    pub metrics: Option<std::net::SocketAddr>,
+    /// Judge the thresholds each second, and perhaps stop arrivals once
+    /// one has failed for a while (`--abort-on-fail`).
+    pub judging: Option<Judging>,
     /// Which shard of a larger run this is: shard I of N gives its k-th
     /// arrival the customer index k·N + I − 1, so shards never share a
     /// customer, and draws its arrival times from its own stream. The
@@ -257,24 +255,37 @@ pub struct LoadPlan {
     pub shard: crate::shard::Shard,
 }
 
-/// Judges the run so far: the first threshold that fails on the counts
-/// measured in the given time, as written, if any.
-pub type Judge = std::sync::Arc<dyn Fn(super::recorder::LoadAgg, Duration) -> Option<String> + Send + Sync>;
-
-/// `--abort-on-fail[=DELAY]`: once a threshold has failed for `delay`
-/// without a break, arrivals stop and the run ends as after its duration.
-#[derive(Clone)]
-pub struct AbortOnFail {
-    /// How long a threshold must fail, judged each second, before the run
-    /// stops.
-    pub delay: Duration,
-    /// The thresholds, as a judge of the counts so far.
-    pub judge: Judge,
+/// A threshold's state on the run so far.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct Judged {
+    /// The threshold, as written.
+    pub expr: String,
+    /// What was measured so far, with its unit (`412 ms`); `None` when
+    /// nothing was.
+    pub observed: Option<String>,
+    /// Whether it holds on the data so far.
+    pub passed: bool,
 }
 
-impl std::fmt::Debug for AbortOnFail {
+/// Judges the run so far: each threshold on the counts measured in the
+/// given time.
+pub type Judge = std::sync::Arc<dyn Fn(super::recorder::LoadAgg, Duration) -> Vec<Judged> + Send + Sync>;
+
+/// The thresholds, judged each second while the run lasts (for the live
+/// dashboard and `--abort-on-fail`).
+#[derive(Clone)]
+pub struct Judging {
+    /// The thresholds, as a judge of the counts so far.
+    pub judge: Judge,
+    /// `--abort-on-fail[=DELAY]`: once a threshold has failed for this
+    /// long without a break, arrivals stop and the run ends as after its
+    /// duration.
+    pub abort_after: Option<Duration>,
+}
+
+impl std::fmt::Debug for Judging {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("AbortOnFail").field("delay", &self.delay).finish_non_exhaustive()
+        f.debug_struct("Judging").field("abort_after", &self.abort_after).finish_non_exhaustive()
     }
 }
 
@@ -315,7 +326,7 @@ pub enum StopReason {
     Interrupted,
     /// The error rate passed the plan's `abort_on_error_rate`.
     Aborted,
-    /// A threshold failed for the plan's `abort_on_fail` delay.
+    /// A threshold failed for the plan's `--abort-on-fail` delay.
     ThresholdFailed,
     /// Nothing connected to the target for
     /// [`TARGET_DOWN_AFTER`](super::driver::TARGET_DOWN_AFTER): every

@@ -9,57 +9,9 @@ use std::io::{self, Write};
 use super::doc::{Align, Doc};
 use super::svg::Chart;
 
-const STYLE: &str = r#"
-:root { color-scheme: light dark; --fg: #1d2330; --muted: #5b6475; --bg: #ffffff; --panel: #f5f7fa; --grid: #dde2ea;
-  --c0: #2f6fdf; --c1: #e0752d; --c2: #2a9d6f; --c3: #c2417a; --c4: #7b5cd6; --c5: #b8912e; --c6: #3aa5c2; --c7: #8a93a3; }
-@media (prefers-color-scheme: dark) { :root { --fg: #e6e9ef; --muted: #a3abba; --bg: #161a21; --panel: #1f252e; --grid: #343c48;
-  --c0: #6d9cff; --c1: #ff9d5c; --c2: #4fd19c; --c3: #f27aae; --c4: #a98bff; --c5: #e0be5a; --c6: #6dd3ee; --c7: #8f98a8; } }
-* { box-sizing: border-box; }
-body { margin: 0; background: var(--bg); color: var(--fg); font: 15px/1.45 system-ui, -apple-system, "Segoe UI", sans-serif; }
-main { max-width: 1180px; margin: 0 auto; padding: 24px 20px 48px; }
-h1 { font-size: 1.55rem; margin: 0 0 6px; }
-h2 { font-size: 1.15rem; margin: 28px 0 8px; }
-p.line { margin: 2px 0; color: var(--muted); }
-p.verdict { margin: 10px 0 12px; padding: 8px 12px; border-radius: 6px; font-weight: 600; border-left: 6px solid; }
-p.verdict.pass { color: #14663d; background: #e3f5ea; border-color: #2a9d6f; }
-p.verdict.fail { color: #8a1c1c; background: #fbe6e6; border-color: #c62828; }
-@media (prefers-color-scheme: dark) { p.verdict.pass { color: #9fe3bd; background: #183526; }
-  p.verdict.fail { color: #ffb3b3; background: #3d1d1d; } }
-.charts { display: grid; grid-template-columns: repeat(auto-fit, minmax(460px, 1fr)); gap: 16px; margin-top: 20px; }
-figure { margin: 0; background: var(--panel); border-radius: 8px; padding: 8px; break-inside: avoid; }
-svg.chart { width: 100%; height: auto; display: block; color: var(--fg); }
-svg .title { font-size: 15px; font-weight: 600; fill: var(--fg); }
-svg .tick, svg .legend { font-size: 11px; fill: var(--muted); }
-svg .axis-label { font-size: 12px; fill: var(--fg); }
-svg .grid { stroke: var(--grid); stroke-width: 1; }
-svg .axis { stroke: var(--muted); fill: none; stroke-width: 1.2; }
-svg .zero { stroke: var(--fg); stroke-dasharray: 4 3; fill: none; }
-svg .line { fill: none; stroke-width: 2.2; stroke-linejoin: round; }
-svg .whisker { fill: none; stroke-width: 2; }
-svg .cell { fill: var(--c0); }
-svg .cell-value { font-size: 10px; fill: var(--fg); }
-svg .cell-value.on-dark { fill: #fff; }
-"#;
-
-const STYLE_TABLES: &str = r#"
-table { border-collapse: collapse; width: 100%; font-variant-numeric: tabular-nums; margin: 4px 0; }
-.table-wrap { overflow-x: auto; }
-th, td { padding: 4px 10px; border-bottom: 1px solid var(--grid); }
-td:first-child { white-space: nowrap; }
-td.num, th.num { white-space: nowrap; }
-/* A wide table (intervals beside every figure) wraps its cells at spaces
-   rather than run off the page: "+4,708 [-3,597, 13,014] *" takes two
-   lines, and every column stays in view. */
-table.wide td.num, table.wide th { white-space: normal; }
-table.wide td { font-size: 0.92em; }
-th { text-align: left; color: var(--muted); font-weight: 600; }
-td.num, th.num { text-align: right; }
-ul.notes { color: var(--muted); font-size: 0.88rem; margin: 6px 0 0; padding-left: 18px; }
-footer { margin-top: 36px; color: var(--muted); font-size: 0.85rem; }
-@media print { @page { size: landscape; margin: 12mm; } body { background: #fff; color: #000; } main { max-width: none; padding: 0; }
-  .charts { grid-template-columns: 1fr 1fr; } figure { background: none; border: 1px solid #ccc; }
-  .table-wrap { overflow: visible; } table { font-size: 10px; } td.num, th.num { white-space: normal; } }
-"#;
+/// The page's CSS: the base, one colour class per series, the tables;
+/// the live dashboard (`fogg load --dashboard`) shares it.
+const STYLE: &str = include_str!("../../assets/report.css");
 
 /// Nothing may be fetched: styles and the script are inline, charts are
 /// SVG in the page.
@@ -81,7 +33,7 @@ pub fn write(doc: &Doc, charts: &[Chart], kind: &str, out: &mut dyn Write) -> io
     writeln!(out, "<!doctype html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">")?;
     writeln!(out, "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">")?;
     writeln!(out, "<meta http-equiv=\"Content-Security-Policy\" content=\"{CSP}\">")?;
-    writeln!(out, "<title>{}</title>\n<style>{}</style>\n</head>\n<body>\n<main>", esc(&doc.title), style())?;
+    writeln!(out, "<title>{}</title>\n<style>{}</style>\n</head>\n<body>\n<main>", esc(&doc.title), STYLE)?;
     writeln!(out, "<h1>{}</h1>", esc(&doc.title))?;
     if let Some(verdict) = verdict(doc) {
         let class = if verdict.starts_with("PASS") { "pass" } else { "fail" };
@@ -151,16 +103,4 @@ fn class(a: Align) -> &'static str {
         Align::Left => "",
         Align::Right => " class=\"num\"",
     }
-}
-
-/// The page's CSS: the base, one colour class per series, the tables.
-fn style() -> String {
-    let series: String = (0..8)
-        .map(|i| {
-            format!(
-                "svg .s{i}, svg .whisker.c{i} {{ stroke: var(--c{i}); }} svg .c{i} {{ fill: var(--c{i}); }}\n"
-            )
-        })
-        .collect();
-    format!("{STYLE}{series}{STYLE_TABLES}")
 }

@@ -80,6 +80,9 @@ pub struct TrialRow {
     pub achieved_arrival_rate: f64,
     /// Requests per second.
     pub requests_per_s: f64,
+    /// Requests sent (results written before this field existed read 0).
+    #[serde(default)]
+    pub requests: u64,
     /// Median latency from the intended send time, ms.
     pub p50_ms: Option<f64>,
     /// 99th percentile latency, ms.
@@ -103,6 +106,7 @@ impl TrialRow {
             rate,
             achieved_arrival_rate: r.achieved_arrival_rate,
             requests_per_s: r.requests_per_s,
+            requests: r.requests,
             p50_ms: r.latency_ms.p50,
             p99_ms: r.latency_ms.p99,
             error_rate: r.error_rate,

@@ -165,3 +165,61 @@ fn the_slurm_script_merges_its_tasks_into_the_single_run() {
     let single = read(&dir.path().join("single/simulate-retail-omnichannel.json"));
     assert_eq!(merged, single);
 }
+
+/// The series docs/metrics.md documents: name and type, from its table.
+pub(crate) fn documented_series() -> Vec<(String, String)> {
+    let doc = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/metrics.md"))
+        .expect("docs/metrics.md");
+    doc.lines()
+        .filter_map(|l| {
+            let mut cells = l.strip_prefix("| `fogg_")?.split('|');
+            let name = format!("fogg_{}", cells.next()?.trim().trim_end_matches('`'));
+            Some((name, cells.next()?.trim().to_owned()))
+        })
+        .collect()
+}
+
+/// deploy/grafana/fogg-run.json: every query names only documented series
+/// (a histogram by its `_bucket`, `_sum` or `_count`) and labels fogg
+/// sets, and the dashboard has the panels a run needs. The queries run on
+/// a real Prometheus in scripts/prometheus-scrape.sh.
+#[test]
+fn the_grafana_dashboard_queries_only_what_fogg_serves() {
+    let text = std::fs::read_to_string(deploy("grafana/fogg-run.json")).expect("dashboard");
+    let dashboard: serde_json::Value = serde_json::from_str(&text).expect("JSON");
+    let series = documented_series();
+    assert!(series.len() >= 9, "{series:?}");
+    let known = |name: &str| {
+        series.iter().any(|(s, kind)| {
+            s == name
+                || (kind == "histogram"
+                    && ["_bucket", "_sum", "_count"].iter().any(|x| format!("{s}{x}") == name))
+        })
+    };
+    let labels = ["scenario", "shard", "request", "outcome", "quantile", "le"];
+    let metric = regex::Regex::new(r"fogg_[a-z_]+").expect("regex");
+    let matcher = regex::Regex::new(r"([a-z_]+)\s*(=~|!~|!=|=)").expect("regex");
+    let mut titles = Vec::new();
+    for panel in dashboard["panels"].as_array().expect("panels") {
+        let title = panel["title"].as_str().expect("a title");
+        titles.push(title.to_lowercase());
+        let targets = panel["targets"].as_array().expect("targets");
+        assert!(!targets.is_empty(), "{title}: no query");
+        for target in targets {
+            let expr = target["expr"].as_str().expect("expr");
+            let names: Vec<&str> = metric.find_iter(expr).map(|m| m.as_str()).collect();
+            assert!(!names.is_empty(), "{title}: {expr}");
+            for name in names {
+                assert!(known(name), "{title}: {name} is not a documented series");
+            }
+            for selector in expr.split('{').skip(1).filter_map(|s| s.split('}').next()) {
+                for m in matcher.captures_iter(selector) {
+                    assert!(labels.contains(&&m[1]), "{title}: label {} is not one fogg sets", &m[1]);
+                }
+            }
+        }
+    }
+    for needed in ["latency", "throughput", "errors", "in flight", "conversions lost"] {
+        assert!(titles.iter().any(|t| t.contains(needed)), "no {needed} panel in {titles:?}");
+    }
+}

@@ -67,8 +67,7 @@ pub(crate) fn plan(rate: f64, seconds: f64) -> LoadPlan {
         http2: false,
         progress: false,
         abort_on_error_rate: None,
-        abort_on_fail: None,
-        metrics: None,
+        judging: None,
         shard: fogg::shard::Shard::WHOLE,
     }
 }
@@ -77,7 +76,7 @@ pub(crate) async fn load(scenario: &Scenario, target: &str, plan: &LoadPlan) -> 
     let model = Arc::new(scenario.model.clone());
     let spec = scenario.load.clone().expect("[load]").spec;
     let signals = fogg::load::signals::signal_counter();
-    let outcome = run(Arc::clone(&model), spec.clone(), target, plan, signals).await.expect("load run");
+    let outcome = run(Arc::clone(&model), spec.clone(), target, plan, signals, None).await.expect("load run");
     (LoadResult::new(&model, &spec, plan, target, &outcome), outcome)
 }
 
@@ -903,6 +902,7 @@ async fn the_driver_refuses_a_plan_above_the_rate_one_process_sends() {
         "http://127.0.0.1:9",
         &plan(1e9, 1.0),
         fogg::load::signals::signal_counter(),
+        None,
     )
     .await;
     let err = refused.expect_err("refused").to_string();
