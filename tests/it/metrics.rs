@@ -102,6 +102,10 @@ fn the_last_scrape_agrees_with_the_report() {
         "{last}"
     );
     assert!(last.ends_with("# EOF\n"), "OpenMetrics text ends with # EOF");
+    assert!(
+        last.contains(r#"fogg_recent_request_latency_seconds{scenario="two pages",shard="1/1",request="home",quantile="0.99"}"#),
+        "{last}"
+    );
     // docs/metrics.md lists exactly the series served, with their types
     // (counters are documented by their sample name, `_total`).
     let served: Vec<(String, String)> = last

@@ -196,6 +196,18 @@ impl Collector for RunCollector {
         for ((q, _), v) in RECENT_QUANTILES.iter().zip(s.recent_latency_s) {
             m.encode_family(&[("quantile", *q)])?.encode_gauge(&v)?;
         }
+        let mut m = encoder.encode_descriptor(
+            "fogg_recent_request_latency_seconds",
+            "Percentiles (HDR) of each request's successful latency over the last 10 s of the run; no series for a request with none.",
+            None,
+            MetricType::Gauge,
+        )?;
+        for r in &s.requests {
+            let Some(recent) = r.recent_latency_s else { continue };
+            for ((q, _), v) in RECENT_QUANTILES.iter().zip(recent) {
+                m.encode_family(&[("request", r.name.as_str()), ("quantile", *q)])?.encode_gauge(&v)?;
+            }
+        }
         Ok(())
     }
 }

@@ -38,6 +38,8 @@ pub struct LiveOptions {
 /// finished after the report is written.
 pub struct Live {
     runs: Arc<Runs>,
+    /// Keeps the window of recent latency, once a second.
+    ticker: tokio::task::JoinHandle<()>,
     metrics: Option<exposition::MetricsServer>,
     pusher: Option<remote_write::Pusher>,
     dashboard: Option<dashboard::DashboardServer>,
@@ -74,7 +76,15 @@ impl Live {
             Some(url) => Some(remote_write::start(url, Arc::clone(&runs))?),
             None => None,
         };
-        Ok(Some(Live { runs, metrics, pusher, dashboard }))
+        let window = Arc::clone(&runs);
+        let ticker = tokio::spawn(async move {
+            let mut tick = tokio::time::interval(std::time::Duration::from_secs(1));
+            loop {
+                tick.tick().await;
+                window.tick();
+            }
+        });
+        Ok(Some(Live { runs, ticker, metrics, pusher, dashboard }))
     }
 
     /// A run starts: the views show it.
@@ -91,6 +101,7 @@ impl Live {
     /// the scraper (its next scrape) and the receiver (a last push), the
     /// dashboard shows `report_html`; then the views stop.
     pub async fn finish(self, report_html: Option<String>) {
+        self.ticker.abort();
         let dashboard = async {
             if let Some(d) = self.dashboard {
                 d.finish(report_html).await;

@@ -112,6 +112,12 @@ pub fn write_request(s: &Snapshot, labels: &[(&str, String)], timestamp_ms: i64)
     for ((q, _), v) in RECENT_QUANTILES.iter().zip(s.recent_latency_s) {
         push("fogg_recent_latency_seconds", &[("quantile", q)], v);
     }
+    for r in &s.requests {
+        let Some(recent) = r.recent_latency_s else { continue };
+        for ((q, _), v) in RECENT_QUANTILES.iter().zip(recent) {
+            push("fogg_recent_request_latency_seconds", &[("request", &r.name), ("quantile", q)], v);
+        }
+    }
     WriteRequest { timeseries: out }
 }
 
@@ -260,6 +266,7 @@ mod tests {
             outcomes: [3, 1, 0, 0, 0, 0, 0, 0],
             buckets: [1, 2, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0],
             latency_sum_s: 0.02,
+            recent_latency_s: Some([0.004, 0.006, 0.006]),
         });
         let labels = [("scenario", "shop".to_owned()), ("shard", "1/1".to_owned())];
         let w = write_request(&s, &labels, 1_700_000_000_000);
@@ -284,6 +291,8 @@ mod tests {
         assert_eq!(value("fogg_request_duration_seconds_bucket", &[("le", "0.01")]), Some(3.0));
         assert_eq!(value("fogg_request_duration_seconds_bucket", &[("le", "+Inf")]), Some(3.0));
         assert_eq!(value("fogg_request_duration_seconds_count", &[]), Some(3.0));
+        let recent = [("request", "home"), ("quantile", "0.99")];
+        assert_eq!(value("fogg_recent_request_latency_seconds", &recent), Some(0.006));
         let body = encode(&w);
         let raw = snap::raw::Decoder::new().decompress_vec(&body).unwrap();
         assert_eq!(<WriteRequest as prost::Message>::decode(raw.as_slice()).unwrap(), w);

@@ -32,6 +32,10 @@ pub struct RequestCounts {
     pub buckets: [u64; BUCKETS_S.len() + 1],
     /// Sum of the successful requests' latency, seconds.
     pub latency_sum_s: f64,
+    /// HDR percentiles of this request's successful latency over the last
+    /// [`RECENT_S`] seconds, seconds, in the order of
+    /// [`RECENT_QUANTILES`] (a gauge); `None` when none succeeded then.
+    pub recent_latency_s: Option<[f64; RECENT_QUANTILES.len()]>,
 }
 
 impl RequestCounts {
@@ -57,6 +61,7 @@ impl RequestCounts {
             outcomes,
             buckets,
             latency_sum_s: h.mean() * h.len() as f64 / 1e6,
+            recent_latency_s: None,
         }
     }
 
@@ -147,6 +152,7 @@ impl Snapshot {
                         *a += b;
                     }
                     q.latency_sum_s += r.latency_sum_s;
+                    q.recent_latency_s = r.recent_latency_s;
                 }
                 None => requests.push(r.clone()),
             }
@@ -203,14 +209,17 @@ mod tests {
             outcomes: [2, 1, 0, 0, 0, 0, 0, 0],
             buckets: [0, 2, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0],
             latency_sum_s: 0.015,
+            recent_latency_s: Some([0.007, 0.008, 0.008]),
         });
         let mut b = a.clone();
         b.in_flight = 2;
+        b.requests[0].recent_latency_s = None;
         b.requests.push(RequestCounts { name: "cart".into(), ..b.requests[0].clone() });
         let both = a.then(&b);
         assert_eq!((both.arrivals, both.conversions, both.in_flight), (6, 2, 2));
         assert_eq!(both.requests[0].outcomes[0], 4);
         assert_eq!(both.requests[0].successful(), 4);
+        assert_eq!(both.requests[0].recent_latency_s, None, "a gauge is the later run's");
         assert_eq!(both.requests[1].requests(), 3);
         assert!((both.requests[0].latency_sum_s - 0.03).abs() < 1e-12);
     }
