@@ -319,6 +319,17 @@ pub struct AttributeArgs {
     #[arg(long, default_value = ";", value_parser = parse_separator)]
     pub separator: u8,
 
+    /// What separates channels within a path (ChannelAttribution's
+    /// `sep`), e.g. '|' or '->'.
+    #[arg(long, value_name = "SEP", default_value = ">")]
+    pub channel_separator: String,
+
+    /// Leave out the journeys that did not convert (total_null): only
+    /// converting paths make the chain, as ChannelAttribution's
+    /// `var_null = None`.
+    #[arg(long, requires = "paths")]
+    pub no_null: bool,
+
     /// Order of the fitted chain: its states are the last K channels of a
     /// journey (repeats collapsed), as ChannelAttribution's `order`.
     #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u8).range(1..=8))]
@@ -423,6 +434,10 @@ pub struct FitArgs {
     /// ',' for event logs].
     #[arg(long, value_parser = parse_separator)]
     pub separator: Option<u8>,
+
+    /// What separates channels within a path of a path file, e.g. '|'.
+    #[arg(long, value_name = "SEP", default_value = ">")]
+    pub channel_separator: String,
 
     /// The fitted scenario's name [default: "Fitted from FILE"].
     #[arg(long)]

@@ -25,7 +25,7 @@
 
 pub mod paths;
 
-pub use paths::Paths;
+pub use paths::{PathFormat, Paths};
 
 use crate::model::exact::solve;
 
@@ -421,7 +421,7 @@ mod tests {
     fn paths(text: &str) -> Paths {
         Paths::parse(
             format!("path;total_conversions;total_conversion_value;total_null\n{text}").as_bytes(),
-            b';',
+            &PathFormat::default(),
         )
         .unwrap()
     }

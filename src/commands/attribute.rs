@@ -5,7 +5,7 @@ use std::io::Write;
 
 use anyhow::bail;
 
-use crate::attribution::{Paths, attribute};
+use crate::attribution::{PathFormat, Paths, attribute};
 use crate::cli::AttributeArgs;
 use crate::model::ChannelId;
 use crate::report;
@@ -19,7 +19,12 @@ pub fn run(args: &AttributeArgs, out: &mut dyn Write) -> anyhow::Result<Verdict>
     let order = usize::from(args.order);
     let (mut result, paths, fitted) = match &args.paths {
         Some(file) => {
-            let paths = Paths::read(file, args.separator)?;
+            let format = PathFormat {
+                column_separator: args.separator,
+                channel_separator: args.channel_separator.clone(),
+                nulls: !args.no_null,
+            };
+            let paths = Paths::read(file, &format)?;
             let a = attribute(&paths, order, args.max_steps)?;
             let effects: Vec<f64> = a.credits.iter().map(|c| c.removal_effect).collect();
             let result = AttributionResult::new(

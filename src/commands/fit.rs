@@ -5,7 +5,7 @@ use std::io::Write;
 
 use anyhow::{Context, bail};
 
-use crate::attribution::Paths;
+use crate::attribution::{PathFormat, Paths};
 use crate::cli::FitArgs;
 use crate::fit::{Counts, events, goodness};
 use crate::report;
@@ -30,8 +30,19 @@ pub fn run(args: &FitArgs, out: &mut dyn Write) -> anyhow::Result<Verdict> {
             .with_context(|| format!("event log '{}'", file.display()))?;
         ("events", counts)
     } else if first_line.contains("total_conversions") {
-        let paths = Paths::parse(&text, separator.unwrap_or(b';'))
-            .with_context(|| format!("path file '{}'", file.display()))?;
+        let format = PathFormat {
+            column_separator: separator.unwrap_or(b';'),
+            channel_separator: args.channel_separator.clone(),
+            nulls: true,
+        };
+        let paths =
+            Paths::parse(&text, &format).with_context(|| format!("path file '{}'", file.display()))?;
+        if paths.missing.contains(&"total_null") {
+            bail!(
+                "path file '{}' has no total_null column: a fit needs the journeys that did not convert to know the conversion rate",
+                file.display()
+            );
+        }
         let counts =
             Counts::from_paths(&paths, &source).with_context(|| format!("path file '{}'", file.display()))?;
         ("paths", counts)

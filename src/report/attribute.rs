@@ -6,7 +6,7 @@ use crate::result::AttributionResult;
 
 /// Lays out an [`AttributionResult`] for people.
 pub fn document(r: &AttributionResult) -> Doc {
-    let lines = vec![
+    let mut lines = vec![
         format!(
             "{} · {} · {}",
             r.source,
@@ -25,6 +25,11 @@ pub fn document(r: &AttributionResult) -> Doc {
             }
         ),
     ];
+    if !r.nulls_counted {
+        lines.push(
+            "journeys that did not convert are left out (--no-null, or no total_null column): only converting paths make the chain, as ChannelAttribution's var_null = None".to_owned(),
+        );
+    }
     let scenario = r.channels.iter().any(|c| c.fitted_removal_effect.is_some());
     let mut header = vec!["channel", "removal effect"];
     if scenario {

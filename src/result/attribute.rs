@@ -26,6 +26,11 @@ pub struct AttributionResult {
     /// Journeys of the fitted chain cut after this many states; null: none.
     #[serde(default)]
     pub max_steps: Option<u32>,
+    /// Whether journeys that did not convert are counted: false with
+    /// `--no-null` or a path file without `total_null` (only converting
+    /// paths make the chain, as ChannelAttribution's `var_null = None`).
+    #[serde(default = "counted")]
+    pub nulls_counted: bool,
     /// P(conversion) of a journey: in the fitted chain, or (exactly) in the
     /// scenario's.
     pub conversion_probability: f64,
@@ -33,6 +38,11 @@ pub struct AttributionResult {
     pub simulated_journeys: Option<u64>,
     /// Per channel, by attributed conversions, highest first.
     pub channels: Vec<ChannelAttribution>,
+}
+
+/// Results written before `nulls_counted` existed counted them.
+fn counted() -> bool {
+    true
 }
 
 /// One channel's credit, by every method.
@@ -126,6 +136,7 @@ impl AttributionResult {
             conversion_value: value,
             order: fitted.chain.order as u32,
             max_steps: fitted.chain.max_steps,
+            nulls_counted: paths.nulls_counted,
             conversion_probability,
             simulated_journeys: None,
             channels,

@@ -9,16 +9,36 @@ use crate::fogg;
 const HEADER: &str = "path;total_conversions;total_conversion_value;total_null\n";
 
 fn attribute_json(dir: &std::path::Path, text: &str) -> Value {
+    attribute_json_with(dir, text, &[])
+}
+
+/// `fogg attribute --paths FILE ARGS…` on `text`, its JSON.
+fn attribute_json_with(dir: &std::path::Path, text: &str, args: &[&str]) -> Value {
     let file = dir.join("paths.csv");
     std::fs::write(&file, text).expect("write");
     let run = fogg()
         .args(["attribute", "--format", "json", "--paths"])
         .arg(&file)
+        .args(args)
         .arg("--out")
         .arg(dir)
         .assert()
         .success();
     serde_json::from_slice(&run.get_output().stdout).expect("JSON")
+}
+
+/// Removal effects by channel name.
+fn effects(v: &Value) -> Vec<(String, f64)> {
+    let mut e: Vec<(String, f64)> = v["channels"]
+        .as_array()
+        .expect("channels")
+        .iter()
+        .map(|c| {
+            (c["channel"].as_str().expect("name").to_owned(), c["removal_effect"].as_f64().expect("effect"))
+        })
+        .collect();
+    e.sort_by(|a, b| a.0.cmp(&b.0));
+    e
 }
 
 fn channel<'a>(v: &'a Value, name: &str) -> &'a Value {
@@ -98,7 +118,9 @@ fn bad_path_files_are_named_by_row() {
     assert!(
         err(&format!("{HEADER}a;1;x;0\n")).contains("line 2: total_conversion_value 'x' is not a number")
     );
-    assert!(err(&format!("{HEADER};1;0;0\n")).contains("line 2: the path is empty"));
+    assert!(err(&format!("{HEADER};1;0;0\n")).contains("line 2: the path '' names no channel"));
+    let e = err(&format!("{HEADER}a | b;1;0;0\nb;0;0;1\n"));
+    assert!(e.contains("the channel 'a | b' holds '|'") && e.contains("--channel-separator '|'"), "{e}");
     assert!(err(&format!("{HEADER}a;0;0;4\n")).contains("nothing to attribute"));
 }
 
@@ -154,4 +176,49 @@ fn simulated_removal_effects_cross_check_the_exact_ones() {
         let se = c["simulated_removal_effect_se"].as_f64().expect("se").max(1e-6);
         assert!((sim - exact).abs() < 4.0 * se, "{}: simulated {sim} ± {se}, exact {exact}", c["channel"]);
     }
+}
+
+/// `--no-null` (ChannelAttribution's `var_null = None`) is the same file
+/// with every total_null 0, and says so; a file without the column reads
+/// as it. The package (2.2.5, `max_step` large enough not to cut paths)
+/// gave these removal effects within its simulation's error: see
+/// docs/attribution.md.
+#[test]
+fn no_null_leaves_out_the_journeys_that_did_not_convert() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let rows = [("a > b > c", 30, 300, 20), ("a > c", 10, 150, 40), ("b", 5, 20, 50), ("c > a", 8, 80, 10)];
+    let file = |nulls: bool| {
+        let body: String =
+            rows.iter().map(|(p, c, v, n)| format!("{p};{c};{v};{}\n", if nulls { *n } else { 0 })).collect();
+        format!("{HEADER}{body}")
+    };
+    let no_null = attribute_json_with(dir.path(), &file(true), &["--no-null"]);
+    let zeros = attribute_json(dir.path(), &file(false));
+    let with_nulls = attribute_json(dir.path(), &file(true));
+    assert_eq!(no_null["nulls_counted"], false);
+    assert_eq!(with_nulls["nulls_counted"], true);
+    assert_eq!(effects(&no_null), effects(&zeros));
+    assert_ne!(effects(&no_null), effects(&with_nulls));
+    let short: String = rows.iter().map(|(p, c, _, _)| format!("{p};{c}\n")).collect();
+    let missing = attribute_json(dir.path(), &format!("path;total_conversions\n{short}"));
+    assert_eq!(missing["nulls_counted"], false);
+    assert_eq!(effects(&missing), effects(&zeros));
+    let md = std::fs::read_to_string(dir.path().join("attribute-paths.md")).expect("markdown report");
+    assert!(md.contains("journeys that did not convert are left out"), "{md}");
+}
+
+/// `--channel-separator`: a path file written with '|' between channels
+/// attributes as the same file with '>'.
+#[test]
+fn a_channel_separator_of_the_file_s_own() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let rows = "a > b > c;30;300;20\na > c;10;150;40\nb;5;20;50\n";
+    let arrows = attribute_json(dir.path(), &format!("{HEADER}{rows}"));
+    let pipes = attribute_json_with(
+        dir.path(),
+        &format!("{HEADER}{}", rows.replace('>', "|")),
+        &["--channel-separator", "|"],
+    );
+    assert_eq!(effects(&pipes), effects(&arrows));
+    assert_eq!(effects(&pipes).len(), 3);
 }

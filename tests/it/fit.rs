@@ -238,7 +238,14 @@ fn bad_inputs_get_errors_naming_the_row() {
             "path;total_conversions;total_conversion_value;total_null\na;-2;0;1\n",
             "line 2: total_conversions is -2",
         ),
-        ("path;total_conversions;total_conversion_value;total_null\n;1;0;1\n", "line 2: the path is empty"),
+        (
+            "path;total_conversions;total_conversion_value;total_null\n;1;0;1\n",
+            "line 2: the path '' names no channel",
+        ),
+        (
+            "path;total_conversions\na > b;1\n",
+            "has no total_null column: a fit needs the journeys that did not convert",
+        ),
         ("when,where\n1,2\n", "neither a path file"),
     ];
     for (k, (text, expected)) in cases.iter().enumerate() {

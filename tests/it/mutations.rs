@@ -230,7 +230,7 @@ fn mutated_paths_logs_thresholds_and_changes_never_panic() {
     for _ in 0..cases() {
         let input = mutated(paths, &mut rng);
         no_panic("reading paths", &input, || {
-            if let Ok(p) = fogg::attribution::Paths::parse(input.as_bytes(), b';') {
+            if let Ok(p) = fogg::attribution::Paths::parse(input.as_bytes(), &Default::default()) {
                 let _ = fogg::attribution::attribute(&p, 1 + rng.random_range(0..3), None);
                 // What fit writes must compile, or it must refuse first.
                 if let Ok(counts) = fogg::fit::Counts::from_paths(&p, "mutant.csv")
