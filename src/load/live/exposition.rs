@@ -15,7 +15,8 @@ use prometheus_client::metrics::MetricType;
 use prometheus_client::registry::Registry;
 use tokio::time::Instant;
 
-use super::snapshot::{BUCKETS_S, OUTCOMES, RECENT_QUANTILES, Snapshot};
+use super::families::{Kind, Value, families};
+use super::snapshot::BUCKETS_S;
 use super::state::Runs;
 
 /// Longest wait after the run for the scraper's last look.
@@ -104,108 +105,26 @@ struct RunCollector {
 impl Collector for RunCollector {
     fn encode(&self, mut encoder: DescriptorEncoder<'_>) -> Result<(), std::fmt::Error> {
         // Read at once, so the numbers agree.
-        let s: Snapshot = self.runs.snapshot();
-        let counter = |e: &mut DescriptorEncoder<'_>, name: &str, help: &str, v: u64| {
-            e.encode_descriptor(name, help, None, MetricType::Counter)?
-                .encode_counter::<NoLabelSet, _, u64>(&v, None)
-        };
-        counter(&mut encoder, "fogg_arrivals", "Customers who arrived.", s.arrivals)?;
-        counter(
-            &mut encoder,
-            "fogg_arrivals_dropped",
-            "Arrivals not started: max_in_flight customers were busy.",
-            s.dropped,
-        )?;
-        {
-            let mut m = encoder.encode_descriptor(
-                "fogg_requests",
-                "Requests sent, by request name and outcome (ok, an error class, or unfinished: cut short by the end).",
-                None,
-                MetricType::Counter,
-            )?;
-            for r in &s.requests {
-                for (outcome, n) in OUTCOMES.iter().zip(r.outcomes) {
-                    let labels = [("request", r.name.as_str()), ("outcome", outcome)];
-                    m.encode_family(&labels)?.encode_counter::<NoLabelSet, _, u64>(&n, None)?;
+        for f in families(&self.runs.snapshot()) {
+            let kind = match f.kind {
+                Kind::Counter => MetricType::Counter,
+                Kind::Gauge => MetricType::Gauge,
+                Kind::Histogram => MetricType::Histogram,
+            };
+            let mut m = encoder.encode_descriptor(f.name, f.help, None, kind)?;
+            for sample in &f.samples {
+                let labels: Vec<(&str, &str)> = sample.labels.iter().map(|(k, v)| (*k, v.as_str())).collect();
+                let mut e = m.encode_family(&labels)?;
+                match (f.kind, &sample.value) {
+                    (Kind::Counter, Value::Count(n)) => e.encode_counter::<NoLabelSet, _, u64>(n, None)?,
+                    (_, Value::Count(n)) => e.encode_gauge(&(*n as i64))?,
+                    (_, Value::Real(v)) => e.encode_gauge(v)?,
+                    (_, Value::Histogram { buckets, sum }) => {
+                        let bounds: Vec<(f64, u64)> =
+                            BUCKETS_S.iter().copied().chain([f64::MAX]).zip(*buckets).collect();
+                        e.encode_histogram::<NoLabelSet>(*sum, buckets.iter().sum(), &bounds, None)?
+                    }
                 }
-            }
-        }
-        {
-            let mut m = encoder.encode_descriptor(
-                "fogg_conversions",
-                "Conversions of finished journeys: achieved, or lost because the customer left on a slow response or an error.",
-                None,
-                MetricType::Counter,
-            )?;
-            for (outcome, n) in [
-                ("achieved", s.conversions),
-                ("lost_latency", s.lost_latency),
-                ("lost_errors", s.lost_errors),
-            ] {
-                m.encode_family(&[("outcome", outcome)])?.encode_counter::<NoLabelSet, _, u64>(&n, None)?;
-            }
-        }
-        encoder
-            .encode_descriptor(
-                "fogg_revenue_at_risk",
-                "Value of the conversions lost, in the scenario's currency.",
-                None,
-                MetricType::Counter,
-            )?
-            .encode_counter::<NoLabelSet, _, u64>(&(s.revenue_at_risk.round() as u64), None)?;
-        encoder
-            .encode_descriptor(
-                "fogg_customers_in_flight",
-                "Customers on their journey now.",
-                None,
-                MetricType::Gauge,
-            )?
-            .encode_gauge(&(s.in_flight as i64))?;
-        encoder
-            .encode_descriptor(
-                "fogg_arrival_rate",
-                "Customers who arrived per second, over the last complete point of the run's series.",
-                None,
-                MetricType::Gauge,
-            )?
-            .encode_gauge(&s.arrival_rate)?;
-        {
-            let mut m = encoder.encode_descriptor(
-                "fogg_request_duration_seconds",
-                "Latency of the successful requests from their intended send time, by request name.",
-                None,
-                MetricType::Histogram,
-            )?;
-            for r in &s.requests {
-                let buckets: Vec<(f64, u64)> =
-                    BUCKETS_S.iter().copied().chain([f64::MAX]).zip(r.buckets).collect();
-                m.encode_family(&[("request", r.name.as_str())])?.encode_histogram::<NoLabelSet>(
-                    r.latency_sum_s,
-                    r.successful(),
-                    &buckets,
-                    None,
-                )?;
-            }
-        }
-        let mut m = encoder.encode_descriptor(
-            "fogg_recent_latency_seconds",
-            "Percentiles (HDR) of the successful requests' latency over the last 10 s of the run.",
-            None,
-            MetricType::Gauge,
-        )?;
-        for ((q, _), v) in RECENT_QUANTILES.iter().zip(s.recent_latency_s) {
-            m.encode_family(&[("quantile", *q)])?.encode_gauge(&v)?;
-        }
-        let mut m = encoder.encode_descriptor(
-            "fogg_recent_request_latency_seconds",
-            "Percentiles (HDR) of each request's successful latency over the last 10 s of the run; no series for a request with none.",
-            None,
-            MetricType::Gauge,
-        )?;
-        for r in &s.requests {
-            let Some(recent) = r.recent_latency_s else { continue };
-            for ((q, _), v) in RECENT_QUANTILES.iter().zip(recent) {
-                m.encode_family(&[("request", r.name.as_str()), ("quantile", *q)])?.encode_gauge(&v)?;
             }
         }
         Ok(())

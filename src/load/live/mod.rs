@@ -5,12 +5,14 @@
 //!   ([`remote_write`]);
 //! - `--dashboard ADDR`: a live page in a browser ([`dashboard`]).
 //!
-//! Each reads the counts the report is made of ([`snapshot`]), for the run
-//! in progress and the runs before it (the trials of a capacity search),
-//! so what they show after the end agrees with the report.
+//! Each reads the counts the report is made of ([`snapshot`]), for the
+//! run in progress and the runs before it (the trials of a capacity
+//! search), so what they show after the end agrees with the report. The
+//! scrape and the pushes encode one list of series ([`families`]).
 
 pub mod dashboard;
 mod exposition;
+pub mod families;
 pub mod remote_write;
 pub mod snapshot;
 mod state;

@@ -11,7 +11,8 @@ use std::time::Duration;
 
 use anyhow::{Context, bail};
 
-use super::snapshot::{BUCKETS_S, OUTCOMES, RECENT_QUANTILES, Snapshot};
+use super::families::{Kind, Value, families};
+use super::snapshot::{BUCKETS_S, Snapshot};
 use super::state::Runs;
 
 /// How often the series are pushed during a run.
@@ -67,55 +68,39 @@ pub struct Sample {
 
 /// The snapshot as remote-write series at `timestamp_ms`, labelled with
 /// `labels` (scenario, shard) and `job="fogg"`: the series a scrape of
-/// `--metrics` gives, histograms as their `_bucket`, `_sum` and `_count`.
+/// `--metrics` gives (the same [`families`]), a counter's samples as
+/// `NAME_total`, a histogram as its `_bucket` (cumulative, with `le`),
+/// `_sum` and `_count`.
 pub fn write_request(s: &Snapshot, labels: &[(&str, String)], timestamp_ms: i64) -> WriteRequest {
     let mut out = Vec::new();
-    let mut push = |name: &str, extra: &[(&str, &str)], value: f64| {
+    let mut push = |name: &str, sample: &[(&'static str, String)], le: Option<&str>, value: f64| {
         let mut l: Vec<Label> = [("__name__", name), ("job", "fogg")]
             .into_iter()
-            .chain(labels.iter().map(|(k, v)| (*k, v.as_str())))
-            .chain(extra.iter().copied())
+            .chain(labels.iter().chain(sample).map(|(k, v)| (*k, v.as_str())))
+            .chain(le.map(|le| ("le", le)))
             .map(|(name, value)| Label { name: name.to_owned(), value: value.to_owned() })
             .collect();
         l.sort_by(|a, b| a.name.cmp(&b.name));
         out.push(TimeSeries { labels: l, samples: vec![Sample { value, timestamp: timestamp_ms }] });
     };
-    push("fogg_arrivals_total", &[], s.arrivals as f64);
-    push("fogg_arrivals_dropped_total", &[], s.dropped as f64);
-    for r in &s.requests {
-        for (outcome, n) in OUTCOMES.iter().zip(r.outcomes) {
-            push("fogg_requests_total", &[("request", &r.name), ("outcome", outcome)], n as f64);
-        }
-    }
-    for (outcome, n) in
-        [("achieved", s.conversions), ("lost_latency", s.lost_latency), ("lost_errors", s.lost_errors)]
-    {
-        push("fogg_conversions_total", &[("outcome", outcome)], n as f64);
-    }
-    push("fogg_revenue_at_risk_total", &[], s.revenue_at_risk.round());
-    push("fogg_customers_in_flight", &[], s.in_flight as f64);
-    push("fogg_arrival_rate", &[], s.arrival_rate);
-    for r in &s.requests {
-        let mut cumulative = 0;
-        let bounds = BUCKETS_S.iter().map(|b| format!("{b:?}")).chain(["+Inf".to_owned()]);
-        for (le, n) in bounds.zip(r.buckets) {
-            cumulative += n;
-            push(
-                "fogg_request_duration_seconds_bucket",
-                &[("request", &r.name), ("le", &le)],
-                cumulative as f64,
-            );
-        }
-        push("fogg_request_duration_seconds_sum", &[("request", &r.name)], r.latency_sum_s);
-        push("fogg_request_duration_seconds_count", &[("request", &r.name)], r.successful() as f64);
-    }
-    for ((q, _), v) in RECENT_QUANTILES.iter().zip(s.recent_latency_s) {
-        push("fogg_recent_latency_seconds", &[("quantile", q)], v);
-    }
-    for r in &s.requests {
-        let Some(recent) = r.recent_latency_s else { continue };
-        for ((q, _), v) in RECENT_QUANTILES.iter().zip(recent) {
-            push("fogg_recent_request_latency_seconds", &[("request", &r.name), ("quantile", q)], v);
+    for f in families(s) {
+        for sample in &f.samples {
+            let l = &sample.labels;
+            match (&sample.value, f.kind) {
+                (Value::Count(n), Kind::Counter) => push(&format!("{}_total", f.name), l, None, *n as f64),
+                (Value::Count(n), _) => push(f.name, l, None, *n as f64),
+                (Value::Real(v), _) => push(f.name, l, None, *v),
+                (Value::Histogram { buckets, sum }, _) => {
+                    let bounds = BUCKETS_S.iter().map(|b| format!("{b:?}")).chain(["+Inf".to_owned()]);
+                    let mut cumulative = 0;
+                    for (le, n) in bounds.zip(buckets) {
+                        cumulative += n;
+                        push(&format!("{}_bucket", f.name), l, Some(&le), cumulative as f64);
+                    }
+                    push(&format!("{}_sum", f.name), l, None, *sum);
+                    push(&format!("{}_count", f.name), l, None, cumulative as f64);
+                }
+            }
         }
     }
     WriteRequest { timeseries: out }
