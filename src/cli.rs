@@ -159,8 +159,12 @@ pub struct LoadRunArgs<const LOAD: bool = false> {
 }
 
 impl<const LOAD: bool> LoadRunArgs<LOAD> {
-    /// The live views asked for, with `dashboard` (`fogg load` only).
-    pub fn live(&self, dashboard: Option<std::net::SocketAddr>) -> crate::load::live::LiveOptions {
+    /// The live views asked for, with `dashboard` (`fogg load` only: its
+    /// address and what its page says about the run).
+    pub fn live(
+        &self,
+        dashboard: Option<(std::net::SocketAddr, crate::load::live::dashboard::PageInfo)>,
+    ) -> crate::load::live::LiveOptions {
         crate::load::live::LiveOptions {
             metrics: self.metrics,
             remote_write: self.prometheus_remote_write.clone(),

@@ -11,7 +11,6 @@ use super::load::LoadSetup;
 use crate::capacity::{SearchBounds, search};
 use crate::cli::{CapacityArgs, LoadRunArgs};
 use crate::load::live::Live;
-use crate::load::live::dashboard::PageInfo;
 use crate::load::plan::{RateProfile, Workload};
 use crate::load::signals::signal_counter;
 use crate::load::target::Target;
@@ -55,13 +54,7 @@ pub fn run(args: &CapacityArgs, out: &mut dyn Write) -> anyhow::Result<Verdict> 
     let model = Arc::new(model);
     let target = runtime.block_on(Target::start(common.target.target.as_ref(), common.target.demo()?))?;
     // The metrics count every trial: Prometheus sees the whole search.
-    let page = PageInfo {
-        scenario: model.name.clone(),
-        target: target.url().to_owned(),
-        duration_s: trial.as_secs_f64(),
-        thresholds: thresholds.iter().map(|t| t.expr.clone()).collect(),
-    };
-    let live = runtime.block_on(Live::start(&common.live(None), &model.name, Shard::WHOLE, page))?;
+    let live = runtime.block_on(Live::start(&common.live(None), &model.name, Shard::WHOLE))?;
     let mut rows: Vec<TrialRow> = Vec::new();
     let bounds = SearchBounds { start: args.start_rate, max: args.max_rate };
     let found = search(bounds, |rate| {

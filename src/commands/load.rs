@@ -78,13 +78,16 @@ pub fn run(args: &LoadArgs, out: &mut dyn Write) -> anyhow::Result<Verdict> {
     let model = Arc::new(model);
     let (mut result, live) = runtime.block_on(async {
         let target = Target::start(common.target.target.as_ref(), common.target.demo()?).await?;
-        let page = PageInfo {
-            scenario: model.name.clone(),
-            target: target.url().to_owned(),
-            duration_s: plan.duration.as_secs_f64(),
-            thresholds: thresholds.iter().map(|t| t.expr.clone()).collect(),
-        };
-        let live = Live::start(&common.live(args.dashboard), &model.name, shard, page).await?;
+        let dashboard = args.dashboard.map(|addr| {
+            let page = PageInfo {
+                scenario: model.name.clone(),
+                target: target.url().to_owned(),
+                duration_s: plan.duration.as_secs_f64(),
+                thresholds: thresholds.iter().map(|t| t.expr.clone()).collect(),
+            };
+            (addr, page)
+        });
+        let live = Live::start(&common.live(dashboard), &model.name, shard).await?;
         // The dashboard shows the thresholds' state, and --abort-on-fail
         // stops on it: both judge them each second.
         let judging = (!thresholds.is_empty() && (args.abort_on_fail.is_some() || args.dashboard.is_some()))
@@ -105,9 +108,12 @@ pub fn run(args: &LoadArgs, out: &mut dyn Write) -> anyhow::Result<Verdict> {
     let published = report::publish(&result, &output, out);
     if let Some(live) = live {
         // The dashboard turns into the report, as the file has it.
-        let mut html = Vec::new();
-        let page = report::write(&result, ReportFormat::Html, &mut html).ok().map(|()| html);
-        runtime.block_on(live.finish(page.map(|h| String::from_utf8_lossy(&h).into_owned())));
+        let page = args.dashboard.and_then(|_| {
+            let mut html = Vec::new();
+            report::write(&result, ReportFormat::Html, &mut html).ok()?;
+            Some(String::from_utf8_lossy(&html).into_owned())
+        });
+        runtime.block_on(live.finish(page));
     }
     published?;
     if result.refused_every_connection() {

@@ -33,7 +33,7 @@ const STYLE: &str = include_str!("../../../assets/report.css");
 const MOST_FINAL_WAIT: Duration = Duration::from_secs(5);
 
 /// What the page says about the run besides its counts.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct PageInfo {
     /// The scenario's name.
     pub scenario: String,

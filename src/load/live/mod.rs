@@ -31,8 +31,8 @@ pub struct LiveOptions {
     pub metrics: Option<SocketAddr>,
     /// `--prometheus-remote-write URL`.
     pub remote_write: Option<String>,
-    /// `--dashboard ADDR`.
-    pub dashboard: Option<SocketAddr>,
+    /// `--dashboard ADDR`, with what its page says about the run.
+    pub dashboard: Option<(SocketAddr, dashboard::PageInfo)>,
 }
 
 /// The live views of a command's runs, started before the first run (a
@@ -60,7 +60,6 @@ impl Live {
         options: &LiveOptions,
         scenario: &str,
         shard: crate::shard::Shard,
-        page: dashboard::PageInfo,
     ) -> anyhow::Result<Option<Live>> {
         if *options == LiveOptions::default() {
             return Ok(None);
@@ -70,8 +69,8 @@ impl Live {
             Some(addr) => Some(exposition::serve(addr, Arc::clone(&runs)).await?),
             None => None,
         };
-        let dashboard = match options.dashboard {
-            Some(addr) => Some(dashboard::serve(addr, Arc::clone(&runs), page).await?),
+        let dashboard = match &options.dashboard {
+            Some((addr, page)) => Some(dashboard::serve(*addr, Arc::clone(&runs), page.clone()).await?),
             None => None,
         };
         let pusher = match &options.remote_write {
