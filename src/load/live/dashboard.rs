@@ -75,7 +75,6 @@ struct Pages {
 struct Follower {
     messages: watch::Receiver<Message>,
     pages: Arc<Pages>,
-    first: bool,
     /// The report event is the next.
     report_next: bool,
     done: bool,
@@ -156,11 +155,13 @@ pub(super) async fn serve(
 /// The event stream of one page: the latest frame at once, then each new
 /// one; the report ends it.
 fn events(
-    messages: watch::Receiver<Message>,
+    mut messages: watch::Receiver<Message>,
     pages: Arc<Pages>,
 ) -> Sse<impl futures_util::Stream<Item = Result<Event, Infallible>>> {
     pages.open.fetch_add(1, Ordering::Relaxed);
-    let follower = Follower { messages, pages, first: true, report_next: false, done: false };
+    // The latest message goes out at once.
+    messages.mark_changed();
+    let follower = Follower { messages, pages, report_next: false, done: false };
     let stream = futures_util::stream::unfold(follower, |mut f| async move {
         if f.done {
             return None;
@@ -169,10 +170,7 @@ fn events(
             f.done = true;
             return Some((Ok(Event::default().event("report").data("/report")), f));
         }
-        if !f.first {
-            f.messages.changed().await.ok()?;
-        }
-        f.first = false;
+        f.messages.changed().await.ok()?;
         let message = f.messages.borrow_and_update().clone();
         let event = match message {
             Message::Frame(json) => Event::default().event("frame").data(json.as_str()),
