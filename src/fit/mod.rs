@@ -16,6 +16,7 @@ use std::fmt::Write;
 use crate::attribution::Paths;
 use crate::model::{MAX_CHANNELS, MAX_STAGES, MAX_VALUE};
 use crate::units::format_duration;
+use toml_writer::{ToTomlKey, ToTomlValue};
 
 /// One state of the fitted model.
 #[derive(Debug, Clone, PartialEq)]
@@ -212,21 +213,22 @@ impl Counts {
         let _ = writeln!(t, "# No customer id, timestamp or single record of the input is in this file.");
         let _ = writeln!(t, "# Weights are observed counts; fogg normalises each row to probabilities.\n");
         let _ = writeln!(t, "[scenario]");
-        let _ = writeln!(t, "name = {}", quote(name));
+        let _ = writeln!(t, "name = {}", name.to_toml_value());
         let _ = writeln!(
             t,
             "description = {}",
-            quote(&format!(
+            format!(
                 "Fitted from {}: {} journeys, {} of them converting.",
                 self.source,
                 num(self.journeys),
                 num(self.converted)
-            ))
+            )
+            .to_toml_value()
         );
-        let stages: Vec<String> = self.stages.iter().map(|s| quote(s)).collect();
+        let stages: Vec<String> = self.stages.iter().map(|s| s.to_toml_value()).collect();
         let _ = writeln!(t, "stages = [{}]\n", stages.join(", "));
         for ch in &self.channels {
-            let _ = writeln!(t, "[[channel]]\nid = {}", quote(ch));
+            let _ = writeln!(t, "[[channel]]\nid = {}", ch.to_toml_value());
             let _ = writeln!(
                 t,
                 "kind = \"online\"   # the data does not say: set \"offline\" for stores, phone, print…"
@@ -237,7 +239,7 @@ impl Counts {
         let _ = writeln!(t, "[entry]");
         for (i, s) in self.states.iter().enumerate() {
             if self.entry[i] > 0.0 {
-                let _ = writeln!(t, "{} = {}", key(&s.id), num(self.entry[i]));
+                let _ = writeln!(t, "{} = {}", s.id.to_toml_key(), num(self.entry[i]));
             }
         }
         for (i, s) in self.states.iter().enumerate() {
@@ -245,9 +247,9 @@ impl Counts {
             let _ = writeln!(
                 t,
                 "\n[[state]]\nid = {}\nstage = {}\nchannel = {}",
-                quote(&s.id),
-                quote(&s.stage),
-                quote(&s.channel)
+                s.id.to_toml_value(),
+                s.stage.to_toml_value(),
+                s.channel.to_toml_value()
             );
             if s.conversion {
                 let _ = writeln!(t, "conversion = true");
@@ -268,7 +270,7 @@ impl Counts {
             for (&j, &c) in &self.next[i] {
                 if c > 0.0 {
                     let target = self.states.get(j).map_or("exit", |s| s.id.as_str());
-                    row.push(format!("{} = {}", key(target), num(c)));
+                    row.push(format!("{} = {}", target.to_toml_key(), num(c)));
                 }
             }
             if row.is_empty() {
@@ -281,7 +283,7 @@ impl Counts {
         let _ = writeln!(t, "[load]\nduration = \"30s\"\nprofile = {{ kind = \"constant\", rate = 10 }}");
         let _ = writeln!(t, "think_time = {{ dist = \"lognormal\", median = \"2s\", p90 = \"8s\" }}");
         for s in &self.states {
-            let _ = writeln!(t, "\n[[load.request]]\nstate = {}", quote(&s.id));
+            let _ = writeln!(t, "\n[[load.request]]\nstate = {}", s.id.to_toml_value());
             if s.conversion {
                 let _ = writeln!(t, "method = \"POST\"\npath = \"/checkout\"");
                 let _ = writeln!(
@@ -307,17 +309,6 @@ fn num(x: f64) -> String {
     } else {
         format!("{x}")
     }
-}
-
-/// A TOML key: bare when it can be (letters, digits, `_`, `-`), else
-/// quoted, so an id such as `google.com` is one key, not a dotted path.
-fn key(s: &str) -> String {
-    let bare = !s.is_empty() && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
-    if bare { s.to_owned() } else { quote(s) }
-}
-
-fn quote(s: &str) -> String {
-    format!("\"{}\"", s.replace('\\', "\\\\").replace('"', "\\\""))
 }
 
 fn percentile(sorted: &[f64], q: f64) -> f64 {

@@ -20,6 +20,8 @@
 use std::collections::{BTreeSet, HashMap, HashSet};
 use std::fmt::Write as _;
 
+use toml_writer::{ToTomlKey, ToTomlValue};
+
 use super::har_file::{Entry, HarError, HarFile, Header, timestamp_ms};
 pub use super::har_file::{HarError as Error, parse};
 
@@ -378,14 +380,19 @@ pub fn import(har: &HarFile, file: &str, name: &str) -> Result<Imported, HarErro
             writeln!(t, "#\n# Credentials of the recording were replaced: export {} before", list.join(", "));
         let _ = writeln!(t, "# `fogg load` (they are read from the environment, never written to a file).");
     }
-    let _ = writeln!(t, "\n[scenario]\nname = {}", quote(name));
-    let _ = writeln!(t, "stages = [{}]", STAGES.iter().map(|s| quote(s)).collect::<Vec<_>>().join(", "));
+    let _ = writeln!(t, "\n[scenario]\nname = {}", name.to_toml_value());
+    let _ =
+        writeln!(t, "stages = [{}]", STAGES.iter().map(|s| s.to_toml_value()).collect::<Vec<_>>().join(", "));
     let _ = writeln!(t, "\n[[channel]]\nid = \"web\"\nkind = \"online\"");
     let _ = writeln!(t, "\n[entry]\n{} = 1   # the recording starts here", ids[0]);
     for (n, id) in ids.iter().enumerate() {
         let stage = STAGES[n * STAGES.len() / ids.len()];
-        let _ = writeln!(t, "\n[[state]]\nid = {}", quote(id));
-        let _ = writeln!(t, "stage = {}   # guess: the pages spread along the funnel in order", quote(stage));
+        let _ = writeln!(t, "\n[[state]]\nid = {}", id.to_toml_value());
+        let _ = writeln!(
+            t,
+            "stage = {}   # guess: the pages spread along the funnel in order",
+            stage.to_toml_value()
+        );
         let _ = writeln!(t, "channel = \"web\"");
         if conversion == Some(n) {
             let _ = writeln!(t, "conversion = true   # guess: this page's requests look like an order");
@@ -465,20 +472,30 @@ fn write_request(
     resources: &[Call],
     summary: &mut Summary,
 ) {
-    let _ = writeln!(t, "\n[[load.request]]\nstate = {}", quote(state));
+    let _ = writeln!(t, "\n[[load.request]]\nstate = {}", state.to_toml_value());
     if name != state {
-        let _ = writeln!(t, "name = {}", quote(name));
+        let _ = writeln!(t, "name = {}", name.to_toml_value());
     }
     if call.method != "GET" {
-        let _ = writeln!(t, "method = {}", quote(&call.method));
+        let _ = writeln!(t, "method = {}", call.method.to_toml_value());
     }
-    let _ = writeln!(t, "path = {}   # {}, {} in the recording", quote(&call.path), call.kind, call.status);
+    let _ = writeln!(
+        t,
+        "path = {}   # {}, {} in the recording",
+        call.path.to_toml_value(),
+        call.kind,
+        call.status
+    );
     if !call.headers.is_empty() {
-        let h: Vec<String> = call.headers.iter().map(|(n, v)| format!("{} = {}", key(n), quote(v))).collect();
+        let h: Vec<String> = call
+            .headers
+            .iter()
+            .map(|(n, v)| format!("{} = {}", n.to_toml_key(), v.to_toml_value()))
+            .collect();
         let _ = writeln!(t, "headers = {{ {} }}", h.join(", "));
     }
     if let Some(body) = &call.body {
-        let _ = writeln!(t, "body = {}", quote(body));
+        let _ = writeln!(t, "body = {}", body.to_toml_value());
     }
     if !call.captures.is_empty() {
         let c: Vec<String> = call
@@ -495,7 +512,8 @@ fn write_request(
     if !resources.is_empty() {
         let _ = writeln!(t, "resources = [");
         for r in resources {
-            let _ = writeln!(t, "  {},   # {}, {} in the recording", quote(&r.path), r.kind, r.status);
+            let _ =
+                writeln!(t, "  {},   # {}, {} in the recording", r.path.to_toml_value(), r.kind, r.status);
         }
         let _ = writeln!(t, "]");
     }
@@ -506,9 +524,11 @@ fn write_request(
 impl How {
     fn toml(&self) -> String {
         match self {
-            How::Json(p) => format!("{{ json = {} }}", quote(p)),
-            How::Header(h, re) => format!("{{ header = {}, regex = {} }}", quote(h), quote(re)),
-            How::Body(re) => format!("{{ regex = {} }}", quote(re)),
+            How::Json(p) => format!("{{ json = {} }}", p.to_toml_value()),
+            How::Header(h, re) => {
+                format!("{{ header = {}, regex = {} }}", h.to_toml_value(), re.to_toml_value())
+            }
+            How::Body(re) => format!("{{ regex = {} }}", re.to_toml_value()),
         }
     }
 
@@ -756,18 +776,6 @@ fn median(xs: &[f64]) -> Option<f64> {
     let mut v = xs.to_vec();
     v.sort_by(f64::total_cmp);
     (!v.is_empty()).then(|| v[v.len() / 2])
-}
-
-fn key(s: &str) -> String {
-    if !s.is_empty() && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-') {
-        s.to_owned()
-    } else {
-        quote(s)
-    }
-}
-
-fn quote(s: &str) -> String {
-    toml::Value::String(s.to_owned()).to_string()
 }
 
 #[cfg(test)]

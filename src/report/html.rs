@@ -7,7 +7,7 @@
 use std::io::{self, Write};
 
 use super::doc::{Align, Doc};
-use super::svg::Chart;
+use super::svg::{Chart, esc};
 
 /// The page's CSS: the base, one colour class per series, the tables;
 /// the live dashboard (`fogg load --dashboard`) shares it.
@@ -23,10 +23,6 @@ const CSP: &str = "default-src 'none'; style-src 'unsafe-inline'; script-src 'un
 /// It also logs a table wider than its box (columns a reader would have
 /// to scroll to), which the browser test fails on.
 const CHECK: &str = "addEventListener('load',()=>{const all=[...document.querySelectorAll('svg.chart')];let drawn=0;for(const svg of all){const ok=[...svg.querySelectorAll('path')].some(p=>{const b=p.getBBox();return b.width>0||b.height>0;});if(ok)drawn++;else console.error('chart drew nothing: '+svg.getAttribute('aria-label'));}for(const w of document.querySelectorAll('.table-wrap')){if(innerWidth>=1200&&w.scrollWidth>w.clientWidth+1)console.error('table wider than the page: '+w.parentElement.querySelector('h2').textContent);}document.documentElement.dataset.chartsDrawn=drawn+'/'+all.length;});";
-
-fn esc(s: &str) -> String {
-    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
-}
 
 /// Writes `doc` and `charts` as one HTML page.
 pub fn write(doc: &Doc, charts: &[Chart], kind: &str, out: &mut dyn Write) -> io::Result<()> {

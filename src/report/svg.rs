@@ -83,7 +83,8 @@ pub enum Chart {
     },
 }
 
-fn esc(s: &str) -> String {
+/// Text escaped for HTML and SVG (also in attribute values).
+pub(super) fn esc(s: &str) -> String {
     s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
 }
 
