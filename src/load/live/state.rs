@@ -101,15 +101,11 @@ impl Runs {
 
     /// `s` with each request's recent percentiles.
     fn with_recent(&self, mut s: Snapshot) -> Snapshot {
-        for (r, recent) in s.requests.iter_mut().zip(self.recent()) {
+        let recent = recent_of(&self.window.lock().expect("live window"));
+        for (r, recent) in s.requests.iter_mut().zip(recent) {
             r.recent_latency_s = recent;
         }
         s
-    }
-
-    /// Each request's recent percentiles.
-    fn recent(&self) -> Vec<Option<[f64; RECENT_QUANTILES.len()]>> {
-        recent_of(&self.window.lock().expect("live window"))
     }
 
     /// The run in progress is over, with these final counts.
