@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand};
 
+use crate::attribution::MaxSteps;
 use crate::load::LoadPlan;
 use crate::load::plan::Workload;
 use crate::report::ReportFormat;
@@ -334,16 +335,25 @@ pub struct AttributeArgs {
     #[arg(long, requires = "paths")]
     pub no_null: bool,
 
-    /// Order of the fitted chain: its states are the last K channels of a
-    /// journey (repeats collapsed), as ChannelAttribution's `order`.
+    /// Order of the fitted chain: its states are windows of K consecutive
+    /// channels of a path as written (repeats kept), as
+    /// ChannelAttribution's `order`.
     #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u8).range(1..=8))]
     pub order: u8,
 
-    /// Cut journeys of the fitted chain after this many states (they count
-    /// as null), in the exact and the simulated values alike, as
-    /// ChannelAttribution's `max_step` [default: no cut].
-    #[arg(long, value_name = "K", value_parser = clap::value_parser!(u32).range(1..))]
-    pub max_steps: Option<u32>,
+    /// Collapse repeated channels (`a > a > b` is `a > b`) before taking
+    /// the order's windows, which then grow from the first channel (`a`,
+    /// `a > b`): fogg's rule before it followed the package.
+    #[arg(long)]
+    pub collapse_repeats: bool,
+
+    /// Cut journeys of the fitted chain after K states (they count as
+    /// null), in the exact and the simulated values alike, as
+    /// ChannelAttribution's `max_step`; `auto` is the package's default:
+    /// the most states a path of the file walks, plus one [default: no
+    /// cut].
+    #[arg(long, value_name = "K|auto", value_parser = parse_max_steps)]
+    pub max_steps: Option<MaxSteps>,
 
     /// Also estimate the fitted chain's removal effects by walking this
     /// many journeys on it (e.g. 1M), with their Monte-Carlo error: a
@@ -640,6 +650,9 @@ pub enum ArgError {
     /// Not a thread count fogg can run.
     #[error("'{0}' is not a thread count: give a whole number from 1 to {MAX_THREADS}")]
     Threads(String),
+    /// Not a step limit.
+    #[error("'{0}' is not a step limit: give a whole number of states from 1, e.g. 20, or 'auto'")]
+    MaxSteps(String),
 }
 
 /// Most worker threads `--threads` takes.
@@ -759,6 +772,18 @@ pub fn parse_target(text: &str) -> Result<reqwest::Url, ArgError> {
     match url.scheme() {
         "http" | "https" => Ok(url),
         other => Err(ArgError::NotHttp(other.to_owned())),
+    }
+}
+
+/// Parses `--max-steps` of `fogg attribute`: a number of states from 1,
+/// or `auto`.
+pub fn parse_max_steps(text: &str) -> Result<MaxSteps, ArgError> {
+    match text.trim() {
+        "auto" => Ok(MaxSteps::Auto),
+        t => match t.parse::<u32>() {
+            Ok(k) if k >= 1 => Ok(MaxSteps::Fixed(k)),
+            _ => Err(ArgError::MaxSteps(text.to_owned())),
+        },
     }
 }
 

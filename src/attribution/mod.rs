@@ -3,25 +3,32 @@
 //! beside the first-touch, last-touch and linear-touch heuristics.
 //!
 //! Conventions follow the ChannelAttribution package so results can be
-//! cross-checked:
+//! cross-checked (docs/attribution.md):
 //! - the fitted chain has a start state, transient states, and the
 //!   absorbing states conversion and null; every journey of a path goes
 //!   start → its states → conversion (the path's conversions) or null
 //!   (its nulls);
-//! - consecutive repeats of a channel are collapsed in the chain (`a > a >
-//!   b` walks `a > b`);
-//! - order k: a state is the window of the last (up to) k channels, so an
-//!   order-1 chain has one state per channel;
+//! - order k: a state is a window of k consecutive channels of the path as
+//!   written (repeats kept: `a > a > b` walks `a a`, `a b` at order 2), a
+//!   path shorter than k being one state, and a state repeated in a row
+//!   being walked once; order 1 has one state per channel. With
+//!   `collapse_repeats`, repeated channels collapse first and the windows
+//!   grow from the first channel (`a`, `a b`);
 //! - the removal effect of channel c is 1 − P(conversion with c removed) /
 //!   P(conversion), where removing c sends every transition into a state
-//!   at c to null; shares are removal effects over their sum, and attributed
-//!   conversions and value are the shares of the totals;
+//!   holding c to null; shares are removal effects over their sum, and
+//!   attributed conversions are the shares of the total;
+//! - the value removal effect weighs each conversion by its value (the
+//!   mean value of the conversions after its last state), and attributed
+//!   value is the value share of the total value;
 //! - heuristics credit each path's conversions (and value) to its first
 //!   channel, its last channel, or equally to each of its touches as
 //!   written (repeats included);
 //! - with a maximum number of steps (the package's `max_step`), a journey
 //!   of the fitted chain that has not converted after that many states is
-//!   cut and counts as null, in the exact values as in the simulated ones.
+//!   cut and counts as null, in the exact values as in the simulated ones;
+//!   [`MaxSteps::Auto`] is the package's default: the most states a path
+//!   of the file walks, plus one.
 
 pub mod paths;
 
@@ -29,17 +36,47 @@ pub use paths::{PathFormat, Paths};
 
 use crate::model::exact::solve;
 
-/// The order-k chain fitted to a path file, as transition counts. Its
-/// states are the windows of the last (up to) k channels of a journey,
-/// consecutive repeats collapsed first; order 1 has one state per channel.
+/// Where journeys of a fitted chain are cut.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum MaxSteps {
+    /// Never: the chain is solved as it is.
+    #[default]
+    Unlimited,
+    /// After this many states.
+    Fixed(u32),
+    /// ChannelAttribution's default `max_step`: after the most states a
+    /// path of the file walks, plus one.
+    Auto,
+}
+
+/// How a chain is fitted to paths.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ChainOptions {
+    /// Order: states are windows of this many channels (1 or more).
+    pub order: usize,
+    /// Collapse repeated channels before taking windows, which then grow
+    /// from the first channel; the package keeps repeats.
+    pub collapse_repeats: bool,
+    /// Where journeys are cut.
+    pub max_steps: MaxSteps,
+}
+
+impl ChainOptions {
+    /// The package's conventions at order `order`, uncut.
+    pub fn order(order: usize) -> ChainOptions {
+        ChainOptions { order, collapse_repeats: false, max_steps: MaxSteps::Unlimited }
+    }
+}
+
+/// The order-k chain fitted to a path file, as transition counts: see the
+/// module's conventions for its states.
 #[derive(Debug, Clone)]
 pub struct FittedChain {
-    /// Its order: states are windows of up to this many channels.
-    pub order: usize,
+    /// How it was fitted.
+    pub options: ChainOptions,
     /// Channels of the paths.
     pub channels: usize,
-    /// Each state's window of channels, oldest first; its last channel is
-    /// where the journey is.
+    /// Each state's window of channels, oldest first.
     pub states: Vec<Vec<u32>>,
     /// Journeys starting in each state.
     pub start: Vec<f64>,
@@ -47,8 +84,16 @@ pub struct FittedChain {
     pub next: Vec<Vec<(usize, f64)>>,
     /// Journeys converting after each state.
     pub conversion: Vec<f64>,
+    /// Value of the conversions after each state.
+    pub value: Vec<f64>,
+    /// Per state, (value per conversion, conversions) of each path that
+    /// converts after it: what a simulated conversion's value is drawn
+    /// from.
+    pub conversion_values: Vec<Vec<(f64, f64)>>,
     /// Journeys ending without conversion after each state.
     pub null: Vec<f64>,
+    /// The most states a path (with journeys) walks.
+    pub longest_path: u32,
     /// Journeys still going after this many states are cut (null); none
     /// when `None`.
     pub max_steps: Option<u32>,
@@ -61,35 +106,49 @@ const DENSE_STATES: usize = 400;
 
 impl FittedChain {
     /// Counts the transitions of every path, weighted by its journeys, in
-    /// the chain of order `order` (1 or more).
-    pub fn fit(paths: &Paths, order: usize) -> FittedChain {
-        let order = order.max(1);
+    /// the chain `options` describe, and resolves its cut.
+    pub fn fit(paths: &Paths, options: &ChainOptions) -> FittedChain {
+        let order = options.order.max(1);
         let mut chain = FittedChain {
-            order,
+            options: ChainOptions { order, ..*options },
             channels: paths.channels.len(),
             states: Vec::new(),
             start: Vec::new(),
             next: Vec::new(),
             conversion: Vec::new(),
+            value: Vec::new(),
+            conversion_values: Vec::new(),
             null: Vec::new(),
+            longest_path: 0,
             max_steps: None,
         };
         let mut index: std::collections::HashMap<Vec<u32>, usize> = std::collections::HashMap::new();
         let mut walk: Vec<u32> = Vec::new();
         let mut ids: Vec<usize> = Vec::new();
         for row in &paths.rows {
-            walk.clear();
-            for &c in &row.channels {
-                if walk.last() != Some(&c) {
-                    walk.push(c);
-                }
-            }
-            if walk.is_empty() {
+            let journeys = row.conversions + row.nulls;
+            if row.channels.is_empty() || journeys <= 0.0 {
                 continue;
             }
+            walk.clear();
+            if options.collapse_repeats {
+                for &c in &row.channels {
+                    if walk.last() != Some(&c) {
+                        walk.push(c);
+                    }
+                }
+            } else {
+                walk.extend_from_slice(&row.channels);
+            }
             ids.clear();
-            for j in 0..walk.len() {
-                let window = &walk[(j + 1).saturating_sub(order)..=j];
+            let windows: Box<dyn Iterator<Item = &[u32]>> = if options.collapse_repeats {
+                Box::new((0..walk.len()).map(|j| &walk[(j + 1).saturating_sub(order)..=j]))
+            } else if walk.len() <= order {
+                Box::new(std::iter::once(&walk[..]))
+            } else {
+                Box::new(walk.windows(order))
+            };
+            for window in windows {
                 let id = match index.get(window) {
                     Some(&id) => id,
                     None => {
@@ -99,13 +158,17 @@ impl FittedChain {
                         chain.start.push(0.0);
                         chain.next.push(Vec::new());
                         chain.conversion.push(0.0);
+                        chain.value.push(0.0);
+                        chain.conversion_values.push(Vec::new());
                         chain.null.push(0.0);
                         id
                     }
                 };
-                ids.push(id);
+                if ids.last() != Some(&id) {
+                    ids.push(id);
+                }
             }
-            let journeys = row.conversions + row.nulls;
+            chain.longest_path = chain.longest_path.max(ids.len() as u32);
             chain.start[ids[0]] += journeys;
             for pair in ids.windows(2) {
                 let row = &mut chain.next[pair[0]];
@@ -116,91 +179,119 @@ impl FittedChain {
             }
             let last = *ids.last().expect("a state");
             chain.conversion[last] += row.conversions;
+            chain.value[last] += row.value;
+            if row.conversions > 0.0 {
+                chain.conversion_values[last].push((row.value / row.conversions, row.conversions));
+            }
             chain.null[last] += row.nulls;
         }
+        chain.max_steps = match options.max_steps {
+            MaxSteps::Unlimited => None,
+            MaxSteps::Fixed(k) => Some(k),
+            MaxSteps::Auto => Some(chain.longest_path + 1),
+        };
         chain
     }
 
-    /// The channel a state stands at.
-    fn at(&self, state: usize) -> usize {
-        *self.states[state].last().expect("windows are never empty") as usize
+    /// Whether state `s` holds channel `channel` (anywhere in its window).
+    fn holds(&self, s: usize, channel: Option<usize>) -> bool {
+        channel.is_some_and(|c| self.states[s].contains(&(c as u32)))
     }
 
     /// P(conversion) of a journey from the start, with channel `removed`
     /// (if any) sending every journey that reaches it to null.
     pub fn conversion_probability(&self, removed: Option<usize>) -> f64 {
-        self.conversion_probability_solved(removed, DENSE_STATES)
+        self.absorbed(removed, false, DENSE_STATES).conversion
     }
 
-    /// As [`Self::conversion_probability`], solving densely up to
-    /// `dense_states` states and iteratively beyond.
-    fn conversion_probability_solved(&self, removed: Option<usize>, dense_states: usize) -> f64 {
+    /// What a journey from the start converts, in probability and in
+    /// expected value (`with_value`; else 0), with channel `removed` (if
+    /// any) sending every journey that reaches a state holding it to null;
+    /// solved densely up to `dense_states` states and iteratively beyond.
+    fn absorbed(&self, removed: Option<usize>, with_value: bool, dense_states: usize) -> Absorbed {
         let n = self.states.len();
         let total: f64 = self.start.iter().sum();
         if total == 0.0 {
-            return 0.0;
+            return Absorbed::default();
         }
-        // x_s = Σ_t p(s→t) x_t + p(s→conversion); a state at the removed
-        // channel converts nobody. Probabilities by row:
-        let gone = |s: usize| Some(self.at(s)) == removed;
+        // x_s = Σ_t p(s→t) x_t + r_s, with r_s the conversions (or their
+        // value) after s over the journeys leaving s; a state holding the
+        // removed channel converts nobody.
+        let gone: Vec<bool> = (0..n).map(|s| self.holds(s, removed)).collect();
         let outs: Vec<f64> = (0..n)
             .map(|s| self.next[s].iter().map(|(_, w)| w).sum::<f64>() + self.conversion[s] + self.null[s])
             .collect();
+        let live = |s: usize| !gone[s] && outs[s] > 0.0;
+        let rewards: Vec<&[f64]> =
+            if with_value { vec![&self.conversion, &self.value] } else { vec![&self.conversion] };
+        let mut solved = [0.0; 2];
         if let Some(max_steps) = self.max_steps {
             // Within `max_steps` states: push the distribution over states
             // forward one step at a time, collecting what converts.
             let mut at: Vec<f64> = self.start.iter().map(|w| w / total).collect();
             let mut next = vec![0.0; n];
-            let mut converted = 0.0;
             for _ in 0..max_steps {
                 next.iter_mut().for_each(|x| *x = 0.0);
-                for s in (0..n).filter(|&s| at[s] > 0.0 && !gone(s) && outs[s] > 0.0) {
-                    converted += at[s] * self.conversion[s] / outs[s];
+                for s in (0..n).filter(|&s| at[s] > 0.0 && live(s)) {
+                    for (sum, reward) in solved.iter_mut().zip(&rewards) {
+                        *sum += at[s] * reward[s] / outs[s];
+                    }
                     for &(t, w) in &self.next[s] {
                         next[t] += at[s] * w / outs[s];
                     }
                 }
                 std::mem::swap(&mut at, &mut next);
             }
-            return converted;
+            return Absorbed { conversion: solved[0], value: solved[1] };
         }
-        let x = if n <= dense_states {
-            let mut a = vec![0.0; n * n];
-            let mut b = vec![0.0; n];
-            for s in 0..n {
-                a[s * n + s] = 1.0;
-                if gone(s) || outs[s] == 0.0 {
-                    continue;
-                }
-                for &(t, w) in &self.next[s] {
-                    a[s * n + t] -= w / outs[s];
-                }
-                b[s] = self.conversion[s] / outs[s];
-            }
-            solve(a, b, n)
-        } else {
-            // Gauss–Seidel: every row leaks to the absorbing states, so the
-            // sweeps converge; stop when a sweep changes nothing.
-            let mut x = vec![0.0; n];
-            for _ in 0..1_000_000 {
-                let mut change: f64 = 0.0;
+        for (sum, reward) in solved.iter_mut().zip(&rewards) {
+            let x = if n <= dense_states {
+                let mut a = vec![0.0; n * n];
+                let mut b = vec![0.0; n];
                 for s in 0..n {
-                    if gone(s) || outs[s] == 0.0 {
+                    a[s * n + s] = 1.0;
+                    if !live(s) {
                         continue;
                     }
-                    let v = (self.conversion[s] + self.next[s].iter().map(|&(t, w)| w * x[t]).sum::<f64>())
-                        / outs[s];
-                    change = change.max((v - x[s]).abs());
-                    x[s] = v;
+                    for &(t, w) in &self.next[s] {
+                        a[s * n + t] -= w / outs[s];
+                    }
+                    b[s] = reward[s] / outs[s];
                 }
-                if change <= 1e-16 {
-                    break;
+                solve(a, b, n)
+            } else {
+                // Gauss–Seidel: every row leaks to the absorbing states, so
+                // the sweeps converge; stop when a sweep changes nothing
+                // beyond rounding.
+                let scale = (0..n).filter(|&s| live(s)).map(|s| reward[s] / outs[s]).fold(0.0, f64::max);
+                let mut x = vec![0.0; n];
+                for _ in 0..1_000_000 {
+                    let mut change: f64 = 0.0;
+                    for s in (0..n).filter(|&s| live(s)) {
+                        let v =
+                            (reward[s] + self.next[s].iter().map(|&(t, w)| w * x[t]).sum::<f64>()) / outs[s];
+                        change = change.max((v - x[s]).abs());
+                        x[s] = v;
+                    }
+                    if change <= 1e-16 * scale.max(1.0) {
+                        break;
+                    }
                 }
-            }
-            x
-        };
-        (0..n).filter(|&s| !gone(s)).map(|s| self.start[s] / total * x[s]).sum()
+                x
+            };
+            *sum = (0..n).filter(|&s| !gone[s]).map(|s| self.start[s] / total * x[s]).sum();
+        }
+        Absorbed { conversion: solved[0], value: solved[1] }
     }
+}
+
+/// What journeys of a fitted chain convert, per journey.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+struct Absorbed {
+    /// P(conversion).
+    conversion: f64,
+    /// Expected conversion value.
+    value: f64,
 }
 
 /// Removal effects estimated by simulating journeys on a fitted chain: a
@@ -222,11 +313,62 @@ pub struct SimulatedRemoval {
     /// Standard error of each: given the conversions C, the journeys among
     /// them that touched the channel are binomial, so sqrt(e(1 − e)/C).
     pub standard_error: Vec<f64>,
+    /// Per channel: the value of the converted journeys that touched it
+    /// over the value of all of them, each conversion's value drawn as the
+    /// package draws it (from the values per conversion of the paths that
+    /// convert after its last state, weighted by their conversions); all 0
+    /// when no conversion has value.
+    pub value_removal_effect: Vec<f64>,
+    /// Standard error of each, as a ratio estimator's:
+    /// sqrt(Σ v²(t − e)²) / Σ v over the converted journeys (t: touched).
+    pub value_standard_error: Vec<f64>,
 }
 
 /// A simulated journey longer than this is cut when the chain sets no
 /// `max_steps`.
 pub const MAX_SIMULATED_STEPS: u32 = 10_000;
+
+/// Journeys walked as one block: blocks run in parallel and their sums
+/// add up in block order, so a seed gives the same result on any number
+/// of threads.
+const SIMULATION_BLOCK: u64 = 1 << 16;
+
+/// What one block of simulated journeys counted.
+#[derive(Debug, Clone, Default)]
+struct BlockSums {
+    conversions: u64,
+    truncated: u64,
+    value: f64,
+    value_squared: f64,
+    /// Per channel: converted journeys that touched it, their value, and
+    /// their squared value.
+    touched: Vec<u64>,
+    touched_value: Vec<f64>,
+    touched_value_squared: Vec<f64>,
+}
+
+impl BlockSums {
+    fn new(channels: usize) -> BlockSums {
+        BlockSums {
+            touched: vec![0; channels],
+            touched_value: vec![0.0; channels],
+            touched_value_squared: vec![0.0; channels],
+            ..BlockSums::default()
+        }
+    }
+
+    fn add(&mut self, other: &BlockSums) {
+        self.conversions += other.conversions;
+        self.truncated += other.truncated;
+        self.value += other.value;
+        self.value_squared += other.value_squared;
+        for c in 0..self.touched.len() {
+            self.touched[c] += other.touched[c];
+            self.touched_value[c] += other.touched_value[c];
+            self.touched_value_squared[c] += other.touched_value_squared[c];
+        }
+    }
+}
 
 impl FittedChain {
     /// Walks `journeys` journeys on the chain (journey `i` with the
@@ -235,6 +377,8 @@ impl FittedChain {
     pub fn simulate(&self, journeys: u64, seed: u64) -> SimulatedRemoval {
         use crate::model::alias::{AliasRows, EXIT, Target};
         use crate::rng::{CustomerRngs, Stream};
+        use rand::distr::Distribution;
+        use rand::distr::weighted::WeightedIndex;
         use rayon::prelude::*;
 
         const CONVERSION: Target = EXIT - 1;
@@ -265,63 +409,92 @@ impl FittedChain {
                 rows.push(&row)
             })
             .collect();
-        let channel_of: Vec<Target> = (0..states).map(|s| self.at(s) as Target).collect();
+        // Per state, the values per conversion to draw from.
+        let values: Vec<Option<(WeightedIndex<f64>, Vec<f64>)>> = self
+            .conversion_values
+            .iter()
+            .map(|pairs| {
+                let weights = WeightedIndex::new(pairs.iter().map(|&(_, c)| c)).ok()?;
+                Some((weights, pairs.iter().map(|&(v, _)| v).collect()))
+            })
+            .collect();
         let max_steps = self.max_steps.unwrap_or(MAX_SIMULATED_STEPS);
         let rngs = CustomerRngs::new(seed, Stream::Journey);
-        // Per fold: conversions, truncated, and converted journeys that
-        // touched each channel; `seen` is the reused per-journey list.
-        let (conversions, truncated, touched) = (0..journeys)
-            .into_par_iter()
-            .fold(
-                || (0u64, 0u64, vec![0u64; n], Vec::<Target>::new()),
-                |(mut conv, mut cut, mut touched, mut seen), i| {
-                    let mut rng = rngs.customer(i);
-                    seen.clear();
-                    let mut at = rows.sample(start_row, &mut rng);
-                    let mut steps = 0;
-                    loop {
-                        if at == CONVERSION {
-                            conv += 1;
-                            for &c in &seen {
-                                touched[c as usize] += 1;
-                            }
-                            break;
+        let walk_block = |block: u64| -> BlockSums {
+            let mut sums = BlockSums::new(n);
+            let mut seen: Vec<u32> = Vec::new();
+            let end = journeys.min((block + 1) * SIMULATION_BLOCK);
+            for i in block * SIMULATION_BLOCK..end {
+                let mut rng = rngs.customer(i);
+                seen.clear();
+                let mut at = rows.sample(start_row, &mut rng);
+                let mut last = at;
+                let mut steps = 0;
+                loop {
+                    if at == CONVERSION {
+                        let v = match &values[last as usize] {
+                            Some((weights, values)) => values[weights.sample(&mut rng)],
+                            None => 0.0,
+                        };
+                        sums.conversions += 1;
+                        sums.value += v;
+                        sums.value_squared += v * v;
+                        for &c in &seen {
+                            sums.touched[c as usize] += 1;
+                            sums.touched_value[c as usize] += v;
+                            sums.touched_value_squared[c as usize] += v * v;
                         }
-                        if at == EXIT {
-                            break;
-                        }
-                        if steps == max_steps {
-                            cut += 1;
-                            break;
-                        }
-                        let channel = channel_of[at as usize];
+                        break;
+                    }
+                    if at == EXIT {
+                        break;
+                    }
+                    if steps == max_steps {
+                        sums.truncated += 1;
+                        break;
+                    }
+                    for &channel in &self.states[at as usize] {
                         if !seen.contains(&channel) {
                             seen.push(channel);
                         }
-                        steps += 1;
-                        at = rows.sample(next_rows[at as usize], &mut rng);
                     }
-                    (conv, cut, touched, seen)
-                },
-            )
-            .map(|(c, t, touched, _)| (c, t, touched))
-            .reduce(
-                || (0, 0, vec![0; n]),
-                |(c1, t1, mut a), (c2, t2, b)| {
-                    for (x, y) in a.iter_mut().zip(b) {
-                        *x += y;
-                    }
-                    (c1 + c2, t1 + t2, a)
-                },
-            );
-        let cf = conversions as f64;
-        let removal_effect: Vec<f64> =
-            touched.iter().map(|&t| if conversions == 0 { 0.0 } else { t as f64 / cf }).collect();
-        let standard_error = removal_effect
+                    steps += 1;
+                    last = at;
+                    at = rows.sample(next_rows[at as usize], &mut rng);
+                }
+            }
+            sums
+        };
+        let blocks: Vec<BlockSums> =
+            (0..journeys.div_ceil(SIMULATION_BLOCK)).into_par_iter().map(walk_block).collect();
+        let mut sums = BlockSums::new(n);
+        for block in &blocks {
+            sums.add(block);
+        }
+        let cf = sums.conversions as f64;
+        let ratio = |part: f64, all: f64| if all > 0.0 { part / all } else { 0.0 };
+        let removal_effect: Vec<f64> = sums.touched.iter().map(|&t| ratio(t as f64, cf)).collect();
+        let standard_error = removal_effect.iter().map(|&e| ratio(e * (1.0 - e), cf).sqrt()).collect();
+        let value_removal_effect: Vec<f64> =
+            sums.touched_value.iter().map(|&t| ratio(t, sums.value)).collect();
+        // Σ v²(t − e)² = Σ v²t (1 − 2e) + e² Σ v², as t² = t.
+        let value_standard_error = value_removal_effect
             .iter()
-            .map(|&e| if conversions == 0 { 0.0 } else { (e * (1.0 - e) / cf).sqrt() })
+            .zip(&sums.touched_value_squared)
+            .map(|(&e, &t2)| {
+                let spread = (t2 * (1.0 - 2.0 * e) + e * e * sums.value_squared).max(0.0);
+                ratio(spread.sqrt(), sums.value)
+            })
             .collect();
-        SimulatedRemoval { journeys, conversions, truncated, removal_effect, standard_error }
+        SimulatedRemoval {
+            journeys,
+            conversions: sums.conversions,
+            truncated: sums.truncated,
+            removal_effect,
+            standard_error,
+            value_removal_effect,
+            value_standard_error,
+        }
     }
 }
 
@@ -334,7 +507,13 @@ pub struct ChannelCredit {
     pub share: f64,
     /// Share × total conversions.
     pub conversions: f64,
-    /// Share × total value.
+    /// 1 − V(without it) / V, V being the expected conversion value of a
+    /// journey: the removal effect with each conversion weighed by its
+    /// value (0 when no conversion has value).
+    pub value_removal_effect: f64,
+    /// Value removal effect / sum of value removal effects.
+    pub value_share: f64,
+    /// Value share × total value.
     pub value: f64,
     /// Conversions of paths that start with it.
     pub first_touch: f64,
@@ -361,14 +540,16 @@ pub struct Attribution {
     pub credits: Vec<ChannelCredit>,
 }
 
-/// Attributes the conversions of `paths` with the chain of order `order`,
-/// journeys cut after `max_steps` states when given.
-pub fn attribute(paths: &Paths, order: usize, max_steps: Option<u32>) -> anyhow::Result<Attribution> {
-    let mut chain = FittedChain::fit(paths, order);
-    chain.max_steps = max_steps;
-    let p = chain.conversion_probability(None);
-    if p <= 0.0 {
-        match max_steps {
+/// Attributes the conversions of `paths` with the chain `options`
+/// describe.
+pub fn attribute(paths: &Paths, options: &ChainOptions) -> anyhow::Result<Attribution> {
+    let chain = FittedChain::fit(paths, options);
+    let total_conversions: f64 = paths.rows.iter().map(|r| r.conversions).sum();
+    let total_value: f64 = paths.rows.iter().map(|r| r.value).sum();
+    let with_value = total_value > 0.0;
+    let whole = chain.absorbed(None, with_value, DENSE_STATES);
+    if whole.conversion <= 0.0 {
+        match chain.max_steps {
             Some(k) => {
                 anyhow::bail!("no journey of the fitted chain converts within {k} steps: raise --max-steps")
             }
@@ -376,27 +557,30 @@ pub fn attribute(paths: &Paths, order: usize, max_steps: Option<u32>) -> anyhow:
         }
     }
     let n = paths.channels.len();
-    let effects: Vec<f64> =
-        (0..n).map(|c| (1.0 - chain.conversion_probability(Some(c)) / p).max(0.0)).collect();
-    let sum: f64 = effects.iter().sum();
-    let total_conversions: f64 = paths.rows.iter().map(|r| r.conversions).sum();
-    let total_value: f64 = paths.rows.iter().map(|r| r.value).sum();
+    let without: Vec<Absorbed> = (0..n).map(|c| chain.absorbed(Some(c), with_value, DENSE_STATES)).collect();
+    let effect = |part: f64, all: f64| if all > 0.0 { (1.0 - part / all).max(0.0) } else { 0.0 };
+    let effects: Vec<f64> = without.iter().map(|w| effect(w.conversion, whole.conversion)).collect();
+    let value_effects: Vec<f64> = without.iter().map(|w| effect(w.value, whole.value)).collect();
+    let share = |e: f64, all: &[f64]| {
+        let sum: f64 = all.iter().sum();
+        if sum > 0.0 { e / sum } else { 0.0 }
+    };
     let mut credits: Vec<ChannelCredit> = effects
         .iter()
-        .map(|&e| {
-            let share = if sum > 0.0 { e / sum } else { 0.0 };
-            ChannelCredit {
-                removal_effect: e,
-                share,
-                conversions: share * total_conversions,
-                value: share * total_value,
-                first_touch: 0.0,
-                last_touch: 0.0,
-                linear_touch: 0.0,
-                first_touch_value: 0.0,
-                last_touch_value: 0.0,
-                linear_touch_value: 0.0,
-            }
+        .zip(&value_effects)
+        .map(|(&e, &v)| ChannelCredit {
+            removal_effect: e,
+            share: share(e, &effects),
+            conversions: share(e, &effects) * total_conversions,
+            value_removal_effect: v,
+            value_share: share(v, &value_effects),
+            value: share(v, &value_effects) * total_value,
+            first_touch: 0.0,
+            last_touch: 0.0,
+            linear_touch: 0.0,
+            first_touch_value: 0.0,
+            last_touch_value: 0.0,
+            linear_touch_value: 0.0,
         })
         .collect();
     for row in &paths.rows {
@@ -411,7 +595,7 @@ pub fn attribute(paths: &Paths, order: usize, max_steps: Option<u32>) -> anyhow:
             credits[c as usize].linear_touch_value += row.value / touches;
         }
     }
-    Ok(Attribution { chain, conversion_probability: p, credits })
+    Ok(Attribution { chain, conversion_probability: whole.conversion, credits })
 }
 
 #[cfg(test)]
@@ -426,11 +610,15 @@ mod tests {
         .unwrap()
     }
 
+    fn fixed(k: u32) -> ChainOptions {
+        ChainOptions { max_steps: MaxSteps::Fixed(k), ..ChainOptions::order(1) }
+    }
+
     #[test]
     fn the_textbook_case() {
         // C1 > C2 > C3 converts; C1 and C2 > C3 do not.
         let p = paths("C1 > C2 > C3;1;100;0\nC1;0;0;1\nC2 > C3;0;0;1\n");
-        let a = attribute(&p, 1, None).unwrap();
+        let a = attribute(&p, &ChainOptions::order(1)).unwrap();
         assert!((a.conversion_probability - 1.0 / 3.0).abs() < 1e-12);
         let re: Vec<f64> = a.credits.iter().map(|c| c.removal_effect).collect();
         let share: Vec<f64> = a.credits.iter().map(|c| c.share).collect();
@@ -446,8 +634,8 @@ mod tests {
     #[test]
     fn simulated_removal_effects_agree_with_the_exact_ones() {
         let p = paths("C1 > C2 > C3;1;100;0\nC1;0;0;1\nC2 > C3;0;0;1\nC3 > C1 > C2;2;10;3\nC2;1;5;4\n");
-        let chain = FittedChain::fit(&p, 1);
-        let exact = attribute(&p, 1, None).unwrap();
+        let chain = FittedChain::fit(&p, &ChainOptions::order(1));
+        let exact = attribute(&p, &ChainOptions::order(1)).unwrap();
         let sim = chain.simulate(400_000, 3);
         let rate = sim.conversions as f64 / sim.journeys as f64;
         let se = (exact.conversion_probability * (1.0 - exact.conversion_probability) / sim.journeys as f64)
@@ -475,7 +663,12 @@ mod tests {
         // A and C alike; order 2 sees that only A leads to conversions.
         let p = paths("A > B;10;100;0\nC > B;0;0;10\n");
         let effects = |order| -> Vec<f64> {
-            attribute(&p, order, None).unwrap().credits.iter().map(|c| c.removal_effect).collect()
+            attribute(&p, &ChainOptions::order(order))
+                .unwrap()
+                .credits
+                .iter()
+                .map(|c| c.removal_effect)
+                .collect()
         };
         let close = |a: &[f64], b: &[f64]| a.iter().zip(b).all(|(x, y)| (x - y).abs() < 1e-12);
         assert!(close(&effects(1), &[0.5, 1.0, 0.5]), "{:?}", effects(1));
@@ -483,7 +676,7 @@ mod tests {
         // Orders beyond the longest path change nothing more, and the
         // simulation of the order-2 chain agrees.
         assert!(close(&effects(5), &effects(2)));
-        let sim = FittedChain::fit(&p, 2).simulate(200_000, 1);
+        let sim = FittedChain::fit(&p, &ChainOptions::order(2)).simulate(200_000, 1);
         assert!((sim.removal_effect[2] - 0.0).abs() < 1e-12 && (sim.removal_effect[0] - 1.0).abs() < 1e-12);
     }
 
@@ -502,11 +695,11 @@ mod tests {
             let path: Vec<String> = (0..len).map(|_| format!("c{}", next(30))).collect();
             text.push_str(&format!("{};{};0;{}\n", path.join(" > "), next(3), 1 + next(4)));
         }
-        let chain = FittedChain::fit(&paths(&text), 2);
+        let chain = FittedChain::fit(&paths(&text), &ChainOptions::order(2));
         assert!(chain.states.len() > 300, "{} states", chain.states.len());
         for removed in [None, Some(0), Some(7)] {
-            let dense = chain.conversion_probability_solved(removed, usize::MAX);
-            let iterative = chain.conversion_probability_solved(removed, 0);
+            let dense = chain.absorbed(removed, false, usize::MAX).conversion;
+            let iterative = chain.absorbed(removed, false, 0).conversion;
             assert!((dense - iterative).abs() < 1e-12, "{removed:?}: {dense} vs {iterative}");
             assert!(dense > 0.0 && dense < 1.0);
         }
@@ -514,7 +707,7 @@ mod tests {
 
     #[test]
     fn repeats_collapse_in_the_chain_but_count_as_touches() {
-        let a = attribute(&paths("a > a > b;2;20;0\nb;0;0;2\n"), 1, None).unwrap();
+        let a = attribute(&paths("a > a > b;2;20;0\nb;0;0;2\n"), &ChainOptions::order(1)).unwrap();
         // The chain sees a > b (2 journeys) and b (2): b converts half of
         // what reaches it, so P = 1/2; without a, P = 1/4; without b, 0.
         assert!((a.conversion_probability - 0.5).abs() < 1e-12);
@@ -522,7 +715,10 @@ mod tests {
         assert!((a.credits[1].removal_effect - 1.0).abs() < 1e-12);
         assert!((a.credits[0].linear_touch - 4.0 / 3.0).abs() < 1e-12, "two of three touches");
         assert!(
-            attribute(&paths("a;0;0;5\n"), 1, None).unwrap_err().to_string().contains("nothing to attribute")
+            attribute(&paths("a;0;0;5\n"), &ChainOptions::order(1))
+                .unwrap_err()
+                .to_string()
+                .contains("nothing to attribute")
         );
     }
 
@@ -531,15 +727,109 @@ mod tests {
         // Textbook chain: P(conversion) = 1/3, half of it through C1 > C2 > C3
         // (3 states), half through C2 > C3 (2 states).
         let p = paths("C1 > C2 > C3;1;0;0\nC1;0;0;1\nC2 > C3;0;0;1\n");
-        let unlimited = attribute(&p, 1, Some(1000)).unwrap();
+        let unlimited = attribute(&p, &fixed(1000)).unwrap();
         assert!((unlimited.conversion_probability - 1.0 / 3.0).abs() < 1e-12);
-        let two = attribute(&p, 1, Some(2)).unwrap();
+        let two = attribute(&p, &fixed(2)).unwrap();
         assert!((two.conversion_probability - 1.0 / 6.0).abs() < 1e-12);
         // Within 2 steps only C2 > C3 converts: removing C1 changes nothing.
         assert!(two.credits[0].removal_effect.abs() < 1e-12);
         let sim = two.chain.simulate(200_000, 5);
         let q = sim.conversions as f64 / sim.journeys as f64;
         assert!((q - 1.0 / 6.0).abs() < 4.0 * (1.0 / 6.0 * 5.0 / 6.0 / 200_000.0f64).sqrt(), "{q}");
-        assert!(attribute(&p, 1, Some(1)).unwrap_err().to_string().contains("within 1 steps"));
+        assert!(attribute(&p, &fixed(1)).unwrap_err().to_string().contains("within 1 steps"));
+    }
+
+    #[test]
+    fn order_k_states_keep_repeats_as_the_package_does() {
+        // b > a > a converts and b > a does not; c > a converts and
+        // c > a > a does not. Kept repeats tell [a a] from [b a] and [c a]:
+        // from b, P = 1/2 · P([a a]) = 1/4; from c, 1/2 + 1/4 = 3/4. So
+        // P = 1/2, without b 3/8 (effect 1/4), without c 1/8 (3/4).
+        // Collapsed, both b-paths are b > a and both c-paths c > a: 1/2 each.
+        let p = paths("b > a > a;1;0;0\nb > a;0;0;1\nc > a;1;0;0\nc > a > a;0;0;1\n");
+        let effects = |options: &ChainOptions| -> Vec<f64> {
+            attribute(&p, options).unwrap().credits.iter().map(|c| c.removal_effect).collect()
+        };
+        let close = |a: &[f64], b: &[f64]| a.iter().zip(b).all(|(x, y)| (x - y).abs() < 1e-12);
+        let kept = effects(&ChainOptions::order(2));
+        assert!(close(&kept, &[0.25, 1.0, 0.75]), "{kept:?}");
+        let collapsed = effects(&ChainOptions { collapse_repeats: true, ..ChainOptions::order(2) });
+        assert!(close(&collapsed, &[0.5, 1.0, 0.5]), "{collapsed:?}");
+        // The package's windows: the first is full, a repeated window is
+        // walked once, and a path shorter than the order is one state.
+        let chain = FittedChain::fit(&paths("a > a > a > b;1;0;0\nb;0;0;1\n"), &ChainOptions::order(2));
+        assert_eq!(chain.states, vec![vec![0, 0], vec![0, 1], vec![1]]);
+        assert_eq!(chain.longest_path, 2);
+        // Removing a channel removes every state holding it, not only the
+        // states ending at it: without a, nothing converts.
+        assert!(chain.conversion_probability(Some(0)).abs() < 1e-15);
+        // The simulation marks every channel of a state it walks.
+        let sim = FittedChain::fit(&p, &ChainOptions::order(2)).simulate(400_000, 9);
+        for (c, want) in [0.25, 1.0, 0.75].into_iter().enumerate() {
+            assert!((sim.removal_effect[c] - want).abs() < 4.0 * sim.standard_error[c].max(1e-9), "{sim:?}");
+        }
+    }
+
+    #[test]
+    fn max_steps_auto_is_the_longest_path_plus_one() {
+        // A loop a ⇄ b: longest path 4 states, cut at 5.
+        let p = paths("a > b > a > b;1;0;2\nb > a;1;0;1\na;0;0;1\n");
+        let auto = ChainOptions { max_steps: MaxSteps::Auto, ..ChainOptions::order(1) };
+        let a = attribute(&p, &auto).unwrap();
+        assert_eq!(a.chain.max_steps, Some(5));
+        let five =
+            attribute(&p, &ChainOptions { max_steps: MaxSteps::Fixed(5), ..ChainOptions::order(1) }).unwrap();
+        assert_eq!(a.conversion_probability, five.conversion_probability);
+        let uncut = attribute(&p, &ChainOptions::order(1)).unwrap();
+        assert!(a.conversion_probability < uncut.conversion_probability - 1e-6);
+    }
+
+    #[test]
+    fn value_removal_effects_weigh_conversions_by_their_value() {
+        // a converts worth 100, b worth 10: V = 55 a journey; without a,
+        // 5 (effect 10/11), without b, 50 (1/11). By conversions, half each.
+        let a = attribute(&paths("a;1;100;0\nb;1;10;0\n"), &ChainOptions::order(1)).unwrap();
+        let [x, y] = &a.credits[..] else { panic!("two channels") };
+        assert!((x.removal_effect - 0.5).abs() < 1e-12 && (y.removal_effect - 0.5).abs() < 1e-12);
+        assert!((x.value_removal_effect - 10.0 / 11.0).abs() < 1e-12, "{x:?}");
+        assert!((y.value_removal_effect - 1.0 / 11.0).abs() < 1e-12, "{y:?}");
+        assert!((x.value - 100.0).abs() < 1e-9 && (y.value - 10.0).abs() < 1e-9);
+        // Values sum to the total on a chain with loops, solved both ways.
+        let p = paths("a > b > a;2;30;1\nb > c;1;70;3\nc > a > c;1;5;0\n");
+        let a = attribute(&p, &ChainOptions::order(2)).unwrap();
+        let total: f64 = a.credits.iter().map(|c| c.value).sum();
+        assert!((total - 105.0).abs() < 1e-9, "{total}");
+        for removed in [None, Some(0), Some(2)] {
+            let dense = a.chain.absorbed(removed, true, usize::MAX);
+            let iterative = a.chain.absorbed(removed, true, 0);
+            assert!((dense.value - iterative.value).abs() < 1e-10, "{dense:?} {iterative:?}");
+        }
+    }
+
+    #[test]
+    fn simulated_value_removal_effects_agree_with_the_exact_ones_on_any_threads() {
+        // Loops, several values per converting state, order 2.
+        let p = paths(
+            "a > b > a;2;30;1\nb > c;1;70;3\nc > a > c;1;5;0\nb > a;3;600;1\nc > b > a;1;10;2\na;2;4;5\n",
+        );
+        let exact = attribute(&p, &ChainOptions::order(2)).unwrap();
+        let run = |threads: usize| {
+            let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap();
+            pool.install(|| exact.chain.simulate(300_000, 11))
+        };
+        let sim = run(1);
+        assert_eq!(sim, run(3), "the same seed gives the same estimate on any threads");
+        for (c, credit) in exact.credits.iter().enumerate() {
+            let (e, se) = (sim.value_removal_effect[c], sim.value_standard_error[c]);
+            assert!(se > 0.0 && se < 0.01, "channel {c}: se {se}");
+            assert!(
+                (e - credit.value_removal_effect).abs() < 4.0 * se,
+                "channel {c}: {e} ± {se} vs {credit:?}"
+            );
+        }
+        // Without values, the value estimates are 0.
+        let plain = paths("a > b;1;0;1\nb;1;0;0\n");
+        let sim = attribute(&plain, &ChainOptions::order(1)).unwrap().chain.simulate(10_000, 1);
+        assert!(sim.value_removal_effect.iter().chain(&sim.value_standard_error).all(|&x| x == 0.0));
     }
 }

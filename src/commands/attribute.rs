@@ -5,7 +5,7 @@ use std::io::Write;
 
 use anyhow::bail;
 
-use crate::attribution::{PathFormat, Paths, attribute};
+use crate::attribution::{ChainOptions, PathFormat, Paths, attribute};
 use crate::cli::AttributeArgs;
 use crate::model::ChannelId;
 use crate::report;
@@ -16,7 +16,11 @@ use crate::verdict::Verdict;
 
 /// Runs the command, writing the report to `out`.
 pub fn run(args: &AttributeArgs, out: &mut dyn Write) -> anyhow::Result<Verdict> {
-    let order = usize::from(args.order);
+    let options = ChainOptions {
+        order: usize::from(args.order),
+        collapse_repeats: args.collapse_repeats,
+        max_steps: args.max_steps.unwrap_or_default(),
+    };
     let (mut result, paths, fitted) = match &args.paths {
         Some(file) => {
             let format = PathFormat {
@@ -25,7 +29,7 @@ pub fn run(args: &AttributeArgs, out: &mut dyn Write) -> anyhow::Result<Verdict>
                 nulls: !args.no_null,
             };
             let paths = Paths::read(file, &format)?;
-            let a = attribute(&paths, order, args.max_steps)?;
+            let a = attribute(&paths, &options)?;
             let effects: Vec<f64> = a.credits.iter().map(|c| c.removal_effect).collect();
             let result = AttributionResult::new(
                 file.display().to_string(),
@@ -51,7 +55,7 @@ pub fn run(args: &AttributeArgs, out: &mut dyn Write) -> anyhow::Result<Verdict>
             let outcome = super::simulate::simulate_with_progress(&model, &plan, None)?.outcome;
             let export = outcome.agg.export.as_ref().expect("paths are kept when exporting");
             let paths = Paths::from_export(&model, export);
-            let fitted = attribute(&paths, order, args.max_steps)?;
+            let fitted = attribute(&paths, &options)?;
             // The truth: removal effects of the scenario's own chain.
             let p = model.exact().conversion_rate;
             if p <= 0.0 {
@@ -80,6 +84,10 @@ pub fn run(args: &AttributeArgs, out: &mut dyn Write) -> anyhow::Result<Verdict>
             let c = paths.channels.iter().position(|n| *n == row.channel).expect("a channel of the paths");
             row.simulated_removal_effect = Some(sim.removal_effect[c]);
             row.simulated_removal_effect_se = Some(sim.standard_error[c]);
+            if row.value_removal_effect.is_some() {
+                row.simulated_value_removal_effect = Some(sim.value_removal_effect[c]);
+                row.simulated_value_removal_effect_se = Some(sim.value_standard_error[c]);
+            }
         }
     }
     let stem = super::simulate::stem_of_source(&result.source);

@@ -31,6 +31,7 @@ pub fn document(r: &AttributionResult) -> Doc {
         );
     }
     let scenario = r.channels.iter().any(|c| c.fitted_removal_effect.is_some());
+    let by_value = r.channels.iter().any(|c| c.value_removal_effect.is_some());
     let mut header = vec!["channel", "removal effect"];
     if scenario {
         header.push("fitted from paths");
@@ -39,7 +40,15 @@ pub fn document(r: &AttributionResult) -> Doc {
     if simulated {
         header.push("simulated ± se");
     }
-    header.extend(["share", "conversions", "value", "first touch", "last touch", "linear touch"]);
+    header.extend(["share", "conversions"]);
+    if by_value {
+        header.push("value removal effect");
+    }
+    let simulated_value = r.channels.iter().any(|c| c.simulated_value_removal_effect.is_some());
+    if simulated_value {
+        header.push("simulated ± se (value)");
+    }
+    header.push("value");
     let mut table = Table::new(&header);
     for c in &r.channels {
         let mut row = vec![c.channel.clone(), num(c.removal_effect, 4)];
@@ -52,46 +61,88 @@ pub fn document(r: &AttributionResult) -> Doc {
                 _ => "–".into(),
             });
         }
-        row.extend([
-            pct(c.share),
-            num(c.attributed_conversions, 1),
-            num(c.attributed_value, 2),
+        row.extend([pct(c.share), num(c.attributed_conversions, 1)]);
+        if by_value {
+            row.push(c.value_removal_effect.map_or("–".into(), |e| num(e, 4)));
+        }
+        if simulated_value {
+            row.push(match (c.simulated_value_removal_effect, c.simulated_value_removal_effect_se) {
+                (Some(e), Some(se)) => format!("{} ± {}", num(e, 4), num(se, 4)),
+                _ => "–".into(),
+            });
+        }
+        row.push(num(c.attributed_value, 2));
+        table.row(row);
+    }
+    let mut heuristics = Table::new(&[
+        "channel",
+        "first touch",
+        "last touch",
+        "linear touch",
+        "first-touch value",
+        "last-touch value",
+        "linear-touch value",
+    ]);
+    for c in &r.channels {
+        heuristics.row(vec![
+            c.channel.clone(),
             num(c.first_touch, 1),
             num(c.last_touch, 1),
             num(c.linear_touch, 1),
+            num(c.first_touch_value, 2),
+            num(c.last_touch_value, 2),
+            num(c.linear_touch_value, 2),
         ]);
-        table.row(row);
+    }
+    let states = if r.order == 1 {
+        "one per channel, a channel repeated in a row being one visit"
+    } else if r.collapse_repeats {
+        "windows of the last channels, repeated channels collapsed first (--collapse-repeats)"
+    } else {
+        "windows of consecutive channels as written, repeats kept, as ChannelAttribution's"
+    };
+    let mut notes = if scenario {
+        vec![
+            "removal effects are exact on the scenario's own chain: journeys that would reach the channel leave instead".into(),
+            format!("\"fitted from paths\" is what a Markov attribution of the simulated journeys finds (order-{} chain, states are {states})", r.order),
+            "value credits each channel its share of the conversions".into(),
+        ]
+    } else {
+        let mut notes = vec![format!(
+            "removal effects are exact (absorbing-chain solves of the order-{} chain fitted to the paths; states are {states})",
+            r.order
+        )];
+        notes.push(if by_value {
+            "value: each channel's value removal effect (conversions weighed by their value) over their sum, as ChannelAttribution's total_conversion_value".into()
+        } else {
+            "value: each channel's share of the conversions (the paths carry no conversion value)".into()
+        });
+        notes
+    };
+    if let Some(k) = r.max_steps {
+        notes.push(if r.max_steps_auto {
+            format!("journeys of the fitted chain are cut after {k} states and count as null: --max-steps auto, ChannelAttribution's default max_step (the most states a path walks, plus one)")
+        } else {
+            format!("journeys of the fitted chain are cut after {k} states (--max-steps) and count as null")
+        });
+    }
+    if let Some(n) = r.simulated_journeys {
+        notes.push(format!(
+            "\"simulated\": the fitted chain's removal effects estimated from {} journeys walked on it, a cross-check of the exact values (a simulated conversion's value is drawn from the values per conversion of the paths converting after its last state)",
+            num(n as f64, 0)
+        ));
     }
     Doc {
         title: "fogg attribute — Markov removal effects".to_owned(),
         lines,
-        sections: vec![Section {
-            title: "Channels".into(),
-            table,
-            notes: {
-                let mut notes = if scenario {
-                    vec![
-                    "removal effects are exact on the scenario's own chain: journeys that would reach the channel leave instead".into(),
-                    format!("\"fitted from paths\" is what a Markov attribution of the simulated journeys finds (order-{} chain of channels, repeats collapsed); the heuristics come from the same journeys", r.order),
-                ]
-                } else {
-                    vec![
-                    format!("removal effects are exact (absorbing-chain solves of the order-{} chain fitted to the paths); consecutive repeats of a channel collapse in the chain", r.order),
-                    "conversions and value credit each channel its share; first, last and linear touch are the heuristics, for comparison".into(),
-                ]
-                };
-                if let Some(k) = r.max_steps {
-                    notes.push(format!("journeys of the fitted chain are cut after {k} states (--max-steps) and count as null"));
-                }
-                if let Some(n) = r.simulated_journeys {
-                    notes.push(format!(
-                        "\"simulated\": the fitted chain's removal effects estimated from {} journeys walked on it, a cross-check of the exact values",
-                        num(n as f64, 0)
-                    ));
-                }
-                notes
+        sections: vec![
+            Section { title: "Channels".into(), table, notes },
+            Section {
+                title: "Heuristics".into(),
+                table: heuristics,
+                notes: vec!["each path's conversions and value credited to its first channel, its last, or split equally over its touches as written (repeats included)".into()],
             },
-        }],
+        ],
     }
 }
 

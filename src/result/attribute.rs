@@ -21,15 +21,25 @@ pub struct AttributionResult {
     pub conversions: f64,
     /// Conversion value over every path.
     pub conversion_value: f64,
-    /// Order of the fitted chain (states are single channels).
+    /// Order of the fitted chain: its states are windows of this many
+    /// consecutive channels of a path.
     pub order: u32,
+    /// Whether repeated channels collapsed before the windows were taken
+    /// (`--collapse-repeats`); else they are kept, as ChannelAttribution
+    /// does. Results written before this field collapsed them.
+    #[serde(default = "yes")]
+    pub collapse_repeats: bool,
     /// Journeys of the fitted chain cut after this many states; null: none.
     #[serde(default)]
     pub max_steps: Option<u32>,
+    /// Whether `max_steps` is the package's default rule (`--max-steps
+    /// auto`): the most states a path walks, plus one.
+    #[serde(default)]
+    pub max_steps_auto: bool,
     /// Whether journeys that did not convert are counted: false with
     /// `--no-null` or a path file without `total_null` (only converting
     /// paths make the chain, as ChannelAttribution's `var_null = None`).
-    #[serde(default = "counted")]
+    #[serde(default = "yes")]
     pub nulls_counted: bool,
     /// P(conversion) of a journey: in the fitted chain, or (exactly) in the
     /// scenario's.
@@ -40,8 +50,9 @@ pub struct AttributionResult {
     pub channels: Vec<ChannelAttribution>,
 }
 
-/// Results written before `nulls_counted` existed counted them.
-fn counted() -> bool {
+/// Results written before `nulls_counted` and `collapse_repeats` existed
+/// counted nulls and collapsed repeats.
+fn yes() -> bool {
     true
 }
 
@@ -62,11 +73,25 @@ pub struct ChannelAttribution {
     pub simulated_removal_effect: Option<f64>,
     /// Its standard error.
     pub simulated_removal_effect_se: Option<f64>,
+    /// With `--simulate` and conversion values: the value removal effect
+    /// estimated from the simulated journeys.
+    #[serde(default)]
+    pub simulated_value_removal_effect: Option<f64>,
+    /// Its standard error.
+    #[serde(default)]
+    pub simulated_value_removal_effect_se: Option<f64>,
     /// Removal effect over the sum of removal effects.
     pub share: f64,
     /// Share × conversions.
     pub attributed_conversions: f64,
-    /// Share × conversion value.
+    /// For a path file with conversion values: the removal effect with each
+    /// conversion weighed by its value, as ChannelAttribution's
+    /// `removal_effects_conversion_value`; null otherwise.
+    #[serde(default)]
+    pub value_removal_effect: Option<f64>,
+    /// The value credited to the channel: value removal effect over their
+    /// sum × conversion value when there are value removal effects, else
+    /// share × conversion value.
     pub attributed_value: f64,
     /// Conversions of the paths it starts.
     pub first_touch: f64,
@@ -99,6 +124,9 @@ impl AttributionResult {
         let conversions: f64 = paths.rows.iter().map(|r| r.conversions).sum();
         let value: f64 = paths.rows.iter().map(|r| r.value).sum();
         let sum: f64 = effects.iter().sum();
+        // A scenario is credited by its own chain's removal effects, which
+        // have no value weighing; a path file's value by its value ones.
+        let by_value = !from_scenario && value > 0.0;
         let mut channels: Vec<ChannelAttribution> = paths
             .channels
             .iter()
@@ -112,9 +140,12 @@ impl AttributionResult {
                     fitted_removal_effect: from_scenario.then_some(c.removal_effect),
                     simulated_removal_effect: None,
                     simulated_removal_effect_se: None,
+                    simulated_value_removal_effect: None,
+                    simulated_value_removal_effect_se: None,
                     share,
                     attributed_conversions: share * conversions,
-                    attributed_value: share * value,
+                    value_removal_effect: by_value.then_some(c.value_removal_effect),
+                    attributed_value: if by_value { c.value } else { share * value },
                     first_touch: c.first_touch,
                     last_touch: c.last_touch,
                     linear_touch: c.linear_touch,
@@ -134,8 +165,10 @@ impl AttributionResult {
             journeys: paths.rows.iter().map(|r| r.conversions + r.nulls).sum(),
             conversions,
             conversion_value: value,
-            order: fitted.chain.order as u32,
+            order: fitted.chain.options.order as u32,
+            collapse_repeats: fitted.chain.options.collapse_repeats,
             max_steps: fitted.chain.max_steps,
+            max_steps_auto: fitted.chain.options.max_steps == crate::attribution::MaxSteps::Auto,
             nulls_counted: paths.nulls_counted,
             conversion_probability,
             simulated_journeys: None,

@@ -222,3 +222,62 @@ fn a_channel_separator_of_the_file_s_own() {
     assert_eq!(effects(&pipes), effects(&arrows));
     assert_eq!(effects(&pipes).len(), 3);
 }
+
+/// The package's conventions by default: order-k states keep repeats,
+/// `--max-steps auto` cuts where the package does, and value is credited
+/// by value removal effects; `--collapse-repeats` gives fogg's former
+/// states.
+#[test]
+fn the_package_s_states_cut_and_value_by_default() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    // Kept repeats tell [a a] from [b a] and [c a] (see the unit test).
+    let file = format!("{HEADER}b > a > a;1;10;0\nb > a;0;0;1\nc > a;1;90;0\nc > a > a;0;0;1\n");
+    let close = |v: &Value, want: &[(&str, f64)]| {
+        let got = effects(v);
+        assert!(
+            got.iter().zip(want).all(|((n, e), (m, w))| n == m && (e - w).abs() < 1e-12),
+            "{got:?} vs {want:?}"
+        );
+    };
+    let kept = attribute_json_with(dir.path(), &file, &["--order", "2"]);
+    assert_eq!(kept["collapse_repeats"], false);
+    close(&kept, &[("a", 1.0), ("b", 0.25), ("c", 0.75)]);
+    let md = std::fs::read_to_string(dir.path().join("attribute-paths.md")).expect("markdown report");
+    assert!(md.contains("repeats kept, as ChannelAttribution's"), "{md}");
+    let collapsed = attribute_json_with(dir.path(), &file, &["--order", "2", "--collapse-repeats"]);
+    assert_eq!(collapsed["collapse_repeats"], true);
+    close(&collapsed, &[("a", 1.0), ("b", 0.5), ("c", 0.5)]);
+
+    // b > a > a walks two states at order 2: auto cuts after 3.
+    let auto = attribute_json_with(dir.path(), &file, &["--order", "2", "--max-steps", "auto"]);
+    assert_eq!((auto["max_steps"].as_u64(), auto["max_steps_auto"].as_bool()), (Some(3), Some(true)));
+    let md = std::fs::read_to_string(dir.path().join("attribute-paths.md")).expect("markdown report");
+    assert!(md.contains("cut after 3 states and count as null: --max-steps auto"), "{md}");
+
+    // Values: b's conversion is worth 10, c's 90, so value credits c more
+    // than conversions do, and the values add up to the total.
+    let schema = crate::schema::schema_validator("attribute");
+    assert_eq!(crate::schema::errors(&schema, &kept), Vec::<String>::new());
+    let (b, c) = (channel(&kept, "b"), channel(&kept, "c"));
+    let value_effect = |c: &Value| c["value_removal_effect"].as_f64().expect("a value removal effect");
+    assert!(value_effect(c) > c["removal_effect"].as_f64().expect("effect"), "{c}");
+    assert!(value_effect(b) < b["removal_effect"].as_f64().expect("effect"), "{b}");
+    let total: f64 = kept["channels"]
+        .as_array()
+        .expect("channels")
+        .iter()
+        .map(|c| c["attributed_value"].as_f64().expect("value"))
+        .sum();
+    assert!((total - 100.0).abs() < 1e-9, "{total}");
+
+    for bad in ["0", "soon", "-3"] {
+        let run = fogg()
+            .args(["attribute", "--paths"])
+            .arg(dir.path().join("paths.csv"))
+            .arg(format!("--max-steps={bad}"))
+            .assert()
+            .failure();
+        let err = String::from_utf8_lossy(&run.get_output().stderr).into_owned();
+        assert!(err.contains("is not a step limit") && err.contains("'auto'"), "{err}");
+    }
+}

@@ -231,7 +231,12 @@ fn mutated_paths_logs_thresholds_and_changes_never_panic() {
         let input = mutated(paths, &mut rng);
         no_panic("reading paths", &input, || {
             if let Ok(p) = fogg::attribution::Paths::parse(input.as_bytes(), &Default::default()) {
-                let _ = fogg::attribution::attribute(&p, 1 + rng.random_range(0..3), None);
+                let options = fogg::attribution::ChainOptions {
+                    order: 1 + rng.random_range(0..3),
+                    collapse_repeats: rng.random_bool(0.5),
+                    max_steps: fogg::attribution::MaxSteps::Auto,
+                };
+                let _ = fogg::attribution::attribute(&p, &options);
                 // What fit writes must compile, or it must refuse first.
                 if let Ok(counts) = fogg::fit::Counts::from_paths(&p, "mutant.csv")
                     && counts.journeys > 0.0
