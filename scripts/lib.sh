@@ -1,16 +1,21 @@
 # Shared by the scripts that drive real components (Prometheus, Chromium,
 # Node): sourced, not run.
 
+# apt_install PACKAGE...: installs Debian packages.
+apt_install() {
+    local sudo=""
+    if [ "$(id -u)" != 0 ]; then sudo=sudo; fi
+    $sudo apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "$@"
+}
+
 # need COMMAND PACKAGE...: installs the Debian packages when COMMAND is
 # missing.
 need() {
     local command=$1
     shift
     command -v "$command" > /dev/null && return 0
-    local sudo=""
-    if [ "$(id -u)" != 0 ]; then sudo=sudo; fi
-    $sudo apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "$@"
+    apt_install "$@"
 }
 
 # A free TCP port on loopback.
