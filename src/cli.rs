@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand};
 
-use crate::attribution::MaxSteps;
+use crate::attribution::{MaxSteps, PositionWeights};
 use crate::load::LoadPlan;
 use crate::load::plan::Workload;
 use crate::report::ReportFormat;
@@ -354,6 +354,17 @@ pub struct AttributeArgs {
     /// cut].
     #[arg(long, value_name = "K|auto", value_parser = parse_max_steps)]
     pub max_steps: Option<MaxSteps>,
+
+    /// The position-based (U-shaped) rule: the first touch's, the middle
+    /// touches' and the last touch's percentages (a path of two touches
+    /// splits the first and last in proportion).
+    #[arg(long, value_name = "FIRST,MIDDLE,LAST", default_value = "40,20,40", value_parser = PositionWeights::parse)]
+    pub u_shape: PositionWeights,
+
+    /// A channel the last-non-direct rule counts as direct (repeat for
+    /// several) [default: the channel named 'direct', in any case, if any].
+    #[arg(long, value_name = "CHANNEL")]
+    pub direct: Vec<String>,
 
     /// Also estimate the fitted chain's removal effects by walking this
     /// many journeys on it (e.g. 1M), with their Monte-Carlo error: a

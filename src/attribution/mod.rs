@@ -31,8 +31,12 @@
 //!   of the file walks, plus one.
 
 pub mod paths;
+pub mod rules;
+pub mod shapley;
 
 pub use paths::{PathFormat, Paths};
+pub use rules::{PositionWeights, Rule, RuleCredit, RuleOptions};
+pub use shapley::MAX_SHAPLEY_CHANNELS;
 
 use crate::model::exact::solve;
 
@@ -193,22 +197,18 @@ impl FittedChain {
         chain
     }
 
-    /// Whether state `s` holds channel `channel` (anywhere in its window).
-    fn holds(&self, s: usize, channel: Option<usize>) -> bool {
-        channel.is_some_and(|c| self.states[s].contains(&(c as u32)))
-    }
-
     /// P(conversion) of a journey from the start, with channel `removed`
     /// (if any) sending every journey that reaches it to null.
     pub fn conversion_probability(&self, removed: Option<usize>) -> f64 {
-        self.absorbed(removed, false, DENSE_STATES).conversion
+        self.absorbed(&without(removed), false, DENSE_STATES).conversion
     }
 
     /// What a journey from the start converts, in probability and in
-    /// expected value (`with_value`; else 0), with channel `removed` (if
-    /// any) sending every journey that reaches a state holding it to null;
-    /// solved densely up to `dense_states` states and iteratively beyond.
-    fn absorbed(&self, removed: Option<usize>, with_value: bool, dense_states: usize) -> Absorbed {
+    /// expected value (`with_value`; else 0), with the channels `removed`
+    /// says send every journey that reaches a state holding one of them to
+    /// null; solved densely up to `dense_states` states and iteratively
+    /// beyond.
+    fn absorbed(&self, removed: &dyn Fn(u32) -> bool, with_value: bool, dense_states: usize) -> Absorbed {
         let n = self.states.len();
         let total: f64 = self.start.iter().sum();
         if total == 0.0 {
@@ -217,7 +217,7 @@ impl FittedChain {
         // x_s = Σ_t p(s→t) x_t + r_s, with r_s the conversions (or their
         // value) after s over the journeys leaving s; a state holding the
         // removed channel converts nobody.
-        let gone: Vec<bool> = (0..n).map(|s| self.holds(s, removed)).collect();
+        let gone: Vec<bool> = self.states.iter().map(|window| window.iter().any(|&c| removed(c))).collect();
         let outs: Vec<f64> = (0..n)
             .map(|s| self.next[s].iter().map(|(_, w)| w).sum::<f64>() + self.conversion[s] + self.null[s])
             .collect();
@@ -283,6 +283,11 @@ impl FittedChain {
         }
         Absorbed { conversion: solved[0], value: solved[1] }
     }
+}
+
+/// The channel predicate of removing `channel`, if any.
+fn without(channel: Option<usize>) -> impl Fn(u32) -> bool {
+    move |c| Some(c as usize) == channel
 }
 
 /// What journeys of a fitted chain convert, per journey.
@@ -515,18 +520,6 @@ pub struct ChannelCredit {
     pub value_share: f64,
     /// Value share × total value.
     pub value: f64,
-    /// Conversions of paths that start with it.
-    pub first_touch: f64,
-    /// Conversions of paths that end with it.
-    pub last_touch: f64,
-    /// Conversions split equally over every path's touches.
-    pub linear_touch: f64,
-    /// Value credited the same three ways.
-    pub first_touch_value: f64,
-    /// See `first_touch_value`.
-    pub last_touch_value: f64,
-    /// See `first_touch_value`.
-    pub linear_touch_value: f64,
 }
 
 /// Everything the attribution of a path file computes.
@@ -538,16 +531,23 @@ pub struct Attribution {
     pub conversion_probability: f64,
     /// Per channel, in the order of `Paths::channels`.
     pub credits: Vec<ChannelCredit>,
+    /// Per channel, its exact Shapley value of P(conversion) and of the
+    /// expected conversion value, coalitions being the chain with every
+    /// other channel removed; `None` above [`MAX_SHAPLEY_CHANNELS`]
+    /// channels.
+    pub shapley: Option<Vec<[f64; 2]>>,
+    /// Each rule's credit, in the order of [`Rule::ALL`].
+    pub rules: Vec<RuleCredit>,
 }
 
 /// Attributes the conversions of `paths` with the chain `options`
-/// describe.
-pub fn attribute(paths: &Paths, options: &ChainOptions) -> anyhow::Result<Attribution> {
+/// describe, and by the rules `rules` sets.
+pub fn attribute(paths: &Paths, options: &ChainOptions, rules: &RuleOptions) -> anyhow::Result<Attribution> {
     let chain = FittedChain::fit(paths, options);
     let total_conversions: f64 = paths.rows.iter().map(|r| r.conversions).sum();
     let total_value: f64 = paths.rows.iter().map(|r| r.value).sum();
     let with_value = total_value > 0.0;
-    let whole = chain.absorbed(None, with_value, DENSE_STATES);
+    let whole = chain.absorbed(&without(None), with_value, DENSE_STATES);
     if whole.conversion <= 0.0 {
         match chain.max_steps {
             Some(k) => {
@@ -557,15 +557,16 @@ pub fn attribute(paths: &Paths, options: &ChainOptions) -> anyhow::Result<Attrib
         }
     }
     let n = paths.channels.len();
-    let without: Vec<Absorbed> = (0..n).map(|c| chain.absorbed(Some(c), with_value, DENSE_STATES)).collect();
+    let removed: Vec<Absorbed> =
+        (0..n).map(|c| chain.absorbed(&without(Some(c)), with_value, DENSE_STATES)).collect();
     let effect = |part: f64, all: f64| if all > 0.0 { (1.0 - part / all).max(0.0) } else { 0.0 };
-    let effects: Vec<f64> = without.iter().map(|w| effect(w.conversion, whole.conversion)).collect();
-    let value_effects: Vec<f64> = without.iter().map(|w| effect(w.value, whole.value)).collect();
+    let effects: Vec<f64> = removed.iter().map(|w| effect(w.conversion, whole.conversion)).collect();
+    let value_effects: Vec<f64> = removed.iter().map(|w| effect(w.value, whole.value)).collect();
     let share = |e: f64, all: &[f64]| {
         let sum: f64 = all.iter().sum();
         if sum > 0.0 { e / sum } else { 0.0 }
     };
-    let mut credits: Vec<ChannelCredit> = effects
+    let credits: Vec<ChannelCredit> = effects
         .iter()
         .zip(&value_effects)
         .map(|(&e, &v)| ChannelCredit {
@@ -575,27 +576,16 @@ pub fn attribute(paths: &Paths, options: &ChainOptions) -> anyhow::Result<Attrib
             value_removal_effect: v,
             value_share: share(v, &value_effects),
             value: share(v, &value_effects) * total_value,
-            first_touch: 0.0,
-            last_touch: 0.0,
-            linear_touch: 0.0,
-            first_touch_value: 0.0,
-            last_touch_value: 0.0,
-            linear_touch_value: 0.0,
         })
         .collect();
-    for row in &paths.rows {
-        let (Some(&first), Some(&last)) = (row.channels.first(), row.channels.last()) else { continue };
-        credits[first as usize].first_touch += row.conversions;
-        credits[first as usize].first_touch_value += row.value;
-        credits[last as usize].last_touch += row.conversions;
-        credits[last as usize].last_touch_value += row.value;
-        let touches = row.channels.len() as f64;
-        for &c in &row.channels {
-            credits[c as usize].linear_touch += row.conversions / touches;
-            credits[c as usize].linear_touch_value += row.value / touches;
-        }
-    }
-    Ok(Attribution { chain, conversion_probability: whole.conversion, credits })
+    let shapley = (n <= MAX_SHAPLEY_CHANNELS).then(|| {
+        shapley::shapley(n, |coalition| {
+            let kept = chain.absorbed(&|c| coalition & (1 << c) == 0, with_value, DENSE_STATES);
+            [kept.conversion, kept.value]
+        })
+    });
+    let rules = rules::credit(paths, rules);
+    Ok(Attribution { chain, conversion_probability: whole.conversion, credits, shapley, rules })
 }
 
 #[cfg(test)]
@@ -618,7 +608,7 @@ mod tests {
     fn the_textbook_case() {
         // C1 > C2 > C3 converts; C1 and C2 > C3 do not.
         let p = paths("C1 > C2 > C3;1;100;0\nC1;0;0;1\nC2 > C3;0;0;1\n");
-        let a = attribute(&p, &ChainOptions::order(1)).unwrap();
+        let a = attribute(&p, &ChainOptions::order(1), &RuleOptions::default()).unwrap();
         assert!((a.conversion_probability - 1.0 / 3.0).abs() < 1e-12);
         let re: Vec<f64> = a.credits.iter().map(|c| c.removal_effect).collect();
         let share: Vec<f64> = a.credits.iter().map(|c| c.share).collect();
@@ -626,16 +616,23 @@ mod tests {
             assert!((got - want).abs() < 1e-12, "{re:?} {share:?}");
         }
         assert!((a.credits[1].value - 40.0).abs() < 1e-9);
-        assert_eq!(a.credits[0].first_touch, 1.0);
-        assert_eq!(a.credits[2].last_touch, 1.0);
-        assert!((a.credits[1].linear_touch - 1.0 / 3.0).abs() < 1e-12);
+        assert_eq!(a.rules[0].conversions[0], 1.0, "first touch");
+        assert_eq!(a.rules[1].conversions[2], 1.0, "last touch");
+        assert!((a.rules[2].conversions[1] - 1.0 / 3.0).abs() < 1e-12, "linear");
+        // Shapley: only {C2, C3} (1/6) and all three (1/3) convert, so C1
+        // is worth 1/3 · 1/6 = 1/18 and C2, C3 each 1/6 · 1/6 + 1/3 · 1/3
+        // = 5/36; they add up to P = 1/3.
+        let phi: Vec<f64> = a.shapley.as_ref().unwrap().iter().map(|v| v[0]).collect();
+        for (got, want) in phi.iter().zip([1.0 / 18.0, 5.0 / 36.0, 5.0 / 36.0]) {
+            assert!((got - want).abs() < 1e-12, "{phi:?}");
+        }
     }
 
     #[test]
     fn simulated_removal_effects_agree_with_the_exact_ones() {
         let p = paths("C1 > C2 > C3;1;100;0\nC1;0;0;1\nC2 > C3;0;0;1\nC3 > C1 > C2;2;10;3\nC2;1;5;4\n");
         let chain = FittedChain::fit(&p, &ChainOptions::order(1));
-        let exact = attribute(&p, &ChainOptions::order(1)).unwrap();
+        let exact = attribute(&p, &ChainOptions::order(1), &RuleOptions::default()).unwrap();
         let sim = chain.simulate(400_000, 3);
         let rate = sim.conversions as f64 / sim.journeys as f64;
         let se = (exact.conversion_probability * (1.0 - exact.conversion_probability) / sim.journeys as f64)
@@ -663,7 +660,7 @@ mod tests {
         // A and C alike; order 2 sees that only A leads to conversions.
         let p = paths("A > B;10;100;0\nC > B;0;0;10\n");
         let effects = |order| -> Vec<f64> {
-            attribute(&p, &ChainOptions::order(order))
+            attribute(&p, &ChainOptions::order(order), &RuleOptions::default())
                 .unwrap()
                 .credits
                 .iter()
@@ -698,8 +695,8 @@ mod tests {
         let chain = FittedChain::fit(&paths(&text), &ChainOptions::order(2));
         assert!(chain.states.len() > 300, "{} states", chain.states.len());
         for removed in [None, Some(0), Some(7)] {
-            let dense = chain.absorbed(removed, false, usize::MAX).conversion;
-            let iterative = chain.absorbed(removed, false, 0).conversion;
+            let dense = chain.absorbed(&without(removed), false, usize::MAX).conversion;
+            let iterative = chain.absorbed(&without(removed), false, 0).conversion;
             assert!((dense - iterative).abs() < 1e-12, "{removed:?}: {dense} vs {iterative}");
             assert!(dense > 0.0 && dense < 1.0);
         }
@@ -707,15 +704,20 @@ mod tests {
 
     #[test]
     fn repeats_collapse_in_the_chain_but_count_as_touches() {
-        let a = attribute(&paths("a > a > b;2;20;0\nb;0;0;2\n"), &ChainOptions::order(1)).unwrap();
+        let a = attribute(
+            &paths("a > a > b;2;20;0\nb;0;0;2\n"),
+            &ChainOptions::order(1),
+            &RuleOptions::default(),
+        )
+        .unwrap();
         // The chain sees a > b (2 journeys) and b (2): b converts half of
         // what reaches it, so P = 1/2; without a, P = 1/4; without b, 0.
         assert!((a.conversion_probability - 0.5).abs() < 1e-12);
         assert!((a.credits[0].removal_effect - 0.5).abs() < 1e-12);
         assert!((a.credits[1].removal_effect - 1.0).abs() < 1e-12);
-        assert!((a.credits[0].linear_touch - 4.0 / 3.0).abs() < 1e-12, "two of three touches");
+        assert!((a.rules[2].conversions[0] - 4.0 / 3.0).abs() < 1e-12, "two of three touches");
         assert!(
-            attribute(&paths("a;0;0;5\n"), &ChainOptions::order(1))
+            attribute(&paths("a;0;0;5\n"), &ChainOptions::order(1), &RuleOptions::default())
                 .unwrap_err()
                 .to_string()
                 .contains("nothing to attribute")
@@ -727,16 +729,21 @@ mod tests {
         // Textbook chain: P(conversion) = 1/3, half of it through C1 > C2 > C3
         // (3 states), half through C2 > C3 (2 states).
         let p = paths("C1 > C2 > C3;1;0;0\nC1;0;0;1\nC2 > C3;0;0;1\n");
-        let unlimited = attribute(&p, &fixed(1000)).unwrap();
+        let unlimited = attribute(&p, &fixed(1000), &RuleOptions::default()).unwrap();
         assert!((unlimited.conversion_probability - 1.0 / 3.0).abs() < 1e-12);
-        let two = attribute(&p, &fixed(2)).unwrap();
+        let two = attribute(&p, &fixed(2), &RuleOptions::default()).unwrap();
         assert!((two.conversion_probability - 1.0 / 6.0).abs() < 1e-12);
         // Within 2 steps only C2 > C3 converts: removing C1 changes nothing.
         assert!(two.credits[0].removal_effect.abs() < 1e-12);
         let sim = two.chain.simulate(200_000, 5);
         let q = sim.conversions as f64 / sim.journeys as f64;
         assert!((q - 1.0 / 6.0).abs() < 4.0 * (1.0 / 6.0 * 5.0 / 6.0 / 200_000.0f64).sqrt(), "{q}");
-        assert!(attribute(&p, &fixed(1)).unwrap_err().to_string().contains("within 1 steps"));
+        assert!(
+            attribute(&p, &fixed(1), &RuleOptions::default())
+                .unwrap_err()
+                .to_string()
+                .contains("within 1 steps")
+        );
     }
 
     #[test]
@@ -748,7 +755,12 @@ mod tests {
         // Collapsed, both b-paths are b > a and both c-paths c > a: 1/2 each.
         let p = paths("b > a > a;1;0;0\nb > a;0;0;1\nc > a;1;0;0\nc > a > a;0;0;1\n");
         let effects = |options: &ChainOptions| -> Vec<f64> {
-            attribute(&p, options).unwrap().credits.iter().map(|c| c.removal_effect).collect()
+            attribute(&p, options, &RuleOptions::default())
+                .unwrap()
+                .credits
+                .iter()
+                .map(|c| c.removal_effect)
+                .collect()
         };
         let close = |a: &[f64], b: &[f64]| a.iter().zip(b).all(|(x, y)| (x - y).abs() < 1e-12);
         let kept = effects(&ChainOptions::order(2));
@@ -775,12 +787,16 @@ mod tests {
         // A loop a ⇄ b: longest path 4 states, cut at 5.
         let p = paths("a > b > a > b;1;0;2\nb > a;1;0;1\na;0;0;1\n");
         let auto = ChainOptions { max_steps: MaxSteps::Auto, ..ChainOptions::order(1) };
-        let a = attribute(&p, &auto).unwrap();
+        let a = attribute(&p, &auto, &RuleOptions::default()).unwrap();
         assert_eq!(a.chain.max_steps, Some(5));
-        let five =
-            attribute(&p, &ChainOptions { max_steps: MaxSteps::Fixed(5), ..ChainOptions::order(1) }).unwrap();
+        let five = attribute(
+            &p,
+            &ChainOptions { max_steps: MaxSteps::Fixed(5), ..ChainOptions::order(1) },
+            &RuleOptions::default(),
+        )
+        .unwrap();
         assert_eq!(a.conversion_probability, five.conversion_probability);
-        let uncut = attribute(&p, &ChainOptions::order(1)).unwrap();
+        let uncut = attribute(&p, &ChainOptions::order(1), &RuleOptions::default()).unwrap();
         assert!(a.conversion_probability < uncut.conversion_probability - 1e-6);
     }
 
@@ -788,7 +804,8 @@ mod tests {
     fn value_removal_effects_weigh_conversions_by_their_value() {
         // a converts worth 100, b worth 10: V = 55 a journey; without a,
         // 5 (effect 10/11), without b, 50 (1/11). By conversions, half each.
-        let a = attribute(&paths("a;1;100;0\nb;1;10;0\n"), &ChainOptions::order(1)).unwrap();
+        let a = attribute(&paths("a;1;100;0\nb;1;10;0\n"), &ChainOptions::order(1), &RuleOptions::default())
+            .unwrap();
         let [x, y] = &a.credits[..] else { panic!("two channels") };
         assert!((x.removal_effect - 0.5).abs() < 1e-12 && (y.removal_effect - 0.5).abs() < 1e-12);
         assert!((x.value_removal_effect - 10.0 / 11.0).abs() < 1e-12, "{x:?}");
@@ -796,12 +813,12 @@ mod tests {
         assert!((x.value - 100.0).abs() < 1e-9 && (y.value - 10.0).abs() < 1e-9);
         // Values sum to the total on a chain with loops, solved both ways.
         let p = paths("a > b > a;2;30;1\nb > c;1;70;3\nc > a > c;1;5;0\n");
-        let a = attribute(&p, &ChainOptions::order(2)).unwrap();
+        let a = attribute(&p, &ChainOptions::order(2), &RuleOptions::default()).unwrap();
         let total: f64 = a.credits.iter().map(|c| c.value).sum();
         assert!((total - 105.0).abs() < 1e-9, "{total}");
         for removed in [None, Some(0), Some(2)] {
-            let dense = a.chain.absorbed(removed, true, usize::MAX);
-            let iterative = a.chain.absorbed(removed, true, 0);
+            let dense = a.chain.absorbed(&without(removed), true, usize::MAX);
+            let iterative = a.chain.absorbed(&without(removed), true, 0);
             assert!((dense.value - iterative.value).abs() < 1e-10, "{dense:?} {iterative:?}");
         }
     }
@@ -812,7 +829,7 @@ mod tests {
         let p = paths(
             "a > b > a;2;30;1\nb > c;1;70;3\nc > a > c;1;5;0\nb > a;3;600;1\nc > b > a;1;10;2\na;2;4;5\n",
         );
-        let exact = attribute(&p, &ChainOptions::order(2)).unwrap();
+        let exact = attribute(&p, &ChainOptions::order(2), &RuleOptions::default()).unwrap();
         let run = |threads: usize| {
             let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap();
             pool.install(|| exact.chain.simulate(300_000, 11))
@@ -829,7 +846,10 @@ mod tests {
         }
         // Without values, the value estimates are 0.
         let plain = paths("a > b;1;0;1\nb;1;0;0\n");
-        let sim = attribute(&plain, &ChainOptions::order(1)).unwrap().chain.simulate(10_000, 1);
+        let sim = attribute(&plain, &ChainOptions::order(1), &RuleOptions::default())
+            .unwrap()
+            .chain
+            .simulate(10_000, 1);
         assert!(sim.value_removal_effect.iter().chain(&sim.value_standard_error).all(|&x| x == 0.0));
     }
 }

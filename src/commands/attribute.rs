@@ -5,14 +5,18 @@ use std::io::Write;
 
 use anyhow::bail;
 
-use crate::attribution::{ChainOptions, PathFormat, Paths, attribute};
+use crate::attribution::{ChainOptions, MAX_SHAPLEY_CHANNELS, PathFormat, Paths, RuleOptions, attribute};
 use crate::cli::AttributeArgs;
 use crate::model::ChannelId;
 use crate::report;
-use crate::result::{AttributionResult, ScenarioInfo};
+use crate::result::{AttributionResult, ScenarioTruth};
 use crate::shard::Shard;
 use crate::sim::SimPlan;
 use crate::verdict::Verdict;
+
+/// The channel name the last-non-direct rule counts as direct when
+/// `--direct` is not given (in any case).
+const DIRECT: &str = "direct";
 
 /// Runs the command, writing the report to `out`.
 pub fn run(args: &AttributeArgs, out: &mut dyn Write) -> anyhow::Result<Verdict> {
@@ -21,26 +25,14 @@ pub fn run(args: &AttributeArgs, out: &mut dyn Write) -> anyhow::Result<Verdict>
         collapse_repeats: args.collapse_repeats,
         max_steps: args.max_steps.unwrap_or_default(),
     };
-    let (mut result, paths, fitted) = match &args.paths {
+    let (paths, truth) = match &args.paths {
         Some(file) => {
             let format = PathFormat {
                 column_separator: args.separator,
                 channel_separator: args.channel_separator.clone(),
                 nulls: !args.no_null,
             };
-            let paths = Paths::read(file, &format)?;
-            let a = attribute(&paths, &options)?;
-            let effects: Vec<f64> = a.credits.iter().map(|c| c.removal_effect).collect();
-            let result = AttributionResult::new(
-                file.display().to_string(),
-                None,
-                args.seed,
-                &paths,
-                &a,
-                &effects,
-                a.conversion_probability,
-            );
-            (result, paths, a)
+            (Paths::read(file, &format)?, None)
         }
         None => {
             let model = super::scenario(args.scenario.as_deref(), crate::scenario::Use::Journeys)?.model;
@@ -55,28 +47,36 @@ pub fn run(args: &AttributeArgs, out: &mut dyn Write) -> anyhow::Result<Verdict>
             let outcome = super::simulate::simulate_with_progress(&model, &plan, None)?.outcome;
             let export = outcome.agg.export.as_ref().expect("paths are kept when exporting");
             let paths = Paths::from_export(&model, export);
-            let fitted = attribute(&paths, &options)?;
-            // The truth: removal effects of the scenario's own chain.
+            // The truth: the scenario's own chain.
             let p = model.exact().conversion_rate;
             if p <= 0.0 {
                 bail!("scenario '{}' converts nobody: there is nothing to attribute", model.source);
             }
-            let effects: Vec<f64> = (0..model.channels.len())
+            let channels = model.channels.len();
+            let removal_effects = (0..channels)
                 .map(|c| (1.0 - model.conversion_rate_without(ChannelId(c as u8)) / p).max(0.0))
                 .collect();
-            let info = ScenarioInfo::of(&model);
-            let result = AttributionResult::new(
-                model.source.clone(),
-                Some(info),
-                args.seed,
-                &paths,
-                &fitted,
-                &effects,
-                p,
-            );
-            (result, paths, fitted)
+            let shapley = (channels <= MAX_SHAPLEY_CHANNELS).then(|| {
+                crate::attribution::shapley::shapley(channels, |coalition| {
+                    [model.conversion_rate_keeping(|c| coalition & (1 << c.0) != 0)]
+                })
+                .into_iter()
+                .map(|[phi]| phi)
+                .collect()
+            });
+            let info = crate::result::ScenarioInfo::of(&model);
+            let truth = ScenarioTruth { info, conversion_probability: p, removal_effects, shapley };
+            (paths, Some((model.source.clone(), truth)))
         }
     };
+    let rules = RuleOptions { position: args.u_shape, direct: direct_channels(&paths, &args.direct)? };
+    let fitted = attribute(&paths, &options, &rules)?;
+    let source = match &truth {
+        Some((source, _)) => source.clone(),
+        None => args.paths.as_ref().expect("a path file without a scenario").display().to_string(),
+    };
+    let mut result =
+        AttributionResult::new(source, truth.map(|(_, t)| t), args.seed, &paths, &fitted, &rules);
     if let Some(journeys) = args.simulate {
         let sim = fitted.chain.simulate(journeys, args.seed);
         result.simulated_journeys = Some(journeys);
@@ -94,4 +94,28 @@ pub fn run(args: &AttributeArgs, out: &mut dyn Write) -> anyhow::Result<Verdict>
     let output = args.report.to_output(false, &stem);
     report::publish(&result, &output, out)?;
     Ok(Verdict::Pass)
+}
+
+/// The channels `--direct` names (each must be a channel of the paths), or
+/// without it, the channel named `direct` in any case, if there is one.
+fn direct_channels(paths: &Paths, names: &[String]) -> anyhow::Result<Vec<u32>> {
+    if names.is_empty() {
+        return Ok(paths
+            .channels
+            .iter()
+            .position(|c| c.eq_ignore_ascii_case(DIRECT))
+            .map(|c| c as u32)
+            .into_iter()
+            .collect());
+    }
+    names
+        .iter()
+        .map(|name| match paths.channels.iter().position(|c| c == name) {
+            Some(c) => Ok(c as u32),
+            None => bail!(
+                "--direct '{name}' is not a channel of the paths: they have {}",
+                paths.channels.join(", ")
+            ),
+        })
+        .collect()
 }

@@ -39,10 +39,18 @@ impl Model {
     /// of channel `removed` is taken away: journeys that would reach one
     /// of its states leave instead (the Markov removal of that channel).
     pub fn conversion_rate_without(&self, removed: ChannelId) -> f64 {
+        self.conversion_rate_keeping(|c| c != removed)
+    }
+
+    /// P(at least one conversion) of a customer, exactly, when every touch
+    /// of a channel `keep` refuses is taken away, as in
+    /// [`Self::conversion_rate_without`]: the worth of a coalition of
+    /// channels.
+    pub fn conversion_rate_keeping(&self, keep: impl Fn(ChannelId) -> bool) -> f64 {
         self.segments
             .iter()
             .map(|segment| {
-                let chain = segment.chain.without(|i| self.states[i].channel == removed);
+                let chain = segment.chain.without(|i| !keep(self.states[i].channel));
                 segment.share * Solver::new(&chain).hit(|i| self.states[i].conversion)
             })
             .sum()

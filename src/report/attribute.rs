@@ -74,26 +74,71 @@ pub fn document(r: &AttributionResult) -> Doc {
         row.push(num(c.attributed_value, 2));
         table.row(row);
     }
-    let mut heuristics = Table::new(&[
-        "channel",
-        "first touch",
-        "last touch",
-        "linear touch",
-        "first-touch value",
-        "last-touch value",
-        "linear-touch value",
-    ]);
-    for c in &r.channels {
-        heuristics.row(vec![
-            c.channel.clone(),
-            num(c.first_touch, 1),
-            num(c.last_touch, 1),
-            num(c.linear_touch, 1),
-            num(c.first_touch_value, 2),
-            num(c.last_touch_value, 2),
-            num(c.linear_touch_value, 2),
+    let by_model = |value: bool| {
+        let mut table = Table::new(&[
+            "channel",
+            "Markov",
+            "Shapley",
+            "first touch",
+            "last touch",
+            "linear",
+            "position-based",
+            "last non-direct",
         ]);
-    }
+        let digits = if value { 2 } else { 1 };
+        for c in &r.channels {
+            let cells = if value {
+                [
+                    c.attributed_value,
+                    c.first_touch_value,
+                    c.last_touch_value,
+                    c.linear_touch_value,
+                    c.position_based_value,
+                    c.last_non_direct_value,
+                ]
+            } else {
+                [
+                    c.attributed_conversions,
+                    c.first_touch,
+                    c.last_touch,
+                    c.linear_touch,
+                    c.position_based,
+                    c.last_non_direct,
+                ]
+            };
+            let shapley = if value { c.shapley_value } else { c.shapley_conversions };
+            let mut row = vec![
+                c.channel.clone(),
+                num(cells[0], digits),
+                shapley.map_or("–".into(), |x| num(x, digits)),
+            ];
+            row.extend(cells[1..].iter().map(|&x| num(x, digits)));
+            table.row(row);
+        }
+        table
+    };
+    let [first, middle, last] = r.position_based_weights.map(|w| num(w * 100.0, 0));
+    let direct = if r.direct_channels.is_empty() {
+        "no channel counts as direct (none is named 'direct'; --direct to name them), so last non-direct is last touch".to_owned()
+    } else {
+        format!(
+            "last non-direct: the last touch not of {} (all-direct paths: their last touch)",
+            r.direct_channels.join(", ")
+        )
+    };
+    let shapley_note = if r.channels.iter().any(|c| c.shapley.is_some()) {
+        format!(
+            "Shapley: each channel's exact Shapley value of P(conversion) over the 2^{} coalitions of channels, a coalition being the {} chain with every other channel removed; Markov credits by removal effects",
+            r.channels.len(),
+            if scenario { "scenario's" } else { "fitted" }
+        )
+    } else {
+        "Shapley: not computed above 20 channels (2^k chain solves); Markov credits by removal effects"
+            .to_owned()
+    };
+    let rules_note = format!(
+        "first, last and linear touch, position-based ({first}% / {middle}% / {last}% to the first / middle / last touches; two touches split the ends in proportion) and last non-direct split each path's conversions and value over its touches as written (repeats included)"
+    );
     let states = if r.order == 1 {
         "one per channel, a channel repeated in a row being one visit"
     } else if r.collapse_repeats {
@@ -138,30 +183,45 @@ pub fn document(r: &AttributionResult) -> Doc {
         sections: vec![
             Section { title: "Channels".into(), table, notes },
             Section {
-                title: "Heuristics".into(),
-                table: heuristics,
-                notes: vec!["each path's conversions and value credited to its first channel, its last, or split equally over its touches as written (repeats included)".into()],
+                title: "Conversions by model".into(),
+                table: by_model(false),
+                notes: vec![shapley_note.clone(), rules_note.clone(), direct.clone()],
+            },
+            Section {
+                title: "Value by model".into(),
+                table: by_model(true),
+                notes: vec![if by_value {
+                    "Markov and Shapley value: by the value removal effects and the Shapley values of the expected conversion value".into()
+                } else {
+                    "Markov and Shapley value: each channel's share of the conversions".into()
+                }],
             },
         ],
     }
 }
 
 /// The chart of the HTML report: each channel's share of the conversions
-/// by removal effect and by the heuristics.
+/// by every model.
 pub fn charts(r: &AttributionResult) -> Vec<super::svg::Chart> {
     let total = r.conversions.max(1e-12);
     let share = |f: &dyn Fn(&crate::result::ChannelAttribution) -> f64| -> Vec<f64> {
         r.channels.iter().map(|c| f(c) / total * 100.0).collect()
     };
+    let mut series = vec![("Markov".to_owned(), share(&|c| c.attributed_conversions))];
+    if r.channels.iter().all(|c| c.shapley_conversions.is_some()) {
+        series.push(("Shapley".into(), share(&|c| c.shapley_conversions.unwrap_or(0.0))));
+    }
+    series.extend([
+        ("first touch".into(), share(&|c| c.first_touch)),
+        ("last touch".into(), share(&|c| c.last_touch)),
+        ("linear".into(), share(&|c| c.linear_touch)),
+        ("position-based".into(), share(&|c| c.position_based)),
+        ("last non-direct".into(), share(&|c| c.last_non_direct)),
+    ]);
     vec![super::svg::Chart::Bars {
-        title: "Credit per channel: Markov removal effect and heuristics".into(),
+        title: "Credit per channel by model".into(),
         value_label: "share of conversions credited (%)".into(),
         categories: r.channels.iter().map(|c| c.channel.clone()).collect(),
-        series: vec![
-            ("removal effect".into(), r.channels.iter().map(|c| c.share * 100.0).collect()),
-            ("first touch".into(), share(&|c| c.first_touch)),
-            ("last touch".into(), share(&|c| c.last_touch)),
-            ("linear touch".into(), share(&|c| c.linear_touch)),
-        ],
+        series,
     }]
 }

@@ -3,7 +3,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::{Header, ResultKind, ScenarioInfo};
-use crate::attribution::{Attribution, Paths};
+use crate::attribution::{Attribution, Paths, Rule, RuleOptions};
 
 /// Channel attribution of a path file.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -46,8 +46,20 @@ pub struct AttributionResult {
     pub conversion_probability: f64,
     /// Journeys walked on the fitted chain for `--simulate`; null without.
     pub simulated_journeys: Option<u64>,
+    /// The position-based rule's shares of the first touch, the touches
+    /// between, and the last touch (`--u-shape`).
+    #[serde(default = "u_shape")]
+    pub position_based_weights: [f64; 3],
+    /// The channels the last-non-direct rule counts as direct (`--direct`).
+    #[serde(default)]
+    pub direct_channels: Vec<String>,
     /// Per channel, by attributed conversions, highest first.
     pub channels: Vec<ChannelAttribution>,
+}
+
+/// The default U shape: 40% / 20% / 40%.
+fn u_shape() -> [f64; 3] {
+    [0.4, 0.2, 0.4]
 }
 
 /// Results written before `nulls_counted` and `collapse_repeats` existed
@@ -93,6 +105,20 @@ pub struct ChannelAttribution {
     /// sum × conversion value when there are value removal effects, else
     /// share × conversion value.
     pub attributed_value: f64,
+    /// Its exact Shapley value of P(conversion), coalitions being the
+    /// chain with every other channel removed (the scenario's own chain,
+    /// or the one fitted to the paths); the values add up to P(conversion).
+    /// Null above 20 channels (2^k chain solves).
+    #[serde(default)]
+    pub shapley: Option<f64>,
+    /// Shapley value over their sum × conversions.
+    #[serde(default)]
+    pub shapley_conversions: Option<f64>,
+    /// The value credited by Shapley values of the expected conversion
+    /// value (for a path file with values), else by `shapley_conversions`'
+    /// shares.
+    #[serde(default)]
+    pub shapley_value: Option<f64>,
     /// Conversions of the paths it starts.
     pub first_touch: f64,
     /// Conversions of the paths it ends.
@@ -105,35 +131,83 @@ pub struct ChannelAttribution {
     pub last_touch_value: f64,
     /// Value split equally over each path's touches.
     pub linear_touch_value: f64,
+    /// Conversions credited by the U shape (`position_based_weights`).
+    #[serde(default)]
+    pub position_based: f64,
+    /// Value credited the same way.
+    #[serde(default)]
+    pub position_based_value: f64,
+    /// Conversions of the paths whose last touch not counted as direct is
+    /// this channel (all-direct paths: their last touch).
+    #[serde(default)]
+    pub last_non_direct: f64,
+    /// Value credited the same way.
+    #[serde(default)]
+    pub last_non_direct_value: f64,
+}
+
+/// What a scenario's own chain says, to credit its simulated paths by: the
+/// truth a fitted chain is compared with.
+#[derive(Debug, Clone)]
+pub struct ScenarioTruth {
+    /// The scenario.
+    pub info: ScenarioInfo,
+    /// P(conversion), exactly.
+    pub conversion_probability: f64,
+    /// Each channel's removal effect, in the order of the paths' channels.
+    pub removal_effects: Vec<f64>,
+    /// Each channel's Shapley value of P(conversion); `None` above
+    /// [`crate::attribution::MAX_SHAPLEY_CHANNELS`] channels.
+    pub shapley: Option<Vec<f64>>,
 }
 
 impl AttributionResult {
-    /// The result from paths, their attribution, and the removal effects to
-    /// credit by (the fitted chain's, or the scenario's when the paths were
-    /// walked on `scenario`).
+    /// The result from paths and their attribution: credited by the chain
+    /// fitted to them, or by the scenario's own chain when the paths were
+    /// walked on a scenario (`truth`).
     pub fn new(
         source: String,
-        scenario: Option<ScenarioInfo>,
+        truth: Option<ScenarioTruth>,
         seed: u64,
         paths: &Paths,
         fitted: &Attribution,
-        effects: &[f64],
-        conversion_probability: f64,
+        rules: &RuleOptions,
     ) -> AttributionResult {
-        let from_scenario = scenario.is_some();
+        let from_scenario = truth.is_some();
         let conversions: f64 = paths.rows.iter().map(|r| r.conversions).sum();
         let value: f64 = paths.rows.iter().map(|r| r.value).sum();
+        let (effects, conversion_probability, shapley): (Vec<f64>, f64, Option<Vec<[f64; 2]>>) = match &truth
+        {
+            Some(t) => (
+                t.removal_effects.clone(),
+                t.conversion_probability,
+                t.shapley.as_ref().map(|s| s.iter().map(|&phi| [phi, 0.0]).collect()),
+            ),
+            None => (
+                fitted.credits.iter().map(|c| c.removal_effect).collect(),
+                fitted.conversion_probability,
+                fitted.shapley.clone(),
+            ),
+        };
         let sum: f64 = effects.iter().sum();
-        // A scenario is credited by its own chain's removal effects, which
-        // have no value weighing; a path file's value by its value ones.
+        // A scenario is credited by its own chain, which has no value
+        // weighing: value follows the conversion shares. A path file's
+        // value follows its value removal effects and value Shapley values.
         let by_value = !from_scenario && value > 0.0;
+        let share_of = |x: f64, all: f64| if all > 0.0 { x / all } else { 0.0 };
+        let phi_sums = shapley
+            .as_ref()
+            .map(|s| [s.iter().map(|v| v[0]).sum::<f64>(), s.iter().map(|v| v[1]).sum::<f64>()]);
+        let rule = |r: Rule| fitted.rules.iter().find(|c| c.rule == r).expect("every rule is credited");
         let mut channels: Vec<ChannelAttribution> = paths
             .channels
             .iter()
+            .enumerate()
             .zip(&fitted.credits)
-            .zip(effects)
-            .map(|((name, c), &effect)| {
-                let share = if sum > 0.0 { effect / sum } else { 0.0 };
+            .zip(&effects)
+            .map(|(((i, name), c), &effect)| {
+                let share = share_of(effect, sum);
+                let phi = shapley.as_ref().zip(phi_sums).map(|(s, sums)| (s[i], sums));
                 ChannelAttribution {
                     channel: name.clone(),
                     removal_effect: effect,
@@ -146,20 +220,34 @@ impl AttributionResult {
                     attributed_conversions: share * conversions,
                     value_removal_effect: by_value.then_some(c.value_removal_effect),
                     attributed_value: if by_value { c.value } else { share * value },
-                    first_touch: c.first_touch,
-                    last_touch: c.last_touch,
-                    linear_touch: c.linear_touch,
-                    first_touch_value: c.first_touch_value,
-                    last_touch_value: c.last_touch_value,
-                    linear_touch_value: c.linear_touch_value,
+                    shapley: phi.map(|(v, _)| v[0]),
+                    shapley_conversions: phi.map(|(v, sums)| share_of(v[0], sums[0]) * conversions),
+                    shapley_value: phi.map(|(v, sums)| {
+                        if by_value {
+                            share_of(v[1], sums[1]) * value
+                        } else {
+                            share_of(v[0], sums[0]) * value
+                        }
+                    }),
+                    first_touch: rule(Rule::FirstTouch).conversions[i],
+                    last_touch: rule(Rule::LastTouch).conversions[i],
+                    linear_touch: rule(Rule::Linear).conversions[i],
+                    position_based: rule(Rule::PositionBased).conversions[i],
+                    last_non_direct: rule(Rule::LastNonDirect).conversions[i],
+                    first_touch_value: rule(Rule::FirstTouch).value[i],
+                    last_touch_value: rule(Rule::LastTouch).value[i],
+                    linear_touch_value: rule(Rule::Linear).value[i],
+                    position_based_value: rule(Rule::PositionBased).value[i],
+                    last_non_direct_value: rule(Rule::LastNonDirect).value[i],
                 }
             })
             .collect();
         channels.sort_by(|x, y| {
             y.attributed_conversions.total_cmp(&x.attributed_conversions).then(x.channel.cmp(&y.channel))
         });
+        let weights = rules.position;
         AttributionResult {
-            header: Header::new(ResultKind::Attribute, scenario, seed),
+            header: Header::new(ResultKind::Attribute, truth.map(|t| t.info), seed),
             source,
             paths: paths.rows.len() as u64,
             journeys: paths.rows.iter().map(|r| r.conversions + r.nulls).sum(),
@@ -172,6 +260,8 @@ impl AttributionResult {
             nulls_counted: paths.nulls_counted,
             conversion_probability,
             simulated_journeys: None,
+            position_based_weights: [weights.first, weights.middle, weights.last],
+            direct_channels: rules.direct.iter().map(|&c| paths.channels[c as usize].clone()).collect(),
             channels,
         }
     }

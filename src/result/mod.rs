@@ -16,7 +16,7 @@ mod thresholds;
 mod whatif;
 
 pub use crate::verdict::Verdict;
-pub use attribute::{AttributionResult, ChannelAttribution};
+pub use attribute::{AttributionResult, ChannelAttribution, ScenarioTruth};
 pub use capacity::{CapacityResult, CapacitySearch, TrialRow};
 pub use fit::{FitResult, LengthRow};
 pub use header::{Header, ScenarioInfo};

@@ -281,3 +281,86 @@ fn the_package_s_states_cut_and_value_by_default() {
         assert!(err.contains("is not a step limit") && err.contains("'auto'"), "{err}");
     }
 }
+
+/// Every model credits every conversion and every unit of value; Shapley
+/// is exact on the textbook case; the rules take their options, and bad
+/// ones are refused with the fix.
+#[test]
+fn every_model_credits_every_conversion() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let textbook = format!("{HEADER}C1 > C2 > C3;1;100;0\nC1;0;0;1\nC2 > C3;0;0;1\n");
+    let v = attribute_json(dir.path(), &textbook);
+    // Only {C2, C3} (1/6) and all three (1/3) convert: C1 is worth 1/18,
+    // C2 and C3 5/36 each; shares 1/6, 5/12, 5/12 of the one conversion.
+    for (name, phi, conversions) in
+        [("C1", 1.0 / 18.0, 1.0 / 6.0), ("C2", 5.0 / 36.0, 5.0 / 12.0), ("C3", 5.0 / 36.0, 5.0 / 12.0)]
+    {
+        let c = channel(&v, name);
+        assert!((c["shapley"].as_f64().expect("shapley") - phi).abs() < 1e-12, "{c}");
+        assert!((c["shapley_conversions"].as_f64().expect("credit") - conversions).abs() < 1e-12, "{c}");
+        assert!((c["shapley_value"].as_f64().expect("value") - 100.0 * conversions).abs() < 1e-9, "{c}");
+    }
+
+    let file = format!(
+        "{HEADER}search > Direct > email > web;30;3000;20\nDirect > Direct;5;250;10\nsocial > web;12;600;40\nemail;3;90;30\nweb > Direct;4;400;9\n"
+    );
+    let v = attribute_json(dir.path(), &file);
+    assert_eq!(v["direct_channels"], serde_json::json!(["Direct"]), "a channel named direct, in any case");
+    let schema = crate::schema::schema_validator("attribute");
+    assert_eq!(crate::schema::errors(&schema, &v), Vec::<String>::new());
+    let sum = |field: &str| -> f64 {
+        v["channels"].as_array().expect("channels").iter().map(|c| c[field].as_f64().expect(field)).sum()
+    };
+    for model in [
+        "attributed",
+        "shapley",
+        "first_touch",
+        "last_touch",
+        "linear_touch",
+        "position_based",
+        "last_non_direct",
+    ] {
+        let (conversions, value) = match model {
+            "attributed" => ("attributed_conversions".to_owned(), "attributed_value".to_owned()),
+            "shapley" => ("shapley_conversions".to_owned(), "shapley_value".to_owned()),
+            m => (m.to_owned(), format!("{m}_value")),
+        };
+        assert!((sum(&conversions) - 54.0).abs() < 1e-9, "{model}: {}", sum(&conversions));
+        assert!((sum(&value) - 4340.0).abs() < 1e-6, "{model}: {}", sum(&value));
+    }
+    // Last non-direct: web > Direct credits web; Direct > Direct keeps Direct.
+    assert!(
+        (channel(&v, "web")["last_non_direct"].as_f64().expect("credit") - (30.0 + 12.0 + 4.0)).abs() < 1e-9
+    );
+    assert!((channel(&v, "Direct")["last_non_direct"].as_f64().expect("credit") - 5.0).abs() < 1e-9);
+    // The U shape: 4 touches give 30% / 20% / 20% / 30% with 30,40,30.
+    let u = attribute_json_with(dir.path(), &file, &["--u-shape", "30,40,30", "--direct", "email"]);
+    assert_eq!(u["position_based_weights"], serde_json::json!([0.3, 0.4, 0.3]));
+    let search = channel(&u, "search")["position_based"].as_f64().expect("credit");
+    assert!((search - 0.3 * 30.0).abs() < 1e-9, "{search}");
+    // email is direct now: the first path's last non-direct is web anyway,
+    // and `email` alone keeps its last touch.
+    assert!((channel(&u, "email")["last_non_direct"].as_f64().expect("credit") - 3.0).abs() < 1e-9);
+    let md = std::fs::read_to_string(dir.path().join("attribute-paths.md")).expect("markdown report");
+    assert!(md.contains("## Conversions by model") && md.contains("30% / 40% / 30%"), "{md}");
+
+    let paths = dir.path().join("paths.csv");
+    for (args, message) in [
+        (vec!["--u-shape", "50,20,40"], "adding up to 100, e.g. 40,20,40"),
+        (
+            vec!["--direct", "tv"],
+            "--direct 'tv' is not a channel of the paths: they have search, Direct, email, web, social",
+        ),
+    ] {
+        let run = fogg()
+            .args(["attribute", "--paths"])
+            .arg(&paths)
+            .args(&args)
+            .arg("--out")
+            .arg(dir.path())
+            .assert()
+            .failure();
+        let err = String::from_utf8_lossy(&run.get_output().stderr).into_owned();
+        assert!(err.contains(message), "{args:?}: {err}");
+    }
+}

@@ -236,7 +236,8 @@ fn mutated_paths_logs_thresholds_and_changes_never_panic() {
                     collapse_repeats: rng.random_bool(0.5),
                     max_steps: fogg::attribution::MaxSteps::Auto,
                 };
-                let _ = fogg::attribution::attribute(&p, &options);
+                let rules = fogg::attribution::RuleOptions { direct: vec![0], ..Default::default() };
+                let _ = fogg::attribution::attribute(&p, &options, &rules);
                 // What fit writes must compile, or it must refuse first.
                 if let Ok(counts) = fogg::fit::Counts::from_paths(&p, "mutant.csv")
                     && counts.journeys > 0.0
