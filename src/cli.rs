@@ -355,6 +355,11 @@ pub struct AttributeArgs {
     #[arg(long, value_name = "K|auto", value_parser = parse_max_steps)]
     pub max_steps: Option<MaxSteps>,
 
+    /// With --paths: 95% intervals of the removal effects and shares from
+    /// this many Bayesian-bootstrap resamples of the journeys (e.g. 200).
+    #[arg(long, value_name = "RESAMPLES", requires = "paths", value_parser = clap::value_parser!(u64).range(2..=100_000))]
+    pub intervals: Option<u64>,
+
     /// The position-based (U-shaped) rule: the first touch's, the middle
     /// touches' and the last touch's percentages (a path of two touches
     /// splits the first and last in proportion).

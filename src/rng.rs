@@ -22,6 +22,9 @@ pub enum Stream {
     Behaviour = 1,
     /// The arrival times of a load run.
     Arrivals = 2,
+    /// The resamples of data behind an interval (the Bayesian bootstrap
+    /// of `fogg attribute --intervals`): resample `r` is customer `r`.
+    Resample = 3,
 }
 
 const GOLDEN: u64 = 0x9E37_79B9_7F4A_7C15;

@@ -30,6 +30,7 @@
 //!   [`MaxSteps::Auto`] is the package's default: the most states a path
 //!   of the file walks, plus one.
 
+pub mod intervals;
 pub mod paths;
 pub mod rules;
 pub mod shapley;
@@ -112,6 +113,22 @@ impl FittedChain {
     /// Counts the transitions of every path, weighted by its journeys, in
     /// the chain `options` describe, and resolves its cut.
     pub fn fit(paths: &Paths, options: &ChainOptions) -> FittedChain {
+        Self::fit_keeping(paths, options, false).0
+    }
+
+    /// As [`Self::fit`], with the states each row walks (none for a row
+    /// left out), to count other weights of the same rows by
+    /// [`Self::reweighted`].
+    pub fn fit_walks(paths: &Paths, options: &ChainOptions) -> (FittedChain, Vec<Vec<usize>>) {
+        Self::fit_keeping(paths, options, true)
+    }
+
+    /// The chain, and each row's walk when `keep_walks`.
+    fn fit_keeping(
+        paths: &Paths,
+        options: &ChainOptions,
+        keep_walks: bool,
+    ) -> (FittedChain, Vec<Vec<usize>>) {
         let order = options.order.max(1);
         let mut chain = FittedChain {
             options: ChainOptions { order, ..*options },
@@ -128,10 +145,15 @@ impl FittedChain {
         };
         let mut index: std::collections::HashMap<Vec<u32>, usize> = std::collections::HashMap::new();
         let mut walk: Vec<u32> = Vec::new();
+        let mut walks: Vec<Vec<usize>> = Vec::new();
         let mut ids: Vec<usize> = Vec::new();
         for row in &paths.rows {
+            ids.clear();
             let journeys = row.conversions + row.nulls;
             if row.channels.is_empty() || journeys <= 0.0 {
+                if keep_walks {
+                    walks.push(Vec::new());
+                }
                 continue;
             }
             walk.clear();
@@ -144,7 +166,6 @@ impl FittedChain {
             } else {
                 walk.extend_from_slice(&row.channels);
             }
-            ids.clear();
             let windows: Box<dyn Iterator<Item = &[u32]>> = if options.collapse_repeats {
                 Box::new((0..walk.len()).map(|j| &walk[(j + 1).saturating_sub(order)..=j]))
             } else if walk.len() <= order {
@@ -173,27 +194,57 @@ impl FittedChain {
                 }
             }
             chain.longest_path = chain.longest_path.max(ids.len() as u32);
-            chain.start[ids[0]] += journeys;
-            for pair in ids.windows(2) {
-                let row = &mut chain.next[pair[0]];
-                match row.iter_mut().find(|(t, _)| *t == pair[1]) {
-                    Some((_, w)) => *w += journeys,
-                    None => row.push((pair[1], journeys)),
-                }
+            chain.count(&ids, row);
+            if keep_walks {
+                walks.push(ids.clone());
             }
-            let last = *ids.last().expect("a state");
-            chain.conversion[last] += row.conversions;
-            chain.value[last] += row.value;
-            if row.conversions > 0.0 {
-                chain.conversion_values[last].push((row.value / row.conversions, row.conversions));
-            }
-            chain.null[last] += row.nulls;
         }
         chain.max_steps = match options.max_steps {
             MaxSteps::Unlimited => None,
             MaxSteps::Fixed(k) => Some(k),
             MaxSteps::Auto => Some(chain.longest_path + 1),
         };
+        (chain, walks)
+    }
+
+    /// Adds the journeys of `row`, which walk the states `ids`.
+    fn count(&mut self, ids: &[usize], row: &paths::PathRow) {
+        let journeys = row.conversions + row.nulls;
+        self.start[ids[0]] += journeys;
+        for pair in ids.windows(2) {
+            let next = &mut self.next[pair[0]];
+            match next.iter_mut().find(|(t, _)| *t == pair[1]) {
+                Some((_, w)) => *w += journeys,
+                None => next.push((pair[1], journeys)),
+            }
+        }
+        let last = *ids.last().expect("a state");
+        self.conversion[last] += row.conversions;
+        self.value[last] += row.value;
+        if row.conversions > 0.0 {
+            self.conversion_values[last].push((row.value / row.conversions, row.conversions));
+        }
+        self.null[last] += row.nulls;
+    }
+
+    /// The same chain (states, cut) with its journeys counted from `rows`
+    /// instead: the rows it was fitted to, reweighted, each walking
+    /// `walks` as [`Self::fit_walks`] gave them.
+    pub fn reweighted(&self, walks: &[Vec<usize>], rows: &[paths::PathRow]) -> FittedChain {
+        let mut chain = self.clone();
+        chain.start.iter_mut().for_each(|w| *w = 0.0);
+        for next in &mut chain.next {
+            next.iter_mut().for_each(|(_, w)| *w = 0.0);
+        }
+        for v in [&mut chain.conversion, &mut chain.value, &mut chain.null] {
+            v.iter_mut().for_each(|w| *w = 0.0);
+        }
+        chain.conversion_values.iter_mut().for_each(Vec::clear);
+        for (ids, row) in walks.iter().zip(rows) {
+            if !ids.is_empty() {
+                chain.count(ids, row);
+            }
+        }
         chain
     }
 

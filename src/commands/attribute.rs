@@ -77,6 +77,18 @@ pub fn run(args: &AttributeArgs, out: &mut dyn Write) -> anyhow::Result<Verdict>
     };
     let mut result =
         AttributionResult::new(source, truth.map(|(_, t)| t), args.seed, &paths, &fitted, &rules);
+    if let Some(resamples) = args.intervals {
+        let found = crate::attribution::intervals::intervals(&paths, &options, resamples, args.seed)
+            .ok_or_else(|| {
+                anyhow::anyhow!("no resample of the paths converts: there is nothing to attribute")
+            })?;
+        result.interval_resamples = Some(resamples);
+        for row in &mut result.channels {
+            let c = paths.channels.iter().position(|n| *n == row.channel).expect("a channel of the paths");
+            row.removal_effect_interval = Some(found.removal_effect[c]);
+            row.share_interval = Some(found.share[c]);
+        }
+    }
     if let Some(journeys) = args.simulate {
         let sim = fitted.chain.simulate(journeys, args.seed);
         result.simulated_journeys = Some(journeys);

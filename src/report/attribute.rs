@@ -33,6 +33,10 @@ pub fn document(r: &AttributionResult) -> Doc {
     let scenario = r.channels.iter().any(|c| c.fitted_removal_effect.is_some());
     let by_value = r.channels.iter().any(|c| c.value_removal_effect.is_some());
     let mut header = vec!["channel", "removal effect"];
+    let intervals = r.interval_resamples.is_some();
+    if intervals {
+        header.push("95% interval");
+    }
     if scenario {
         header.push("fitted from paths");
     }
@@ -52,6 +56,12 @@ pub fn document(r: &AttributionResult) -> Doc {
     let mut table = Table::new(&header);
     for c in &r.channels {
         let mut row = vec![c.channel.clone(), num(c.removal_effect, 4)];
+        if intervals {
+            row.push(
+                c.removal_effect_interval
+                    .map_or("–".into(), |[low, high]| format!("{} – {}", num(low, 4), num(high, 4))),
+            );
+        }
         if scenario {
             row.push(c.fitted_removal_effect.map_or("–".into(), |e| num(e, 4)));
         }
@@ -170,6 +180,12 @@ pub fn document(r: &AttributionResult) -> Doc {
         } else {
             format!("journeys of the fitted chain are cut after {k} states (--max-steps) and count as null")
         });
+    }
+    if let Some(n) = r.interval_resamples {
+        notes.push(format!(
+            "95% intervals: how sure the removal effects are, given that the paths are a sample: the 2.5th to 97.5th percentiles over {} Bayesian-bootstrap resamples of the journeys, the chain refitted to each (the JSON also has the shares')",
+            num(n as f64, 0)
+        ));
     }
     if let Some(n) = r.simulated_journeys {
         notes.push(format!(

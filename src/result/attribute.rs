@@ -46,6 +46,10 @@ pub struct AttributionResult {
     pub conversion_probability: f64,
     /// Journeys walked on the fitted chain for `--simulate`; null without.
     pub simulated_journeys: Option<u64>,
+    /// Bayesian-bootstrap resamples behind the 95% intervals
+    /// (`--intervals`); null without.
+    #[serde(default)]
+    pub interval_resamples: Option<u64>,
     /// The position-based rule's shares of the first touch, the touches
     /// between, and the last touch (`--u-shape`).
     #[serde(default = "u_shape")]
@@ -92,8 +96,15 @@ pub struct ChannelAttribution {
     /// Its standard error.
     #[serde(default)]
     pub simulated_value_removal_effect_se: Option<f64>,
+    /// With `--intervals`: the removal effect's 95% interval from
+    /// resampling the journeys.
+    #[serde(default)]
+    pub removal_effect_interval: Option<[f64; 2]>,
     /// Removal effect over the sum of removal effects.
     pub share: f64,
+    /// With `--intervals`: the share's 95% interval.
+    #[serde(default)]
+    pub share_interval: Option<[f64; 2]>,
     /// Share × conversions.
     pub attributed_conversions: f64,
     /// For a path file with conversion values: the removal effect with each
@@ -216,7 +227,9 @@ impl AttributionResult {
                     simulated_removal_effect_se: None,
                     simulated_value_removal_effect: None,
                     simulated_value_removal_effect_se: None,
+                    removal_effect_interval: None,
                     share,
+                    share_interval: None,
                     attributed_conversions: share * conversions,
                     value_removal_effect: by_value.then_some(c.value_removal_effect),
                     attributed_value: if by_value { c.value } else { share * value },
@@ -260,6 +273,7 @@ impl AttributionResult {
             nulls_counted: paths.nulls_counted,
             conversion_probability,
             simulated_journeys: None,
+            interval_resamples: None,
             position_based_weights: [weights.first, weights.middle, weights.last],
             direct_channels: rules.direct.iter().map(|&c| paths.channels[c as usize].clone()).collect(),
             channels,

@@ -364,3 +364,40 @@ fn every_model_credits_every_conversion() {
         assert!(err.contains(message), "{args:?}: {err}");
     }
 }
+
+/// `--intervals`: 95% intervals from resampling the journeys, around the
+/// point estimates, narrower with more data, and only for a path file.
+#[test]
+fn intervals_from_resampled_journeys() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let rows = [("a > b > c", 30, 20), ("a > c", 10, 40), ("b", 5, 50), ("c > a", 8, 10), ("b > c", 12, 30)];
+    let file = |scale: u32| -> String {
+        let body: String =
+            rows.iter().map(|(p, c, n)| format!("{p};{};0;{}\n", c * scale, n * scale)).collect();
+        format!("{HEADER}{body}")
+    };
+    let width = |v: &Value, name: &str| -> f64 {
+        let c = channel(v, name);
+        let [low, high] = [0, 1].map(|i| c["removal_effect_interval"][i].as_f64().expect("an interval"));
+        let effect = c["removal_effect"].as_f64().expect("effect");
+        assert!(low <= effect && effect <= high, "{c}");
+        let [s_low, s_high] = [0, 1].map(|i| c["share_interval"][i].as_f64().expect("a share interval"));
+        assert!(s_low <= s_high && s_high <= 1.0, "{c}");
+        high - low
+    };
+    let small = attribute_json_with(dir.path(), &file(1), &["--intervals", "200"]);
+    assert_eq!(small["interval_resamples"], 200);
+    let schema = crate::schema::schema_validator("attribute");
+    assert_eq!(crate::schema::errors(&schema, &small), Vec::<String>::new());
+    let md = std::fs::read_to_string(dir.path().join("attribute-paths.md")).expect("markdown report");
+    assert!(md.contains("95% interval") && md.contains("200 Bayesian-bootstrap resamples"), "{md}");
+    // A hundred times the journeys: intervals about ten times narrower.
+    let large = attribute_json_with(dir.path(), &file(100), &["--intervals", "200"]);
+    for name in ["a", "b", "c"] {
+        let (w1, w100) = (width(&small, name), width(&large, name));
+        assert!(w100 > 0.0 && w100 < w1 / 5.0, "{name}: {w1} then {w100}");
+    }
+    let run = fogg().args(["attribute", "--intervals", "50"]).assert().failure();
+    let err = String::from_utf8_lossy(&run.get_output().stderr).into_owned();
+    assert!(err.contains("--paths"), "{err}");
+}

@@ -73,8 +73,9 @@ fn every_kind_matches_its_snapshot_in_every_format() {
     snapshot_every_format("whatif-ecommerce-funnel", &whatif, ReportFormat::DOCUMENTS);
     let attribute: AttributionResult = fixture("attribute-ecommerce-funnel.json");
     snapshot_every_format("attribute-ecommerce-funnel", &attribute, ReportFormat::DOCUMENTS);
-    // A path file at order 2, cut as the package cuts, with --simulate:
-    // value removal effects and their simulated cross-check.
+    // A path file at order 2, cut as the package cuts, with --simulate and
+    // --intervals: value removal effects, their simulated cross-check, and
+    // 95% intervals.
     let attribute: AttributionResult = fixture("attribute-paths.json");
     snapshot_every_format("attribute-paths", &attribute, ReportFormat::DOCUMENTS);
     let fit: FitResult = fixture("fit-paths.json");
