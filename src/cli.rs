@@ -301,7 +301,7 @@ pub struct CompareArgs {
 pub struct AttributeArgs {
     /// Scenario file, or the name of a bundled scenario: its chain's exact
     /// removal effects, with heuristics from simulated journeys.
-    /// [default: retail-omnichannel, unless --paths is given]
+    /// [default: retail-omnichannel, unless --paths or --events is given]
     #[arg(conflicts_with = "paths")]
     pub scenario: Option<PathBuf>,
 
@@ -320,9 +320,21 @@ pub struct AttributeArgs {
     #[arg(long, default_value_t = 1, value_parser = parse_seed)]
     pub seed: u64,
 
-    /// Column separator of the path file (one ASCII character).
-    #[arg(long, default_value = ";", value_parser = parse_separator)]
-    pub separator: u8,
+    /// Event log: `customer_id,timestamp,channel[,conversion_value]` rows,
+    /// as `fogg fit` reads them. Each customer's touches, in time order,
+    /// split after every conversion, make the paths; the time-decay rule
+    /// joins the others.
+    #[arg(long, value_name = "FILE.csv", conflicts_with_all = ["scenario", "paths"])]
+    pub events: Option<PathBuf>,
+
+    /// With --events: the time-decay rule's half-life, e.g. 7d or 12h.
+    #[arg(long, value_name = "DURATION", default_value = "7d", value_parser = parse_positive_duration)]
+    pub half_life: Duration,
+
+    /// Column separator of the path file or event log, one ASCII character
+    /// [default: ';' for path files, ',' for event logs].
+    #[arg(long, value_parser = parse_separator)]
+    pub separator: Option<u8>,
 
     /// What separates channels within a path (ChannelAttribution's
     /// `sep`), e.g. '|' or '->'.
@@ -332,7 +344,7 @@ pub struct AttributeArgs {
     /// Leave out the journeys that did not convert (total_null): only
     /// converting paths make the chain, as ChannelAttribution's
     /// `var_null = None`.
-    #[arg(long, requires = "paths")]
+    #[arg(long)]
     pub no_null: bool,
 
     /// Order of the fitted chain: its states are windows of K consecutive
@@ -355,9 +367,10 @@ pub struct AttributeArgs {
     #[arg(long, value_name = "K|auto", value_parser = parse_max_steps)]
     pub max_steps: Option<MaxSteps>,
 
-    /// With --paths: 95% intervals of the removal effects and shares from
-    /// this many Bayesian-bootstrap resamples of the journeys (e.g. 200).
-    #[arg(long, value_name = "RESAMPLES", requires = "paths", value_parser = clap::value_parser!(u64).range(2..=100_000))]
+    /// With --paths or --events: 95% intervals of the removal effects and
+    /// shares from this many Bayesian-bootstrap resamples of the journeys
+    /// (e.g. 200).
+    #[arg(long, value_name = "RESAMPLES", value_parser = clap::value_parser!(u64).range(2..=100_000))]
     pub intervals: Option<u64>,
 
     /// The position-based (U-shaped) rule: the first touch's, the middle

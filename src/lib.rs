@@ -18,6 +18,7 @@ pub mod compare;
 pub mod console;
 pub mod demo;
 pub mod error;
+pub mod events;
 pub mod fit;
 pub mod hist;
 pub mod import;

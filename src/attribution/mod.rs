@@ -30,6 +30,7 @@
 //!   [`MaxSteps::Auto`] is the package's default: the most states a path
 //!   of the file walks, plus one.
 
+pub mod events;
 pub mod intervals;
 pub mod paths;
 pub mod rules;

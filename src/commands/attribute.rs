@@ -1,12 +1,15 @@
-//! `fogg attribute`: exact Markov attribution of a path file, or of a
-//! scenario's own chain.
+//! `fogg attribute`: exact Markov attribution of a path file, an event
+//! log, or a scenario's own chain.
 
 use std::io::Write;
 
-use anyhow::bail;
+use anyhow::{Context, bail};
 
-use crate::attribution::{ChainOptions, MAX_SHAPLEY_CHANNELS, PathFormat, Paths, RuleOptions, attribute};
+use crate::attribution::{
+    ChainOptions, MAX_SHAPLEY_CHANNELS, PathFormat, Paths, RuleOptions, attribute, events,
+};
 use crate::cli::AttributeArgs;
+use crate::events::EventLog;
 use crate::model::ChannelId;
 use crate::report;
 use crate::result::{AttributionResult, ScenarioTruth};
@@ -25,16 +28,39 @@ pub fn run(args: &AttributeArgs, out: &mut dyn Write) -> anyhow::Result<Verdict>
         collapse_repeats: args.collapse_repeats,
         max_steps: args.max_steps.unwrap_or_default(),
     };
-    let (paths, truth) = match &args.paths {
-        Some(file) => {
+    if args.paths.is_none() && args.events.is_none() {
+        for (given, flag) in [(args.no_null, "--no-null"), (args.intervals.is_some(), "--intervals")] {
+            if given {
+                bail!(
+                    "{flag} is about data: give --paths FILE or --events FILE (a scenario's own chain has no sample to resample or nulls to leave out)"
+                );
+            }
+        }
+    }
+    let mut time_decay = None;
+    let (paths, truth) = match (&args.paths, &args.events) {
+        (Some(file), _) => {
             let format = PathFormat {
-                column_separator: args.separator,
+                column_separator: args.separator.unwrap_or(b';'),
                 channel_separator: args.channel_separator.clone(),
                 nulls: !args.no_null,
             };
             (Paths::read(file, &format)?, None)
         }
-        None => {
+        (None, Some(file)) => {
+            let text =
+                std::fs::read(file).with_context(|| format!("cannot read event log '{}'", file.display()))?;
+            let log = EventLog::read(&text, args.separator.unwrap_or(b','))
+                .with_context(|| format!("event log '{}'", file.display()))?;
+            let (mut paths, decay) = events::paths_of(&log, args.half_life.as_secs_f64());
+            if args.no_null {
+                paths.rows.iter_mut().for_each(|r| r.nulls = 0.0);
+                paths.nulls_counted = false;
+            }
+            time_decay = Some(decay);
+            (paths, None)
+        }
+        (None, None) => {
             let model = super::scenario(args.scenario.as_deref(), crate::scenario::Use::Journeys)?.model;
             let n = args.customers;
             let plan = SimPlan {
@@ -71,12 +97,14 @@ pub fn run(args: &AttributeArgs, out: &mut dyn Write) -> anyhow::Result<Verdict>
     };
     let rules = RuleOptions { position: args.u_shape, direct: direct_channels(&paths, &args.direct)? };
     let fitted = attribute(&paths, &options, &rules)?;
-    let source = match &truth {
-        Some((source, _)) => source.clone(),
-        None => args.paths.as_ref().expect("a path file without a scenario").display().to_string(),
+    let source = match (&truth, &args.paths, &args.events) {
+        (Some((source, _)), _, _) => source.clone(),
+        (None, Some(file), _) | (None, None, Some(file)) => file.display().to_string(),
+        (None, None, None) => unreachable!("a scenario gives its truth"),
     };
     let mut result =
         AttributionResult::new(source, truth.map(|(_, t)| t), args.seed, &paths, &fitted, &rules);
+    result.set_time_decay(time_decay.as_ref(), &paths);
     if let Some(resamples) = args.intervals {
         let found = crate::attribution::intervals::intervals(&paths, &options, resamples, args.seed)
             .ok_or_else(|| {

@@ -84,8 +84,9 @@ pub fn document(r: &AttributionResult) -> Doc {
         row.push(num(c.attributed_value, 2));
         table.row(row);
     }
+    let time_decay = r.time_decay_half_life_s.is_some();
     let by_model = |value: bool| {
-        let mut table = Table::new(&[
+        let mut header = vec![
             "channel",
             "Markov",
             "Shapley",
@@ -94,7 +95,11 @@ pub fn document(r: &AttributionResult) -> Doc {
             "linear",
             "position-based",
             "last non-direct",
-        ]);
+        ];
+        if time_decay {
+            header.push("time decay");
+        }
+        let mut table = Table::new(&header);
         let digits = if value { 2 } else { 1 };
         for c in &r.channels {
             let cells = if value {
@@ -123,6 +128,10 @@ pub fn document(r: &AttributionResult) -> Doc {
                 shapley.map_or("–".into(), |x| num(x, digits)),
             ];
             row.extend(cells[1..].iter().map(|&x| num(x, digits)));
+            if time_decay {
+                let decay = if value { c.time_decay_value } else { c.time_decay };
+                row.push(decay.map_or("–".into(), |x| num(x, digits)));
+            }
             table.row(row);
         }
         table
@@ -201,7 +210,16 @@ pub fn document(r: &AttributionResult) -> Doc {
             Section {
                 title: "Conversions by model".into(),
                 table: by_model(false),
-                notes: vec![shapley_note.clone(), rules_note.clone(), direct.clone()],
+                notes: {
+                    let mut notes = vec![shapley_note, rules_note, direct];
+                    if let Some(h) = r.time_decay_half_life_s {
+                        notes.push(format!(
+                            "time decay: each conversion split over the touches of its path by weight 2^(−age / {}), age being the time from the touch to the conversion",
+                            crate::units::format_duration(h)
+                        ));
+                    }
+                    notes
+                },
             },
             Section {
                 title: "Value by model".into(),
@@ -234,6 +252,9 @@ pub fn charts(r: &AttributionResult) -> Vec<super::svg::Chart> {
         ("position-based".into(), share(&|c| c.position_based)),
         ("last non-direct".into(), share(&|c| c.last_non_direct)),
     ]);
+    if r.time_decay_half_life_s.is_some() {
+        series.push(("time decay".into(), share(&|c| c.time_decay.unwrap_or(0.0))));
+    }
     vec![super::svg::Chart::Bars {
         title: "Credit per channel by model".into(),
         value_label: "share of conversions credited (%)".into(),

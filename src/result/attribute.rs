@@ -3,6 +3,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::{Header, ResultKind, ScenarioInfo};
+use crate::attribution::events::TimeDecay;
 use crate::attribution::{Attribution, Paths, Rule, RuleOptions};
 
 /// Channel attribution of a path file.
@@ -57,6 +58,10 @@ pub struct AttributionResult {
     /// The channels the last-non-direct rule counts as direct (`--direct`).
     #[serde(default)]
     pub direct_channels: Vec<String>,
+    /// For an event log: the time-decay rule's half-life in seconds
+    /// (`--half-life`); null otherwise (path files have no touch times).
+    #[serde(default)]
+    pub time_decay_half_life_s: Option<f64>,
     /// Per channel, by attributed conversions, highest first.
     pub channels: Vec<ChannelAttribution>,
 }
@@ -155,6 +160,14 @@ pub struct ChannelAttribution {
     /// Value credited the same way.
     #[serde(default)]
     pub last_non_direct_value: f64,
+    /// For an event log: conversions credited by time decay, each
+    /// conversion split over its touches by 2^(−age / half-life); null
+    /// otherwise.
+    #[serde(default)]
+    pub time_decay: Option<f64>,
+    /// Value credited the same way.
+    #[serde(default)]
+    pub time_decay_value: Option<f64>,
 }
 
 /// What a scenario's own chain says, to credit its simulated paths by: the
@@ -252,6 +265,8 @@ impl AttributionResult {
                     linear_touch_value: rule(Rule::Linear).value[i],
                     position_based_value: rule(Rule::PositionBased).value[i],
                     last_non_direct_value: rule(Rule::LastNonDirect).value[i],
+                    time_decay: None,
+                    time_decay_value: None,
                 }
             })
             .collect();
@@ -276,7 +291,20 @@ impl AttributionResult {
             interval_resamples: None,
             position_based_weights: [weights.first, weights.middle, weights.last],
             direct_channels: rules.direct.iter().map(|&c| paths.channels[c as usize].clone()).collect(),
+            time_decay_half_life_s: None,
             channels,
+        }
+    }
+
+    /// Adds the time-decay rule's credit of an event log (channels in the
+    /// order of the paths'), if any.
+    pub fn set_time_decay(&mut self, decay: Option<&TimeDecay>, paths: &Paths) {
+        let Some(decay) = decay else { return };
+        self.time_decay_half_life_s = Some(decay.half_life_s);
+        for row in &mut self.channels {
+            let c = paths.channels.iter().position(|n| *n == row.channel).expect("a channel of the paths");
+            row.time_decay = Some(decay.conversions[c]);
+            row.time_decay_value = Some(decay.value[c]);
         }
     }
 }

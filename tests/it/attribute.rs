@@ -401,3 +401,71 @@ fn intervals_from_resampled_journeys() {
     let err = String::from_utf8_lossy(&run.get_output().stderr).into_owned();
     assert!(err.contains("--paths"), "{err}");
 }
+
+/// `--events`: an event log's customers split into paths after each
+/// conversion, every model on them, and time decay by the touches' ages.
+#[test]
+fn an_event_log_is_attributed_with_time_decay() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let log = dir.path().join("events.csv");
+    std::fs::write(
+        &log,
+        "customer_id,timestamp,channel,conversion_value\n\
+         ann,2026-03-08,web,\n\
+         ann,2026-03-01,email,\n\
+         bob,2026-03-02,search,\n\
+         ann,2026-03-08,web,90\n\
+         ann,2026-03-09,search,\n\
+         bob,2026-03-02,store,10\n\
+         cid,2026-03-04,search,\n",
+    )
+    .expect("write");
+    let run = |args: &[&str]| {
+        fogg()
+            .args(["attribute", "--format", "json", "--events"])
+            .arg(&log)
+            .args(args)
+            .arg("--out")
+            .arg(dir.path())
+            .assert()
+    };
+    let out = run(&["--half-life", "1w"]).success();
+    let v: Value = serde_json::from_slice(&out.get_output().stdout).expect("JSON");
+    let schema = crate::schema::schema_validator("attribute");
+    assert_eq!(crate::schema::errors(&schema, &v), Vec::<String>::new());
+    // Paths: email > web > web (90), search > store (10), and two
+    // journeys of search that did not convert.
+    assert_eq!(
+        (v["paths"].as_u64(), v["journeys"].as_f64(), v["conversions"].as_f64()),
+        (Some(3), Some(4.0), Some(2.0))
+    );
+    assert_eq!(v["time_decay_half_life_s"], 604_800.0);
+    // ann's email is a half-life old: email 1/5 of her conversion, web 4/5.
+    let decay = |name: &str| channel(&v, name)["time_decay"].as_f64().expect("time decay");
+    for (name, want) in [("email", 0.2), ("web", 0.8), ("search", 0.5), ("store", 0.5)] {
+        assert!((decay(name) - want).abs() < 1e-12, "{name}: {}", decay(name));
+    }
+    let value: f64 = ["email", "web", "search", "store"]
+        .iter()
+        .map(|n| channel(&v, n)["time_decay_value"].as_f64().expect("value"))
+        .sum();
+    assert!((value - 100.0).abs() < 1e-9, "{value}");
+    let md = std::fs::read_to_string(dir.path().join("attribute-events.md")).expect("markdown report");
+    assert!(md.contains("| time decay |") && md.contains("2^(−age / 7d)"), "{md}");
+
+    // Errors: a bad row names the file and the line; options about data
+    // need data; a half-life must be longer than 0.
+    std::fs::write(dir.path().join("bad.csv"), "customer_id,timestamp,channel\nann,soon,web\n")
+        .expect("write");
+    let bad = fogg().args(["attribute", "--events"]).arg(dir.path().join("bad.csv")).assert().failure();
+    let err = String::from_utf8_lossy(&bad.get_output().stderr).into_owned();
+    assert!(err.contains("bad.csv") && err.contains("line 2: timestamp 'soon'"), "{err}");
+    for args in [vec!["attribute", "--no-null"], vec!["attribute", "--intervals", "20"]] {
+        let run = fogg().args(&args).assert().failure();
+        let err = String::from_utf8_lossy(&run.get_output().stderr).into_owned();
+        assert!(err.contains("give --paths FILE or --events FILE"), "{args:?}: {err}");
+    }
+    let zero = run(&["--half-life", "0s"]).failure();
+    let err = String::from_utf8_lossy(&zero.get_output().stderr).into_owned();
+    assert!(err.contains("must be longer than 0"), "{err}");
+}
