@@ -1,6 +1,8 @@
 //! Channel attribution from journey paths: the Markov removal effects,
 //! computed exactly by absorbing-chain solves (not estimated by simulation),
-//! beside the first-touch, last-touch and linear-touch heuristics.
+//! beside exact Shapley values ([`shapley`]), the rule-based models
+//! ([`rules`]), 95% intervals from resampled journeys ([`intervals`]), and
+//! paths and time decay from event logs ([`events`]).
 //!
 //! Conventions follow the ChannelAttribution package so results can be
 //! cross-checked (docs/attribution.md):
@@ -21,9 +23,9 @@
 //! - the value removal effect weighs each conversion by its value (the
 //!   mean value of the conversions after its last state), and attributed
 //!   value is the value share of the total value;
-//! - heuristics credit each path's conversions (and value) to its first
-//!   channel, its last channel, or equally to each of its touches as
-//!   written (repeats included);
+//! - the package's heuristics credit each path's conversions (and value)
+//!   to its first channel, its last channel, or equally to each of its
+//!   touches as written (repeats included);
 //! - with a maximum number of steps (the package's `max_step`), a journey
 //!   of the fitted chain that has not converted after that many states is
 //!   cut and counts as null, in the exact values as in the simulated ones;
@@ -652,6 +654,20 @@ mod tests {
         .unwrap()
     }
 
+    /// Each channel's removal effect under `options`.
+    fn effects(p: &Paths, options: &ChainOptions) -> Vec<f64> {
+        attribute(p, options, &RuleOptions::default())
+            .unwrap()
+            .credits
+            .iter()
+            .map(|c| c.removal_effect)
+            .collect()
+    }
+
+    fn close(a: &[f64], b: &[f64]) -> bool {
+        a.len() == b.len() && a.iter().zip(b).all(|(x, y)| (x - y).abs() < 1e-12)
+    }
+
     fn fixed(k: u32) -> ChainOptions {
         ChainOptions { max_steps: MaxSteps::Fixed(k), ..ChainOptions::order(1) }
     }
@@ -711,15 +727,7 @@ mod tests {
         // B converts after A, never after C: order 1 blames and credits
         // A and C alike; order 2 sees that only A leads to conversions.
         let p = paths("A > B;10;100;0\nC > B;0;0;10\n");
-        let effects = |order| -> Vec<f64> {
-            attribute(&p, &ChainOptions::order(order), &RuleOptions::default())
-                .unwrap()
-                .credits
-                .iter()
-                .map(|c| c.removal_effect)
-                .collect()
-        };
-        let close = |a: &[f64], b: &[f64]| a.iter().zip(b).all(|(x, y)| (x - y).abs() < 1e-12);
+        let effects = |order| effects(&p, &ChainOptions::order(order));
         assert!(close(&effects(1), &[0.5, 1.0, 0.5]), "{:?}", effects(1));
         assert!(close(&effects(2), &[1.0, 1.0, 0.0]), "{:?}", effects(2));
         // Orders beyond the longest path change nothing more, and the
@@ -806,15 +814,7 @@ mod tests {
         // P = 1/2, without b 3/8 (effect 1/4), without c 1/8 (3/4).
         // Collapsed, both b-paths are b > a and both c-paths c > a: 1/2 each.
         let p = paths("b > a > a;1;0;0\nb > a;0;0;1\nc > a;1;0;0\nc > a > a;0;0;1\n");
-        let effects = |options: &ChainOptions| -> Vec<f64> {
-            attribute(&p, options, &RuleOptions::default())
-                .unwrap()
-                .credits
-                .iter()
-                .map(|c| c.removal_effect)
-                .collect()
-        };
-        let close = |a: &[f64], b: &[f64]| a.iter().zip(b).all(|(x, y)| (x - y).abs() < 1e-12);
+        let effects = |options: &ChainOptions| effects(&p, options);
         let kept = effects(&ChainOptions::order(2));
         assert!(close(&kept, &[0.25, 1.0, 0.75]), "{kept:?}");
         let collapsed = effects(&ChainOptions { collapse_repeats: true, ..ChainOptions::order(2) });

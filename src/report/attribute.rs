@@ -66,20 +66,14 @@ pub fn document(r: &AttributionResult) -> Doc {
             row.push(c.fitted_removal_effect.map_or("–".into(), |e| num(e, 4)));
         }
         if simulated {
-            row.push(match (c.simulated_removal_effect, c.simulated_removal_effect_se) {
-                (Some(e), Some(se)) => format!("{} ± {}", num(e, 4), num(se, 4)),
-                _ => "–".into(),
-            });
+            row.push(estimate(c.simulated_removal_effect, c.simulated_removal_effect_se));
         }
         row.extend([pct(c.share), num(c.attributed_conversions, 1)]);
         if by_value {
             row.push(c.value_removal_effect.map_or("–".into(), |e| num(e, 4)));
         }
         if simulated_value {
-            row.push(match (c.simulated_value_removal_effect, c.simulated_value_removal_effect_se) {
-                (Some(e), Some(se)) => format!("{} ± {}", num(e, 4), num(se, 4)),
-                _ => "–".into(),
-            });
+            row.push(estimate(c.simulated_value_removal_effect, c.simulated_value_removal_effect_se));
         }
         row.push(num(c.attributed_value, 2));
         table.row(row);
@@ -231,6 +225,14 @@ pub fn document(r: &AttributionResult) -> Doc {
                 }],
             },
         ],
+    }
+}
+
+/// A simulated estimate with its standard error, or "–".
+fn estimate(value: Option<f64>, se: Option<f64>) -> String {
+    match (value, se) {
+        (Some(e), Some(se)) => format!("{} ± {}", num(e, 4), num(se, 4)),
+        _ => "–".into(),
     }
 }
 
