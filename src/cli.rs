@@ -436,6 +436,14 @@ pub struct WhatifArgs {
     #[arg(long, value_name = "BUDGET", value_parser = parse_positive)]
     pub allocate: Option<f64>,
 
+    /// A target for --allocate, which then searches the budget up to
+    /// BUDGET: `conversions>=N` (the least budget reaching N conversions
+    /// per period), `cpa<=X` (the most conversions at a cost per
+    /// acquisition of at most X) or `roas>=R` (the most revenue at a
+    /// return on cost of at least R).
+    #[arg(long, value_name = "TARGET", requires = "allocate", value_parser = crate::whatif::allocate::Target::parse)]
+    pub target: Option<crate::whatif::allocate::Target>,
+
     /// What --allocate maximises.
     #[arg(long, value_enum, default_value_t = crate::whatif::allocate::Objective::Conversions)]
     pub objective: crate::whatif::allocate::Objective,

@@ -14,7 +14,7 @@ use crate::scenario::Scenario;
 use crate::scenario::change_text::change_strategy;
 use crate::shard::Shard;
 use crate::verdict::Verdict;
-use crate::whatif::allocate::allocate;
+use crate::whatif::allocate::{allocate, allocate_to};
 use crate::whatif::curve::sweep;
 use crate::whatif::paired::refuse_saturated;
 use crate::whatif::{Pairing, run_paired};
@@ -44,9 +44,20 @@ pub fn run(args: &WhatifArgs, out: &mut dyn Write) -> anyhow::Result<Verdict> {
     let allocation = match args.allocate {
         None => None,
         Some(budget) => {
-            let a = allocate(model, budget, args.objective, &args.bounds, per_period)?;
-            chosen.push(a.strategy(model, budget, args.objective));
-            Some(AllocationResult::new(model, &a, budget, args.objective, per_period))
+            let (a, objective) = match args.target {
+                None => (allocate(model, budget, args.objective, &args.bounds, per_period)?, args.objective),
+                Some(target) => {
+                    (allocate_to(model, budget, target, &args.bounds, per_period)?, target.objective())
+                }
+            };
+            let used = a.spend.iter().sum::<f64>() + a.unspent;
+            chosen.push(a.strategy(model, used, objective));
+            let mut result = AllocationResult::new(model, &a, used, objective, per_period);
+            if let Some(target) = args.target {
+                result.target = Some(target.describe());
+                result.budget_limit = Some(budget);
+            }
+            Some(result)
         }
     };
 

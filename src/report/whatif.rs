@@ -192,6 +192,17 @@ fn allocation(r: &WhatifResult, a: &AllocationResult) -> Section {
     if a.unspent > 0.5 {
         notes.push(format!("{} of the budget is left: the upper bounds stop it", num(a.unspent, 0)));
     }
+    if let (Some(target), Some(limit)) = (&a.target, a.budget_limit) {
+        let searched = if target.starts_with("conversions") {
+            "the least budget whose best split meets it"
+        } else {
+            "the most budget whose best split still meets it"
+        };
+        notes.insert(
+            0,
+            format!("target {target}: {searched}, searched up to {} per {}", num(limit, 0), r.period),
+        );
+    }
     Section { title: "Budget allocation".to_owned(), table: t, notes }
 }
 

@@ -187,6 +187,14 @@ pub struct AllocationResult {
     pub next_unit: Option<String>,
     /// Budget the bounds left unspent.
     pub unspent: f64,
+    /// With `--target`: the target the budget was searched for, as
+    /// written (`conversions >= 500`); `budget` is then the budget found.
+    #[serde(default)]
+    pub target: Option<String>,
+    /// With `--target`: the most budget the search could use
+    /// (`--allocate`).
+    #[serde(default)]
+    pub budget_limit: Option<f64>,
 }
 
 /// One channel's share of an allocation.
@@ -490,6 +498,8 @@ impl AllocationResult {
             baseline_revenue: today.revenue,
             next_unit: a.next_unit().map(|c| model.channels[c.0 as usize].id.clone()),
             unspent: a.unspent,
+            target: None,
+            budget_limit: None,
         }
     }
 }

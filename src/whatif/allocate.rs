@@ -7,6 +7,11 @@
 //! size until no move of budget from one channel to another helps. With
 //! concave responses this is the optimum; with S-shaped ones (slope > 1)
 //! it is a local one, which the report says.
+//!
+//! With a [`Target`], the budget itself is searched (bisection, up to the
+//! budget given): the least budget whose best split reaches a number of
+//! conversions, or the most whose best split keeps a cost per acquisition
+//! or a return on spend.
 
 use crate::model::change::{Change, SpendLevel, Strategy};
 use crate::model::{ChannelId, Model};
@@ -61,6 +66,76 @@ impl Bound {
     }
 }
 
+/// What a budget must achieve (`--target`).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Target {
+    /// The least budget whose best split reaches this many conversions per
+    /// period (`conversions>=N`).
+    Conversions(f64),
+    /// The most conversions at a cost per acquisition (cost over
+    /// conversions) of at most this (`cpa<=X`).
+    Cpa(f64),
+    /// The most revenue at a return on spend (revenue over cost) of at
+    /// least this (`roas>=R`).
+    Roas(f64),
+}
+
+impl Target {
+    /// Parses `conversions>=N`, `cpa<=X` or `roas>=R` (spaces allowed).
+    pub fn parse(text: &str) -> Result<Target, AllocateError> {
+        let usage = || AllocateError::TargetSyntax(text.to_owned());
+        let t: String = text.chars().filter(|c| !c.is_whitespace()).collect::<String>().to_lowercase();
+        let (kind, number) = ["conversions>=", "cpa<=", "roas>="]
+            .iter()
+            .find_map(|prefix| t.strip_prefix(prefix).map(|rest| (*prefix, rest)))
+            .ok_or_else(usage)?;
+        let x: f64 = number.trim_end_matches('%').parse().map_err(|_| usage())?;
+        if !(x.is_finite() && x > 0.0) {
+            return Err(usage());
+        }
+        Ok(match kind {
+            "conversions>=" => Target::Conversions(x),
+            "cpa<=" => Target::Cpa(x),
+            _ => Target::Roas(x),
+        })
+    }
+
+    /// What the split of each budget tried maximises.
+    pub fn objective(self) -> Objective {
+        match self {
+            Target::Roas(_) => Objective::Revenue,
+            Target::Conversions(_) | Target::Cpa(_) => Objective::Conversions,
+        }
+    }
+
+    /// As written: `conversions >= 500`.
+    pub fn describe(self) -> String {
+        match self {
+            Target::Conversions(n) => format!("conversions >= {n}"),
+            Target::Cpa(x) => format!("cpa <= {x}"),
+            Target::Roas(r) => format!("roas >= {r}"),
+        }
+    }
+
+    /// Whether `figures` meet it.
+    fn met(self, figures: &ExactFigures) -> bool {
+        match self {
+            Target::Conversions(n) => figures.conversions >= n,
+            Target::Cpa(x) => figures.conversions > 0.0 && figures.cost / figures.conversions <= x,
+            Target::Roas(r) => figures.cost > 0.0 && figures.revenue / figures.cost >= r,
+        }
+    }
+
+    /// The figure it is about, at `figures`, as a reader wants it.
+    fn reached(self, figures: &ExactFigures) -> String {
+        match self {
+            Target::Conversions(_) => format!("{:.1} conversions", figures.conversions),
+            Target::Cpa(_) => format!("a CPA of {:.2}", figures.cost / figures.conversions),
+            Target::Roas(_) => format!("a ROAS of {:.3}", figures.revenue / figures.cost),
+        }
+    }
+}
+
 /// Why a budget cannot be allocated, or a bound not read.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum AllocateError {
@@ -101,6 +176,21 @@ pub enum AllocateError {
         floor: f64,
         /// The budget.
         budget: f64,
+    },
+    /// `--target` text that is none of the forms.
+    #[error("'{0}' is not a target: write conversions>=N, cpa<=X or roas>=R, with a number above 0")]
+    TargetSyntax(String),
+    /// No budget up to the one given meets the target.
+    #[error("{target} cannot be met with at most {budget:.0} per {period}: {why}")]
+    Unreachable {
+        /// The target, as written.
+        target: String,
+        /// The budget given.
+        budget: f64,
+        /// What a period is.
+        period: String,
+        /// What the nearest budget achieves, and what to change.
+        why: String,
     },
     /// Every split leaves the model without an entry.
     #[error("no split of this budget lets a journey start: raise the budget or the bounds")]
@@ -331,6 +421,88 @@ impl Search<'_> {
                 (self.score(&s) - base) / h
             })
             .collect()
+    }
+}
+
+/// Bisection steps of the budget search: the budget found is within
+/// 2^-40 of the range searched.
+const TARGET_STEPS: usize = 40;
+
+/// The allocation of the budget, up to `budget`, that meets `target`: the
+/// least that reaches [`Target::Conversions`], or the most that keeps
+/// [`Target::Cpa`] or [`Target::Roas`]; each budget tried is split to
+/// maximise [`Target::objective`]. The search assumes what diminishing
+/// returns give: conversions grow with the budget, and CPA grows and ROAS
+/// falls with it.
+pub fn allocate_to(
+    model: &Model,
+    budget: f64,
+    target: Target,
+    bounds: &[Bound],
+    per_period: f64,
+) -> Result<Allocation, AllocateError> {
+    let objective = target.objective();
+    let split = |b: f64| allocate(model, b, objective, bounds, per_period);
+    let whole = split(budget)?;
+    // The least budget the lower bounds allow (a split needs some budget).
+    let least = whole.bounds.iter().map(|b| b.0).sum::<f64>().max(budget * 1e-9);
+    let unreachable = |why: String| AllocateError::Unreachable {
+        target: target.describe(),
+        budget,
+        period: model.period.clone(),
+        why,
+    };
+    match target {
+        Target::Conversions(_) => {
+            if !target.met(&whole.exact) {
+                return Err(unreachable(format!(
+                    "its best split reaches {}: raise --allocate or lower the target",
+                    target.reached(&whole.exact)
+                )));
+            }
+            let at_least = split(least)?;
+            if target.met(&at_least.exact) {
+                return Ok(at_least);
+            }
+            // Conversions grow with the budget: keep `high` meeting it.
+            let (mut low, mut high, mut best) = (least, budget, whole);
+            for _ in 0..TARGET_STEPS {
+                let mid = 0.5 * (low + high);
+                let a = split(mid)?;
+                if target.met(&a.exact) {
+                    high = mid;
+                    best = a;
+                } else {
+                    low = mid;
+                }
+            }
+            Ok(best)
+        }
+        Target::Cpa(_) | Target::Roas(_) => {
+            if target.met(&whole.exact) {
+                return Ok(whole);
+            }
+            let smallest = split(least)?;
+            if !target.met(&smallest.exact) {
+                return Err(unreachable(format!(
+                    "even {least:.0} gives {}: the target asks for more than the channels return",
+                    target.reached(&smallest.exact)
+                )));
+            }
+            // CPA grows and ROAS falls with the budget: keep `low` meeting it.
+            let (mut low, mut high, mut best) = (least, budget, smallest);
+            for _ in 0..TARGET_STEPS {
+                let mid = 0.5 * (low + high);
+                let a = split(mid)?;
+                if target.met(&a.exact) {
+                    low = mid;
+                    best = a;
+                } else {
+                    high = mid;
+                }
+            }
+            Ok(best)
+        }
     }
 }
 

@@ -464,3 +464,102 @@ fn a_signal_stops_a_whatif_and_keeps_what_it_walked() {
     assert_eq!(base, change, "every pair is complete");
     assert!(base.as_u64().expect("count") < 20_000_000_000);
 }
+
+/// One channel brings every customer: with its spend S, half-saturation
+/// K = 10,000 and today's spend K, a period has 1,000 · 2S / (S + K)
+/// customers, a tenth of whom buy for 150. So conversions are
+/// 200 S / (S + K), CPA is (S + K) / 200 and ROAS 150 · 200 / (S + K).
+const ONE_CHANNEL: &str = r#"
+[scenario]
+name = "one channel"
+customers_per_period = 1000
+[[channel]]
+id = "ads"
+kind = "online"
+spend = { baseline = 10000, half_saturation = 10000, slope = 1, drives = "acquisition" }
+[entry]
+ad = 1
+[[state]]
+id = "ad"
+stage = "awareness"
+channel = "ads"
+next = { buy = 1, exit = 9 }
+[[state]]
+id = "buy"
+stage = "purchase"
+channel = "ads"
+conversion = true
+value = { dist = "constant", value = 150 }
+next = { exit = 1 }
+"#;
+
+/// `--target`: the budget found by hand for each kind of target, and
+/// targets no budget meets refused with what the best budget gives.
+#[test]
+fn allocation_targets_find_the_budget_a_hand_computation_gives() {
+    use fogg::whatif::allocate::{Target, allocate_to};
+    let model = fogg::scenario::from_str(ONE_CHANNEL, "one.toml").expect("compiles").model;
+    let found = |target: &str, budget: f64| {
+        let target = Target::parse(target).expect("a target");
+        allocate_to(&model, budget, target, &[], 1000.0).map(|a| a.spend.iter().sum::<f64>())
+    };
+    // 100 conversions: 200 S / (S + 10,000) = 100 at S = 10,000.
+    let s = found("conversions >= 100", 50_000.0).unwrap();
+    assert!((s - 10_000.0).abs() < 1e-3, "{s}");
+    // CPA at most 80: (S + 10,000) / 200 = 80 at S = 6,000.
+    let s = found("cpa<=80", 50_000.0).unwrap();
+    assert!((s - 6_000.0).abs() < 1e-3, "{s}");
+    // ROAS at least 2: 30,000 / (S + 10,000) = 2 at S = 5,000.
+    let s = found("roas>=2", 50_000.0).unwrap();
+    assert!((s - 5_000.0).abs() < 1e-3, "{s}");
+    // A CPA target the whole budget keeps spends all of it.
+    assert!((found("cpa<=1000", 20_000.0).unwrap() - 20_000.0).abs() < 1e-6);
+
+    // Out of reach: 20,000 reaches 133.3 conversions; the cheapest
+    // budget's CPA is 50, its ROAS 3.
+    let err = |target: &str| found(target, 20_000.0).unwrap_err().to_string();
+    let e = err("conversions>=150");
+    assert!(
+        e.contains("conversions >= 150 cannot be met with at most 20000 per")
+            && e.contains("133.3 conversions"),
+        "{e}"
+    );
+    assert!(err("cpa<=40").contains("a CPA of 50.00"), "{}", err("cpa<=40"));
+    assert!(err("roas>=4").contains("a ROAS of 3.000"), "{}", err("roas>=4"));
+    for bad in ["cpa>=3", "conversions>=0", "roas>=x", "margin>=2"] {
+        assert!(Target::parse(bad).is_err(), "{bad}");
+    }
+}
+
+/// The CLI: the budget found is the allocation's, the report says what was
+/// searched, and an unreachable target fails with the reason.
+#[test]
+fn allocate_with_a_target_on_the_command_line() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let scenario = dir.path().join("one.toml");
+    std::fs::write(&scenario, ONE_CHANNEL).expect("write");
+    let run = fogg()
+        .args(["whatif", "-n", "20k", "--format", "json", "--allocate", "50000", "--target", "cpa<=80"])
+        .arg(&scenario)
+        .arg("--out")
+        .arg(dir.path())
+        .assert()
+        .success();
+    let doc: Value = serde_json::from_slice(&run.get_output().stdout).expect("JSON");
+    assert_eq!(errors(&schema_validator("whatif"), &doc), Vec::<String>::new());
+    let a = &doc["allocation"];
+    assert_eq!((a["target"].as_str(), a["budget_limit"].as_f64()), (Some("cpa <= 80"), Some(50_000.0)));
+    assert!((a["budget"].as_f64().unwrap() - 6_000.0).abs() < 1e-3, "{a}");
+    assert!((a["conversions"].as_f64().unwrap() - 75.0).abs() < 1e-6, "{a}");
+    let md = std::fs::read_to_string(dir.path().join("whatif-one.md")).expect("report");
+    assert!(md.contains("target cpa <= 80: the most budget whose best split still meets it"), "{md}");
+    let run = fogg()
+        .args(["whatif", "-n", "1000", "--allocate", "20000", "--target", "conversions>=150"])
+        .arg(&scenario)
+        .arg("--out")
+        .arg(dir.path())
+        .assert()
+        .failure();
+    let err = String::from_utf8_lossy(&run.get_output().stderr).into_owned();
+    assert!(err.contains("raise --allocate or lower the target"), "{err}");
+}
