@@ -328,7 +328,7 @@ pub struct AttributeArgs {
     pub events: Option<PathBuf>,
 
     /// With --events: the time-decay rule's half-life, e.g. 7d or 12h.
-    #[arg(long, value_name = "DURATION", default_value = "7d", value_parser = parse_positive_duration)]
+    #[arg(long, value_name = "DURATION", default_value = "7d", requires = "events", value_parser = parse_positive_duration)]
     pub half_life: Duration,
 
     /// Column separator of the path file or event log, one ASCII character

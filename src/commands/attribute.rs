@@ -38,14 +38,14 @@ pub fn run(args: &AttributeArgs, out: &mut dyn Write) -> anyhow::Result<Verdict>
         }
     }
     let mut time_decay = None;
-    let (paths, truth) = match (&args.paths, &args.events) {
+    let (paths, truth, source) = match (&args.paths, &args.events) {
         (Some(file), _) => {
             let format = PathFormat {
                 column_separator: args.separator.unwrap_or(b';'),
                 channel_separator: args.channel_separator.clone(),
                 nulls: !args.no_null,
             };
-            (Paths::read(file, &format)?, None)
+            (Paths::read(file, &format)?, None, file.display().to_string())
         }
         (None, Some(file)) => {
             let text =
@@ -58,7 +58,7 @@ pub fn run(args: &AttributeArgs, out: &mut dyn Write) -> anyhow::Result<Verdict>
                 paths.nulls_counted = false;
             }
             time_decay = Some(decay);
-            (paths, None)
+            (paths, None, file.display().to_string())
         }
         (None, None) => {
             let model = super::scenario(args.scenario.as_deref(), crate::scenario::Use::Journeys)?.model;
@@ -92,18 +92,12 @@ pub fn run(args: &AttributeArgs, out: &mut dyn Write) -> anyhow::Result<Verdict>
             });
             let info = crate::result::ScenarioInfo::of(&model);
             let truth = ScenarioTruth { info, conversion_probability: p, removal_effects, shapley };
-            (paths, Some((model.source.clone(), truth)))
+            (paths, Some(truth), model.source.clone())
         }
     };
     let rules = RuleOptions { position: args.u_shape, direct: direct_channels(&paths, &args.direct)? };
     let fitted = attribute(&paths, &options, &rules)?;
-    let source = match (&truth, &args.paths, &args.events) {
-        (Some((source, _)), _, _) => source.clone(),
-        (None, Some(file), _) | (None, None, Some(file)) => file.display().to_string(),
-        (None, None, None) => unreachable!("a scenario gives its truth"),
-    };
-    let mut result =
-        AttributionResult::new(source, truth.map(|(_, t)| t), args.seed, &paths, &fitted, &rules);
+    let mut result = AttributionResult::new(source, truth, args.seed, &paths, &fitted, &rules);
     result.set_time_decay(time_decay.as_ref(), &paths);
     if let Some(resamples) = args.intervals {
         let found = crate::attribution::intervals::intervals(&paths, &options, resamples, args.seed)

@@ -468,4 +468,8 @@ fn an_event_log_is_attributed_with_time_decay() {
     let zero = run(&["--half-life", "0s"]).failure();
     let err = String::from_utf8_lossy(&zero.get_output().stderr).into_owned();
     assert!(err.contains("must be longer than 0"), "{err}");
+    // A half-life means nothing without touch times.
+    let paths = fogg().args(["attribute", "--half-life", "3d"]).assert().failure();
+    let err = String::from_utf8_lossy(&paths.get_output().stderr).into_owned();
+    assert!(err.contains("--events"), "{err}");
 }
