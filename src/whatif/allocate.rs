@@ -443,6 +443,7 @@ pub fn allocate_to(
 ) -> Result<Allocation, AllocateError> {
     let objective = target.objective();
     let split = |b: f64| allocate(model, b, objective, bounds, per_period);
+    let meeting = |a: Allocation| Ok(target.met(&a.exact).then_some(a));
     let whole = split(budget)?;
     // The least budget the lower bounds allow (a split needs some budget).
     let least = whole.bounds.iter().map(|b| b.0).sum::<f64>().max(budget * 1e-9);
@@ -464,19 +465,8 @@ pub fn allocate_to(
             if target.met(&at_least.exact) {
                 return Ok(at_least);
             }
-            // Conversions grow with the budget: keep `high` meeting it.
-            let (mut low, mut high, mut best) = (least, budget, whole);
-            for _ in 0..TARGET_STEPS {
-                let mid = 0.5 * (low + high);
-                let a = split(mid)?;
-                if target.met(&a.exact) {
-                    high = mid;
-                    best = a;
-                } else {
-                    low = mid;
-                }
-            }
-            Ok(best)
+            // Conversions grow with the budget: the least budget meeting it.
+            bisect((least, budget), whole, Meets::High, |b| meeting(split(b)?))
         }
         Target::Cpa(_) | Target::Roas(_) => {
             if target.met(&whole.exact) {
@@ -489,21 +479,46 @@ pub fn allocate_to(
                     target.reached(&smallest.exact)
                 )));
             }
-            // CPA grows and ROAS falls with the budget: keep `low` meeting it.
-            let (mut low, mut high, mut best) = (least, budget, smallest);
-            for _ in 0..TARGET_STEPS {
-                let mid = 0.5 * (low + high);
-                let a = split(mid)?;
-                if target.met(&a.exact) {
-                    low = mid;
-                    best = a;
-                } else {
-                    high = mid;
-                }
-            }
-            Ok(best)
+            // CPA grows and ROAS falls with the budget: the most meeting it.
+            bisect((least, budget), smallest, Meets::Low, |b| meeting(split(b)?))
         }
     }
+}
+
+/// Which budgets of a bisection meet the target: the high ones (the least
+/// such budget is sought) or the low ones (the most).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Meets {
+    High,
+    Low,
+}
+
+/// Bisects the budgets `range` for [`TARGET_STEPS`] steps: `probe(b)`
+/// gives the allocation of budget b when it meets the target. Returns the
+/// last allocation that met it (`best` when none did).
+fn bisect(
+    range: (f64, f64),
+    mut best: Allocation,
+    meets: Meets,
+    probe: impl Fn(f64) -> Result<Option<Allocation>, AllocateError>,
+) -> Result<Allocation, AllocateError> {
+    let (mut low, mut high) = range;
+    for _ in 0..TARGET_STEPS {
+        let mid = 0.5 * (low + high);
+        let met = match probe(mid)? {
+            Some(a) => {
+                best = a;
+                true
+            }
+            None => false,
+        };
+        if met == (meets == Meets::High) {
+            high = mid;
+        } else {
+            low = mid;
+        }
+    }
+    Ok(best)
 }
 
 #[cfg(test)]
