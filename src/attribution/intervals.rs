@@ -12,7 +12,7 @@ use rand_distr::{Distribution, Gamma};
 use rayon::prelude::*;
 
 use super::paths::PathRow;
-use super::{ChainOptions, FittedChain, Paths};
+use super::{ChainOptions, FittedChain, Paths, removal_effect, shares};
 use crate::rng::{Stream, customer_rng};
 
 /// 95% intervals of each channel's attribution.
@@ -66,9 +66,8 @@ pub fn intervals(paths: &Paths, options: &ChainOptions, resamples: u64, seed: u6
                 return None;
             }
             let effects: Vec<f64> =
-                (0..n).map(|c| (1.0 - resampled.conversion_probability(Some(c)) / p).max(0.0)).collect();
-            let sum: f64 = effects.iter().sum();
-            let shares = effects.iter().map(|e| if sum > 0.0 { e / sum } else { 0.0 }).collect();
+                (0..n).map(|c| removal_effect(resampled.conversion_probability(Some(c)), p)).collect();
+            let shares = shares(&effects);
             Some(Draw { effects, shares })
         })
         .collect();

@@ -570,9 +570,7 @@ pub struct ChannelCredit {
     /// journey: the removal effect with each conversion weighed by its
     /// value (0 when no conversion has value).
     pub value_removal_effect: f64,
-    /// Value removal effect / sum of value removal effects.
-    pub value_share: f64,
-    /// Value share × total value.
+    /// Its value removal effect over their sum × total value.
     pub value: f64,
 }
 
@@ -594,6 +592,18 @@ pub struct Attribution {
     pub rules: Vec<RuleCredit>,
 }
 
+/// 1 − part / whole: what removing a channel loses of `whole` (0 when
+/// there is nothing to lose).
+pub fn removal_effect(part: f64, whole: f64) -> f64 {
+    if whole > 0.0 { (1.0 - part / whole).max(0.0) } else { 0.0 }
+}
+
+/// Each of `values` over their sum; all 0 when the sum is not positive.
+pub fn shares(values: &[f64]) -> Vec<f64> {
+    let sum: f64 = values.iter().sum();
+    values.iter().map(|&v| if sum > 0.0 { v / sum } else { 0.0 }).collect()
+}
+
 /// Attributes the conversions of `paths` with the chain `options`
 /// describe, and by the rules `rules` sets.
 pub fn attribute(paths: &Paths, options: &ChainOptions, rules: &RuleOptions) -> anyhow::Result<Attribution> {
@@ -613,23 +623,18 @@ pub fn attribute(paths: &Paths, options: &ChainOptions, rules: &RuleOptions) -> 
     let n = paths.channels.len();
     let removed: Vec<Absorbed> =
         (0..n).map(|c| chain.absorbed(&without(Some(c)), with_value, DENSE_STATES)).collect();
-    let effect = |part: f64, all: f64| if all > 0.0 { (1.0 - part / all).max(0.0) } else { 0.0 };
-    let effects: Vec<f64> = removed.iter().map(|w| effect(w.conversion, whole.conversion)).collect();
-    let value_effects: Vec<f64> = removed.iter().map(|w| effect(w.value, whole.value)).collect();
-    let share = |e: f64, all: &[f64]| {
-        let sum: f64 = all.iter().sum();
-        if sum > 0.0 { e / sum } else { 0.0 }
-    };
+    let effects: Vec<f64> = removed.iter().map(|w| removal_effect(w.conversion, whole.conversion)).collect();
+    let value_effects: Vec<f64> = removed.iter().map(|w| removal_effect(w.value, whole.value)).collect();
     let credits: Vec<ChannelCredit> = effects
         .iter()
-        .zip(&value_effects)
-        .map(|(&e, &v)| ChannelCredit {
+        .zip(shares(&effects))
+        .zip(value_effects.iter().zip(shares(&value_effects)))
+        .map(|((&e, share), (&v, value_share))| ChannelCredit {
             removal_effect: e,
-            share: share(e, &effects),
-            conversions: share(e, &effects) * total_conversions,
+            share,
+            conversions: share * total_conversions,
             value_removal_effect: v,
-            value_share: share(v, &value_effects),
-            value: share(v, &value_effects) * total_value,
+            value: value_share * total_value,
         })
         .collect();
     let shapley = (n <= MAX_SHAPLEY_CHANNELS).then(|| {

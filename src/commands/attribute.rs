@@ -6,7 +6,7 @@ use std::io::Write;
 use anyhow::{Context, bail};
 
 use crate::attribution::{
-    ChainOptions, MAX_SHAPLEY_CHANNELS, PathFormat, Paths, RuleOptions, attribute, events,
+    ChainOptions, MAX_SHAPLEY_CHANNELS, PathFormat, Paths, RuleOptions, attribute, events, removal_effect,
 };
 use crate::cli::AttributeArgs;
 use crate::events::EventLog;
@@ -80,7 +80,7 @@ pub fn run(args: &AttributeArgs, out: &mut dyn Write) -> anyhow::Result<Verdict>
             }
             let channels = model.channels.len();
             let removal_effects = (0..channels)
-                .map(|c| (1.0 - model.conversion_rate_without(ChannelId(c as u8)) / p).max(0.0))
+                .map(|c| removal_effect(model.conversion_rate_without(ChannelId(c as u8)), p))
                 .collect();
             let shapley = (channels <= MAX_SHAPLEY_CHANNELS).then(|| {
                 crate::attribution::shapley::shapley(channels, |coalition| {

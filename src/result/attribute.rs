@@ -4,7 +4,7 @@ use serde::{Deserialize, Serialize};
 
 use super::{Header, ResultKind, ScenarioInfo};
 use crate::attribution::events::TimeDecay;
-use crate::attribution::{Attribution, Paths, Rule, RuleOptions};
+use crate::attribution::{Attribution, Paths, Rule, RuleOptions, shares};
 
 /// Channel attribution of a path file.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -213,15 +213,17 @@ impl AttributionResult {
                 fitted.shapley.clone(),
             ),
         };
-        let sum: f64 = effects.iter().sum();
         // A scenario is credited by its own chain, which has no value
         // weighing: value follows the conversion shares. A path file's
         // value follows its value removal effects and value Shapley values.
         let by_value = !from_scenario && value > 0.0;
-        let share_of = |x: f64, all: f64| if all > 0.0 { x / all } else { 0.0 };
-        let phi_sums = shapley
-            .as_ref()
-            .map(|s| [s.iter().map(|v| v[0]).sum::<f64>(), s.iter().map(|v| v[1]).sum::<f64>()]);
+        let effect_shares = shares(&effects);
+        // Per channel, its Shapley share of conversions and of value.
+        let shapley_shares: Option<Vec<[f64; 2]>> = shapley.as_ref().map(|s| {
+            let of = |game: usize| shares(&s.iter().map(|v| v[game]).collect::<Vec<f64>>());
+            let (conversion, value) = (of(0), of(1));
+            conversion.into_iter().zip(value).map(|(c, v)| [c, if by_value { v } else { c }]).collect()
+        });
         let rule = |r: Rule| fitted.rules.iter().find(|c| c.rule == r).expect("every rule is credited");
         let mut channels: Vec<ChannelAttribution> = paths
             .channels
@@ -230,8 +232,9 @@ impl AttributionResult {
             .zip(&fitted.credits)
             .zip(&effects)
             .map(|(((i, name), c), &effect)| {
-                let share = share_of(effect, sum);
-                let phi = shapley.as_ref().zip(phi_sums).map(|(s, sums)| (s[i], sums));
+                let share = effect_shares[i];
+                let phi =
+                    shapley.as_ref().zip(shapley_shares.as_ref()).map(|(s, shares)| (s[i][0], shares[i]));
                 ChannelAttribution {
                     channel: name.clone(),
                     removal_effect: effect,
@@ -246,15 +249,9 @@ impl AttributionResult {
                     attributed_conversions: share * conversions,
                     value_removal_effect: by_value.then_some(c.value_removal_effect),
                     attributed_value: if by_value { c.value } else { share * value },
-                    shapley: phi.map(|(v, _)| v[0]),
-                    shapley_conversions: phi.map(|(v, sums)| share_of(v[0], sums[0]) * conversions),
-                    shapley_value: phi.map(|(v, sums)| {
-                        if by_value {
-                            share_of(v[1], sums[1]) * value
-                        } else {
-                            share_of(v[0], sums[0]) * value
-                        }
-                    }),
+                    shapley: phi.map(|(v, _)| v),
+                    shapley_conversions: phi.map(|(_, [share, _])| share * conversions),
+                    shapley_value: phi.map(|(_, [_, share])| share * value),
                     first_touch: rule(Rule::FirstTouch).conversions[i],
                     last_touch: rule(Rule::LastTouch).conversions[i],
                     linear_touch: rule(Rule::Linear).conversions[i],
