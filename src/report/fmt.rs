@@ -2,7 +2,11 @@
 
 /// `1234567` → `1,234,567`.
 pub fn int(n: u64) -> String {
-    let digits = n.to_string();
+    grouped(&n.to_string())
+}
+
+/// A run of digits with a comma before every third from the right.
+fn grouped(digits: &str) -> String {
     let mut out = String::with_capacity(digits.len() + digits.len() / 3);
     for (i, c) in digits.chars().enumerate() {
         if i > 0 && (digits.len() - i).is_multiple_of(3) {
@@ -20,7 +24,8 @@ pub fn num(x: f64, decimals: usize) -> String {
     }
     let text = format!("{:.*}", decimals, x.abs());
     let (whole, frac) = text.split_once('.').map_or((text.as_str(), None), |(w, f)| (w, Some(f)));
-    let whole = int(whole.parse().unwrap_or(0));
+    // Grouped as written: a whole part beyond u64 (2^70) keeps its digits.
+    let whole = grouped(whole);
     let sign = if x < 0.0 && text.chars().any(|c| c.is_ascii_digit() && c != '0') { "-" } else { "" };
     match frac {
         Some(f) => format!("{sign}{whole}.{f}"),
@@ -76,6 +81,8 @@ mod tests {
         assert_eq!(int(1_234_567), "1,234,567");
         assert_eq!(num(-1234.5, 2), "-1,234.50");
         assert_eq!(num(-0.001, 2), "0.00");
+        // Beyond u64, the digits stay: 2^70.
+        assert_eq!(num(2f64.powi(70), 1), "1,180,591,620,717,411,303,424.0");
         assert_eq!(pct(0.038_41), "3.84%");
         assert_eq!(money(12_345.678, "EUR"), "12,345.68 EUR");
         assert_eq!(count(1, "trial"), "1 trial");
