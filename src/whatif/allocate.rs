@@ -15,6 +15,7 @@
 
 use crate::model::change::{Change, SpendLevel, Strategy};
 use crate::model::{ChannelId, Model};
+use crate::units::shown;
 
 use super::ExactFigures;
 
@@ -111,9 +112,9 @@ impl Target {
     /// As written: `conversions >= 500`.
     pub fn describe(self) -> String {
         match self {
-            Target::Conversions(n) => format!("conversions >= {n}"),
-            Target::Cpa(x) => format!("cpa <= {x}"),
-            Target::Roas(r) => format!("roas >= {r}"),
+            Target::Conversions(n) => format!("conversions >= {}", shown(n)),
+            Target::Cpa(x) => format!("cpa <= {}", shown(x)),
+            Target::Roas(r) => format!("roas >= {}", shown(r)),
         }
     }
 
@@ -475,7 +476,8 @@ pub fn allocate_to(
             let smallest = split(least)?;
             if !target.met(&smallest.exact) {
                 return Err(unreachable(format!(
-                    "even {least:.0} gives {}: the target asks for more than the channels return",
+                    "even the least budget the bounds allow ({}) gives {}: the target asks for more than the channels return",
+                    shown(least.round()),
                     target.reached(&smallest.exact)
                 )));
             }
