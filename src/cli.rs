@@ -59,6 +59,10 @@ pub enum Command {
     /// Write a scenario fitted to a path file or an event log (aggregates
     /// only), and say how well it reproduces the data.
     Fit(FitArgs),
+    /// Fit channels' spend response curves (Hill half_saturation, and the
+    /// slope when tests at two or more spends allow) to measured lift
+    /// tests, and write the calibrated scenario.
+    Calibrate(CalibrateArgs),
     /// Write a scenario skeleton from what you already have: a browser
     /// recording (HAR) becomes states, requests, resources, captures and
     /// think times, every guess commented.
@@ -89,6 +93,7 @@ impl Command {
             Command::Whatif(a) => Some(&a.report.out),
             Command::Attribute(a) => Some(&a.report.out),
             Command::Fit(a) => Some(&a.report.out),
+            Command::Calibrate(a) => Some(&a.report.out),
             Command::Report(a) => a.out.as_deref(),
             Command::Validate(_)
             | Command::Import(_)
@@ -501,6 +506,36 @@ pub struct FitArgs {
     /// The report: format on standard output, folder of report files.
     #[command(flatten)]
     pub report: OutputArgs,
+}
+
+/// `fogg calibrate`.
+#[derive(Debug, Args)]
+pub struct CalibrateArgs {
+    /// Scenario file, or the name of a bundled scenario.
+    /// [default: retail-omnichannel]
+    pub scenario: Option<PathBuf>,
+
+    /// A lift test, repeatable: 'CHANNEL: FROM -> TO = LIFT ±SE', e.g.
+    /// 'social: 30000 -> 39000 = +420 ±60' (spend per period; conversions
+    /// per period gained, with its standard error; `+-` for `±`).
+    #[arg(long = "lift", value_name = "TEST", required = true, value_parser = parse_lift)]
+    pub lifts: Vec<crate::whatif::calibrate::Lift>,
+
+    /// The calibrated scenario file to write (never the scenario read).
+    #[arg(short = 'o', long, value_name = "SCENARIO.toml")]
+    pub output: PathBuf,
+
+    /// The report: format on standard output, folder of report files.
+    #[command(flatten)]
+    pub report: OutputArgs,
+}
+
+fn parse_lift(text: &str) -> Result<crate::whatif::calibrate::Lift, String> {
+    crate::whatif::calibrate::Lift::parse(text).map_err(|e| {
+        // clap prints "invalid value '…' for '--lift <TEST>'" before this.
+        let full = e.to_string();
+        full.split_once(": ").map_or(full.clone(), |(_, why)| why.to_owned())
+    })
 }
 
 /// `fogg import`.

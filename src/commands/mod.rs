@@ -2,6 +2,7 @@
 //! result into reports.
 
 pub mod attribute;
+pub mod calibrate;
 pub mod capacity;
 pub mod compare;
 pub mod demo;

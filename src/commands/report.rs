@@ -6,8 +6,8 @@ use crate::cli::ReportArgs;
 use crate::compare::CompareResult;
 use crate::report::{self, Reportable};
 use crate::result::{
-    AttributionResult, CapacityResult, FitResult, LoadResult, ResultKind, SavedResult, SimResult,
-    WhatifResult,
+    AttributionResult, CalibrateResult, CapacityResult, FitResult, LoadResult, ResultKind, SavedResult,
+    SimResult, WhatifResult,
 };
 use crate::verdict::Verdict;
 
@@ -22,6 +22,7 @@ pub fn run(args: &ReportArgs, out: &mut dyn Write) -> anyhow::Result<Verdict> {
         ResultKind::Attribute => render(args, &saved.parse::<AttributionResult>()?, out),
         ResultKind::Whatif => render(args, &saved.parse::<WhatifResult>()?, out),
         ResultKind::Fit => render(args, &saved.parse::<FitResult>()?, out),
+        ResultKind::Calibrate => render(args, &saved.parse::<CalibrateResult>()?, out),
     }
 }
 

@@ -2,6 +2,7 @@
 //! format never touches the engines.
 
 mod attribute;
+mod calibrate;
 mod capacity;
 pub use capacity::trial_line;
 mod compare;
@@ -24,7 +25,8 @@ use std::path::{Path, PathBuf};
 use anyhow::Context;
 
 use crate::result::{
-    AttributionResult, CapacityResult, FitResult, LoadResult, ResultKind, SimResult, WhatifResult,
+    AttributionResult, CalibrateResult, CapacityResult, FitResult, LoadResult, ResultKind, SimResult,
+    WhatifResult,
 };
 use crate::threshold::{ThresholdResult, verdict_line};
 
@@ -159,6 +161,21 @@ impl Reportable for FitResult {
     }
     fn document(&self) -> doc::Doc {
         fit::document(self)
+    }
+    fn elapsed_s(&self) -> f64 {
+        0.0
+    }
+}
+
+impl Reportable for CalibrateResult {
+    fn kind(&self) -> ResultKind {
+        self.header.kind
+    }
+    fn charts(&self) -> Vec<svg::Chart> {
+        calibrate::charts(self)
+    }
+    fn document(&self) -> doc::Doc {
+        calibrate::document(self)
     }
     fn elapsed_s(&self) -> f64 {
         0.0

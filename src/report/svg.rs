@@ -299,7 +299,10 @@ fn value_label_at(out: &mut String, x: f64, text: &str) {
 }
 
 fn bars(out: &mut String, value_label: &str, categories: &[String], series: &[(String, Vec<f64>)]) {
-    let label_w = 130.0;
+    // Room for the longest category at about 6 px a character, up to a
+    // third of the chart.
+    let longest = categories.iter().map(|c| c.chars().count()).max().unwrap_or(0);
+    let label_w = (longest as f64 * 6.0 + 12.0).clamp(130.0, W / 3.0);
     let left = LEFT.max(label_w);
     let (pw, ph) = (W - left - RIGHT, H - TOP - BOTTOM);
     let vals = || series.iter().flat_map(|(_, v)| v.iter()).copied().filter(|v| v.is_finite());

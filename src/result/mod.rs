@@ -5,6 +5,7 @@
 //! one applies; money is in the scenario's currency.
 
 mod attribute;
+mod calibrate;
 mod capacity;
 mod fit;
 mod header;
@@ -17,6 +18,7 @@ mod whatif;
 
 pub use crate::verdict::Verdict;
 pub use attribute::{AttributionResult, ChannelAttribution, ScenarioTruth};
+pub use calibrate::{CalibrateResult, CalibratedChannel, LiftRow, ResponsePoint};
 pub use capacity::{CapacityResult, CapacitySearch, TrialRow};
 pub use fit::{FitResult, LengthRow};
 pub use header::{Header, ScenarioInfo};
@@ -51,11 +53,13 @@ pub enum ResultKind {
     Whatif,
     /// `fogg fit`.
     Fit,
+    /// `fogg calibrate`.
+    Calibrate,
 }
 
 impl ResultKind {
     /// Every kind, in the order the docs list them.
-    pub const ALL: [ResultKind; 7] = [
+    pub const ALL: [ResultKind; 8] = [
         ResultKind::Simulate,
         ResultKind::Load,
         ResultKind::Capacity,
@@ -63,6 +67,7 @@ impl ResultKind {
         ResultKind::Attribute,
         ResultKind::Whatif,
         ResultKind::Fit,
+        ResultKind::Calibrate,
     ];
 
     /// The name in JSON and in file names.
@@ -75,6 +80,7 @@ impl ResultKind {
             ResultKind::Attribute => "attribute",
             ResultKind::Whatif => "whatif",
             ResultKind::Fit => "fit",
+            ResultKind::Calibrate => "calibrate",
         }
     }
 

@@ -11,6 +11,7 @@ mod context;
 mod keys;
 mod parts;
 mod raw;
+pub mod rewrite;
 
 use std::path::Path;
 use std::sync::Arc;

@@ -9,6 +9,7 @@
 //! (delta method, normal approximation).
 
 pub mod allocate;
+pub mod calibrate;
 pub mod curve;
 pub mod paired;
 

@@ -3,6 +3,7 @@
 mod alloc;
 mod architecture;
 mod attribute;
+mod calibrate;
 mod capacity;
 mod cli;
 mod compare;

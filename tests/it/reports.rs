@@ -11,7 +11,9 @@
 use std::path::{Path, PathBuf};
 
 use fogg::report::{ReportFormat, Reportable, write};
-use fogg::result::{AttributionResult, CapacityResult, FitResult, LoadResult, SimResult, WhatifResult};
+use fogg::result::{
+    AttributionResult, CalibrateResult, CapacityResult, FitResult, LoadResult, SimResult, WhatifResult,
+};
 
 use crate::{bundled, fogg, simulate, without_run_info};
 
@@ -80,6 +82,10 @@ fn every_kind_matches_its_snapshot_in_every_format() {
     snapshot_every_format("attribute-paths", &attribute, ReportFormat::DOCUMENTS);
     let fit: FitResult = fixture("fit-paths.json");
     snapshot_every_format("fit-paths", &fit, ReportFormat::DOCUMENTS);
+    // Two channels: one curve from one test (slope kept), one from three
+    // (slope fitted).
+    let calibrate: CalibrateResult = fixture("calibrate-ecommerce-funnel.json");
+    snapshot_every_format("calibrate-ecommerce-funnel", &calibrate, ReportFormat::DOCUMENTS);
     let capacity: CapacityResult = fixture("capacity-two-pages.json");
     snapshot_every_format("capacity-two-pages", &capacity, ReportFormat::DOCUMENTS);
     let compared = fogg::compare::compare(&load, &load, &Default::default(), ["a.json", "b.json"]);
@@ -231,6 +237,10 @@ fn html_pages_show_what_matters_where_a_reader_looks() {
         r(&mut bytes);
         String::from_utf8(bytes).expect("UTF-8")
     };
+    // Two channels: one curve from one test (slope kept), one from three
+    // (slope fitted).
+    let calibrate: CalibrateResult = fixture("calibrate-ecommerce-funnel.json");
+    snapshot_every_format("calibrate-ecommerce-funnel", &calibrate, ReportFormat::DOCUMENTS);
     let capacity: CapacityResult = fixture("capacity-two-pages.json");
     let page = html(&|b| write(&capacity, ReportFormat::Html, b).expect("renders"));
     let banner = page.find("<p class=\"verdict fail\">FAIL: ").expect("a verdict banner");
