@@ -499,9 +499,15 @@ pub struct FitArgs {
     #[arg(long)]
     pub name: Option<String>,
 
-    /// Seed of the journeys walked on the fitted model for the check.
+    /// Seed of the journeys walked on the fitted model for the check (and
+    /// of the --intervals draws).
     #[arg(long, default_value_t = 1, value_parser = parse_seed)]
     pub seed: u64,
+
+    /// 95% interval of the fitted chain's conversion rate from this many
+    /// chains drawn from the posterior of the observed counts (e.g. 400).
+    #[arg(long, value_name = "DRAWS", value_parser = clap::value_parser!(u64).range(2..=100_000))]
+    pub intervals: Option<u64>,
 
     /// The report: format on standard output, folder of report files.
     #[command(flatten)]

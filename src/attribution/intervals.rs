@@ -13,6 +13,7 @@ use rayon::prelude::*;
 
 use super::paths::PathRow;
 use super::{ChainOptions, FittedChain, Paths, removal_effect, shares};
+use crate::model::posterior::interval95;
 use crate::rng::{Stream, customer_rng};
 
 /// 95% intervals of each channel's attribution.
@@ -75,22 +76,13 @@ pub fn intervals(paths: &Paths, options: &ChainOptions, resamples: u64, seed: u6
         return None;
     }
     let interval = |pick: &dyn Fn(&Draw) -> f64| -> [f64; 2] {
-        let mut values: Vec<f64> = draws.iter().map(pick).collect();
-        values.sort_by(f64::total_cmp);
-        [percentile(&values, 0.025), percentile(&values, 0.975)]
+        interval95(draws.iter().map(pick).collect()).expect("draws is not empty")
     };
     Some(Intervals {
         resamples,
         removal_effect: (0..n).map(|c| interval(&|d| d.effects[c])).collect(),
         share: (0..n).map(|c| interval(&|d| d.shares[c])).collect(),
     })
-}
-
-/// The `q` quantile of sorted `values`, interpolated linearly.
-fn percentile(sorted: &[f64], q: f64) -> f64 {
-    let at = q * (sorted.len() - 1) as f64;
-    let (low, high) = (at.floor() as usize, at.ceil() as usize);
-    sorted[low] + (sorted[high] - sorted[low]) * (at - low as f64)
 }
 
 #[cfg(test)]

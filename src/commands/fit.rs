@@ -8,6 +8,7 @@ use anyhow::{Context, bail};
 use crate::attribution::{PathFormat, Paths};
 use crate::cli::FitArgs;
 use crate::fit::{Counts, events, goodness};
+use crate::model::posterior::{self, interval95};
 use crate::report;
 use crate::result::{FitResult, Header, LengthRow, ResultKind, ScenarioInfo};
 use crate::verdict::Verdict;
@@ -61,13 +62,22 @@ pub fn run(args: &FitArgs, out: &mut dyn Write) -> anyhow::Result<Verdict> {
     let name = args.name.clone().unwrap_or_else(|| format!("Fitted from {source}"));
     let toml = counts.to_toml(&name);
     let output = args.output.display().to_string();
-    let model = crate::scenario::from_str(&toml, &output)
-        .map_err(|e| {
-            anyhow::anyhow!("the fitted scenario does not compile, which is a bug in fogg fit: {e}")
-        })?
-        .model;
+    let fitted = crate::scenario::from_str(&toml, &output).map_err(|e| {
+        anyhow::anyhow!("the fitted scenario does not compile, which is a bug in fogg fit: {e}")
+    })?;
+    let model = fitted.model;
     report::write_file(&args.output, toml.as_bytes())?;
     let g = goodness(&counts, &model, CHECK_JOURNEYS, args.seed);
+    let conversion_rate_ci95 = match (args.intervals, &fitted.counts) {
+        (Some(draws), Some(observed)) => {
+            let rates = posterior::draws(&model, observed, draws, args.seed, |m| m.exact().conversion_rate)
+                .map_err(|e| {
+                anyhow::anyhow!("drawing the fitted chain's posterior, a bug in fogg fit: {e}")
+            })?;
+            interval95(rates)
+        }
+        _ => None,
+    };
     let result = FitResult {
         header: Header::new(ResultKind::Fit, ScenarioInfo::of(&model), args.seed),
         source: source.clone(),
@@ -78,6 +88,8 @@ pub fn run(args: &FitArgs, out: &mut dyn Write) -> anyhow::Result<Verdict> {
         channels: model.channels.len(),
         data_conversion_rate: g.data_conversion_rate,
         model_conversion_rate: g.model_conversion_rate,
+        intervals: args.intervals,
+        model_conversion_rate_ci95: conversion_rate_ci95,
         lengths: g
             .data_lengths
             .iter()

@@ -6,6 +6,7 @@ use std::io::Write;
 use anyhow::{Context, anyhow, bail};
 
 use crate::cli::WhatifArgs;
+use crate::model::posterior;
 use crate::model::{Model, Strategy};
 use crate::pool::on_pool;
 use crate::report;
@@ -16,6 +17,7 @@ use crate::shard::Shard;
 use crate::verdict::Verdict;
 use crate::whatif::allocate::{allocate, allocate_to};
 use crate::whatif::curve::sweep;
+use crate::whatif::data::data_intervals;
 use crate::whatif::paired::refuse_saturated;
 use crate::whatif::{Pairing, run_paired};
 
@@ -93,7 +95,15 @@ pub fn run(args: &WhatifArgs, out: &mut dyn Write) -> anyhow::Result<Verdict> {
         elapsed_s,
         interrupted,
     };
-    let strategies = std::iter::once(baseline_row).chain(rows).collect();
+    let mut strategies: Vec<StrategyRow> = std::iter::once(baseline_row).chain(rows).collect();
+    if let Some(counts) = &scenario.counts {
+        // A fitted scenario: how much its counts leave open, per strategy.
+        let data = data_intervals(model, counts, &chosen, per_period, posterior::DRAWS, args.seed)
+            .map_err(|e| anyhow!("scenario '{}': {e}", model.source))?;
+        for (row, intervals) in strategies.iter_mut().zip(data) {
+            row.data_ci95 = Some(intervals);
+        }
+    }
     let result = WhatifResult::new(model, &base, run, strategies, curve, allocation);
     let stem = shard.file_stem(super::simulate::stem(model));
     let output = args.report.to_output(false, &stem);

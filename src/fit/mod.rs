@@ -226,7 +226,11 @@ impl Counts {
             .to_toml_value()
         );
         let stages: Vec<String> = self.stages.iter().map(|s| s.to_toml_value()).collect();
-        let _ = writeln!(t, "stages = [{}]\n", stages.join(", "));
+        let _ = writeln!(t, "stages = [{}]", stages.join(", "));
+        let _ = writeln!(
+            t,
+            "weights = \"counts\"   # the weights below are observed counts: fogg whatif says how sure its answers are\n"
+        );
         for ch in &self.channels {
             let _ = writeln!(t, "[[channel]]\nid = {}", ch.to_toml_value());
             let _ = writeln!(

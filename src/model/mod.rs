@@ -11,6 +11,7 @@ pub mod change;
 pub mod dist;
 pub mod exact;
 mod iterative;
+pub mod posterior;
 mod walk;
 
 use alias::{AliasRows, RowId, Target};

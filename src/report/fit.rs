@@ -1,14 +1,18 @@
 //! The document of a fit: what was written and how well it fits.
 
 use super::doc::{Doc, Section, Table};
-use super::fmt::{count, num, pct};
+use super::fmt::{count, num, pct, pct_range};
 use crate::result::FitResult;
 
 /// Lays out a [`FitResult`] for people.
 pub fn document(r: &FitResult) -> Doc {
     let mut rate = Table::new(&["", "data", "fitted model"]);
     rate.row(vec!["journeys".into(), num(r.journeys, 0), "–".into()]);
-    rate.row(vec!["converting".into(), pct(r.data_conversion_rate), pct(r.model_conversion_rate)]);
+    let model_rate = match r.model_conversion_rate_ci95 {
+        Some(ci) => format!("{} [{}]", pct(r.model_conversion_rate), pct_range(ci)),
+        None => pct(r.model_conversion_rate),
+    };
+    rate.row(vec!["converting".into(), pct(r.data_conversion_rate), model_rate]);
     let mut lengths = Table::new(&["journey length (states)", "data", "fitted model"]);
     let last = r.lengths.len();
     for row in &r.lengths {
@@ -34,7 +38,14 @@ pub fn document(r: &FitResult) -> Doc {
             Section {
                 title: "Conversion".into(),
                 table: rate,
-                notes: vec!["fitted model: the exact conversion rate of the chain written".into()],
+                notes: std::iter::once("fitted model: the exact conversion rate of the chain written".to_owned())
+                    .chain(r.intervals.map(|n| {
+                        format!(
+                            "[95% interval] over {} chains drawn from the posterior of the observed counts (Dirichlet per row), each solved exactly",
+                            num(n as f64, 0)
+                        )
+                    }))
+                    .collect(),
             },
             Section {
                 title: "Journey length".into(),

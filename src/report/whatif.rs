@@ -97,6 +97,7 @@ pub fn document(r: &WhatifResult) -> Doc {
     // The outcomes always show: with only a curve, the baseline the run
     // simulated is there beside the exact figures.
     let mut sections = vec![outcomes(r)];
+    sections.extend(data(r));
     if r.strategies.len() > 1 || r.curve.is_none() && r.allocation.is_none() {
         sections.push(costs(r));
         sections.push(changes(r));
@@ -251,6 +252,64 @@ fn outcomes(r: &WhatifResult) -> Section {
         ));
     }
     Section { title: "Outcomes".to_owned(), table: t, notes }
+}
+
+/// On a scenario fitted to counts: the exact figures with the 95%
+/// intervals the data leaves open.
+fn data(r: &WhatifResult) -> Option<Section> {
+    let draws = r.strategies.iter().find_map(|s| s.data_ci95.as_ref())?.draws;
+    let base = &r.strategies[0];
+    let mut t = Table::new(&[
+        "strategy",
+        "conversions [95% data]",
+        "Δ conversions [95% data]",
+        "Δ rate [95% data]",
+        "Δ revenue [95% data]",
+    ]);
+    for s in &r.strategies {
+        let Some(d) = &s.data_ci95 else { continue };
+        let b = is_baseline(s);
+        t.row(vec![
+            s.id.clone(),
+            format!(
+                "{} [{}, {}]",
+                num(s.exact_conversions, 1),
+                num(d.conversions[0], 1),
+                num(d.conversions[1], 1)
+            ),
+            if b { "–".into() } else { delta(s.exact_delta_conversions, d.delta_conversions, 1, true) },
+            if b {
+                "–".into()
+            } else {
+                delta_pct(s.exact_conversion_rate - base.exact_conversion_rate, d.delta_conversion_rate, true)
+            },
+            if b {
+                "–".into()
+            } else {
+                delta(s.exact_revenue - base.exact_revenue, d.delta_revenue, 0, true)
+            },
+        ]);
+    }
+    let mut notes = vec![format!(
+        "the scenario's weights are observed counts (weights = \"counts\", as fogg fit writes them): each figure is exact for the chain as fitted, with the 95% interval of {} chains drawn from the posterior of the counts (Dirichlet per row), each solved exactly; * marks an interval that excludes 0",
+        num(draws as f64, 0)
+    )];
+    notes.push(
+        "the intervals of the other tables are the simulation's own, for the chain as fitted; these are the data's: how far another sample of the same customers could move the answer".to_owned(),
+    );
+    for s in r
+        .strategies
+        .iter()
+        .filter_map(|s| s.data_ci95.as_ref().map(|d| (s, d)))
+        .filter(|(_, d)| d.draws < draws)
+    {
+        notes.push(format!(
+            "'{}': {} of the drawn chains could not take its changes (e.g. a conversion lift beyond a row's exit), so its intervals are over the others",
+            s.0.id,
+            num((draws - s.1.draws) as f64, 0)
+        ));
+    }
+    Some(Section { title: "Uncertainty from the data".to_owned(), table: t, notes })
 }
 
 fn costs(r: &WhatifResult) -> Section {

@@ -25,6 +25,13 @@ pub struct FitResult {
     pub data_conversion_rate: f64,
     /// The fitted chain's, exactly.
     pub model_conversion_rate: f64,
+    /// With `--intervals`: chains drawn from the posterior of the counts.
+    #[serde(default)]
+    pub intervals: Option<u64>,
+    /// With `--intervals`: the 95% interval of the conversion rate over
+    /// those chains, each solved exactly.
+    #[serde(default)]
+    pub model_conversion_rate_ci95: Option<[f64; 2]>,
     /// Share of journeys by length, data beside model (the last row is
     /// "that many or more").
     pub lengths: Vec<LengthRow>,

@@ -125,6 +125,11 @@ pub struct StrategyRow {
     /// The moments every figure comes from, so results can be re-rendered
     /// and merged without loss.
     pub moments: PairedMoments,
+    /// On a scenario fitted to counts (`weights = "counts"`): 95%
+    /// intervals of the exact figures over chains drawn from the counts'
+    /// posterior, the data's uncertainty; null otherwise.
+    #[serde(default)]
+    pub data_ci95: Option<crate::whatif::data::DataIntervals>,
 }
 
 /// `--curve CHANNEL`: expected figures as the channel's spend varies.
@@ -423,6 +428,7 @@ impl StrategyRow {
             truncated: 0,
             customers_differing: 0,
             moments: PairedMoments::default(),
+            data_ci95: None,
         };
         row.refigure(moments.clone(), per_period, base_spend);
         row

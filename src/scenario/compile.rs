@@ -37,6 +37,7 @@ const SHARE_TOLERANCE: f64 = 1e-6;
 pub(super) struct Compiled {
     pub(super) model: Model,
     pub(super) file_chain: Chain,
+    pub(super) counts: Option<Chain>,
     pub(super) load: Option<LoadSection>,
     pub(super) strategies: Vec<Strategy>,
 }
@@ -95,6 +96,7 @@ pub(super) fn compile(
 
     let (segments, reached) = segment_chains(&mut cx, &raw, &graph, &specs);
     let file_chain = file_chain(&graph);
+    let counts = counts(&mut cx, &raw, &graph);
     if !cx.problems.is_empty() {
         return Err(cx.problems);
     }
@@ -119,7 +121,7 @@ pub(super) fn compile(
     if !cx.problems.is_empty() {
         return Err(cx.problems);
     }
-    Ok(Compiled { model, file_chain, load, strategies })
+    Ok(Compiled { model, file_chain, counts, load, strategies })
 }
 
 /// The file's weights as probabilities, row by row, before any segment's
@@ -130,6 +132,35 @@ fn file_chain(graph: &Graph) -> Chain {
     Chain {
         entry: probabilities(&graph.base_entry),
         next: graph.base_rows.iter().map(|r| probabilities(r)).collect(),
+    }
+}
+
+/// The file's weights as they are, when `[scenario] weights = "counts"`
+/// says they are observed counts: what the posterior draws of fitted
+/// scenarios start from.
+fn counts(cx: &mut Cx, raw: &RawScenario, graph: &Graph) -> Option<Chain> {
+    let weights = raw.scenario.weights.as_ref()?;
+    match weights.get_ref().as_str() {
+        "weights" => None,
+        "counts" if !raw.segments.is_empty() => {
+            cx.problem(
+                Some(&weights.span()),
+                "scenario.weights",
+                "weights = \"counts\" says the weights are observed counts, but [[segment]] tables reweight every row, so the counts are not the chain's",
+                "remove `weights = \"counts\"`, or the [[segment]] tables",
+            );
+            None
+        }
+        "counts" => Some(Chain { entry: graph.base_entry.clone(), next: graph.base_rows.clone() }),
+        other => {
+            cx.problem(
+                Some(&weights.span()),
+                "scenario.weights",
+                format!("'{other}' is not a kind of weights"),
+                "use \"counts\" (observed counts, as fogg fit writes: fogg then says how sure the figures are) or \"weights\" (the default)",
+            );
+            None
+        }
     }
 }
 

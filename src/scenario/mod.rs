@@ -38,6 +38,10 @@ pub struct Scenario {
     /// any segment's multipliers: the chain the file writes, which every
     /// segment's chain adjusts.
     pub file_chain: crate::model::Chain,
+    /// The file's weights as observed counts, when `[scenario] weights =
+    /// "counts"` says they are (fitted scenarios): what
+    /// [`crate::model::posterior`] draws chains from.
+    pub counts: Option<crate::model::Chain>,
     /// The file's text, carried into results so that shards can be merged
     /// where the file is not at hand.
     pub text: Arc<str>,
@@ -153,6 +157,7 @@ fn compile_raw(
     Ok(Scenario {
         model: compiled.model,
         file_chain: compiled.file_chain,
+        counts: compiled.counts,
         load: compiled.load,
         strategies: compiled.strategies,
         text: Arc::from(text),

@@ -83,6 +83,10 @@ pub struct RawMeta {
     pub period: Option<String>,
     #[serde(default)]
     pub customers_per_period: Option<Spanned<f64>>,
+    /// `"counts"` when the weights are observed counts (what `fogg fit`
+    /// writes), `"weights"` (the default) otherwise.
+    #[serde(default)]
+    pub weights: Option<Spanned<String>>,
 }
 
 /// `[[channel]]`: a kind of touchpoint.

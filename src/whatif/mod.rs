@@ -11,6 +11,7 @@
 pub mod allocate;
 pub mod calibrate;
 pub mod curve;
+pub mod data;
 pub mod paired;
 
 use std::ops::Range;

@@ -264,3 +264,69 @@ fn bad_inputs_get_errors_naming_the_row() {
         assert!(err.contains(expected) && err.contains(&format!("bad{k}.csv")), "{expected}: {err}");
     }
 }
+
+#[test]
+fn a_fitted_scenario_says_how_sure_its_answers_are() {
+    let dir = tempfile::tempdir().unwrap();
+    let scenario = dir.path().join("known.toml");
+    std::fs::write(&scenario, KNOWN).unwrap();
+    let paths = dir.path().join("paths.csv");
+    let fitted = dir.path().join("fitted.toml");
+    fogg()
+        .arg("simulate")
+        .arg(&scenario)
+        .args(["-n", "20k", "--out"])
+        .arg(dir.path())
+        .arg("--export-paths")
+        .arg(&paths)
+        .assert()
+        .success();
+    let run = fogg()
+        .arg("fit")
+        .arg(&paths)
+        .arg("-o")
+        .arg(&fitted)
+        .args(["--intervals", "400", "--format", "json", "--out"])
+        .arg(dir.path())
+        .assert()
+        .success();
+    let report: serde_json::Value = serde_json::from_slice(&run.get_output().stdout).expect("JSON");
+    assert_eq!(crate::schema::errors(&crate::schema::schema_validator("fit"), &report), Vec::<String>::new());
+    assert_eq!(report["intervals"], 400);
+    let [lo, hi] = [0, 1].map(|i| report["model_conversion_rate_ci95"][i].as_f64().unwrap());
+    let fitted_rate = report["model_conversion_rate"].as_f64().unwrap();
+    let true_rate = fogg::scenario::from_str(KNOWN, "known.toml").unwrap().model.exact().conversion_rate;
+    assert!(lo < fitted_rate && fitted_rate < hi, "{lo} < {fitted_rate} < {hi}");
+    assert!(lo < true_rate && true_rate < hi, "{lo} < {true_rate} < {hi}");
+    // About ±1.96 binomial standard errors of 20,000 journeys.
+    let se = (true_rate * (1.0 - true_rate) / 20_000.0).sqrt();
+    assert!(
+        ((hi - lo) / (2.0 * 1.96 * se) - 1.0).abs() < 0.25,
+        "width {} against {}",
+        hi - lo,
+        2.0 * 1.96 * se
+    );
+    assert!(std::fs::read_to_string(&fitted).unwrap().contains("weights = \"counts\""));
+
+    // What-if on it: the data's intervals beside the simulation's, the
+    // exact difference inside its own.
+    let run = fogg()
+        .arg("whatif")
+        .arg(&fitted)
+        .args(["--change", "remove c", "-n", "50k", "--format", "json", "--out"])
+        .arg(dir.path())
+        .assert()
+        .success();
+    let whatif: serde_json::Value = serde_json::from_slice(&run.get_output().stdout).expect("JSON");
+    assert_eq!(
+        crate::schema::errors(&crate::schema::schema_validator("whatif"), &whatif),
+        Vec::<String>::new()
+    );
+    let change = &whatif["strategies"][1];
+    let data = &change["data_ci95"];
+    assert_eq!(data["draws"], 400, "{change}");
+    let exact = change["exact_delta_conversions"].as_f64().unwrap();
+    let [lo, hi] = [0, 1].map(|i| data["delta_conversions"][i].as_f64().unwrap());
+    assert!(lo < exact && exact < hi && hi < 0.0, "removing c loses conversions: {lo} < {exact} < {hi}");
+    assert!(whatif["strategies"][0]["data_ci95"]["conversions"].is_array());
+}

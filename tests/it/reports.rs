@@ -73,6 +73,10 @@ fn every_kind_matches_its_snapshot_in_every_format() {
     snapshot_every_format("simulate-ecommerce-funnel", &sim_fixture(), ReportFormat::DOCUMENTS);
     let whatif: WhatifResult = fixture("whatif-ecommerce-funnel.json");
     snapshot_every_format("whatif-ecommerce-funnel", &whatif, ReportFormat::DOCUMENTS);
+    // A scenario fitted to counts: the data's intervals beside the
+    // simulation's.
+    let whatif: WhatifResult = fixture("whatif-fitted.json");
+    snapshot_every_format("whatif-fitted", &whatif, ReportFormat::DOCUMENTS);
     let attribute: AttributionResult = fixture("attribute-ecommerce-funnel.json");
     snapshot_every_format("attribute-ecommerce-funnel", &attribute, ReportFormat::DOCUMENTS);
     // A path file at order 2, cut as the package cuts, with --simulate and

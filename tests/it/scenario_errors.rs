@@ -376,3 +376,22 @@ fn a_value_or_dwell_with_an_infinite_mean_is_refused() {
     let text = BASE.replacen("channel = \"web\"", dwell, 1);
     assert_rejected(&text, &["state.home.dwell", "beyond 100 years"]);
 }
+
+#[test]
+fn weights_as_counts_are_checked() {
+    let counts = BASE.replace("name = \"small\"", "name = \"small\"\nweights = \"tallies\"");
+    assert_rejected(
+        &counts,
+        &["case.toml:4: scenario.weights", "'tallies' is not a kind of weights", "use \"counts\""],
+    );
+    let with_segment = BASE.replace("name = \"small\"", "name = \"small\"\nweights = \"counts\"")
+        + "\n[[segment]]\nid = \"a\"\nshare = 0.5\n[[segment]]\nid = \"b\"\nshare = 0.5\n";
+    assert_rejected(
+        &with_segment,
+        &[
+            "case.toml:4: scenario.weights",
+            "[[segment]] tables reweight every row",
+            "remove `weights = \"counts\"`",
+        ],
+    );
+}
