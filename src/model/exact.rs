@@ -94,7 +94,54 @@ impl Model {
     }
 }
 
+/// Expected movement per customer through a model's states, exactly,
+/// every segment weighed by its share.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StateFlows {
+    /// Journeys starting at each state.
+    pub entry: Vec<f64>,
+    /// Journeys that end before their first touch (the entries of a
+    /// removed channel).
+    pub entry_exit: f64,
+    /// Visits to each state.
+    pub visits: Vec<f64>,
+    /// Moves out of each state: `(target, moves)`, the exit included.
+    pub moves: Vec<Vec<(Target, f64)>>,
+}
+
 impl Model {
+    /// Expected entries, visits and moves per customer, exactly.
+    pub fn state_flows(&self) -> StateFlows {
+        let n = self.states.len();
+        let mut out = StateFlows {
+            entry: vec![0.0; n],
+            entry_exit: 0.0,
+            visits: vec![0.0; n],
+            moves: vec![Vec::new(); n],
+        };
+        for segment in &self.segments {
+            let w = segment.share;
+            for &(t, p) in &segment.chain.entry {
+                if t == EXIT {
+                    out.entry_exit += w * p;
+                } else {
+                    out.entry[t as usize] += w * p;
+                }
+            }
+            let visits = Solver::new(&segment.chain).visits();
+            for (i, row) in segment.chain.next.iter().enumerate() {
+                out.visits[i] += w * visits[i];
+                for &(t, p) in row {
+                    match out.moves[i].iter_mut().find(|(x, _)| *x == t) {
+                        Some((_, m)) => *m += w * visits[i] * p,
+                        None => out.moves[i].push((t, w * visits[i] * p)),
+                    }
+                }
+            }
+        }
+        out
+    }
+
     /// Expected moves per customer between channels, exactly: row 0 is the
     /// start, row `1 + c` channel `c`; column `c` is channel `c` and the last
     /// column the exit.
@@ -102,17 +149,15 @@ impl Model {
         let k = self.channels.len();
         let mut flows = vec![vec![0.0; k + 1]; k + 1];
         let channel = |t: Target| if t == EXIT { k } else { self.states[t as usize].channel.0 as usize };
-        for segment in &self.segments {
-            let w = segment.share;
-            for &(t, p) in &segment.chain.entry {
-                flows[0][channel(t)] += w * p;
-            }
-            let visits = Solver::new(&segment.chain).visits();
-            for (i, row) in segment.chain.next.iter().enumerate() {
-                let from = 1 + self.states[i].channel.0 as usize;
-                for &(t, p) in row {
-                    flows[from][channel(t)] += w * visits[i] * p;
-                }
+        let f = self.state_flows();
+        for (i, &e) in f.entry.iter().enumerate() {
+            flows[0][channel(i as Target)] += e;
+        }
+        flows[0][k] += f.entry_exit;
+        for (i, row) in f.moves.iter().enumerate() {
+            let from = 1 + self.states[i].channel.0 as usize;
+            for &(t, m) in row {
+                flows[from][channel(t)] += m;
             }
         }
         flows

@@ -257,10 +257,14 @@ pub fn charts(r: &AttributionResult) -> Vec<super::svg::Chart> {
     if r.time_decay_half_life_s.is_some() {
         series.push(("time decay".into(), share(&|c| c.time_decay.unwrap_or(0.0))));
     }
-    vec![super::svg::Chart::Bars {
+    let mut charts = vec![super::svg::Chart::Bars {
         title: "Credit per channel by model".into(),
         value_label: "share of conversions credited (%)".into(),
         categories: r.channels.iter().map(|c| c.channel.clone()).collect(),
         series,
-    }]
+    }];
+    if let Some(flows) = &r.flows {
+        charts.push(super::flows::sankey("Journeys by touch, to their outcome (counted)", flows));
+    }
+    charts
 }

@@ -8,6 +8,7 @@ pub use capacity::trial_line;
 mod compare;
 pub mod doc;
 mod fit;
+mod flows;
 pub mod fmt;
 mod hgrm;
 mod html;

@@ -234,6 +234,9 @@ pub fn charts(r: &crate::result::SimResult) -> Vec<super::svg::Chart> {
             values: r.channel_flows.iter().map(|row| row.iter().map(|v| v * 1000.0).collect()).collect(),
         });
     }
+    if let Some(flows) = &r.flows {
+        charts.push(super::flows::sankey("Journeys between stages and channels (exact)", flows));
+    }
     let n = r.customers.max(1) as f64;
     charts.push(Chart::Bars {
         title: "Touches per customer by channel".into(),

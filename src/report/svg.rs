@@ -81,6 +81,20 @@ pub enum Chart {
         /// `values[row][col]`.
         values: Vec<Vec<f64>>,
     },
+    /// Flows between nodes laid out in columns (a Sankey diagram): node
+    /// and band heights are to scale.
+    Sankey {
+        /// Title.
+        title: String,
+        /// What a band's width counts, with its unit.
+        value_label: String,
+        /// Column titles.
+        columns: Vec<String>,
+        /// `(column, label, colour, value)`; `None` colours a node grey.
+        nodes: Vec<(usize, String, Option<usize>, f64)>,
+        /// `(from, to, value)` between nodes of earlier and later columns.
+        links: Vec<(usize, usize, f64)>,
+    },
 }
 
 /// Text escaped for HTML and SVG (also in attribute values).
@@ -152,7 +166,8 @@ impl Chart {
             Chart::Line { title, .. }
             | Chart::Bars { title, .. }
             | Chart::Intervals { title, .. }
-            | Chart::Heat { title, .. } => title,
+            | Chart::Heat { title, .. }
+            | Chart::Sankey { title, .. } => title,
         }
     }
 
@@ -170,6 +185,9 @@ impl Chart {
             Chart::Intervals { value_label, rows, .. } => intervals(&mut out, value_label, rows),
             Chart::Heat { value_label, rows, cols, values, .. } => {
                 heat(&mut out, value_label, rows, cols, values)
+            }
+            Chart::Sankey { value_label, columns, nodes, links, .. } => {
+                sankey(&mut out, value_label, columns, nodes, links)
             }
         }
         out.push_str("</svg>");
@@ -446,6 +464,130 @@ fn heat(out: &mut String, value_label: &str, rows: &[String], cols: &[String], v
 }
 
 /// A cell's value, short: two significant decimals below 1.
+/// Nodes stacked in their columns, heights to one scale (the fullest
+/// column fills the plot), and bands from each node's right edge to the
+/// next node's left edge, stacked in link order on both sides.
+fn sankey(
+    out: &mut String,
+    value_label: &str,
+    columns: &[String],
+    nodes: &[(usize, String, Option<usize>, f64)],
+    links: &[(usize, usize, f64)],
+) {
+    const NODE_W: f64 = 10.0;
+    const GAP: f64 = 8.0;
+    let (left, right, top) = (24.0, W - 110.0, TOP + 22.0);
+    let ph = H - top - 30.0;
+    let n_cols = columns.len().max(2);
+    let x_of = |c: usize| left + c as f64 * (right - left - NODE_W) / (n_cols - 1) as f64;
+    // A node is as tall as the most of its value, its inflow and outflow.
+    let mut size: Vec<f64> = nodes.iter().map(|n| n.3.max(0.0)).collect();
+    let (mut inflow, mut outflow) = (vec![0.0; nodes.len()], vec![0.0; nodes.len()]);
+    for &(a, b, v) in links {
+        outflow[a] += v;
+        inflow[b] += v;
+    }
+    for (i, s) in size.iter_mut().enumerate() {
+        *s = s.max(inflow[i]).max(outflow[i]);
+    }
+    let mut scale = f64::INFINITY;
+    for c in 0..columns.len() {
+        let members: Vec<usize> = (0..nodes.len()).filter(|&i| nodes[i].0 == c).collect();
+        let total: f64 = members.iter().map(|&i| size[i]).sum();
+        if total > 0.0 {
+            let room = ph - GAP * members.len().saturating_sub(1) as f64;
+            scale = scale.min(room.max(1.0) / total);
+        }
+    }
+    if !scale.is_finite() {
+        scale = 0.0;
+    }
+    let mut y = vec![0.0; nodes.len()];
+    for (c, title) in columns.iter().enumerate() {
+        let anchor = if c == 0 {
+            "start"
+        } else if c + 1 == columns.len() {
+            "end"
+        } else {
+            "middle"
+        };
+        let _ = write!(
+            out,
+            r#"<text class="tick" x="{x:.1}" y="{ty:.1}" text-anchor="{anchor}">{t}</text>"#,
+            x = x_of(c) + NODE_W / 2.0,
+            ty = top - 8.0,
+            t = esc(title)
+        );
+        let mut at = top;
+        for i in (0..nodes.len()).filter(|&i| nodes[i].0 == c) {
+            y[i] = at;
+            at += size[i] * scale + GAP;
+        }
+    }
+    // Each node's bands leave in the order of where they arrive, and
+    // arrive in the order of where they leave, so they cross as little as
+    // they can.
+    let mut out_y = vec![0.0; links.len()];
+    let mut in_y = vec![0.0; links.len()];
+    let mut order: Vec<usize> = (0..links.len()).collect();
+    order.sort_by(|&i, &j| y[links[i].1].total_cmp(&y[links[j].1]));
+    let mut at = y.clone();
+    for &k in &order {
+        out_y[k] = at[links[k].0];
+        at[links[k].0] += links[k].2 * scale;
+    }
+    order.sort_by(|&i, &j| y[links[i].0].total_cmp(&y[links[j].0]));
+    let mut at = y.clone();
+    for &k in &order {
+        in_y[k] = at[links[k].1];
+        at[links[k].1] += links[k].2 * scale;
+    }
+    for (k, &(a, b, v)) in links.iter().enumerate() {
+        let h = v * scale;
+        let (x0, x1) = (x_of(nodes[a].0) + NODE_W, x_of(nodes[b].0));
+        let (y0, y1) = (out_y[k], in_y[k]);
+        let xm = (x0 + x1) / 2.0;
+        let colour = nodes[a].2.or(nodes[b].2).map_or("grey".to_owned(), |c| format!("c{}", c % 8));
+        let _ = write!(
+            out,
+            r#"<path class="link {colour}" d="M{x0:.1} {y0:.1}C{xm:.1} {y0:.1} {xm:.1} {y1:.1} {x1:.1} {y1:.1}V{y1h:.1}C{xm:.1} {y1h:.1} {xm:.1} {y0h:.1} {x0:.1} {y0h:.1}Z"><title>{from} → {to}: {v}</title></path>"#,
+            y1h = y1 + h,
+            y0h = y0 + h,
+            from = esc(&nodes[a].1),
+            to = esc(&nodes[b].1),
+            v = heat_value(v)
+        );
+    }
+    for (i, (c, name, colour, _)) in nodes.iter().enumerate() {
+        let h = (size[i] * scale).max(1.0);
+        let class = colour.map_or("node grey".to_owned(), |k| format!("node c{}", k % 8));
+        let _ = write!(
+            out,
+            r#"<path class="{class}" d="M{x:.1} {y:.1}h{NODE_W}v{h:.1}h-{NODE_W}Z"><title>{n}: {v}</title></path>"#,
+            x = x_of(*c),
+            y = y[i],
+            n = esc(name),
+            v = heat_value(size[i])
+        );
+        if h >= 9.0 && columns.get(*c) != Some(name) {
+            let _ = write!(
+                out,
+                r#"<text class="tick" x="{x:.1}" y="{ty:.1}">{n}</text>"#,
+                x = x_of(*c) + NODE_W + 4.0,
+                ty = y[i] + h.min(24.0) / 2.0 + 4.0,
+                n = esc(name)
+            );
+        }
+    }
+    let _ = write!(
+        out,
+        r#"<text class="axis-label" x="{x:.1}" y="{y:.1}" text-anchor="middle">{l}</text>"#,
+        x = W / 2.0,
+        y = H - 8.0,
+        l = esc(value_label)
+    );
+}
+
 fn heat_value(v: f64) -> String {
     if v < 1.0 { num(v, 2) } else { num(v, 1) }
 }

@@ -64,6 +64,10 @@ pub struct AttributionResult {
     pub time_decay_half_life_s: Option<f64>,
     /// Per channel, by attributed conversions, highest first.
     pub channels: Vec<ChannelAttribution>,
+    /// The paths by touch, per 1,000 journeys (counts), as the Sankey
+    /// diagram draws them; null in results written before fogg stored it.
+    #[serde(default)]
+    pub flows: Option<super::Flows>,
 }
 
 /// The default U shape: 40% / 20% / 40%.
@@ -290,6 +294,7 @@ impl AttributionResult {
             direct_channels: rules.direct.iter().map(|&c| paths.channels[c as usize].clone()).collect(),
             time_decay_half_life_s: None,
             channels,
+            flows: Some(super::Flows::of_paths(paths)),
         }
     }
 

@@ -89,6 +89,11 @@ pub struct SimResult {
     /// Empty in results written before fogg stored it.
     #[serde(default)]
     pub channel_flows: Vec<Vec<f64>>,
+    /// Expected journeys between stages and channels per 1,000 customers,
+    /// exactly, as the Sankey diagram draws them; null in results written
+    /// before fogg stored it.
+    #[serde(default)]
+    pub flows: Option<super::Flows>,
     /// How the run went (varies between runs of the same seed).
     pub run: RunInfo,
     /// What `fogg merge` needs to combine shards into exactly the result
@@ -297,6 +302,7 @@ impl SimResult {
             time_to_conversion,
             top_paths,
             channel_flows: model.channel_flows(),
+            flows: Some(super::Flows::of_model(model)),
             run: RunInfo {
                 threads,
                 shards: 1,
