@@ -11,6 +11,7 @@
 #![warn(missing_docs)]
 
 pub mod attribution;
+pub mod calendar;
 pub mod capacity;
 pub mod cli;
 pub mod commands;

@@ -13,8 +13,60 @@ use crate::verdict::Verdict;
 /// Runs the command. Problems come back as the error.
 pub fn run(args: &ValidateArgs, out: &mut dyn Write) -> anyhow::Result<Verdict> {
     let scenario = scenario::load(args.scenario.as_deref(), scenario::Use::Traffic)?;
-    crate::report::write_doc(&summary(&scenario.model, &scenario.file_chain), out)?;
+    let mut doc = summary(&scenario.model, &scenario.file_chain);
+    if let Some(calendar) = &scenario.calendar {
+        let at = doc.sections.len().min(2);
+        doc.sections.insert(at, calendar_section(calendar, &scenario.model));
+    }
+    crate::report::write_doc(&doc, out)?;
     Ok(Verdict::Pass)
+}
+
+/// `[calendar]`: the window, the customers it brings and when most come.
+fn calendar_section(c: &crate::calendar::Calendar, model: &Model) -> Section {
+    let per_period = model.customers_per_period.unwrap_or(0.0);
+    let mut t = Table::new(&["calendar", "value"]).text_column(1);
+    let days = c.days().len();
+    t.row(vec![
+        "window".into(),
+        format!(
+            "{} – {} ({}), {}",
+            c.local(0.0),
+            c.local(c.length_s()),
+            c.timezone,
+            count(days as u64, "day")
+        ),
+    ]);
+    t.row(vec!["customers arriving (expected)".into(), num(c.customers(per_period), 0)]);
+    for (label, width) in [("busiest hour", 3600.0), ("busiest minute", 60.0)] {
+        let (at, n) = c.busiest(width, per_period);
+        let rate = n / width;
+        t.row(vec![
+            label.into(),
+            format!("{} ({}): {} customers, {}/s", c.local(at), c.timezone, num(n, 0), num(rate, 2)),
+        ]);
+    }
+    for e in &c.events {
+        t.row(vec![
+            format!("event: {}", e.name),
+            format!(
+                "{} × {} at the start, halving every {}",
+                c.local((e.at_s - c.start_s) as f64),
+                num(e.peak, 2),
+                crate::units::format_duration(e.half_life_s)
+            ),
+        ]);
+    }
+    Section {
+        title: "Calendar".into(),
+        table: t,
+        notes: vec![format!(
+            "{} customers per {} ({} long) at the mean of the hourly and weekly profiles; events add theirs",
+            num(per_period, 0),
+            model.period,
+            crate::units::format_duration(c.period_s)
+        )],
+    }
 }
 
 /// The model laid out as a document, with the transitions the file

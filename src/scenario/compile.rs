@@ -38,6 +38,7 @@ pub(super) struct Compiled {
     pub(super) model: Model,
     pub(super) file_chain: Chain,
     pub(super) counts: Option<Chain>,
+    pub(super) calendar: Option<crate::calendar::Calendar>,
     pub(super) load: Option<LoadSection>,
     pub(super) strategies: Vec<Strategy>,
 }
@@ -90,6 +91,10 @@ pub(super) fn compile(
             )
         })
         .filter(|_| purpose == Use::Traffic);
+    let calendar = raw
+        .calendar
+        .as_ref()
+        .and_then(|c| super::compile_calendar::compile_calendar(&mut cx, c, &raw.scenario));
     if !cx.problems.is_empty() {
         return Err(cx.problems);
     }
@@ -121,7 +126,7 @@ pub(super) fn compile(
     if !cx.problems.is_empty() {
         return Err(cx.problems);
     }
-    Ok(Compiled { model, file_chain, counts, load, strategies })
+    Ok(Compiled { model, file_chain, counts, calendar, load, strategies })
 }
 
 /// The file's weights as probabilities, row by row, before any segment's

@@ -5,6 +5,7 @@
 
 pub mod change_text;
 mod compile;
+mod compile_calendar;
 mod compile_load;
 mod compile_strategy;
 mod context;
@@ -42,6 +43,8 @@ pub struct Scenario {
     /// "counts"` says they are (fitted scenarios): what
     /// [`crate::model::posterior`] draws chains from.
     pub counts: Option<crate::model::Chain>,
+    /// `[calendar]`: the campaign window and when customers arrive in it.
+    pub calendar: Option<crate::calendar::Calendar>,
     /// The file's text, carried into results so that shards can be merged
     /// where the file is not at hand.
     pub text: Arc<str>,
@@ -158,6 +161,7 @@ fn compile_raw(
         model: compiled.model,
         file_chain: compiled.file_chain,
         counts: compiled.counts,
+        calendar: compiled.calendar,
         load: compiled.load,
         strategies: compiled.strategies,
         text: Arc::from(text),

@@ -35,6 +35,59 @@ pub struct RawScenario {
     pub load: Option<Spanned<RawLoad>>,
     #[serde(default, rename = "strategy")]
     pub strategies: Vec<RawStrategy>,
+    #[serde(default)]
+    pub calendar: Option<Spanned<RawCalendar>>,
+}
+
+/// `[calendar]`: the campaign window and its arrival intensity.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawCalendar {
+    pub start: Spanned<RawWhen>,
+    #[serde(default)]
+    pub end: Option<Spanned<RawWhen>>,
+    #[serde(default)]
+    pub days: Option<Spanned<f64>>,
+    #[serde(default)]
+    pub timezone: Option<Spanned<String>>,
+    #[serde(default)]
+    pub hourly: Option<Spanned<Vec<f64>>>,
+    #[serde(default)]
+    pub weekly: Option<Spanned<Vec<f64>>>,
+    #[serde(default)]
+    pub period_length: Option<Spanned<String>>,
+    #[serde(default, rename = "event")]
+    pub events: Vec<RawEvent>,
+}
+
+/// `[[calendar.event]]`: a burst of arrivals that decays.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawEvent {
+    pub name: String,
+    pub at: Spanned<RawWhen>,
+    pub peak: Spanned<f64>,
+    pub half_life: Spanned<String>,
+}
+
+/// A date or date-time, quoted or as a TOML date literal.
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+pub enum RawWhen {
+    /// `"2026-11-23T09:00"`.
+    Text(String),
+    /// `2026-11-23T09:00:00`.
+    Literal(toml::value::Datetime),
+}
+
+impl RawWhen {
+    /// The text to parse.
+    pub fn text(&self) -> String {
+        match self {
+            RawWhen::Text(t) => t.clone(),
+            RawWhen::Literal(d) => d.to_string(),
+        }
+    }
 }
 
 /// `[[strategy]]`: a named what-if.

@@ -395,3 +395,52 @@ fn weights_as_counts_are_checked() {
         ],
     );
 }
+
+/// `BASE` with customers per period and `calendar` as its [calendar].
+fn with_calendar(calendar: &str) -> String {
+    BASE.replace("name = \"small\"", "name = \"small\"\nperiod = \"month\"\ncustomers_per_period = 1000")
+        + "\n[calendar]\n"
+        + calendar
+}
+
+#[test]
+fn a_calendar_that_cannot_be_gets_its_line_and_fix() {
+    let case = |calendar: &str, expected: &[&str]| assert_rejected(&with_calendar(calendar), expected);
+    case(
+        "start = \"2026-12-07\"\nend = \"2026-12-01\"\n",
+        &["calendar.end", "ends (2026-12-01) before it starts (2026-12-07)", "give an end after the start"],
+    );
+    case(
+        "start = \"2026-12-07\"\ndays = 7\nhourly = [1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1]\n",
+        &["calendar.hourly", "23 weights given, 24 needed", "one per hour"],
+    );
+    case(
+        "start = \"2026-12-07\"\ndays = 7\nweekly = [1, 0, -1, 1, 1, 1, 1]\n",
+        &["calendar.weekly", "not all 0"],
+    );
+    case(
+        "start = \"2026-12-07\"\ndays = 7\n[[calendar.event]]\nname = \"late\"\nat = \"2026-12-20T09:00\"\npeak = 3\nhalf_life = \"6h\"\n",
+        &["calendar.event[0].at", "event 'late' at 2026-12-20T09:00 is outside the window", "move it inside"],
+    );
+    case(
+        "start = \"2026-12-07\"\ndays = 7\ntimezone = \"Mars/Olympus\"\n",
+        &["calendar.timezone", "not a time zone", "IANA name"],
+    );
+    case("start = \"07/12/2026\"\ndays = 7\n", &["calendar.start", "not a date", "2026-11-23T09:00"]);
+    case("start = \"2026-12-07\"\n", &["the window has a start but no end", "days = 14"]);
+    case("start = \"2026-12-07\"\ndays = 7\nend = \"2026-12-14\"\n", &["both `end` and `days`", "keep one"]);
+    // Without customers per period, or with a period of unknown length.
+    let no_volume = BASE.to_owned() + "\n[calendar]\nstart = \"2026-12-07\"\ndays = 7\n";
+    assert_rejected(&no_volume, &["scenario.customers_per_period", "add `customers_per_period"]);
+    let sprint = with_calendar("start = \"2026-12-07\"\ndays = 7\n")
+        .replace("period = \"month\"", "period = \"sprint\"");
+    assert_rejected(&sprint, &["calendar.period_length", "'sprint'", "period_length = \"28d\""]);
+}
+
+#[test]
+fn a_calendar_in_a_toml_date_literal_is_read_too() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("case.toml");
+    std::fs::write(&path, with_calendar("start = 2026-12-07\nend = 2026-12-14T00:00:00\n")).expect("write");
+    fogg().arg("validate").arg(&path).assert().success();
+}

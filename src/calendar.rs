@@ -1,0 +1,367 @@
+//! Campaign time: the window a campaign runs in, its time zone, and how
+//! many customers arrive when (an hour-of-day profile, a day-of-week
+//! profile, and events whose boost decays), integrated exactly minute by
+//! minute.
+//!
+//! The arrival rate at instant t is
+//! r(t) = r₀ · h(hour of t) · w(weekday of t) · (1 + Σₖ (peakₖ − 1) · 2^(−(t − atₖ)/halfₖ) [t ≥ atₖ]),
+//! local time in the calendar's zone, with h and w normalised to mean 1
+//! and r₀ the scenario's customers per period over the period's length.
+//! Events add their boosts (two sends on one day add up, they do not
+//! multiply). Each minute's expected arrivals are the exact integral of
+//! r over it (the profiles are constant within a minute of a zone whose
+//! offsets are whole minutes, the decay integrates in closed form).
+
+use jiff::tz::TimeZone;
+
+/// Seconds in a minute, the grain of the intensity table.
+const MINUTE: i64 = 60;
+
+/// A named burst of arrivals: a launch, a newsletter send, a sale.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Event {
+    /// Its name in reports.
+    pub name: String,
+    /// When it starts, Unix seconds.
+    pub at_s: i64,
+    /// Arrivals are multiplied by this at `at_s` (1 + the boost).
+    pub peak: f64,
+    /// The boost halves every this many seconds.
+    pub half_life_s: f64,
+}
+
+/// A campaign window and its arrival intensity.
+#[derive(Debug, Clone)]
+pub struct Calendar {
+    /// First instant of the window, Unix seconds.
+    pub start_s: i64,
+    /// End of the window (excluded), Unix seconds.
+    pub end_s: i64,
+    /// The zone as written (`UTC`, `+01:00`, `Europe/Paris`).
+    pub timezone: String,
+    zone: TimeZone,
+    /// Hour-of-day weights (local time), normalised to mean 1.
+    pub hourly: [f64; 24],
+    /// Day-of-week weights, Monday first, normalised to mean 1.
+    pub weekly: [f64; 7],
+    /// The events, in time order.
+    pub events: Vec<Event>,
+    /// Length of the scenario's period in seconds.
+    pub period_s: f64,
+    /// ∫ r(t)/r₀ dt over each minute of the window (seconds at the base
+    /// rate), then their running sums.
+    minutes: Vec<f64>,
+    cumulative: Vec<f64>,
+}
+
+/// What a calendar is built from, checked by the scenario compiler.
+#[derive(Debug, Clone)]
+pub struct CalendarSpec {
+    /// First instant, Unix seconds.
+    pub start_s: i64,
+    /// End (excluded), Unix seconds; after `start_s`.
+    pub end_s: i64,
+    /// The zone as written.
+    pub timezone: String,
+    /// The zone.
+    pub zone: TimeZone,
+    /// 24 non-negative weights, not all 0.
+    pub hourly: [f64; 24],
+    /// 7 non-negative weights, Monday first, not all 0.
+    pub weekly: [f64; 7],
+    /// Events inside the window.
+    pub events: Vec<Event>,
+    /// The period's length in seconds.
+    pub period_s: f64,
+}
+
+impl Calendar {
+    /// The calendar of a checked spec, its minutes integrated.
+    pub fn new(spec: CalendarSpec) -> Calendar {
+        let mean = |w: &[f64]| w.iter().sum::<f64>() / w.len() as f64;
+        let (h, d) = (mean(&spec.hourly), mean(&spec.weekly));
+        let hourly = spec.hourly.map(|x| x / h);
+        let weekly = spec.weekly.map(|x| x / d);
+        let mut events = spec.events;
+        events.sort_by_key(|e| e.at_s);
+        let n = ((spec.end_s - spec.start_s) + MINUTE - 1) / MINUTE;
+        let mut minutes = Vec::with_capacity(n as usize);
+        for m in 0..n {
+            let a = spec.start_s + m * MINUTE;
+            let b = (a + MINUTE).min(spec.end_s);
+            let local = a + i64::from(
+                spec.zone.to_offset(jiff::Timestamp::from_second(a).expect("in range")).seconds(),
+            );
+            let (day, second_of_day) = (local.div_euclid(86_400), local.rem_euclid(86_400));
+            // 1970-01-01 was a Thursday: Monday-first index 3.
+            let weekday = (day + 3).rem_euclid(7) as usize;
+            let profile = hourly[(second_of_day / 3600) as usize] * weekly[weekday];
+            let boost: f64 = events.iter().map(|e| boost_integral(e, a, b)).sum();
+            minutes.push(profile * ((b - a) as f64 + boost));
+        }
+        let cumulative = minutes
+            .iter()
+            .scan(0.0, |sum, &x| {
+                *sum += x;
+                Some(*sum)
+            })
+            .collect();
+        Calendar {
+            start_s: spec.start_s,
+            end_s: spec.end_s,
+            timezone: spec.timezone,
+            zone: spec.zone,
+            hourly,
+            weekly,
+            events,
+            period_s: spec.period_s,
+            minutes,
+            cumulative,
+        }
+    }
+
+    /// The window's length in seconds.
+    pub fn length_s(&self) -> f64 {
+        (self.end_s - self.start_s) as f64
+    }
+
+    /// Expected arrivals over the window for `customers_per_period`
+    /// customers per period at the base rate.
+    pub fn customers(&self, customers_per_period: f64) -> f64 {
+        customers_per_period / self.period_s * self.cumulative.last().copied().unwrap_or(0.0)
+    }
+
+    /// Expected arrivals between `a_s` and `b_s` (seconds from the start,
+    /// clamped to the window) for `customers_per_period`, exactly at
+    /// minute boundaries and prorated within a minute.
+    pub fn expected_between(&self, a_s: f64, b_s: f64, customers_per_period: f64) -> f64 {
+        customers_per_period / self.period_s * (self.base_seconds_before(b_s) - self.base_seconds_before(a_s))
+    }
+
+    /// ∫ r/r₀ from the start to `t_s` seconds after it.
+    fn base_seconds_before(&self, t_s: f64) -> f64 {
+        let t = t_s.clamp(0.0, self.length_s());
+        let m = ((t / MINUTE as f64).floor() as usize).min(self.minutes.len());
+        let whole = if m == 0 { 0.0 } else { self.cumulative[m - 1] };
+        let part = self.minutes.get(m).map_or(0.0, |x| x * (t - m as f64 * MINUTE as f64) / MINUTE as f64);
+        whole + part
+    }
+
+    /// The arrival time (seconds after the start) of quantile `u` in
+    /// [0, 1) of the window's arrivals: the minute exactly, uniform within
+    /// it.
+    pub fn arrival_at(&self, u: f64) -> f64 {
+        let total = self.cumulative.last().copied().unwrap_or(0.0);
+        let target = u.clamp(0.0, 1.0) * total;
+        let m = self.cumulative.partition_point(|&c| c <= target).min(self.minutes.len().saturating_sub(1));
+        let before = if m == 0 { 0.0 } else { self.cumulative[m - 1] };
+        let within = if self.minutes[m] > 0.0 { (target - before) / self.minutes[m] } else { 0.5 };
+        ((m as f64 + within.clamp(0.0, 1.0)) * MINUTE as f64).min(self.length_s())
+    }
+
+    /// The busiest `width_s` (a whole number of minutes) of the window:
+    /// its start in seconds after the window's, and its expected arrivals
+    /// for `customers_per_period`.
+    pub fn busiest(&self, width_s: f64, customers_per_period: f64) -> (f64, f64) {
+        let w = ((width_s / MINUTE as f64).round() as usize).clamp(1, self.minutes.len().max(1));
+        let at = |m: usize| if m == 0 { 0.0 } else { self.cumulative[m - 1] };
+        let (mut best, mut best_m) = (f64::NEG_INFINITY, 0);
+        for m in 0..=self.minutes.len().saturating_sub(w) {
+            let sum = at(m + w) - at(m);
+            if sum > best {
+                (best, best_m) = (sum, m);
+            }
+        }
+        ((best_m as i64 * MINUTE) as f64, best.max(0.0) * customers_per_period / self.period_s)
+    }
+
+    /// Local midnights from the day of the start to past the end, Unix
+    /// seconds, with each day's date (`2026-11-27`).
+    pub fn days(&self) -> Vec<(String, i64)> {
+        let mut out = Vec::new();
+        let start = jiff::Timestamp::from_second(self.start_s)
+            .expect("in range")
+            .to_zoned_datetime(self.zone.clone());
+        let Ok(mut day) = start.start_of_day() else { return out };
+        while day.timestamp().as_second() < self.end_s {
+            out.push((day.date().to_string(), day.timestamp().as_second()));
+            match day.tomorrow().and_then(|d| d.start_of_day()) {
+                Ok(next) => day = next,
+                Err(_) => break,
+            }
+        }
+        out
+    }
+
+    /// `t_s` seconds after the start as local time (`2026-11-27 20:00`).
+    pub fn local(&self, t_s: f64) -> String {
+        let ts = jiff::Timestamp::from_second(self.start_s + t_s.floor() as i64).expect("in range");
+        ts.to_zoned_datetime(self.zone.clone()).strftime("%Y-%m-%d %H:%M").to_string()
+    }
+}
+
+/// ∫ (peak − 1) · 2^(−(t − at)/half) over [a, b] ∩ [at, ∞).
+fn boost_integral(e: &Event, a: i64, b: i64) -> f64 {
+    let a = a.max(e.at_s);
+    if b <= a {
+        return 0.0;
+    }
+    let k = std::f64::consts::LN_2 / e.half_life_s;
+    let decay = |t: i64| (-k * (t - e.at_s) as f64).exp();
+    (e.peak - 1.0) / k * (decay(a) - decay(b))
+}
+
+/// A zone from its name: `UTC`, a fixed offset `+01:00` / `-05:30`, or an
+/// IANA name (`Europe/Paris`), from the tz database built into fogg.
+pub fn zone(name: &str) -> Result<TimeZone, String> {
+    let fixed = |sign: i32, rest: &str| -> Option<TimeZone> {
+        let (h, m) = rest.split_once(':').unwrap_or((rest, "0"));
+        let (h, m): (i32, i32) = (h.parse().ok()?, m.parse().ok()?);
+        (h <= 18 && m < 60).then_some(())?;
+        jiff::tz::Offset::from_seconds(sign * (h * 3600 + m * 60)).ok().map(TimeZone::fixed)
+    };
+    match name.trim() {
+        "UTC" | "Z" | "utc" => Ok(TimeZone::UTC),
+        s if s.starts_with('+') => fixed(1, &s[1..]).ok_or_else(|| format!("'{s}' is not an offset")),
+        s if s.starts_with('-') => fixed(-1, &s[1..]).ok_or_else(|| format!("'{s}' is not an offset")),
+        s => TimeZone::get(s).map_err(|_| format!("'{s}' is not a time zone fogg knows")),
+    }
+}
+
+/// Unix seconds of a date (`2026-11-23`, midnight) or date-time
+/// (`2026-11-23T09:00`, `2026-11-23 09:00:30`) in `zone`.
+pub fn instant(text: &str, zone: &TimeZone) -> Result<i64, String> {
+    let text = text.trim();
+    let civil = match text.parse::<jiff::civil::DateTime>() {
+        Ok(dt) => dt,
+        Err(_) => text
+            .parse::<jiff::civil::Date>()
+            .map_err(|_| format!("'{text}' is not a date (2026-11-23) or date-time (2026-11-23T09:00)"))?
+            .at(0, 0, 0, 0),
+    };
+    civil
+        .to_zoned_datetime(zone.clone())
+        .map(|z| z.timestamp().as_second())
+        .map_err(|e| format!("'{text}' has no time in this zone: {e}"))
+}
+
+/// The instant `days` local calendar days after `start_s` in `zone` (a
+/// day of a daylight-saving change is 23 or 25 hours long).
+pub fn days_after(start_s: i64, days: i64, zone: &TimeZone) -> Result<i64, String> {
+    use jiff::ToSpan;
+    let start = jiff::Timestamp::from_second(start_s).map_err(|e| e.to_string())?;
+    start
+        .to_zoned_datetime(zone.clone())
+        .checked_add(days.days())
+        .map(|z| z.timestamp().as_second())
+        .map_err(|e| format!("{days} days after the start: {e}"))
+}
+
+/// The length of a period named `name` in seconds, for the names whose
+/// length is known (a month is a twelfth of 365.25 days).
+pub fn period_length_s(name: &str) -> Option<f64> {
+    let day = 86_400.0;
+    Some(match name.trim().to_lowercase().as_str() {
+        "hour" => 3600.0,
+        "day" => day,
+        "week" => 7.0 * day,
+        "month" => 365.25 / 12.0 * day,
+        "quarter" => 365.25 / 4.0 * day,
+        "year" => 365.25 * day,
+        _ => return None,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn spec(start: &str, days: i64, zone_name: &str) -> CalendarSpec {
+        let zone = zone(zone_name).expect("zone");
+        let start_s = instant(start, &zone).expect("date");
+        CalendarSpec {
+            start_s,
+            end_s: start_s + days * 86_400,
+            timezone: zone_name.into(),
+            zone,
+            hourly: [1.0; 24],
+            weekly: [1.0; 7],
+            events: Vec::new(),
+            period_s: 86_400.0,
+        }
+    }
+
+    #[test]
+    fn a_flat_week_brings_a_period_per_day() {
+        let c = Calendar::new(spec("2026-11-23", 7, "UTC"));
+        assert!((c.customers(1000.0) - 7000.0).abs() < 1e-6);
+        assert!((c.expected_between(0.0, 3600.0, 1000.0) - 1000.0 / 24.0).abs() < 1e-9);
+        assert!((c.arrival_at(0.5) - 3.5 * 86_400.0).abs() < 1e-6);
+        assert_eq!(c.days().len(), 7);
+        assert_eq!(c.days()[0].0, "2026-11-23");
+        let (_, hour) = c.busiest(3600.0, 1000.0);
+        assert!((hour - 1000.0 / 24.0).abs() < 1e-9);
+    }
+
+    #[test]
+    fn profiles_follow_local_time() {
+        // All arrivals at 20:00–21:00 local, on Saturdays.
+        let mut s = spec("2026-11-23", 7, "Europe/Paris");
+        s.hourly = [0.0; 24];
+        s.hourly[20] = 1.0;
+        s.weekly = [0.0, 0.0, 0.0, 0.0, 0.0, 1.0, 0.0];
+        let c = Calendar::new(s);
+        // The mean-1 profiles put a week's 7 periods into that hour.
+        assert!((c.customers(1000.0) - 7000.0).abs() < 1e-6);
+        // Saturday 2026-11-28 20:00 in Paris: 5 days and 20 hours after
+        // the local midnight the window starts at.
+        let at = c.start_s + (5 * 24 + 20) * 3600;
+        assert_eq!(at, 1_795_892_400, "19:00 UTC");
+        let t0 = (at - c.start_s) as f64;
+        assert!((c.expected_between(t0, t0 + 3600.0, 1000.0) - 7000.0).abs() < 1e-6);
+        assert_eq!(c.local(c.arrival_at(0.5)), "2026-11-28 20:30");
+        let (at, n) = c.busiest(3600.0, 1000.0);
+        assert_eq!((c.local(at), n.round()), ("2026-11-28 20:00".to_owned(), 7000.0));
+    }
+
+    #[test]
+    fn an_event_adds_its_decaying_boost_exactly() {
+        let mut s = spec("2026-11-23", 7, "UTC");
+        let at_s = s.start_s + 86_400;
+        s.events.push(Event { name: "send".into(), at_s, peak: 5.0, half_life_s: 3600.0 });
+        let c = Calendar::new(s);
+        // Extra arrivals: (peak − 1) · half / ln 2 seconds at the base rate.
+        let extra = 4.0 * 3600.0 / std::f64::consts::LN_2 * 1000.0 / 86_400.0;
+        assert!((c.customers(1000.0) - 7000.0 - extra).abs() < 1e-6, "{}", c.customers(1000.0));
+        // Half the boost falls in its first half-life.
+        let t0 = 86_400.0;
+        let first = c.expected_between(t0, t0 + 3600.0, 1000.0) - 1000.0 / 24.0;
+        assert!((first - extra / 2.0).abs() < 1e-6);
+    }
+
+    #[test]
+    fn a_day_of_daylight_saving_change_has_its_own_hours() {
+        // Paris moved its clocks from 02:00 to 03:00 on 2027-03-28.
+        let zone = zone("Europe/Paris").unwrap();
+        let start_s = instant("2027-03-28", &zone).unwrap();
+        let end_s = days_after(start_s, 1, &zone).unwrap();
+        assert_eq!(end_s - start_s, 23 * 3600);
+        let c = Calendar::new(CalendarSpec { end_s, ..spec("2027-03-28", 1, "Europe/Paris") });
+        assert!((c.customers(1000.0) - 1000.0 * 23.0 / 24.0).abs() < 1e-6);
+        // No arrival at 02:00–03:00, which that day does not have.
+        assert_eq!(c.local(c.arrival_at(2.5 / 23.0)), "2027-03-28 03:30");
+    }
+
+    #[test]
+    fn zones_and_dates_parse_or_say_why() {
+        assert!(zone("+05:30").is_ok() && zone("-03:00").is_ok() && zone("America/New_York").is_ok());
+        assert!(zone("Mars/Olympus").unwrap_err().contains("not a time zone"));
+        assert!(zone("+25:00").is_err());
+        let utc = TimeZone::UTC;
+        assert_eq!(instant("1970-01-02", &utc), Ok(86_400));
+        assert_eq!(instant("1970-01-01T01:00", &utc), Ok(3600));
+        assert!(instant("27/11/2026", &utc).unwrap_err().contains("not a date"));
+        assert_eq!(period_length_s("Month"), Some(365.25 / 12.0 * 86_400.0));
+        assert_eq!(period_length_s("sprint"), None);
+    }
+}
