@@ -265,15 +265,34 @@ pub struct CapacityArgs {
     #[arg(long, default_value_t = 1000.0, value_parser = parse_positive)]
     pub max_rate: f64,
 
-    /// The campaign's expected peak, customers per second: exit 1 when the
-    /// capacity is below it, and report the headroom.
-    #[arg(long, value_parser = parse_positive)]
-    pub expected_peak: Option<f64>,
+    /// The campaign's expected peak, customers per second, or `calendar`
+    /// for the busiest minute of the scenario's [calendar]: exit 1 when
+    /// the capacity is below it, and report the headroom.
+    #[arg(long, value_name = "RATE|calendar", value_parser = parse_expected_peak)]
+    pub expected_peak: Option<ExpectedPeak>,
 
     /// How long arrivals go on in each trial [default: three mean journey
     /// durations of the scenario, at least 10s and at most 60s].
     #[arg(long, value_parser = parse_positive_duration)]
     pub trial: Option<Duration>,
+}
+
+/// Where `--expected-peak` comes from.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum ExpectedPeak {
+    /// Customers per second, as given.
+    Rate(f64),
+    /// The busiest minute of the scenario's `[calendar]`.
+    Calendar,
+}
+
+fn parse_expected_peak(text: &str) -> Result<ExpectedPeak, String> {
+    if text.trim() == "calendar" {
+        return Ok(ExpectedPeak::Calendar);
+    }
+    parse_positive(text)
+        .map(ExpectedPeak::Rate)
+        .map_err(|e| format!("{e}; or write `calendar` for the busiest minute of the scenario's [calendar]"))
 }
 
 /// `fogg compare`.

@@ -9,7 +9,7 @@ use anyhow::{Context, bail};
 
 use super::load::LoadSetup;
 use crate::capacity::{SearchBounds, search};
-use crate::cli::{CapacityArgs, LoadRunArgs};
+use crate::cli::{CapacityArgs, ExpectedPeak, LoadRunArgs};
 use crate::load::live::Live;
 use crate::load::plan::{RateProfile, Workload};
 use crate::load::signals::signal_counter;
@@ -42,7 +42,8 @@ pub fn run(args: &CapacityArgs, out: &mut dyn Write) -> anyhow::Result<Verdict> 
     let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
     let signals = runtime.block_on(async { signal_counter() });
     let common = &args.run;
-    let LoadSetup { model, spec, mut thresholds } = LoadSetup::of(common)?;
+    let LoadSetup { model, spec, mut thresholds, calendar } = LoadSetup::of(common)?;
+    let (expected_peak, peak_source) = expected_peak(args.expected_peak, calendar.as_ref(), &model)?;
     check_search(args, &thresholds)?;
     let guard = threshold::guard_errors(&mut thresholds);
     let trial = args.trial.unwrap_or_else(|| default_trial(&model, &spec));
@@ -101,7 +102,7 @@ pub fn run(args: &CapacityArgs, out: &mut dyn Write) -> anyhow::Result<Verdict> 
         trial,
         start_rate: args.start_rate,
         max_rate: args.max_rate,
-        expected_peak: args.expected_peak,
+        expected_peak,
         found,
         trials: rows,
     };
@@ -116,6 +117,7 @@ pub fn run(args: &CapacityArgs, out: &mut dyn Write) -> anyhow::Result<Verdict> 
         )),
         _ => {}
     }
+    notes.extend(peak_source);
     result.notes = notes;
     let output = common.report.to_output(common.quiet, &stem);
     let published = report::publish(&result, &output, out);
@@ -157,5 +159,36 @@ fn trial_plan(args: &LoadRunArgs, rate: f64, trial: Duration, grace: Duration) -
         abort_on_error_rate: Some(HARD_FAILURE_ERROR_RATE),
         judging: None,
         ..args.plan(trial, Workload::Open(RateProfile::Constant(rate)), grace)
+    }
+}
+
+/// The peak to judge the capacity against, and where it came from when
+/// the calendar gave it.
+fn expected_peak(
+    asked: Option<ExpectedPeak>,
+    calendar: Option<&crate::calendar::Calendar>,
+    model: &crate::model::Model,
+) -> anyhow::Result<(Option<f64>, Option<String>)> {
+    match asked {
+        None => Ok((None, None)),
+        Some(ExpectedPeak::Rate(r)) => Ok((Some(r), None)),
+        Some(ExpectedPeak::Calendar) => {
+            let Some(c) = calendar else {
+                anyhow::bail!(
+                    "--expected-peak calendar: scenario '{}' has no [calendar]; add one (docs/scenario.md#calendar) or give the peak in customers per second",
+                    model.source
+                )
+            };
+            let (at, customers) = c.busiest(60.0, model.customers_per_period.unwrap_or(0.0));
+            let rate = customers / 60.0;
+            let note = format!(
+                "expected peak: the busiest minute of the scenario's calendar, {} ({}), {} customers arriving ({}/s)",
+                c.local(at),
+                c.timezone,
+                crate::report::fmt::num(customers, 1),
+                crate::report::fmt::num(rate, 3)
+            );
+            Ok((Some(rate), Some(note)))
+        }
     }
 }

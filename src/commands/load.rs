@@ -33,6 +33,8 @@ pub(super) struct LoadSetup {
     pub spec: LoadSpec,
     /// Scenario thresholds, replaced or joined by `--threshold`.
     pub thresholds: Vec<Threshold>,
+    /// The scenario's `[calendar]`, if any.
+    pub calendar: Option<crate::calendar::Calendar>,
 }
 
 impl LoadSetup {
@@ -42,7 +44,7 @@ impl LoadSetup {
         let section = scenario.load_section()?;
         let thresholds = section.thresholds_with(&scenario.model, &args.thresholds)?;
         let spec = section.spec.clone();
-        Ok(LoadSetup { model: scenario.model, spec, thresholds })
+        Ok(LoadSetup { model: scenario.model, spec, thresholds, calendar: scenario.calendar })
     }
 }
 
@@ -53,7 +55,7 @@ pub fn run(args: &LoadArgs, out: &mut dyn Write) -> anyhow::Result<Verdict> {
     let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
     let signals = runtime.block_on(async { signal_counter() });
     let common = &args.run;
-    let LoadSetup { model, spec, thresholds } = LoadSetup::of(common)?;
+    let LoadSetup { model, spec, thresholds, .. } = LoadSetup::of(common)?;
     if common.report.format == ReportFormat::Junit && thresholds.is_empty() {
         bail!(
             "--format junit writes threshold verdicts, and this run has none: add --threshold 'p99 < 500ms'"

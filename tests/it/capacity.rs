@@ -183,3 +183,47 @@ fn a_dead_target_stops_the_search_and_says_so() {
     let notes = run.saved["notes"].to_string();
     assert!(notes.contains("looks down") && notes.contains(&run.port.to_string()), "{notes}");
 }
+
+#[test]
+fn the_calendar_gives_the_peak_to_judge_against() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let plain = short_journeys(dir.path());
+    // Without a calendar, `calendar` is refused before any traffic.
+    let run = fogg()
+        .arg("capacity")
+        .arg(&plain)
+        .args(["--threshold", "error_rate < 50%", "--expected-peak", "calendar", "--out"])
+        .arg(dir.path())
+        .assert()
+        .code(2);
+    let stderr = String::from_utf8_lossy(&run.get_output().stderr);
+    assert!(stderr.contains("has no [calendar]") && stderr.contains("customers per second"), "{stderr}");
+    // A flat day of 86,400 customers with a send that triples arrivals at
+    // 09:00: the busiest minute is 09:00, 3 customers/s less its decay.
+    let text = crate::SHORT_JOURNEYS.replace(
+        "name = \"two pages\"",
+        "name = \"two pages\"\nperiod = \"day\"\ncustomers_per_period = 86400",
+    ) + "\n[calendar]\nstart = \"2026-12-07\"\ndays = 1\n[[calendar.event]]\nname = \"send\"\nat = \"2026-12-07T09:00\"\npeak = 3\nhalf_life = \"1h\"\n";
+    let scenario = dir.path().join("calendar.toml");
+    std::fs::write(&scenario, &text).expect("write");
+    let calendar = fogg::scenario::from_path(&scenario).expect("compiles").calendar.expect("a calendar");
+    let (at, customers) = calendar.busiest(60.0, 86_400.0);
+    assert_eq!(calendar.local(at), "2026-12-07 09:00");
+    let run = fogg()
+        .arg("capacity")
+        .arg(&scenario)
+        .args(["--threshold", "error_rate < 50%", "--expected-peak", "calendar"])
+        .args(["--start-rate", "4", "--max-rate", "4", "--trial", "1s", "--format", "json", "--out"])
+        .arg(dir.path())
+        .env_remove("GITHUB_STEP_SUMMARY")
+        .assert()
+        .success();
+    let r: Value = serde_json::from_slice(&run.get_output().stdout).expect("JSON");
+    let peak = r["expected_peak"].as_f64().expect("a peak");
+    assert!((peak - customers / 60.0).abs() < 1e-9 && peak > 2.9 && peak < 3.0, "{peak}");
+    assert!(
+        r["notes"].to_string().contains("busiest minute of the scenario's calendar, 2026-12-07 09:00"),
+        "{}",
+        r["notes"]
+    );
+}
