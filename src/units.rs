@@ -70,9 +70,9 @@ pub fn parse_duration(text: &str) -> Result<f64, DurationError> {
 }
 
 /// A number as a person would write it in an error message: `1e308`,
-/// not 309 digits.
+/// not 309 digits, and `1e-300`, not 300 zeros.
 pub fn shown(x: f64) -> String {
-    if x.abs() >= 1e9 { format!("{x:e}") } else { x.to_string() }
+    if x.abs() >= 1e9 || (x != 0.0 && x.abs() < 1e-6) { format!("{x:e}") } else { x.to_string() }
 }
 
 /// Formats seconds with the largest unit that keeps the number readable.

@@ -394,7 +394,7 @@ impl<'m> Draft<'m> {
         let m = curve.ratio(new, now);
         if !m.is_finite() {
             return Err(ChangeError::Overflow {
-                what: format!("the response of '{}' to a spend of {new}", ch.id),
+                what: format!("the response of '{}' to a spend of {}", ch.id, crate::units::shown(new)),
                 fix: "the ratio of responses goes beyond f64: use a gentler slope or a spend nearer the baseline",
             });
         }

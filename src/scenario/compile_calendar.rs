@@ -162,11 +162,11 @@ fn weights<const N: usize>(
         );
         return None;
     }
-    if w.iter().any(|x| !(x.is_finite() && *x >= 0.0)) || w.iter().all(|x| *x == 0.0) {
+    if w.iter().any(|x| !(0.0..=1e9).contains(x)) || w.iter().all(|x| *x == 0.0) {
         cx.problem(
             Some(&raw.span()),
             key,
-            "weights must be finite, 0 or more, and not all 0",
+            "weights must be from 0 to 1e9, and not all 0",
             format!("give {what}; only their ratios matter"),
         );
         return None;

@@ -155,6 +155,18 @@ pub enum CalibrateError {
         /// What else to try.
         hint: String,
     },
+    /// A test whose predicted lift is the same for every curve.
+    #[error(
+        "--lift '{text}': every Hill curve predicts the same lift for these spends, {lift} conversions per period ({sigma:.1} standard errors from the one measured): a spend of 0 has no response and today's spend is the reference, so the test says nothing of the curve; give a test between other spends"
+    )]
+    Insensitive {
+        /// The test.
+        text: String,
+        /// The lift every curve predicts, signed.
+        lift: String,
+        /// How far the measured one is from it.
+        sigma: f64,
+    },
     /// The closed form cannot be solved at a spend the tests name.
     #[error("--lift '{text}': {why}")]
     Unsolvable {
@@ -486,14 +498,25 @@ impl Problem {
     /// the most any curve of the search gives for its spends.
     fn impossible(&mut self, missed: &TestFit) -> CalibrateError {
         let slope = if self.free_slope { self.bounds[1].1 } else { self.before.slope.ln() };
-        let curve = Spend { half_saturation: self.bounds[0].1.exp(), slope: slope.exp(), ..self.before };
-        let t = &missed.lift;
-        let most = self
-            .conversions(curve, t.to, t)
-            .and_then(|to| Ok(to - self.conversions(curve, t.from, t)?))
-            .unwrap_or(f64::NAN);
+        let t = missed.lift.clone();
+        let (k_low, k_high) = self.bounds[0];
+        let mut lift_at = |ln_k: f64| {
+            let curve = Spend { half_saturation: ln_k.exp(), slope: slope.exp(), ..self.before };
+            self.conversions(curve, t.to, &t).and_then(|to| Ok(to - self.conversions(curve, t.from, &t)?))
+        };
+        let most = lift_at(k_high).unwrap_or(f64::NAN);
+        let least = lift_at(k_low).unwrap_or(f64::NAN);
+        if (most - least).abs() <= 1e-9 * most.abs().max(1.0) {
+            // Spend 0 against today's: the multipliers are 0 and 1 for
+            // every curve, so the test says nothing of it.
+            return CalibrateError::Insensitive {
+                text: t.text.clone(),
+                lift: format!("{most:+.1}"),
+                sigma: (t.lift - most).abs() / t.standard_error,
+            };
+        }
         CalibrateError::Impossible {
-            text: t.text.clone(),
+            text: t.text,
             with_slope: if self.free_slope {
                 format!(" of slope up to {}", shown(SLOPE_RANGE.1))
             } else {
@@ -634,6 +657,8 @@ mod tests {
         );
         // Slope 1, acquisition: at most +33% of social's customers for +33%
         // spend; a millionfold lift is beyond every K.
+        let e = err(test("social", 0.0, 9_000.0, 500.0, 10.0));
+        assert!(e.contains("every Hill curve predicts the same lift"), "{e}");
         let e = err(test("social", 9_000.0, 12_000.0, 1e7, 10.0));
         assert!(e.contains("no Hill curve of slope 1 gives this lift"), "{e}");
         assert!(e.contains("second test"), "{e}");

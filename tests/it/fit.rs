@@ -55,18 +55,23 @@ fn probability(model: &fogg::model::Model, from: &str, to: Option<&str>) -> f64 
     model.segments[0].chain.next[i].iter().find(|(t, _)| *t == target).map_or(0.0, |(_, p)| *p)
 }
 
-#[test]
-fn fitting_exported_paths_recovers_the_chain_and_its_removal_effects() {
-    let dir = tempfile::tempdir().unwrap();
-    let scenario = dir.path().join("known.toml");
+/// Simulates `customers` of [`KNOWN`] into `DIR/paths.csv`, fits them
+/// with `fit_args` into `DIR/fitted.toml`, and returns the fit's JSON
+/// report and the fitted file.
+fn fit_known(
+    dir: &std::path::Path,
+    customers: &str,
+    fit_args: &[&str],
+) -> (serde_json::Value, std::path::PathBuf) {
+    let scenario = dir.join("known.toml");
     std::fs::write(&scenario, KNOWN).unwrap();
-    let paths = dir.path().join("paths.csv");
-    let fitted = dir.path().join("fitted.toml");
+    let paths = dir.join("paths.csv");
+    let fitted = dir.join("fitted.toml");
     fogg()
         .arg("simulate")
         .arg(&scenario)
-        .args(["-n", "400k", "--out"])
-        .arg(dir.path())
+        .args(["-n", customers, "--out"])
+        .arg(dir)
         .arg("--export-paths")
         .arg(&paths)
         .assert()
@@ -76,11 +81,18 @@ fn fitting_exported_paths_recovers_the_chain_and_its_removal_effects() {
         .arg(&paths)
         .arg("-o")
         .arg(&fitted)
+        .args(fit_args)
         .args(["--format", "json", "--out"])
-        .arg(dir.path())
+        .arg(dir)
         .assert()
         .success();
-    let report: serde_json::Value = serde_json::from_slice(&run.get_output().stdout).expect("JSON");
+    (serde_json::from_slice(&run.get_output().stdout).expect("JSON"), fitted)
+}
+
+#[test]
+fn fitting_exported_paths_recovers_the_chain_and_its_removal_effects() {
+    let dir = tempfile::tempdir().unwrap();
+    let (report, fitted) = fit_known(dir.path(), "400k", &[]);
     let v = crate::schema::schema_validator("fit");
     assert_eq!(crate::schema::errors(&v, &report), Vec::<String>::new());
     assert_eq!(report["input"], "paths");
@@ -268,29 +280,7 @@ fn bad_inputs_get_errors_naming_the_row() {
 #[test]
 fn a_fitted_scenario_says_how_sure_its_answers_are() {
     let dir = tempfile::tempdir().unwrap();
-    let scenario = dir.path().join("known.toml");
-    std::fs::write(&scenario, KNOWN).unwrap();
-    let paths = dir.path().join("paths.csv");
-    let fitted = dir.path().join("fitted.toml");
-    fogg()
-        .arg("simulate")
-        .arg(&scenario)
-        .args(["-n", "20k", "--out"])
-        .arg(dir.path())
-        .arg("--export-paths")
-        .arg(&paths)
-        .assert()
-        .success();
-    let run = fogg()
-        .arg("fit")
-        .arg(&paths)
-        .arg("-o")
-        .arg(&fitted)
-        .args(["--intervals", "400", "--format", "json", "--out"])
-        .arg(dir.path())
-        .assert()
-        .success();
-    let report: serde_json::Value = serde_json::from_slice(&run.get_output().stdout).expect("JSON");
+    let (report, fitted) = fit_known(dir.path(), "20k", &["--intervals", "400"]);
     assert_eq!(crate::schema::errors(&crate::schema::schema_validator("fit"), &report), Vec::<String>::new());
     assert_eq!(report["intervals"], 400);
     let [lo, hi] = [0, 1].map(|i| report["model_conversion_rate_ci95"][i].as_f64().unwrap());
