@@ -8,12 +8,11 @@
 //! same cut) and solved exactly; each interval runs from the 2.5th to the
 //! 97.5th percentile of the resamples.
 
-use rand_distr::{Distribution, Gamma};
 use rayon::prelude::*;
 
 use super::paths::PathRow;
 use super::{ChainOptions, FittedChain, Paths, removal_effect, shares};
-use crate::model::posterior::interval95;
+use crate::model::posterior::{gamma_weight, interval95};
 use crate::rng::{Stream, customer_rng};
 
 /// 95% intervals of each channel's attribution.
@@ -46,10 +45,7 @@ pub fn intervals(paths: &Paths, options: &ChainOptions, resamples: u64, seed: u6
         .into_par_iter()
         .filter_map(|r| {
             let mut rng = customer_rng(seed, r, Stream::Resample);
-            let mut weigh = |count: f64| match Gamma::new(count, 1.0) {
-                Ok(gamma) if count > 0.0 => gamma.sample(&mut rng),
-                _ => 0.0,
-            };
+            let mut weigh = |count: f64| gamma_weight(count, &mut rng);
             let rows: Vec<PathRow> = paths
                 .rows
                 .iter()

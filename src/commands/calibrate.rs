@@ -7,6 +7,7 @@ use anyhow::{Context, anyhow};
 
 use crate::cli::CalibrateArgs;
 use crate::report;
+use crate::report::fmt::sigmas;
 use crate::result::{CalibrateResult, CalibratedChannel, Header, ResultKind, ScenarioInfo};
 use crate::scenario::rewrite::{CurveEdit, with_curves, with_feeders_for};
 use crate::units::shown;
@@ -85,9 +86,7 @@ fn edit(model: &crate::model::Model, f: &ChannelFit, period: &str) -> CurveEdit 
         ),
     ];
     comment.extend(f.tests.iter().map(|t| {
-        let residual =
-            if t.residual.abs() < 0.005 { "0.00".to_owned() } else { format!("{:+.2}", t.residual) };
-        format!("  {} ({:+.1} -> {:+.1}, residual {residual}σ)", t.lift.text, t.before, t.after)
+        format!("  {} ({:+.1} -> {:+.1}, residual {}σ)", t.lift.text, t.before, t.after, sigmas(t.residual))
     }));
     CurveEdit {
         channel: model.channels[f.channel.0 as usize].id.clone(),

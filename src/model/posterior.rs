@@ -76,14 +76,20 @@ pub fn draws<T: Send>(
         .collect())
 }
 
+/// A weight drawn from Gamma(`count`, 1): a count's share of a Dirichlet
+/// draw (and of a Bayesian bootstrap), 0 for no count.
+pub fn gamma_weight<R: rand::Rng + ?Sized>(count: f64, rng: &mut R) -> f64 {
+    match Gamma::new(count, 1.0) {
+        Ok(gamma) if count > 0.0 => gamma.sample(rng),
+        _ => 0.0,
+    }
+}
+
 /// One row's probabilities drawn from Dirichlet(counts); a row whose
 /// draws all vanish (counts far below 1) keeps its observed proportions.
 fn drawn_row(row: &[(Target, f64)], rng: &mut CustomerRng) -> Vec<(Target, f64)> {
-    let mut out: Vec<(Target, f64)> = row
-        .iter()
-        .filter(|(_, n)| *n > 0.0)
-        .map(|&(t, n)| (t, Gamma::new(n, 1.0).map_or(0.0, |g| g.sample(rng))))
-        .collect();
+    let mut out: Vec<(Target, f64)> =
+        row.iter().filter(|(_, n)| *n > 0.0).map(|&(t, n)| (t, gamma_weight(n, rng))).collect();
     let mut total: f64 = out.iter().map(|(_, w)| w).sum();
     if !(total > 0.0 && total.is_finite()) {
         out = row.iter().filter(|(_, n)| *n > 0.0).copied().collect();

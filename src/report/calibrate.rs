@@ -2,7 +2,7 @@
 //! and the lift tests beside what both curves predict.
 
 use super::doc::{Doc, Section, Table};
-use super::fmt::{count, num};
+use super::fmt::{count, num, sigmas};
 use super::svg::{Chart, Series, XScale};
 use crate::result::{CalibrateResult, CalibratedChannel};
 use crate::whatif::calibrate::MISS_SIGMA;
@@ -85,7 +85,7 @@ fn tests_section(c: &CalibratedChannel, period: &str) -> Section {
             num(t.standard_error, 1),
             signed(t.predicted_before),
             signed(t.predicted),
-            residual(t.residual),
+            sigmas(t.residual),
         ]);
         if t.residual.abs() > MISS_SIGMA {
             notes.push(format!(
@@ -102,11 +102,6 @@ fn tests_section(c: &CalibratedChannel, period: &str) -> Section {
         notes.push("the tests show no saturation: half_saturation is at least the lower end; a test at a higher spend would bound it".into());
     }
     Section { title: format!("Lift tests: {}", c.channel), table, notes }
-}
-
-/// A residual in σ, with its sign; 0 shown without one.
-pub fn residual(r: f64) -> String {
-    if r.abs() < 0.005 { "0.00".into() } else { format!("{r:+.2}") }
 }
 
 fn signed(x: f64) -> String {

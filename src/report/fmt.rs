@@ -33,6 +33,12 @@ pub fn num(x: f64, decimals: usize) -> String {
     }
 }
 
+/// A residual in standard errors, with its sign: `+1.60`, `-3.20`; 0
+/// (to two places) without one.
+pub fn sigmas(r: f64) -> String {
+    if r.abs() < 0.005 { "0.00".into() } else { format!("{r:+.2}") }
+}
+
 /// `0.03841` → `3.84%`.
 pub fn pct(x: f64) -> String {
     format!("{}%", num(x * 100.0, 2))

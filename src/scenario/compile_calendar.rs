@@ -6,7 +6,6 @@ use toml::Spanned;
 use super::context::Cx;
 use super::raw::{RawCalendar, RawEvent, RawMeta, RawWhen};
 use crate::calendar::{Calendar, CalendarSpec, Event, days_after, instant, period_length_s, zone};
-use crate::units::parse_duration;
 
 /// The longest window a calendar may span: its intensity is kept per
 /// minute.
@@ -180,27 +179,7 @@ fn weights<const N: usize>(
 /// period's name.
 fn period(cx: &mut Cx, c: &RawCalendar, meta: &RawMeta, span: &std::ops::Range<usize>) -> Option<f64> {
     if let Some(length) = &c.period_length {
-        return match parse_duration(length.get_ref()) {
-            Ok(s) if s > 0.0 => Some(s),
-            Ok(_) => {
-                cx.problem(
-                    Some(&length.span()),
-                    "calendar.period_length",
-                    "the length must be above 0",
-                    "write e.g. \"28d\"",
-                );
-                None
-            }
-            Err(e) => {
-                cx.problem(
-                    Some(&length.span()),
-                    "calendar.period_length",
-                    e.to_string(),
-                    "write e.g. \"28d\"",
-                );
-                None
-            }
-        };
+        return cx.positive_duration("calendar.period_length", length, "\"28d\"");
     }
     let name = meta.period.as_deref().unwrap_or("period");
     period_length_s(name).or_else(|| {
@@ -243,26 +222,6 @@ fn event(
         );
         return None;
     }
-    let half_life_s = match parse_duration(e.half_life.get_ref()) {
-        Ok(s) if s > 0.0 => s,
-        Ok(_) => {
-            cx.problem(
-                Some(&e.half_life.span()),
-                key("half_life"),
-                "the half-life must be above 0",
-                "write e.g. \"6h\"",
-            );
-            return None;
-        }
-        Err(err) => {
-            cx.problem(
-                Some(&e.half_life.span()),
-                key("half_life"),
-                err.to_string(),
-                "write e.g. \"6h\" or \"2d\"",
-            );
-            return None;
-        }
-    };
+    let half_life_s = cx.positive_duration(&key("half_life"), &e.half_life, "\"6h\" or \"2d\"")?;
     Some(Event { name: e.name.clone(), at_s, peak, half_life_s })
 }

@@ -43,17 +43,7 @@ pub fn default_patience() -> Dist {
 }
 
 fn duration(cx: &mut Cx, key: &str, v: &Spanned<String>) -> Option<Duration> {
-    match parse_duration(v.get_ref()) {
-        Ok(s) if s > 0.0 => Some(Duration::from_secs_f64(s)),
-        Ok(_) => {
-            cx.problem(Some(&v.span()), key, "the duration must be greater than 0", "write e.g. \"30s\"");
-            None
-        }
-        Err(e) => {
-            cx.problem(Some(&v.span()), key, e.to_string(), "write e.g. \"30s\" or \"2min\"");
-            None
-        }
-    }
+    cx.positive_duration(key, v, "\"30s\" or \"2min\"").map(Duration::from_secs_f64)
 }
 
 fn rate(cx: &mut Cx, key: &str, span: &std::ops::Range<usize>, r: f64) -> f64 {

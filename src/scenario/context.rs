@@ -32,6 +32,27 @@ impl Cx<'_> {
         self.problems.push(Problem { line, key: key.into(), message: message.into(), fix: fix.into() });
     }
 
+    /// A duration above 0 (`"30s"`, `"6h"`), or `None` with the problem
+    /// recorded; `example` is what the fix suggests writing.
+    pub(super) fn positive_duration(&mut self, key: &str, v: &Spanned<String>, example: &str) -> Option<f64> {
+        match crate::units::parse_duration(v.get_ref()) {
+            Ok(s) if s > 0.0 => Some(s),
+            Ok(_) => {
+                self.problem(
+                    Some(&v.span()),
+                    key,
+                    "the duration must be greater than 0",
+                    format!("write e.g. {example}"),
+                );
+                None
+            }
+            Err(e) => {
+                self.problem(Some(&v.span()), key, e.to_string(), format!("write e.g. {example}"));
+                None
+            }
+        }
+    }
+
     /// Checks an id's spelling; returns false when unusable.
     pub(super) fn check_id(&mut self, what: &str, key: &str, id: &Spanned<String>) -> bool {
         let text = id.get_ref();

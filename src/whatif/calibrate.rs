@@ -257,12 +257,10 @@ fn channel_of(model: &Model, lift: &Lift) -> Result<ChannelId, CalibrateError> {
         });
     };
     if model.channels[id.0 as usize].spend.is_none() {
-        let names: Vec<&str> =
-            model.channels.iter().filter(|c| c.spend.is_some()).map(|c| c.id.as_str()).collect();
         return Err(CalibrateError::NoSpend {
             text: lift.text.clone(),
             channel: lift.channel.clone(),
-            with_spend: if names.is_empty() { "none".to_owned() } else { names.join(", ") },
+            with_spend: super::curve::with_spend(model),
         });
     }
     Ok(id)

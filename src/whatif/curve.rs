@@ -70,8 +70,8 @@ pub fn sweep(
     Ok(out)
 }
 
-/// The channels that declare spend, for messages.
-fn with_spend(model: &Model) -> String {
+/// The channels that declare spend, for messages ("none" when none do).
+pub(super) fn with_spend(model: &Model) -> String {
     let names: Vec<&str> =
         model.channels.iter().filter(|c| c.spend.is_some()).map(|c| c.id.as_str()).collect();
     if names.is_empty() { "none".to_owned() } else { names.join(", ") }
