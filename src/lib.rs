@@ -21,6 +21,7 @@ pub mod demo;
 pub mod error;
 pub mod events;
 pub mod fit;
+pub mod forecast;
 pub mod hist;
 pub mod import;
 pub mod load;

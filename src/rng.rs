@@ -25,6 +25,9 @@ pub enum Stream {
     /// The resamples of data behind an interval (the Bayesian bootstrap
     /// of `fogg attribute --intervals`): resample `r` is customer `r`.
     Resample = 3,
+    /// The replicates of a forecast: replicate `r` is customer `r`, and
+    /// draws the replicate's seed and population.
+    Replicate = 4,
 }
 
 const GOLDEN: u64 = 0x9E37_79B9_7F4A_7C15;

@@ -61,6 +61,32 @@ pub struct LoadSection {
 }
 
 impl LoadSection {
+    /// How each state's visits become requests, by name: every request of
+    /// the state and each of its resources, once per visit.
+    pub fn request_map(&self) -> crate::forecast::RequestMap {
+        let names: Vec<String> = self.spec.request_names().into_iter().map(str::to_owned).collect();
+        let index = |name: &str| names.iter().position(|n| n == name).expect("a listed name") as u16;
+        let per_state = self
+            .spec
+            .requests
+            .iter()
+            .map(|requests| {
+                let mut counts: Vec<(u16, u32)> = Vec::new();
+                for r in requests {
+                    for name in std::iter::once(&r.name).chain(r.resources.iter().map(|x| &x.name)) {
+                        let i = index(name);
+                        match counts.iter_mut().find(|(n, _)| *n == i) {
+                            Some((_, c)) => *c += 1,
+                            None => counts.push((i, 1)),
+                        }
+                    }
+                }
+                counts
+            })
+            .collect();
+        crate::forecast::RequestMap { names, per_state }
+    }
+
     /// The section's thresholds with `extra` (from the command line)
     /// replacing any on the same metric; the request and state names
     /// `extra` uses are checked against the scenario.

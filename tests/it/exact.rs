@@ -55,7 +55,7 @@ fn bundled_scenarios_match_their_exact_answers() {
 
 /// Writes a random but valid scenario: a few channels and stages, states
 /// with random weights, some conversions with loops back, two segments.
-fn random_scenario(seed: u64) -> String {
+pub(crate) fn random_scenario(seed: u64) -> String {
     let mut rng = Xoshiro256PlusPlus::seed_from_u64(seed);
     let channels = rng.random_range(2..6);
     let states = rng.random_range(3..14);

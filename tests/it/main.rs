@@ -13,6 +13,7 @@ mod examples;
 mod extremes;
 mod faults;
 mod fit;
+mod forecast;
 mod import;
 mod load;
 mod metrics;

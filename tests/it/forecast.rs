@@ -1,0 +1,194 @@
+//! Forecasts against their expected traffic: the simulated arrivals and
+//! requests per time bin must agree with the closed-form arrivals and the
+//! dwell-time discretisation of `forecast::expected`, within the spread
+//! between replicates, on a bundled scenario and on random chains.
+
+use fogg::calendar::Calendar;
+use fogg::forecast::expected::{Expected, expected};
+use fogg::forecast::{ForecastPlan, Grid, RequestMap, Subject, Totals, forecast};
+use fogg::model::Model;
+use rand::{RngExt, SeedableRng};
+use rand_xoshiro::Xoshiro256PlusPlus;
+
+/// A forecast and its expected traffic.
+struct Run {
+    totals: Totals,
+    expected: Expected,
+    names: usize,
+    replicates: f64,
+}
+
+fn run(
+    model: &Model,
+    calendar: &Calendar,
+    map: &RequestMap,
+    customers: f64,
+    resolution_s: u32,
+    r: u32,
+) -> Run {
+    let grid = Grid::new(calendar, resolution_s);
+    let plan = ForecastPlan { seed: 5, replicates: 0..r };
+    let totals = forecast(&[Subject { model, customers }], calendar, &grid, map, &plan).remove(0);
+    let expected = expected(model, calendar, customers, &grid, map);
+    Run { totals, expected, names: map.names.len(), replicates: f64::from(r) }
+}
+
+/// χ²/bin of arrivals (Poisson per bin, exactly) and of total requests
+/// per bin (variance from the replicates themselves), and the largest
+/// single deviation in σ.
+fn agreement(run: &Run) -> (f64, f64, f64) {
+    let r = run.replicates;
+    let (mut arrivals_chi, mut bins) = (0.0, 0.0);
+    for (&s, &e) in run.totals.arrivals.iter().zip(&run.expected.arrivals) {
+        if e * r < 20.0 {
+            continue;
+        }
+        arrivals_chi += (s as f64 - r * e).powi(2) / (r * e);
+        bins += 1.0;
+    }
+    // Per bin: the replicates' mean and variance of the total requests.
+    let bins_used: Vec<(f64, f64, f64)> = (0..run.totals.arrivals.len())
+        .filter_map(|j| {
+            let s = run.totals.requests[j * run.names..(j + 1) * run.names].iter().sum::<u64>() as f64;
+            let e: f64 = run.expected.requests[j * run.names..(j + 1) * run.names].iter().sum();
+            let mean = s / r;
+            let var = (run.totals.requests_sq[j] / r - mean * mean) * r / (r - 1.0);
+            (e >= 20.0).then_some((mean, var, e))
+        })
+        .collect();
+    // Requests are a compound Poisson count (a customer may ask a page
+    // many times): its variance is a multiple of its mean, estimated over
+    // every bin at once rather than from 20 replicates per bin.
+    let dispersion = bins_used.iter().map(|b| b.1).sum::<f64>() / bins_used.iter().map(|b| b.0).sum::<f64>();
+    let (mut requests_chi, mut worst) = (0.0_f64, 0.0_f64);
+    for &(mean, _, e) in &bins_used {
+        let t2 = (mean - e).powi(2) / (dispersion * e / r);
+        requests_chi += t2;
+        worst = worst.max(t2.sqrt());
+    }
+    let n = bins_used.len() as f64;
+    assert!(bins > 10.0 && n > 10.0, "too few bins to compare ({bins}, {n})");
+    (arrivals_chi / bins, requests_chi / n, worst)
+}
+
+fn assert_agrees(label: &str, run: &Run) {
+    let (arrivals, requests, worst) = agreement(run);
+    // Each term has mean 1 when the expectation is right (checked with 80
+    // replicates and with 1-minute steps, where these stay near 1): a
+    // bias of half a standard error in every bin adds 0.25.
+    assert!(arrivals < 1.4, "{label}: arrivals χ²/bin {arrivals:.2}");
+    assert!(requests < 1.6, "{label}: requests χ²/bin {requests:.2}, worst {worst:.1} σ");
+    assert!(worst < 6.5, "{label}: one bin {worst:.1} σ off");
+}
+
+fn scenario(text: &str) -> fogg::scenario::Scenario {
+    fogg::scenario::from_str(text, "forecast.toml").unwrap_or_else(|e| panic!("valid: {e}\n{text}"))
+}
+
+#[test]
+fn the_campaign_launch_traffic_agrees_with_its_expected_traffic() {
+    let (_, text) = fogg::scenario::BUNDLED.iter().find(|(n, _)| *n == "campaign-launch").unwrap();
+    let s = scenario(text);
+    let calendar = s.calendar.as_ref().expect("a calendar");
+    let map = s.load_section().unwrap().request_map();
+    // A tenth of the campaign, hourly, over 20 replicates.
+    let customers = calendar.customers(s.model.customers_per_period.unwrap()) / 10.0;
+    let run = run(&s.model, calendar, &map, customers, 3600, 20);
+    assert_agrees("campaign-launch", &run);
+    // The population is Poisson around the expected arrivals.
+    let mean = run.totals.customers as f64 / run.replicates;
+    assert!((mean - customers).abs() < 4.0 * (customers / run.replicates).sqrt(), "{mean} vs {customers}");
+    // Every request of the window is in a bin, every conversion in a day
+    // or in the carry-over: nothing is lost.
+    let per_name: Vec<f64> = (0..run.names)
+        .map(|k| (0..run.totals.arrivals.len()).map(|j| run.totals.requests[j * run.names + k] as f64).sum())
+        .collect();
+    assert!(per_name.iter().all(|&x| x > 0.0), "every page is visited: {per_name:?}");
+}
+
+#[test]
+fn a_wrong_expectation_would_be_caught() {
+    // The same comparison against traffic shifted by one bin, or scaled
+    // by 5%, must fail: the test can tell.
+    let (_, text) = fogg::scenario::BUNDLED.iter().find(|(n, _)| *n == "campaign-launch").unwrap();
+    let s = scenario(text);
+    let calendar = s.calendar.as_ref().unwrap();
+    let map = s.load_section().unwrap().request_map();
+    let customers = calendar.customers(s.model.customers_per_period.unwrap()) / 10.0;
+    let good = run(&s.model, calendar, &map, customers, 3600, 20);
+    let mut shifted = Run { totals: good.totals.clone(), expected: good.expected.clone(), ..good };
+    shifted.expected.requests.rotate_right(shifted.names);
+    let (_, requests, _) = agreement(&shifted);
+    assert!(requests > 3.0, "a one-hour shift gives χ²/bin {requests:.2}");
+    let mut scaled = Run {
+        totals: shifted.totals.clone(),
+        expected: good_expected(&s, calendar, &map, customers),
+        ..shifted
+    };
+    for x in &mut scaled.expected.requests {
+        *x *= 1.05;
+    }
+    let (_, requests, _) = agreement(&scaled);
+    assert!(requests > 1.6, "a 5% excess gives χ²/bin {requests:.2}");
+}
+
+fn good_expected(
+    s: &fogg::scenario::Scenario,
+    calendar: &Calendar,
+    map: &RequestMap,
+    customers: f64,
+) -> Expected {
+    expected(&s.model, calendar, customers, &Grid::new(calendar, 3600), map)
+}
+
+/// A random chain with varied dwell times, a calendar with an event, and
+/// a request for every state.
+fn random_forecast_scenario(seed: u64) -> String {
+    let mut rng = Xoshiro256PlusPlus::seed_from_u64(seed);
+    let base = crate::exact::random_scenario(seed);
+    let dwells = [
+        "{ dist = \"lognormal\", median = \"20min\", p90 = \"3h\" }",
+        "{ dist = \"gamma\", mean = \"2h\", shape = 2.0 }",
+        "{ dist = \"weibull\", scale = \"40min\", shape = 1.5 }",
+        "{ dist = \"uniform\", min = \"0s\", max = \"90min\" }",
+        "{ dist = \"constant\", value = \"25min\" }",
+        "{ dist = \"exponential\", mean = \"1h\" }",
+    ];
+    let mut text = String::new();
+    let mut states = 0;
+    for line in base.lines() {
+        if line.starts_with("dwell = ") {
+            text += &format!("dwell = {}\n", dwells[rng.random_range(0..dwells.len())]);
+            states += 1;
+        } else {
+            text += line;
+            text += "\n";
+        }
+    }
+    text = text.replacen("[scenario]\n", "[scenario]\ncustomers_per_period = 30000\nperiod = \"week\"\n", 1);
+    text += "[calendar]\nstart = \"2027-03-01T00:00\"\ndays = 4\ntimezone = \"Europe/Berlin\"\n";
+    text += "hourly = [1, 1, 1, 1, 1, 1, 2, 4, 6, 6, 6, 6, 7, 6, 6, 6, 6, 7, 9, 11, 12, 10, 6, 3]\n";
+    text += &format!(
+        "[[calendar.event]]\nname = \"send\"\nat = \"2027-03-02T{:02}:00\"\npeak = {}\nhalf_life = \"90min\"\n",
+        rng.random_range(6..20),
+        rng.random_range(2..8)
+    );
+    text += "[load]\nduration = \"10s\"\n";
+    for i in 0..states {
+        text += &format!("[[load.request]]\nstate = \"s{i}\"\npath = \"/s{i}\"\n");
+    }
+    text
+}
+
+#[test]
+fn random_chains_with_calendars_agree_with_their_expected_traffic() {
+    for seed in 1..=6 {
+        let text = random_forecast_scenario(seed);
+        let s = scenario(&text);
+        let calendar = s.calendar.as_ref().unwrap();
+        let map = s.load_section().unwrap().request_map();
+        let customers = calendar.customers(30_000.0);
+        let run = run(&s.model, calendar, &map, customers, 3600, 20);
+        assert_agrees(&format!("random chain {seed}"), &run);
+    }
+}
