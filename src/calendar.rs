@@ -200,6 +200,16 @@ impl Calendar {
     }
 }
 
+/// Unix second `unix_s` as local time in the zone named `zone`
+/// (`2026-12-07 20:00`); in UTC when the name is not a zone.
+pub fn local_time(unix_s: i64, zone_name: &str) -> String {
+    let tz = zone(zone_name).unwrap_or(TimeZone::UTC);
+    match jiff::Timestamp::from_second(unix_s) {
+        Ok(ts) => ts.to_zoned_datetime(tz).strftime("%Y-%m-%d %H:%M").to_string(),
+        Err(_) => unix_s.to_string(),
+    }
+}
+
 /// ∫ (peak − 1) · 2^(−(t − at)/half) over [a, b] ∩ [at, ∞).
 fn boost_integral(e: &Event, a: i64, b: i64) -> f64 {
     let a = a.max(e.at_s);

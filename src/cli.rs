@@ -44,8 +44,8 @@ pub enum Command {
     /// error rate, conversions lost) and exit 1 when one regressed beyond
     /// its tolerance.
     Compare(CompareArgs),
-    /// Combine the results of shards (`--shard I/N` of simulate, whatif or
-    /// load) into the result of the whole run.
+    /// Combine the results of shards (`--shard I/N` of simulate, whatif,
+    /// forecast or load) into the result of the whole run.
     Merge(MergeArgs),
     /// Compare strategies (spend shifts, removed channels, better
     /// conversion, new touchpoints) with the same simulated customers:
@@ -63,6 +63,11 @@ pub enum Command {
     /// slope when tests at two or more spends allow) to measured lift
     /// tests, and write the calibrated scenario.
     Calibrate(CalibrateArgs),
+    /// Place journeys in the scenario's [calendar]: arrivals, touches,
+    /// conversions, revenue and cost per day, requests per second per
+    /// request over the window, and the peak with its range across
+    /// replicates, for the baseline and each strategy asked for.
+    Forecast(ForecastArgs),
     /// Write a scenario skeleton from what you already have: a browser
     /// recording (HAR) becomes states, requests, resources, captures and
     /// think times, every guess commented.
@@ -94,6 +99,7 @@ impl Command {
             Command::Attribute(a) => Some(&a.report.out),
             Command::Fit(a) => Some(&a.report.out),
             Command::Calibrate(a) => Some(&a.report.out),
+            Command::Forecast(a) => Some(&a.report.out),
             Command::Report(a) => a.out.as_deref(),
             Command::Validate(_)
             | Command::Import(_)
@@ -809,11 +815,71 @@ pub struct SimulateArgs {
     pub shard: Option<Shard>,
 }
 
+/// `fogg forecast`.
+#[derive(Debug, Args)]
+pub struct ForecastArgs {
+    /// Scenario file with a [calendar], or the name of a bundled scenario.
+    /// [default: retail-omnichannel]
+    pub scenario: Option<PathBuf>,
+
+    /// A `[[strategy]]` of the scenario to forecast beside the baseline
+    /// (repeatable).
+    #[arg(long = "strategy", value_name = "ID")]
+    pub strategies: Vec<String>,
+
+    /// A change to forecast beside the baseline, e.g. 'spend social +30%'
+    /// (repeatable: together they make one strategy, `change`). Syntax:
+    /// docs/whatif.md.
+    #[arg(long = "change", value_name = "CHANGE")]
+    pub changes: Vec<String>,
+
+    /// Independent replicates (each its own population, arrivals and
+    /// journeys): the ranges of the peak are across them.
+    #[arg(short = 'r', long, default_value_t = 20, value_parser = clap::value_parser!(u32).range(1..=10_000))]
+    pub replicates: u32,
+
+    /// Width of the traffic bins.
+    #[arg(long, default_value = "5min", value_parser = parse_resolution)]
+    pub resolution: u32,
+
+    /// Seed: the same seed gives the same forecast, whatever the threads.
+    #[arg(long, default_value_t = 1, value_parser = parse_seed)]
+    pub seed: u64,
+
+    /// Worker threads [default: one per core].
+    #[arg(long, value_parser = parse_threads)]
+    pub threads: Option<NonZeroUsize>,
+
+    /// The report: format on standard output, folder of report files.
+    #[command(flatten)]
+    pub report: OutputArgs,
+
+    /// Walk only shard I of N of the replicates (numbered from 1) and
+    /// write a result `fogg merge` combines [default: from
+    /// JOB_COMPLETION_INDEX and FOGG_SHARDS, or SLURM_PROCID and
+    /// SLURM_NTASKS, when set].
+    #[arg(long, value_name = "I/N", value_parser = Shard::parse)]
+    pub shard: Option<Shard>,
+}
+
+/// A bin width: `1min`, `5min`, `15min`, `1h` (any whole number of
+/// seconds from 1 s to a day).
+fn parse_resolution(text: &str) -> Result<u32, String> {
+    let s = crate::units::parse_duration(text).map_err(|e| format!("{e}: write e.g. 1min, 5min or 1h"))?;
+    if s.fract() != 0.0 || !(1.0..=86_400.0).contains(&s) {
+        return Err(format!(
+            "'{text}' is not a whole number of seconds from 1s to 1d: write e.g. 1min, 5min or 1h"
+        ));
+    }
+    Ok(s as u32)
+}
+
 /// `fogg merge`.
 #[derive(Debug, Args)]
 pub struct MergeArgs {
     /// The shards' result files (JSON written by `fogg simulate --shard`,
-    /// `fogg whatif --shard` or `fogg load --shard`), all of one kind.
+    /// `fogg whatif --shard`, `fogg forecast --shard` or `fogg load
+    /// --shard`), all of one kind.
     #[arg(required = true)]
     pub results: Vec<PathBuf>,
 

@@ -59,6 +59,7 @@ pub fn run(cli: &cli::Cli, out: &mut dyn Write) -> anyhow::Result<verdict::Verdi
         cli::Command::Whatif(args) => commands::whatif::run(args, out),
         cli::Command::Fit(args) => commands::fit::run(args, out),
         cli::Command::Calibrate(args) => commands::calibrate::run(args, out),
+        cli::Command::Forecast(args) => commands::forecast::run(args, out),
         cli::Command::Import(args) => commands::import::run(args, out),
         cli::Command::Demo(args) => commands::demo::run(args),
         cli::Command::Completions(args) => commands::docs::completions(args, out),

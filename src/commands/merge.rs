@@ -7,8 +7,8 @@ use serde::de::DeserializeOwned;
 
 use crate::cli::MergeArgs;
 use crate::report::{self, Reportable};
-use crate::result::merge::{merge_loads, merge_simulations, merge_whatifs};
-use crate::result::{LoadResult, ResultKind, SavedResult, SimResult, WhatifResult};
+use crate::result::merge::{merge_forecasts, merge_loads, merge_simulations, merge_whatifs};
+use crate::result::{ForecastResult, LoadResult, ResultKind, SavedResult, SimResult, WhatifResult};
 use crate::threshold::{self, Threshold};
 use crate::verdict::Verdict;
 
@@ -25,9 +25,12 @@ pub fn run(args: &MergeArgs, out: &mut dyn Write) -> anyhow::Result<Verdict> {
     let mut saved: Vec<SavedResult> = Vec::new();
     for (path, name) in args.results.iter().zip(&names) {
         let part = SavedResult::read(path)?;
-        if !matches!(part.kind, ResultKind::Simulate | ResultKind::Load | ResultKind::Whatif) {
+        if !matches!(
+            part.kind,
+            ResultKind::Simulate | ResultKind::Load | ResultKind::Whatif | ResultKind::Forecast
+        ) {
             bail!(
-                "'{name}' is a {} result: fogg merge combines shards of `fogg simulate`, `fogg whatif` or `fogg load`",
+                "'{name}' is a {} result: fogg merge combines shards of `fogg simulate`, `fogg whatif`, `fogg forecast` or `fogg load`",
                 part.kind
             );
         }
@@ -58,6 +61,14 @@ pub fn run(args: &MergeArgs, out: &mut dyn Write) -> anyhow::Result<Verdict> {
                 bail!("--threshold applies to load results; these are what-if runs");
             }
             let merged = merge_whatifs(&parse_all::<WhatifResult>(saved)?, &names)?;
+            publish(args, &merged, &merged.header.scenario.source, out)?;
+            Ok(Verdict::Pass)
+        }
+        Some(ResultKind::Forecast) => {
+            if !args.thresholds.is_empty() {
+                bail!("--threshold applies to load results; these are forecasts");
+            }
+            let merged = merge_forecasts(&parse_all::<ForecastResult>(saved)?, &names)?;
             publish(args, &merged, &merged.header.scenario.source, out)?;
             Ok(Verdict::Pass)
         }

@@ -8,6 +8,7 @@ pub mod compare;
 pub mod demo;
 pub mod docs;
 pub mod fit;
+pub mod forecast;
 pub mod import;
 pub mod load;
 pub mod merge;

@@ -6,8 +6,8 @@ use crate::cli::ReportArgs;
 use crate::compare::CompareResult;
 use crate::report::{self, Reportable};
 use crate::result::{
-    AttributionResult, CalibrateResult, CapacityResult, FitResult, LoadResult, ResultKind, SavedResult,
-    SimResult, WhatifResult,
+    AttributionResult, CalibrateResult, CapacityResult, FitResult, ForecastResult, LoadResult, ResultKind,
+    SavedResult, SimResult, WhatifResult,
 };
 use crate::verdict::Verdict;
 
@@ -23,6 +23,7 @@ pub fn run(args: &ReportArgs, out: &mut dyn Write) -> anyhow::Result<Verdict> {
         ResultKind::Whatif => render(args, &saved.parse::<WhatifResult>()?, out),
         ResultKind::Fit => render(args, &saved.parse::<FitResult>()?, out),
         ResultKind::Calibrate => render(args, &saved.parse::<CalibrateResult>()?, out),
+        ResultKind::Forecast => render(args, &saved.parse::<ForecastResult>()?, out),
     }
 }
 

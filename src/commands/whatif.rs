@@ -131,7 +131,7 @@ fn curve(model: &Model, id: &str, points: usize, per_period: f64) -> anyhow::Res
 }
 
 /// The scenario strategies named by `--strategy`, in the order given.
-fn named_strategies(scenario: &Scenario, ids: &[String]) -> anyhow::Result<Vec<Strategy>> {
+pub(super) fn named_strategies(scenario: &Scenario, ids: &[String]) -> anyhow::Result<Vec<Strategy>> {
     ids.iter()
         .map(|id| {
             scenario.strategies.iter().find(|s| &s.id == id).cloned().ok_or_else(|| {

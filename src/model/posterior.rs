@@ -112,8 +112,9 @@ pub fn interval95(mut values: Vec<f64>) -> Option<[f64; 2]> {
     Some([percentile(&values, 0.025), percentile(&values, 0.975)])
 }
 
-/// The `q` quantile of sorted `values`, interpolated linearly.
-fn percentile(sorted: &[f64], q: f64) -> f64 {
+/// The `q` quantile of `sorted` (ascending, not empty), interpolated
+/// linearly.
+pub fn percentile(sorted: &[f64], q: f64) -> f64 {
     let at = q * (sorted.len() - 1) as f64;
     let (low, high) = (at.floor() as usize, at.ceil() as usize);
     sorted[low] + (sorted[high] - sorted[low]) * (at - low as f64)

@@ -10,6 +10,7 @@ pub mod doc;
 mod fit;
 mod flows;
 pub mod fmt;
+mod forecast;
 mod hgrm;
 mod html;
 mod junit;
@@ -26,8 +27,8 @@ use std::path::{Path, PathBuf};
 use anyhow::Context;
 
 use crate::result::{
-    AttributionResult, CalibrateResult, CapacityResult, FitResult, LoadResult, ResultKind, SimResult,
-    WhatifResult,
+    AttributionResult, CalibrateResult, CapacityResult, FitResult, ForecastResult, LoadResult, ResultKind,
+    SimResult, WhatifResult,
 };
 use crate::threshold::{ThresholdResult, verdict_line};
 
@@ -180,6 +181,21 @@ impl Reportable for CalibrateResult {
     }
     fn elapsed_s(&self) -> f64 {
         0.0
+    }
+}
+
+impl Reportable for ForecastResult {
+    fn kind(&self) -> ResultKind {
+        self.header.kind
+    }
+    fn charts(&self) -> Vec<svg::Chart> {
+        forecast::charts(self)
+    }
+    fn document(&self) -> doc::Doc {
+        forecast::document(self)
+    }
+    fn elapsed_s(&self) -> f64 {
+        self.elapsed_s
     }
 }
 

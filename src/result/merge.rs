@@ -163,6 +163,55 @@ pub fn merge_whatifs(parts: &[super::WhatifResult], names: &[String]) -> anyhow:
     Ok(merged)
 }
 
+/// Merges forecast shards: each holds some of the run's replicates, so
+/// the sums add, the replicates' peaks line up, and every figure is
+/// computed again from them; the expected traffic is the same in every
+/// shard.
+pub fn merge_forecasts(
+    parts: &[super::ForecastResult],
+    names: &[String],
+) -> anyhow::Result<super::ForecastResult> {
+    let Some(first) = parts.first() else { bail!("nothing to merge: give the shards' result files") };
+    for (part, name) in parts.iter().zip(names).skip(1) {
+        let same = part.header.seed == first.header.seed
+            && part.header.scenario == first.header.scenario
+            && part.run_replicates == first.run_replicates
+            && part.window == first.window
+            && part.requests == first.requests
+            && part.channels == first.channels
+            && part.variants.len() == first.variants.len()
+            && part.variants.iter().zip(&first.variants).all(|(a, b)| {
+                a.id == b.id && a.changes == b.changes && a.expected_customers == b.expected_customers
+            });
+        if !same {
+            bail!(
+                "'{name}' and '{}' are not shards of one run: their scenario, seed, window, replicates or strategies differ (merge the results of one `fogg forecast --shard I/N` run)",
+                names[0]
+            );
+        }
+    }
+    let ranges: Vec<[u64; 2]> =
+        parts.iter().map(|p| [u64::from(p.replicate_range[0]), u64::from(p.replicate_range[1])]).collect();
+    let shards: Vec<Shard> = parts.iter().map(|p| p.shard).collect();
+    check_tiling(&ranges, u64::from(first.run_replicates), names, &shards)?;
+    let mut merged = first.clone();
+    for (k, variant) in merged.variants.iter_mut().enumerate() {
+        for part in &parts[1..] {
+            variant.raw.add(&part.variants[k].raw);
+            variant.replicate_peaks.extend(part.variants[k].replicate_peaks.iter().cloned());
+        }
+        variant.replicate_peaks.sort_by_key(|p| p.replicate);
+        variant.finish(&first.window, &first.channels, first.run_replicates);
+    }
+    merged.replicates = first.run_replicates;
+    merged.replicate_range = [0, first.run_replicates];
+    merged.shard = Shard::WHOLE;
+    merged.shards = parts.len() as u32;
+    merged.threads = parts.iter().map(|p| p.threads).max().unwrap_or(1);
+    merged.elapsed_s = parts.iter().map(|p| p.elapsed_s).fold(0.0, f64::max);
+    Ok(merged)
+}
+
 /// Merges load shards: counts and histograms summed (percentiles come from
 /// the merged histograms), the series over time lined up on wall-clock time.
 pub fn merge_loads(parts: &[LoadResult], names: &[String]) -> anyhow::Result<LoadResult> {

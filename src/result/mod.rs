@@ -9,6 +9,7 @@ mod calibrate;
 mod capacity;
 mod fit;
 mod flows;
+mod forecast;
 mod header;
 mod load;
 pub mod merge;
@@ -23,6 +24,10 @@ pub use calibrate::{CalibrateResult, CalibratedChannel, LiftRow, ResponsePoint};
 pub use capacity::{CapacityResult, CapacitySearch, TrialRow};
 pub use fit::{FitResult, LengthRow};
 pub use flows::{FlowLink, FlowNode, Flows};
+pub use forecast::{
+    CarryOver, ExpectedTraffic, Figures, ForecastChannel, ForecastRaw, ForecastResult, ForecastRun,
+    ForecastVariant, ForecastWindow, PeakRow, PeakSummary, VariantRun, bin_label, bin_seconds,
+};
 pub use header::{Header, ScenarioInfo};
 pub use load::{ErrorCounts, LoadResult, LoadSettings, Percentiles, RequestRow, SecondRow, SegmentLoadRow};
 pub use saved::SavedResult;
@@ -57,11 +62,13 @@ pub enum ResultKind {
     Fit,
     /// `fogg calibrate`.
     Calibrate,
+    /// `fogg forecast`.
+    Forecast,
 }
 
 impl ResultKind {
     /// Every kind, in the order the docs list them.
-    pub const ALL: [ResultKind; 8] = [
+    pub const ALL: [ResultKind; 9] = [
         ResultKind::Simulate,
         ResultKind::Load,
         ResultKind::Capacity,
@@ -70,6 +77,7 @@ impl ResultKind {
         ResultKind::Whatif,
         ResultKind::Fit,
         ResultKind::Calibrate,
+        ResultKind::Forecast,
     ];
 
     /// The name in JSON and in file names.
@@ -83,6 +91,7 @@ impl ResultKind {
             ResultKind::Whatif => "whatif",
             ResultKind::Fit => "fit",
             ResultKind::Calibrate => "calibrate",
+            ResultKind::Forecast => "forecast",
         }
     }
 

@@ -192,3 +192,106 @@ fn random_chains_with_calendars_agree_with_their_expected_traffic() {
         assert_agrees(&format!("random chain {seed}"), &run);
     }
 }
+
+/// The JSON of `fogg forecast ARGS`, checked against its schema, with what differs between runs of
+/// the same forecast (time, threads) removed.
+fn forecast_json(args: &[&str]) -> serde_json::Value {
+    let out = tempfile::tempdir().unwrap();
+    let run = crate::fogg()
+        .arg("forecast")
+        .args(args)
+        .args(["--format", "json", "--out"])
+        .arg(out.path())
+        .assert()
+        .success();
+    let mut doc: serde_json::Value = serde_json::from_slice(&run.get_output().stdout).expect("JSON");
+    let v = crate::schema::schema_validator("forecast");
+    assert_eq!(crate::schema::errors(&v, &doc), Vec::<String>::new(), "forecast {args:?}");
+    let o = doc.as_object_mut().unwrap();
+    o.remove("elapsed_s");
+    o.remove("threads");
+    doc
+}
+
+#[test]
+fn forecast_json_follows_its_schema_and_any_thread_count_gives_the_same_forecast() {
+    let args = ["campaign-launch", "--replicates", "4", "--resolution", "1h", "--strategy", "push-first"];
+    let one = forecast_json(&[&args[..], &["--threads", "1"]].concat());
+    let two = forecast_json(&[&args[..], &["--threads", "2"]].concat());
+    assert_eq!(one, two, "the same seed gives the same forecast on 1 and 2 threads");
+    assert_eq!(one["kind"], "forecast");
+    assert_eq!(one["window"]["bins"], 14 * 24);
+    let variants = one["variants"].as_array().unwrap();
+    assert_eq!(variants.len(), 2);
+    assert_eq!(variants[1]["id"], "push-first");
+    // The daily figures add up to the window's; the replicates' customers
+    // to the raw sum.
+    let base = &variants[0];
+    let days: f64 = base["days"].as_array().unwrap().iter().map(|d| d["conversions"].as_f64().unwrap()).sum();
+    assert!((days - base["total"]["conversions"].as_f64().unwrap()).abs() < 1e-6);
+    let customers: u64 =
+        base["replicate_peaks"].as_array().unwrap().iter().map(|p| p["customers"].as_u64().unwrap()).sum();
+    assert_eq!(customers, base["raw"]["customers"].as_u64().unwrap());
+    // Conversions in the window plus the carry-over meet the closed form.
+    let simulated =
+        base["total"]["conversions"].as_f64().unwrap() + base["carry_over"]["conversions"].as_f64().unwrap();
+    let exact = base["exact_conversions"].as_f64().unwrap();
+    assert!((simulated / exact - 1.0).abs() < 0.05, "{simulated} vs {exact}");
+    assert!(base["carry_over"]["conversions"].as_f64().unwrap() > 0.0, "some convert after the window");
+}
+
+#[test]
+fn forecast_shards_merge_into_the_whole_run() {
+    let out = tempfile::tempdir().unwrap();
+    let args = ["campaign-launch", "--replicates", "5", "--resolution", "1h", "--change", "spend email +50%"];
+    for shard in ["1/3", "2/3", "3/3"] {
+        crate::fogg()
+            .arg("forecast")
+            .args(args)
+            .args(["--shard", shard, "--format", "json", "--out"])
+            .arg(out.path())
+            .assert()
+            .success();
+    }
+    let parts: Vec<_> =
+        (1..=3).map(|i| out.path().join(format!("forecast-campaign-launch.shard-{i}-of-3.json"))).collect();
+    let merged_dir = tempfile::tempdir().unwrap();
+    let run = crate::fogg()
+        .arg("merge")
+        .args(&parts)
+        .args(["--format", "json", "--out"])
+        .arg(merged_dir.path())
+        .assert()
+        .success();
+    let mut merged: serde_json::Value = serde_json::from_slice(&run.get_output().stdout).unwrap();
+    let mut whole = forecast_json(&args);
+    for doc in [&mut merged, &mut whole] {
+        let o = doc.as_object_mut().unwrap();
+        for key in ["elapsed_s", "threads", "shards"] {
+            o.remove(key);
+        }
+    }
+    assert_eq!(merged, whole, "three shards merge into exactly the whole run");
+    // A missing shard is refused.
+    assert_fails(crate::fogg().arg("merge").args(&parts[..2]), "missing");
+}
+
+/// Runs `cmd`, which must fail with `needle` in its stderr.
+fn assert_fails(cmd: &mut assert_cmd::Command, needle: &str) {
+    let run = cmd.assert().failure();
+    let err = String::from_utf8_lossy(&run.get_output().stderr).into_owned();
+    assert!(err.contains(needle), "expected '{needle}' in: {err}");
+}
+
+#[test]
+fn forecast_refuses_what_it_cannot_do() {
+    assert_fails(crate::fogg().args(["forecast", "ecommerce-funnel"]), "has no [calendar]");
+    assert_fails(
+        crate::fogg().args(["forecast", "campaign-launch", "--replicates", "2", "--shard", "1/3"]),
+        "at most 2 shards",
+    );
+    assert_fails(
+        crate::fogg().args(["forecast", "campaign-launch", "--resolution", "0.5s"]),
+        "whole number of seconds",
+    );
+}

@@ -1,0 +1,102 @@
+//! `fogg forecast`: the baseline and the strategies asked for, placed in
+//! the scenario's campaign calendar.
+
+use std::io::Write;
+
+use anyhow::{anyhow, bail};
+
+use crate::cli::ForecastArgs;
+use crate::forecast::expected::expected;
+use crate::forecast::{ForecastPlan, Grid, RequestMap, Subject, forecast};
+use crate::model::Strategy;
+use crate::pool::on_pool;
+use crate::report;
+use crate::result::{ForecastResult, ForecastRun, VariantRun};
+use crate::scenario::change_text::change_strategy;
+use crate::shard::Shard;
+use crate::verdict::Verdict;
+
+/// Runs the command, writing the report to `out`.
+pub fn run(args: &ForecastArgs, out: &mut dyn Write) -> anyhow::Result<Verdict> {
+    let scenario = super::scenario(args.scenario.as_deref(), crate::scenario::Use::Traffic)?;
+    let model = &scenario.model;
+    let Some(calendar) = &scenario.calendar else {
+        bail!(
+            "scenario '{}' has no [calendar]: add one with the campaign's window (`start`, `days`) and its `customers_per_period` (docs/scenario.md#calendar)",
+            model.source
+        );
+    };
+    let per_period = model.customers_per_period.ok_or_else(|| {
+        anyhow!("scenario '{}' gives no customers_per_period: add it to [scenario]", model.source)
+    })?;
+    let mut chosen: Vec<Strategy> = super::whatif::named_strategies(&scenario, &args.strategies)?;
+    if !args.changes.is_empty() {
+        chosen.push(change_strategy(&args.changes, model)?);
+    }
+    let mut variants = vec![(None, model.baseline())];
+    for s in &chosen {
+        let v = model.apply(&s.changes).map_err(|e| anyhow!("strategy '{}': {e}", s.id))?;
+        variants.push((Some(s), v));
+    }
+    let map = scenario.load.as_ref().map_or_else(|| empty_map(model.states.len()), |l| l.request_map());
+    let grid = Grid::new(calendar, args.resolution);
+    let shard = Shard::resolve(args.shard)?;
+    let replicates = shard.customers(u64::from(args.replicates));
+    if replicates.is_empty() {
+        bail!(
+            "shard {shard} of a forecast with {} replicates holds none: shards split replicates, so use at most {} shards or more --replicates",
+            args.replicates,
+            args.replicates
+        );
+    }
+    let plan = ForecastPlan { seed: args.seed, replicates: replicates.start as u32..replicates.end as u32 };
+    let window_customers = calendar.customers(per_period);
+    let subjects: Vec<Subject> = variants
+        .iter()
+        .map(|(_, v)| Subject { model: &v.model, customers: window_customers * v.population })
+        .collect();
+    let timed = on_pool(args.threads.map(|t| t.get()), || {
+        let totals = forecast(&subjects, calendar, &grid, &map, &plan);
+        let expectations: Vec<_> =
+            subjects.iter().map(|s| expected(s.model, calendar, s.customers, &grid, &map)).collect();
+        (totals, expectations)
+    })?;
+    let (totals, expectations) = &timed.value;
+    let runs: Vec<VariantRun> = variants
+        .iter()
+        .zip(&subjects)
+        .zip(totals.iter().zip(expectations))
+        .map(|(((strategy, variant), subject), (totals, expected))| VariantRun {
+            id: strategy.map_or_else(|| "baseline".to_owned(), |s| s.id.clone()),
+            description: strategy.and_then(|s| s.description.clone()),
+            changes: strategy.map_or_else(Vec::new, |s| s.written.clone()),
+            variant,
+            expected_customers: subject.customers,
+            totals,
+            expected,
+        })
+        .collect();
+    let run = ForecastRun {
+        seed: args.seed,
+        replicates: plan.replicates.clone(),
+        run_replicates: args.replicates,
+        shard,
+        threads: timed.threads,
+        elapsed_s: timed.elapsed_s,
+    };
+    let mut result = ForecastResult::new(model, calendar, &grid, &map.names, &runs, &run);
+    if scenario.load.is_none() {
+        result.notes.push(format!(
+            "scenario '{}' has no [load]: no state sends requests, so the traffic is arrivals only",
+            model.source
+        ));
+    }
+    let stem = shard.file_stem(super::simulate::stem(model));
+    report::publish(&result, &args.report.to_output(false, &stem), out)?;
+    Ok(Verdict::Pass)
+}
+
+/// No requests for any of `states` states.
+fn empty_map(states: usize) -> RequestMap {
+    RequestMap { names: Vec::new(), per_state: vec![Vec::new(); states] }
+}
