@@ -271,10 +271,12 @@ pub struct CapacityArgs {
     #[arg(long, default_value_t = 1000.0, value_parser = parse_positive)]
     pub max_rate: f64,
 
-    /// The campaign's expected peak, customers per second, or `calendar`
-    /// for the busiest minute of the scenario's [calendar]: exit 1 when
-    /// the capacity is below it, and report the headroom.
-    #[arg(long, value_name = "RATE|calendar", value_parser = parse_expected_peak)]
+    /// The campaign's expected peak, customers per second; `calendar` for
+    /// the busiest minute of the scenario's [calendar]; or a `fogg
+    /// forecast` FILE.json, whose every strategy's peak (the top of its
+    /// range across replicates) the site must hold: exit 1 when the
+    /// capacity is below a peak, and report the headroom of each.
+    #[arg(long, value_name = "RATE|calendar|FILE.json", value_parser = parse_expected_peak)]
     pub expected_peak: Option<ExpectedPeak>,
 
     /// How long arrivals go on in each trial [default: three mean journey
@@ -284,21 +286,28 @@ pub struct CapacityArgs {
 }
 
 /// Where `--expected-peak` comes from.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, PartialEq)]
 pub enum ExpectedPeak {
     /// Customers per second, as given.
     Rate(f64),
     /// The busiest minute of the scenario's `[calendar]`.
     Calendar,
+    /// The peaks of a `fogg forecast` result, one per strategy.
+    Forecast(PathBuf),
 }
 
 fn parse_expected_peak(text: &str) -> Result<ExpectedPeak, String> {
     if text.trim() == "calendar" {
         return Ok(ExpectedPeak::Calendar);
     }
-    parse_positive(text)
-        .map(ExpectedPeak::Rate)
-        .map_err(|e| format!("{e}; or write `calendar` for the busiest minute of the scenario's [calendar]"))
+    if text.trim().ends_with(".json") {
+        return Ok(ExpectedPeak::Forecast(PathBuf::from(text.trim())));
+    }
+    parse_positive(text).map(ExpectedPeak::Rate).map_err(|e| {
+        format!(
+            "{e}; or write `calendar` for the busiest minute of the scenario's [calendar], or a forecast's FILE.json"
+        )
+    })
 }
 
 /// `fogg compare`.

@@ -17,7 +17,10 @@ use crate::load::target::Target;
 use crate::load::trial::{default_trial, short_trial_note};
 use crate::load::{LoadPlan, StopReason, run as run_load};
 use crate::report;
-use crate::result::{CapacityResult, CapacitySearch, LoadResult, TrialRow, Verdict};
+use crate::result::{
+    CapacityResult, CapacitySearch, ForecastPeak, ForecastResult, LoadResult, ResultKind, SavedResult,
+    TrialRow, Verdict,
+};
 use crate::shard::Shard;
 use crate::threshold::{self, Threshold};
 
@@ -43,7 +46,8 @@ pub fn run(args: &CapacityArgs, out: &mut dyn Write) -> anyhow::Result<Verdict> 
     let signals = runtime.block_on(async { signal_counter() });
     let common = &args.run;
     let LoadSetup { model, spec, mut thresholds, calendar } = LoadSetup::of(common)?;
-    let (expected_peak, peak_source) = expected_peak(args.expected_peak, calendar.as_ref(), &model)?;
+    let (expected_peak, forecast_peaks, peak_source) =
+        expected_peak(args.expected_peak.as_ref(), calendar.as_ref(), &model)?;
     check_search(args, &thresholds)?;
     let guard = threshold::guard_errors(&mut thresholds);
     let trial = args.trial.unwrap_or_else(|| default_trial(&model, &spec));
@@ -103,6 +107,7 @@ pub fn run(args: &CapacityArgs, out: &mut dyn Write) -> anyhow::Result<Verdict> 
         start_rate: args.start_rate,
         max_rate: args.max_rate,
         expected_peak,
+        forecast_peaks,
         found,
         trials: rows,
     };
@@ -162,16 +167,16 @@ fn trial_plan(args: &LoadRunArgs, rate: f64, trial: Duration, grace: Duration) -
     }
 }
 
-/// The peak to judge the capacity against, and where it came from when
-/// the calendar gave it.
+/// The peak to judge the capacity against, a forecast's peaks per
+/// strategy when it came from one, and a note on where it came from.
 fn expected_peak(
-    asked: Option<ExpectedPeak>,
+    asked: Option<&ExpectedPeak>,
     calendar: Option<&crate::calendar::Calendar>,
     model: &crate::model::Model,
-) -> anyhow::Result<(Option<f64>, Option<String>)> {
+) -> anyhow::Result<(Option<f64>, Vec<ForecastPeak>, Option<String>)> {
     match asked {
-        None => Ok((None, None)),
-        Some(ExpectedPeak::Rate(r)) => Ok((Some(r), None)),
+        None => Ok((None, Vec::new(), None)),
+        Some(ExpectedPeak::Rate(r)) => Ok((Some(*r), Vec::new(), None)),
         Some(ExpectedPeak::Calendar) => {
             let Some(c) = calendar else {
                 anyhow::bail!(
@@ -188,7 +193,52 @@ fn expected_peak(
                 crate::report::fmt::num(customers, 1),
                 crate::report::fmt::num(rate, 3)
             );
-            Ok((Some(rate), Some(note)))
+            Ok((Some(rate), Vec::new(), Some(note)))
+        }
+        Some(ExpectedPeak::Forecast(path)) => {
+            let saved = SavedResult::read(path)?;
+            if saved.kind != ResultKind::Forecast {
+                bail!(
+                    "--expected-peak {}: this is a {} result; give the JSON `fogg forecast` wrote (forecast-NAME.json)",
+                    path.display(),
+                    saved.kind
+                );
+            }
+            let forecast: ForecastResult = saved.parse()?;
+            let peaks: Vec<ForecastPeak> = forecast
+                .variants
+                .iter()
+                .map(|v| ForecastPeak {
+                    strategy: v.id.clone(),
+                    at: format!("{} ({})", v.peak.customers_at, forecast.window.timezone),
+                    resolution_s: forecast.window.resolution_s,
+                    customers_per_s: v.peak.customers_per_s_ci95[1],
+                    median_customers_per_s: v.peak.customers_per_s,
+                    headroom: None,
+                })
+                .collect();
+            let Some(highest) = peaks.iter().map(|p| p.customers_per_s).reduce(f64::max) else {
+                bail!("--expected-peak {}: the forecast has no strategy", path.display());
+            };
+            if highest.is_nan() || highest <= 0.0 {
+                bail!(
+                    "--expected-peak {}: the forecast's peak is {highest} customers/s, nothing to hold; forecast a scenario whose calendar brings customers",
+                    path.display()
+                );
+            }
+            let mut note = format!(
+                "expected peak: the highest of the forecast {}'s peaks per strategy (the top of the range 95% of its {} replicates fall in, over {} s bins)",
+                path.display(),
+                forecast.replicates,
+                forecast.window.resolution_s
+            );
+            if forecast.header.scenario.source != model.source {
+                note += &format!(
+                    "; the forecast is of scenario {}, the trials of {}: their journeys may differ",
+                    forecast.header.scenario.source, model.source
+                );
+            }
+            Ok((Some(highest), peaks, Some(note)))
         }
     }
 }

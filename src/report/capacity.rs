@@ -101,13 +101,56 @@ pub fn document(r: &CapacityResult) -> Doc {
             .to_owned(),
     ];
     notes.extend(r.notes.iter().cloned());
-    Doc {
-        title: format!("fogg capacity — {}", r.header.scenario.name),
-        lines,
-        sections: vec![
-            Section { title: "Capacity".into(), table: summary, notes: vec![] },
-            Section { title: "Trials, by rate".into(), table: trials, notes },
-        ],
+    let mut sections = vec![Section { title: "Capacity".into(), table: summary, notes: vec![] }];
+    if !r.forecast_peaks.is_empty() {
+        sections.push(forecast_section(r));
+    }
+    sections.push(Section { title: "Trials, by rate".into(), table: trials, notes });
+    Doc { title: format!("fogg capacity — {}", r.header.scenario.name), lines, sections }
+}
+
+/// Each strategy's forecast peak against the capacity found.
+fn forecast_section(r: &CapacityResult) -> Section {
+    let mut table = Table::new(&["strategy", "peak customers/s", "median", "at", "headroom", "holds"])
+        .text_column(3)
+        .text_column(5);
+    let mut notes = Vec::new();
+    for p in &r.forecast_peaks {
+        let holds = p.headroom.is_some_and(|h| h >= 0.0);
+        table.row(vec![
+            p.strategy.clone(),
+            num(p.customers_per_s, 2),
+            num(p.median_customers_per_s, 2),
+            p.at.clone(),
+            p.headroom.map_or("–".into(), pct),
+            if holds { "yes".into() } else { "NO".into() },
+        ]);
+        notes.push(peak_sentence(r, p));
+    }
+    notes.push(
+        "A strategy's peak is the top of the range 95% of the forecast's replicates fall in, for its busiest bin of arrivals."
+            .to_owned(),
+    );
+    Section { title: "Against the forecast".into(), table, notes }
+}
+
+/// "push-first brings a peak of 212 customers/s on 2027-11-26 20:00
+/// (Europe/Paris); the site held 180/s: 15% short".
+fn peak_sentence(r: &CapacityResult, p: &crate::result::ForecastPeak) -> String {
+    let brings =
+        format!("{} brings a peak of {} customers/s on {}", p.strategy, num(p.customers_per_s, 2), p.at);
+    match (r.capacity, p.headroom) {
+        (Some(c), Some(h)) if r.capacity_at_least && h < 0.0 => format!(
+            "{brings}; every rate passed up to --max-rate {}/s, below it: raise --max-rate to know",
+            num(c, 2)
+        ),
+        (Some(c), Some(h)) => format!(
+            "{brings}; the site held {}{}/s: {}",
+            if r.capacity_at_least { "at least " } else { "" },
+            num(c, 2),
+            if h >= 0.0 { format!("{} to spare", pct(h)) } else { format!("{} short", pct(-h)) }
+        ),
+        _ => format!("{brings}; the site held no rate tried"),
     }
 }
 

@@ -27,6 +27,9 @@ pub struct CapacitySearch {
     pub max_rate: f64,
     /// The campaign peak to compare with, customers/s.
     pub expected_peak: Option<f64>,
+    /// The peaks of a forecast, one per strategy (`--expected-peak
+    /// FILE.json`); `expected_peak` is the highest.
+    pub forecast_peaks: Vec<ForecastPeak>,
     /// What the search concluded; `None` when it was stopped early.
     pub found: Option<Found>,
     /// Every trial, in order.
@@ -62,6 +65,10 @@ pub struct CapacityResult {
     pub expected_peak: Option<f64>,
     /// capacity / expected_peak − 1 (negative: short of the peak).
     pub headroom: Option<f64>,
+    /// With `--expected-peak FILE.json`: each strategy's peak from the
+    /// forecast and the headroom against it.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub forecast_peaks: Vec<ForecastPeak>,
     /// `fail` when no rate passed, or the capacity is below the expected
     /// peak; else `pass`.
     pub verdict: Verdict,
@@ -99,6 +106,25 @@ pub struct TrialRow {
     pub stopped_by: StopReason,
 }
 
+/// One strategy's peak from a forecast, and how the capacity meets it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ForecastPeak {
+    /// `baseline` or the strategy's id.
+    pub strategy: String,
+    /// Start of the busiest bin, local time, and the zone.
+    pub at: String,
+    /// Width of the forecast's bins, seconds.
+    pub resolution_s: u32,
+    /// The top of the 95% range of the busiest bin's arrivals across
+    /// replicates, customers/s: what the site must hold.
+    pub customers_per_s: f64,
+    /// The median of the same, customers/s.
+    pub median_customers_per_s: f64,
+    /// capacity / customers_per_s − 1; null when the search did not
+    /// finish with a capacity.
+    pub headroom: Option<f64>,
+}
+
 impl TrialRow {
     /// The row of a trial at `rate` whose thresholds were checked.
     pub fn new(rate: f64, r: &LoadResult) -> TrialRow {
@@ -134,6 +160,7 @@ impl CapacityResult {
             start_rate,
             max_rate,
             expected_peak,
+            mut forecast_peaks,
             found,
             trials,
         } = search;
@@ -151,11 +178,15 @@ impl CapacityResult {
         let capacity = found.map_or(best_pass, Found::capacity);
         let capacity_requests_per_s =
             capacity.and_then(|c| trials.iter().find(|t| t.rate == c).map(|t| t.requests_per_s));
-        let headroom = match (capacity, expected_peak) {
+        let headroom_at = |peak: Option<f64>| match (capacity, peak) {
             (Some(c), Some(p)) => Some(c / p - 1.0),
             (None, Some(_)) => Some(-1.0),
             _ => None,
         };
+        let headroom = headroom_at(expected_peak);
+        for peak in &mut forecast_peaks {
+            peak.headroom = headroom_at(Some(peak.customers_per_s));
+        }
         let verdict = match (capacity, expected_peak) {
             (None, _) => Verdict::Fail,
             (Some(c), Some(p)) if c < p => Verdict::Fail,
@@ -174,6 +205,7 @@ impl CapacityResult {
             capacity_at_least: matches!(found, Some(Found::AtLeast(_))),
             expected_peak,
             headroom,
+            forecast_peaks,
             verdict,
             trials,
             notes: Vec::new(),

@@ -21,7 +21,7 @@ mod whatif;
 pub use crate::verdict::Verdict;
 pub use attribute::{AttributionResult, ChannelAttribution, ScenarioTruth};
 pub use calibrate::{CalibrateResult, CalibratedChannel, LiftRow, ResponsePoint};
-pub use capacity::{CapacityResult, CapacitySearch, TrialRow};
+pub use capacity::{CapacityResult, CapacitySearch, ForecastPeak, TrialRow};
 pub use fit::{FitResult, LengthRow};
 pub use flows::{FlowLink, FlowNode, Flows};
 pub use forecast::{

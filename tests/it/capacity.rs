@@ -227,3 +227,78 @@ fn the_calendar_gives_the_peak_to_judge_against() {
         r["notes"]
     );
 }
+
+#[test]
+fn a_forecast_gives_each_strategy_its_peak_to_judge_against() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    // 86,400 customers a day, tripled at 09:00 by a send: a peak near 3/s.
+    let text = crate::SHORT_JOURNEYS.replace(
+        "name = \"two pages\"",
+        "name = \"two pages\"\nperiod = \"day\"\ncustomers_per_period = 86400",
+    ) + "\n[calendar]\nstart = \"2026-12-07\"\ndays = 1\n[[calendar.event]]\nname = \"send\"\nat = \"2026-12-07T09:00\"\npeak = 3\nhalf_life = \"1h\"\n";
+    let scenario = dir.path().join("calendar.toml");
+    std::fs::write(&scenario, &text).expect("write");
+    fogg()
+        .arg("forecast")
+        .arg(&scenario)
+        .args(["--replicates", "8", "--resolution", "1min", "--change", "conversion home +10%", "--out"])
+        .arg(dir.path())
+        .assert()
+        .success();
+    let forecast_file = dir.path().join("forecast-calendar.json");
+    let forecast: Value = serde_json::from_str(&std::fs::read_to_string(&forecast_file).unwrap()).unwrap();
+    let tops: Vec<f64> = forecast["variants"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v["peak"]["customers_per_s_ci95"][1].as_f64().unwrap())
+        .collect();
+    assert!(tops.iter().all(|&t| t > 2.8 && t < 3.8), "peaks near 3/s: {tops:?}");
+    let capacity = |rate: &str| {
+        let run = fogg()
+            .arg("capacity")
+            .arg(&scenario)
+            .args(["--threshold", "error_rate < 50%", "--expected-peak"])
+            .arg(&forecast_file)
+            .args(["--start-rate", rate, "--max-rate", rate, "--trial", "1s", "--out"])
+            .arg(dir.path())
+            .env_remove("GITHUB_STEP_SUMMARY")
+            .output()
+            .expect("runs");
+        let saved = std::fs::read_to_string(dir.path().join("capacity-calendar.json")).expect("written");
+        (
+            run.status.code(),
+            String::from_utf8_lossy(&run.stdout).into_owned(),
+            serde_json::from_str::<Value>(&saved).unwrap(),
+        )
+    };
+    // Capacity of at least 5/s holds both peaks.
+    let (code, stdout, r) = capacity("5");
+    assert_eq!(code, Some(0), "{stdout}");
+    let peaks = r["forecast_peaks"].as_array().expect("one peak per strategy");
+    assert_eq!(peaks.len(), 2);
+    assert_eq!(peaks[1]["strategy"], "change");
+    let highest = tops.iter().copied().fold(0.0, f64::max);
+    assert!((r["expected_peak"].as_f64().unwrap() - highest).abs() < 1e-9);
+    for (p, top) in peaks.iter().zip(&tops) {
+        assert!((p["customers_per_s"].as_f64().unwrap() - top).abs() < 1e-9);
+        let headroom = p["headroom"].as_f64().unwrap();
+        assert!((headroom - (5.0 / top - 1.0)).abs() < 1e-9, "{headroom}");
+    }
+    assert!(stdout.contains("baseline brings a peak of") && stdout.contains("to spare"), "{stdout}");
+    // Capped at 2/s, the search cannot show the peak is held: exit 1.
+    let (code, stdout, r) = capacity("2");
+    assert_eq!(code, Some(1), "{stdout}");
+    assert!(stdout.contains("raise --max-rate"), "{stdout}");
+    assert!(r["forecast_peaks"][0]["headroom"].as_f64().unwrap() < 0.0);
+    // Another kind of result is refused before any traffic.
+    let run = fogg()
+        .arg("capacity")
+        .arg(&scenario)
+        .args(["--threshold", "error_rate < 50%", "--expected-peak"])
+        .arg(dir.path().join("capacity-calendar.json"))
+        .assert()
+        .code(2);
+    let stderr = String::from_utf8_lossy(&run.get_output().stderr);
+    assert!(stderr.contains("this is a capacity result"), "{stderr}");
+}
