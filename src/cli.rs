@@ -219,8 +219,30 @@ pub struct LoadArgs {
 
     /// Replace the scenario's arrival profile by a constant rate, in
     /// customers per second.
-    #[arg(long, value_parser = parse_positive)]
+    #[arg(long, value_parser = parse_positive, conflicts_with = "forecast")]
     pub rate: Option<f64>,
+
+    /// Replay the expected arrivals of a `fogg forecast` result (its JSON)
+    /// over --window as the arrival profile; the run lasts the window
+    /// divided by --time-scale.
+    #[arg(long, value_name = "FILE.json", conflicts_with = "duration")]
+    pub forecast: Option<PathBuf>,
+
+    /// The part of the forecast's window to replay: `peak` (the hour
+    /// around its busiest bin of arrivals) or `START..END` in local time
+    /// of the forecast's zone, e.g. 2026-12-07T08:30..2026-12-07T10:00.
+    #[arg(long, default_value = "peak", requires = "forecast")]
+    pub window: String,
+
+    /// Play the window K times faster: rates × K, durations ÷ K (60 plays
+    /// an hour in a minute). A compression: think times and dwell within
+    /// a journey are not scaled, so journeys overlap less than they will.
+    #[arg(long, default_value_t = 1.0, value_parser = parse_positive, requires = "forecast")]
+    pub time_scale: f64,
+
+    /// Which of the forecast's strategies to replay [default: baseline].
+    #[arg(long = "strategy", value_name = "ID", requires = "forecast")]
+    pub forecast_strategy: Option<String>,
 
     /// Multiply every rate of the arrival profile.
     #[arg(long, default_value_t = 1.0, value_parser = parse_positive)]

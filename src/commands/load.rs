@@ -62,13 +62,21 @@ pub fn run(args: &LoadArgs, out: &mut dyn Write) -> anyhow::Result<Verdict> {
         );
     }
     let shard = Shard::resolve(args.shard)?;
+    let replay = args
+        .forecast
+        .as_deref()
+        .map(|path| {
+            super::replay::replay(path, &args.window, args.time_scale, args.forecast_strategy.as_deref())
+        })
+        .transpose()?;
+    let duration = replay.as_ref().map_or(args.duration.unwrap_or(spec.duration), |r| r.duration);
     let plan = LoadPlan {
         max_customers: args.customers.map(|n| {
             let part = shard.customers(n);
             part.end - part.start
         }),
         shard,
-        ..common.plan(args.duration.unwrap_or(spec.duration), workload(args, &spec, shard)?, args.grace)
+        ..common.plan(duration, workload(args, &spec, shard, replay.as_ref())?, args.grace)
     };
     plan.check_rate()?;
     if args.abort_on_fail.is_some() && thresholds.is_empty() {
@@ -105,6 +113,7 @@ pub fn run(args: &LoadArgs, out: &mut dyn Write) -> anyhow::Result<Verdict> {
     if !common.quiet && std::io::stderr().is_terminal() {
         crate::say!(); // end the progress line
     }
+    result.notes.extend(replay.map(|r| r.note));
     let verdict = result.check(&thresholds);
     let output = common.report.to_output(common.quiet, &stem);
     let published = report::publish(&result, &output, out);
@@ -172,13 +181,21 @@ fn judge(
     })
 }
 
-/// The scenario's workload, or `--rate`, scaled by `--rate-scale`; each
-/// shard takes 1/N of the rate, or its part of a closed pool.
-fn workload(args: &LoadArgs, spec: &LoadSpec, shard: Shard) -> anyhow::Result<Workload> {
-    let workload = args
-        .rate
-        .map_or_else(|| spec.workload.clone(), |r| Workload::Open(RateProfile::Constant(r)))
-        .scaled(args.rate_scale);
+/// The scenario's workload, or `--rate`, or a forecast's replay, scaled
+/// by `--rate-scale`; each shard takes 1/N of the rate, or its part of a
+/// closed pool.
+fn workload(
+    args: &LoadArgs,
+    spec: &LoadSpec,
+    shard: Shard,
+    replay: Option<&super::replay::Replay>,
+) -> anyhow::Result<Workload> {
+    let workload = match (args.rate, replay) {
+        (Some(r), _) => Workload::Open(RateProfile::Constant(r)),
+        (None, Some(replay)) => Workload::Open(replay.profile.clone()),
+        (None, None) => spec.workload.clone(),
+    }
+    .scaled(args.rate_scale);
     Ok(match workload {
         Workload::Closed(n) => {
             let part = shard.customers(n);

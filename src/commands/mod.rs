@@ -12,6 +12,7 @@ pub mod forecast;
 pub mod import;
 pub mod load;
 pub mod merge;
+pub mod replay;
 pub mod report;
 pub mod simulate;
 pub mod validate;

@@ -104,6 +104,13 @@ impl RateProfile {
             RateProfile::Ramp { from, to, over } => {
                 format!("ramp {} → {}/s over {}s", n(*from), n(*to), n(*over))
             }
+            RateProfile::Stages(s) if s.len() > 6 => {
+                let rates = s.iter().map(|x| x.1);
+                let low = rates.clone().fold(f64::INFINITY, f64::min);
+                let high = rates.fold(0.0, f64::max);
+                let total: f64 = s.iter().map(|x| x.0).sum();
+                format!("{} stages over {}s, {} to {}/s", s.len(), n(total), n(low), n(high))
+            }
             RateProfile::Stages(s) => {
                 let parts: Vec<String> =
                     s.iter().map(|(d, r)| format!("{}/s for {}s", n(*r), n(*d))).collect();

@@ -3,6 +3,10 @@
 //! dwell-time discretisation of `forecast::expected`, within the spread
 //! between replicates, on a bundled scenario and on random chains.
 
+use std::net::{Ipv4Addr, SocketAddr};
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
+
 use fogg::calendar::Calendar;
 use fogg::forecast::expected::{Expected, expected};
 use fogg::forecast::{ForecastPlan, Grid, RequestMap, Subject, Totals, forecast};
@@ -294,4 +298,130 @@ fn forecast_refuses_what_it_cannot_do() {
         crate::fogg().args(["forecast", "campaign-launch", "--resolution", "0.5s"]),
         "whole number of seconds",
     );
+}
+
+/// A loopback server that counts each customer's first page (`/`) per
+/// second of its own clock, from the first one it sees.
+fn arrivals_server() -> (String, Arc<Mutex<Vec<u64>>>, tokio::runtime::Runtime) {
+    let runtime =
+        tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().expect("runtime");
+    let seconds: Arc<Mutex<Vec<u64>>> = Arc::default();
+    let first: Arc<Mutex<Option<Instant>>> = Arc::default();
+    let (counts, start) = (Arc::clone(&seconds), Arc::clone(&first));
+    let url = runtime.block_on(async move {
+        let listener =
+            tokio::net::TcpListener::bind(SocketAddr::from((Ipv4Addr::LOCALHOST, 0))).await.expect("bind");
+        let addr = listener.local_addr().expect("addr");
+        let app = axum::Router::new()
+            .route(
+                "/",
+                axum::routing::get(move || {
+                    let (counts, start) = (Arc::clone(&counts), Arc::clone(&start));
+                    async move {
+                        let t0 = *start.lock().unwrap().get_or_insert_with(Instant::now);
+                        let s = t0.elapsed().as_secs() as usize;
+                        let mut c = counts.lock().unwrap();
+                        if c.len() <= s {
+                            c.resize(s + 1, 0);
+                        }
+                        c[s] += 1;
+                        "ok"
+                    }
+                }),
+            )
+            .fallback(|| async { "ok" });
+        tokio::spawn(async move { axum::serve(listener, app).await.expect("serve") });
+        format!("http://{addr}")
+    });
+    (url, seconds, runtime)
+}
+
+#[test]
+fn load_replays_the_forecast_arrivals_over_a_window() {
+    let dir = tempfile::tempdir().unwrap();
+    // A day whose 09:00 hour brings five times the arrivals of the others.
+    let mut hourly = vec!["1"; 24];
+    hourly[9] = "5";
+    let text =
+        crate::SHORT_JOURNEYS.replace(
+            "name = \"two pages\"",
+            "name = \"two pages\"\nperiod = \"day\"\ncustomers_per_period = 33600",
+        ) + &format!("\n[calendar]\nstart = \"2026-12-07\"\ndays = 1\nhourly = [{}]\n", hourly.join(", "));
+    let scenario = dir.path().join("day.toml");
+    std::fs::write(&scenario, text).unwrap();
+    crate::fogg()
+        .arg("forecast")
+        .arg(&scenario)
+        .args(["--replicates", "2", "--resolution", "1min", "--out"])
+        .arg(dir.path())
+        .assert()
+        .success();
+    let file = dir.path().join("forecast-day.json");
+    let forecast: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&file).unwrap()).unwrap();
+    let expected: Vec<f64> = forecast["variants"][0]["expected"]["arrivals"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|x| x.as_f64().unwrap())
+        .collect();
+    // 08:55 to 09:05, played 60 times faster: 5 s at the low rate, 5 s at
+    // the high one.
+    let low: f64 = expected[535..540].iter().sum();
+    let high: f64 = expected[540..545].iter().sum();
+    assert!((high / low - 5.0).abs() < 1e-9, "the profile steps ×5 at 09:00: {low} → {high}");
+    let (url, seconds, _server) = arrivals_server();
+    let run = crate::fogg()
+        .arg("load")
+        .arg(&scenario)
+        .args(["--target", &url, "--forecast"])
+        .arg(&file)
+        .args([
+            "--window",
+            "2026-12-07T08:55..2026-12-07T09:05",
+            "--time-scale",
+            "60",
+            "--format",
+            "json",
+            "--out",
+        ])
+        .arg(dir.path())
+        .env_remove("GITHUB_STEP_SUMMARY")
+        .assert()
+        .success();
+    let r: serde_json::Value = serde_json::from_slice(&run.get_output().stdout).unwrap();
+    let counted = seconds.lock().unwrap().clone();
+    let total: u64 = counted.iter().sum();
+    // Every customer the run sent reached the server once.
+    assert_eq!(Some(total), r["customers"].as_u64(), "{counted:?}");
+    // The total is Poisson around the forecast's arrivals of those ten
+    // minutes; its first seconds arrive at the low rate, its last at the
+    // high one (a second at each edge left out for clocks that differ).
+    let within = |what: &str, got: f64, mean: f64| {
+        assert!(
+            (got - mean).abs() < 5.0 * mean.sqrt(),
+            "{what}: {got} counted, {mean:.1} expected; {counted:?}"
+        )
+    };
+    within("the ten minutes", total as f64, low + high);
+    let sum = |range: std::ops::Range<usize>| counted.get(range).map_or(0, |c| c.iter().sum::<u64>()) as f64;
+    within("the first 4 s", sum(0..4), low * 4.0 / 5.0);
+    within("the last 4 s", sum(6..10), high * 4.0 / 5.0);
+    assert!(r["notes"].to_string().contains("played 60× faster"), "{}", r["notes"]);
+    // A window outside the forecast, an unknown strategy, or another kind
+    // of result is refused before any traffic.
+    let refused = |args: &[&str], needle: &str| {
+        assert_fails(
+            crate::fogg()
+                .arg("load")
+                .arg(&scenario)
+                .args(["--target", &url, "--forecast"])
+                .arg(&file)
+                .args(args),
+            needle,
+        );
+    };
+    refused(&["--window", "2026-12-08T08:00..2026-12-08T09:00"], "choose a window inside it");
+    refused(&["--window", "2026-12-07T09:00..2026-12-07T08:00"], "the end must come after the start");
+    refused(&["--strategy", "baseline2"], "no such strategy");
+    assert_eq!(seconds.lock().unwrap().iter().sum::<u64>(), total, "no request was sent by a refused run");
 }
