@@ -48,10 +48,111 @@ pub struct Calendar {
     pub events: Vec<Event>,
     /// Length of the scenario's period in seconds.
     pub period_s: f64,
+    /// Channels whose spend changes over the window, in time order.
+    pub flights: Vec<Flight>,
+    /// Channels whose spend carries over.
+    pub adstock: Vec<Adstock>,
     /// ∫ r(t)/r₀ dt over each minute of the window (seconds at the base
-    /// rate), then their running sums.
+    /// rate).
+    table: MinuteTable,
+}
+
+/// A channel's spend over part of the window (`[[calendar.flight]]`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Flight {
+    /// Index of the channel in the scenario.
+    pub channel: usize,
+    /// The channel's id.
+    pub channel_id: String,
+    /// First instant, Unix seconds.
+    pub from_s: i64,
+    /// End (excluded), Unix seconds.
+    pub to_s: i64,
+    /// Spend per period while the flight runs (the channel's baseline
+    /// outside its flights).
+    pub spend: f64,
+}
+
+/// A channel whose effect carries over: its effective spend follows its
+/// spend with a geometric decay of this half-life.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Adstock {
+    /// Index of the channel in the scenario.
+    pub channel: usize,
+    /// The channel's id.
+    pub channel_id: String,
+    /// Half-life of the carry-over, seconds.
+    pub half_life_s: f64,
+}
+
+/// Weights of the minutes of a window (expected arrivals, up to a
+/// factor), with their running sums: arrivals drawn from it, and counted
+/// between two instants, exactly at minute boundaries and evenly within a
+/// minute.
+#[derive(Debug, Clone, Default)]
+pub struct MinuteTable {
     minutes: Vec<f64>,
     cumulative: Vec<f64>,
+    length_s: f64,
+}
+
+impl MinuteTable {
+    /// The table of `minutes` weights over a window of `length_s` seconds
+    /// (the last minute may be cut short).
+    pub fn new(minutes: Vec<f64>, length_s: f64) -> MinuteTable {
+        let cumulative = minutes
+            .iter()
+            .scan(0.0, |sum, &x| {
+                *sum += x;
+                Some(*sum)
+            })
+            .collect();
+        MinuteTable { minutes, cumulative, length_s }
+    }
+
+    /// Each minute's weight.
+    pub fn weights(&self) -> &[f64] {
+        &self.minutes
+    }
+
+    /// The sum of the weights.
+    pub fn total(&self) -> f64 {
+        self.cumulative.last().copied().unwrap_or(0.0)
+    }
+
+    /// The weight from the start to `t_s` seconds after it.
+    pub fn before(&self, t_s: f64) -> f64 {
+        let t = t_s.clamp(0.0, self.length_s);
+        let m = ((t / MINUTE as f64).floor() as usize).min(self.minutes.len());
+        let whole = if m == 0 { 0.0 } else { self.cumulative[m - 1] };
+        let part = self.minutes.get(m).map_or(0.0, |x| x * (t - m as f64 * MINUTE as f64) / MINUTE as f64);
+        whole + part
+    }
+
+    /// The instant (seconds after the start) of quantile `u` in [0, 1) of
+    /// the weight: the minute exactly, uniform within it.
+    pub fn at(&self, u: f64) -> f64 {
+        let target = u.clamp(0.0, 1.0) * self.total();
+        let m = self.cumulative.partition_point(|&c| c <= target).min(self.minutes.len().saturating_sub(1));
+        let before = if m == 0 { 0.0 } else { self.cumulative[m - 1] };
+        let within = if self.minutes[m] > 0.0 { (target - before) / self.minutes[m] } else { 0.5 };
+        ((m as f64 + within.clamp(0.0, 1.0)) * MINUTE as f64).min(self.length_s)
+    }
+
+    /// The `width` consecutive minutes with the most weight: the first
+    /// one's index and their weight.
+    pub fn busiest(&self, width: usize) -> (usize, f64) {
+        let w = width.clamp(1, self.minutes.len().max(1));
+        let at = |m: usize| if m == 0 { 0.0 } else { self.cumulative[m - 1] };
+        let (mut best, mut best_m) = (f64::NEG_INFINITY, 0);
+        for m in 0..=self.minutes.len().saturating_sub(w) {
+            let sum = at(m + w) - at(m);
+            if sum > best {
+                (best, best_m) = (sum, m);
+            }
+        }
+        (best_m, best.max(0.0))
+    }
 }
 
 /// What a calendar is built from, checked by the scenario compiler.
@@ -73,6 +174,10 @@ pub struct CalendarSpec {
     pub events: Vec<Event>,
     /// The period's length in seconds.
     pub period_s: f64,
+    /// Flights, inside the window, not overlapping per channel.
+    pub flights: Vec<Flight>,
+    /// Carry-over per channel.
+    pub adstock: Vec<Adstock>,
 }
 
 impl Calendar {
@@ -99,13 +204,8 @@ impl Calendar {
             let boost: f64 = events.iter().map(|e| boost_integral(e, a, b)).sum();
             minutes.push(profile * ((b - a) as f64 + boost));
         }
-        let cumulative = minutes
-            .iter()
-            .scan(0.0, |sum, &x| {
-                *sum += x;
-                Some(*sum)
-            })
-            .collect();
+        let mut flights = spec.flights;
+        flights.sort_by_key(|f| (f.from_s, f.channel));
         Calendar {
             start_s: spec.start_s,
             end_s: spec.end_s,
@@ -115,8 +215,9 @@ impl Calendar {
             weekly,
             events,
             period_s: spec.period_s,
-            minutes,
-            cumulative,
+            flights,
+            adstock: spec.adstock,
+            table: MinuteTable::new(minutes, (spec.end_s - spec.start_s) as f64),
         }
     }
 
@@ -128,51 +229,69 @@ impl Calendar {
     /// Expected arrivals over the window for `customers_per_period`
     /// customers per period at the base rate.
     pub fn customers(&self, customers_per_period: f64) -> f64 {
-        customers_per_period / self.period_s * self.cumulative.last().copied().unwrap_or(0.0)
+        customers_per_period / self.period_s * self.table.total()
     }
 
     /// Expected arrivals between `a_s` and `b_s` (seconds from the start,
     /// clamped to the window) for `customers_per_period`, exactly at
     /// minute boundaries and prorated within a minute.
     pub fn expected_between(&self, a_s: f64, b_s: f64, customers_per_period: f64) -> f64 {
-        customers_per_period / self.period_s * (self.base_seconds_before(b_s) - self.base_seconds_before(a_s))
+        customers_per_period / self.period_s * (self.table.before(b_s) - self.table.before(a_s))
     }
 
-    /// ∫ r/r₀ from the start to `t_s` seconds after it.
-    fn base_seconds_before(&self, t_s: f64) -> f64 {
-        let t = t_s.clamp(0.0, self.length_s());
-        let m = ((t / MINUTE as f64).floor() as usize).min(self.minutes.len());
-        let whole = if m == 0 { 0.0 } else { self.cumulative[m - 1] };
-        let part = self.minutes.get(m).map_or(0.0, |x| x * (t - m as f64 * MINUTE as f64) / MINUTE as f64);
-        whole + part
+    /// ∫ r/r₀ over each minute of the window.
+    pub fn minutes(&self) -> &MinuteTable {
+        &self.table
     }
 
     /// The arrival time (seconds after the start) of quantile `u` in
     /// [0, 1) of the window's arrivals: the minute exactly, uniform within
     /// it.
     pub fn arrival_at(&self, u: f64) -> f64 {
-        let total = self.cumulative.last().copied().unwrap_or(0.0);
-        let target = u.clamp(0.0, 1.0) * total;
-        let m = self.cumulative.partition_point(|&c| c <= target).min(self.minutes.len().saturating_sub(1));
-        let before = if m == 0 { 0.0 } else { self.cumulative[m - 1] };
-        let within = if self.minutes[m] > 0.0 { (target - before) / self.minutes[m] } else { 0.5 };
-        ((m as f64 + within.clamp(0.0, 1.0)) * MINUTE as f64).min(self.length_s())
+        self.table.at(u)
     }
 
     /// The busiest `width_s` (a whole number of minutes) of the window:
     /// its start in seconds after the window's, and its expected arrivals
     /// for `customers_per_period`.
     pub fn busiest(&self, width_s: f64, customers_per_period: f64) -> (f64, f64) {
-        let w = ((width_s / MINUTE as f64).round() as usize).clamp(1, self.minutes.len().max(1));
-        let at = |m: usize| if m == 0 { 0.0 } else { self.cumulative[m - 1] };
-        let (mut best, mut best_m) = (f64::NEG_INFINITY, 0);
-        for m in 0..=self.minutes.len().saturating_sub(w) {
-            let sum = at(m + w) - at(m);
-            if sum > best {
-                (best, best_m) = (sum, m);
+        let (m, weight) = self.table.busiest((width_s / MINUTE as f64).round() as usize);
+        ((m as i64 * MINUTE) as f64, weight * customers_per_period / self.period_s)
+    }
+
+    /// Spend per period of channel `channel` in each minute of the
+    /// window: `baseline` outside its flights, the flights' spend inside
+    /// them, all times `factor` (a strategy's change to the channel's
+    /// level).
+    pub fn spend_by_minute(&self, channel: usize, baseline: f64, factor: f64) -> Vec<f64> {
+        let n = self.table.weights().len();
+        let mut spend = vec![baseline * factor; n];
+        for f in self.flights.iter().filter(|f| f.channel == channel) {
+            let from = ((f.from_s - self.start_s) / MINUTE).max(0) as usize;
+            let to = (((f.to_s - self.start_s) + MINUTE - 1) / MINUTE).max(0) as usize;
+            for s in &mut spend[from.min(n)..to.min(n)] {
+                *s = f.spend * factor;
             }
         }
-        ((best_m as i64 * MINUTE) as f64, best.max(0.0) * customers_per_period / self.period_s)
+        spend
+    }
+
+    /// The effective spend of channel `channel` given its spend per
+    /// minute: with adstock, each minute keeps 2^(−1 min / half-life) of
+    /// the effect so far and adds the rest from its own spend (a steady
+    /// spend is its own effective spend, and the window starts in the
+    /// steady state of `before`); without, the spend itself.
+    pub fn effective_spend(&self, channel: usize, spend: &[f64], before: f64) -> Vec<f64> {
+        let Some(a) = self.adstock.iter().find(|a| a.channel == channel) else { return spend.to_vec() };
+        let keep = (-std::f64::consts::LN_2 * MINUTE as f64 / a.half_life_s).exp();
+        let mut effect = before;
+        spend
+            .iter()
+            .map(|s| {
+                effect = effect * keep + s * (1.0 - keep);
+                effect
+            })
+            .collect()
     }
 
     /// Local midnights from the day of the start to past the end, Unix
@@ -298,6 +417,8 @@ mod tests {
             weekly: [1.0; 7],
             events: Vec::new(),
             period_s: 86_400.0,
+            flights: Vec::new(),
+            adstock: Vec::new(),
         }
     }
 

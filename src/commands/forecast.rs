@@ -7,7 +7,7 @@ use anyhow::{anyhow, bail};
 
 use crate::cli::ForecastArgs;
 use crate::forecast::expected::expected;
-use crate::forecast::{ForecastPlan, Grid, RequestMap, Subject, forecast};
+use crate::forecast::{Flighting, ForecastPlan, Grid, RequestMap, Subject, forecast};
 use crate::model::Strategy;
 use crate::pool::on_pool;
 use crate::report;
@@ -50,15 +50,26 @@ pub fn run(args: &ForecastArgs, out: &mut dyn Write) -> anyhow::Result<Verdict> 
         );
     }
     let plan = ForecastPlan { seed: args.seed, replicates: replicates.start as u32..replicates.end as u32 };
-    let window_customers = calendar.customers(per_period);
+    let flightings: Vec<Flighting> =
+        variants.iter().map(|(_, v)| Flighting::new(model, v, calendar)).collect();
+    // Customers at the base rate over the window, then as each variant's
+    // spend (level, flights, adstock) moves them.
+    let base = calendar.customers(per_period);
     let subjects: Vec<Subject> = variants
         .iter()
-        .map(|(_, v)| Subject { model: &v.model, customers: window_customers * v.population })
+        .zip(&flightings)
+        .map(|((_, v), f)| Subject {
+            model: &v.model,
+            customers: base * v.population * f.arrivals.total() / calendar.minutes().total(),
+            flighting: f,
+        })
         .collect();
     let timed = on_pool(args.threads.map(|t| t.get()), || {
-        let totals = forecast(&subjects, calendar, &grid, &map, &plan);
-        let expectations: Vec<_> =
-            subjects.iter().map(|s| expected(s.model, calendar, s.customers, &grid, &map)).collect();
+        let totals = forecast(&subjects, &grid, &map, &plan);
+        let expectations: Vec<_> = subjects
+            .iter()
+            .map(|s| expected(s.model, calendar, s.flighting, s.customers, &grid, &map))
+            .collect();
         (totals, expectations)
     })?;
     let (totals, expectations) = &timed.value;
@@ -66,14 +77,19 @@ pub fn run(args: &ForecastArgs, out: &mut dyn Write) -> anyhow::Result<Verdict> 
         .iter()
         .zip(&subjects)
         .zip(totals.iter().zip(expectations))
-        .map(|(((strategy, variant), subject), (totals, expected))| VariantRun {
-            id: strategy.map_or_else(|| "baseline".to_owned(), |s| s.id.clone()),
-            description: strategy.and_then(|s| s.description.clone()),
-            changes: strategy.map_or_else(Vec::new, |s| s.written.clone()),
-            variant,
-            expected_customers: subject.customers,
-            totals,
-            expected,
+        .map(|(((strategy, variant), subject), (totals, expected))| {
+            let (day_spend, spend) = subject.flighting.spend_by_day(calendar, &grid);
+            VariantRun {
+                id: strategy.map_or_else(|| "baseline".to_owned(), |s| s.id.clone()),
+                description: strategy.and_then(|s| s.description.clone()),
+                changes: strategy.map_or_else(Vec::new, |s| s.written.clone()),
+                model: &variant.model,
+                expected_customers: subject.customers,
+                spend,
+                day_spend,
+                totals,
+                expected,
+            }
         })
         .collect();
     let run = ForecastRun {

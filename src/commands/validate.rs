@@ -37,10 +37,14 @@ fn calendar_section(c: &crate::calendar::Calendar, model: &Model) -> Section {
             count(days as u64, "day")
         ),
     ]);
-    t.row(vec!["customers arriving (expected)".into(), num(c.customers(per_period), 0)]);
-    for (label, width) in [("busiest hour", 3600.0), ("busiest minute", 60.0)] {
-        let (at, n) = c.busiest(width, per_period);
-        let rate = n / width;
+    // Arrivals as the flights and adstock move them.
+    let arrivals = crate::forecast::Flighting::new(model, &model.baseline(), c).arrivals;
+    let scale = per_period / c.period_s;
+    t.row(vec!["customers arriving (expected)".into(), num(arrivals.total() * scale, 0)]);
+    for (label, minutes) in [("busiest hour", 60), ("busiest minute", 1)] {
+        let (m, weight) = arrivals.busiest(minutes);
+        let (at, n) = (m as f64 * 60.0, weight * scale);
+        let rate = n / (minutes as f64 * 60.0);
         t.row(vec![
             label.into(),
             format!("{} ({}): {} customers, {}/s", c.local(at), c.timezone, num(n, 0), num(rate, 2)),
@@ -57,16 +61,39 @@ fn calendar_section(c: &crate::calendar::Calendar, model: &Model) -> Section {
             ),
         ]);
     }
-    Section {
-        title: "Calendar".into(),
-        table: t,
-        notes: vec![format!(
-            "{} customers per {} ({} long) at the mean of the hourly and weekly profiles; events add theirs",
-            num(per_period, 0),
-            model.period,
-            crate::units::format_duration(c.period_s)
-        )],
+    for f in &c.flights {
+        let baseline = model.channels[f.channel].spend.map_or(0.0, |s| s.baseline);
+        t.row(vec![
+            format!("flight: {}", f.channel_id),
+            format!(
+                "{} – {}: spend {} per {} (baseline {})",
+                c.local((f.from_s - c.start_s) as f64),
+                c.local((f.to_s - c.start_s) as f64),
+                num(f.spend, 0),
+                model.period,
+                num(baseline, 0)
+            ),
+        ]);
     }
+    for a in &c.adstock {
+        t.row(vec![
+            format!("adstock: {}", a.channel_id),
+            format!("the effect of spend halves every {}", crate::units::format_duration(a.half_life_s)),
+        ]);
+    }
+    let mut notes = vec![format!(
+        "{} customers per {} ({} long) at the mean of the hourly and weekly profiles; events add theirs",
+        num(per_period, 0),
+        model.period,
+        crate::units::format_duration(c.period_s)
+    )];
+    if !c.flights.is_empty() || !c.adstock.is_empty() {
+        notes.push(
+            "flights and adstock move the arrivals of their channels by the Hill response, counted above"
+                .into(),
+        );
+    }
+    Section { title: "Calendar".into(), table: t, notes }
 }
 
 /// The model laid out as a document, with the transitions the file

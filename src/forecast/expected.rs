@@ -17,7 +17,7 @@
 //! the steps stop at `max_steps` or when what is left inside the window
 //! is below 1e-12 of the arrivals.
 
-use super::{Grid, RequestMap};
+use super::{Flighting, Grid, RequestMap};
 use crate::calendar::Calendar;
 use crate::model::Model;
 use crate::model::alias::EXIT;
@@ -63,6 +63,7 @@ const STEP_S: u32 = 300;
 pub fn expected(
     model: &Model,
     calendar: &Calendar,
+    flighting: &Flighting,
     customers: f64,
     grid: &Grid,
     map: &RequestMap,
@@ -71,7 +72,7 @@ pub fn expected(
     let split = (split..=grid.resolution_s).find(|k| grid.resolution_s.is_multiple_of(*k)).unwrap_or(1);
     let step_s = f64::from(grid.resolution_s / split);
     let steps = ((grid.length_s / step_s).ceil() as usize).max(1);
-    let fine = on_steps(model, calendar, customers, step_s, steps, map);
+    let fine = on_steps(model, calendar, flighting, customers, step_s, steps, map);
     let names = map.names.len();
     let mut arrivals = vec![0.0; grid.bins];
     let mut requests = vec![0.0; grid.bins * names];
@@ -91,6 +92,7 @@ pub fn expected(
 fn on_steps(
     model: &Model,
     calendar: &Calendar,
+    flighting: &Flighting,
     customers: f64,
     step_s: f64,
     steps: usize,
@@ -98,26 +100,32 @@ fn on_steps(
 ) -> Expected {
     let bins = steps;
     let res = step_s;
-    let base = calendar.customers(1.0);
-    let arrivals: Vec<f64> = (0..bins)
-        .map(|j| {
-            let share = calendar.expected_between(j as f64 * res, (j + 1) as f64 * res, 1.0);
-            if base > 0.0 { customers * share / base } else { 0.0 }
-        })
-        .collect();
+    let total = flighting.arrivals.total();
+    let scale = if total > 0.0 { customers / total } else { 0.0 };
+    let per_bin = |table: &crate::calendar::MinuteTable| -> Vec<f64> {
+        (0..bins)
+            .map(|j| scale * (table.before((j + 1) as f64 * res) - table.before(j as f64 * res)))
+            .collect()
+    };
+    let arrivals = per_bin(&flighting.arrivals);
+    // Arrivals per unit of entry weight, for the entries no spend moves
+    // (first) and for each flighted channel's.
+    let mut groups: Vec<Vec<f64>> = vec![per_bin(&flighting.group_table(calendar, None))];
+    for g in 0..flighting.multipliers.len() {
+        groups.push(per_bin(&flighting.group_table(calendar, Some(g))));
+    }
     let names = map.names.len();
     let mut requests = vec![0.0; bins * names];
     let kernels: Vec<Vec<f64>> = model.states.iter().map(|s| kernel(&s.dwell, res, bins)).collect();
     let n = model.states.len();
     let total: f64 = arrivals.iter().sum();
-    for segment in &model.segments {
+    for (k, segment) in model.segments.iter().enumerate() {
         // Visits entering each state in each bin, this step.
         let mut now = vec![vec![0.0; bins]; n];
-        for &(target, p) in &segment.chain.entry {
-            if target != EXIT {
-                for (x, a) in now[target as usize].iter_mut().zip(&arrivals) {
-                    *x += segment.share * p * a;
-                }
+        for e in flighting.entries.iter().filter(|e| e.segment.0 as usize == k && e.state != EXIT) {
+            let group = &groups[e.group.map_or(0, |g| g + 1)];
+            for (x, a) in now[e.state as usize].iter_mut().zip(group) {
+                *x += e.weight * a;
             }
         }
         let mut next = vec![vec![0.0; bins]; n];

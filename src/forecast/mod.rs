@@ -13,6 +13,7 @@
 //! and replicates are the unit that shards split and merge.
 
 pub mod expected;
+pub mod flighting;
 mod grid;
 
 use std::ops::Range;
@@ -21,9 +22,9 @@ use rand::{Rng, RngExt};
 use rand_distr::{Distribution, Poisson};
 use rayon::prelude::*;
 
+pub use flighting::Flighting;
 pub use grid::Grid;
 
-use crate::calendar::Calendar;
 use crate::model::{Model, cents};
 use crate::rng::{CustomerRngs, Stream, customer_rng};
 
@@ -142,7 +143,8 @@ impl Totals {
     }
 }
 
-/// One variant to forecast: its model and how many customers it brings.
+/// One variant to forecast: its model, how many customers it brings, and
+/// when and where they arrive.
 #[derive(Debug, Clone, Copy)]
 pub struct Subject<'a> {
     /// The (changed) model.
@@ -150,18 +152,14 @@ pub struct Subject<'a> {
     /// Expected arrivals over the window (the Poisson mean of each
     /// replicate's population).
     pub customers: f64,
+    /// Arrival weights per minute and the entry mix.
+    pub flighting: &'a Flighting,
 }
 
-/// Forecasts `subjects` over `calendar` on `grid`: one [`Totals`] per
+/// Forecasts `subjects` on `grid`: one [`Totals`] per
 /// subject. Subjects share replicate seeds and customers' random numbers
 /// (common random numbers), so their differences are paired.
-pub fn forecast(
-    subjects: &[Subject],
-    calendar: &Calendar,
-    grid: &Grid,
-    map: &RequestMap,
-    plan: &ForecastPlan,
-) -> Vec<Totals> {
+pub fn forecast(subjects: &[Subject], grid: &Grid, map: &RequestMap, plan: &ForecastPlan) -> Vec<Totals> {
     subjects
         .iter()
         .map(|subject| {
@@ -169,7 +167,7 @@ pub fn forecast(
                 .replicates
                 .clone()
                 .into_par_iter()
-                .map(|r| replicate(subject, calendar, grid, map, plan.seed, r))
+                .map(|r| replicate(subject, grid, map, plan.seed, r))
                 .collect();
             let mut total = Totals::zero(grid, map.names.len(), subject.model.channels.len());
             for part in &parts {
@@ -194,14 +192,7 @@ pub fn replicate_draw(seed: u64, r: u32, customers: f64) -> (u64, u64) {
 }
 
 /// Walks one replicate of one subject.
-fn replicate(
-    subject: &Subject,
-    calendar: &Calendar,
-    grid: &Grid,
-    map: &RequestMap,
-    seed: u64,
-    r: u32,
-) -> Totals {
+fn replicate(subject: &Subject, grid: &Grid, map: &RequestMap, seed: u64, r: u32) -> Totals {
     let (replicate_seed, n) = replicate_draw(seed, r, subject.customers);
     let journeys = CustomerRngs::new(replicate_seed, Stream::Journey);
     let arrivals = CustomerRngs::new(replicate_seed, Stream::Arrivals);
@@ -213,9 +204,16 @@ fn replicate(
         .fold(zero, |mut acc, chunk| {
             let from = chunk * CHUNK;
             for customer in from..(from + CHUNK).min(n) {
-                let u: f64 = arrivals.customer(customer).random();
+                let mut arrival = arrivals.customer(customer);
+                let t = subject.flighting.arrivals.at(arrival.random());
                 let mut rng = journeys.customer(customer);
-                walk(subject.model, calendar.arrival_at(u), &mut rng, grid, map, &mut acc);
+                if subject.flighting.is_flat() {
+                    walk(subject.model.walk(&mut rng), subject.model, t, grid, map, &mut acc);
+                } else {
+                    let entry = subject.flighting.entry_at(t, arrival.random());
+                    let journey = subject.model.walk_from(&mut rng, entry.segment, entry.state);
+                    walk(journey, subject.model, t, grid, map, &mut acc);
+                }
             }
             acc
         })
@@ -249,12 +247,13 @@ fn replicate(
     totals
 }
 
-/// Walks one customer who arrives `arrival_s` after the window's start.
+/// Walks `journey`, of a customer who arrives `arrival_s` after the
+/// window's start.
 #[inline]
 fn walk(
+    journey: crate::model::Journey<'_, '_, crate::rng::CustomerRng>,
     model: &Model,
     arrival_s: f64,
-    rng: &mut crate::rng::CustomerRng,
     grid: &Grid,
     map: &RequestMap,
     acc: &mut Totals,
@@ -264,7 +263,7 @@ fn walk(
     acc.arrivals[grid.bin(arrival_s)] += 1;
     acc.day_arrivals[grid.day(arrival_s)] += 1;
     let mut t = arrival_s;
-    for step in model.walk(rng) {
+    for step in journey {
         let state = &model.states[step.state.0 as usize];
         let value = if state.conversion { cents(step.value) } else { 0 };
         if t < grid.length_s {

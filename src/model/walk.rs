@@ -61,6 +61,22 @@ impl Model {
     }
 }
 
+impl Model {
+    /// Starts a journey of segment `segment` at `entry` (a state, or
+    /// [`EXIT`] for a customer who arrives and leaves at once): for a
+    /// caller that draws who arrives where itself, as a forecast does
+    /// when spend moves arrivals over time.
+    pub fn walk_from<'m, 'r, R: Rng + ?Sized>(
+        &'m self,
+        rng: &'r mut R,
+        segment: SegmentId,
+        entry: Target,
+    ) -> Journey<'m, 'r, R> {
+        let seg = &self.segments[segment.0 as usize];
+        Journey { model: self, rows: &seg.next_rows, rng, segment, next: entry, steps: 0, end: None }
+    }
+}
+
 impl<R: Rng + ?Sized> Journey<'_, '_, R> {
     /// The customer's segment.
     pub fn segment(&self) -> SegmentId {

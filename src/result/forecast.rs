@@ -12,8 +12,8 @@ use super::{Header, ResultKind, ScenarioInfo};
 use crate::calendar::Calendar;
 use crate::forecast::expected::Expected;
 use crate::forecast::{Grid, ReplicatePeak, Totals};
+use crate::model::Model;
 use crate::model::posterior::{interval95, percentile};
-use crate::model::{Model, Variant};
 use crate::shard::Shard;
 
 /// Result of a forecast run.
@@ -97,8 +97,10 @@ pub struct ForecastVariant {
     /// Expected conversions from these customers, in the window or after
     /// it (closed form).
     pub exact_conversions: f64,
-    /// Spend per channel over the window.
+    /// Spend per channel over the window (flights included).
     pub spend: Vec<f64>,
+    /// Spend per local day, every channel together.
+    pub day_spend: Vec<f64>,
     /// Totals over the window.
     pub total: Figures,
     /// Conversions and revenue after the window closed, from customers who
@@ -281,8 +283,12 @@ pub struct VariantRun<'a> {
     pub description: Option<String>,
     /// Its changes as written.
     pub changes: Vec<String>,
-    /// The variant (model, population, spend).
-    pub variant: &'a Variant,
+    /// The variant's model.
+    pub model: &'a Model,
+    /// Spend per channel over the window.
+    pub spend: Vec<f64>,
+    /// Spend per local day, every channel together.
+    pub day_spend: Vec<f64>,
     /// Expected arrivals over the window.
     pub expected_customers: f64,
     /// The engine's sums.
@@ -342,15 +348,15 @@ impl ForecastResult {
                 let per_bin = |flat: &[f64]| -> Vec<Vec<f64>> {
                     (0..names).map(|k| (0..grid.bins).map(|j| flat[j * names + k]).collect()).collect()
                 };
-                let exact = v.variant.model.exact();
-                let window_s = calendar.length_s();
+                let exact = v.model.exact();
                 let mut variant = ForecastVariant {
                     id: v.id.clone(),
                     description: v.description.clone(),
                     changes: v.changes.clone(),
                     expected_customers: v.expected_customers,
                     exact_conversions: v.expected_customers * exact.conversions_per_customer,
-                    spend: v.variant.spend.iter().map(|s| s * window_s / calendar.period_s).collect(),
+                    spend: v.spend.clone(),
+                    day_spend: v.day_spend.clone(),
                     total: Figures::empty("window", channels.len()),
                     carry_over: CarryOver { touches: 0.0, conversions: 0.0, revenue: 0.0 },
                     days: Vec::new(),
@@ -368,7 +374,7 @@ impl ForecastResult {
             .collect();
         let mut notes = vec![
             "Each replicate draws its population (Poisson around the expected arrivals), when each customer arrives, and every journey; figures are means per replicate, peaks a median with the 95% range across replicates.".to_owned(),
-            "Spend is spread evenly over the period; cost is spend plus touches × cost per touch.".to_owned(),
+            "Spend follows the calendar's flights (the baseline outside them), spread evenly over time; cost is spend plus touches × cost per touch.".to_owned(),
         ];
         if calendar.end_s - calendar.start_s < grid.resolution_s as i64 * grid.bins as i64 {
             notes.push(
@@ -454,9 +460,6 @@ impl ForecastVariant {
     pub fn finish(&mut self, window: &ForecastWindow, channels: &[ForecastChannel], replicates: u32) {
         let r = f64::from(replicates.max(1));
         let raw = &self.raw;
-        let period_share =
-            |d: usize| window.day_seconds[d] / (window.end_unix_s - window.start_unix_s) as f64;
-        let window_spend: f64 = self.spend.iter().sum();
         self.days = window
             .days
             .iter()
@@ -464,7 +467,7 @@ impl ForecastVariant {
             .map(|(d, date)| {
                 let touches: Vec<f64> = raw.day_touches.iter().map(|c| c[d] as f64 / r).collect();
                 let touch_cost: f64 = touches.iter().zip(channels).map(|(t, c)| t * c.cost_per_touch).sum();
-                let spend = window_spend * period_share(d);
+                let spend = self.day_spend[d];
                 Figures {
                     label: date.clone(),
                     arrivals: raw.day_arrivals[d] as f64 / r,

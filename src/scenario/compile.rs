@@ -94,7 +94,7 @@ pub(super) fn compile(
     let calendar = raw
         .calendar
         .as_ref()
-        .and_then(|c| super::compile_calendar::compile_calendar(&mut cx, c, &raw.scenario));
+        .and_then(|c| super::compile_calendar::compile_calendar(&mut cx, c, &raw.scenario, &channels));
     if !cx.problems.is_empty() {
         return Err(cx.problems);
     }

@@ -4,15 +4,23 @@
 use toml::Spanned;
 
 use super::context::Cx;
-use super::raw::{RawCalendar, RawEvent, RawMeta, RawWhen};
-use crate::calendar::{Calendar, CalendarSpec, Event, days_after, instant, period_length_s, zone};
+use super::raw::{RawCalendar, RawEvent, RawFlight, RawMeta, RawWhen};
+use crate::calendar::{
+    Adstock, Calendar, CalendarSpec, Event, Flight, days_after, instant, period_length_s, zone,
+};
+use crate::model::{Channel, Mechanism};
 
 /// The longest window a calendar may span: its intensity is kept per
 /// minute.
 const MAX_DAYS: f64 = 400.0;
 
 /// The calendar of `[calendar]`, or `None` (with problems recorded).
-pub(super) fn compile_calendar(cx: &mut Cx, raw: &Spanned<RawCalendar>, meta: &RawMeta) -> Option<Calendar> {
+pub(super) fn compile_calendar(
+    cx: &mut Cx,
+    raw: &Spanned<RawCalendar>,
+    meta: &RawMeta,
+    channels: &[Channel],
+) -> Option<Calendar> {
     let c = raw.get_ref();
     let span = raw.span();
     if meta.customers_per_period.is_none() {
@@ -123,8 +131,30 @@ pub(super) fn compile_calendar(cx: &mut Cx, raw: &Spanned<RawCalendar>, meta: &R
             None => ok = false,
         }
     }
+    let mut flights = Vec::with_capacity(c.flights.len());
+    for (k, f) in c.flights.iter().enumerate() {
+        match flight(cx, k, f, channels, &tz, start_s, end_s) {
+            Some(f) => flights.push(f),
+            None => ok = false,
+        }
+    }
+    ok &= no_overlap(cx, c, &flights);
+    let adstock = adstock(cx, c, channels);
+    ok &= adstock.is_some();
+    let adstock = adstock.unwrap_or_default();
     ok.then(|| {
-        Calendar::new(CalendarSpec { start_s, end_s, timezone, zone: tz, hourly, weekly, events, period_s })
+        Calendar::new(CalendarSpec {
+            start_s,
+            end_s,
+            timezone,
+            zone: tz,
+            hourly,
+            weekly,
+            events,
+            period_s,
+            flights,
+            adstock,
+        })
     })
 }
 
@@ -224,4 +254,149 @@ fn event(
     }
     let half_life_s = cx.positive_duration(&key("half_life"), &e.half_life, "\"6h\" or \"2d\"")?;
     Some(Event { name: e.name.clone(), at_s, peak, half_life_s })
+}
+
+/// The channel a flight or adstock names: it must exist, declare spend,
+/// and drive acquisition (a flight moves arrivals).
+fn spend_channel(
+    cx: &mut Cx,
+    key: &str,
+    id: &str,
+    span: &std::ops::Range<usize>,
+    channels: &[Channel],
+) -> Option<usize> {
+    let Some(i) = channels.iter().position(|c| c.id == id) else {
+        cx.problem(
+            Some(span),
+            key,
+            format!("unknown channel '{id}'"),
+            crate::suggest::did_you_mean(id, channels.iter().map(|c| c.id.as_str())),
+        );
+        return None;
+    };
+    match channels[i].spend {
+        None => {
+            cx.problem(
+                Some(span),
+                key,
+                format!("channel '{id}' declares no spend, so its spend cannot vary over the window"),
+                format!("add `spend = {{ baseline = …, half_saturation = …, drives = \"acquisition\" }}` to channel '{id}'"),
+            );
+            None
+        }
+        Some(s) if s.drives != Mechanism::Acquisition => {
+            cx.problem(
+                Some(span),
+                key,
+                format!(
+                    "channel '{id}' drives {}: spend that varies over the window moves arrivals, which only `drives = \"acquisition\"` does in fogg today",
+                    s.drives.name()
+                ),
+                "flight an acquisition channel, or compare this channel's spend levels with `fogg whatif`",
+            );
+            None
+        }
+        Some(_) => Some(i),
+    }
+}
+
+fn flight(
+    cx: &mut Cx,
+    k: usize,
+    f: &RawFlight,
+    channels: &[Channel],
+    tz: &jiff::tz::TimeZone,
+    start_s: i64,
+    end_s: i64,
+) -> Option<Flight> {
+    let key = |field: &str| format!("calendar.flight[{k}].{field}");
+    let channel = spend_channel(cx, &key("channel"), f.channel.get_ref(), &f.channel.span(), channels)?;
+    let from_s = at_instant(cx, &key("from"), &f.from, tz)?;
+    let to_s = at_instant(cx, &key("to"), &f.to, tz)?;
+    if to_s <= from_s {
+        cx.problem(
+            Some(&f.to.span()),
+            key("to"),
+            format!(
+                "the flight ends ({}) before it starts ({})",
+                f.to.get_ref().text(),
+                f.from.get_ref().text()
+            ),
+            "give a `to` after `from` (the end is excluded)",
+        );
+        return None;
+    }
+    if from_s < start_s || to_s > end_s {
+        cx.problem(
+            Some(&f.from.span()),
+            key("from"),
+            format!(
+                "the flight from {} to {} is not inside the window",
+                f.from.get_ref().text(),
+                f.to.get_ref().text()
+            ),
+            "keep flights inside [start, end) of [calendar], or widen the window",
+        );
+        return None;
+    }
+    let spend = *f.spend.get_ref();
+    if !(spend.is_finite() && spend >= 0.0) {
+        cx.problem(
+            Some(&f.spend.span()),
+            key("spend"),
+            format!("spend = {spend}: a flight's spend is per period, like the channel's baseline"),
+            "give a spend of 0 or more, e.g. twice the baseline to double it for the flight",
+        );
+        return None;
+    }
+    Some(Flight { channel, channel_id: f.channel.get_ref().clone(), from_s, to_s, spend })
+}
+
+/// Flights of one channel must not overlap: which spend would hold?
+fn no_overlap(cx: &mut Cx, c: &RawCalendar, flights: &[Flight]) -> bool {
+    for (i, a) in flights.iter().enumerate() {
+        for (j, b) in flights.iter().enumerate().skip(i + 1) {
+            if a.channel == b.channel && a.from_s < b.to_s && b.from_s < a.to_s {
+                cx.problem(
+                    Some(&c.flights[j].from.span()),
+                    format!("calendar.flight[{j}].from"),
+                    format!("flights {i} and {j} of channel '{}' overlap, so its spend would be two things at once", a.channel_id),
+                    "end one flight where the other starts, or merge them",
+                );
+                return false;
+            }
+        }
+    }
+    true
+}
+
+/// `adstock = { social = "2d" }`: the half-life of each channel's
+/// carry-over.
+fn adstock(cx: &mut Cx, c: &RawCalendar, channels: &[Channel]) -> Option<Vec<Adstock>> {
+    let Some(raw) = &c.adstock else { return Some(Vec::new()) };
+    let span = raw.span();
+    let mut out = Vec::new();
+    let mut ok = true;
+    for (id, half_life) in raw.get_ref() {
+        let key = format!("calendar.adstock.{id}");
+        let Some(channel) = spend_channel(cx, &key, id, &span, channels) else {
+            ok = false;
+            continue;
+        };
+        match crate::units::parse_duration(half_life) {
+            Ok(s) if s > 0.0 && s.is_finite() => {
+                out.push(Adstock { channel, channel_id: id.clone(), half_life_s: s })
+            }
+            _ => {
+                cx.problem(
+                    Some(&span),
+                    key,
+                    format!("half-life '{half_life}' is not a duration greater than 0"),
+                    "write the carry-over's half-life, e.g. \"2d\" or \"12h\"",
+                );
+                ok = false;
+            }
+        }
+    }
+    ok.then_some(out)
 }

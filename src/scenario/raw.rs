@@ -58,6 +58,20 @@ pub struct RawCalendar {
     pub period_length: Option<Spanned<String>>,
     #[serde(default, rename = "event")]
     pub events: Vec<RawEvent>,
+    #[serde(default, rename = "flight")]
+    pub flights: Vec<RawFlight>,
+    #[serde(default)]
+    pub adstock: Option<Spanned<std::collections::BTreeMap<String, String>>>,
+}
+
+/// `[[calendar.flight]]`: a channel's spend over part of the window.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawFlight {
+    pub channel: Spanned<String>,
+    pub from: Spanned<RawWhen>,
+    pub to: Spanned<RawWhen>,
+    pub spend: Spanned<f64>,
 }
 
 /// `[[calendar.event]]`: a burst of arrivals that decays.

@@ -9,7 +9,7 @@ use std::time::Instant;
 
 use fogg::calendar::Calendar;
 use fogg::forecast::expected::{Expected, expected};
-use fogg::forecast::{ForecastPlan, Grid, RequestMap, Subject, Totals, forecast};
+use fogg::forecast::{Flighting, ForecastPlan, Grid, RequestMap, Subject, Totals, forecast};
 use fogg::model::Model;
 use rand::{RngExt, SeedableRng};
 use rand_xoshiro::Xoshiro256PlusPlus;
@@ -32,8 +32,11 @@ fn run(
 ) -> Run {
     let grid = Grid::new(calendar, resolution_s);
     let plan = ForecastPlan { seed: 5, replicates: 0..r };
-    let totals = forecast(&[Subject { model, customers }], calendar, &grid, map, &plan).remove(0);
-    let expected = expected(model, calendar, customers, &grid, map);
+    let flighting = Flighting::new(model, &model.baseline(), calendar);
+    let customers = customers * flighting.arrivals.total() / calendar.minutes().total();
+    let totals =
+        forecast(&[Subject { model, customers, flighting: &flighting }], &grid, map, &plan).remove(0);
+    let expected = expected(model, calendar, &flighting, customers, &grid, map);
     Run { totals, expected, names: map.names.len(), replicates: f64::from(r) }
 }
 
@@ -142,7 +145,8 @@ fn good_expected(
     map: &RequestMap,
     customers: f64,
 ) -> Expected {
-    expected(&s.model, calendar, customers, &Grid::new(calendar, 3600), map)
+    let flighting = Flighting::new(&s.model, &s.model.baseline(), calendar);
+    expected(&s.model, calendar, &flighting, customers, &Grid::new(calendar, 3600), map)
 }
 
 /// A random chain with varied dwell times, a calendar with an event, and
@@ -424,4 +428,93 @@ fn load_replays_the_forecast_arrivals_over_a_window() {
     refused(&["--window", "2026-12-07T09:00..2026-12-07T08:00"], "the end must come after the start");
     refused(&["--strategy", "baseline2"], "no such strategy");
     assert_eq!(seconds.lock().unwrap().iter().sum::<u64>(), total, "no request was sent by a refused run");
+}
+
+/// retail-omnichannel (social: acquisition, baseline 20,000 a month,
+/// half-saturation 30,000) without its bundled flights and adstock, with
+/// `calendar_lines` added to its [calendar] and `flights` at the end.
+fn retail_with(calendar_lines: &str, flights: &str) -> fogg::scenario::Scenario {
+    let (_, text) = fogg::scenario::BUNDLED.iter().find(|(n, _)| *n == "retail-omnichannel").unwrap();
+    let mut kept = String::new();
+    let mut in_flight = false;
+    for line in text.lines() {
+        if line.starts_with('[') {
+            in_flight = line.starts_with("[[calendar.flight]]");
+        }
+        if !in_flight && !line.starts_with("adstock = ") {
+            kept += line;
+            kept += "\n";
+        }
+    }
+    let text = kept.replacen("days = 8\n", &format!("days = 8\n{calendar_lines}"), 1) + flights;
+    fogg::scenario::from_str(&text, "scenarios/retail-omnichannel.toml")
+        .unwrap_or_else(|e| panic!("valid: {e}"))
+}
+
+/// Expected arrivals per local day.
+fn daily_arrivals(s: &fogg::scenario::Scenario) -> Vec<f64> {
+    let calendar = s.calendar.as_ref().unwrap();
+    let grid = Grid::new(calendar, 3600);
+    let flighting = Flighting::new(&s.model, &s.model.baseline(), calendar);
+    let customers = calendar.customers(s.model.customers_per_period.unwrap()) * flighting.arrivals.total()
+        / calendar.minutes().total();
+    let map = s.load_section().unwrap().request_map();
+    let e = expected(&s.model, calendar, &flighting, customers, &grid, &map);
+    let mut days = vec![0.0; grid.days.len()];
+    for (j, a) in e.arrivals.iter().enumerate() {
+        days[grid.day(j as f64 * 3600.0)] += a;
+    }
+    days
+}
+
+#[test]
+fn a_flight_that_doubles_social_spend_moves_arrivals_in_its_days_by_the_hill_curve() {
+    let none = retail_with("", "");
+    let flight = "\n[[calendar.flight]]\nchannel = \"social\"\nfrom = \"2027-11-24\"\nto = \"2027-11-27\"\nspend = 40000\n";
+    let doubled = retail_with("", flight);
+    let (before, after) = (daily_arrivals(&none), daily_arrivals(&doubled));
+    // Social brings g(40,000)/g(20,000) = (4/7)/(2/5) = 10/7 of its
+    // entries on the flight's three days (22 and 23 November are before
+    // it, 27 to 29 after): its share of entries is what moves.
+    let social = none.model.channel_id("social").unwrap();
+    let share: f64 = none
+        .model
+        .segments
+        .iter()
+        .map(|seg| {
+            seg.share
+                * seg
+                    .chain
+                    .entry
+                    .iter()
+                    .filter(|(t, _)| *t != u16::MAX && none.model.states[*t as usize].channel == social)
+                    .map(|(_, p)| p)
+                    .sum::<f64>()
+        })
+        .sum();
+    for (d, (b, a)) in before.iter().zip(&after).enumerate() {
+        let inside = (2..5).contains(&d);
+        let want = if inside { b * (1.0 + share * (10.0 / 7.0 - 1.0)) } else { *b };
+        assert!((a - want).abs() < 1e-6 * want, "day {d}: {a} arrivals, {want} expected (flight: {inside})");
+    }
+    // With a carry-over of 12 hours the effect builds up and outlasts the
+    // flight: less on its first day, some on the day after, none before.
+    let carried = daily_arrivals(&retail_with("adstock = { social = \"12h\" }\n", flight));
+    assert_eq!(carried[..2], before[..2], "no change before the flight");
+    assert!(
+        carried[2] > before[2] && carried[2] < after[2],
+        "builds up: {} {} {}",
+        before[2],
+        carried[2],
+        after[2]
+    );
+    assert!(carried[5] > before[5] * 1.001, "carries over: {} vs {}", carried[5], before[5]);
+    assert!(carried[7] - before[7] < carried[5] - before[5], "and fades");
+    // The simulated forecast agrees with those expected arrivals and the
+    // traffic they bring.
+    let s = retail_with("adstock = { social = \"12h\" }\n", flight);
+    let calendar = s.calendar.as_ref().unwrap();
+    let map = s.load_section().unwrap().request_map();
+    let customers = calendar.customers(s.model.customers_per_period.unwrap()) / 4.0;
+    assert_agrees("flighted retail", &run(&s.model, calendar, &map, customers, 3600, 20));
 }

@@ -438,6 +438,69 @@ fn a_calendar_that_cannot_be_gets_its_line_and_fix() {
 }
 
 #[test]
+fn a_flight_that_cannot_be_gets_its_line_and_fix() {
+    // `web` spends on acquisition, `store` on share.
+    let base = with_calendar("start = \"2026-12-07\"\ndays = 7\n")
+        .replacen(
+            "kind = \"online\"\n",
+            "kind = \"online\"\nspend = { baseline = 1000, half_saturation = 800, drives = \"acquisition\" }\n",
+            1,
+        )
+        .replacen(
+            "kind = \"offline\"\n",
+            "kind = \"offline\"\nspend = { baseline = 500, half_saturation = 800, drives = \"share\" }\n",
+            1,
+        );
+    let flight = |channel: &str, from: &str, to: &str, spend: &str| {
+        format!(
+            "\n[[calendar.flight]]\nchannel = \"{channel}\"\nfrom = \"{from}\"\nto = \"{to}\"\nspend = {spend}\n"
+        )
+    };
+    let valid = base.clone() + &flight("web", "2026-12-08", "2026-12-11", "2000");
+    let dir = tempfile::tempdir().expect("temp dir");
+    std::fs::write(dir.path().join("ok.toml"), &valid).expect("write");
+    fogg().arg("validate").arg(dir.path().join("ok.toml")).assert().success();
+    let case = |extra: &str, expected: &[&str]| assert_rejected(&(base.clone() + extra), expected);
+    case(
+        &flight("wbe", "2026-12-08", "2026-12-11", "2000"),
+        &["calendar.flight[0].channel", "unknown channel 'wbe'", "did you mean 'web'"],
+    );
+    case(
+        &flight("store", "2026-12-08", "2026-12-11", "2000"),
+        &["calendar.flight[0].channel", "drives share", "flight an acquisition channel"],
+    );
+    case(
+        &flight("web", "2026-12-11", "2026-12-08", "2000"),
+        &["calendar.flight[0].to", "ends (2026-12-08) before it starts (2026-12-11)"],
+    );
+    case(
+        &flight("web", "2026-12-12", "2026-12-16", "2000"),
+        &["calendar.flight[0].from", "not inside the window", "keep flights inside"],
+    );
+    case(
+        &flight("web", "2026-12-08", "2026-12-11", "-5"),
+        &["calendar.flight[0].spend", "spend = -5", "0 or more"],
+    );
+    case(
+        &(flight("web", "2026-12-08", "2026-12-11", "2000")
+            + &flight("web", "2026-12-10", "2026-12-12", "3000")),
+        &[
+            "calendar.flight[1].from",
+            "flights 0 and 1 of channel 'web' overlap",
+            "end one flight where the other starts",
+        ],
+    );
+    // A flight on a channel without spend, and adstock's own mistakes.
+    let plain = with_calendar("start = \"2026-12-07\"\ndays = 7\n")
+        + &flight("web", "2026-12-08", "2026-12-11", "2000");
+    assert_rejected(&plain, &["calendar.flight[0].channel", "declares no spend", "add `spend = {"]);
+    let adstock = base.replace("days = 7\n", "days = 7\nadstock = { web = \"forever\" }\n");
+    assert_rejected(&adstock, &["calendar.adstock.web", "'forever' is not a duration", "\"2d\""]);
+    let adstock = base.replace("days = 7\n", "days = 7\nadstock = { store = \"2d\" }\n");
+    assert_rejected(&adstock, &["calendar.adstock.store", "drives share"]);
+}
+
+#[test]
 fn a_calendar_in_a_toml_date_literal_is_read_too() {
     let dir = tempfile::tempdir().expect("temp dir");
     let path = dir.path().join("case.toml");
