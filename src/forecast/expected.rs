@@ -1,21 +1,25 @@
 //! The expected traffic of a forecast, computed without walking anyone.
 //!
-//! Expected arrivals per bin come from the calendar's intensity in closed
-//! form. Touches follow along the chain one step at a time: the mass of
-//! visits entering state s in bin j moves, after s's dwell time D, to bin
-//! j + m with probability
+//! Expected arrivals per bin come from the calendar's intensity (times
+//! the entry mix that flights move) in closed form. Touches follow along
+//! the chain: the visits entering state s in bin j move, after s's dwell
+//! time D, to bin j + m with probability
 //!
 //! w_m = E[max(0, 1 − |D/Δ − m|)] = G(m + 1) − 2·G(m) + G(m − 1),
 //!
 //! where Δ is the bin width and G(x) = ∫₀^{xΔ} F_D(u) du / Δ is the
 //! integrated distribution function in bins (`Dist::integrated_cdf`,
 //! closed form for every distribution). The kernel is exact when a bin's
-//! visits are spread evenly within it, which the calendar's profiles
-//! (constant within an hour) make true for arrivals at 1 h or finer
-//! except while an event's boost decays. Each step's mass is then
-//! split over the next states by the segment's transition probabilities;
-//! the steps stop at `max_steps` or when what is left inside the window
-//! is below 1e-12 of the arrivals.
+//! visits are spread evenly within it, which steps of at most 5 minutes
+//! make true to well within sampling error (the profiles change on the
+//! hour). Each step's visits then split over the next states by the
+//! segment's transition probabilities, up to `max_steps` steps; the sum
+//! of all steps is taken per frequency (see `on_steps`), so a month of
+//! 5-minute bins costs a fraction of a second.
+
+use rayon::prelude::*;
+use realfft::RealFftPlanner;
+use realfft::num_complex::Complex;
 
 use super::{Flighting, Grid, RequestMap};
 use crate::calendar::Calendar;
@@ -89,6 +93,15 @@ pub fn expected(
 }
 
 /// [`expected`] on `steps` steps of `step_s` seconds.
+///
+/// All steps of the chain at once, in the frequency domain: with E_s the
+/// spectrum of the visits entering state s from outside (arrivals) and
+/// K_s that of its dwell kernel, the visits V = Σₖ (Pᵀ K)ᵏ E, summed to
+/// `max_steps` terms (or until what is left is below 1e-12 of the
+/// arrivals), per frequency. The series are damped by e^(−a·t) before
+/// the transforms so that the circular convolution's wrap-around (of
+/// visits later than twice the window) weighs below 1e-12, and undamped
+/// after.
 fn on_steps(
     model: &Model,
     calendar: &Calendar,
@@ -103,9 +116,7 @@ fn on_steps(
     let total = flighting.arrivals.total();
     let scale = if total > 0.0 { customers / total } else { 0.0 };
     let per_bin = |table: &crate::calendar::MinuteTable| -> Vec<f64> {
-        (0..bins)
-            .map(|j| scale * (table.before((j + 1) as f64 * res) - table.before(j as f64 * res)))
-            .collect()
+        (0..bins).map(|j| scale * (table.before((j + 1) as f64 * res) - table.before(j as f64 * res))).collect()
     };
     let arrivals = per_bin(&flighting.arrivals);
     // Arrivals per unit of entry weight, for the entries no spend moves
@@ -115,67 +126,116 @@ fn on_steps(
         groups.push(per_bin(&flighting.group_table(calendar, Some(g))));
     }
     let names = map.names.len();
-    let mut requests = vec![0.0; bins * names];
-    let kernels: Vec<Vec<f64>> = model.states.iter().map(|s| kernel(&s.dwell, res, bins)).collect();
     let n = model.states.len();
-    let total: f64 = arrivals.iter().sum();
+    let len = 2 * bins;
+    let damping = (1.0 / NEGLIGIBLE).ln() / len as f64;
+    let mut planner = RealFftPlanner::<f64>::new();
+    let forward = planner.plan_fft_forward(len);
+    let inverse = planner.plan_fft_inverse(len);
+    let spectrum_of = |series: &[f64]| -> Vec<Complex<f64>> {
+        let mut input = forward.make_input_vec();
+        for (t, (x, v)) in input.iter_mut().zip(series).enumerate() {
+            *x = v * (-damping * t as f64).exp();
+        }
+        let mut out = forward.make_output_vec();
+        forward.process(&mut input, &mut out).expect("buffers of the planned length");
+        out
+    };
+    let kernels: Vec<Vec<Complex<f64>>> =
+        model.states.iter().map(|s| spectrum_of(&kernel(&s.dwell, res, len))).collect();
+    let freqs = forward.complex_len();
+    let mut requests_spectrum = vec![vec![Complex::new(0.0, 0.0); freqs]; names];
     for (k, segment) in model.segments.iter().enumerate() {
-        // Visits entering each state in each bin, this step.
-        let mut now = vec![vec![0.0; bins]; n];
+        // Entering visits per state, from arrivals.
+        let mut entering: Vec<Option<Vec<Complex<f64>>>> = vec![None; n];
+        let mut entry_mass = vec![0.0; n];
         for e in flighting.entries.iter().filter(|e| e.segment.0 as usize == k && e.state != EXIT) {
-            let group = &groups[e.group.map_or(0, |g| g + 1)];
-            for (x, a) in now[e.state as usize].iter_mut().zip(group) {
-                *x += e.weight * a;
+            let series: Vec<f64> = groups[e.group.map_or(0, |g| g + 1)].iter().map(|a| e.weight * a).collect();
+            entry_mass[e.state as usize] += series.iter().sum::<f64>();
+            let spectrum = spectrum_of(&series);
+            match &mut entering[e.state as usize] {
+                Some(sum) => sum.iter_mut().zip(&spectrum).for_each(|(x, y)| *x += y),
+                slot => *slot = Some(spectrum),
             }
         }
-        let mut next = vec![vec![0.0; bins]; n];
-        let mut moved = vec![0.0; bins];
-        for _ in 0..model.max_steps {
-            let mass: f64 = now.iter().flatten().sum();
-            if mass <= NEGLIGIBLE * total.max(1.0) {
-                break;
-            }
-            for (s, visits) in now.iter().enumerate() {
-                for &(name, count) in &map.per_state[s] {
-                    for (j, v) in visits.iter().enumerate() {
-                        requests[j * names + name as usize] += v * f64::from(count);
-                    }
-                }
-            }
-            for row in &mut next {
-                row.fill(0.0);
-            }
-            for (s, visits) in now.iter().enumerate() {
-                if visits.iter().all(|&v| v == 0.0) {
-                    continue;
-                }
-                convolve(visits, &kernels[s], &mut moved);
-                for &(target, p) in &segment.chain.next[s] {
-                    if target != EXIT {
-                        for (x, m) in next[target as usize].iter_mut().zip(&moved) {
-                            *x += p * m;
+        let generations = generations(&segment.chain.next, entry_mass, model.max_steps);
+        let next = &segment.chain.next;
+        // Each frequency on its own: the steps of the chain, then the
+        // requests of the visits.
+        let per_freq: Vec<Vec<Complex<f64>>> = (0..freqs)
+            .into_par_iter()
+            .map(|f| {
+                let mut x: Vec<Complex<f64>> =
+                    entering.iter().map(|e| e.as_ref().map_or(Complex::new(0.0, 0.0), |e| e[f])).collect();
+                let mut visits = vec![Complex::new(0.0, 0.0); n];
+                let mut moved = vec![Complex::new(0.0, 0.0); n];
+                for _ in 0..generations {
+                    moved.fill(Complex::new(0.0, 0.0));
+                    for s in 0..n {
+                        if x[s] == Complex::new(0.0, 0.0) {
+                            continue;
+                        }
+                        visits[s] += x[s];
+                        let y = kernels[s][f] * x[s];
+                        for &(t, p) in &next[s] {
+                            if t != EXIT {
+                                moved[t as usize] += y * p;
+                            }
                         }
                     }
+                    std::mem::swap(&mut x, &mut moved);
                 }
+                let mut out = vec![Complex::new(0.0, 0.0); names];
+                for (s, v) in visits.iter().enumerate() {
+                    for &(name, count) in &map.per_state[s] {
+                        out[name as usize] += v * f64::from(count);
+                    }
+                }
+                out
+            })
+            .collect();
+        for (f, out) in per_freq.iter().enumerate() {
+            for (name, v) in out.iter().enumerate() {
+                requests_spectrum[name][f] += v;
             }
-            std::mem::swap(&mut now, &mut next);
+        }
+    }
+    let mut requests = vec![0.0; bins * names];
+    for (name, spectrum) in requests_spectrum.iter_mut().enumerate() {
+        // A real signal's spectrum: no imaginary part at 0 and at N/2.
+        spectrum[0].im = 0.0;
+        if let Some(last) = spectrum.last_mut() {
+            last.im = 0.0;
+        }
+        let mut series = inverse.make_output_vec();
+        inverse.process(spectrum, &mut series).expect("buffers of the planned length");
+        for j in 0..bins {
+            requests[j * names + name] = (series[j] * (damping * j as f64).exp() / len as f64).max(0.0);
         }
     }
     Expected { arrivals, requests }
 }
 
-/// `out[j] = Σ_m visits[j − m] · w[m]`, cut at the grid's end.
-fn convolve(visits: &[f64], w: &[f64], out: &mut [f64]) {
-    out.fill(0.0);
-    for (i, &v) in visits.iter().enumerate() {
-        if v == 0.0 {
-            continue;
+/// How many steps of the chain carry more than 1e-12 of the arrivals'
+/// visits, at most `max_steps`: the undamped mass, step by step.
+fn generations(next: &[Vec<(crate::model::alias::Target, f64)>], mut mass: Vec<f64>, max_steps: u32) -> u32 {
+    let total: f64 = mass.iter().sum();
+    let mut moved = vec![0.0; mass.len()];
+    for k in 0..max_steps {
+        if mass.iter().sum::<f64>() <= NEGLIGIBLE * total {
+            return k;
         }
-        let room = (out.len() - i).min(w.len());
-        for (o, &k) in out[i..i + room].iter_mut().zip(&w[..room]) {
-            *o += v * k;
+        moved.fill(0.0);
+        for (s, m) in mass.iter().enumerate() {
+            for &(t, p) in &next[s] {
+                if t != EXIT {
+                    moved[t as usize] += m * p;
+                }
+            }
         }
+        std::mem::swap(&mut mass, &mut moved);
     }
+    max_steps
 }
 
 #[cfg(test)]
