@@ -116,7 +116,9 @@ fn on_steps(
     let total = flighting.arrivals.total();
     let scale = if total > 0.0 { customers / total } else { 0.0 };
     let per_bin = |table: &crate::calendar::MinuteTable| -> Vec<f64> {
-        (0..bins).map(|j| scale * (table.before((j + 1) as f64 * res) - table.before(j as f64 * res))).collect()
+        (0..bins)
+            .map(|j| scale * (table.before((j + 1) as f64 * res) - table.before(j as f64 * res)))
+            .collect()
     };
     let arrivals = per_bin(&flighting.arrivals);
     // Arrivals per unit of entry weight, for the entries no spend moves
@@ -150,7 +152,8 @@ fn on_steps(
         let mut entering: Vec<Option<Vec<Complex<f64>>>> = vec![None; n];
         let mut entry_mass = vec![0.0; n];
         for e in flighting.entries.iter().filter(|e| e.segment.0 as usize == k && e.state != EXIT) {
-            let series: Vec<f64> = groups[e.group.map_or(0, |g| g + 1)].iter().map(|a| e.weight * a).collect();
+            let series: Vec<f64> =
+                groups[e.group.map_or(0, |g| g + 1)].iter().map(|a| e.weight * a).collect();
             entry_mass[e.state as usize] += series.iter().sum::<f64>();
             let spectrum = spectrum_of(&series);
             match &mut entering[e.state as usize] {
