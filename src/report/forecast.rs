@@ -39,7 +39,8 @@ pub fn document(r: &ForecastResult) -> Doc {
     }
     let mut sections = vec![peak_section(r), window_section(r, currency)];
     for v in &r.variants {
-        sections.push(days_section(r, v, currency));
+        sections.push(days_section(v, currency));
+        sections.push(touches_section(r, v));
     }
     sections.push(requests_section(r));
     Doc { title: format!("Forecast: {}", r.header.scenario.name), lines, sections }
@@ -59,8 +60,20 @@ fn resolution(s: u32) -> String {
     }
 }
 
-fn range(ci: [f64; 2], decimals: usize) -> String {
-    format!("{} – {}", num(ci[0], decimals), num(ci[1], decimals))
+/// A rate with the decimals its size needs: `212`, `21.4`, `0.55`,
+/// `0.042`.
+fn rate(x: f64) -> String {
+    let decimals = match x.abs() {
+        x if x >= 100.0 => 0,
+        x if x >= 10.0 => 1,
+        x if x >= 0.1 || x == 0.0 => 2,
+        _ => 3,
+    };
+    num(x, decimals)
+}
+
+fn range(ci: [f64; 2]) -> String {
+    format!("{} – {}", rate(ci[0]), rate(ci[1]))
 }
 
 fn peak_section(r: &ForecastResult) -> Section {
@@ -81,13 +94,13 @@ fn peak_section(r: &ForecastResult) -> Section {
         let p = &v.peak;
         table.row(vec![
             v.id.clone(),
-            num(p.requests_per_s, 1),
-            range(p.requests_per_s_ci95, 1),
-            num(p.expected_requests_per_s, 1),
+            rate(p.requests_per_s),
+            range(p.requests_per_s_ci95),
+            rate(p.expected_requests_per_s),
             p.requests_at.clone(),
-            num(p.customers_per_s_then, 2),
-            num(p.customers_per_s, 2),
-            range(p.customers_per_s_ci95, 2),
+            rate(p.customers_per_s_then),
+            rate(p.customers_per_s),
+            range(p.customers_per_s_ci95),
             p.customers_at.clone(),
         ]);
     }
@@ -137,19 +150,37 @@ fn window_section(r: &ForecastResult, currency: &str) -> Section {
     }
 }
 
-fn days_section(r: &ForecastResult, v: &ForecastVariant, currency: &str) -> Section {
-    let mut header: Vec<&str> = vec!["day", "arrivals"];
+fn days_section(v: &ForecastVariant, currency: &str) -> Section {
+    let mut table = Table::new(&["day", "arrivals", "touches", "conversions", "revenue", "spend", "cost"]);
+    for d in &v.days {
+        table.row(vec![
+            d.label.clone(),
+            num(d.arrivals, 0),
+            num(d.touches.iter().sum(), 0),
+            num(d.conversions, 1),
+            num(d.revenue, 2),
+            num(d.spend, 2),
+            num(d.cost, 2),
+        ]);
+    }
+    Section {
+        title: format!("Per day: {} (means per replicate, {currency})", v.id),
+        table,
+        notes: Vec::new(),
+    }
+}
+
+fn touches_section(r: &ForecastResult, v: &ForecastVariant) -> Section {
+    let mut header: Vec<&str> = vec!["day"];
     header.extend(r.channels.iter().map(|c| c.id.as_str()));
-    header.extend(["conversions", "revenue", "spend", "cost"]);
     let mut table = Table::new(&header);
     for d in &v.days {
-        let mut row = vec![d.label.clone(), num(d.arrivals, 0)];
+        let mut row = vec![d.label.clone()];
         row.extend(d.touches.iter().map(|t| num(*t, 0)));
-        row.extend([num(d.conversions, 1), num(d.revenue, 2), num(d.spend, 2), num(d.cost, 2)]);
         table.row(row);
     }
     Section {
-        title: format!("Per day: {} (means per replicate; touches per channel; {currency})", v.id),
+        title: format!("Touches per channel and day: {} (means per replicate)", v.id),
         table,
         notes: Vec::new(),
     }
@@ -190,29 +221,29 @@ pub fn charts(r: &ForecastResult) -> Vec<Chart> {
     let Some(base) = r.variants.first() else { return Vec::new() };
     let days = |j: usize| j as f64 * f64::from(r.window.resolution_s) / 86_400.0;
     let reps = f64::from(r.replicates.max(1));
-    let rate = |count: f64, j: usize| count / bin_seconds(&r.window, j).max(1e-9);
+    let per_s = |count: f64, j: usize| count / bin_seconds(&r.window, j).max(1e-9);
     let mut traffic: Vec<Series> = r
         .variants
         .iter()
         .map(|v| Series {
-            name: format!("{} (simulated, mean of {} replicates)", v.id, r.replicates),
+            name: v.id.clone(),
             points: (0..r.window.bins)
                 .map(|j| {
                     let total: u64 = v.raw.requests.iter().map(|k| k[j]).sum();
-                    (days(j), rate(total as f64 / reps, j))
+                    (days(j), per_s(total as f64 / reps, j))
                 })
                 .collect(),
         })
         .collect();
     traffic.push(Series {
-        name: format!("{} (expected)", base.id),
+        name: format!("{} expected", base.id),
         points: (0..r.window.bins)
-            .map(|j| (days(j), rate(base.expected.requests.iter().map(|k| k[j]).sum(), j)))
+            .map(|j| (days(j), per_s(base.expected.requests.iter().map(|k| k[j]).sum(), j)))
             .collect(),
     });
     let peak = &base.peak;
     traffic.push(Series {
-        name: format!("peak: {} req/s at {}", num(peak.expected_requests_per_s, 1), peak.requests_at),
+        name: format!("peak {}/s", rate(peak.expected_requests_per_s)),
         points: vec![(days(peak.requests_bin), 0.0), (days(peak.requests_bin), peak.expected_requests_per_s)],
     });
     let x_label = format!("days since {} ({})", r.window.start, r.window.timezone);
@@ -222,7 +253,7 @@ pub fn charts(r: &ForecastResult) -> Vec<Chart> {
         .enumerate()
         .map(|(k, name)| Series {
             name: name.clone(),
-            points: (0..r.window.bins).map(|j| (days(j), rate(base.expected.requests[k][j], j))).collect(),
+            points: (0..r.window.bins).map(|j| (days(j), per_s(base.expected.requests[k][j], j))).collect(),
         })
         .collect();
     let dates: Vec<String> = r.window.days.clone();
@@ -231,7 +262,12 @@ pub fn charts(r: &ForecastResult) -> Vec<Chart> {
     };
     vec![
         Chart::Line {
-            title: format!("Requests per second ({} bins)", resolution(r.window.resolution_s)),
+            title: format!(
+                "Requests per second ({} bins; mean of {} replicates; peak at {})",
+                resolution(r.window.resolution_s),
+                r.replicates,
+                peak.requests_at
+            ),
             x_label: x_label.clone(),
             y_label: "requests/s".into(),
             x_scale: XScale::Linear,
