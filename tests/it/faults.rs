@@ -203,11 +203,15 @@ fn run_against(port: u16, dir: &std::path::Path) -> FaultRun {
     let status = format!("/proc/{}/status", child.id());
     let mut peak_rss_kb = 0;
     // VmHWM is the peak so far; the last reading before exit is the run's.
+    // Until the child has exec'd fogg it is a fork of this test process,
+    // whose memory (other tests' included) is not the run's: skip those.
     while let Ok(text) = std::fs::read_to_string(&status) {
         let hwm = text.lines().find_map(|l| l.strip_prefix("VmHWM:"));
-        match hwm.and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok()) {
-            Some(kb) => peak_rss_kb = peak_rss_kb.max(kb),
-            None => break, // exited: a zombie has no memory lines
+        let Some(kb) = hwm.and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok()) else {
+            break; // exited: a zombie has no memory lines
+        };
+        if text.lines().find_map(|l| l.strip_prefix("Name:")).map(str::trim) == Some("fogg") {
+            peak_rss_kb = peak_rss_kb.max(kb);
         }
         std::thread::sleep(Duration::from_millis(20));
     }
