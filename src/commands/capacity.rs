@@ -17,10 +17,7 @@ use crate::load::target::Target;
 use crate::load::trial::{default_trial, short_trial_note};
 use crate::load::{LoadPlan, StopReason, run as run_load};
 use crate::report;
-use crate::result::{
-    CapacityResult, CapacitySearch, ForecastPeak, ForecastResult, LoadResult, ResultKind, SavedResult,
-    TrialRow, Verdict,
-};
+use crate::result::{CapacityResult, CapacitySearch, ForecastPeak, LoadResult, TrialRow, Verdict};
 use crate::shard::Shard;
 use crate::threshold::{self, Threshold};
 
@@ -200,15 +197,7 @@ fn expected_peak(
             Ok((Some(rate), Vec::new(), Some(note)))
         }
         Some(ExpectedPeak::Forecast(path)) => {
-            let saved = SavedResult::read(path)?;
-            if saved.kind != ResultKind::Forecast {
-                bail!(
-                    "--expected-peak {}: this is a {} result; give the JSON `fogg forecast` wrote (forecast-NAME.json)",
-                    path.display(),
-                    saved.kind
-                );
-            }
-            let forecast: ForecastResult = saved.parse()?;
+            let forecast = super::replay::read_forecast(path, "--expected-peak")?;
             let peaks: Vec<ForecastPeak> = forecast
                 .variants
                 .iter()

@@ -40,6 +40,15 @@ pub fn run(args: &ForecastArgs, out: &mut dyn Write) -> anyhow::Result<Verdict> 
     }
     let map = scenario.load.as_ref().map_or_else(|| empty_map(model.states.len()), |l| l.request_map());
     let grid = Grid::new(calendar, args.resolution);
+    if grid.bins > crate::forecast::MAX_BINS {
+        bail!(
+            "--resolution {} s over this {}-day window makes {} bins, more than the {} a forecast keeps: choose a coarser --resolution",
+            args.resolution,
+            grid.days.len(),
+            grid.bins,
+            crate::forecast::MAX_BINS
+        );
+    }
     let shard = Shard::resolve(args.shard)?;
     let replicates = shard.customers(u64::from(args.replicates));
     if replicates.is_empty() {
@@ -64,6 +73,17 @@ pub fn run(args: &ForecastArgs, out: &mut dyn Write) -> anyhow::Result<Verdict> 
             flighting: f,
         })
         .collect();
+    let walked: f64 =
+        subjects.iter().map(|s| s.customers).sum::<f64>() * f64::from(plan.replicates.len() as u32);
+    if walked.is_nan() || walked > crate::forecast::MAX_WALKED {
+        bail!(
+            "this forecast would walk about {:.3e} customers ({} replicates of about {:.3e} each): more than the {:.0e} one run walks; lower --replicates (or split them with --shard I/N) or the scenario's customers_per_period",
+            walked,
+            plan.replicates.len(),
+            subjects.first().map_or(0.0, |s| s.customers),
+            crate::forecast::MAX_WALKED
+        );
+    }
     let timed = on_pool(args.threads.map(|t| t.get()), || {
         let totals = forecast(&subjects, &grid, &map, &plan);
         let expectations: Vec<_> = subjects

@@ -27,15 +27,7 @@ pub struct Replay {
 /// `path` over `window` (`peak` or `START..END`), `time_scale` times
 /// faster than campaign time.
 pub fn replay(path: &Path, window: &str, time_scale: f64, strategy: Option<&str>) -> anyhow::Result<Replay> {
-    let saved = SavedResult::read(path)?;
-    if saved.kind != ResultKind::Forecast {
-        bail!(
-            "--forecast {}: this is a {} result; give the JSON `fogg forecast` wrote (forecast-NAME.json)",
-            path.display(),
-            saved.kind
-        );
-    }
-    let forecast: ForecastResult = saved.parse()?;
+    let forecast = read_forecast(path, "--forecast")?;
     let variant = pick(&forecast, strategy, path)?;
     let length = (forecast.window.end_unix_s - forecast.window.start_unix_s) as f64;
     let (from, to) = if window.trim() == "peak" {
@@ -78,6 +70,20 @@ pub fn replay(path: &Path, window: &str, time_scale: f64, strategy: Option<&str>
         }
     );
     Ok(Replay { profile: RateProfile::Stages(stages), duration, note })
+}
+
+/// The forecast result at `path`, which `flag` named; another kind of
+/// result is refused.
+pub fn read_forecast(path: &Path, flag: &str) -> anyhow::Result<ForecastResult> {
+    let saved = SavedResult::read(path)?;
+    if saved.kind != ResultKind::Forecast {
+        bail!(
+            "{flag} {}: this is a {} result; give the JSON `fogg forecast` wrote (forecast-NAME.json)",
+            path.display(),
+            saved.kind
+        );
+    }
+    saved.parse()
 }
 
 /// The variant named `strategy`, or the baseline.

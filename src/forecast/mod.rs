@@ -25,11 +25,19 @@ use rayon::prelude::*;
 pub use flighting::Flighting;
 pub use grid::Grid;
 
+use crate::merge::Merge;
 use crate::model::{Model, cents};
 use crate::rng::{CustomerRngs, Stream, customer_rng};
 
 /// Customers per unit of parallel work.
 const CHUNK: u64 = 16_384;
+
+/// The most customers a forecast walks, over every replicate and
+/// strategy: a few minutes of work on one machine.
+pub const MAX_WALKED: f64 = 2e9;
+
+/// The most time bins a forecast keeps per request name.
+pub const MAX_BINS: usize = 200_000;
 
 /// How visits become requests: the `[load]` mapping, by index.
 #[derive(Debug, Clone, Default)]
@@ -119,22 +127,20 @@ impl Totals {
             peaks: Vec::new(),
         }
     }
+}
 
-    /// Adds `other` (another replicate, or another shard's replicates).
-    pub fn add(&mut self, other: &Totals) {
-        fn sum<T: Copy + std::ops::AddAssign>(a: &mut [T], b: &[T]) {
-            for (x, y) in a.iter_mut().zip(b) {
-                *x += *y;
-            }
-        }
+impl Merge for Totals {
+    /// Adds `other` (another part of a replicate, another replicate, or
+    /// another shard's replicates).
+    fn merge(&mut self, other: &Totals) {
         self.customers += other.customers;
-        sum(&mut self.arrivals, &other.arrivals);
-        sum(&mut self.requests, &other.requests);
-        sum(&mut self.requests_sq, &other.requests_sq);
-        sum(&mut self.day_arrivals, &other.day_arrivals);
-        sum(&mut self.day_touches, &other.day_touches);
-        sum(&mut self.day_conversions, &other.day_conversions);
-        sum(&mut self.day_revenue_cents, &other.day_revenue_cents);
+        self.arrivals.merge(&other.arrivals);
+        self.requests.merge(&other.requests);
+        self.requests_sq.merge(&other.requests_sq);
+        self.day_arrivals.merge(&other.day_arrivals);
+        self.day_touches.merge(&other.day_touches);
+        self.day_conversions.merge(&other.day_conversions);
+        self.day_revenue_cents.merge(&other.day_revenue_cents);
         self.after_touches += other.after_touches;
         self.after_conversions += other.after_conversions;
         self.after_revenue_cents += other.after_revenue_cents;
@@ -163,17 +169,17 @@ pub fn forecast(subjects: &[Subject], grid: &Grid, map: &RequestMap, plan: &Fore
     subjects
         .iter()
         .map(|subject| {
-            let parts: Vec<Totals> = plan
-                .replicates
+            // Replicates are summed as they finish: memory holds a few
+            // replicates' bins, however many there are.
+            let zero = || Totals::zero(grid, map.names.len(), subject.model.channels.len());
+            plan.replicates
                 .clone()
                 .into_par_iter()
                 .map(|r| replicate(subject, grid, map, plan.seed, r))
-                .collect();
-            let mut total = Totals::zero(grid, map.names.len(), subject.model.channels.len());
-            for part in &parts {
-                total.add(part);
-            }
-            total
+                .reduce(zero, |mut a, b| {
+                    a.merge(&b);
+                    a
+                })
         })
         .collect()
 }
@@ -218,7 +224,7 @@ fn replicate(subject: &Subject, grid: &Grid, map: &RequestMap, seed: u64, r: u32
             acc
         })
         .reduce(zero, |mut a, b| {
-            a.add(&b);
+            a.merge(&b);
             a
         });
     totals.customers = n;

@@ -12,6 +12,7 @@ use super::{Header, ResultKind, ScenarioInfo};
 use crate::calendar::Calendar;
 use crate::forecast::expected::Expected;
 use crate::forecast::{Grid, ReplicatePeak, Totals};
+use crate::merge::Merge;
 use crate::model::Model;
 use crate::model::posterior::{interval95, percentile};
 use crate::shard::Shard;
@@ -249,26 +250,23 @@ impl ForecastRaw {
             after_revenue_cents: t.after_revenue_cents,
         }
     }
+}
 
+impl Merge for ForecastRaw {
     /// Adds another part's sums.
-    pub fn add(&mut self, other: &ForecastRaw) {
-        fn sum<T: Copy + std::ops::AddAssign>(a: &mut [T], b: &[T]) {
-            for (x, y) in a.iter_mut().zip(b) {
-                *x += *y;
-            }
-        }
+    fn merge(&mut self, other: &ForecastRaw) {
         self.customers += other.customers;
-        sum(&mut self.arrivals, &other.arrivals);
+        self.arrivals.merge(&other.arrivals);
         for (a, b) in self.requests.iter_mut().zip(&other.requests) {
-            sum(a, b);
+            a.merge(b);
         }
-        sum(&mut self.requests_sq, &other.requests_sq);
-        sum(&mut self.day_arrivals, &other.day_arrivals);
+        self.requests_sq.merge(&other.requests_sq);
+        self.day_arrivals.merge(&other.day_arrivals);
         for (a, b) in self.day_touches.iter_mut().zip(&other.day_touches) {
-            sum(a, b);
+            a.merge(b);
         }
-        sum(&mut self.day_conversions, &other.day_conversions);
-        sum(&mut self.day_revenue_cents, &other.day_revenue_cents);
+        self.day_conversions.merge(&other.day_conversions);
+        self.day_revenue_cents.merge(&other.day_revenue_cents);
         self.after_touches += other.after_touches;
         self.after_conversions += other.after_conversions;
         self.after_revenue_cents += other.after_revenue_cents;

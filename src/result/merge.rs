@@ -197,7 +197,7 @@ pub fn merge_forecasts(
     let mut merged = first.clone();
     for (k, variant) in merged.variants.iter_mut().enumerate() {
         for part in &parts[1..] {
-            variant.raw.add(&part.variants[k].raw);
+            variant.raw.merge(&part.variants[k].raw);
             variant.replicate_peaks.extend(part.variants[k].replicate_peaks.iter().cloned());
         }
         variant.replicate_peaks.sort_by_key(|p| p.replicate);

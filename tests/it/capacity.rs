@@ -184,6 +184,18 @@ fn a_dead_target_stops_the_search_and_says_so() {
     assert!(notes.contains("looks down") && notes.contains(&run.port.to_string()), "{notes}");
 }
 
+/// [`crate::SHORT_JOURNEYS`] over one day of 86,400 customers with a
+/// send that triples arrivals at 09:00, as `calendar.toml` in `dir`.
+fn send_day(dir: &std::path::Path) -> std::path::PathBuf {
+    let text = crate::SHORT_JOURNEYS.replace(
+        "name = \"two pages\"",
+        "name = \"two pages\"\nperiod = \"day\"\ncustomers_per_period = 86400",
+    ) + "\n[calendar]\nstart = \"2026-12-07\"\ndays = 1\n[[calendar.event]]\nname = \"send\"\nat = \"2026-12-07T09:00\"\npeak = 3\nhalf_life = \"1h\"\n";
+    let scenario = dir.join("calendar.toml");
+    std::fs::write(&scenario, text).expect("write");
+    scenario
+}
+
 #[test]
 fn the_calendar_gives_the_peak_to_judge_against() {
     let dir = tempfile::tempdir().expect("temp dir");
@@ -200,12 +212,7 @@ fn the_calendar_gives_the_peak_to_judge_against() {
     assert!(stderr.contains("has no [calendar]") && stderr.contains("customers per second"), "{stderr}");
     // A flat day of 86,400 customers with a send that triples arrivals at
     // 09:00: the busiest minute is 09:00, 3 customers/s less its decay.
-    let text = crate::SHORT_JOURNEYS.replace(
-        "name = \"two pages\"",
-        "name = \"two pages\"\nperiod = \"day\"\ncustomers_per_period = 86400",
-    ) + "\n[calendar]\nstart = \"2026-12-07\"\ndays = 1\n[[calendar.event]]\nname = \"send\"\nat = \"2026-12-07T09:00\"\npeak = 3\nhalf_life = \"1h\"\n";
-    let scenario = dir.path().join("calendar.toml");
-    std::fs::write(&scenario, &text).expect("write");
+    let scenario = send_day(dir.path());
     let calendar = fogg::scenario::from_path(&scenario).expect("compiles").calendar.expect("a calendar");
     let (at, customers) = calendar.busiest(60.0, 86_400.0);
     assert_eq!(calendar.local(at), "2026-12-07 09:00");
@@ -232,12 +239,7 @@ fn the_calendar_gives_the_peak_to_judge_against() {
 fn a_forecast_gives_each_strategy_its_peak_to_judge_against() {
     let dir = tempfile::tempdir().expect("temp dir");
     // 86,400 customers a day, tripled at 09:00 by a send: a peak near 3/s.
-    let text = crate::SHORT_JOURNEYS.replace(
-        "name = \"two pages\"",
-        "name = \"two pages\"\nperiod = \"day\"\ncustomers_per_period = 86400",
-    ) + "\n[calendar]\nstart = \"2026-12-07\"\ndays = 1\n[[calendar.event]]\nname = \"send\"\nat = \"2026-12-07T09:00\"\npeak = 3\nhalf_life = \"1h\"\n";
-    let scenario = dir.path().join("calendar.toml");
-    std::fs::write(&scenario, &text).expect("write");
+    let scenario = send_day(dir.path());
     fogg()
         .arg("forecast")
         .arg(&scenario)

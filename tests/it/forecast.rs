@@ -302,6 +302,18 @@ fn forecast_refuses_what_it_cannot_do() {
         crate::fogg().args(["forecast", "campaign-launch", "--resolution", "0.5s"]),
         "whole number of seconds",
     );
+    // Bounded in memory and time: a second's bins over two weeks, or a
+    // population no machine walks, are refused before any work.
+    assert_fails(
+        crate::fogg().args(["forecast", "campaign-launch", "--resolution", "1s"]),
+        "choose a coarser --resolution",
+    );
+    let (_, text) = fogg::scenario::BUNDLED.iter().find(|(n, _)| *n == "campaign-launch").unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let huge = dir.path().join("huge.toml");
+    std::fs::write(&huge, text.replace("customers_per_period = 120000", "customers_per_period = 1e300"))
+        .unwrap();
+    assert_fails(crate::fogg().arg("forecast").arg(&huge), "would walk about");
 }
 
 /// A loopback server that counts each customer's first page (`/`) per
