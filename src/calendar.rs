@@ -232,31 +232,9 @@ impl Calendar {
         customers_per_period / self.period_s * self.table.total()
     }
 
-    /// Expected arrivals between `a_s` and `b_s` (seconds from the start,
-    /// clamped to the window) for `customers_per_period`, exactly at
-    /// minute boundaries and prorated within a minute.
-    pub fn expected_between(&self, a_s: f64, b_s: f64, customers_per_period: f64) -> f64 {
-        customers_per_period / self.period_s * (self.table.before(b_s) - self.table.before(a_s))
-    }
-
     /// ∫ r/r₀ over each minute of the window.
     pub fn minutes(&self) -> &MinuteTable {
         &self.table
-    }
-
-    /// The arrival time (seconds after the start) of quantile `u` in
-    /// [0, 1) of the window's arrivals: the minute exactly, uniform within
-    /// it.
-    pub fn arrival_at(&self, u: f64) -> f64 {
-        self.table.at(u)
-    }
-
-    /// The busiest `width_s` (a whole number of minutes) of the window:
-    /// its start in seconds after the window's, and its expected arrivals
-    /// for `customers_per_period`.
-    pub fn busiest(&self, width_s: f64, customers_per_period: f64) -> (f64, f64) {
-        let (m, weight) = self.table.busiest((width_s / MINUTE as f64).round() as usize);
-        ((m as i64 * MINUTE) as f64, weight * customers_per_period / self.period_s)
     }
 
     /// Spend per period of channel `channel` in each minute of the
@@ -405,6 +383,19 @@ pub fn period_length_s(name: &str) -> Option<f64> {
 mod tests {
     use super::*;
 
+    /// Expected arrivals between `a_s` and `b_s` seconds after the start
+    /// for `per_period` customers per period.
+    fn between(c: &Calendar, a_s: f64, b_s: f64, per_period: f64) -> f64 {
+        per_period / c.period_s * (c.minutes().before(b_s) - c.minutes().before(a_s))
+    }
+
+    /// The busiest `minutes` of the window: its start (seconds after the
+    /// window's) and its expected arrivals for `per_period`.
+    fn busiest(c: &Calendar, minutes: usize, per_period: f64) -> (f64, f64) {
+        let (m, weight) = c.minutes().busiest(minutes);
+        (m as f64 * 60.0, weight * per_period / c.period_s)
+    }
+
     fn spec(start: &str, days: i64, zone_name: &str) -> CalendarSpec {
         let zone = zone(zone_name).expect("zone");
         let start_s = instant(start, &zone).expect("date");
@@ -426,11 +417,11 @@ mod tests {
     fn a_flat_week_brings_a_period_per_day() {
         let c = Calendar::new(spec("2026-11-23", 7, "UTC"));
         assert!((c.customers(1000.0) - 7000.0).abs() < 1e-6);
-        assert!((c.expected_between(0.0, 3600.0, 1000.0) - 1000.0 / 24.0).abs() < 1e-9);
-        assert!((c.arrival_at(0.5) - 3.5 * 86_400.0).abs() < 1e-6);
+        assert!((between(&c, 0.0, 3600.0, 1000.0) - 1000.0 / 24.0).abs() < 1e-9);
+        assert!((c.minutes().at(0.5) - 3.5 * 86_400.0).abs() < 1e-6);
         assert_eq!(c.days().len(), 7);
         assert_eq!(c.days()[0].0, "2026-11-23");
-        let (_, hour) = c.busiest(3600.0, 1000.0);
+        let (_, hour) = busiest(&c, 60, 1000.0);
         assert!((hour - 1000.0 / 24.0).abs() < 1e-9);
     }
 
@@ -449,9 +440,9 @@ mod tests {
         let at = c.start_s + (5 * 24 + 20) * 3600;
         assert_eq!(at, 1_795_892_400, "19:00 UTC");
         let t0 = (at - c.start_s) as f64;
-        assert!((c.expected_between(t0, t0 + 3600.0, 1000.0) - 7000.0).abs() < 1e-6);
-        assert_eq!(c.local(c.arrival_at(0.5)), "2026-11-28 20:30");
-        let (at, n) = c.busiest(3600.0, 1000.0);
+        assert!((between(&c, t0, t0 + 3600.0, 1000.0) - 7000.0).abs() < 1e-6);
+        assert_eq!(c.local(c.minutes().at(0.5)), "2026-11-28 20:30");
+        let (at, n) = busiest(&c, 60, 1000.0);
         assert_eq!((c.local(at), n.round()), ("2026-11-28 20:00".to_owned(), 7000.0));
     }
 
@@ -466,7 +457,7 @@ mod tests {
         assert!((c.customers(1000.0) - 7000.0 - extra).abs() < 1e-6, "{}", c.customers(1000.0));
         // Half the boost falls in its first half-life.
         let t0 = 86_400.0;
-        let first = c.expected_between(t0, t0 + 3600.0, 1000.0) - 1000.0 / 24.0;
+        let first = between(&c, t0, t0 + 3600.0, 1000.0) - 1000.0 / 24.0;
         assert!((first - extra / 2.0).abs() < 1e-6);
     }
 
@@ -480,7 +471,7 @@ mod tests {
         let c = Calendar::new(CalendarSpec { end_s, ..spec("2027-03-28", 1, "Europe/Paris") });
         assert!((c.customers(1000.0) - 1000.0 * 23.0 / 24.0).abs() < 1e-6);
         // No arrival at 02:00–03:00, which that day does not have.
-        assert_eq!(c.local(c.arrival_at(2.5 / 23.0)), "2027-03-28 03:30");
+        assert_eq!(c.local(c.minutes().at(2.5 / 23.0)), "2027-03-28 03:30");
     }
 
     #[test]

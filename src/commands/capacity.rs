@@ -182,10 +182,8 @@ fn expected_peak(
                 )
             };
             // The busiest minute of arrivals, as flights and adstock move them.
-            let arrivals = crate::forecast::Flighting::new(model, &model.baseline(), c).arrivals;
-            let (m, weight) = arrivals.busiest(1);
-            let (at, customers) =
-                (m as f64 * 60.0, weight * model.customers_per_period.unwrap_or(0.0) / c.period_s);
+            let (m, customers) = crate::forecast::Flighting::baseline_customers(model, c).busiest(1);
+            let at = m as f64 * 60.0;
             let rate = customers / 60.0;
             let note = format!(
                 "expected peak: the busiest minute of the scenario's calendar, {} ({}), {} customers arriving ({}/s)",

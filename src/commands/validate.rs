@@ -38,12 +38,11 @@ fn calendar_section(c: &crate::calendar::Calendar, model: &Model) -> Section {
         ),
     ]);
     // Arrivals as the flights and adstock move them.
-    let arrivals = crate::forecast::Flighting::new(model, &model.baseline(), c).arrivals;
-    let scale = per_period / c.period_s;
-    t.row(vec!["customers arriving (expected)".into(), num(arrivals.total() * scale, 0)]);
+    let customers = crate::forecast::Flighting::baseline_customers(model, c);
+    t.row(vec!["customers arriving (expected)".into(), num(customers.total(), 0)]);
     for (label, minutes) in [("busiest hour", 60), ("busiest minute", 1)] {
-        let (m, weight) = arrivals.busiest(minutes);
-        let (at, n) = (m as f64 * 60.0, weight * scale);
+        let (m, n) = customers.busiest(minutes);
+        let at = m as f64 * 60.0;
         let rate = n / (minutes as f64 * 60.0);
         t.row(vec![
             label.into(),

@@ -104,6 +104,15 @@ impl Flighting {
         Flighting { arrivals: MinuteTable::new(weights, length), multipliers, entries, spend }
     }
 
+    /// The baseline's expected customers in each minute of `calendar`'s
+    /// window, as its flights and adstock move them: where `validate` and
+    /// `capacity --expected-peak calendar` find the busiest minutes.
+    pub fn baseline_customers(model: &Model, calendar: &Calendar) -> MinuteTable {
+        let weights = Flighting::new(model, &model.baseline(), calendar).arrivals;
+        let scale = model.customers_per_period.unwrap_or(0.0) / calendar.period_s;
+        MinuteTable::new(weights.weights().iter().map(|w| w * scale).collect(), calendar.length_s())
+    }
+
     /// Whether any spend moves over the window.
     pub fn is_flat(&self) -> bool {
         self.multipliers.is_empty()

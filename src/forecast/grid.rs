@@ -60,12 +60,6 @@ impl Grid {
         if d + 1 < self.days.len() && self.days[d + 1].1 <= t_s { d + 1 } else { d }
     }
 
-    /// Seconds in bin `j` (the last bin may be cut by the window's end).
-    pub fn bin_length_s(&self, j: usize) -> f64 {
-        let from = j as f64 * f64::from(self.resolution_s);
-        (self.length_s - from).clamp(0.0, f64::from(self.resolution_s))
-    }
-
     /// Seconds of the window in day `d`.
     pub fn day_length_s(&self, d: usize) -> f64 {
         let from = self.days[d].1.max(0.0);

@@ -150,7 +150,7 @@ pub struct CarryOver {
 }
 
 /// The peak of the traffic.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct PeakSummary {
     /// Start of the bin where the expected requests peak, local time.
     pub requests_at: String,
@@ -337,7 +337,6 @@ impl ForecastResult {
             .iter()
             .map(|c| ForecastChannel { id: c.id.clone(), cost_per_touch: c.cost_per_touch })
             .collect();
-        let local = |bin: u32| calendar.local(f64::from(bin) * f64::from(grid.resolution_s));
         let variants = variants
             .iter()
             .map(|v| {
@@ -359,7 +358,7 @@ impl ForecastResult {
                     carry_over: CarryOver { touches: 0.0, conversions: 0.0, revenue: 0.0 },
                     days: Vec::new(),
                     peak: PeakSummary::default(),
-                    replicate_peaks: v.totals.peaks.iter().map(|p| PeakRow::of(p, grid, &local)).collect(),
+                    replicate_peaks: v.totals.peaks.iter().map(|p| PeakRow::of(p, &window)).collect(),
                     expected: ExpectedTraffic {
                         arrivals: v.expected.arrivals.clone(),
                         requests: per_bin(&v.expected.requests),
@@ -412,27 +411,10 @@ impl Figures {
     }
 }
 
-impl Default for PeakSummary {
-    fn default() -> PeakSummary {
-        PeakSummary {
-            requests_at: String::new(),
-            requests_bin: 0,
-            expected_requests_per_s: 0.0,
-            requests_per_s: 0.0,
-            requests_per_s_ci95: [0.0; 2],
-            customers_per_s_then: 0.0,
-            customers_at: String::new(),
-            customers_bin: 0,
-            expected_customers_per_s: 0.0,
-            customers_per_s: 0.0,
-            customers_per_s_ci95: [0.0; 2],
-        }
-    }
-}
-
 impl PeakRow {
-    fn of(p: &ReplicatePeak, grid: &Grid, local: &dyn Fn(u32) -> String) -> PeakRow {
-        let rate = |count: u64, bin: u32| count as f64 / grid.bin_length_s(bin as usize).max(1e-9);
+    fn of(p: &ReplicatePeak, window: &ForecastWindow) -> PeakRow {
+        let rate = |count: u64, bin: u32| count as f64 / bin_seconds(window, bin as usize).max(1e-9);
+        let local = |bin: u32| bin_label(window, bin as usize);
         PeakRow {
             replicate: p.replicate,
             customers: p.customers,

@@ -214,7 +214,8 @@ fn the_calendar_gives_the_peak_to_judge_against() {
     // 09:00: the busiest minute is 09:00, 3 customers/s less its decay.
     let scenario = send_day(dir.path());
     let calendar = fogg::scenario::from_path(&scenario).expect("compiles").calendar.expect("a calendar");
-    let (at, customers) = calendar.busiest(60.0, 86_400.0);
+    let (minute, weight) = calendar.minutes().busiest(1);
+    let (at, customers) = (minute as f64 * 60.0, weight * 86_400.0 / calendar.period_s);
     assert_eq!(calendar.local(at), "2026-12-07 09:00");
     let run = fogg()
         .arg("capacity")
