@@ -182,7 +182,7 @@ fn expected_peak(
                 )
             };
             // The busiest minute of arrivals, as flights and adstock move them.
-            let (m, customers) = crate::forecast::Flighting::baseline_customers(model, c).busiest(1);
+            let (m, customers) = crate::forecast::Flighting::baseline_customers(model, c)?.busiest(1);
             let at = m as f64 * 60.0;
             let rate = customers / 60.0;
             let note = format!(

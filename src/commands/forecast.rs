@@ -59,8 +59,15 @@ pub fn run(args: &ForecastArgs, out: &mut dyn Write) -> anyhow::Result<Verdict> 
         );
     }
     let plan = ForecastPlan { seed: args.seed, replicates: replicates.start as u32..replicates.end as u32 };
-    let flightings: Vec<Flighting> =
-        variants.iter().map(|(_, v)| Flighting::new(model, v, calendar)).collect();
+    let flightings: Vec<Flighting> = variants
+        .iter()
+        .map(|(strategy, v)| {
+            Flighting::new(model, v, calendar).map_err(|e| match strategy {
+                Some(s) => anyhow!("strategy '{}': {e}", s.id),
+                None => anyhow!("scenario '{}': {e}", model.source),
+            })
+        })
+        .collect::<anyhow::Result<_>>()?;
     // Customers at the base rate over the window, then as each variant's
     // spend (level, flights, adstock) moves them.
     let base = calendar.customers(per_period);

@@ -16,14 +16,14 @@ pub fn run(args: &ValidateArgs, out: &mut dyn Write) -> anyhow::Result<Verdict> 
     let mut doc = summary(&scenario.model, &scenario.file_chain);
     if let Some(calendar) = &scenario.calendar {
         let at = doc.sections.len().min(2);
-        doc.sections.insert(at, calendar_section(calendar, &scenario.model));
+        doc.sections.insert(at, calendar_section(calendar, &scenario.model)?);
     }
     crate::report::write_doc(&doc, out)?;
     Ok(Verdict::Pass)
 }
 
 /// `[calendar]`: the window, the customers it brings and when most come.
-fn calendar_section(c: &crate::calendar::Calendar, model: &Model) -> Section {
+fn calendar_section(c: &crate::calendar::Calendar, model: &Model) -> anyhow::Result<Section> {
     let per_period = model.customers_per_period.unwrap_or(0.0);
     let mut t = Table::new(&["calendar", "value"]).text_column(1);
     let days = c.days().len();
@@ -38,7 +38,7 @@ fn calendar_section(c: &crate::calendar::Calendar, model: &Model) -> Section {
         ),
     ]);
     // Arrivals as the flights and adstock move them.
-    let customers = crate::forecast::Flighting::baseline_customers(model, c);
+    let customers = crate::forecast::Flighting::baseline_customers(model, c)?;
     t.row(vec!["customers arriving (expected)".into(), num(customers.total(), 0)]);
     for (label, minutes) in [("busiest hour", 60), ("busiest minute", 1)] {
         let (m, n) = customers.busiest(minutes);
@@ -92,7 +92,7 @@ fn calendar_section(c: &crate::calendar::Calendar, model: &Model) -> Section {
                 .into(),
         );
     }
-    Section { title: "Calendar".into(), table: t, notes }
+    Ok(Section { title: "Calendar".into(), table: t, notes })
 }
 
 /// The model laid out as a document, with the transitions the file

@@ -26,6 +26,7 @@ pub use flighting::Flighting;
 pub use grid::Grid;
 
 use crate::merge::Merge;
+use crate::model::alias::{EXIT, Target};
 use crate::model::{Model, cents};
 use crate::rng::{CustomerRngs, Stream, customer_rng};
 
@@ -209,16 +210,18 @@ fn replicate(subject: &Subject, grid: &Grid, map: &RequestMap, seed: u64, r: u32
         .into_par_iter()
         .fold(zero, |mut acc, chunk| {
             let from = chunk * CHUNK;
+            let mut scratch = Vec::new();
             for customer in from..(from + CHUNK).min(n) {
                 let mut arrival = arrivals.customer(customer);
                 let t = subject.flighting.arrivals.at(arrival.random());
                 let mut rng = journeys.customer(customer);
                 if subject.flighting.is_flat() {
-                    walk(subject.model.walk(&mut rng), subject.model, t, grid, map, &mut acc);
+                    walk(subject.model.walk(&mut rng), subject, t, grid, map, &mut acc, None);
                 } else {
                     let entry = subject.flighting.entry_at(t, arrival.random());
                     let journey = subject.model.walk_from(&mut rng, entry.segment, entry.state);
-                    walk(journey, subject.model, t, grid, map, &mut acc);
+                    let timed = subject.flighting.moves_transitions().then_some((&mut arrival, &mut scratch));
+                    walk(journey, subject, t, grid, map, &mut acc, timed);
                 }
             }
             acc
@@ -254,22 +257,26 @@ fn replicate(subject: &Subject, grid: &Grid, map: &RequestMap, seed: u64, r: u32
 }
 
 /// Walks `journey`, of a customer who arrives `arrival_s` after the
-/// window's start.
+/// window's start. With `timed` (the customer's arrival RNG and a scratch
+/// row), each transition whose next touch falls in the window is drawn
+/// again from the chain of that minute when spend moves it then.
 #[inline]
 fn walk(
-    journey: crate::model::Journey<'_, '_, crate::rng::CustomerRng>,
-    model: &Model,
+    mut journey: crate::model::Journey<'_, '_, crate::rng::CustomerRng>,
+    subject: &Subject,
     arrival_s: f64,
     grid: &Grid,
     map: &RequestMap,
     acc: &mut Totals,
+    mut timed: Option<(&mut crate::rng::CustomerRng, &mut Vec<(Target, f64)>)>,
 ) {
+    let model = subject.model;
     let names = map.names.len();
     let channels = model.channels.len();
     acc.arrivals[grid.bin(arrival_s)] += 1;
     acc.day_arrivals[grid.day(arrival_s)] += 1;
     let mut t = arrival_s;
-    for step in journey {
+    while let Some(step) = journey.next() {
         let state = &model.states[step.state.0 as usize];
         let value = if state.conversion { cents(step.value) } else { 0 };
         if t < grid.length_s {
@@ -291,5 +298,26 @@ fn walk(
             }
         }
         t += step.dwell_s;
+        if let Some((rng, scratch)) = &mut timed
+            && t < grid.length_s
+        {
+            let segment = &model.segments[journey.segment().0 as usize];
+            let row = &segment.chain.next[step.state.0 as usize];
+            if subject.flighting.row_at(model, row, subject.flighting.minute(t), scratch) {
+                journey.redirect(draw(scratch, rng.random()));
+            }
+        }
     }
+}
+
+/// The target of `row` (probabilities) a uniform `u` in [0, 1) picks.
+fn draw(row: &[(Target, f64)], u: f64) -> Target {
+    let mut left = u * row.iter().map(|(_, p)| p).sum::<f64>();
+    for &(target, p) in row {
+        left -= p;
+        if left < 0.0 {
+            return target;
+        }
+    }
+    row.last().map_or(EXIT, |&(target, _)| target)
 }

@@ -657,7 +657,7 @@ fn name(states: &[State], t: Target) -> &str {
 
 /// Multiplies the probabilities of targets in the set by `m`, then
 /// normalises the row; a row left with nothing goes to the exit.
-fn scale_and_normalise(row: &mut Vec<(Target, f64)>, in_set: &impl Fn(Target) -> bool, m: f64) {
+pub(crate) fn scale_and_normalise(row: &mut Vec<(Target, f64)>, in_set: &impl Fn(Target) -> bool, m: f64) {
     let mut total = 0.0;
     for (t, p) in row.iter_mut() {
         if in_set(*t) {
@@ -678,7 +678,7 @@ fn scale_and_normalise(row: &mut Vec<(Target, f64)>, in_set: &impl Fn(Target) ->
 /// Multiplies the probabilities of targets in the set by `m`, taking the
 /// added mass from (or giving it back to) the exit. Fails with (needed,
 /// available) when the exit has too little.
-fn scale_from_exit(
+pub(crate) fn scale_from_exit(
     row: &mut Vec<(Target, f64)>,
     in_set: &impl Fn(Target) -> bool,
     m: f64,

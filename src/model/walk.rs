@@ -92,6 +92,13 @@ impl<R: Rng + ?Sized> Journey<'_, '_, R> {
     pub fn steps(&self) -> u32 {
         self.steps
     }
+
+    /// Replaces the next state the journey drew with `next` (a state, or
+    /// [`EXIT`]): for a caller whose transitions vary over time, as a
+    /// forecast's do when spend moves them.
+    pub fn redirect(&mut self, next: Target) {
+        self.next = next;
+    }
 }
 
 impl<R: Rng + ?Sized> Iterator for Journey<'_, '_, R> {

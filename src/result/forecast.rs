@@ -345,13 +345,12 @@ impl ForecastResult {
                 let per_bin = |flat: &[f64]| -> Vec<Vec<f64>> {
                     (0..names).map(|k| (0..grid.bins).map(|j| flat[j * names + k]).collect()).collect()
                 };
-                let exact = v.model.exact();
                 let mut variant = ForecastVariant {
                     id: v.id.clone(),
                     description: v.description.clone(),
                     changes: v.changes.clone(),
                     expected_customers: v.expected_customers,
-                    exact_conversions: v.expected_customers * exact.conversions_per_customer,
+                    exact_conversions: v.expected.conversions,
                     spend: v.spend.clone(),
                     day_spend: v.day_spend.clone(),
                     total: Figures::empty("window", channels.len()),

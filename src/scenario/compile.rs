@@ -122,6 +122,9 @@ pub(super) fn compile(
         period: meta.period.clone().unwrap_or_else(|| "period".to_owned()),
         customers_per_period: settings.customers_per_period,
     });
+    if let (Some(c), Some(raw_calendar)) = (&calendar, &raw.calendar) {
+        super::compile_calendar::check_flights(&mut cx, c, raw_calendar, &model);
+    }
     let strategies = super::compile_strategy::compile_strategies(&mut cx, &raw.strategies, &model, &specs);
     if !cx.problems.is_empty() {
         return Err(cx.problems);

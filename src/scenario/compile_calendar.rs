@@ -8,7 +8,7 @@ use super::raw::{RawCalendar, RawEvent, RawFlight, RawMeta, RawWhen};
 use crate::calendar::{
     Adstock, Calendar, CalendarSpec, Event, Flight, days_after, instant, period_length_s, zone,
 };
-use crate::model::{Channel, Mechanism};
+use crate::model::{Channel, Model};
 
 /// The longest window a calendar may span: its intensity is kept per
 /// minute.
@@ -256,8 +256,8 @@ fn event(
     Some(Event { name: e.name.clone(), at_s, peak, half_life_s })
 }
 
-/// The channel a flight or adstock names: it must exist, declare spend,
-/// and drive acquisition (a flight moves arrivals).
+/// The channel a flight or adstock names: it must exist and declare
+/// spend.
 fn spend_channel(
     cx: &mut Cx,
     key: &str,
@@ -281,18 +281,6 @@ fn spend_channel(
                 key,
                 format!("channel '{id}' declares no spend, so its spend cannot vary over the window"),
                 format!("add `spend = {{ baseline = …, half_saturation = …, drives = \"acquisition\" }}` to channel '{id}'"),
-            );
-            None
-        }
-        Some(s) if s.drives != Mechanism::Acquisition => {
-            cx.problem(
-                Some(span),
-                key,
-                format!(
-                    "channel '{id}' drives {}: spend that varies over the window moves arrivals, which only `drives = \"acquisition\"` does in fogg today",
-                    s.drives.name()
-                ),
-                "flight an acquisition channel, or compare this channel's spend levels with `fogg whatif`",
             );
             None
         }
@@ -399,4 +387,33 @@ fn adstock(cx: &mut Cx, c: &RawCalendar, channels: &[Channel]) -> Option<Vec<Ads
         }
     }
     ok.then_some(out)
+}
+
+/// Checks that the baseline's chain can take its flights: an incremental
+/// channel's flight must not need more of a row's exit than it has. The
+/// problem points at the flight in force when it first happens.
+pub(super) fn check_flights(cx: &mut Cx, calendar: &Calendar, raw: &Spanned<RawCalendar>, model: &Model) {
+    let Err(e) = crate::forecast::Flighting::new(model, &model.baseline(), calendar) else { return };
+    let at_s = calendar.start_s + e.minute as i64 * 60;
+    let flights = &raw.get_ref().flights;
+    let in_force = calendar
+        .flights
+        .iter()
+        .enumerate()
+        .filter(|(_, f)| f.channel == e.channel_index)
+        .min_by_key(|(_, f)| (at_s < f.from_s || at_s >= f.to_s, f.from_s))
+        .map(|(k, _)| k);
+    let (span, key) = match in_force {
+        Some(k) => (Some(flights[k].spend.span()), format!("calendar.flight[{k}].spend")),
+        None => (None, "calendar".to_owned()),
+    };
+    cx.problem(
+        span.as_ref(),
+        key,
+        format!(
+            "the spend of '{}' at {} needs {:.4} of the exit probability of state '{}', which has only {:.4}",
+            e.channel, e.at, e.needed, e.state, e.exit
+        ),
+        format!("fly less spend on '{}' there, or declare `drives = \"share\"` for it", e.channel),
+    );
 }
