@@ -134,7 +134,11 @@ fn on_steps(
             .zip(&ahead)
             .map(|(states, ahead)| {
                 let within = ahead.within(model.max_steps);
-                states.iter().enumerate().map(|(s, e)| e.as_ref().map_or(0.0, |e| e.iter().sum::<f64>() * within[s])).sum::<f64>()
+                states
+                    .iter()
+                    .enumerate()
+                    .map(|(s, e)| e.as_ref().map_or(0.0, |e| e.iter().sum::<f64>() * within[s]))
+                    .sum::<f64>()
             })
             .sum();
         (per_frequency(model, &entering, step_s, steps, map), conversions)
@@ -159,7 +163,11 @@ impl ConversionsAhead {
             let h: Vec<f64> = (0..n)
                 .map(|i| {
                     let own = if model.states[i].conversion { 1.0 } else { 0.0 };
-                    own + next[i].iter().filter(|(t, _)| *t != EXIT).map(|&(t, p)| p * last[t as usize]).sum::<f64>()
+                    own + next[i]
+                        .iter()
+                        .filter(|(t, _)| *t != EXIT)
+                        .map(|&(t, p)| p * last[t as usize])
+                        .sum::<f64>()
                 })
                 .collect();
             let settled = h.iter().zip(last).all(|(a, b)| (a - b).abs() <= 1e-15 * a.abs().max(1.0));
@@ -367,7 +375,11 @@ fn in_time(
                 let outside = x[s].as_ref().map_or(0.0, |v| v.iter().sum::<f64>()) - d.iter().sum::<f64>();
                 if outside > 0.0 {
                     conversions += outside
-                        * segment.chain.next[s].iter().filter(|(t, _)| *t != EXIT).map(|&(t, p)| p * left[t as usize]).sum::<f64>();
+                        * segment.chain.next[s]
+                            .iter()
+                            .filter(|(t, _)| *t != EXIT)
+                            .map(|&(t, p)| p * left[t as usize])
+                            .sum::<f64>();
                 }
                 match &tables[s] {
                     None => {

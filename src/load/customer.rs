@@ -88,7 +88,7 @@ pub async fn run(ctx: Arc<LoadContext>, customer: u64, arrival: Instant) {
                 captured: &[],
             };
             for (k, request) in spec.requests[s].iter().enumerate() {
-                tokio::time::sleep_until(intended).await;
+                super::wait_until(intended).await;
                 let mut on_the_wire = InFlight {
                     ctx: &ctx,
                     intended,

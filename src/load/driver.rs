@@ -10,9 +10,11 @@ use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::Duration;
 
+use std::pin::Pin;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore, watch};
 use tokio::task::JoinSet;
-use tokio::time::Instant;
+
+use tokio::time::{Instant, Sleep};
 
 use super::context::LoadContext;
 use super::customer;
@@ -152,7 +154,7 @@ async fn launch_customers(
 /// free, and holds the slot until its journey ends.
 enum Arrivals {
     Open { schedule: ArrivalSchedule, start: Instant, end: Instant },
-    Closed { slots: Arc<Semaphore>, start: Instant, end: Instant },
+    Closed { slots: Arc<Semaphore>, start: Instant, end: Pin<Box<Sleep>> },
 }
 
 impl Arrivals {
@@ -167,7 +169,8 @@ impl Arrivals {
             Workload::Closed(n) => Arrivals::Closed {
                 slots: Arc::new(Semaphore::new(*n as usize)),
                 start,
-                end: start + plan.duration,
+                // One timer for the whole run, not one per arrival.
+                end: Box::pin(tokio::time::sleep_until(start + plan.duration)),
             },
         }
     }
@@ -183,17 +186,17 @@ impl Arrivals {
                     return None;
                 }
                 let when = *start + schedule.next()?;
-                tokio::time::sleep_until(when).await;
+                super::wait_until(when).await;
                 Some((when, None))
             }
             Arrivals::Closed { slots, start, end } => {
                 let permit = tokio::select! {
                     permit = Arc::clone(slots).acquire_owned() => permit.ok()?,
-                    _ = tokio::time::sleep_until(*end) => return None,
+                    _ = end.as_mut() => return None,
                 };
-                tokio::time::sleep_until(*start).await;
+                super::wait_until(*start).await;
                 let when = Instant::now();
-                (when < *end).then_some((when, Some(permit)))
+                (when < end.deadline()).then_some((when, Some(permit)))
             }
         }
     }

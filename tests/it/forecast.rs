@@ -691,9 +691,13 @@ fn simulated_traffic_follows_flights_that_move_transitions() {
         // Every customer converts at most once (at `post`), so conversions
         // in the window and after it are Poisson around the exact figure,
         // which the unmoved chain's misses.
-        let converted = (run.totals.day_conversions.iter().sum::<u64>() + run.totals.after_conversions) as f64;
+        let converted =
+            (run.totals.day_conversions.iter().sum::<u64>() + run.totals.after_conversions) as f64;
         let exact = run.replicates * run.expected.conversions;
-        assert!((converted - exact).abs() < 4.0 * exact.sqrt(), "{drives}: {converted} converted, {exact} exact");
+        assert!(
+            (converted - exact).abs() < 4.0 * exact.sqrt(),
+            "{drives}: {converted} converted, {exact} exact"
+        );
         let blind = run.replicates * unmoved.expected.conversions;
         assert!((converted - blind).abs() > 8.0 * blind.sqrt(), "{drives}: {converted} vs {blind} unmoved");
     }
