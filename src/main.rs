@@ -7,6 +7,13 @@ use std::process::ExitCode;
 
 use clap::Parser;
 
+/// mimalloc instead of the system allocator: load mode's requests
+/// allocate from many tasks on several threads, where glibc's malloc
+/// spent a tenth of the CPU and contended on its arena locks
+/// (docs/benchmarks.md).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> ExitCode {
     let cli = fogg::cli::Cli::parse();
     let stdout = std::io::stdout();
