@@ -30,6 +30,11 @@ pub struct LoadContext {
     pub(super) request_index: Vec<Vec<usize>>,
     /// Per state, per request, per resource: index into the request names.
     pub(super) resource_index: Vec<Vec<Vec<usize>>>,
+    /// Per state, per request: its URL, parsed once, when its path has no
+    /// variables (`None`: rendered and parsed per request).
+    pub(super) request_urls: Vec<Vec<Option<reqwest::Url>>>,
+    /// Per state, per request, per resource: the same for resources.
+    pub(super) resource_urls: Vec<Vec<Vec<Option<reqwest::Url>>>>,
     /// Request names, in the order of the recorder's `by_request`.
     pub(super) request_names: Vec<String>,
     /// Second 0 of the run.
@@ -113,18 +118,33 @@ impl LoadContext {
                 reqs.iter().map(|r| r.resources.iter().map(|x| index_of(&x.name)).collect()).collect()
             })
             .collect();
+        let target = target.trim_end_matches('/').to_owned();
+        let fixed_url = |path: &super::spec::Template| {
+            path.literal().and_then(|p| reqwest::Url::parse(&format!("{target}{p}")).ok())
+        };
+        let request_urls: Vec<Vec<Option<reqwest::Url>>> =
+            spec.requests.iter().map(|reqs| reqs.iter().map(|r| fixed_url(&r.path)).collect()).collect();
+        let resource_urls: Vec<Vec<Vec<Option<reqwest::Url>>>> = spec
+            .requests
+            .iter()
+            .map(|reqs| {
+                reqs.iter().map(|r| r.resources.iter().map(|x| fixed_url(&x.path)).collect()).collect()
+            })
+            .collect();
         let agg = LoadAgg::new(request_names.len(), model.states.len(), model.segments.len());
         let start = Instant::now() + Duration::from_millis(20);
         let started_at_unix_ms = (std::time::SystemTime::now() + Duration::from_millis(20))
             .duration_since(std::time::UNIX_EPOCH)
             .map_or(0, |d| d.as_millis() as u64);
         Ok(LoadContext {
-            target: target.trim_end_matches('/').to_owned(),
+            target,
             client,
             journey_rngs: CustomerRngs::new(plan.seed, Stream::Journey),
             behaviour_rngs: CustomerRngs::new(plan.seed, Stream::Behaviour),
             request_index,
             resource_index,
+            request_urls,
+            resource_urls,
             request_names,
             start,
             started_at_unix_ms,

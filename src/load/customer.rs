@@ -102,9 +102,16 @@ pub async fn run(ctx: Arc<LoadContext>, customer: u64, arrival: Instant) {
                 // request is in flight, not in every thinking customer.
                 sent += 1;
                 let span = trace::span_id(trace, sent);
-                let result = Box::pin(send(&ctx, request, vars, &mut session, (trace, span))).await;
+                let url = ctx.request_urls[s][k].as_ref();
+                let result = Box::pin(send(&ctx, request, url, vars, &mut session, (trace, span))).await;
                 if result.is_ok() && !request.resources.is_empty() {
-                    let page = Page { request, indices: &ctx.resource_index[s][k], state: s, segment };
+                    let page = Page {
+                        request,
+                        indices: &ctx.resource_index[s][k],
+                        urls: &ctx.resource_urls[s][k],
+                        state: s,
+                        segment,
+                    };
                     Box::pin(page.resources(&ctx, vars, &mut session, trace, &mut sent)).await;
                 }
                 // A page's latency is its document's start to its last
@@ -237,12 +244,13 @@ struct Session {
 async fn send(
     ctx: &LoadContext,
     request: &RequestSpec,
+    fixed_url: Option<&reqwest::Url>,
     vars: Vars<'_>,
     session: &mut Session,
     (trace, span): (u128, u64),
 ) -> Result<(), ErrorClass> {
     let vars = Vars { captured: &session.captured, ..vars };
-    let mut url = target_url(ctx, &request.path, &vars)?;
+    let mut url = target_url(ctx, &request.path, fixed_url, &vars)?;
     let mut headers = reqwest::header::HeaderMap::with_capacity(request.headers.len() + 2);
     trace_context(ctx, (trace, span), &mut headers);
     for (name, value) in &request.headers {
@@ -328,6 +336,8 @@ struct Page<'a> {
     request: &'a RequestSpec,
     /// Per resource, its index among the request names.
     indices: &'a [usize],
+    /// Per resource, its URL when fixed.
+    urls: &'a [Option<reqwest::Url>],
     state: usize,
     segment: usize,
 }
@@ -353,7 +363,8 @@ impl Page<'_> {
         // Collected first: a lazy iterator's closure held across the
         // await below would make the customer's future not `Send`.
         let mut fetches = Vec::with_capacity(self.indices.len());
-        for ((resource, &index), n) in self.request.resources.iter().zip(self.indices).zip(first + 1..) {
+        let each = self.request.resources.iter().zip(self.indices).zip(self.urls);
+        for (((resource, &index), url), n) in each.zip(first + 1..) {
             let vars = &vars;
             fetches.push(async move {
                 let now = Instant::now();
@@ -366,7 +377,9 @@ impl Page<'_> {
                     segment: self.segment,
                     recorded: false,
                 };
-                let result = fetch(ctx, &resource.path, vars, jar, (trace, trace::span_id(trace, n))).await;
+                let result =
+                    fetch(ctx, &resource.path, url.as_ref(), vars, jar, (trace, trace::span_id(trace, n)))
+                        .await;
                 wire.record(result.as_ref().err().copied());
                 result.ok()
             });
@@ -388,11 +401,12 @@ impl Page<'_> {
 async fn fetch(
     ctx: &LoadContext,
     path: &super::spec::Template,
+    fixed_url: Option<&reqwest::Url>,
     vars: &Vars<'_>,
     jar: &cookie_store::CookieStore,
     (trace, span): (u128, u64),
 ) -> Result<(reqwest::Url, Vec<cookie_store::RawCookie<'static>>), ErrorClass> {
-    let url = target_url(ctx, path, vars)?;
+    let url = target_url(ctx, path, fixed_url, vars)?;
     let mut headers = reqwest::header::HeaderMap::with_capacity(2);
     trace_context(ctx, (trace, span), &mut headers);
     let mut builder = ctx.client.get(url.clone()).headers(headers);
@@ -409,13 +423,18 @@ async fn fetch(
     }
 }
 
-/// The target's URL with `path` rendered for this customer: a value not
-/// captured yet fails the check; a URL that does not parse is `other`.
+/// The target's URL with `path` rendered for this customer (`fixed`
+/// when the path has no variables): a value not captured yet fails the
+/// check; a URL that does not parse is `other`.
 fn target_url(
     ctx: &LoadContext,
     path: &super::spec::Template,
+    fixed: Option<&reqwest::Url>,
     vars: &Vars<'_>,
 ) -> Result<reqwest::Url, ErrorClass> {
+    if let Some(url) = fixed {
+        return Ok(url.clone());
+    }
     let mut url = ctx.target.clone();
     path.render(vars, &mut url).map_err(|_| ErrorClass::Check)?;
     reqwest::Url::parse(&url).map_err(|_| ErrorClass::Other)

@@ -300,6 +300,19 @@ impl Template {
         })
     }
 
+    /// The text of a template without variables, which renders the same
+    /// for every customer; `None` when it has any.
+    pub fn literal(&self) -> Option<String> {
+        let mut out = String::new();
+        for part in &self.parts {
+            match part {
+                Part::Text(t) | Part::Secret(Secret(t)) => out.push_str(t),
+                Part::Var(_) => return None,
+            }
+        }
+        Some(out)
+    }
+
     /// Appends the rendering to `out`; fails, with `out` half written,
     /// when it names a value the customer has not captured.
     pub fn render(&self, vars: &Vars, out: &mut String) -> Result<(), NotCaptured> {
