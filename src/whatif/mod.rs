@@ -22,7 +22,7 @@ use rayon::prelude::*;
 use crate::merge::Merge;
 use crate::model::{Model, Variant};
 use crate::rng::{CustomerRngs, Stream};
-pub use paired::{Figures, PairedMoments};
+pub use paired::{Figures, PairedAccumulator, PairedMoments};
 
 /// Customers per unit of parallel work.
 const CHUNK: u64 = 4096;
@@ -100,11 +100,8 @@ pub fn run_paired(
         .collect();
     let Range { start, end } = customers;
     let chunks = (end - start).div_ceil(CHUNK);
-    let empty = || PairedRun {
-        baseline: PairedMoments::default(),
-        variants: vec![PairedMoments::default(); variants.len()],
-    };
-    (0..chunks)
+    let empty = || PairedAccumulator::new(variants.len());
+    let moments = (0..chunks)
         .into_par_iter()
         .fold(empty, |mut acc, chunk| {
             // Once stopped, no chunk starts: the moments are of the
@@ -115,21 +112,20 @@ pub fn run_paired(
             let from = start + chunk * CHUNK;
             for customer in from..(from + CHUNK).min(end) {
                 let (x, tx) = walk(baseline, &base_cost, &mut base_rngs.customer(customer));
-                acc.baseline.add(&x, &x, tx);
+                acc.add_baseline(&x, tx);
                 for (v, variant) in variants.iter().enumerate() {
                     let (y, ty) = walk(&variant.model, &costs[v], &mut rngs[v].customer(customer));
-                    acc.variants[v].add(&x, &y, tx || ty);
+                    acc.add_variant(v, &x, &y, tx || ty);
                 }
             }
             acc
         })
         .reduce(empty, |mut a, b| {
-            a.baseline.merge(&b.baseline);
-            for (x, y) in a.variants.iter_mut().zip(&b.variants) {
-                x.merge(y);
-            }
+            a.merge(&b);
             a
-        })
+        });
+    let (baseline, variants) = moments.finish();
+    PairedRun { baseline, variants }
 }
 
 /// A variant's expected figures per period, from the closed form.

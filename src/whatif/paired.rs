@@ -144,6 +144,159 @@ impl PairedMoments {
     }
 }
 
+/// Integer moments of the baseline's outcomes alone: what every pair
+/// shares.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+struct OwnMoments {
+    n: u64,
+    truncated: u64,
+    sum: [u128; 4],
+    cross: [u128; 10],
+}
+
+impl OwnMoments {
+    #[inline]
+    fn add(&mut self, x: &[u64; 4], truncated: bool) {
+        self.n += 1;
+        self.truncated += u64::from(truncated);
+        let mut idx = 0;
+        for j in 0..4 {
+            let a = u128::from(x[j]);
+            self.sum[j] = self.sum[j].saturating_add(a);
+            for &b in &x[j..] {
+                self.cross[idx] = self.cross[idx].saturating_add(a * u128::from(b));
+                idx += 1;
+            }
+        }
+    }
+
+    fn merge(&mut self, o: &OwnMoments) {
+        self.n += o.n;
+        self.truncated += o.truncated;
+        for (a, b) in self.sum.iter_mut().zip(&o.sum) {
+            *a = a.saturating_add(*b);
+        }
+        for (a, b) in self.cross.iter_mut().zip(&o.cross) {
+            *a = a.saturating_add(*b);
+        }
+    }
+
+    fn saturated(&self) -> bool {
+        self.sum.iter().chain(&self.cross).any(|&x| x == u128::MAX)
+    }
+
+    /// The baseline's part of `m` (its first four outcomes).
+    fn of_baseline(m: &PairedMoments) -> OwnMoments {
+        let mut own = OwnMoments { n: m.n, truncated: 0, sum: [0; 4], cross: [0; 10] };
+        own.sum.copy_from_slice(&m.sum[..4]);
+        let mut idx = 0;
+        for j in 0..4 {
+            for k in j..4 {
+                own.cross[idx] = m.cross[pair(j, k)];
+                idx += 1;
+            }
+        }
+        own
+    }
+
+    /// These customers paired with themselves: every difference 0.
+    fn paired_with_itself(&self) -> PairedMoments {
+        let own = |j: usize, k: usize| {
+            let (j, k) = if j <= k { (j, k) } else { (k, j) };
+            self.cross[j * 4 - j * (j + 1) / 2 + k]
+        };
+        let mut m =
+            PairedMoments { n: self.n, truncated: self.truncated, differing: 0, ..PairedMoments::default() };
+        for j in 0..K {
+            m.sum[j] = self.sum[j % 4];
+            for k in j..K {
+                m.cross[pair(j, k)] = own(j % 4, k % 4);
+            }
+        }
+        m
+    }
+}
+
+/// The moments of a baseline and its variants, gathered at the cost of
+/// the customers a variant changes: the baseline's own moments once per
+/// customer, and a variant's pair moments only for customers whose
+/// outcome differs. The others' pairs are the baseline's own moments, so
+/// [`PairedAccumulator::finish`] rebuilds exactly what adding every pair
+/// would have (integer sums).
+#[derive(Debug, Clone, PartialEq)]
+pub struct PairedAccumulator {
+    own: OwnMoments,
+    differing: Vec<PairedMoments>,
+    truncated: Vec<u64>,
+}
+
+impl PairedAccumulator {
+    /// An empty accumulator for `variants` variants.
+    pub fn new(variants: usize) -> PairedAccumulator {
+        PairedAccumulator {
+            own: OwnMoments::default(),
+            differing: vec![PairedMoments::default(); variants],
+            truncated: vec![0; variants],
+        }
+    }
+
+    /// Adds a customer's baseline outcome; then call
+    /// [`PairedAccumulator::add_variant`] for each variant.
+    #[inline]
+    pub fn add_baseline(&mut self, x: &[u64; 4], truncated: bool) {
+        self.own.add(x, truncated);
+    }
+
+    /// Adds variant `v`'s outcome `y` of the customer whose baseline
+    /// outcome was `x`.
+    #[inline]
+    pub fn add_variant(&mut self, v: usize, x: &[u64; 4], y: &[u64; 4], truncated: bool) {
+        self.truncated[v] += u64::from(truncated);
+        if x != y {
+            self.differing[v].add(x, y, false);
+        }
+    }
+
+    /// The baseline paired with itself, and each (baseline, variant) pair.
+    pub fn finish(&self) -> (PairedMoments, Vec<PairedMoments>) {
+        let baseline = self.own.paired_with_itself();
+        let variants = self
+            .differing
+            .iter()
+            .zip(&self.truncated)
+            .map(|(differing, &truncated)| {
+                let changed = OwnMoments::of_baseline(differing);
+                let mut same = self.own;
+                same.n -= changed.n;
+                for (a, b) in same.sum.iter_mut().zip(&changed.sum) {
+                    *a -= b;
+                }
+                for (a, b) in same.cross.iter_mut().zip(&changed.cross) {
+                    *a -= b;
+                }
+                let mut m = same.paired_with_itself();
+                m.merge(differing);
+                if self.own.saturated() {
+                    m.sum[0] = u128::MAX;
+                }
+                m.truncated = truncated;
+                m
+            })
+            .collect();
+        (baseline, variants)
+    }
+}
+
+impl Merge for PairedAccumulator {
+    fn merge(&mut self, o: &Self) {
+        self.own.merge(&o.own);
+        for (a, b) in self.differing.iter_mut().zip(&o.differing) {
+            a.merge(b);
+        }
+        self.truncated.merge(&o.truncated);
+    }
+}
+
 /// Refuses moments of which any saturated (a run, or shards merged):
 /// `source` names the scenario in the error.
 pub fn refuse_saturated<'a>(
@@ -323,6 +476,33 @@ mod tests {
         // Var(y − x) = 0.25 + 0.25 (uncorrelated): half width 1.96·√(0.5/n).
         let half = (f.conversion_rate.ci95[1] - f.conversion_rate.ci95[0]) / 2.0;
         assert!((half - Z95 * (0.5 / n as f64).sqrt()).abs() < 1e-4, "{half}");
+    }
+
+    #[test]
+    fn the_accumulator_rebuilds_every_pair_exactly() {
+        // Outcomes that differ for some customers and not others, with
+        // truncation on either side.
+        let mut direct = [PairedMoments::default(), PairedMoments::default(), PairedMoments::default()];
+        let (mut a, mut b) = (PairedAccumulator::new(2), PairedAccumulator::new(2));
+        for i in 0..500u64 {
+            let x = [i % 3, u64::from(i % 3 > 0), 1000 * (i % 3) + i, 40 + i % 7];
+            let ys = [
+                if i % 5 == 0 { [x[0] + 1, 1, x[2] + 999, x[3] + 3] } else { x },
+                if i % 2 == 0 { [0, 0, 0, x[3]] } else { x },
+            ];
+            let (tx, ty) = (i % 11 == 0, i % 13 == 0);
+            direct[0].add(&x, &x, tx);
+            let acc = if i < 180 { &mut a } else { &mut b };
+            acc.add_baseline(&x, tx);
+            for (v, y) in ys.iter().enumerate() {
+                direct[v + 1].add(&x, y, tx || ty);
+                acc.add_variant(v, &x, y, tx || ty);
+            }
+        }
+        a.merge(&b);
+        let (baseline, variants) = a.finish();
+        assert_eq!(baseline, direct[0]);
+        assert_eq!(variants, direct[1..]);
     }
 
     #[test]
