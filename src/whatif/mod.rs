@@ -111,10 +111,17 @@ pub fn run_paired(
             }
             let from = start + chunk * CHUNK;
             for customer in from..(from + CHUNK).min(end) {
-                let (x, tx) = walk(baseline, &base_cost, &mut base_rngs.customer(customer));
+                // With common random numbers every variant starts from the
+                // baseline's generator: seeded once, copied.
+                let seeded = base_rngs.customer(customer);
+                let (x, tx) = walk(baseline, &base_cost, &mut seeded.clone());
                 acc.add_baseline(&x, tx);
                 for (v, variant) in variants.iter().enumerate() {
-                    let (y, ty) = walk(&variant.model, &costs[v], &mut rngs[v].customer(customer));
+                    let mut rng = match pairing {
+                        Pairing::Common => seeded.clone(),
+                        Pairing::Independent => rngs[v].customer(customer),
+                    };
+                    let (y, ty) = walk(&variant.model, &costs[v], &mut rng);
                     acc.add_variant(v, &x, &y, tx || ty);
                 }
             }
