@@ -23,7 +23,7 @@ pub fn cents(value: f64) -> u64 {
 
 /// A compiled distribution. Samples are in seconds for durations and in
 /// currency units for values.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Dist {
     sampler: Sampler,
     /// The two parameters the closed forms read: (μ, σ) for a
@@ -34,7 +34,7 @@ pub struct Dist {
     description: String,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 enum Sampler {
     Constant(f64),
     Exponential(Exp<f64>),

@@ -45,19 +45,8 @@ impl Model {
     /// Starts a journey: draws the segment (when there are several) and
     /// the entry state from `rng`.
     pub fn walk<'m, 'r, R: Rng + ?Sized>(&'m self, rng: &'r mut R) -> Journey<'m, 'r, R> {
-        let segment =
-            if self.segments.len() > 1 { self.rows.sample(self.segment_row, rng) as usize } else { 0 };
-        let seg = &self.segments[segment];
-        let next = self.rows.sample(seg.entry_row, rng);
-        Journey {
-            model: self,
-            rows: &seg.next_rows,
-            rng,
-            segment: SegmentId(segment as u8),
-            next,
-            steps: 0,
-            end: None,
-        }
+        let (segment, next) = self.draw_start(rng);
+        self.walk_resumed(rng, segment, next, 0)
     }
 }
 
@@ -101,11 +90,41 @@ impl<R: Rng + ?Sized> Journey<'_, '_, R> {
     }
 }
 
-impl<R: Rng + ?Sized> Iterator for Journey<'_, '_, R> {
-    type Item = Step;
+impl Model {
+    /// Resumes a journey of segment `segment` that has taken `steps` steps
+    /// and goes to `next`: for a caller that walked the first steps
+    /// itself (a what-if reusing the baseline's draws).
+    pub fn walk_resumed<'m, 'r, R: Rng + ?Sized>(
+        &'m self,
+        rng: &'r mut R,
+        segment: SegmentId,
+        next: Target,
+        steps: u32,
+    ) -> Journey<'m, 'r, R> {
+        let seg = &self.segments[segment.0 as usize];
+        Journey { model: self, rows: &seg.next_rows, rng, segment, next, steps, end: None }
+    }
 
+    /// The segment and first target [`Model::walk`] draws from `rng`.
+    pub fn draw_start<R: Rng + ?Sized>(&self, rng: &mut R) -> (SegmentId, Target) {
+        let segment =
+            if self.segments.len() > 1 { self.rows.sample(self.segment_row, rng) as usize } else { 0 };
+        (SegmentId(segment as u8), self.rows.sample(self.segments[segment].entry_row, rng))
+    }
+
+    /// The next target after state `state` of segment `segment`, as a
+    /// journey draws it (one draw of `rng`).
     #[inline]
-    fn next(&mut self) -> Option<Step> {
+    pub fn draw_next<R: Rng + ?Sized>(&self, segment: SegmentId, state: StateId, rng: &mut R) -> Target {
+        self.rows.sample(self.segments[segment.0 as usize].next_rows[state.0 as usize], rng)
+    }
+}
+
+impl<R: Rng + ?Sized> Journey<'_, '_, R> {
+    /// The next step, handing `before_next` the generator as it is after
+    /// the step's dwell and value draws and before the next-state draw.
+    #[inline]
+    pub fn next_with(&mut self, before_next: impl FnOnce(&R)) -> Option<Step> {
         if self.end.is_some() {
             return None;
         }
@@ -124,8 +143,18 @@ impl<R: Rng + ?Sized> Iterator for Journey<'_, '_, R> {
             Some(v) => v.sample(self.rng),
             None => 0.0,
         };
+        before_next(self.rng);
         self.next = self.model.rows.sample(self.rows[index], self.rng);
         self.steps += 1;
         Some(Step { state: StateId(index as u16), dwell_s, value })
+    }
+}
+
+impl<R: Rng + ?Sized> Iterator for Journey<'_, '_, R> {
+    type Item = Step;
+
+    #[inline]
+    fn next(&mut self) -> Option<Step> {
+        self.next_with(|_| {})
     }
 }
