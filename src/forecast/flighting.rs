@@ -56,9 +56,7 @@ pub struct Move {
 /// A transition an incremental flight cannot make: it needs more of a
 /// row's exit than the row has.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
-#[error(
-    "the spend of '{channel}' at {at} needs {needed:.4} of the exit probability of state '{state}', which has only {exit:.4}: fly less spend on '{channel}' there, or declare `drives = \"share\"`"
-)]
+#[error("{}: {}", self.problem(), self.fix())]
 pub struct FlightError {
     /// The channel.
     pub channel: String,
@@ -74,6 +72,21 @@ pub struct FlightError {
     pub needed: f64,
     /// Exit probability the row has.
     pub exit: f64,
+}
+
+impl FlightError {
+    /// What cannot be.
+    pub fn problem(&self) -> String {
+        format!(
+            "the spend of '{}' at {} needs {:.4} of the exit probability of state '{}', which has only {:.4}",
+            self.channel, self.at, self.needed, self.state, self.exit
+        )
+    }
+
+    /// What to do about it.
+    pub fn fix(&self) -> String {
+        format!("fly less spend on '{}' there, or declare `drives = \"share\"` for it", self.channel)
+    }
 }
 
 /// A variant's arrivals and transitions over the window, minute by minute.

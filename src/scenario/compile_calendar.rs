@@ -407,13 +407,5 @@ pub(super) fn check_flights(cx: &mut Cx, calendar: &Calendar, raw: &Spanned<RawC
         Some(k) => (Some(flights[k].spend.span()), format!("calendar.flight[{k}].spend")),
         None => (None, "calendar".to_owned()),
     };
-    cx.problem(
-        span.as_ref(),
-        key,
-        format!(
-            "the spend of '{}' at {} needs {:.4} of the exit probability of state '{}', which has only {:.4}",
-            e.channel, e.at, e.needed, e.state, e.exit
-        ),
-        format!("fly less spend on '{}' there, or declare `drives = \"share\"` for it", e.channel),
-    );
+    cx.problem(span.as_ref(), key, e.problem(), e.fix());
 }

@@ -92,8 +92,7 @@ struct Taken {
     before_next: CustomerRng,
 }
 
-/// The baseline's walk, keeping its steps in `taken` for the variants;
-/// the first target it drew.
+/// The baseline's walk, keeping its steps in `taken` for the variants.
 #[inline]
 fn walk_kept(model: &Model, cost: &[u64], rng: &mut CustomerRng, taken: &mut Vec<Taken>) -> (Outcome, bool) {
     taken.clear();
@@ -105,8 +104,8 @@ fn walk_kept(model: &Model, cost: &[u64], rng: &mut CustomerRng, taken: &mut Vec
         let before_next = before.take().expect("set before each next-state draw");
         taken.push(Taken { state: step.state, value: step.value, before_next });
     }
-    out[1] = u64::from(out[0] > 0);
-    (out, journey.end() == Some(JourneyEnd::Truncated))
+    // The journey has ended: this only closes the outcome.
+    finish(out, journey, model, cost)
 }
 
 /// A variant's walk of the customer whose generator is `seeded` and
@@ -181,14 +180,13 @@ pub fn run_paired(
     let costs: Vec<Vec<u64>> = variants.iter().map(|v| cost_micro(&v.model)).collect();
     let shared: Vec<Vec<bool>> = variants.iter().map(|v| same_draws(baseline, &v.model)).collect();
     let base_rngs = CustomerRngs::new(seed, Stream::Journey);
-    let rngs: Vec<CustomerRngs> = (0..variants.len())
-        .map(|v| match pairing {
-            Pairing::Common => base_rngs,
-            Pairing::Independent => {
-                CustomerRngs::new(seed.wrapping_add(0x9E37_79B9 * (v as u64 + 1)), Stream::Journey)
-            }
-        })
-        .collect();
+    // Each variant's own customers, when they are not the baseline's.
+    let independent: Vec<CustomerRngs> = match pairing {
+        Pairing::Common => Vec::new(),
+        Pairing::Independent => (0..variants.len() as u64)
+            .map(|v| CustomerRngs::new(seed.wrapping_add(0x9E37_79B9 * (v + 1)), Stream::Journey))
+            .collect(),
+    };
     let Range { start, end } = customers;
     let chunks = (end - start).div_ceil(CHUNK);
     let empty = || PairedAccumulator::new(variants.len());
@@ -215,7 +213,7 @@ pub fn run_paired(
                             walk_sharing(&variant.model, &costs[v], &shared[v], &seeded, &taken)
                         }
                         Pairing::Independent => {
-                            walk(&variant.model, &costs[v], &mut rngs[v].customer(customer))
+                            walk(&variant.model, &costs[v], &mut independent[v].customer(customer))
                         }
                     };
                     acc.add_variant(v, &x, &y, tx || ty);
