@@ -168,6 +168,13 @@ pub struct LoadRunArgs<const LOAD: bool = false> {
     /// 5 s and at the end, e.g. http://127.0.0.1:9090/api/v1/write.
     #[arg(long, value_name = "URL")]
     pub prometheus_remote_write: Option<String>,
+
+    /// Threads that send requests, each with its own event loop and
+    /// connections [default: one per core for a closed pool; for arrivals
+    /// at a rate, one per 10,000 expected requests/s at the peak, at most
+    /// one per core].
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=1024))]
+    pub threads: Option<u16>,
 }
 
 impl<const LOAD: bool> LoadRunArgs<LOAD> {
@@ -201,6 +208,7 @@ impl<const LOAD: bool> LoadRunArgs<LOAD> {
             abort_on_error_rate: None,
             judging: None,
             shard: Shard::WHOLE,
+            threads: self.threads.map(usize::from),
         }
     }
 }

@@ -14,7 +14,8 @@ use super::spec::LoadSpec;
 use crate::model::Model;
 use crate::rng::{CustomerRngs, Stream};
 
-/// Keep-alive connections kept open per host while idle.
+/// Keep-alive connections kept open per host while idle, over all the
+/// run's threads.
 const MAX_IDLE_CONNECTIONS: usize = 256;
 
 /// Shared by the driver and every customer task.
@@ -23,7 +24,9 @@ pub struct LoadContext {
     pub(super) spec: LoadSpec,
     /// Base URL without a trailing slash.
     pub(super) target: String,
-    pub(super) client: reqwest::Client,
+    /// One HTTP client per thread of the run: a thread's connections are
+    /// its own, so no response wakes another thread.
+    pub(super) clients: Vec<reqwest::Client>,
     pub(super) journey_rngs: CustomerRngs,
     pub(super) behaviour_rngs: CustomerRngs,
     /// Per state, per request: index into the request names.
@@ -49,9 +52,10 @@ pub struct LoadContext {
     pub(super) http2_responses: std::sync::atomic::AtomicU64,
     /// Everything measured so far.
     pub(super) agg: Mutex<LoadAgg>,
-    /// Notified by the once-a-second sampler when the run must stop early
-    /// (a hard failure, a target that is down), after it set the reason.
-    pub(super) abort: tokio::sync::Notify,
+    /// Set by the once-a-second sampler when the run must stop early (a
+    /// hard failure, a target that is down), after it set the reason;
+    /// every thread's launcher watches it.
+    pub(super) abort: tokio::sync::watch::Sender<bool>,
     /// Why the sampler stopped the run early.
     pub(super) abort_reason: std::sync::OnceLock<super::plan::StopReason>,
     /// The thresholds as last judged (when the plan judges them).
@@ -79,6 +83,40 @@ pub(super) fn use_ring_for_tls() {
     let _ = rustls::crypto::ring::default_provider().install_default();
 }
 
+/// Requests per second one thread is given, at most, when fogg chooses
+/// the thread count: a thread sends about 75,000 a second flat out on a
+/// 2-core machine (docs/benchmarks.md), and an idle one still costs a
+/// wake-up per request, so a light run stays on one thread.
+const REQUESTS_PER_THREAD: f64 = 10_000.0;
+
+/// Journeys walked to estimate the requests a customer sends.
+const SAMPLED_JOURNEYS: u64 = 1_000;
+
+/// How many threads a run of `plan` gets when `--threads` is not given:
+/// one per core for a closed pool (it runs as fast as it can); for an
+/// open workload, one per [`REQUESTS_PER_THREAD`] at its peak rate,
+/// counting every request and resource of the first
+/// [`SAMPLED_JOURNEYS`] customers' journeys (as if none left early), and
+/// at most one per core.
+fn thread_count(plan: &LoadPlan, model: &Model, spec: &LoadSpec) -> usize {
+    let cores = std::thread::available_parallelism().map_or(1, usize::from);
+    let peak = match &plan.workload {
+        super::plan::Workload::Closed(_) => return cores,
+        super::plan::Workload::Open(profile) => profile.max_rate(plan.duration.as_secs_f64()),
+    };
+    let per_state: Vec<usize> =
+        spec.requests.iter().map(|reqs| reqs.iter().map(|r| 1 + r.resources.len()).sum()).collect();
+    let journeys = CustomerRngs::new(plan.seed, Stream::Journey);
+    let requests: usize = (0..SAMPLED_JOURNEYS)
+        .map(|i| {
+            let mut rng = journeys.customer(i);
+            model.walk(&mut rng).map(|step| per_state[step.state.0 as usize]).sum::<usize>()
+        })
+        .sum();
+    let per_second = peak * requests as f64 / SAMPLED_JOURNEYS as f64;
+    ((per_second / REQUESTS_PER_THREAD).ceil() as usize).clamp(1, cores)
+}
+
 impl LoadContext {
     /// The HTTP client, recorder and generators of a run of `plan` against
     /// `target`, starting 20 ms from now.
@@ -91,20 +129,34 @@ impl LoadContext {
         use_ring_for_tls();
         // Idle keep-alive connections are capped so that a pool of thinking
         // customers does not hold one open connection (and its buffers) each.
-        let mut builder = reqwest::Client::builder()
-            .timeout(spec.timeout)
-            .tcp_nodelay(true)
-            .pool_max_idle_per_host(MAX_IDLE_CONNECTIONS)
-            // Customers follow redirects themselves (see `customer::send`).
-            .redirect(reqwest::redirect::Policy::none())
-            .no_proxy();
-        if plan.insecure {
-            builder = builder.tls_danger_accept_invalid_certs(true);
-        }
-        if plan.http2 {
-            builder = builder.http2_prior_knowledge();
-        }
-        let client = builder.build().context("building the HTTP client")?;
+        // The idle cap is the run's, shared among the threads.
+        // A thread without a customer to run would only wait for the end.
+        let customers = match plan.workload {
+            super::plan::Workload::Closed(n) => plan.max_customers.map_or(n, |max| max.min(n)),
+            super::plan::Workload::Open(_) => plan.max_customers.unwrap_or(u64::MAX),
+        };
+        let threads = plan
+            .threads
+            .unwrap_or_else(|| thread_count(plan, &model, &spec))
+            .min(usize::try_from(customers).unwrap_or(usize::MAX))
+            .max(1);
+        let build_client = || {
+            let mut builder = reqwest::Client::builder()
+                .timeout(spec.timeout)
+                .tcp_nodelay(true)
+                .pool_max_idle_per_host((MAX_IDLE_CONNECTIONS / threads).max(1))
+                // Customers follow redirects themselves (see `customer::send`).
+                .redirect(reqwest::redirect::Policy::none())
+                .no_proxy();
+            if plan.insecure {
+                builder = builder.tls_danger_accept_invalid_certs(true);
+            }
+            if plan.http2 {
+                builder = builder.http2_prior_knowledge();
+            }
+            builder.build().context("building the HTTP client")
+        };
+        let clients = (0..threads).map(|_| build_client()).collect::<anyhow::Result<Vec<_>>>()?;
 
         let request_names: Vec<String> = spec.request_names().into_iter().map(str::to_owned).collect();
         let index_of =
@@ -138,7 +190,7 @@ impl LoadContext {
             .map_or(0, |d| d.as_millis() as u64);
         Ok(LoadContext {
             target,
-            client,
+            clients,
             journey_rngs: CustomerRngs::new(plan.seed, Stream::Journey),
             behaviour_rngs: CustomerRngs::new(plan.seed, Stream::Behaviour),
             request_index,
@@ -152,7 +204,7 @@ impl LoadContext {
             http1_responses: std::sync::atomic::AtomicU64::new(0),
             http2_responses: std::sync::atomic::AtomicU64::new(0),
             agg: Mutex::new(agg),
-            abort: tokio::sync::Notify::new(),
+            abort: tokio::sync::watch::Sender::new(false),
             abort_reason: std::sync::OnceLock::new(),
             judged: Mutex::new(Vec::new()),
             failed_threshold: std::sync::OnceLock::new(),

@@ -45,8 +45,10 @@ enum Status {
     LeftError,
 }
 
-/// Walks customer `customer`, who arrives at `arrival`.
-pub async fn run(ctx: Arc<LoadContext>, customer: u64, arrival: Instant) {
+/// Walks customer `customer`, who arrives at `arrival`, on thread
+/// `thread` of the run (whose HTTP client it uses).
+pub async fn run(ctx: Arc<LoadContext>, customer: u64, arrival: Instant, thread: usize) {
+    let client = &ctx.clients[thread];
     let model = &ctx.model;
     let spec = &ctx.spec;
     let mut journey_rng = ctx.journey_rngs.customer(customer);
@@ -103,7 +105,8 @@ pub async fn run(ctx: Arc<LoadContext>, customer: u64, arrival: Instant) {
                 sent += 1;
                 let span = trace::span_id(trace, sent);
                 let url = ctx.request_urls[s][k].as_ref();
-                let result = Box::pin(send(&ctx, request, url, vars, &mut session, (trace, span))).await;
+                let result =
+                    Box::pin(send(&ctx, client, request, url, vars, &mut session, (trace, span))).await;
                 if result.is_ok() && !request.resources.is_empty() {
                     let page = Page {
                         request,
@@ -112,7 +115,7 @@ pub async fn run(ctx: Arc<LoadContext>, customer: u64, arrival: Instant) {
                         state: s,
                         segment,
                     };
-                    Box::pin(page.resources(&ctx, vars, &mut session, trace, &mut sent)).await;
+                    Box::pin(page.resources(&ctx, client, vars, &mut session, trace, &mut sent)).await;
                 }
                 // A page's latency is its document's start to its last
                 // resource's end.
@@ -243,6 +246,7 @@ struct Session {
 /// captures (the body is the last response's).
 async fn send(
     ctx: &LoadContext,
+    client: &reqwest::Client,
     request: &RequestSpec,
     fixed_url: Option<&reqwest::Url>,
     vars: Vars<'_>,
@@ -272,7 +276,7 @@ async fn send(
     let mut seen = reqwest::header::HeaderMap::new();
     let mut redirects = 0;
     let mut response = loop {
-        let mut builder = ctx.client.request(method.clone(), url.clone()).headers(headers.clone());
+        let mut builder = client.request(method.clone(), url.clone()).headers(headers.clone());
         let cookie = cookie_header(&session.cookies, &url);
         if !cookie.is_empty() {
             builder = builder.header(reqwest::header::COOKIE, cookie);
@@ -351,6 +355,7 @@ impl Page<'_> {
     async fn resources(
         &self,
         ctx: &LoadContext,
+        client: &reqwest::Client,
         vars: Vars<'_>,
         session: &mut Session,
         trace: u128,
@@ -377,9 +382,16 @@ impl Page<'_> {
                     segment: self.segment,
                     recorded: false,
                 };
-                let result =
-                    fetch(ctx, &resource.path, url.as_ref(), vars, jar, (trace, trace::span_id(trace, n)))
-                        .await;
+                let result = fetch(
+                    ctx,
+                    client,
+                    &resource.path,
+                    url.as_ref(),
+                    vars,
+                    jar,
+                    (trace, trace::span_id(trace, n)),
+                )
+                .await;
                 wire.record(result.as_ref().err().copied());
                 result.ok()
             });
@@ -400,6 +412,7 @@ impl Page<'_> {
 /// a 3xx is its answer); the cookies it sets. 2xx and 3xx succeed.
 async fn fetch(
     ctx: &LoadContext,
+    client: &reqwest::Client,
     path: &super::spec::Template,
     fixed_url: Option<&reqwest::Url>,
     vars: &Vars<'_>,
@@ -409,7 +422,7 @@ async fn fetch(
     let url = target_url(ctx, path, fixed_url, vars)?;
     let mut headers = reqwest::header::HeaderMap::with_capacity(2);
     trace_context(ctx, (trace, span), &mut headers);
-    let mut builder = ctx.client.get(url.clone()).headers(headers);
+    let mut builder = client.get(url.clone()).headers(headers);
     let cookie = cookie_header(jar, &url);
     if !cookie.is_empty() {
         builder = builder.header(reqwest::header::COOKIE, cookie);

@@ -59,12 +59,18 @@ pub struct LoadOutcome {
 /// command before anything else, so that a signal during setup stops the
 /// run at its start and still writes a report. `live`, when given, shows
 /// the run while it lasts.
+///
+/// Customers run on `plan.threads` threads, each with an event loop and
+/// HTTP connections of its own: a response wakes only the thread whose
+/// customer waits for it. Arrival `k` (customer `k` of the shard) runs on
+/// thread `k mod threads`; the sampler and the live views stay on the
+/// caller's runtime.
 pub async fn run(
     model: Arc<Model>,
     spec: LoadSpec,
     target: &str,
     plan: &LoadPlan,
-    mut signals: watch::Receiver<u32>,
+    signals: watch::Receiver<u32>,
     live: Option<&Live>,
 ) -> anyhow::Result<LoadOutcome> {
     plan.check_rate()?;
@@ -79,22 +85,20 @@ pub async fn run(
         plan.abort_on_error_rate,
         plan.judging.clone(),
     ));
-    let mut tasks = JoinSet::new();
-    let stopped_by = launch_customers(&ctx, plan, &mut signals, &mut tasks).await;
+    let ends = run_threads(&ctx, plan, &signals).await;
+    ticker.abort();
+    let ends = ends?;
+    let stopped_by = ThreadEnd::stopped_by(&ends);
     let arrival_window = match stopped_by {
         StopReason::Duration => plan.duration,
-        _ => Instant::now().saturating_duration_since(start),
+        _ => ends.iter().map(|e| e.arrivals_ended).max().unwrap_or(start).saturating_duration_since(start),
     };
-    // Customers of a target that is down would only meet more refusals.
-    let grace = if stopped_by == StopReason::TargetDown { Duration::ZERO } else { plan.grace };
-    let unfinished = finish_in_flight(&mut tasks, &mut signals, grace).await;
-    ticker.abort();
     let elapsed = Instant::now().saturating_duration_since(start);
     let mut agg = ctx.agg.lock().expect("recorder").clone();
     if let Some(live) = live {
         live.detach(&ctx.request_names, &agg);
     }
-    agg.unfinished = unfinished;
+    agg.unfinished = ends.iter().map(|e| e.unfinished).sum();
     agg.http_versions = HttpVersions {
         http1: ctx.http1_responses.load(Ordering::Relaxed),
         http2: ctx.http2_responses.load(Ordering::Relaxed),
@@ -110,95 +114,239 @@ pub async fn run(
     })
 }
 
-/// Starts a task per arriving customer until the arrivals end, the
+/// How one thread's part of the run ended.
+#[derive(Debug, Clone, Copy)]
+struct ThreadEnd {
+    /// Why its arrivals stopped.
+    stopped_by: StopReason,
+    /// When they stopped.
+    arrivals_ended: Instant,
+    /// Its customers still in flight when the grace period ended.
+    unfinished: u64,
+}
+
+impl ThreadEnd {
+    /// Why the run's arrivals stopped: a signal, an abort or a dead
+    /// target stops every thread, and names the run's end; otherwise the
+    /// duration, unless every thread ran out of customers first.
+    fn stopped_by(ends: &[ThreadEnd]) -> StopReason {
+        let early = ends
+            .iter()
+            .map(|e| e.stopped_by)
+            .find(|r| !matches!(r, StopReason::Duration | StopReason::Customers));
+        early.unwrap_or(if ends.iter().all(|e| e.stopped_by == StopReason::Customers) {
+            StopReason::Customers
+        } else {
+            StopReason::Duration
+        })
+    }
+}
+
+/// Runs the customers on `plan.threads` threads, each on a runtime of its
+/// own, until all have ended. A thread that cannot start stops the others
+/// and fails the run.
+async fn run_threads(
+    ctx: &Arc<LoadContext>,
+    plan: &LoadPlan,
+    signals: &watch::Receiver<u32>,
+) -> anyhow::Result<Vec<ThreadEnd>> {
+    let threads = ctx.clients.len();
+    let mut waiting = Vec::with_capacity(threads);
+    let mut failed = None;
+    for thread in 0..threads {
+        let (done, ended) = tokio::sync::oneshot::channel();
+        let (ctx, plan, signals) = (Arc::clone(ctx), plan.clone(), signals.clone());
+        let started = std::thread::Builder::new().name(format!("fogg-load-{thread}")).spawn(move || {
+            let end = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .map(|runtime| runtime.block_on(run_thread(ctx, plan, thread, signals)));
+            let _ = done.send(end);
+        });
+        match started {
+            Ok(_) => waiting.push(ended),
+            Err(e) => {
+                failed = Some(
+                    anyhow::Error::new(e)
+                        .context(format!("starting load thread {} of {threads}", thread + 1)),
+                );
+                break;
+            }
+        }
+    }
+    if failed.is_some() {
+        let _ = ctx.abort_reason.set(StopReason::Aborted);
+        ctx.abort.send_replace(true);
+    }
+    let mut ends = Vec::with_capacity(threads);
+    for ended in waiting {
+        match ended.await {
+            Ok(Ok(end)) => ends.push(end),
+            Ok(Err(e)) => {
+                failed = failed.or(Some(anyhow::Error::new(e).context("starting a load thread's runtime")))
+            }
+            Err(_) => {
+                failed =
+                    failed.or(Some(anyhow::anyhow!("a load thread ended without a result (it panicked)")))
+            }
+        }
+    }
+    match failed {
+        Some(e) => Err(e),
+        None => Ok(ends),
+    }
+}
+
+/// One thread's part of the run: its arrivals, then the grace period for
+/// its customers in flight.
+async fn run_thread(
+    ctx: Arc<LoadContext>,
+    plan: LoadPlan,
+    thread: usize,
+    mut signals: watch::Receiver<u32>,
+) -> ThreadEnd {
+    let mut tasks = JoinSet::new();
+    let stopped_by = launch_customers(&ctx, &plan, thread, &mut signals, &mut tasks).await;
+    let arrivals_ended = Instant::now();
+    // Customers of a target that is down would only meet more refusals.
+    let grace = if stopped_by == StopReason::TargetDown { Duration::ZERO } else { plan.grace };
+    let unfinished = finish_in_flight(&mut tasks, &mut signals, grace).await;
+    ThreadEnd { stopped_by, arrivals_ended, unfinished }
+}
+
+/// Starts a task per customer of `thread` until the arrivals end, the
 /// customer limit is reached, a signal comes or the run is aborted: why
 /// it stopped.
 async fn launch_customers(
     ctx: &Arc<LoadContext>,
     plan: &LoadPlan,
+    thread: usize,
     signals: &mut watch::Receiver<u32>,
     tasks: &mut JoinSet<()>,
 ) -> StopReason {
-    let mut arrivals = Arrivals::new(plan, ctx.start);
-    let mut i: u64 = 0;
+    let mut arrivals = Arrivals::new(plan, ctx.start, thread, ctx.clients.len());
+    let mut abort = ctx.abort.subscribe();
     loop {
-        if plan.max_customers.is_some_and(|max| i >= max) {
-            return StopReason::Customers;
-        }
         let arrival = tokio::select! {
             biased;
             _ = signals.wait_for(|n| *n >= 1) => return StopReason::Interrupted,
-            _ = ctx.abort.notified() => return *ctx.abort_reason.get().unwrap_or(&StopReason::Aborted),
+            _ = abort.wait_for(|aborted| *aborted) => return *ctx.abort_reason.get().unwrap_or(&StopReason::Aborted),
             arrival = arrivals.next() => arrival,
         };
-        let Some((when, slot)) = arrival else { return StopReason::Duration };
+        let (k, when, slot) = match arrival {
+            Next::Customer { k, when, slot } => (k, when, slot),
+            Next::End(reason) => return reason,
+        };
         while tasks.try_join_next().is_some() {}
         let dropped = ctx.in_flight.load(Ordering::Relaxed) >= ctx.spec.max_in_flight;
         ctx.agg.lock().expect("recorder").arrival(ctx.second_of(when), dropped);
         if !dropped {
             ctx.in_flight.fetch_add(1, Ordering::Relaxed);
             let c = Arc::clone(ctx);
-            let customer = i * u64::from(plan.shard.count) + u64::from(plan.shard.index - 1);
+            let customer = k * u64::from(plan.shard.count) + u64::from(plan.shard.index - 1);
             tasks.spawn(async move {
-                customer::run(Arc::clone(&c), customer, when).await;
+                customer::run(Arc::clone(&c), customer, when, thread).await;
                 c.in_flight.fetch_sub(1, Ordering::Relaxed);
                 drop(slot);
             });
         }
-        i += 1;
     }
 }
 
-/// When customers arrive. Open: the schedule says when each customer
-/// arrives. Closed: a new customer arrives whenever one of the slots is
-/// free, and holds the slot until its journey ends.
-enum Arrivals {
-    Open { schedule: ArrivalSchedule, start: Instant, end: Instant },
-    Closed { slots: Arc<Semaphore>, start: Instant, end: Pin<Box<Sleep>> },
+/// A thread's next arrival, or why its arrivals are over.
+enum Next {
+    /// Arrival `k` of the shard, intended at `when`, holding a closed
+    /// pool's slot.
+    Customer { k: u64, when: Instant, slot: Option<OwnedSemaphorePermit> },
+    /// No more arrivals on this thread.
+    End(StopReason),
+}
+
+/// When one thread's customers arrive: arrivals `k` with `k mod threads
+/// = thread`. Open: the schedule says when each arrives (every thread
+/// draws the whole schedule and keeps its own). Closed: the thread holds
+/// its share of the slots, and a new customer arrives whenever one is
+/// free, holding it until its journey ends.
+struct Arrivals {
+    kind: ArrivalKind,
+    start: Instant,
+    /// The next arrival index of this thread.
+    k: u64,
+    /// Threads sharing the arrivals.
+    threads: u64,
+    /// `--customers`: arrivals at or past it do not come.
+    max_customers: Option<u64>,
+}
+
+enum ArrivalKind {
+    Open { schedule: ArrivalSchedule, end: Instant, drawn: u64 },
+    Closed { slots: Arc<Semaphore>, end: Pin<Box<Sleep>> },
 }
 
 impl Arrivals {
-    fn new(plan: &LoadPlan, start: Instant) -> Arrivals {
-        match &plan.workload {
+    fn new(plan: &LoadPlan, start: Instant, thread: usize, threads: usize) -> Arrivals {
+        let kind = match &plan.workload {
             Workload::Open(profile) => {
                 let stream = u64::from(plan.shard.index - 1);
                 let schedule =
                     ArrivalSchedule::with_stream(profile.clone(), plan.duration, plan.seed, stream);
-                Arrivals::Open { schedule, start, end: start + plan.duration }
+                ArrivalKind::Open { schedule, end: start + plan.duration, drawn: 0 }
             }
-            Workload::Closed(n) => Arrivals::Closed {
-                slots: Arc::new(Semaphore::new(*n as usize)),
-                start,
-                // One timer for the whole run, not one per arrival.
-                end: Box::pin(tokio::time::sleep_until(start + plan.duration)),
-            },
-        }
+            Workload::Closed(n) => {
+                let n = *n as usize;
+                let share = n / threads + usize::from(thread < n % threads);
+                ArrivalKind::Closed {
+                    slots: Arc::new(Semaphore::new(share)),
+                    // One timer for the whole run, not one per arrival.
+                    end: Box::pin(tokio::time::sleep_until(start + plan.duration)),
+                }
+            }
+        };
+        Arrivals { kind, start, k: thread as u64, threads: threads as u64, max_customers: plan.max_customers }
     }
 
-    /// Waits for the next arrival: its intended time, and the slot it
-    /// holds in a closed workload; `None` once arrivals are over. Arrivals
-    /// end with the duration on the clock too: a generator that fell
-    /// behind its schedule does not run past it.
-    async fn next(&mut self) -> Option<(Instant, Option<OwnedSemaphorePermit>)> {
-        match self {
-            Arrivals::Open { schedule, start, end } => {
-                if Instant::now() >= *end {
-                    return None;
-                }
-                let when = *start + schedule.next()?;
-                super::wait_until(when).await;
-                Some((when, None))
-            }
-            Arrivals::Closed { slots, start, end } => {
-                let permit = tokio::select! {
-                    permit = Arc::clone(slots).acquire_owned() => permit.ok()?,
-                    _ = end.as_mut() => return None,
-                };
-                super::wait_until(*start).await;
-                let when = Instant::now();
-                (when < end.deadline()).then_some((when, Some(permit)))
-            }
+    /// Waits for this thread's next arrival. Arrivals end with the
+    /// duration on the clock too: a generator that fell behind its
+    /// schedule does not run past it.
+    async fn next(&mut self) -> Next {
+        let k = self.k;
+        if self.max_customers.is_some_and(|max| k >= max) {
+            return Next::End(StopReason::Customers);
         }
+        let (when, slot) = match &mut self.kind {
+            ArrivalKind::Open { schedule, end, drawn } => {
+                if Instant::now() >= *end {
+                    return Next::End(StopReason::Duration);
+                }
+                // The arrivals of other threads are drawn and passed by.
+                let mut offset = None;
+                while *drawn <= k {
+                    offset = schedule.next();
+                    *drawn += 1;
+                    if offset.is_none() {
+                        return Next::End(StopReason::Duration);
+                    }
+                }
+                let when = self.start + offset.expect("drawn above");
+                super::wait_until(when).await;
+                (when, None)
+            }
+            ArrivalKind::Closed { slots, end } => {
+                let permit = tokio::select! {
+                    permit = Arc::clone(slots).acquire_owned() => permit.ok(),
+                    _ = end.as_mut() => None,
+                };
+                let Some(permit) = permit else { return Next::End(StopReason::Duration) };
+                super::wait_until(self.start).await;
+                let when = Instant::now();
+                if when >= end.deadline() {
+                    return Next::End(StopReason::Duration);
+                }
+                (when, Some(permit))
+            }
+        };
+        self.k += self.threads;
+        Next::Customer { k, when, slot }
     }
 }
 
@@ -287,7 +435,7 @@ async fn sample_each_second(
         };
         if let Some(reason) = stop {
             let _ = ctx.abort_reason.set(reason);
-            ctx.abort.notify_one();
+            ctx.abort.send_replace(true);
         }
         if print {
             crate::say_part!(

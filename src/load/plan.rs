@@ -260,6 +260,11 @@ pub struct LoadPlan {
     /// customer, and draws its arrival times from its own stream. The
     /// workload is taken as given (the caller scales it to the shard).
     pub shard: crate::shard::Shard,
+    /// Threads that run customers, each with its own event loop and
+    /// connections (`--threads`); `None`: as many as the workload needs
+    /// (see `LoadContext::thread_count`). Customer `i` walks the same
+    /// journey whatever the count.
+    pub threads: Option<usize>,
 }
 
 /// A threshold's state on the run so far.

@@ -10,7 +10,7 @@ use axum::http::StatusCode;
 use axum::routing::get;
 use fogg::demo::{DemoConfig, start};
 use fogg::load::plan::{ArrivalSchedule, RateProfile, Workload};
-use fogg::load::{LoadOutcome, LoadPlan, run};
+use fogg::load::{LoadOutcome, LoadPlan, StopReason, run};
 use fogg::result::LoadResult;
 use fogg::scenario::Scenario;
 
@@ -69,6 +69,7 @@ pub(crate) fn plan(rate: f64, seconds: f64) -> LoadPlan {
         abort_on_error_rate: None,
         judging: None,
         shard: fogg::shard::Shard::WHOLE,
+        threads: Some(2),
     }
 }
 
@@ -147,6 +148,52 @@ async fn requests_received_equal_the_requests_the_journeys_imply() {
         r.conversions + r.conversions_lost_to_latency + r.conversions_lost_to_errors,
         r.counterfactual_conversions
     );
+}
+
+/// What a run's customers did, whatever the timing: arrivals, customers,
+/// requests, the journeys' conversions, and per request and per segment
+/// the requests (and customers).
+#[derive(Debug, PartialEq)]
+struct Did {
+    totals: [u64; 4],
+    by_request: Vec<(String, u64)>,
+    by_segment: Vec<(String, u64, u64)>,
+}
+
+fn what_the_customers_did(r: &LoadResult) -> Did {
+    Did {
+        totals: [r.arrivals, r.customers, r.requests, r.counterfactual_conversions],
+        by_request: r.by_request.iter().map(|row| (row.name.clone(), row.requests)).collect(),
+        by_segment: r.segments.iter().map(|row| (row.segment.clone(), row.customers, row.requests)).collect(),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_thread_count_changes_no_customer_and_no_journey() {
+    let model = bundled_with_fast_think("retail-omnichannel");
+    let demo = start(SocketAddr::from((Ipv4Addr::LOCALHOST, 0)), DemoConfig::default()).await.expect("demo");
+    // Open: the first 300 arrivals of the schedule, on 1 and on 3 threads.
+    let mut open = plan(400.0, 30.0);
+    open.max_customers = Some(300);
+    let mut runs = Vec::new();
+    for threads in [1, 3] {
+        let (r, _) = load(&model, &demo.url(), &LoadPlan { threads: Some(threads), ..open.clone() }).await;
+        assert_eq!(r.stopped_by, StopReason::Customers, "{threads} threads");
+        assert_eq!((r.customers, r.errors.total(), r.customers_unfinished), (300, 0, 0), "{threads} threads");
+        runs.push(what_the_customers_did(&r));
+    }
+    assert_eq!(runs[0], runs[1], "1 thread against 3");
+    assert!(runs[0].totals[2] > 60, "the journeys sent requests: {:?}", runs[0]);
+    // Closed: a pool of 2 asked to run on 3 threads (it takes 2: a third
+    // would hold no slot) runs exactly the customers asked for, the same
+    // ones, and ends when they are done.
+    let mut closed = plan(0.0, 30.0);
+    closed.workload = Workload::Closed(2);
+    closed.max_customers = Some(300);
+    let (r, _) = load(&model, &demo.url(), &LoadPlan { threads: Some(3), ..closed }).await;
+    assert_eq!(r.stopped_by, StopReason::Customers);
+    assert_eq!(what_the_customers_did(&r), runs[0], "a closed pool of 2 on 3 threads");
+    assert!(r.series.iter().all(|s| s.in_flight <= 2), "{:?}", r.series);
 }
 
 /// A bundled scenario with think times short enough for a test.
