@@ -1,19 +1,20 @@
-//! The one driver loop: customers start at the times the arrival schedule
-//! gives, each as a task; the run stops when the schedule ends (the
-//! duration), after `--customers` arrivals, on Ctrl-C / SIGTERM, or once
-//! nothing has connected to the target for [`TARGET_DOWN_AFTER`]. Then
-//! in-flight customers get a grace period to finish; a second signal stops
-//! at once. Whatever was measured is always returned.
+//! The driver: on each of the run's threads, one loop starts that
+//! thread's customers at the times the arrival schedule gives, each as a
+//! task. The run stops when the schedule ends (the duration), after
+//! `--customers` arrivals, on Ctrl-C / SIGTERM, or once nothing has
+//! connected to the target for [`TARGET_DOWN_AFTER`]. Then in-flight
+//! customers get a grace period to finish; a second signal stops at once.
+//! Whatever was measured is always returned.
 
 use std::io::IsTerminal;
+use std::pin::Pin;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::Duration;
 
-use std::pin::Pin;
+use anyhow::Context;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore, watch};
 use tokio::task::JoinSet;
-
 use tokio::time::{Instant, Sleep};
 
 use super::context::LoadContext;
@@ -143,25 +144,26 @@ impl ThreadEnd {
 }
 
 /// Runs the customers on `plan.threads` threads, each on a runtime of its
-/// own, until all have ended. A thread that cannot start stops the others
-/// and fails the run.
+/// own, until all have ended. The runtimes are built before any thread
+/// starts, so that one that cannot be built fails the run before it sends
+/// anything; a thread that cannot start stops the others and fails it.
 async fn run_threads(
     ctx: &Arc<LoadContext>,
     plan: &LoadPlan,
     signals: &watch::Receiver<u32>,
 ) -> anyhow::Result<Vec<ThreadEnd>> {
     let threads = ctx.clients.len();
+    let runtimes = (0..threads)
+        .map(|_| tokio::runtime::Builder::new_current_thread().enable_all().build())
+        .collect::<std::io::Result<Vec<_>>>()
+        .context("starting the load threads' runtimes")?;
     let mut waiting = Vec::with_capacity(threads);
     let mut failed = None;
-    for thread in 0..threads {
+    for (thread, runtime) in runtimes.into_iter().enumerate() {
         let (done, ended) = tokio::sync::oneshot::channel();
-        let (ctx, plan, signals) = (Arc::clone(ctx), plan.clone(), signals.clone());
+        let (shared, plan, signals) = (Arc::clone(ctx), plan.clone(), signals.clone());
         let started = std::thread::Builder::new().name(format!("fogg-load-{thread}")).spawn(move || {
-            let end = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .map(|runtime| runtime.block_on(run_thread(ctx, plan, thread, signals)));
-            let _ = done.send(end);
+            let _ = done.send(runtime.block_on(run_thread(shared, plan, thread, signals)));
         });
         match started {
             Ok(_) => waiting.push(ended),
@@ -170,21 +172,16 @@ async fn run_threads(
                     anyhow::Error::new(e)
                         .context(format!("starting load thread {} of {threads}", thread + 1)),
                 );
+                let _ = ctx.abort_reason.set(StopReason::Aborted);
+                ctx.abort.send_replace(true);
                 break;
             }
         }
     }
-    if failed.is_some() {
-        let _ = ctx.abort_reason.set(StopReason::Aborted);
-        ctx.abort.send_replace(true);
-    }
     let mut ends = Vec::with_capacity(threads);
     for ended in waiting {
         match ended.await {
-            Ok(Ok(end)) => ends.push(end),
-            Ok(Err(e)) => {
-                failed = failed.or(Some(anyhow::Error::new(e).context("starting a load thread's runtime")))
-            }
+            Ok(end) => ends.push(end),
             Err(_) => {
                 failed =
                     failed.or(Some(anyhow::anyhow!("a load thread ended without a result (it panicked)")))
