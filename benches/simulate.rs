@@ -4,7 +4,8 @@
 //! - **walk only** (the baseline): one thread walks every customer's
 //!   journey with `Model::walk` and only counts the steps;
 //! - **simulate, 1 thread**: the full simulator with every aggregate on;
-//! - **simulate, all threads**: the same on one worker per core.
+//! - **simulate, all threads**: the same on one worker per core, and its
+//!   speed-up over one thread (the thread scaling).
 //!
 //! Each is timed `FOGG_BENCH_REPEAT` times (default 5) and the fastest run
 //! is kept, since other work on the machine only ever slows a run down.
@@ -153,6 +154,8 @@ fn main() {
         .iter()
         .map(|(name, _)| (*name, fogg::scenario::bundled(name).expect("bundled").expect("valid").model))
         .chain(std::iter::once(("five-steps", longer)));
+    // Per scenario: simulate on every core against simulate on one.
+    let mut scaling = Vec::new();
     for (name, model) in models {
         let (base_t, base_steps) = best_of(repeat, || walk_only(&model, customers));
         let (kept_t, kept_steps) = best_of(repeat, || walk_kept(&model, customers));
@@ -171,6 +174,7 @@ fn main() {
                 steps,
             ));
         }
+        scaling.push((name, rows[2].2 / rows[3].2));
         for (run, threads, t, steps) in rows {
             println!(
                 "| {name} | {run} | {t:.3} | {:.2} M | {:.2} M | {:.2} M | {:.2}× |",
@@ -180,5 +184,10 @@ fn main() {
                 base_t / t,
             );
         }
+    }
+    println!("\n| scenario | simulate, {cores} threads vs 1 thread | per thread |");
+    println!("|---|---:|---:|");
+    for (name, speedup) in scaling {
+        println!("| {name} | {speedup:.2}× | {:.2} |", speedup / cores as f64);
     }
 }
