@@ -8,6 +8,7 @@ use std::time::Duration;
 use anyhow::Context;
 use tokio::time::Instant;
 
+use super::http::HttpClient;
 use super::plan::LoadPlan;
 use super::recorder::{ErrorClass, Exchange, Journeys, LoadAgg};
 use super::spec::LoadSpec;
@@ -26,7 +27,7 @@ pub struct LoadContext {
     pub(super) target: String,
     /// One HTTP client per thread of the run: a thread's connections are
     /// its own, so no response wakes another thread.
-    pub(super) clients: Vec<reqwest::Client>,
+    pub(super) clients: Vec<HttpClient>,
     pub(super) journey_rngs: CustomerRngs,
     pub(super) behaviour_rngs: CustomerRngs,
     /// Per state, per request: index into the request names.
@@ -76,13 +77,6 @@ impl std::fmt::Debug for LoadContext {
     }
 }
 
-/// Makes ring the TLS provider of every HTTP client fogg builds (several
-/// may be compiled in). Installing twice (a second run in one process) is
-/// harmless.
-pub(super) fn use_ring_for_tls() {
-    let _ = rustls::crypto::ring::default_provider().install_default();
-}
-
 /// Requests per second one thread is given, at most, when fogg chooses
 /// the thread count: a thread sends about 75,000 a second flat out on a
 /// 2-core machine (docs/benchmarks.md), and an idle one still costs a
@@ -126,7 +120,6 @@ impl LoadContext {
         target: &str,
         plan: &LoadPlan,
     ) -> anyhow::Result<LoadContext> {
-        use_ring_for_tls();
         // Idle keep-alive connections are capped so that a pool of thinking
         // customers does not hold one open connection (and its buffers) each.
         // The idle cap is the run's, shared among the threads.
@@ -140,23 +133,10 @@ impl LoadContext {
             .unwrap_or_else(|| thread_count(plan, &model, &spec))
             .min(usize::try_from(customers).unwrap_or(usize::MAX))
             .max(1);
-        let build_client = || {
-            let mut builder = reqwest::Client::builder()
-                .timeout(spec.timeout)
-                .tcp_nodelay(true)
-                .pool_max_idle_per_host((MAX_IDLE_CONNECTIONS / threads).max(1))
-                // Customers follow redirects themselves (see `customer::send`).
-                .redirect(reqwest::redirect::Policy::none())
-                .no_proxy();
-            if plan.insecure {
-                builder = builder.tls_danger_accept_invalid_certs(true);
-            }
-            if plan.http2 {
-                builder = builder.http2_prior_knowledge();
-            }
-            builder.build().context("building the HTTP client")
-        };
-        let clients = (0..threads).map(|_| build_client()).collect::<anyhow::Result<Vec<_>>>()?;
+        let idle = (MAX_IDLE_CONNECTIONS / threads).max(1);
+        let clients = (0..threads)
+            .map(|_| HttpClient::new(plan.insecure, plan.http2, idle).context("building the HTTP client"))
+            .collect::<anyhow::Result<Vec<_>>>()?;
 
         let request_names: Vec<String> = spec.request_names().into_iter().map(str::to_owned).collect();
         let index_of =

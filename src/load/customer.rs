@@ -31,6 +31,7 @@ use tokio::time::Instant;
 
 use super::capture::{self, Capture};
 use super::context::LoadContext;
+use super::http::{self, HttpClient};
 use super::recorder::{ErrorClass, Exchange, Journeys};
 use super::spec::{FeederOrder, OnError};
 use super::spec::{MAX_CONNECTIONS_PER_HOST, RequestSpec, Vars};
@@ -246,7 +247,7 @@ struct Session {
 /// captures (the body is the last response's).
 async fn send(
     ctx: &LoadContext,
-    client: &reqwest::Client,
+    client: &HttpClient,
     request: &RequestSpec,
     fixed_url: Option<&reqwest::Url>,
     vars: Vars<'_>,
@@ -267,7 +268,7 @@ async fn send(
         Some(template) => {
             let mut b = String::new();
             template.render(&vars, &mut b).map_err(|_| ErrorClass::Check)?;
-            Some(b)
+            Some(bytes::Bytes::from(b))
         }
         None => None,
     };
@@ -275,18 +276,13 @@ async fn send(
     let keep_headers = !request.captures.is_empty();
     let mut seen = reqwest::header::HeaderMap::new();
     let mut redirects = 0;
-    let mut response = loop {
-        let mut builder = client.request(method.clone(), url.clone()).headers(headers.clone());
-        let cookie = cookie_header(&session.cookies, &url);
-        if !cookie.is_empty() {
-            builder = builder.header(reqwest::header::COOKIE, cookie);
-        }
-        if let Some(b) = &body {
-            builder = builder.body(b.clone());
-        }
-        let response = builder.send().await.map_err(|e| classify(&e))?;
+    // Each hop has the whole timeout, its response's body included.
+    let (mut response, deadline) = loop {
+        let deadline = Instant::now() + ctx.spec.timeout;
+        let exchange = http_request(&method, &url, &headers, &session.cookies, body.clone())?;
+        let response = within(deadline, client.send(exchange)).await?.map_err(|e| classify(&e))?;
         session.cookies.store_response_cookies(set_cookies(response.headers()).into_iter(), &url);
-        let Some(next) = redirect_to(&response, &url) else { break response };
+        let Some(next) = redirect_to(&response, &url) else { break (response, deadline) };
         if keep_headers {
             for (name, value) in response.headers() {
                 seen.append(name.clone(), value.clone());
@@ -312,9 +308,9 @@ async fn send(
     version.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     let status = response.status();
     let keep_body = request.captures.iter().any(Capture::needs_body);
-    let (found, kept) = read_body(&mut response, request.expect_body.as_deref(), keep_body)
-        .await
-        .map_err(|e| classify(&e))?;
+    let (found, kept) = within(deadline, read_body(&mut response, request.expect_body.as_deref(), keep_body))
+        .await?
+        .map_err(|_| ErrorClass::Other)?;
     let expected = match &request.expect_status {
         Some(codes) => codes.contains(&status.as_u16()),
         None => status.is_success() || status.is_redirection(),
@@ -355,7 +351,7 @@ impl Page<'_> {
     async fn resources(
         &self,
         ctx: &LoadContext,
-        client: &reqwest::Client,
+        client: &HttpClient,
         vars: Vars<'_>,
         session: &mut Session,
         trace: u128,
@@ -412,7 +408,7 @@ impl Page<'_> {
 /// a 3xx is its answer); the cookies it sets. 2xx and 3xx succeed.
 async fn fetch(
     ctx: &LoadContext,
-    client: &reqwest::Client,
+    client: &HttpClient,
     path: &super::spec::Template,
     fixed_url: Option<&reqwest::Url>,
     vars: &Vars<'_>,
@@ -422,14 +418,11 @@ async fn fetch(
     let url = target_url(ctx, path, fixed_url, vars)?;
     let mut headers = reqwest::header::HeaderMap::with_capacity(2);
     trace_context(ctx, (trace, span), &mut headers);
-    let mut builder = client.get(url.clone()).headers(headers);
-    let cookie = cookie_header(jar, &url);
-    if !cookie.is_empty() {
-        builder = builder.header(reqwest::header::COOKIE, cookie);
-    }
-    let mut response = builder.send().await.map_err(|e| classify(&e))?;
+    let deadline = Instant::now() + ctx.spec.timeout;
+    let exchange = http_request(&reqwest::Method::GET, &url, &headers, jar, None)?;
+    let mut response = within(deadline, client.send(exchange)).await?.map_err(|e| classify(&e))?;
     let set = set_cookies(response.headers());
-    read_body(&mut response, None, false).await.map_err(|e| classify(&e))?;
+    within(deadline, read_body(&mut response, None, false)).await?.map_err(|_| ErrorClass::Other)?;
     match response.status().as_u16() {
         200..=399 => Ok((url, set)),
         other => Err(status_class(other)),
@@ -487,7 +480,7 @@ const MAX_REDIRECTS: usize = 10;
 
 /// Where a redirect response sends the request next; `None` for any
 /// other response (a 3xx without a usable `Location` is the answer).
-fn redirect_to(response: &reqwest::Response, url: &reqwest::Url) -> Option<reqwest::Url> {
+fn redirect_to(response: &http::Response, url: &reqwest::Url) -> Option<reqwest::Url> {
     if !matches!(response.status().as_u16(), 301 | 302 | 303 | 307 | 308) {
         return None;
     }
@@ -516,15 +509,18 @@ fn cookie_header(jar: &cookie_store::CookieStore, url: &reqwest::Url) -> String 
 /// Whether the body holds `needle` (always true without one), and the
 /// bytes kept.
 async fn read_body(
-    response: &mut reqwest::Response,
+    response: &mut http::Response,
     needle: Option<&str>,
     keep: bool,
-) -> Result<(bool, Vec<u8>), reqwest::Error> {
+) -> Result<(bool, Vec<u8>), hyper::Error> {
+    use http_body_util::BodyExt;
     let mut search = needle.map(StreamSearch::new);
     let mut kept = Vec::new();
-    while let Some(chunk) = response.chunk().await? {
+    while let Some(frame) = response.body_mut().frame().await {
+        let frame = frame?;
+        let Some(chunk) = frame.data_ref() else { continue };
         if let Some(s) = &mut search {
-            s.feed(&chunk);
+            s.feed(chunk);
         }
         if keep && kept.len() < capture::MAX_CAPTURE_BODY {
             let room = capture::MAX_CAPTURE_BODY - kept.len();
@@ -579,25 +575,52 @@ impl<'a> StreamSearch<'a> {
     }
 }
 
-/// The class of a failed exchange. `connect` is only for a connection
-/// that could not be opened (refused, unreachable): a target that
-/// accepted it and then closed or reset it, or answered with something
-/// that is not HTTP, is up and misbehaving, which is `other`. So only a
-/// target that refused every connection reads as down.
-fn classify(e: &reqwest::Error) -> ErrorClass {
-    if e.is_timeout() {
-        ErrorClass::Timeout
-    } else if e.is_connect() && !answered_by_a_peer(e) {
-        ErrorClass::Connect
-    } else {
-        ErrorClass::Other
+/// The class of an exchange that failed before its response: `connect`
+/// is only for a connection that could not be opened (refused,
+/// unreachable): a target that accepted it and then closed or reset it,
+/// or answered with something that is not HTTP, is up and misbehaving,
+/// which is `other`. So only a target that refused every connection reads
+/// as down. (A timeout is the request's own deadline, see [`within`].)
+fn classify(e: &http::Error) -> ErrorClass {
+    if e.is_connect() && !answered_by_a_peer(e) { ErrorClass::Connect } else { ErrorClass::Other }
+}
+
+/// `work`, unless `deadline` comes first: then the request timed out.
+async fn within<T>(deadline: Instant, work: impl std::future::Future<Output = T>) -> Result<T, ErrorClass> {
+    tokio::time::timeout_at(deadline, work).await.map_err(|_| ErrorClass::Timeout)
+}
+
+/// The exchange of one hop: `method` to `url` with `headers` (and
+/// `Accept: */*` unless they name one), the cookies `jar` sends there,
+/// and `body`. A cookie that cannot be a header value fails it as
+/// `other`.
+fn http_request(
+    method: &reqwest::Method,
+    url: &reqwest::Url,
+    headers: &reqwest::header::HeaderMap,
+    jar: &cookie_store::CookieStore,
+    body: Option<bytes::Bytes>,
+) -> Result<::http::Request<http::Body>, ErrorClass> {
+    let uri = ::http::Uri::try_from(url.as_str()).map_err(|_| ErrorClass::Other)?;
+    let mut exchange = ::http::Request::new(body.map_or_else(http::Body::default, http::Body::new));
+    *exchange.method_mut() = method.clone();
+    *exchange.uri_mut() = uri;
+    let sent = exchange.headers_mut();
+    *sent = headers.clone();
+    if !sent.contains_key(reqwest::header::ACCEPT) {
+        sent.insert(reqwest::header::ACCEPT, reqwest::header::HeaderValue::from_static("*/*"));
     }
+    let cookie = cookie_header(jar, url);
+    if !cookie.is_empty() {
+        sent.insert(reqwest::header::COOKIE, cookie.try_into().map_err(|_| ErrorClass::Other)?);
+    }
+    Ok(exchange)
 }
 
 /// Whether the connection was opened and then reset or closed by the
 /// peer: a server that is up and misbehaving, not one that cannot be
 /// reached (`connect` is for refused, unreachable and unresolved).
-fn answered_by_a_peer(e: &reqwest::Error) -> bool {
+fn answered_by_a_peer(e: &http::Error) -> bool {
     use std::io::ErrorKind::{BrokenPipe, ConnectionAborted, ConnectionReset, UnexpectedEof};
     let mut source = std::error::Error::source(e);
     while let Some(err) = source {

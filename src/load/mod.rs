@@ -1,11 +1,12 @@
 //! Load mode: virtual customers walk the same journeys as the simulator
-//! and turn each touchpoint into real HTTP requests (tokio + reqwest).
+//! and turn each touchpoint into real HTTP requests (tokio + hyper).
 //!
 //! - [`spec`]: what `[load]` compiles into (requests, templates, patience);
 //! - [`capture`]: values a response gives a customer's later requests;
 //! - [`plan`]: every arrival profile as one Poisson arrival schedule;
 //! - [`driver`]: the one loop that starts customers and stops the run;
 //! - `customer`: one virtual customer, with abandonment;
+//! - `http`: each thread's HTTP client (hyper and rustls);
 //! - [`recorder`]: histograms and counts, measured from intended times;
 //! - [`series`]: the run over time, at most ten minutes' worth of points;
 //! - [`trace`]: W3C trace context, one trace id per journey;
@@ -15,6 +16,7 @@ pub mod capture;
 mod context;
 mod customer;
 pub mod driver;
+mod http;
 pub mod live;
 pub mod plan;
 pub mod recorder;

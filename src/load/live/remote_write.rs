@@ -138,7 +138,7 @@ pub(super) fn start(url: &str, runs: Arc<Runs>) -> anyhow::Result<Pusher> {
     if !matches!(url.scheme(), "http" | "https") {
         bail!("--prometheus-remote-write {url}: only http and https URLs are pushed to");
     }
-    super::super::context::use_ring_for_tls();
+    super::super::http::use_ring_for_tls();
     let client = reqwest::Client::builder()
         .timeout(PUSH_TIMEOUT)
         .redirect(reqwest::redirect::Policy::none())
