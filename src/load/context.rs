@@ -120,9 +120,6 @@ impl LoadContext {
         target: &str,
         plan: &LoadPlan,
     ) -> anyhow::Result<LoadContext> {
-        // Idle keep-alive connections are capped so that a pool of thinking
-        // customers does not hold one open connection (and its buffers) each.
-        // The idle cap is the run's, shared among the threads.
         // A thread without a customer to run would only wait for the end.
         let customers = match plan.workload {
             super::plan::Workload::Closed(n) => plan.max_customers.map_or(n, |max| max.min(n)),
@@ -133,6 +130,9 @@ impl LoadContext {
             .unwrap_or_else(|| thread_count(plan, &model, &spec))
             .min(usize::try_from(customers).unwrap_or(usize::MAX))
             .max(1);
+        // Idle keep-alive connections are capped so that a pool of thinking
+        // customers does not hold one open connection (and its buffers)
+        // each; the cap is the run's, shared among the threads.
         let idle = (MAX_IDLE_CONNECTIONS / threads).max(1);
         let clients = (0..threads)
             .map(|_| HttpClient::new(plan.insecure, plan.http2, idle).context("building the HTTP client"))
