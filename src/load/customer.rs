@@ -279,8 +279,8 @@ async fn send(
     // Each hop has the whole timeout, its response's body included.
     let (mut response, deadline) = loop {
         let deadline = Instant::now() + ctx.spec.timeout;
-        let exchange = http_request(&method, &url, &headers, &session.cookies, body.clone())?;
-        let response = within(deadline, client.send(exchange)).await?.map_err(|e| classify(&e))?;
+        let exchange = || http_request(&method, &url, &headers, &session.cookies, body.clone());
+        let response = within(deadline, client.send(exchange)).await??.map_err(|e| classify(&e))?;
         session.cookies.store_response_cookies(set_cookies(response.headers()).into_iter(), &url);
         let Some(next) = redirect_to(&response, &url) else { break (response, deadline) };
         if keep_headers {
@@ -419,8 +419,8 @@ async fn fetch(
     let mut headers = reqwest::header::HeaderMap::with_capacity(2);
     trace_context(ctx, (trace, span), &mut headers);
     let deadline = Instant::now() + ctx.spec.timeout;
-    let exchange = http_request(&reqwest::Method::GET, &url, &headers, jar, None)?;
-    let mut response = within(deadline, client.send(exchange)).await?.map_err(|e| classify(&e))?;
+    let exchange = || http_request(&reqwest::Method::GET, &url, &headers, jar, None);
+    let mut response = within(deadline, client.send(exchange)).await??.map_err(|e| classify(&e))?;
     let set = set_cookies(response.headers());
     within(deadline, read_body(&mut response, None, false)).await?.map_err(|_| ErrorClass::Other)?;
     match response.status().as_u16() {

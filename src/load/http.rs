@@ -54,10 +54,41 @@ impl HttpClient {
         Ok(HttpClient { inner })
     }
 
-    /// Sends `request`; the response once its head has arrived.
-    pub(super) async fn send(&self, request: http::Request<Body>) -> Result<Response, Error> {
-        self.inner.request(request).await
+    /// Sends the request `make` builds; the response once its head has
+    /// arrived. A request an HTTP/2 server refused without processing it
+    /// (`REFUSED_STREAM`, or a graceful `GOAWAY` it came after) is sent
+    /// again, at most [`MAX_RESENDS`] times, as a browser does: it never
+    /// reached the application, so it is no failure of it.
+    pub(super) async fn send<E>(
+        &self,
+        make: impl Fn() -> Result<http::Request<Body>, E>,
+    ) -> Result<Result<Response, Error>, E> {
+        let mut resends = 0;
+        loop {
+            match self.inner.request(make()?).await {
+                Err(e) if resends < MAX_RESENDS && refused_unprocessed(&e) => resends += 1,
+                answer => return Ok(answer),
+            }
+        }
     }
+}
+
+/// Most times one request refused unprocessed is sent again.
+const MAX_RESENDS: usize = 2;
+
+/// Whether an HTTP/2 server refused the request before processing it.
+fn refused_unprocessed(e: &Error) -> bool {
+    let mut source = std::error::Error::source(e);
+    while let Some(err) = source {
+        if let Some(h2) = err.downcast_ref::<h2::Error>() {
+            let reason = h2.reason();
+            return h2.is_remote()
+                && (h2.is_go_away() && reason == Some(h2::Reason::NO_ERROR)
+                    || h2.is_reset() && reason == Some(h2::Reason::REFUSED_STREAM));
+        }
+        source = err.source();
+    }
+    false
 }
 
 /// Makes ring the TLS provider of every HTTP client fogg builds (several

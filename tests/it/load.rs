@@ -561,6 +561,65 @@ async fn http2_is_spoken_when_asked() {
     }
 }
 
+/// An HTTP/2 server (h2c) that refuses the first of every `refuse`
+/// streams with `REFUSED_STREAM`, unprocessed, and answers the rest 200;
+/// its URL, and the streams it refused and answered.
+async fn serve_h2_refusing(refuse: u64) -> (String, Arc<[std::sync::atomic::AtomicU64; 2]>) {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let url = format!("http://{}", listener.local_addr().expect("address"));
+    let counts = Arc::new([AtomicU64::new(0), AtomicU64::new(0)]);
+    let seen = Arc::clone(&counts);
+    tokio::spawn(async move {
+        let streams = Arc::new(AtomicU64::new(0));
+        loop {
+            let Ok((socket, _)) = listener.accept().await else { return };
+            let (seen, streams) = (Arc::clone(&seen), Arc::clone(&streams));
+            tokio::spawn(async move {
+                let Ok(mut connection) = h2::server::handshake(socket).await else { return };
+                while let Some(Ok((_, mut respond))) = connection.accept().await {
+                    if streams.fetch_add(1, Ordering::SeqCst) % refuse == 0 {
+                        respond.send_reset(h2::Reason::REFUSED_STREAM);
+                        seen[0].fetch_add(1, Ordering::SeqCst);
+                    } else {
+                        let response = axum::http::Response::new(());
+                        if let Ok(mut body) = respond.send_response(response, false) {
+                            let _ = body.send_data(bytes::Bytes::from_static(b"ok"), true);
+                        }
+                        seen[1].fetch_add(1, Ordering::SeqCst);
+                    }
+                }
+            });
+        }
+    });
+    (url, counts)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_request_an_http2_server_refused_unprocessed_is_sent_again() {
+    use std::sync::atomic::Ordering;
+    // Every second stream is refused: each request is refused once and
+    // answered when sent again.
+    let (target, counts) = serve_h2_refusing(2).await;
+    let model = two_page_scenario("/page", "/page", "patience = { dist = \"constant\", value = \"1h\" }");
+    let mut plan = plan(0.0, 30.0);
+    plan.workload = Workload::Closed(1);
+    plan.max_customers = Some(10);
+    plan.http2 = true;
+    let (r, _) = load(&model, &target, &plan).await;
+    assert_eq!(r.errors.total(), 0, "{:?}", r.errors);
+    assert!(r.requests >= 10, "{}", r.requests);
+    assert_eq!(counts[1].load(Ordering::SeqCst), r.requests, "the server answered every request once");
+    assert_eq!(counts[0].load(Ordering::SeqCst), r.requests, "and refused each once before");
+    // Refused every time, a request fails after its resends: it is not
+    // sent forever.
+    let (target, counts) = serve_h2_refusing(1).await;
+    plan.max_customers = Some(1);
+    let (r, _) = load(&model, &target, &plan).await;
+    assert_eq!((r.requests, r.errors.other), (1, 1), "{:?}", r.errors);
+    assert_eq!(counts[0].load(Ordering::SeqCst), 3, "sent once and again twice");
+}
+
 /// Serves `router` over TLS with a fresh self-signed certificate.
 async fn serve_tls(router: Router) -> String {
     let _ = rustls::crypto::ring::default_provider().install_default();
