@@ -277,12 +277,12 @@ async fn send(
     let mut seen = reqwest::header::HeaderMap::new();
     let mut redirects = 0;
     // Each hop has the whole timeout, its response's body included.
-    let (mut response, deadline) = loop {
+    let (mut response, lease, deadline) = loop {
         let deadline = Instant::now() + ctx.spec.timeout;
         let exchange = || http_request(&method, &url, &headers, &session.cookies, body.clone());
-        let response = within(deadline, client.send(exchange)).await??.map_err(|e| classify(&e))?;
+        let (response, lease) = within(deadline, client.send(exchange)).await??.map_err(|e| classify(&e))?;
         session.cookies.store_response_cookies(set_cookies(response.headers()).into_iter(), &url);
-        let Some(next) = redirect_to(&response, &url) else { break (response, deadline) };
+        let Some(next) = redirect_to(&response, &url) else { break (response, lease, deadline) };
         if keep_headers {
             for (name, value) in response.headers() {
                 seen.append(name.clone(), value.clone());
@@ -311,6 +311,7 @@ async fn send(
     let (found, kept) = within(deadline, read_body(&mut response, request.expect_body.as_deref(), keep_body))
         .await?
         .map_err(|_| ErrorClass::Other)?;
+    lease.reuse();
     let expected = match &request.expect_status {
         Some(codes) => codes.contains(&status.as_u16()),
         None => status.is_success() || status.is_redirection(),
@@ -420,9 +421,10 @@ async fn fetch(
     trace_context(ctx, (trace, span), &mut headers);
     let deadline = Instant::now() + ctx.spec.timeout;
     let exchange = || http_request(&reqwest::Method::GET, &url, &headers, jar, None);
-    let mut response = within(deadline, client.send(exchange)).await??.map_err(|e| classify(&e))?;
+    let (mut response, lease) = within(deadline, client.send(exchange)).await??.map_err(|e| classify(&e))?;
     let set = set_cookies(response.headers());
     within(deadline, read_body(&mut response, None, false)).await?.map_err(|_| ErrorClass::Other)?;
+    lease.reuse();
     match response.status().as_u16() {
         200..=399 => Ok((url, set)),
         other => Err(status_class(other)),

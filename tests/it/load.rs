@@ -561,6 +561,58 @@ async fn http2_is_spoken_when_asked() {
     }
 }
 
+/// Serves `router` (HTTP/1.1, and HTTP/2 spoken at once) on a free
+/// loopback port, counting the connections it accepts.
+async fn serve_counting_connections(router: Router) -> (String, Arc<std::sync::atomic::AtomicU64>) {
+    let listener =
+        tokio::net::TcpListener::bind(SocketAddr::from((Ipv4Addr::LOCALHOST, 0))).await.expect("bind");
+    let url = format!("http://{}", listener.local_addr().expect("addr"));
+    let accepted = Arc::new(std::sync::atomic::AtomicU64::new(0));
+    let counter = Arc::clone(&accepted);
+    tokio::spawn(async move {
+        while let Ok((tcp, _)) = listener.accept().await {
+            counter.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            let router = router.clone();
+            tokio::spawn(async move {
+                let _ = hyper_util::server::conn::auto::Builder::new(hyper_util::rt::TokioExecutor::new())
+                    .serve_connection(
+                        hyper_util::rt::TokioIo::new(tcp),
+                        hyper_util::service::TowerToHyperService::new(router),
+                    )
+                    .await;
+            });
+        }
+    });
+    (url, accepted)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn connections_are_kept_alive_and_http2_ones_shared() {
+    use std::sync::atomic::Ordering;
+    let model = two_page_scenario("/a", "/b", "patience = { dist = \"constant\", value = \"1h\" }");
+    for http2 in [false, true] {
+        let (target, accepted) =
+            serve_counting_connections(Router::new().fallback(get(|| async { "ok" }))).await;
+        let mut plan = plan(0.0, 30.0);
+        plan.workload = Workload::Closed(4);
+        plan.max_customers = Some(120);
+        plan.http2 = http2;
+        let (r, _) = load(&model, &target, &plan).await;
+        assert_eq!(r.errors.total(), 0, "{:?}", r.errors);
+        assert!(r.requests >= 120, "{}", r.requests);
+        let opened = accepted.load(Ordering::SeqCst);
+        // Each of the 4 customers has one request in flight at most: HTTP/1.1
+        // needs no more connections than that, whatever the requests. Over
+        // HTTP/2, each of the 2 threads opens one and multiplexes over it.
+        let most = if http2 { 2 } else { 4 };
+        assert!(
+            (1..=most).contains(&opened),
+            "http2 = {http2}: {opened} connections for {} requests",
+            r.requests
+        );
+    }
+}
+
 /// An HTTP/2 server (h2c) that refuses the first of every `refuse`
 /// streams with `REFUSED_STREAM`, unprocessed, and answers the rest 200;
 /// its URL, and the streams it refused and answered.
@@ -620,16 +672,18 @@ async fn a_request_an_http2_server_refused_unprocessed_is_sent_again() {
     assert_eq!(counts[0].load(Ordering::SeqCst), 3, "sent once and again twice");
 }
 
-/// Serves `router` over TLS with a fresh self-signed certificate.
-async fn serve_tls(router: Router) -> String {
+/// Serves `router` over TLS with a fresh self-signed certificate,
+/// offering the application protocols `alpn` (none: HTTP/1.1).
+async fn serve_tls(router: Router, alpn: &[&[u8]]) -> String {
     let _ = rustls::crypto::ring::default_provider().install_default();
     let certified = rcgen::generate_simple_self_signed(vec!["127.0.0.1".to_owned(), "localhost".to_owned()])
         .expect("self-signed certificate");
     let key = rustls::pki_types::PrivateKeyDer::Pkcs8(certified.signing_key.serialize_der().into());
-    let config = rustls::ServerConfig::builder()
+    let mut config = rustls::ServerConfig::builder()
         .with_no_client_auth()
         .with_single_cert(vec![certified.cert.der().clone()], key)
         .expect("server config");
+    config.alpn_protocols = alpn.iter().map(|p| p.to_vec()).collect();
     let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(config));
     let listener =
         tokio::net::TcpListener::bind(SocketAddr::from((Ipv4Addr::LOCALHOST, 0))).await.expect("bind");
@@ -655,7 +709,7 @@ async fn serve_tls(router: Router) -> String {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn tls_is_verified_unless_insecure_is_asked() {
-    let target = serve_tls(Router::new().route("/page", get(|| async { "ok" }))).await;
+    let target = serve_tls(Router::new().route("/page", get(|| async { "ok" })), &[]).await;
     let model = two_page_scenario("/page", "/page", "patience = { dist = \"constant\", value = \"1h\" }");
     let mut plan = plan(20.0, 0.5);
     // Verification is on by default: a self-signed certificate is refused.
@@ -667,6 +721,13 @@ async fn tls_is_verified_unless_insecure_is_asked() {
     let (accepted, _) = load(&model, &target, &plan).await;
     assert!(accepted.requests > 3);
     assert_eq!(accepted.errors.total(), 0, "{:?}", accepted.errors);
+    assert_eq!(accepted.http_versions.http1, accepted.requests, "no protocol negotiated: HTTP/1.1");
+    // A server that offers HTTP/2 is spoken to in it.
+    let target = serve_tls(Router::new().route("/page", get(|| async { "ok" })), &[b"h2", b"http/1.1"]).await;
+    let (negotiated, _) = load(&model, &target, &plan).await;
+    assert!(negotiated.requests > 3);
+    assert_eq!(negotiated.errors.total(), 0, "{:?}", negotiated.errors);
+    assert_eq!(negotiated.http_versions.http2, negotiated.requests, "negotiated: HTTP/2");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
