@@ -102,12 +102,15 @@ pub async fn run(ctx: Arc<LoadContext>, customer: u64, arrival: Instant, thread:
                     recorded: false,
                 };
                 // Boxed: the request's large future exists only while the
-                // request is in flight, not in every thinking customer.
+                // request is in flight, not in every thinking customer. (In
+                // a statement of its own: a temporary lives to the end of
+                // its statement, so one boxed where it is awaited would
+                // still take its size in the customer's future.)
                 sent += 1;
                 let span = trace::span_id(trace, sent);
                 let url = ctx.request_urls[s][k].as_ref();
-                let result =
-                    Box::pin(send(&ctx, client, request, url, vars, &mut session, (trace, span))).await;
+                let sending = Box::pin(send(&ctx, client, request, url, vars, &mut session, (trace, span)));
+                let result = sending.await;
                 if result.is_ok() && !request.resources.is_empty() {
                     let page = Page {
                         request,
@@ -116,7 +119,9 @@ pub async fn run(ctx: Arc<LoadContext>, customer: u64, arrival: Instant, thread:
                         state: s,
                         segment,
                     };
-                    Box::pin(page.resources(&ctx, client, vars, &mut session, trace, &mut sent)).await;
+                    let fetching =
+                        Box::pin(page.resources(&ctx, client, vars, &mut session, trace, &mut sent));
+                    fetching.await;
                 }
                 // A page's latency is its document's start to its last
                 // resource's end.

@@ -266,7 +266,9 @@ impl HttpClient {
                     let _ = opened.changed().await;
                 }
                 Found::Open(opening) => {
-                    let conn = self.open(origin, uri).await;
+                    // Boxed: opening holds a whole TLS session, and
+                    // every request's future would be that large.
+                    let conn = Box::pin(self.open(origin, uri)).await;
                     drop(opening);
                     return conn.map(|conn| (conn, false));
                 }
