@@ -36,9 +36,9 @@ pub struct LoadContext {
     pub(super) resource_index: Vec<Vec<Vec<usize>>>,
     /// Per state, per request: its URL, parsed once, when its path has no
     /// variables (`None`: rendered and parsed per request).
-    pub(super) request_urls: Vec<Vec<Option<reqwest::Url>>>,
+    pub(super) request_urls: Vec<Vec<Option<FixedUrl>>>,
     /// Per state, per request, per resource: the same for resources.
-    pub(super) resource_urls: Vec<Vec<Vec<Option<reqwest::Url>>>>,
+    pub(super) resource_urls: Vec<Vec<Vec<Option<FixedUrl>>>>,
     /// Request names, in the order of the recorder's `by_request`.
     pub(super) request_names: Vec<String>,
     /// Second 0 of the run.
@@ -69,6 +69,14 @@ pub struct LoadContext {
     pub(super) seed: u64,
     /// `[load] tracestate`, sent beside every `traceparent`.
     pub(super) tracestate: Option<reqwest::header::HeaderValue>,
+}
+
+/// A request's URL when its path has no variables, parsed once for the
+/// run: as a URL (for cookies and redirects) and as the URI sent.
+#[derive(Debug)]
+pub(super) struct FixedUrl {
+    pub(super) url: reqwest::Url,
+    pub(super) uri: http::Uri,
 }
 
 impl std::fmt::Debug for LoadContext {
@@ -152,11 +160,13 @@ impl LoadContext {
             .collect();
         let target = target.trim_end_matches('/').to_owned();
         let fixed_url = |path: &super::spec::Template| {
-            path.literal().and_then(|p| reqwest::Url::parse(&format!("{target}{p}")).ok())
+            let url = reqwest::Url::parse(&format!("{target}{}", path.literal()?)).ok()?;
+            let uri = http::Uri::try_from(url.as_str()).ok()?;
+            Some(FixedUrl { url, uri })
         };
-        let request_urls: Vec<Vec<Option<reqwest::Url>>> =
+        let request_urls: Vec<Vec<Option<FixedUrl>>> =
             spec.requests.iter().map(|reqs| reqs.iter().map(|r| fixed_url(&r.path)).collect()).collect();
-        let resource_urls: Vec<Vec<Vec<Option<reqwest::Url>>>> = spec
+        let resource_urls: Vec<Vec<Vec<Option<FixedUrl>>>> = spec
             .requests
             .iter()
             .map(|reqs| {

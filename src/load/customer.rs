@@ -38,6 +38,10 @@ use super::spec::{MAX_CONNECTIONS_PER_HOST, RequestSpec, Vars};
 use super::trace;
 use crate::units::MAX_DURATION_S;
 use futures_util::StreamExt;
+use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
+use std::borrow::Cow;
+
+use super::context::FixedUrl;
 
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Status {
@@ -254,21 +258,13 @@ async fn send(
     ctx: &LoadContext,
     client: &HttpClient,
     request: &RequestSpec,
-    fixed_url: Option<&reqwest::Url>,
+    fixed_url: Option<&FixedUrl>,
     vars: Vars<'_>,
     session: &mut Session,
-    (trace, span): (u128, u64),
+    trace: (u128, u64),
 ) -> Result<(), ErrorClass> {
     let vars = Vars { captured: &session.captured, ..vars };
-    let mut url = target_url(ctx, &request.path, fixed_url, &vars)?;
-    let mut headers = reqwest::header::HeaderMap::with_capacity(request.headers.len() + 2);
-    trace_context(ctx, (trace, span), &mut headers);
-    for (name, value) in &request.headers {
-        let mut v = String::new();
-        value.render(&vars, &mut v).map_err(|_| ErrorClass::Check)?;
-        let name = reqwest::header::HeaderName::from_bytes(name.as_bytes()).map_err(|_| ErrorClass::Other)?;
-        headers.append(name, v.try_into().map_err(|_| ErrorClass::Other)?);
-    }
+    let (mut url, mut uri) = target_url(ctx, &request.path, fixed_url, &vars)?;
     let mut body = match &request.body {
         Some(template) => {
             let mut b = String::new();
@@ -279,13 +275,14 @@ async fn send(
     };
     let mut method = request.method.clone();
     let keep_headers = !request.captures.is_empty();
-    let mut seen = reqwest::header::HeaderMap::new();
+    let mut seen = HeaderMap::new();
     let mut redirects = 0;
     // Each hop has the whole timeout, its response's body included.
     let (mut response, lease, deadline) = loop {
         let deadline = Instant::now() + ctx.spec.timeout;
-        let exchange = || http_request(&method, &url, &headers, &session.cookies, body.clone());
-        let (response, lease) = within(deadline, client.send(exchange)).await??.map_err(|e| classify(&e))?;
+        let headers = request_headers(ctx, request, &vars, trace)?;
+        let exchange = http_request(&method, &url, uri.take(), headers, &session.cookies, body.clone())?;
+        let (response, lease) = within(deadline, client.send(exchange)).await?.map_err(|e| classify(&e))?;
         session.cookies.store_response_cookies(set_cookies(response.headers()).into_iter(), &url);
         let Some(next) = redirect_to(&response, &url) else { break (response, lease, deadline) };
         if keep_headers {
@@ -304,7 +301,7 @@ async fn send(
             method = reqwest::Method::GET;
             body = None;
         }
-        url = next;
+        url = Cow::Owned(next);
     };
     let version = match response.version() {
         reqwest::Version::HTTP_2 => &ctx.http2_responses,
@@ -343,7 +340,7 @@ struct Page<'a> {
     /// Per resource, its index among the request names.
     indices: &'a [usize],
     /// Per resource, its URL when fixed.
-    urls: &'a [Option<reqwest::Url>],
+    urls: &'a [Option<FixedUrl>],
     state: usize,
     segment: usize,
 }
@@ -395,15 +392,14 @@ impl Page<'_> {
                 )
                 .await;
                 wire.record(result.as_ref().err().copied());
-                result.ok()
+                result.ok().flatten()
             });
         }
-        let set: Vec<(reqwest::Url, Vec<cookie_store::RawCookie<'static>>)> =
-            futures_util::stream::iter(fetches)
-                .buffer_unordered(MAX_CONNECTIONS_PER_HOST)
-                .filter_map(std::future::ready)
-                .collect()
-                .await;
+        let set: Vec<SetCookies> = futures_util::stream::iter(fetches)
+            .buffer_unordered(MAX_CONNECTIONS_PER_HOST)
+            .filter_map(std::future::ready)
+            .collect()
+            .await;
         for (url, cookies) in set {
             session.cookies.store_response_cookies(cookies.into_iter(), &url);
         }
@@ -411,55 +407,86 @@ impl Page<'_> {
 }
 
 /// GETs one resource with the customer's cookies (no redirect followed:
-/// a 3xx is its answer); the cookies it sets. 2xx and 3xx succeed.
+/// a 3xx is its answer); the cookies it sets, if any, and where. 2xx and
+/// 3xx succeed.
 async fn fetch(
     ctx: &LoadContext,
     client: &HttpClient,
     path: &super::spec::Template,
-    fixed_url: Option<&reqwest::Url>,
+    fixed_url: Option<&FixedUrl>,
     vars: &Vars<'_>,
     jar: &cookie_store::CookieStore,
-    (trace, span): (u128, u64),
-) -> Result<(reqwest::Url, Vec<cookie_store::RawCookie<'static>>), ErrorClass> {
-    let url = target_url(ctx, path, fixed_url, vars)?;
-    let mut headers = reqwest::header::HeaderMap::with_capacity(2);
-    trace_context(ctx, (trace, span), &mut headers);
+    trace: (u128, u64),
+) -> Result<Option<SetCookies>, ErrorClass> {
+    let (url, uri) = target_url(ctx, path, fixed_url, vars)?;
+    let mut headers = HeaderMap::with_capacity(HEADERS_ADDED);
+    trace_context(ctx, trace, &mut headers);
     let deadline = Instant::now() + ctx.spec.timeout;
-    let exchange = || http_request(&reqwest::Method::GET, &url, &headers, jar, None);
-    let (mut response, lease) = within(deadline, client.send(exchange)).await??.map_err(|e| classify(&e))?;
+    let exchange = http_request(&reqwest::Method::GET, &url, uri, headers, jar, None)?;
+    let (mut response, lease) = within(deadline, client.send(exchange)).await?.map_err(|e| classify(&e))?;
     let set = set_cookies(response.headers());
     within(deadline, read_body(&mut response, None, false)).await?.map_err(|_| ErrorClass::Other)?;
     lease.reuse();
     match response.status().as_u16() {
-        200..=399 => Ok((url, set)),
+        200..=399 => Ok((!set.is_empty()).then(|| (url.into_owned(), set))),
         other => Err(status_class(other)),
     }
 }
 
+/// Cookies a response set, and the URL that set them.
+type SetCookies = (reqwest::Url, Vec<cookie_store::RawCookie<'static>>);
+
 /// The target's URL with `path` rendered for this customer (`fixed`
-/// when the path has no variables): a value not captured yet fails the
-/// check; a URL that does not parse is `other`.
-fn target_url(
+/// when the path has no variables), and the URI to send when it was
+/// parsed once for the run: a value not captured yet fails the check; a
+/// URL that does not parse is `other`.
+fn target_url<'a>(
     ctx: &LoadContext,
     path: &super::spec::Template,
-    fixed: Option<&reqwest::Url>,
+    fixed: Option<&'a FixedUrl>,
     vars: &Vars<'_>,
-) -> Result<reqwest::Url, ErrorClass> {
-    if let Some(url) = fixed {
-        return Ok(url.clone());
+) -> Result<(Cow<'a, reqwest::Url>, Option<::http::Uri>), ErrorClass> {
+    if let Some(fixed) = fixed {
+        return Ok((Cow::Borrowed(&fixed.url), Some(fixed.uri.clone())));
     }
     let mut url = ctx.target.clone();
     path.render(vars, &mut url).map_err(|_| ErrorClass::Check)?;
-    reqwest::Url::parse(&url).map_err(|_| ErrorClass::Other)
+    Ok((Cow::Owned(reqwest::Url::parse(&url).map_err(|_| ErrorClass::Other)?), None))
+}
+
+/// Headers fogg adds to a request's own: `traceparent`, `tracestate`,
+/// `Accept`, `Cookie` and `Host`.
+const HEADERS_ADDED: usize = 5;
+
+/// The headers of one hop of `request`: the trace context and the
+/// request's own, rendered for this customer.
+fn request_headers(
+    ctx: &LoadContext,
+    request: &RequestSpec,
+    vars: &Vars<'_>,
+    trace: (u128, u64),
+) -> Result<HeaderMap, ErrorClass> {
+    let mut headers = HeaderMap::with_capacity(request.headers.len() + HEADERS_ADDED);
+    trace_context(ctx, trace, &mut headers);
+    for (name, value) in &request.headers {
+        let mut v = String::new();
+        value.render(vars, &mut v).map_err(|_| ErrorClass::Check)?;
+        let name = HeaderName::from_bytes(name.as_bytes()).map_err(|_| ErrorClass::Other)?;
+        headers.append(name, v.try_into().map_err(|_| ErrorClass::Other)?);
+    }
+    Ok(headers)
 }
 
 /// Adds the W3C `traceparent` of span `span` of journey `trace`, and the
 /// run's `tracestate` if any.
-fn trace_context(ctx: &LoadContext, (trace, span): (u128, u64), headers: &mut reqwest::header::HeaderMap) {
+fn trace_context(ctx: &LoadContext, (trace, span): (u128, u64), headers: &mut HeaderMap) {
+    const TRACEPARENT: HeaderName = HeaderName::from_static("traceparent");
+    const TRACESTATE: HeaderName = HeaderName::from_static("tracestate");
     let traceparent = trace::traceparent(trace, span);
-    headers.insert("traceparent", traceparent.try_into().expect("hex digits and dashes are a valid header"));
+    let value = HeaderValue::from_bytes(&traceparent).expect("hex digits and dashes are a valid header");
+    headers.insert(TRACEPARENT, value);
     if let Some(state) = &ctx.tracestate {
-        headers.insert("tracestate", state.clone());
+        headers.insert(TRACESTATE, state.clone());
     }
 }
 
@@ -597,30 +624,33 @@ async fn within<T>(deadline: Instant, work: impl std::future::Future<Output = T>
     tokio::time::timeout_at(deadline, work).await.map_err(|_| ErrorClass::Timeout)
 }
 
-/// The exchange of one hop: `method` to `url` with `headers` (and
-/// `Accept: */*` unless they name one), the cookies `jar` sends there,
-/// and `body`. A cookie that cannot be a header value fails it as
-/// `other`.
+/// The exchange of one hop: `method` to `url` (sent as `uri` when given)
+/// with `headers` (and `Accept: */*` unless they name one), the cookies
+/// `jar` sends there, and `body`. A cookie that cannot be a header value
+/// fails it as `other`.
 fn http_request(
     method: &reqwest::Method,
     url: &reqwest::Url,
-    headers: &reqwest::header::HeaderMap,
+    uri: Option<::http::Uri>,
+    mut headers: HeaderMap,
     jar: &cookie_store::CookieStore,
     body: Option<bytes::Bytes>,
 ) -> Result<::http::Request<http::Body>, ErrorClass> {
-    let uri = ::http::Uri::try_from(url.as_str()).map_err(|_| ErrorClass::Other)?;
-    let mut exchange = ::http::Request::new(body.map_or_else(http::Body::default, http::Body::new));
-    *exchange.method_mut() = method.clone();
-    *exchange.uri_mut() = uri;
-    let sent = exchange.headers_mut();
-    *sent = headers.clone();
-    if !sent.contains_key(reqwest::header::ACCEPT) {
-        sent.insert(reqwest::header::ACCEPT, reqwest::header::HeaderValue::from_static("*/*"));
+    let uri = match uri {
+        Some(uri) => uri,
+        None => ::http::Uri::try_from(url.as_str()).map_err(|_| ErrorClass::Other)?,
+    };
+    if !headers.contains_key(reqwest::header::ACCEPT) {
+        headers.insert(reqwest::header::ACCEPT, HeaderValue::from_static("*/*"));
     }
     let cookie = cookie_header(jar, url);
     if !cookie.is_empty() {
-        sent.insert(reqwest::header::COOKIE, cookie.try_into().map_err(|_| ErrorClass::Other)?);
+        headers.insert(reqwest::header::COOKIE, cookie.try_into().map_err(|_| ErrorClass::Other)?);
     }
+    let mut exchange = ::http::Request::new(body.map_or_else(http::Body::default, http::Body::new));
+    *exchange.method_mut() = method.clone();
+    *exchange.uri_mut() = uri;
+    *exchange.headers_mut() = headers;
     Ok(exchange)
 }
 

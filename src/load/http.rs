@@ -162,58 +162,64 @@ impl HttpClient {
         Ok(HttpClient { connector, http2, max_idle, origins: Mutex::new(Vec::new()) })
     }
 
-    /// Sends the request `make` builds (to an absolute URI): the response
-    /// once its head has arrived, and its connection, to give back once
-    /// the body is read. A request an HTTP/2 server refused without
-    /// processing it (`REFUSED_STREAM`, or a graceful `GOAWAY` it came
-    /// after) is sent again, at most [`MAX_RESENDS`] times, as a browser
-    /// does: it never reached the application, so it is no failure of
-    /// it.
-    pub(super) async fn send<E>(
+    /// Sends `request` (to an absolute URI): the response once its head
+    /// has arrived, and its connection, to give back once the body is
+    /// read. A request an HTTP/2 server refused without processing it
+    /// (`REFUSED_STREAM`, or a graceful `GOAWAY` it came after) is sent
+    /// again, at most [`MAX_RESENDS`] times, as a browser does: it never
+    /// reached the application, so it is no failure of it.
+    pub(super) async fn send(
         &self,
-        make: impl Fn() -> Result<http::Request<Body>, E>,
-    ) -> Result<Result<(Response, Lease<'_>), Error>, E> {
+        mut request: http::Request<Body>,
+    ) -> Result<(Response, Lease<'_>), Error> {
+        let target = request.uri().clone();
+        let (origin, host) =
+            self.origin_of(&target).ok_or_else(|| Error::Connect("the URL names no host".into()))?;
         let mut resends = 0;
         loop {
-            let mut request = make()?;
-            let (origin, host) = match self.origin_of(request.uri()) {
-                Some(found) => found,
-                None => return Ok(Err(Error::Connect("the URL names no host".into()))),
-            };
-            let (conn, reused) = match self.checkout(origin, request.uri()).await {
-                Ok(found) => found,
-                Err(e) => return Ok(Err(e)),
-            };
-            let failed = match conn {
+            let (conn, reused) = self.checkout(origin, &target).await?;
+            *request.uri_mut() = target.clone();
+            let (failed, copy) = match conn {
                 Conn::H1(mut conn) => {
                     if !request.headers().contains_key(http::header::HOST) {
-                        request.headers_mut().insert(http::header::HOST, host);
+                        request.headers_mut().insert(http::header::HOST, host.clone());
                     }
                     origin_form(request.uri_mut());
                     match conn.try_send_request(request).await {
                         Ok(response) => {
-                            return Ok(Ok((response, Lease { client: self, origin, h1: Some(conn) })));
+                            return Ok((response, Lease { client: self, origin, h1: Some(conn) }));
                         }
-                        Err(e) => e,
+                        Err(e) => (e, None),
                     }
                 }
-                Conn::H2(mut conn) => match conn.try_send_request(request).await {
-                    Ok(response) => return Ok(Ok((response, Lease { client: self, origin, h1: None }))),
-                    Err(e) => e,
-                },
+                Conn::H2(mut conn) => {
+                    // HTTP/2 consumes a request it refuses: a copy is kept
+                    // to send again.
+                    let copy = (resends < MAX_RESENDS).then(|| copy_of(&request));
+                    match conn.try_send_request(request).await {
+                        Ok(response) => return Ok((response, Lease { client: self, origin, h1: None })),
+                        Err(e) => (e, copy),
+                    }
+                }
             };
-            // A reused connection the server closed as the request was
-            // handed to it: the request never left, so it goes on another.
-            let unsent = failed.message().is_some();
+            let mut failed = failed;
+            if let Some(unsent) = failed.take_message()
+                && reused
+            {
+                // A reused connection the server closed as the request was
+                // handed to it: the request never left, so it goes on
+                // another.
+                request = unsent;
+                continue;
+            }
             let error = failed.into_error();
-            if unsent && reused {
-                continue;
+            match copy {
+                Some(copy) if refused_unprocessed(&error) => {
+                    resends += 1;
+                    request = copy;
+                }
+                _ => return Err(Error::Exchange(error)),
             }
-            if resends < MAX_RESENDS && refused_unprocessed(&error) {
-                resends += 1;
-                continue;
-            }
-            return Ok(Err(Error::Exchange(error)));
         }
     }
 
@@ -342,6 +348,16 @@ fn origin_form(uri: &mut http::Uri) {
         }
         _ => http::Uri::default(),
     };
+}
+
+/// A copy of `request` (its extensions aside: fogg sets none).
+fn copy_of(request: &http::Request<Body>) -> http::Request<Body> {
+    let mut copy = http::Request::new(request.body().clone());
+    *copy.method_mut() = request.method().clone();
+    *copy.uri_mut() = request.uri().clone();
+    *copy.version_mut() = request.version();
+    *copy.headers_mut() = request.headers().clone();
+    copy
 }
 
 /// Most times one request refused unprocessed is sent again.

@@ -37,9 +37,18 @@ pub fn span_id(trace: u128, n: u64) -> u64 {
     }
 }
 
-/// The `traceparent` header value: version 00, sampled.
-pub fn traceparent(trace: u128, span: u64) -> String {
-    format!("00-{trace:032x}-{span:016x}-01")
+/// The `traceparent` header value: version 00, sampled. Written digit by
+/// digit, as every request sends one.
+pub fn traceparent(trace: u128, span: u64) -> [u8; 55] {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut header = *b"00-00000000000000000000000000000000-0000000000000000-01";
+    for (i, digit) in header[3..35].iter_mut().enumerate() {
+        *digit = DIGITS[(trace >> (124 - 4 * i) & 0xf) as usize];
+    }
+    for (i, digit) in header[36..52].iter_mut().enumerate() {
+        *digit = DIGITS[(span >> (60 - 4 * i) & 0xf) as usize];
+    }
+    header
 }
 
 /// The trace id as APMs show it: 32 lowercase hex digits.
@@ -93,14 +102,23 @@ mod tests {
         assert_ne!(a, trace_id(7, 1));
         assert_ne!(a, trace_id(8, 0));
         assert_ne!(trace_id(0, 0), 0);
-        let header = traceparent(a, span_id(a, 1));
-        assert_eq!(header.len(), 55);
+        let header = String::from_utf8(traceparent(a, span_id(a, 1)).to_vec()).expect("ASCII");
         let parts: Vec<&str> = header.split('-').collect();
         assert_eq!(parts.len(), 4);
         assert_eq!((parts[0], parts[3]), ("00", "01"));
         assert!(parts[1].len() == 32 && parts[2].len() == 16);
         assert!(header.chars().all(|c| c == '-' || c.is_ascii_digit() || ('a'..='f').contains(&c)));
         assert_ne!(span_id(a, 1), span_id(a, 2));
+    }
+
+    #[test]
+    fn the_header_is_the_ids_in_hex() {
+        for (trace, span) in
+            [(1u128, 1u64), (u128::MAX, u64::MAX), (trace_id(7, 3), span_id(trace_id(7, 3), 2))]
+        {
+            let header = traceparent(trace, span);
+            assert_eq!(std::str::from_utf8(&header), Ok(format!("00-{trace:032x}-{span:016x}-01").as_str()));
+        }
     }
 
     /// The rule the report states computes the ids fogg sends.
