@@ -79,6 +79,7 @@ pub fn run(args: &LoadArgs, out: &mut dyn Write) -> anyhow::Result<Verdict> {
         ..common.plan(duration, workload(args, &spec, shard, replay.as_ref())?, args.grace)
     };
     plan.check_rate()?;
+    plan.check_pool(spec.max_in_flight)?;
     if args.abort_on_fail.is_some() && thresholds.is_empty() {
         bail!(
             "--abort-on-fail stops a run when a threshold fails, and this run has none: add --threshold 'p99 < 500ms'"

@@ -75,6 +75,7 @@ pub async fn run(
     live: Option<&Live>,
 ) -> anyhow::Result<LoadOutcome> {
     plan.check_rate()?;
+    plan.check_pool(spec.max_in_flight)?;
     let ctx = Arc::new(LoadContext::new(model, spec, target, plan)?);
     if let Some(live) = live {
         live.attach(Arc::clone(&ctx));

@@ -311,7 +311,30 @@ pub struct RateTooHigh {
     pub peak: f64,
 }
 
+/// A closed pool larger than `[load] max_in_flight`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error(
+    "a closed pool of {customers} customers is more than [load] max_in_flight = {max_in_flight} at once: raise max_in_flight or make the pool smaller (--rate-scale)"
+)]
+pub struct PoolTooLarge {
+    /// Customers in the pool.
+    pub customers: u64,
+    /// `[load] max_in_flight`.
+    pub max_in_flight: usize,
+}
+
 impl LoadPlan {
+    /// Checks that a closed pool fits in `max_in_flight` (`[load]`): its
+    /// customers are all in flight at once.
+    pub fn check_pool(&self, max_in_flight: usize) -> Result<(), PoolTooLarge> {
+        match self.workload {
+            Workload::Closed(customers) if customers > max_in_flight as u64 => {
+                Err(PoolTooLarge { customers, max_in_flight })
+            }
+            _ => Ok(()),
+        }
+    }
+
     /// Checks that one process can send this plan: its open workload
     /// never goes above [`MAX_ARRIVAL_RATE`]. The driver checks every plan;
     /// commands check theirs before any work.

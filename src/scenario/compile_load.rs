@@ -90,6 +90,16 @@ pub(super) fn compile_load(
         None => Some(default_patience()),
     };
     let max_in_flight = max_in_flight(cx, load);
+    if let (Workload::Closed(n), Some(profile)) = (&workload, &load.profile)
+        && *n > max_in_flight as u64
+    {
+        cx.problem(
+            Some(&profile.span()),
+            "load.profile",
+            format!("a closed pool of {n} customers is more than max_in_flight = {max_in_flight} at once"),
+            format!("raise [load] max_in_flight to {n}, or give the pool fewer customers"),
+        );
+    }
     let feeders = feeders(cx, &load.feeders, source, read_feeders);
     let env = if read_feeders { Environment::Read } else { Environment::Ignore };
     let captures = capture_names(cx, load);

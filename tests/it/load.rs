@@ -587,6 +587,23 @@ async fn serve_counting_connections(router: Router) -> (String, Arc<std::sync::a
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_closed_pool_larger_than_max_in_flight_is_refused_before_a_request() {
+    let (target, served) = serve_counting(|| async { "ok" }).await;
+    let scenario = two_page_scenario("/a", "/b", "max_in_flight = 3");
+    let mut plan = plan(0.0, 1.0);
+    plan.workload = Workload::Closed(4);
+    let model = Arc::new(scenario.model.clone());
+    let spec = scenario.load.clone().expect("[load]").spec;
+    let signals = fogg::load::signals::signal_counter();
+    let refused = run(model, spec, &target, &plan, signals, None).await.expect_err("a pool of 4 over 3");
+    assert!(
+        refused.to_string().contains("a closed pool of 4 customers is more than [load] max_in_flight = 3"),
+        "{refused}"
+    );
+    assert_eq!(served.load(std::sync::atomic::Ordering::SeqCst), 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn connections_are_kept_alive_and_http2_ones_shared() {
     use std::sync::atomic::Ordering;
     let model = two_page_scenario("/a", "/b", "patience = { dist = \"constant\", value = \"1h\" }");

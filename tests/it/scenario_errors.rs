@@ -240,6 +240,15 @@ fn bad_load_sections_are_explained() {
     assert_rejected(&load("duration = \"30s\""), &["[load] maps no state to a request"]);
     assert_rejected(
         &load(
+            "max_in_flight = 5\nprofile = { kind = \"closed\", customers = 20 }\n[[load.request]]\nstate = \"home\"\npath = \"/\"",
+        ),
+        &[
+            "load.profile: a closed pool of 20 customers is more than max_in_flight = 5",
+            "raise [load] max_in_flight to 20",
+        ],
+    );
+    assert_rejected(
+        &load(
             "profile = { kind = \"burst\", peak = 1e308, half_life = \"1min\", base = 1 }\n[[load.request]]\nstate = \"home\"\npath = \"/\"",
         ),
         &["load.profile", "rate is 1e308", "from 0 to 100000"],
