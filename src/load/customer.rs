@@ -23,7 +23,6 @@
 //! lost, to latency or to errors, and the sum over all customers is paired
 //! customer by customer with the latency-free counterfactual.
 
-use std::sync::Arc;
 use std::time::Duration;
 
 use rand::Rng;
@@ -52,7 +51,7 @@ enum Status {
 
 /// Walks customer `customer`, who arrives at `arrival`, on thread
 /// `thread` of the run (whose HTTP client it uses).
-pub async fn run(ctx: Arc<LoadContext>, customer: u64, arrival: Instant, thread: usize) {
+pub async fn run(ctx: &LoadContext, customer: u64, arrival: Instant, thread: usize) {
     let client = &ctx.clients[thread];
     let model = &ctx.model;
     let spec = &ctx.spec;
@@ -97,7 +96,7 @@ pub async fn run(ctx: Arc<LoadContext>, customer: u64, arrival: Instant, thread:
             for (k, request) in spec.requests[s].iter().enumerate() {
                 super::wait_until(intended).await;
                 let mut on_the_wire = InFlight {
-                    ctx: &ctx,
+                    ctx,
                     intended,
                     sent: Instant::now(),
                     request: ctx.request_index[s][k],
@@ -113,7 +112,7 @@ pub async fn run(ctx: Arc<LoadContext>, customer: u64, arrival: Instant, thread:
                 sent += 1;
                 let span = trace::span_id(trace, sent);
                 let url = ctx.request_urls[s][k].as_ref();
-                let sending = Box::pin(send(&ctx, client, request, url, vars, &mut session, (trace, span)));
+                let sending = Box::pin(send(ctx, client, request, url, vars, &mut session, (trace, span)));
                 let result = sending.await;
                 if result.is_ok() && !request.resources.is_empty() {
                     let page = Page {
@@ -124,7 +123,7 @@ pub async fn run(ctx: Arc<LoadContext>, customer: u64, arrival: Instant, thread:
                         segment,
                     };
                     let fetching =
-                        Box::pin(page.resources(&ctx, client, vars, &mut session, trace, &mut sent));
+                        Box::pin(page.resources(ctx, client, vars, &mut session, trace, &mut sent));
                     fetching.await;
                 }
                 // A page's latency is its document's start to its last

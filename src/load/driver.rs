@@ -7,20 +7,19 @@
 //! Whatever was measured is always returned.
 
 use std::io::IsTerminal;
-use std::pin::Pin;
 use std::sync::Arc;
-use std::sync::atomic::Ordering;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::Duration;
 
 use anyhow::Context;
-use tokio::sync::{OwnedSemaphorePermit, Semaphore, watch};
+use tokio::sync::watch;
 use tokio::task::JoinSet;
-use tokio::time::{Instant, Sleep};
+use tokio::time::Instant;
 
 use super::context::LoadContext;
 use super::customer;
 use super::live::Live;
-use super::plan::{ArrivalSchedule, Judging, LoadPlan, StopReason, Workload};
+use super::plan::{ArrivalSchedule, Judging, LoadPlan, RateProfile, StopReason, Workload};
 use super::recorder::{ErrorClass, HttpVersions, LoadAgg};
 use super::spec::LoadSpec;
 use crate::model::Model;
@@ -204,17 +203,21 @@ async fn run_thread(
     mut signals: watch::Receiver<u32>,
 ) -> ThreadEnd {
     let mut tasks = JoinSet::new();
-    let stopped_by = launch_customers(&ctx, &plan, thread, &mut signals, &mut tasks).await;
-    let arrivals_ended = Instant::now();
+    let (stopped_by, arrivals_ended) = match plan.workload {
+        Workload::Open(_) => {
+            (launch_customers(&ctx, &plan, thread, &mut signals, &mut tasks).await, Instant::now())
+        }
+        Workload::Closed(n) => run_pool(&ctx, &plan, thread, n, &mut signals, &mut tasks).await,
+    };
     // Customers of a target that is down would only meet more refusals.
     let grace = if stopped_by == StopReason::TargetDown { Duration::ZERO } else { plan.grace };
     let unfinished = finish_in_flight(&mut tasks, &mut signals, grace).await;
     ThreadEnd { stopped_by, arrivals_ended, unfinished }
 }
 
-/// Starts a task per customer of `thread` until the arrivals end, the
-/// customer limit is reached, a signal comes or the run is aborted: why
-/// it stopped.
+/// Starts a task per customer of `thread`, each at its arrival time,
+/// until the arrivals end, the customer limit is reached, a signal comes
+/// or the run is aborted: why it stopped.
 async fn launch_customers(
     ctx: &Arc<LoadContext>,
     plan: &LoadPlan,
@@ -222,7 +225,8 @@ async fn launch_customers(
     signals: &mut watch::Receiver<u32>,
     tasks: &mut JoinSet<()>,
 ) -> StopReason {
-    let mut arrivals = Arrivals::new(plan, ctx.start, thread, ctx.clients.len());
+    let Workload::Open(profile) = &plan.workload else { unreachable!("a closed pool runs in run_pool") };
+    let mut arrivals = Arrivals::new(plan, profile, ctx.start, thread, ctx.clients.len());
     let mut abort = ctx.abort.subscribe();
     loop {
         let arrival = tokio::select! {
@@ -231,8 +235,8 @@ async fn launch_customers(
             _ = abort.wait_for(|aborted| *aborted) => return *ctx.abort_reason.get().unwrap_or(&StopReason::Aborted),
             arrival = arrivals.next() => arrival,
         };
-        let (k, when, slot) = match arrival {
-            Next::Customer { k, when, slot } => (k, when, slot),
+        let (k, when) = match arrival {
+            Next::Customer { k, when } => (k, when),
             Next::End(reason) => return reason,
         };
         while tasks.try_join_next().is_some() {}
@@ -243,9 +247,8 @@ async fn launch_customers(
             let c = Arc::clone(ctx);
             let customer = k * u64::from(plan.shard.count) + u64::from(plan.shard.index - 1);
             tasks.spawn(async move {
-                customer::run(Arc::clone(&c), customer, when, thread).await;
+                customer::run(&c, customer, when, thread).await;
                 c.in_flight.fetch_sub(1, Ordering::Relaxed);
-                drop(slot);
             });
         }
     }
@@ -253,21 +256,21 @@ async fn launch_customers(
 
 /// A thread's next arrival, or why its arrivals are over.
 enum Next {
-    /// Arrival `k` of the shard, intended at `when`, holding a closed
-    /// pool's slot.
-    Customer { k: u64, when: Instant, slot: Option<OwnedSemaphorePermit> },
+    /// Arrival `k` of the shard, intended at `when`.
+    Customer { k: u64, when: Instant },
     /// No more arrivals on this thread.
     End(StopReason),
 }
 
-/// When one thread's customers arrive: arrivals `k` with `k mod threads
-/// = thread`. Open: the schedule says when each arrives (every thread
-/// draws the whole schedule and keeps its own). Closed: the thread holds
-/// its share of the slots, and a new customer arrives whenever one is
-/// free, holding it until its journey ends.
+/// When one thread's customers arrive at a rate: arrivals `k` with
+/// `k mod threads = thread`, at the times the schedule gives (every
+/// thread draws the whole schedule and keeps its own).
 struct Arrivals {
-    kind: ArrivalKind,
+    schedule: ArrivalSchedule,
     start: Instant,
+    end: Instant,
+    /// Arrivals drawn from the schedule so far.
+    drawn: u64,
     /// The next arrival index of this thread.
     k: u64,
     /// Threads sharing the arrivals.
@@ -276,31 +279,24 @@ struct Arrivals {
     max_customers: Option<u64>,
 }
 
-enum ArrivalKind {
-    Open { schedule: ArrivalSchedule, end: Instant, drawn: u64 },
-    Closed { slots: Arc<Semaphore>, end: Pin<Box<Sleep>> },
-}
-
 impl Arrivals {
-    fn new(plan: &LoadPlan, start: Instant, thread: usize, threads: usize) -> Arrivals {
-        let kind = match &plan.workload {
-            Workload::Open(profile) => {
-                let stream = u64::from(plan.shard.index - 1);
-                let schedule =
-                    ArrivalSchedule::with_stream(profile.clone(), plan.duration, plan.seed, stream);
-                ArrivalKind::Open { schedule, end: start + plan.duration, drawn: 0 }
-            }
-            Workload::Closed(n) => {
-                let n = *n as usize;
-                let share = n / threads + usize::from(thread < n % threads);
-                ArrivalKind::Closed {
-                    slots: Arc::new(Semaphore::new(share)),
-                    // One timer for the whole run, not one per arrival.
-                    end: Box::pin(tokio::time::sleep_until(start + plan.duration)),
-                }
-            }
-        };
-        Arrivals { kind, start, k: thread as u64, threads: threads as u64, max_customers: plan.max_customers }
+    fn new(
+        plan: &LoadPlan,
+        profile: &RateProfile,
+        start: Instant,
+        thread: usize,
+        threads: usize,
+    ) -> Arrivals {
+        let stream = u64::from(plan.shard.index - 1);
+        Arrivals {
+            schedule: ArrivalSchedule::with_stream(profile.clone(), plan.duration, plan.seed, stream),
+            start,
+            end: start + plan.duration,
+            drawn: 0,
+            k: thread as u64,
+            threads: threads as u64,
+            max_customers: plan.max_customers,
+        }
     }
 
     /// Waits for this thread's next arrival. Arrivals end with the
@@ -311,40 +307,111 @@ impl Arrivals {
         if self.max_customers.is_some_and(|max| k >= max) {
             return Next::End(StopReason::Customers);
         }
-        let (when, slot) = match &mut self.kind {
-            ArrivalKind::Open { schedule, end, drawn } => {
-                if Instant::now() >= *end {
-                    return Next::End(StopReason::Duration);
-                }
-                // The arrivals of other threads are drawn and passed by.
-                let mut offset = None;
-                while *drawn <= k {
-                    offset = schedule.next();
-                    *drawn += 1;
-                    if offset.is_none() {
-                        return Next::End(StopReason::Duration);
-                    }
-                }
-                let when = self.start + offset.expect("drawn above");
-                super::wait_until(when).await;
-                (when, None)
+        if Instant::now() >= self.end {
+            return Next::End(StopReason::Duration);
+        }
+        // The arrivals of other threads are drawn and passed by.
+        let mut offset = None;
+        while self.drawn <= k {
+            offset = self.schedule.next();
+            self.drawn += 1;
+            if offset.is_none() {
+                return Next::End(StopReason::Duration);
             }
-            ArrivalKind::Closed { slots, end } => {
-                let permit = tokio::select! {
-                    permit = Arc::clone(slots).acquire_owned() => permit.ok(),
-                    _ = end.as_mut() => None,
-                };
-                let Some(permit) = permit else { return Next::End(StopReason::Duration) };
-                super::wait_until(self.start).await;
-                let when = Instant::now();
-                if when >= end.deadline() {
-                    return Next::End(StopReason::Duration);
-                }
-                (when, Some(permit))
-            }
-        };
+        }
+        let when = self.start + offset.expect("drawn above");
+        super::wait_until(when).await;
         self.k += self.threads;
-        Next::Customer { k, when, slot }
+        Next::Customer { k, when }
+    }
+}
+
+/// A closed pool's share on one thread: a task per slot, each starting
+/// the thread's next customer as soon as its last one has left, so no
+/// task is spawned per customer. Arrivals stop at the end of the
+/// duration, after the customer limit, on a signal or an abort: why
+/// they stopped, and when.
+async fn run_pool(
+    ctx: &Arc<LoadContext>,
+    plan: &LoadPlan,
+    thread: usize,
+    customers: u64,
+    signals: &mut watch::Receiver<u32>,
+    tasks: &mut JoinSet<()>,
+) -> (StopReason, Instant) {
+    let threads = ctx.clients.len() as u64;
+    let share = customers / threads + u64::from((thread as u64) < customers % threads);
+    let pool = Arc::new(PoolShare {
+        next: AtomicU64::new(thread as u64),
+        threads,
+        max_customers: plan.max_customers,
+        end: ctx.start + plan.duration,
+        closed: AtomicBool::new(false),
+        ran_out: std::sync::OnceLock::new(),
+        shard: plan.shard,
+    });
+    let mut abort = ctx.abort.subscribe();
+    let stopped_by = tokio::select! {
+        biased;
+        _ = signals.wait_for(|n| *n >= 1) => StopReason::Interrupted,
+        _ = abort.wait_for(|aborted| *aborted) => *ctx.abort_reason.get().unwrap_or(&StopReason::Aborted),
+        _ = tokio::time::sleep_until(pool.end) => StopReason::Duration,
+        _ = async {
+            super::wait_until(ctx.start).await;
+            for _ in 0..share {
+                tasks.spawn(run_slot(Arc::clone(ctx), Arc::clone(&pool), thread));
+            }
+            // Every slot ends early only when the customers ran out.
+            while tasks.join_next().await.is_some() {}
+        } => StopReason::Customers,
+    };
+    pool.closed.store(true, Ordering::Relaxed);
+    let ended = match stopped_by {
+        StopReason::Customers => *pool.ran_out.get().unwrap_or(&ctx.start),
+        _ => Instant::now(),
+    };
+    (stopped_by, ended)
+}
+
+/// What the slots of one thread's share of a closed pool share.
+struct PoolShare {
+    /// The next arrival index of this thread.
+    next: AtomicU64,
+    /// Threads sharing the arrivals: this thread's indices step by it.
+    threads: u64,
+    /// `--customers`: arrivals at or past it do not come.
+    max_customers: Option<u64>,
+    /// When arrivals end.
+    end: Instant,
+    /// Set when arrivals have stopped: no slot starts another customer.
+    closed: AtomicBool,
+    /// When the first slot found the customers run out: the end of the
+    /// arrivals, when the customer limit ends them.
+    ran_out: std::sync::OnceLock<Instant>,
+    /// The run's shard, which numbers its customers.
+    shard: crate::shard::Shard,
+}
+
+/// One slot of a closed pool: the thread's next customer, then the next,
+/// until arrivals stop.
+async fn run_slot(ctx: Arc<LoadContext>, pool: Arc<PoolShare>, thread: usize) {
+    loop {
+        let when = Instant::now();
+        if pool.closed.load(Ordering::Relaxed) || when >= pool.end {
+            return;
+        }
+        let k = pool.next.fetch_add(pool.threads, Ordering::Relaxed);
+        if pool.max_customers.is_some_and(|max| k >= max) {
+            let _ = pool.ran_out.set(when);
+            return;
+        }
+        // The pool fits in `max_in_flight` (checked before the run), so
+        // no arrival of it is dropped.
+        ctx.agg.lock().expect("recorder").arrival(ctx.second_of(when), false);
+        ctx.in_flight.fetch_add(1, Ordering::Relaxed);
+        let customer = k * u64::from(pool.shard.count) + u64::from(pool.shard.index - 1);
+        customer::run(&ctx, customer, when, thread).await;
+        ctx.in_flight.fetch_sub(1, Ordering::Relaxed);
     }
 }
 
