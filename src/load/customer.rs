@@ -94,11 +94,11 @@ pub async fn run(ctx: &LoadContext, customer: u64, arrival: Instant, thread: usi
                 captured: &[],
             };
             for (k, request) in spec.requests[s].iter().enumerate() {
-                super::wait_until(intended).await;
+                let now = super::wait_until(intended).await;
                 let mut on_the_wire = InFlight {
                     ctx,
                     intended,
-                    sent: Instant::now(),
+                    sent: now,
                     request: ctx.request_index[s][k],
                     state: s,
                     segment,
@@ -112,7 +112,8 @@ pub async fn run(ctx: &LoadContext, customer: u64, arrival: Instant, thread: usi
                 sent += 1;
                 let span = trace::span_id(trace, sent);
                 let url = ctx.request_urls[s][k].as_ref();
-                let sending = Box::pin(send(ctx, client, request, url, vars, &mut session, (trace, span)));
+                let sending =
+                    Box::pin(send(ctx, client, (request, url), vars, &mut session, (trace, span), now));
                 let result = sending.await;
                 if result.is_ok() && !request.resources.is_empty() {
                     let page = Page {
@@ -175,7 +176,11 @@ pub async fn run(ctx: &LoadContext, customer: u64, arrival: Instant, thread: usi
         }
         if status == Status::Active {
             let think = spec.think_after(s).sample(&mut behaviour);
-            intended = intended.max(Instant::now()) + seconds(think);
+            // Thinking starts when the state's last response ended (then
+            // `intended`), or now for a state that sent nothing.
+            let thought_from =
+                if spec.requests[s].is_empty() { intended.max(Instant::now()) } else { intended };
+            intended = thought_from + seconds(think);
         }
     }
     outcome.abandoned_latency = u64::from(status == Status::LeftSlow);
@@ -249,18 +254,19 @@ struct Session {
     captured: Vec<Option<String>>,
 }
 
-/// Sends one request and checks its response. Redirects are followed
+/// Sends one request (with its URL, when fixed), at `sent`, and checks
+/// its response. Redirects are followed
 /// here, within the target's origin and at most [`MAX_REDIRECTS`], so
 /// that every hop's cookies reach the jar and every hop's headers the
 /// captures (the body is the last response's).
 async fn send(
     ctx: &LoadContext,
     client: &HttpClient,
-    request: &RequestSpec,
-    fixed_url: Option<&FixedUrl>,
+    (request, fixed_url): (&RequestSpec, Option<&FixedUrl>),
     vars: Vars<'_>,
     session: &mut Session,
     trace: (u128, u64),
+    sent: Instant,
 ) -> Result<(), ErrorClass> {
     let vars = Vars { captured: &session.captured, ..vars };
     let (mut url, mut uri) = target_url(ctx, &request.path, fixed_url, &vars)?;
@@ -277,8 +283,9 @@ async fn send(
     let mut seen = HeaderMap::new();
     let mut redirects = 0;
     // Each hop has the whole timeout, its response's body included.
+    let mut hop_sent = sent;
     let (mut response, lease, deadline) = loop {
-        let deadline = Instant::now() + ctx.spec.timeout;
+        let deadline = hop_sent + ctx.spec.timeout;
         let headers = request_headers(ctx, request, &vars, trace)?;
         let exchange = http_request(&method, &url, uri.take(), headers, &session.cookies, body.clone())?;
         let (response, lease) = within(deadline, client.send(exchange)).await?.map_err(|e| classify(&e))?;
@@ -301,6 +308,7 @@ async fn send(
             body = None;
         }
         url = Cow::Owned(next);
+        hop_sent = Instant::now();
     };
     let version = match response.version() {
         reqwest::Version::HTTP_2 => &ctx.http2_responses,

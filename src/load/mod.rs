@@ -30,12 +30,16 @@ pub mod trial;
 pub use driver::{LoadOutcome, run};
 pub use plan::{LoadPlan, StopReason};
 
-/// Waits until `at`, or not at all when it has passed. Tokio rounds a
-/// timer's deadline up to the next millisecond, so `sleep_until` of an
-/// instant just passed would still wait for the timer's next tick: in a
-/// closed pool without think time, about a millisecond per request.
-pub(crate) async fn wait_until(at: tokio::time::Instant) {
-    if at > tokio::time::Instant::now() {
-        tokio::time::sleep_until(at).await;
+/// Waits until `at`, or not at all when it has passed; the time it
+/// ended. Tokio rounds a timer's deadline up to the next millisecond, so
+/// `sleep_until` of an instant just passed would still wait for the
+/// timer's next tick: in a closed pool without think time, about a
+/// millisecond per request.
+pub(crate) async fn wait_until(at: tokio::time::Instant) -> tokio::time::Instant {
+    let now = tokio::time::Instant::now();
+    if at <= now {
+        return now;
     }
+    tokio::time::sleep_until(at).await;
+    tokio::time::Instant::now()
 }
