@@ -151,6 +151,13 @@ impl Shard {
         at(self.index - 1)..at(self.index)
     }
 
+    /// The customer index of this shard's load arrival `k`: load shards
+    /// interleave their arrivals, so customer `i` runs on shard
+    /// `i mod count + 1`.
+    pub fn load_customer(self, k: u64) -> u64 {
+        k * u64::from(self.count) + u64::from(self.index - 1)
+    }
+
     /// The report file stem of this shard of a run whose stem is `stem`:
     /// `stem.shard-I-of-N` for a part, `stem` for a whole run.
     pub fn file_stem(self, stem: String) -> String {

@@ -203,11 +203,11 @@ async fn run_thread(
     mut signals: watch::Receiver<u32>,
 ) -> ThreadEnd {
     let mut tasks = JoinSet::new();
-    let (stopped_by, arrivals_ended) = match plan.workload {
-        Workload::Open(_) => {
-            (launch_customers(&ctx, &plan, thread, &mut signals, &mut tasks).await, Instant::now())
+    let (stopped_by, arrivals_ended) = match &plan.workload {
+        Workload::Open(profile) => {
+            (launch_customers(&ctx, &plan, profile, thread, &mut signals, &mut tasks).await, Instant::now())
         }
-        Workload::Closed(n) => run_pool(&ctx, &plan, thread, n, &mut signals, &mut tasks).await,
+        Workload::Closed(n) => run_pool(&ctx, &plan, thread, *n, &mut signals, &mut tasks).await,
     };
     // Customers of a target that is down would only meet more refusals.
     let grace = if stopped_by == StopReason::TargetDown { Duration::ZERO } else { plan.grace };
@@ -215,17 +215,17 @@ async fn run_thread(
     ThreadEnd { stopped_by, arrivals_ended, unfinished }
 }
 
-/// Starts a task per customer of `thread`, each at its arrival time,
-/// until the arrivals end, the customer limit is reached, a signal comes
-/// or the run is aborted: why it stopped.
+/// Starts a task per customer of `thread`, each at its arrival time in
+/// `profile`, until the arrivals end, the customer limit is reached, a
+/// signal comes or the run is aborted: why it stopped.
 async fn launch_customers(
     ctx: &Arc<LoadContext>,
     plan: &LoadPlan,
+    profile: &RateProfile,
     thread: usize,
     signals: &mut watch::Receiver<u32>,
     tasks: &mut JoinSet<()>,
 ) -> StopReason {
-    let Workload::Open(profile) = &plan.workload else { unreachable!("a closed pool runs in run_pool") };
     let mut arrivals = Arrivals::new(plan, profile, ctx.start, thread, ctx.clients.len());
     let mut abort = ctx.abort.subscribe();
     loop {
@@ -245,7 +245,7 @@ async fn launch_customers(
         if !dropped {
             ctx.in_flight.fetch_add(1, Ordering::Relaxed);
             let c = Arc::clone(ctx);
-            let customer = k * u64::from(plan.shard.count) + u64::from(plan.shard.index - 1);
+            let customer = plan.shard.load_customer(k);
             tasks.spawn(async move {
                 customer::run(&c, customer, when, thread).await;
                 c.in_flight.fetch_sub(1, Ordering::Relaxed);
@@ -409,7 +409,7 @@ async fn run_slot(ctx: Arc<LoadContext>, pool: Arc<PoolShare>, thread: usize) {
         // no arrival of it is dropped.
         ctx.agg.lock().expect("recorder").arrival(ctx.second_of(when), false);
         ctx.in_flight.fetch_add(1, Ordering::Relaxed);
-        let customer = k * u64::from(pool.shard.count) + u64::from(pool.shard.index - 1);
+        let customer = pool.shard.load_customer(k);
         customer::run(&ctx, customer, when, thread).await;
         ctx.in_flight.fetch_sub(1, Ordering::Relaxed);
     }

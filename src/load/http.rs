@@ -179,7 +179,7 @@ impl HttpClient {
         loop {
             let (conn, reused) = self.checkout(origin, &target).await?;
             *request.uri_mut() = target.clone();
-            let (failed, copy) = match conn {
+            let (mut failed, copy) = match conn {
                 Conn::H1(mut conn) => {
                     if !request.headers().contains_key(http::header::HOST) {
                         request.headers_mut().insert(http::header::HOST, host.clone());
@@ -202,7 +202,6 @@ impl HttpClient {
                     }
                 }
             };
-            let mut failed = failed;
             if let Some(unsent) = failed.take_message()
                 && reused
             {
