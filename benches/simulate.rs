@@ -23,9 +23,9 @@
 use std::hint::black_box;
 use std::time::Instant;
 
-use fogg::model::Model;
-use fogg::rng::{CustomerRngs, Stream};
-use fogg::sim::{SimPlan, simulate_on_pool};
+use fogg_core::rng::{CustomerRngs, Stream};
+use fogg_engine::sim::{SimPlan, simulate_on_pool};
+use fogg_model::Model;
 
 fn env_u64(name: &str, default: u64) -> u64 {
     std::env::var(name).ok().and_then(|v| fogg::cli::parse_count(&v).ok()).unwrap_or(default)
@@ -75,9 +75,9 @@ fn simulate(model: &Model, customers: u64, threads: usize) -> u64 {
         customers: 0..customers,
         run_customers: customers,
         export_paths: false,
-        shard: fogg::shard::Shard::WHOLE,
+        shard: fogg_core::shard::Shard::WHOLE,
     };
-    simulate_on_pool(model, &plan, Some(threads), &fogg::sim::Progress::default())
+    simulate_on_pool(model, &plan, Some(threads), &fogg_engine::sim::Progress::default())
         .expect("simulation runs")
         .outcome
         .agg
@@ -149,10 +149,10 @@ fn main() {
     println!("{customers} customers per run, best of {repeat}, {cores} cores\n");
     println!("| scenario | run | time (s) | customers/s | steps/s | steps/s per core | vs walk only |");
     println!("|---|---|---:|---:|---:|---:|---:|");
-    let longer = fogg::scenario::from_str(LONGER, "five-steps.toml").expect("valid").model;
-    let models = fogg::scenario::BUNDLED
+    let longer = fogg_scenario::from_str(LONGER, "five-steps.toml").expect("valid").model;
+    let models = fogg_scenario::BUNDLED
         .iter()
-        .map(|(name, _)| (*name, fogg::scenario::bundled(name).expect("bundled").expect("valid").model))
+        .map(|(name, _)| (*name, fogg_scenario::bundled(name).expect("bundled").expect("valid").model))
         .chain(std::iter::once(("five-steps", longer)));
     // Per scenario: simulate on every core against simulate on one.
     let mut scaling = Vec::new();

@@ -7,12 +7,12 @@ use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand};
 
-use crate::attribution::{MaxSteps, PositionWeights};
-use crate::load::LoadPlan;
-use crate::load::plan::Workload;
-use crate::report::ReportFormat;
-use crate::shard::Shard;
-use crate::threshold::Threshold;
+use fogg_core::shard::Shard;
+use fogg_engine::attribution::{MaxSteps, PositionWeights};
+use fogg_load::LoadPlan;
+use fogg_load::plan::Workload;
+use fogg_load::threshold::Threshold;
+use fogg_report::ReportFormat;
 
 /// Simulate how customers travel through a company's channels, and
 /// load-test its site with the same journeys.
@@ -182,9 +182,9 @@ impl<const LOAD: bool> LoadRunArgs<LOAD> {
     /// address and what its page says about the run).
     pub fn live(
         &self,
-        dashboard: Option<(std::net::SocketAddr, crate::load::live::dashboard::PageInfo)>,
-    ) -> crate::load::live::LiveOptions {
-        crate::load::live::LiveOptions {
+        dashboard: Option<(std::net::SocketAddr, fogg_load::live::dashboard::PageInfo)>,
+    ) -> fogg_load::live::LiveOptions {
+        fogg_load::live::LiveOptions {
             metrics: self.metrics,
             remote_write: self.prometheus_remote_write.clone(),
             dashboard,
@@ -353,8 +353,8 @@ pub struct CompareArgs {
     /// p95, p99, p99.9, or latency for all) and throughput, METRIC=Npp
     /// for error_rate and conversions_lost (repeatable). [defaults:
     /// latency 10%, throughput 10%, error_rate 0.5pp, conversions_lost 2pp]
-    #[arg(long = "tolerance", value_name = "METRIC=VALUE", value_parser = crate::compare::Tolerance::parse)]
-    pub tolerances: Vec<crate::compare::Tolerance>,
+    #[arg(long = "tolerance", value_name = "METRIC=VALUE", value_parser = fogg_result::compare::Tolerance::parse)]
+    pub tolerances: Vec<fogg_result::compare::Tolerance>,
 
     /// The report: format on standard output, folder of report files.
     #[command(flatten)]
@@ -510,17 +510,17 @@ pub struct WhatifArgs {
     /// per period), `cpa<=X` (the most conversions at a cost per
     /// acquisition of at most X) or `roas>=R` (the most revenue at a
     /// return on cost of at least R).
-    #[arg(long, value_name = "TARGET", requires = "allocate", value_parser = crate::whatif::allocate::Target::parse)]
-    pub target: Option<crate::whatif::allocate::Target>,
+    #[arg(long, value_name = "TARGET", requires = "allocate", value_parser = fogg_engine::whatif::allocate::Target::parse)]
+    pub target: Option<fogg_engine::whatif::allocate::Target>,
 
     /// What --allocate maximises.
-    #[arg(long, value_enum, default_value_t = crate::whatif::allocate::Objective::Conversions)]
-    pub objective: crate::whatif::allocate::Objective,
+    #[arg(long, value_enum, default_value_t = fogg_engine::whatif::allocate::Objective::Conversions)]
+    pub objective: fogg_engine::whatif::allocate::Objective,
 
     /// Limits on a channel's spend for --allocate, e.g. social=5000..40000
     /// or print=..8000 (repeatable).
-    #[arg(long = "bound", value_name = "CHANNEL=MIN..MAX", value_parser = crate::whatif::allocate::Bound::parse)]
-    pub bounds: Vec<crate::whatif::allocate::Bound>,
+    #[arg(long = "bound", value_name = "CHANNEL=MIN..MAX", value_parser = fogg_engine::whatif::allocate::Bound::parse)]
+    pub bounds: Vec<fogg_engine::whatif::allocate::Bound>,
 
     /// Walk only shard I of N of the customers and write a result `fogg
     /// merge` combines exactly [default: from JOB_COMPLETION_INDEX and
@@ -589,7 +589,7 @@ pub struct CalibrateArgs {
     /// 'social: 30000 -> 39000 = +420 ±60' (spend per period; conversions
     /// per period gained, with its standard error; `+-` for `±`).
     #[arg(long = "lift", value_name = "TEST", required = true, value_parser = parse_lift)]
-    pub lifts: Vec<crate::whatif::calibrate::Lift>,
+    pub lifts: Vec<fogg_engine::whatif::calibrate::Lift>,
 
     /// The calibrated scenario file to write (never the scenario read).
     #[arg(short = 'o', long, value_name = "SCENARIO.toml")]
@@ -600,8 +600,8 @@ pub struct CalibrateArgs {
     pub report: OutputArgs,
 }
 
-fn parse_lift(text: &str) -> Result<crate::whatif::calibrate::Lift, String> {
-    crate::whatif::calibrate::Lift::parse(text).map_err(|e| {
+fn parse_lift(text: &str) -> Result<fogg_engine::whatif::calibrate::Lift, String> {
+    fogg_engine::whatif::calibrate::Lift::parse(text).map_err(|e| {
         // clap prints "invalid value '…' for '--lift <TEST>'" before this.
         let full = e.to_string();
         full.split_once(": ").map_or(full.clone(), |(_, why)| why.to_owned())
@@ -682,8 +682,8 @@ fn format_parser(load: bool) -> impl clap::builder::TypedValueParser<Value = Rep
 
 impl<const LOAD: bool> OutputArgs<LOAD> {
     /// Where the report goes; `quiet` prints only the verdict line.
-    pub fn to_output<'a>(&'a self, quiet: bool, stem: &'a str) -> crate::report::Output<'a> {
-        crate::report::Output { format: self.format, quiet, dir: &self.out, stem }
+    pub fn to_output<'a>(&'a self, quiet: bool, stem: &'a str) -> fogg_report::Output<'a> {
+        fogg_report::Output { format: self.format, quiet, dir: &self.out, stem }
     }
 }
 
@@ -715,9 +715,9 @@ pub struct TargetArgs {
 
 impl TargetArgs {
     /// The demo shop these arguments describe (used without --target).
-    pub fn demo(&self) -> anyhow::Result<crate::demo::DemoConfig> {
-        let queue = crate::demo::DemoConfig::default().queue;
-        Ok(crate::demo::DemoConfig::new(self.demo_capacity, self.demo_latency, queue)?)
+    pub fn demo(&self) -> anyhow::Result<fogg_load::demo::DemoConfig> {
+        let queue = fogg_load::demo::DemoConfig::default().queue;
+        Ok(fogg_load::demo::DemoConfig::new(self.demo_capacity, self.demo_latency, queue)?)
     }
 }
 
@@ -742,7 +742,7 @@ pub struct DemoArgs {
 }
 
 fn parse_duration_arg(text: &str) -> Result<Duration, ArgError> {
-    Ok(Duration::from_secs_f64(crate::units::parse_duration(text)?))
+    Ok(Duration::from_secs_f64(fogg_core::units::parse_duration(text)?))
 }
 
 fn parse_positive_duration(text: &str) -> Result<Duration, ArgError> {
@@ -756,7 +756,7 @@ fn parse_positive_duration(text: &str) -> Result<Duration, ArgError> {
 pub enum ArgError {
     /// Not a duration.
     #[error(transparent)]
-    Duration(#[from] crate::units::DurationError),
+    Duration(#[from] fogg_core::units::DurationError),
     /// A duration of 0 where time must pass.
     #[error("'{0}' must be longer than 0")]
     ZeroDuration(String),
@@ -904,7 +904,8 @@ pub struct ForecastArgs {
 /// A bin width: `1min`, `5min`, `15min`, `1h` (any whole number of
 /// seconds from 1 s to a day).
 fn parse_resolution(text: &str) -> Result<u32, String> {
-    let s = crate::units::parse_duration(text).map_err(|e| format!("{e}: write e.g. 1min, 5min or 1h"))?;
+    let s =
+        fogg_core::units::parse_duration(text).map_err(|e| format!("{e}: write e.g. 1min, 5min or 1h"))?;
     if s.fract() != 0.0 || !(1.0..=86_400.0).contains(&s) {
         return Err(format!(
             "'{text}' is not a whole number of seconds from 1s to 1d: write e.g. 1min, 5min or 1h"

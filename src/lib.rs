@@ -2,50 +2,27 @@
 //! awareness to purchase and loyalty, online and offline, and (in later
 //! modes) load-tests the company's site with the same journeys.
 //!
-//! The pipeline: a scenario file ([`scenario`]) compiles into an immutable
-//! [`model::Model`]; [`model::Model::walk`] yields one customer's journey
-//! from an RNG made by [`rng::customer_rng`]; the simulator ([`sim`])
-//! walks customers in parallel into mergeable aggregates; a
-//! [`result::SimResult`] feeds every report format ([`report`]).
+//! This crate is the command line on top of the workspace: [`cli`] parses
+//! it, and each of [`commands`] plans a run, calls an engine and publishes
+//! the result. The pipeline below it, one crate per layer (ARCHITECTURE.md):
+//! a scenario file ([`fogg_scenario`]) compiles into an immutable
+//! [`fogg_model::Model`]; [`fogg_model::Model::walk`] yields one customer's
+//! journey from an RNG made by [`fogg_core::rng::customer_rng`]; the
+//! simulator ([`fogg_engine::sim`]) walks customers in parallel into
+//! mergeable aggregates; a [`fogg_result::SimResult`] feeds every report
+//! format ([`fogg_report`]).
 
 #![warn(missing_docs)]
 
-pub mod attribution;
-pub mod calendar;
-pub mod capacity;
 pub mod cli;
 pub mod commands;
-pub mod compare;
-pub mod console;
-pub mod demo;
-pub mod error;
-pub mod events;
-pub mod fit;
-pub mod forecast;
-pub mod hist;
-pub mod import;
-pub mod load;
-pub mod merge;
-pub mod model;
-pub mod pool;
-pub mod report;
-pub mod result;
-pub mod rng;
-pub mod scenario;
-pub mod shard;
-pub mod sim;
-pub mod suggest;
-pub mod threshold;
-pub mod units;
-pub mod verdict;
-pub mod whatif;
 
 use std::io::Write;
 
 /// Runs a parsed command line, writing the main report to `out`.
-pub fn run(cli: &cli::Cli, out: &mut dyn Write) -> anyhow::Result<verdict::Verdict> {
+pub fn run(cli: &cli::Cli, out: &mut dyn Write) -> anyhow::Result<fogg_core::verdict::Verdict> {
     if let Some(dir) = cli.command.report_dir() {
-        report::prepare_dir(dir)?;
+        fogg_report::prepare_dir(dir)?;
     }
     match &cli.command {
         cli::Command::Simulate(args) => commands::simulate::run(args, out),

@@ -28,7 +28,7 @@ fn main() -> ExitCode {
             if broken_pipe {
                 return ExitCode::SUCCESS;
             }
-            fogg::say!("Error: {err:#}");
+            fogg_core::say!("Error: {err:#}");
             ExitCode::from(2)
         }
     }

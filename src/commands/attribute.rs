@@ -5,17 +5,17 @@ use std::io::Write;
 
 use anyhow::{Context, bail};
 
-use crate::attribution::{
+use crate::cli::AttributeArgs;
+use fogg_core::shard::Shard;
+use fogg_core::verdict::Verdict;
+use fogg_engine::attribution::{
     ChainOptions, MAX_SHAPLEY_CHANNELS, PathFormat, Paths, RuleOptions, attribute, events, removal_effect,
 };
-use crate::cli::AttributeArgs;
-use crate::events::EventLog;
-use crate::model::ChannelId;
-use crate::report;
-use crate::result::{AttributionResult, ScenarioTruth};
-use crate::shard::Shard;
-use crate::sim::SimPlan;
-use crate::verdict::Verdict;
+use fogg_engine::events::EventLog;
+use fogg_engine::sim::SimPlan;
+use fogg_model::ChannelId;
+use fogg_report as report;
+use fogg_result::{AttributionResult, ScenarioTruth};
 
 /// The channel name the last-non-direct rule counts as direct when
 /// `--direct` is not given (in any case).
@@ -61,7 +61,7 @@ pub fn run(args: &AttributeArgs, out: &mut dyn Write) -> anyhow::Result<Verdict>
             (paths, None, file.display().to_string())
         }
         (None, None) => {
-            let model = super::scenario(args.scenario.as_deref(), crate::scenario::Use::Journeys)?.model;
+            let model = super::scenario(args.scenario.as_deref(), fogg_scenario::Use::Journeys)?.model;
             let n = args.customers;
             let plan = SimPlan {
                 seed: args.seed,
@@ -83,14 +83,14 @@ pub fn run(args: &AttributeArgs, out: &mut dyn Write) -> anyhow::Result<Verdict>
                 .map(|c| removal_effect(model.conversion_rate_without(ChannelId(c as u8)), p))
                 .collect();
             let shapley = (channels <= MAX_SHAPLEY_CHANNELS).then(|| {
-                crate::attribution::shapley::shapley(channels, |coalition| {
+                fogg_engine::attribution::shapley::shapley(channels, |coalition| {
                     [model.conversion_rate_keeping(|c| coalition & (1 << c.0) != 0)]
                 })
                 .into_iter()
                 .map(|[phi]| phi)
                 .collect()
             });
-            let info = crate::result::ScenarioInfo::of(&model);
+            let info = fogg_result::ScenarioInfo::of(&model);
             let truth = ScenarioTruth { info, conversion_probability: p, removal_effects, shapley };
             (paths, Some(truth), model.source.clone())
         }
@@ -100,7 +100,7 @@ pub fn run(args: &AttributeArgs, out: &mut dyn Write) -> anyhow::Result<Verdict>
     let mut result = AttributionResult::new(source, truth, args.seed, &paths, &fitted, &rules);
     result.set_time_decay(time_decay.as_ref(), &paths);
     if let Some(resamples) = args.intervals {
-        let found = crate::attribution::intervals::intervals(&paths, &options, resamples, args.seed)
+        let found = fogg_engine::attribution::intervals::intervals(&paths, &options, resamples, args.seed)
             .ok_or_else(|| {
                 anyhow::anyhow!("no resample of the paths converts: there is nothing to attribute")
             })?;

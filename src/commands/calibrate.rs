@@ -6,20 +6,20 @@ use std::io::Write;
 use anyhow::{Context, anyhow};
 
 use crate::cli::CalibrateArgs;
-use crate::report;
-use crate::report::fmt::sigmas;
-use crate::result::{CalibrateResult, CalibratedChannel, Header, ResultKind, ScenarioInfo};
-use crate::scenario::rewrite::{CurveEdit, with_curves, with_feeders_for};
-use crate::units::shown;
-use crate::verdict::Verdict;
-use crate::whatif::calibrate::{ChannelFit, calibrate};
+use fogg_core::units::shown;
+use fogg_core::verdict::Verdict;
+use fogg_engine::whatif::calibrate::{ChannelFit, calibrate};
+use fogg_report as report;
+use fogg_report::fmt::sigmas;
+use fogg_result::{CalibrateResult, CalibratedChannel, Header, ResultKind, ScenarioInfo};
+use fogg_scenario::rewrite::{CurveEdit, with_curves, with_feeders_for};
 
 /// Runs the command: fits, writes the calibrated scenario, then the report
 /// to `out` and the report files to `--out`.
 pub fn run(args: &CalibrateArgs, out: &mut dyn Write) -> anyhow::Result<Verdict> {
     let inputs: Vec<_> = args.scenario.iter().filter(|p| p.exists()).cloned().collect();
     report::refuse_overwrite("-o/--output", &args.output, &inputs)?;
-    let scenario = super::scenario(args.scenario.as_deref(), crate::scenario::Use::Journeys)?;
+    let scenario = super::scenario(args.scenario.as_deref(), fogg_scenario::Use::Journeys)?;
     let model = &scenario.model;
     let per_period = model.customers_per_period.unwrap_or(1.0);
     let fits = calibrate(model, &args.lifts, per_period)?;
@@ -30,10 +30,10 @@ pub fn run(args: &CalibrateArgs, out: &mut dyn Write) -> anyhow::Result<Verdict>
     let (text, warnings) = with_feeders_for(&text, std::path::Path::new(&model.source), &args.output)
         .map_err(|e| anyhow!("cannot write '{}': {e}", args.output.display()))?;
     for warning in warnings {
-        crate::say!("warning: {warning}");
+        fogg_core::say!("warning: {warning}");
     }
     let output = args.output.display().to_string();
-    let written = crate::scenario::journeys_from_str(&text, &output).map_err(|e| {
+    let written = fogg_scenario::journeys_from_str(&text, &output).map_err(|e| {
         anyhow!("the calibrated scenario does not compile, which is a bug in fogg calibrate: {e}")
     })?;
     for f in &fits {
@@ -62,7 +62,7 @@ pub fn run(args: &CalibrateArgs, out: &mut dyn Write) -> anyhow::Result<Verdict>
 }
 
 /// The new curve of a fit and the comment that says where it came from.
-fn edit(model: &crate::model::Model, f: &ChannelFit, period: &str) -> CurveEdit {
+fn edit(model: &fogg_model::Model, f: &ChannelFit, period: &str) -> CurveEdit {
     let range = match f.half_saturation_range {
         (Some(lo), Some(hi)) => format!(" (95%: {} – {})", shown(lo.round()), shown(hi.round())),
         (Some(lo), None) => format!(" (95%: at least {}; the tests show no saturation)", shown(lo.round())),

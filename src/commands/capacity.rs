@@ -8,18 +8,18 @@ use std::time::Duration;
 use anyhow::{Context, bail};
 
 use super::load::LoadSetup;
-use crate::capacity::{SearchBounds, search};
 use crate::cli::{CapacityArgs, ExpectedPeak, LoadRunArgs};
-use crate::load::live::Live;
-use crate::load::plan::{RateProfile, Workload};
-use crate::load::signals::signal_counter;
-use crate::load::target::Target;
-use crate::load::trial::{default_trial, short_trial_note};
-use crate::load::{LoadPlan, StopReason, run as run_load};
-use crate::report;
-use crate::result::{CapacityResult, CapacitySearch, ForecastPeak, LoadResult, TrialRow, Verdict};
-use crate::shard::Shard;
-use crate::threshold::{self, Threshold};
+use fogg_core::capacity::{SearchBounds, search};
+use fogg_core::shard::Shard;
+use fogg_load::live::Live;
+use fogg_load::plan::{RateProfile, Workload};
+use fogg_load::signals::signal_counter;
+use fogg_load::target::Target;
+use fogg_load::threshold::{self, Threshold};
+use fogg_load::trial::{default_trial, short_trial_note};
+use fogg_load::{LoadPlan, StopReason, run as run_load};
+use fogg_report as report;
+use fogg_result::{CapacityResult, CapacitySearch, ForecastPeak, LoadResult, TrialRow, Verdict};
 
 /// Pause between trials, so the target drains the previous one's queue.
 const PAUSE: Duration = Duration::from_secs(1);
@@ -78,7 +78,7 @@ pub fn run(args: &CapacityArgs, out: &mut dyn Write) -> anyhow::Result<Verdict> 
         result.check(&thresholds);
         let row = TrialRow::new(rate, &result);
         if !common.quiet {
-            crate::say!("{}", report::trial_line(rows.len() + 1, &row));
+            fogg_core::say!("{}", report::trial_line(rows.len() + 1, &row));
         }
         let passed = row.passed;
         rows.push(row);
@@ -168,8 +168,8 @@ fn trial_plan(args: &LoadRunArgs, rate: f64, trial: Duration, grace: Duration) -
 /// strategy when it came from one, and a note on where it came from.
 fn expected_peak(
     asked: Option<&ExpectedPeak>,
-    calendar: Option<&crate::calendar::Calendar>,
-    model: &crate::model::Model,
+    calendar: Option<&fogg_core::calendar::Calendar>,
+    model: &fogg_model::Model,
 ) -> anyhow::Result<(Option<f64>, Vec<ForecastPeak>, Option<String>)> {
     match asked {
         None => Ok((None, Vec::new(), None)),
@@ -182,15 +182,15 @@ fn expected_peak(
                 )
             };
             // The busiest minute of arrivals, as flights and adstock move them.
-            let (m, customers) = crate::forecast::Flighting::baseline_customers(model, c)?.busiest(1);
+            let (m, customers) = fogg_engine::forecast::Flighting::baseline_customers(model, c)?.busiest(1);
             let at = m as f64 * 60.0;
             let rate = customers / 60.0;
             let note = format!(
                 "expected peak: the busiest minute of the scenario's calendar, {} ({}), {} customers arriving ({}/s)",
                 c.local(at),
                 c.timezone,
-                crate::report::fmt::num(customers, 1),
-                crate::report::fmt::num(rate, 3)
+                fogg_report::fmt::num(customers, 1),
+                fogg_report::fmt::num(rate, 3)
             );
             Ok((Some(rate), Vec::new(), Some(note)))
         }

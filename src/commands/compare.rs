@@ -6,15 +6,15 @@ use std::path::Path;
 use anyhow::bail;
 
 use crate::cli::CompareArgs;
-use crate::compare::{Tolerances, compare};
-use crate::report;
-use crate::result::{LoadResult, SavedResult, Verdict};
+use fogg_report as report;
+use fogg_result::compare::{Tolerances, compare};
+use fogg_result::{LoadResult, SavedResult, Verdict};
 
 /// Reads a load result saved as JSON, saying what is wrong with the file
 /// when it is not one.
 pub fn read_load_result(path: &Path) -> anyhow::Result<LoadResult> {
     let saved = SavedResult::read(path)?;
-    if saved.kind != crate::result::ResultKind::Load {
+    if saved.kind != fogg_result::ResultKind::Load {
         bail!("'{}' is a {} result: compare takes results of `fogg load`", path.display(), saved.kind);
     }
     saved.parse()

@@ -3,8 +3,8 @@
 use anyhow::{Context, bail};
 
 use crate::cli::DemoArgs;
-use crate::demo::{DemoConfig, ENDPOINTS, start};
-use crate::verdict::Verdict;
+use fogg_core::verdict::Verdict;
+use fogg_load::demo::{DemoConfig, ENDPOINTS, start};
 
 /// Runs the shop until Ctrl-C.
 pub fn run(args: &DemoArgs) -> anyhow::Result<Verdict> {
@@ -16,7 +16,7 @@ pub fn run(args: &DemoArgs) -> anyhow::Result<Verdict> {
     runtime.block_on(async {
         let server =
             start(args.addr, cfg.clone()).await.with_context(|| format!("listening on {}", args.addr))?;
-        crate::say!(
+        fogg_core::say!(
             "demo shop on {} · {} workers × {:.0} ms = {:.0} requests/s · queue {} · Ctrl-C to stop",
             server.url(),
             cfg.workers(),
@@ -25,10 +25,14 @@ pub fn run(args: &DemoArgs) -> anyhow::Result<Verdict> {
             cfg.queue
         );
         for (method, route) in ENDPOINTS {
-            crate::say!("  {method:<4} {route}");
+            fogg_core::say!("  {method:<4} {route}");
         }
         tokio::signal::ctrl_c().await.context("waiting for Ctrl-C")?;
-        crate::say!("served {} requests ({} answered 503)", server.stats.total(), server.stats.rejected());
+        fogg_core::say!(
+            "served {} requests ({} answered 503)",
+            server.stats.total(),
+            server.stats.rejected()
+        );
         Ok(Verdict::Pass)
     })
 }

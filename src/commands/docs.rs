@@ -7,7 +7,7 @@ use anyhow::Context;
 use clap::CommandFactory;
 
 use crate::cli::{Cli, CompletionsArgs, ManArgs};
-use crate::verdict::Verdict;
+use fogg_core::verdict::Verdict;
 
 /// Prints the completion script for a shell.
 pub fn completions(args: &CompletionsArgs, out: &mut dyn Write) -> anyhow::Result<Verdict> {
@@ -28,7 +28,7 @@ pub fn man(args: &ManArgs, out: &mut dyn Write) -> anyhow::Result<Verdict> {
             std::fs::create_dir_all(dir).with_context(|| format!("creating '{}'", dir.display()))?;
             clap_mangen::generate_to(command, dir)
                 .with_context(|| format!("writing manual pages into '{}'", dir.display()))?;
-            crate::say!("wrote manual pages into {}", dir.display());
+            fogg_core::say!("wrote manual pages into {}", dir.display());
         }
     }
     Ok(Verdict::Pass)

@@ -5,13 +5,13 @@ use std::io::Write;
 
 use anyhow::{Context, bail};
 
-use crate::attribution::{PathFormat, Paths};
 use crate::cli::FitArgs;
-use crate::fit::{Counts, events, goodness};
-use crate::model::posterior::{self, interval95};
-use crate::report;
-use crate::result::{FitResult, Header, LengthRow, ResultKind, ScenarioInfo};
-use crate::verdict::Verdict;
+use fogg_core::verdict::Verdict;
+use fogg_engine::attribution::{PathFormat, Paths};
+use fogg_engine::fit::{Counts, events, goodness};
+use fogg_model::posterior::{self, interval95};
+use fogg_report as report;
+use fogg_result::{FitResult, Header, LengthRow, ResultKind, ScenarioInfo};
 
 /// Journeys walked on the fitted model for the length distribution.
 const CHECK_JOURNEYS: u64 = 200_000;
@@ -62,7 +62,7 @@ pub fn run(args: &FitArgs, out: &mut dyn Write) -> anyhow::Result<Verdict> {
     let name = args.name.clone().unwrap_or_else(|| format!("Fitted from {source}"));
     let toml = counts.to_toml(&name);
     let output = args.output.display().to_string();
-    let fitted = crate::scenario::from_str(&toml, &output).map_err(|e| {
+    let fitted = fogg_scenario::from_str(&toml, &output).map_err(|e| {
         anyhow::anyhow!("the fitted scenario does not compile, which is a bug in fogg fit: {e}")
     })?;
     let model = fitted.model;

@@ -6,19 +6,19 @@ use std::io::Write;
 use anyhow::{anyhow, bail};
 
 use crate::cli::ForecastArgs;
-use crate::forecast::expected::expected;
-use crate::forecast::{Flighting, ForecastPlan, Grid, RequestMap, Subject, forecast};
-use crate::model::Strategy;
-use crate::pool::on_pool;
-use crate::report;
-use crate::result::{ForecastResult, ForecastRun, VariantRun};
-use crate::scenario::change_text::change_strategy;
-use crate::shard::Shard;
-use crate::verdict::Verdict;
+use fogg_core::pool::on_pool;
+use fogg_core::shard::Shard;
+use fogg_core::verdict::Verdict;
+use fogg_engine::forecast::expected::expected;
+use fogg_engine::forecast::{Flighting, ForecastPlan, Grid, RequestMap, Subject, forecast};
+use fogg_model::Strategy;
+use fogg_report as report;
+use fogg_result::{ForecastResult, ForecastRun, VariantRun};
+use fogg_scenario::change_text::change_strategy;
 
 /// Runs the command, writing the report to `out`.
 pub fn run(args: &ForecastArgs, out: &mut dyn Write) -> anyhow::Result<Verdict> {
-    let scenario = super::scenario(args.scenario.as_deref(), crate::scenario::Use::Traffic)?;
+    let scenario = super::scenario(args.scenario.as_deref(), fogg_scenario::Use::Traffic)?;
     let model = &scenario.model;
     let Some(calendar) = &scenario.calendar else {
         bail!(
@@ -40,13 +40,13 @@ pub fn run(args: &ForecastArgs, out: &mut dyn Write) -> anyhow::Result<Verdict> 
     }
     let map = scenario.load.as_ref().map_or_else(|| empty_map(model.states.len()), |l| l.request_map());
     let grid = Grid::new(calendar, args.resolution);
-    if grid.bins > crate::forecast::MAX_BINS {
+    if grid.bins > fogg_engine::forecast::MAX_BINS {
         bail!(
             "--resolution {} s over this {}-day window makes {} bins, more than the {} a forecast keeps: choose a coarser --resolution",
             args.resolution,
             grid.days.len(),
             grid.bins,
-            crate::forecast::MAX_BINS
+            fogg_engine::forecast::MAX_BINS
         );
     }
     let shard = Shard::resolve(args.shard)?;
@@ -82,13 +82,13 @@ pub fn run(args: &ForecastArgs, out: &mut dyn Write) -> anyhow::Result<Verdict> 
         .collect();
     let walked: f64 =
         subjects.iter().map(|s| s.customers).sum::<f64>() * f64::from(plan.replicates.len() as u32);
-    if walked.is_nan() || walked > crate::forecast::MAX_WALKED {
+    if walked.is_nan() || walked > fogg_engine::forecast::MAX_WALKED {
         bail!(
             "this forecast would walk about {:.3e} customers ({} replicates of about {:.3e} each): more than the {:.0e} one run walks; lower --replicates (or split them with --shard I/N) or the scenario's customers_per_period",
             walked,
             plan.replicates.len(),
             subjects.first().map_or(0.0, |s| s.customers),
-            crate::forecast::MAX_WALKED
+            fogg_engine::forecast::MAX_WALKED
         );
     }
     let timed = on_pool(args.threads.map(|t| t.get()), || {

@@ -6,15 +6,15 @@ use std::io::Write;
 use anyhow::Context;
 
 use crate::cli::{ImportArgs, ImportKind};
-use crate::import::har;
-use crate::verdict::Verdict;
+use fogg_core::verdict::Verdict;
+use fogg_scenario::import::har;
 
 /// Runs the command: reads the recording, writes the scenario, prints
 /// what is in it.
 pub fn run(args: &ImportArgs, out: &mut dyn Write) -> anyhow::Result<Verdict> {
     let ImportKind::Har(args) = &args.what;
     let file = &args.input;
-    crate::report::refuse_overwrite("-o/--output", &args.output, std::slice::from_ref(file))?;
+    fogg_report::refuse_overwrite("-o/--output", &args.output, std::slice::from_ref(file))?;
     let bytes = std::fs::read(file).with_context(|| format!("cannot read '{}'", file.display()))?;
     let shown = file.display().to_string();
     let recording = har::parse(&bytes, &shown)?;
@@ -22,12 +22,12 @@ pub fn run(args: &ImportArgs, out: &mut dyn Write) -> anyhow::Result<Verdict> {
     let name = args.name.clone().unwrap_or_else(|| format!("Imported from {source}"));
     let imported = har::import(&recording, &source, &name)?;
     let output = args.output.display().to_string();
-    crate::scenario::journeys_from_str(&imported.toml, &output).map_err(|e| {
+    fogg_scenario::journeys_from_str(&imported.toml, &output).map_err(|e| {
         anyhow::anyhow!(
             "the imported scenario does not compile: {e}\n(a recorded value with {{name}} braces reads as a template variable; otherwise this is a bug in fogg import)"
         )
     })?;
-    crate::report::write_file(&args.output, imported.toml.as_bytes())?;
+    fogg_report::write_file(&args.output, imported.toml.as_bytes())?;
     let s = &imported.summary;
     writeln!(out, "fogg import har — {shown}")?;
     writeln!(

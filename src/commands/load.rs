@@ -8,21 +8,21 @@ use std::sync::Arc;
 use anyhow::{Context, bail};
 
 use crate::cli::{LoadArgs, LoadRunArgs};
-use crate::load::live::Live;
-use crate::load::live::dashboard::PageInfo;
-use crate::load::plan::{Judge, Judged, Judging, RateProfile, Workload};
-use crate::load::recorder::LoadAgg;
-use crate::load::signals::signal_counter;
-use crate::load::spec::LoadSpec;
-use crate::load::target::Target;
-use crate::load::{LoadOutcome, LoadPlan, StopReason, run as run_load};
-use crate::model::Model;
-use crate::report;
-use crate::report::ReportFormat;
-use crate::result::{LoadResult, Verdict};
-use crate::scenario;
-use crate::shard::Shard;
-use crate::threshold::{Threshold, with_unit};
+use fogg_core::shard::Shard;
+use fogg_load::live::Live;
+use fogg_load::live::dashboard::PageInfo;
+use fogg_load::plan::{Judge, Judged, Judging, RateProfile, Workload};
+use fogg_load::recorder::LoadAgg;
+use fogg_load::signals::signal_counter;
+use fogg_load::spec::LoadSpec;
+use fogg_load::target::Target;
+use fogg_load::threshold::{Threshold, with_unit};
+use fogg_load::{LoadOutcome, LoadPlan, StopReason, run as run_load};
+use fogg_model::Model;
+use fogg_report as report;
+use fogg_report::ReportFormat;
+use fogg_result::{LoadResult, Verdict};
+use fogg_scenario as scenario;
 
 /// What a load or capacity run starts from: the scenario's journeys and
 /// load section, with the command line's thresholds added.
@@ -34,7 +34,7 @@ pub(super) struct LoadSetup {
     /// Scenario thresholds, replaced or joined by `--threshold`.
     pub thresholds: Vec<Threshold>,
     /// The scenario's `[calendar]`, if any.
-    pub calendar: Option<crate::calendar::Calendar>,
+    pub calendar: Option<fogg_core::calendar::Calendar>,
 }
 
 impl LoadSetup {
@@ -112,7 +112,7 @@ pub fn run(args: &LoadArgs, out: &mut dyn Write) -> anyhow::Result<Verdict> {
         anyhow::Ok((LoadResult::new(&model, &spec, &plan, target.url(), &outcome), live))
     })?;
     if !common.quiet && std::io::stderr().is_terminal() {
-        crate::say!(); // end the progress line
+        fogg_core::say!(); // end the progress line
     }
     result.notes.extend(replay.map(|r| r.note));
     let verdict = result.check(&thresholds);

@@ -6,11 +6,11 @@ use anyhow::{Context, bail};
 use serde::de::DeserializeOwned;
 
 use crate::cli::MergeArgs;
-use crate::report::{self, Reportable};
-use crate::result::merge::{merge_forecasts, merge_loads, merge_simulations, merge_whatifs};
-use crate::result::{ForecastResult, LoadResult, ResultKind, SavedResult, SimResult, WhatifResult};
-use crate::threshold::{self, Threshold};
-use crate::verdict::Verdict;
+use fogg_core::verdict::Verdict;
+use fogg_load::threshold::{self, Threshold};
+use fogg_report::{self as report, Reportable};
+use fogg_result::merge::{merge_forecasts, merge_loads, merge_simulations, merge_whatifs};
+use fogg_result::{ForecastResult, LoadResult, ResultKind, SavedResult, SimResult, WhatifResult};
 
 fn parse_all<T: DeserializeOwned>(saved: Vec<SavedResult>) -> anyhow::Result<Vec<T>> {
     saved.into_iter().map(SavedResult::parse).collect()

@@ -24,11 +24,11 @@ pub mod whatif;
 /// `fogg validate` lists them in its own output instead.
 fn scenario(
     name: Option<&std::path::Path>,
-    purpose: crate::scenario::Use,
-) -> Result<crate::scenario::Scenario, crate::error::ScenarioError> {
-    let scenario = crate::scenario::load(name, purpose)?;
+    purpose: fogg_scenario::Use,
+) -> Result<fogg_scenario::Scenario, fogg_core::error::ScenarioError> {
+    let scenario = fogg_scenario::load(name, purpose)?;
     for warning in &scenario.model.warnings {
-        crate::say!("warning: scenario '{}': {warning}", scenario.model.source);
+        fogg_core::say!("warning: scenario '{}': {warning}", scenario.model.source);
     }
     Ok(scenario)
 }
@@ -45,11 +45,11 @@ fn stop_on_signal(stop: impl FnOnce() + Send + 'static) {
             return;
         };
         runtime.block_on(async {
-            let mut signals = crate::load::signals::signal_counter();
+            let mut signals = fogg_load::signals::signal_counter();
             let _ = ready.send(());
             if signals.wait_for(|n| *n >= 1).await.is_ok() {
                 stop();
-                crate::say!(
+                fogg_core::say!(
                     "stopping: what was walked so far will be reported (a second signal ends at once)"
                 );
             }

@@ -6,8 +6,8 @@ use std::time::Duration;
 
 use anyhow::{Context, bail};
 
-use crate::load::plan::RateProfile;
-use crate::result::{ForecastResult, ForecastVariant, ResultKind, SavedResult, bin_seconds};
+use fogg_load::plan::RateProfile;
+use fogg_result::{ForecastResult, ForecastVariant, ResultKind, SavedResult, bin_seconds};
 
 /// Half of the `peak` window: an hour around the busiest bin.
 const PEAK_HALF_S: f64 = 1800.0;
@@ -52,7 +52,7 @@ pub fn replay(path: &Path, window: &str, time_scale: f64, strategy: Option<&str>
     }
     let duration = Duration::from_secs_f64((to - from) / time_scale);
     let local = |t: f64| {
-        crate::calendar::local_time(forecast.window.start_unix_s + t as i64, &forecast.window.timezone)
+        fogg_core::calendar::local_time(forecast.window.start_unix_s + t as i64, &forecast.window.timezone)
     };
     let note = format!(
         "arrivals: the expected arrivals of '{}' in forecast {}, {} to {} ({}){}",
@@ -97,7 +97,7 @@ fn pick<'a>(
         anyhow::anyhow!(
             "--strategy {id}: forecast {} has no such strategy; {}",
             path.display(),
-            crate::suggest::did_you_mean(id, forecast.variants.iter().map(|v| v.id.as_str()))
+            fogg_core::suggest::did_you_mean(id, forecast.variants.iter().map(|v| v.id.as_str()))
         )
     })
 }
@@ -107,9 +107,9 @@ fn span(forecast: &ForecastResult, text: &str) -> anyhow::Result<(f64, f64)> {
     let Some((a, b)) = text.split_once("..") else {
         bail!("write `peak`, or START..END in local time, e.g. 2026-12-07T08:30..2026-12-07T10:00");
     };
-    let zone = crate::calendar::zone(&forecast.window.timezone).map_err(anyhow::Error::msg)?;
+    let zone = fogg_core::calendar::zone(&forecast.window.timezone).map_err(anyhow::Error::msg)?;
     let at = |t: &str| -> anyhow::Result<f64> {
-        let unix = crate::calendar::instant(t.trim(), &zone).map_err(anyhow::Error::msg)?;
+        let unix = fogg_core::calendar::instant(t.trim(), &zone).map_err(anyhow::Error::msg)?;
         Ok((unix - forecast.window.start_unix_s) as f64)
     };
     let (from, to) = (at(a)?, at(b)?);

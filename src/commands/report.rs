@@ -3,13 +3,13 @@
 use std::io::Write;
 
 use crate::cli::ReportArgs;
-use crate::compare::CompareResult;
-use crate::report::{self, Reportable};
-use crate::result::{
+use fogg_core::verdict::Verdict;
+use fogg_report::{self as report, Reportable};
+use fogg_result::compare::CompareResult;
+use fogg_result::{
     AttributionResult, CalibrateResult, CapacityResult, FitResult, ForecastResult, LoadResult, ResultKind,
     SavedResult, SimResult, WhatifResult,
 };
-use crate::verdict::Verdict;
 
 /// Runs the command, writing the report to `out`.
 pub fn run(args: &ReportArgs, out: &mut dyn Write) -> anyhow::Result<Verdict> {
@@ -35,7 +35,7 @@ fn render<R: Reportable>(args: &ReportArgs, result: &R, out: &mut dyn Write) -> 
         let prefix = format!("{}-", result.kind());
         let stem = file_stem.strip_prefix(&prefix).unwrap_or(&file_stem).to_owned();
         let written = report::write_files(result, dir, if stem.is_empty() { "result" } else { &stem })?;
-        crate::say!("reports: {}", report::describe_files(&written));
+        fogg_core::say!("reports: {}", report::describe_files(&written));
     }
     report::write(result, args.format, out)?;
     out.flush()?;

@@ -9,13 +9,13 @@ use std::time::Duration;
 use anyhow::Context;
 
 use crate::cli::SimulateArgs;
-use crate::model::Model;
-use crate::report;
-use crate::result::SimResult;
-use crate::scenario;
-use crate::shard::Shard;
-use crate::sim::{Progress, SimPlan, SimRun, simulate_on_pool};
-use crate::verdict::Verdict;
+use fogg_core::shard::Shard;
+use fogg_core::verdict::Verdict;
+use fogg_engine::sim::{Progress, SimPlan, SimRun, simulate_on_pool};
+use fogg_model::Model;
+use fogg_report as report;
+use fogg_result::SimResult;
+use fogg_scenario as scenario;
 
 /// Runs with fewer customers than this finish too fast for a progress bar.
 const PROGRESS_FROM: u64 = 5_000_000;
@@ -57,7 +57,7 @@ pub fn run(args: &SimulateArgs, out: &mut dyn Write) -> anyhow::Result<Verdict> 
             .write_csv(&model, &mut file)
             .and_then(|()| file.flush())
             .with_context(|| format!("writing path file '{}'", path.display()))?;
-        crate::say!("wrote {} distinct paths to {}", export.len(), path.display());
+        fogg_core::say!("wrote {} distinct paths to {}", export.len(), path.display());
     }
 
     let stem = shard.file_stem(stem(&model));

@@ -3,12 +3,12 @@
 use std::io::Write;
 
 use crate::cli::ValidateArgs;
-use crate::model::alias::EXIT;
-use crate::model::{Chain, Model};
-use crate::report::doc::{Doc, Section, Table};
-use crate::report::fmt::{count, money, num, pct};
-use crate::scenario;
-use crate::verdict::Verdict;
+use fogg_core::verdict::Verdict;
+use fogg_model::alias::EXIT;
+use fogg_model::{Chain, Model};
+use fogg_report::doc::{Doc, Section, Table};
+use fogg_report::fmt::{count, money, num, pct};
+use fogg_scenario as scenario;
 
 /// Runs the command. Problems come back as the error.
 pub fn run(args: &ValidateArgs, out: &mut dyn Write) -> anyhow::Result<Verdict> {
@@ -18,12 +18,12 @@ pub fn run(args: &ValidateArgs, out: &mut dyn Write) -> anyhow::Result<Verdict> 
         let at = doc.sections.len().min(2);
         doc.sections.insert(at, calendar_section(calendar, &scenario.model)?);
     }
-    crate::report::write_doc(&doc, out)?;
+    fogg_report::write_doc(&doc, out)?;
     Ok(Verdict::Pass)
 }
 
 /// `[calendar]`: the window, the customers it brings and when most come.
-fn calendar_section(c: &crate::calendar::Calendar, model: &Model) -> anyhow::Result<Section> {
+fn calendar_section(c: &fogg_core::calendar::Calendar, model: &Model) -> anyhow::Result<Section> {
     let per_period = model.customers_per_period.unwrap_or(0.0);
     let mut t = Table::new(&["calendar", "value"]).text_column(1);
     let days = c.days().len();
@@ -38,7 +38,7 @@ fn calendar_section(c: &crate::calendar::Calendar, model: &Model) -> anyhow::Res
         ),
     ]);
     // Arrivals as the flights and adstock move them.
-    let customers = crate::forecast::Flighting::baseline_customers(model, c)?;
+    let customers = fogg_engine::forecast::Flighting::baseline_customers(model, c)?;
     t.row(vec!["customers arriving (expected)".into(), num(customers.total(), 0)]);
     for (label, minutes) in [("busiest hour", 60), ("busiest minute", 1)] {
         let (m, n) = customers.busiest(minutes);
@@ -56,7 +56,7 @@ fn calendar_section(c: &crate::calendar::Calendar, model: &Model) -> anyhow::Res
                 "{} × {} at the start, halving every {}",
                 c.local((e.at_s - c.start_s) as f64),
                 num(e.peak, 2),
-                crate::units::format_duration(e.half_life_s)
+                fogg_core::units::format_duration(e.half_life_s)
             ),
         ]);
     }
@@ -77,14 +77,14 @@ fn calendar_section(c: &crate::calendar::Calendar, model: &Model) -> anyhow::Res
     for a in &c.adstock {
         t.row(vec![
             format!("adstock: {}", a.channel_id),
-            format!("the effect of spend halves every {}", crate::units::format_duration(a.half_life_s)),
+            format!("the effect of spend halves every {}", fogg_core::units::format_duration(a.half_life_s)),
         ]);
     }
     let mut notes = vec![format!(
         "{} customers per {} ({} long) at the mean of the hourly and weekly profiles; events add theirs",
         num(per_period, 0),
         model.period,
-        crate::units::format_duration(c.period_s)
+        fogg_core::units::format_duration(c.period_s)
     )];
     if !c.flights.is_empty() || !c.adstock.is_empty() {
         notes.push(
@@ -99,7 +99,7 @@ fn calendar_section(c: &crate::calendar::Calendar, model: &Model) -> anyhow::Res
 /// writes (`file_chain`).
 pub fn summary(model: &Model, file_chain: &Chain) -> Doc {
     let exact = model.exact();
-    let online = model.channels.iter().filter(|c| c.kind == crate::model::ChannelKind::Online).count();
+    let online = model.channels.iter().filter(|c| c.kind == fogg_model::ChannelKind::Online).count();
     let mut lines = vec![format!("{}: valid", model.source)];
     if let Some(d) = &model.description {
         lines.push(d.trim().to_owned());

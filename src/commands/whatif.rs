@@ -6,24 +6,24 @@ use std::io::Write;
 use anyhow::{Context, anyhow, bail};
 
 use crate::cli::WhatifArgs;
-use crate::model::posterior;
-use crate::model::{Model, Strategy};
-use crate::pool::on_pool;
-use crate::report;
-use crate::result::{AllocationResult, Baseline, CurveResult, StrategyRow, WhatifResult, WhatifRun};
-use crate::scenario::Scenario;
-use crate::scenario::change_text::change_strategy;
-use crate::shard::Shard;
-use crate::verdict::Verdict;
-use crate::whatif::allocate::{allocate, allocate_to};
-use crate::whatif::curve::sweep;
-use crate::whatif::data::data_intervals;
-use crate::whatif::paired::refuse_saturated;
-use crate::whatif::{Pairing, run_paired};
+use fogg_core::pool::on_pool;
+use fogg_core::shard::Shard;
+use fogg_core::verdict::Verdict;
+use fogg_engine::whatif::allocate::{allocate, allocate_to};
+use fogg_engine::whatif::curve::sweep;
+use fogg_engine::whatif::data::data_intervals;
+use fogg_engine::whatif::paired::refuse_saturated;
+use fogg_engine::whatif::{Pairing, run_paired};
+use fogg_model::posterior;
+use fogg_model::{Model, Strategy};
+use fogg_report as report;
+use fogg_result::{AllocationResult, Baseline, CurveResult, StrategyRow, WhatifResult, WhatifRun};
+use fogg_scenario::Scenario;
+use fogg_scenario::change_text::change_strategy;
 
 /// Runs the command, writing the report to `out`.
 pub fn run(args: &WhatifArgs, out: &mut dyn Write) -> anyhow::Result<Verdict> {
-    let scenario = super::scenario(args.scenario.as_deref(), crate::scenario::Use::Journeys)?;
+    let scenario = super::scenario(args.scenario.as_deref(), fogg_scenario::Use::Journeys)?;
     let model = &scenario.model;
     let per_period = model.customers_per_period.unwrap_or(args.customers as f64);
     let mut chosen = named_strategies(&scenario, &args.strategies)?;
@@ -123,7 +123,7 @@ fn curve(model: &Model, id: &str, points: usize, per_period: f64) -> anyhow::Res
     let channel = model.channel_id(id).ok_or_else(|| {
         anyhow!(
             "--curve {id}: unknown channel; {}",
-            crate::suggest::did_you_mean(id, model.channels.iter().map(|c| c.id.as_str()))
+            fogg_core::suggest::did_you_mean(id, model.channels.iter().map(|c| c.id.as_str()))
         )
     })?;
     let points = sweep(model, channel, points, per_period).map_err(|e| anyhow!("--curve {id}: {e}"))?;
@@ -139,7 +139,7 @@ pub(super) fn named_strategies(scenario: &Scenario, ids: &[String]) -> anyhow::R
                 anyhow!(
                     "--strategy {id}: scenario '{}' has no such strategy; {}",
                     scenario.model.source,
-                    crate::suggest::did_you_mean(id, known)
+                    fogg_core::suggest::did_you_mean(id, known)
                 )
             })
         })

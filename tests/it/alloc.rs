@@ -7,7 +7,7 @@
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
 
-use fogg::sim::{SimPlan, simulate};
+use fogg_engine::sim::{SimPlan, simulate};
 
 use crate::bundled;
 
@@ -48,7 +48,7 @@ fn allocations<T>(f: impl FnOnce() -> T) -> (u64, T) {
 #[test]
 fn walking_journeys_allocates_nothing() {
     let model = bundled("retail-omnichannel");
-    let rngs = fogg::rng::CustomerRngs::new(3, fogg::rng::Stream::Journey);
+    let rngs = fogg_core::rng::CustomerRngs::new(3, fogg_core::rng::Stream::Journey);
     let (count, steps) =
         allocations(|| (0..100_000).map(|i| model.walk(&mut rngs.customer(i)).count()).sum::<usize>());
     assert!(steps > 100_000);
@@ -66,9 +66,9 @@ fn simulation_allocations_do_not_grow_with_customers() {
             customers: 0..n,
             run_customers: n,
             export_paths: false,
-            shard: fogg::shard::Shard::WHOLE,
+            shard: fogg_core::shard::Shard::WHOLE,
         };
-        let progress = fogg::sim::Progress::default();
+        let progress = fogg_engine::sim::Progress::default();
         allocations(|| pool.install(|| simulate(&model, &plan, &progress).agg.customers))
     };
     // Both runs share the same candidate sample (the first 65,536

@@ -139,7 +139,7 @@ fn a_scenario_is_attributed_by_its_own_chain() {
     let p = model.exact().conversion_rate;
     assert!((v["conversion_probability"].as_f64().expect("p") - p).abs() < 1e-12);
     for (c, ch) in model.channels.iter().enumerate() {
-        let exact = 1.0 - model.conversion_rate_without(fogg::model::ChannelId(c as u8)) / p;
+        let exact = 1.0 - model.conversion_rate_without(fogg_model::ChannelId(c as u8)) / p;
         let row = channel(&v, &ch.id);
         assert!((row["removal_effect"].as_f64().expect("effect") - exact.max(0.0)).abs() < 1e-12, "{row}");
         assert!(row["fitted_removal_effect"].as_f64().is_some(), "the fitted estimate stands beside it");

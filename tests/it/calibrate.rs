@@ -2,9 +2,9 @@
 //! written into a copy of the scenario that keeps everything else, and
 //! bad tests refused with their fix.
 
-use fogg::model::change::{Change, SpendLevel};
-use fogg::model::{Model, Spend};
-use fogg::whatif::ExactFigures;
+use fogg_engine::whatif::ExactFigures;
+use fogg_model::change::{Change, SpendLevel};
+use fogg_model::{Model, Spend};
 
 use crate::fogg;
 
@@ -27,7 +27,7 @@ fn lift(model: &Model, channel: &str, curve: Option<Spend>, from: f64, to: f64) 
 #[test]
 fn lifts_from_a_known_curve_give_it_back_in_a_scenario_that_keeps_everything_else() {
     let dir = tempfile::tempdir().unwrap();
-    let default = fogg::scenario::bundled("retail-omnichannel").unwrap().unwrap();
+    let default = fogg_scenario::bundled("retail-omnichannel").unwrap().unwrap();
     let model = &default.model;
     let before = model.channels[model.channel_id("social").unwrap().0 as usize].spend.unwrap();
     // The truth: an S-shaped curve the scenario does not have.
@@ -60,7 +60,7 @@ fn lifts_from_a_known_curve_give_it_back_in_a_scenario_that_keeps_everything_els
     // says so, and the journeys compile.
     let stderr = String::from_utf8_lossy(&run.get_output().stderr);
     assert!(stderr.contains("feeder file 'catalogue.csv' is not on disk"), "{stderr}");
-    let written = fogg::scenario::load(Some(&out), fogg::scenario::Use::Journeys)
+    let written = fogg_scenario::load(Some(&out), fogg_scenario::Use::Journeys)
         .expect("the calibrated scenario compiles")
         .model;
     let curve = written.channels[written.channel_id("social").unwrap().0 as usize].spend.unwrap();
@@ -93,8 +93,8 @@ fn a_copy_in_another_folder_reads_the_same_feeder_files() {
     let (here, there) = (dir.path().join("shop"), dir.path().join("calibrated"));
     std::fs::create_dir_all(&here).unwrap();
     std::fs::create_dir_all(&there).unwrap();
-    std::fs::write(here.join("shop.toml"), fogg::scenario::BUNDLED[0].1).unwrap();
-    std::fs::write(here.join("catalogue.csv"), fogg::scenario::BUNDLED_FILES[0].1).unwrap();
+    std::fs::write(here.join("shop.toml"), fogg_scenario::BUNDLED[0].1).unwrap();
+    std::fs::write(here.join("catalogue.csv"), fogg_scenario::BUNDLED_FILES[0].1).unwrap();
     let out = there.join("shop.toml");
     let run = fogg()
         .arg("calibrate")
@@ -115,7 +115,7 @@ fn a_copy_in_another_folder_reads_the_same_feeder_files() {
 fn bad_tests_are_refused_with_their_fix_and_nothing_is_written() {
     let dir = tempfile::tempdir().unwrap();
     let scenario = dir.path().join("shop.toml");
-    std::fs::write(&scenario, fogg::scenario::BUNDLED[0].1).unwrap();
+    std::fs::write(&scenario, fogg_scenario::BUNDLED[0].1).unwrap();
     let out = dir.path().join("calibrated.toml");
     let refused = |lift: &str, output: &std::path::Path| -> String {
         let run = fogg()
@@ -144,7 +144,7 @@ fn bad_tests_are_refused_with_their_fix_and_nothing_is_written() {
     assert!(e.contains("which this run reads"), "{e}");
     assert_eq!(
         std::fs::read_to_string(&scenario).unwrap(),
-        fogg::scenario::BUNDLED[0].1,
+        fogg_scenario::BUNDLED[0].1,
         "the input is untouched"
     );
 }

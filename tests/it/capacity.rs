@@ -117,7 +117,7 @@ fn sigterm_between_trials_stops_the_search_and_writes_the_report() {
 
     let dir = tempfile::tempdir().expect("temp dir");
     let scenario = short_journeys(dir.path());
-    let shop = crate::LiveShop::start(fogg::demo::DemoConfig::default());
+    let shop = crate::LiveShop::start(fogg_load::demo::DemoConfig::default());
     let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("fogg"))
         .arg("capacity")
         .arg(&scenario)
@@ -213,7 +213,7 @@ fn the_calendar_gives_the_peak_to_judge_against() {
     // A flat day of 86,400 customers with a send that triples arrivals at
     // 09:00: the busiest minute is 09:00, 3 customers/s less its decay.
     let scenario = send_day(dir.path());
-    let calendar = fogg::scenario::from_path(&scenario).expect("compiles").calendar.expect("a calendar");
+    let calendar = fogg_scenario::from_path(&scenario).expect("compiles").calendar.expect("a calendar");
     let (minute, weight) = calendar.minutes().busiest(1);
     let (at, customers) = (minute as f64 * 60.0, weight * 86_400.0 / calendar.period_s);
     assert_eq!(calendar.local(at), "2026-12-07 09:00");

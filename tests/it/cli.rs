@@ -146,7 +146,7 @@ fn validate_prints_the_model() {
 
 #[test]
 fn every_bundled_scenario_file_matches_its_bundled_copy() {
-    for (name, text) in fogg::scenario::BUNDLED {
+    for (name, text) in fogg_scenario::BUNDLED {
         let path = format!("{}/scenarios/{name}.toml", env!("CARGO_MANIFEST_DIR"));
         let on_disk = std::fs::read_to_string(&path).expect("scenario file exists");
         assert_eq!(&on_disk, text, "{path}");
@@ -162,7 +162,7 @@ fn the_readme_example_scenario_is_valid() {
     let start = readme.find(opening).expect("README has a TOML example") + "```toml\n".len();
     let end = start + readme[start..].find("```").expect("closed block");
     let model =
-        fogg::scenario::from_str(&readme[start..end], "README.md").expect("README example is valid").model;
+        fogg_scenario::from_str(&readme[start..end], "README.md").expect("README example is valid").model;
     assert_eq!(model.name, "Small shop");
     let exact = model.exact();
     // social → product 8% → checkout 20/(20+55) of each exit from the product loop.

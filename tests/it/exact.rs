@@ -2,8 +2,8 @@
 //! every simulated figure must lie within 4 standard errors of the exact
 //! value, for the bundled scenarios and for random chains.
 
-use fogg::model::Model;
-use fogg::result::SimResult;
+use fogg_model::Model;
+use fogg_result::SimResult;
 use rand::{RngExt, SeedableRng};
 use rand_xoshiro::Xoshiro256PlusPlus;
 
@@ -44,7 +44,7 @@ fn assert_matches_exact(label: &str, r: &SimResult) {
 
 #[test]
 fn bundled_scenarios_match_their_exact_answers() {
-    for (name, _) in fogg::scenario::BUNDLED {
+    for (name, _) in fogg_scenario::BUNDLED {
         let model = bundled(name);
         let (r, _) = simulate(&model, 400_000, 11, 2, false);
         assert_matches_exact(name, &r);
@@ -100,7 +100,7 @@ pub(crate) fn random_scenario(seed: u64) -> String {
 fn random_chains_match_their_exact_answers() {
     for seed in 1..=6 {
         let text = random_scenario(seed);
-        let model: Model = fogg::scenario::from_str(&text, "random.toml")
+        let model: Model = fogg_scenario::from_str(&text, "random.toml")
             .unwrap_or_else(|e| panic!("random scenario {seed} is valid: {e}\n{text}"))
             .model;
         let (r, _) = simulate(&model, 200_000, seed, 2, false);
@@ -123,7 +123,7 @@ fn a_wrong_exact_answer_would_be_caught() {
 fn walk_is_deterministic_per_customer() {
     let model = bundled("retail-omnichannel");
     let journey = |customer: u64| {
-        let mut rng = fogg::rng::customer_rng(9, customer, fogg::rng::Stream::Journey);
+        let mut rng = fogg_core::rng::customer_rng(9, customer, fogg_core::rng::Stream::Journey);
         model.walk(&mut rng).map(|s| s.state).collect::<Vec<_>>()
     };
     assert_eq!(journey(12_345), journey(12_345));
@@ -136,7 +136,7 @@ fn removing_a_channel_matches_its_exact_conversion_rate() {
     for name in ["retail-omnichannel", "ecommerce-funnel", "campaign-launch"] {
         let model = bundled(name);
         for (c, channel) in model.channels.iter().enumerate() {
-            let id = fogg::model::ChannelId(c as u8);
+            let id = fogg_model::ChannelId(c as u8);
             let exact = model.conversion_rate_without(id);
             let without = model.without_channel(id);
             assert!(
@@ -192,8 +192,8 @@ fn large_scenario(states: usize, seed: u64) -> String {
 fn a_chain_too_large_for_dense_elimination_is_solved_sparsely_and_matches() {
     // Ten times the dense limit: solved by sparse iteration with its
     // proven stopping rule; the simulator must agree within 4 σ.
-    let states = 10 * fogg::model::exact::DENSE_STATES;
-    let model = fogg::scenario::from_str(&large_scenario(states, 9), "large.toml")
+    let states = 10 * fogg_model::exact::DENSE_STATES;
+    let model = fogg_scenario::from_str(&large_scenario(states, 9), "large.toml")
         .unwrap_or_else(|e| panic!("the large scenario is valid: {e}"))
         .model;
     assert_eq!(model.states.len(), states);

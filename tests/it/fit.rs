@@ -1,8 +1,8 @@
 //! `fogg fit`: a known chain recovered from its exported paths, event logs
 //! fitted without leaking who was in them, and bad input named by row.
 
-use fogg::model::ChannelId;
-use fogg::model::alias::EXIT;
+use fogg_model::ChannelId;
+use fogg_model::alias::EXIT;
 
 use crate::fogg;
 
@@ -49,7 +49,7 @@ value = { dist = "constant", value = 50.0 }
 next = { exit = 1 }
 "#;
 
-fn probability(model: &fogg::model::Model, from: &str, to: Option<&str>) -> f64 {
+fn probability(model: &fogg_model::Model, from: &str, to: Option<&str>) -> f64 {
     let i = model.state_id(from).unwrap().0 as usize;
     let target = to.map_or(EXIT, |t| model.state_id(t).unwrap().0);
     model.segments[0].chain.next[i].iter().find(|(t, _)| *t == target).map_or(0.0, |(_, p)| *p)
@@ -102,8 +102,8 @@ fn fitting_exported_paths_recovers_the_chain_and_its_removal_effects() {
     );
     assert!(dir.path().join("fit-paths.html").exists());
 
-    let truth = fogg::scenario::from_str(KNOWN, "known.toml").unwrap().model;
-    let model = fogg::scenario::from_path(&fitted).expect("the fitted scenario compiles").model;
+    let truth = fogg_scenario::from_str(KNOWN, "known.toml").unwrap().model;
+    let model = fogg_scenario::from_path(&fitted).expect("the fitted scenario compiles").model;
     // Transitions between channels: within 4 binomial standard errors of
     // the truth, given how often each state was left.
     let left = |state: &str| -> f64 {
@@ -145,7 +145,7 @@ fn fitting_exported_paths_recovers_the_chain_and_its_removal_effects() {
     let tolerance = 4.0 / conversions.sqrt();
     assert!((p_true - p_fit).abs() / p_true < tolerance, "conversion {p_fit} vs {p_true}");
     for name in ["a", "b", "c"] {
-        let effect = |m: &fogg::model::Model, p: f64| {
+        let effect = |m: &fogg_model::Model, p: f64| {
             let c: ChannelId = m.channel_id(name).unwrap();
             1.0 - m.conversion_rate_without(c) / p
         };
@@ -201,7 +201,7 @@ fn an_event_log_fits_with_stages_dwell_and_values_and_leaks_no_customer() {
         !dwells.is_empty() && dwells.iter().all(|l| l.contains("min\"") || l.contains("h\"")),
         "{dwells:?}"
     );
-    let model = fogg::scenario::from_path(&fitted).unwrap().model;
+    let model = fogg_scenario::from_path(&fitted).unwrap().model;
     assert!((model.exact().conversion_rate - 1.0 / 3.0).abs() < 1e-9);
     // Its [load] section drives the demo shop without an error.
     let run = fogg()
@@ -285,7 +285,7 @@ fn a_fitted_scenario_says_how_sure_its_answers_are() {
     assert_eq!(report["intervals"], 400);
     let [lo, hi] = [0, 1].map(|i| report["model_conversion_rate_ci95"][i].as_f64().unwrap());
     let fitted_rate = report["model_conversion_rate"].as_f64().unwrap();
-    let true_rate = fogg::scenario::from_str(KNOWN, "known.toml").unwrap().model.exact().conversion_rate;
+    let true_rate = fogg_scenario::from_str(KNOWN, "known.toml").unwrap().model.exact().conversion_rate;
     assert!(lo < fitted_rate && fitted_rate < hi, "{lo} < {fitted_rate} < {hi}");
     assert!(lo < true_rate && true_rate < hi, "{lo} < {true_rate} < {hi}");
     // About ±1.96 binomial standard errors of 20,000 journeys.

@@ -7,10 +7,10 @@ use std::net::{Ipv4Addr, SocketAddr};
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
-use fogg::calendar::Calendar;
-use fogg::forecast::expected::{Expected, expected};
-use fogg::forecast::{Flighting, ForecastPlan, Grid, RequestMap, Subject, Totals, forecast};
-use fogg::model::Model;
+use fogg_core::calendar::Calendar;
+use fogg_engine::forecast::expected::{Expected, expected};
+use fogg_engine::forecast::{Flighting, ForecastPlan, Grid, RequestMap, Subject, Totals, forecast};
+use fogg_model::Model;
 use rand::{RngExt, SeedableRng};
 use rand_xoshiro::Xoshiro256PlusPlus;
 
@@ -88,13 +88,13 @@ fn assert_agrees(label: &str, run: &Run) {
     assert!(worst < 6.5, "{label}: one bin {worst:.1} σ off");
 }
 
-fn scenario(text: &str) -> fogg::scenario::Scenario {
-    fogg::scenario::from_str(text, "forecast.toml").unwrap_or_else(|e| panic!("valid: {e}\n{text}"))
+fn scenario(text: &str) -> fogg_scenario::Scenario {
+    fogg_scenario::from_str(text, "forecast.toml").unwrap_or_else(|e| panic!("valid: {e}\n{text}"))
 }
 
 #[test]
 fn the_campaign_launch_traffic_agrees_with_its_expected_traffic() {
-    let (_, text) = fogg::scenario::BUNDLED.iter().find(|(n, _)| *n == "campaign-launch").unwrap();
+    let (_, text) = fogg_scenario::BUNDLED.iter().find(|(n, _)| *n == "campaign-launch").unwrap();
     let s = scenario(text);
     let calendar = s.calendar.as_ref().expect("a calendar");
     let map = s.load_section().unwrap().request_map();
@@ -117,7 +117,7 @@ fn the_campaign_launch_traffic_agrees_with_its_expected_traffic() {
 fn a_wrong_expectation_would_be_caught() {
     // The same comparison against traffic shifted by one bin, or scaled
     // by 5%, must fail: the test can tell.
-    let (_, text) = fogg::scenario::BUNDLED.iter().find(|(n, _)| *n == "campaign-launch").unwrap();
+    let (_, text) = fogg_scenario::BUNDLED.iter().find(|(n, _)| *n == "campaign-launch").unwrap();
     let s = scenario(text);
     let calendar = s.calendar.as_ref().unwrap();
     let map = s.load_section().unwrap().request_map();
@@ -140,7 +140,7 @@ fn a_wrong_expectation_would_be_caught() {
 }
 
 fn good_expected(
-    s: &fogg::scenario::Scenario,
+    s: &fogg_scenario::Scenario,
     calendar: &Calendar,
     map: &RequestMap,
     customers: f64,
@@ -308,7 +308,7 @@ fn forecast_refuses_what_it_cannot_do() {
         crate::fogg().args(["forecast", "campaign-launch", "--resolution", "1s"]),
         "choose a coarser --resolution",
     );
-    let (_, text) = fogg::scenario::BUNDLED.iter().find(|(n, _)| *n == "campaign-launch").unwrap();
+    let (_, text) = fogg_scenario::BUNDLED.iter().find(|(n, _)| *n == "campaign-launch").unwrap();
     let dir = tempfile::tempdir().unwrap();
     let huge = dir.path().join("huge.toml");
     std::fs::write(&huge, text.replace("customers_per_period = 120000", "customers_per_period = 1e300"))
@@ -445,8 +445,8 @@ fn load_replays_the_forecast_arrivals_over_a_window() {
 /// retail-omnichannel (social: acquisition, baseline 20,000 a month,
 /// half-saturation 30,000) without its bundled flights and adstock, with
 /// `calendar_lines` added to its [calendar] and `flights` at the end.
-fn retail_with(calendar_lines: &str, flights: &str) -> fogg::scenario::Scenario {
-    let (_, text) = fogg::scenario::BUNDLED.iter().find(|(n, _)| *n == "retail-omnichannel").unwrap();
+fn retail_with(calendar_lines: &str, flights: &str) -> fogg_scenario::Scenario {
+    let (_, text) = fogg_scenario::BUNDLED.iter().find(|(n, _)| *n == "retail-omnichannel").unwrap();
     let mut kept = String::new();
     let mut in_flight = false;
     for line in text.lines() {
@@ -459,12 +459,12 @@ fn retail_with(calendar_lines: &str, flights: &str) -> fogg::scenario::Scenario 
         }
     }
     let text = kept.replacen("days = 8\n", &format!("days = 8\n{calendar_lines}"), 1) + flights;
-    fogg::scenario::from_str(&text, "scenarios/retail-omnichannel.toml")
+    fogg_scenario::from_str(&text, "scenarios/retail-omnichannel.toml")
         .unwrap_or_else(|e| panic!("valid: {e}"))
 }
 
 /// Expected arrivals per local day.
-fn daily_arrivals(s: &fogg::scenario::Scenario) -> Vec<f64> {
+fn daily_arrivals(s: &fogg_scenario::Scenario) -> Vec<f64> {
     let calendar = s.calendar.as_ref().unwrap();
     let grid = Grid::new(calendar, 3600);
     let flighting = Flighting::new(&s.model, &s.model.baseline(), calendar).expect("flights fit");
@@ -541,7 +541,7 @@ fn social_flown(
     home: &str,
     calendar_lines: &str,
     spend: u32,
-) -> fogg::scenario::Scenario {
+) -> fogg_scenario::Scenario {
     scenario(&format!(
         r#"
 [scenario]
@@ -600,7 +600,7 @@ path = "/post"
 }
 
 /// Expected requests of `name` per hour, and arrivals per hour.
-fn hourly(s: &fogg::scenario::Scenario, name: &str) -> (Vec<f64>, Vec<f64>) {
+fn hourly(s: &fogg_scenario::Scenario, name: &str) -> (Vec<f64>, Vec<f64>) {
     let calendar = s.calendar.as_ref().unwrap();
     let map = s.load_section().unwrap().request_map();
     let k = map.names.iter().position(|n| n == name).unwrap_or_else(|| panic!("{name} in {:?}", map.names));

@@ -42,7 +42,10 @@ fn a_chromium_recording_of_the_demo_shop_runs_without_errors() {
 
     let runtime = tokio::runtime::Runtime::new().expect("runtime");
     let shop = runtime
-        .block_on(fogg::demo::start("127.0.0.1:0".parse().expect("addr"), fogg::demo::DemoConfig::default()))
+        .block_on(fogg_load::demo::start(
+            "127.0.0.1:0".parse().expect("addr"),
+            fogg_load::demo::DemoConfig::default(),
+        ))
         .expect("demo shop");
     let run = crate::fogg()
         .arg("load")

@@ -28,10 +28,10 @@ mod simulate;
 mod thresholds;
 mod whatif;
 
-use fogg::model::Model;
-use fogg::result::SimResult;
-use fogg::scenario::Scenario;
-use fogg::sim::{Progress, SimOutcome, SimPlan, simulate_on_pool};
+use fogg_engine::sim::{Progress, SimOutcome, SimPlan, simulate_on_pool};
+use fogg_model::Model;
+use fogg_result::SimResult;
+use fogg_scenario::Scenario;
 
 /// Two pages, 20 ms apart: 1.6 requests per customer, so the request rate
 /// follows the arrival rate within a fraction of a second.
@@ -174,7 +174,7 @@ pub fn against_dead_target(args: &[&str], file: &str) -> DeadTargetRun {
 
 /// A bundled scenario, compiled.
 pub fn bundled_scenario(name: &str) -> Scenario {
-    fogg::scenario::bundled(name).expect("bundled scenario exists").expect("bundled scenario is valid")
+    fogg_scenario::bundled(name).expect("bundled scenario exists").expect("bundled scenario is valid")
 }
 
 /// The journey model of a bundled scenario.
@@ -201,7 +201,7 @@ pub fn simulate(model: &Model, n: u64, seed: u64, threads: usize, export: bool) 
         customers: 0..n,
         run_customers: n,
         export_paths: export,
-        shard: fogg::shard::Shard::WHOLE,
+        shard: fogg_core::shard::Shard::WHOLE,
     };
     run_plan(model, "", &plan, threads)
 }
@@ -222,21 +222,21 @@ pub struct LiveShop {
     /// Base URL.
     pub url: String,
     /// The shop's counters.
-    pub stats: std::sync::Arc<fogg::demo::DemoStats>,
+    pub stats: std::sync::Arc<fogg_load::demo::DemoStats>,
     _runtime: tokio::runtime::Runtime,
-    _server: fogg::demo::DemoServer,
+    _server: fogg_load::demo::DemoServer,
 }
 
 impl LiveShop {
     /// Starts a shop with the given configuration on a free port.
-    pub fn start(config: fogg::demo::DemoConfig) -> LiveShop {
+    pub fn start(config: fogg_load::demo::DemoConfig) -> LiveShop {
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(1)
             .enable_all()
             .build()
             .expect("runtime");
         let addr = std::net::SocketAddr::from((std::net::Ipv4Addr::LOCALHOST, 0));
-        let server = runtime.block_on(fogg::demo::start(addr, config)).expect("demo shop");
+        let server = runtime.block_on(fogg_load::demo::start(addr, config)).expect("demo shop");
         LiveShop {
             url: server.url(),
             stats: std::sync::Arc::clone(&server.stats),

@@ -172,7 +172,7 @@ fn a_taken_metrics_address_is_refused_before_the_run() {
 /// report and the exit code.
 #[test]
 fn remote_write_pushes_the_report_totals_and_survives_a_failing_receiver() {
-    use fogg::load::live::remote_write::WriteRequest;
+    use fogg_load::live::remote_write::WriteRequest;
     use std::sync::{Arc, Mutex};
 
     let runtime = tokio::runtime::Runtime::new().expect("runtime");

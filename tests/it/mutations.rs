@@ -11,7 +11,7 @@
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
-use fogg::error::ScenarioError;
+use fogg_core::error::ScenarioError;
 use rand::{Rng, RngExt, SeedableRng};
 use rand_xoshiro::Xoshiro256PlusPlus;
 
@@ -152,7 +152,7 @@ fn no_panic<T>(what: &str, input: &str, f: impl FnOnce() -> T) -> T {
 
 /// What a scenario fogg accepted must give: finite exact answers, a
 /// simulation, and strategies that apply or say why not.
-fn exercise(scenario: &fogg::scenario::Scenario) {
+fn exercise(scenario: &fogg_scenario::Scenario) {
     let model = &scenario.model;
     let exact = model.exact();
     for (name, v) in [
@@ -175,7 +175,7 @@ fn exercise(scenario: &fogg::scenario::Scenario) {
 }
 
 fn bundled_texts() -> Vec<(&'static str, String)> {
-    fogg::scenario::BUNDLED
+    fogg_scenario::BUNDLED
         .iter()
         .map(|(name, _)| {
             let path = format!("{}/scenarios/{name}.toml", env!("CARGO_MANIFEST_DIR"));
@@ -191,7 +191,7 @@ fn mutated_scenarios_never_panic_and_errors_say_where() {
     for (name, text) in bundled_texts() {
         for _ in 0..cases() {
             let input = mutated(&text, &mut rng);
-            match no_panic("compiling", &input, || fogg::scenario::from_str(&input, "mutant.toml")) {
+            match no_panic("compiling", &input, || fogg_scenario::from_str(&input, "mutant.toml")) {
                 Ok(scenario) => {
                     accepted += 1;
                     no_panic("running", &input, || exercise(&scenario));
@@ -230,36 +230,36 @@ fn mutated_paths_logs_thresholds_and_changes_never_panic() {
     for _ in 0..cases() {
         let input = mutated(paths, &mut rng);
         no_panic("reading paths", &input, || {
-            if let Ok(p) = fogg::attribution::Paths::parse(input.as_bytes(), &Default::default()) {
-                let options = fogg::attribution::ChainOptions {
+            if let Ok(p) = fogg_engine::attribution::Paths::parse(input.as_bytes(), &Default::default()) {
+                let options = fogg_engine::attribution::ChainOptions {
                     order: 1 + rng.random_range(0..3),
                     collapse_repeats: rng.random_bool(0.5),
-                    max_steps: fogg::attribution::MaxSteps::Auto,
+                    max_steps: fogg_engine::attribution::MaxSteps::Auto,
                 };
-                let rules = fogg::attribution::RuleOptions { direct: vec![0], ..Default::default() };
-                let _ = fogg::attribution::attribute(&p, &options, &rules);
+                let rules = fogg_engine::attribution::RuleOptions { direct: vec![0], ..Default::default() };
+                let _ = fogg_engine::attribution::attribute(&p, &options, &rules);
                 // What fit writes must compile, or it must refuse first.
-                if let Ok(counts) = fogg::fit::Counts::from_paths(&p, "mutant.csv")
+                if let Ok(counts) = fogg_engine::fit::Counts::from_paths(&p, "mutant.csv")
                     && counts.journeys > 0.0
                 {
                     let toml = counts.to_toml("mutant");
-                    assert!(fogg::scenario::from_str(&toml, "fitted.toml").is_ok(), "fit wrote:\n{toml}");
+                    assert!(fogg_scenario::from_str(&toml, "fitted.toml").is_ok(), "fit wrote:\n{toml}");
                 }
             }
         });
         let input = mutated(log, &mut rng);
         no_panic("reading an event log", &input, || {
-            if let Ok(counts) = fogg::fit::events::read(input.as_bytes(), b',', "mutant.csv") {
+            if let Ok(counts) = fogg_engine::fit::events::read(input.as_bytes(), b',', "mutant.csv") {
                 let toml = counts.to_toml("mutant");
-                assert!(fogg::scenario::from_str(&toml, "fitted.toml").is_ok(), "fit wrote:\n{toml}");
+                assert!(fogg_scenario::from_str(&toml, "fitted.toml").is_ok(), "fit wrote:\n{toml}");
             }
         });
         let input = mutated(thresholds[rng.random_range(0..thresholds.len())], &mut rng);
         no_panic("parsing a threshold", &input, || {
             // What is accepted reads back from its canonical form.
-            if let Ok(t) = fogg::threshold::Threshold::parse(&input) {
+            if let Ok(t) = fogg_load::threshold::Threshold::parse(&input) {
                 assert!(
-                    fogg::threshold::Threshold::parse(&t.canonical()).is_ok(),
+                    fogg_load::threshold::Threshold::parse(&t.canonical()).is_ok(),
                     "{input} → {}",
                     t.canonical()
                 );
@@ -267,7 +267,7 @@ fn mutated_paths_logs_thresholds_and_changes_never_panic() {
         });
         let input = mutated(changes[rng.random_range(0..changes.len())], &mut rng);
         no_panic("applying a change", &input, || {
-            if let Ok(change) = fogg::scenario::change_text::parse_change(&input, &model) {
+            if let Ok(change) = fogg_scenario::change_text::parse_change(&input, &model) {
                 let _ = model.apply(&[change]).map(|v| v.model.exact());
             }
         });

@@ -3,11 +3,11 @@
 //! merges are associative and commutative, shards tile a run, thresholds
 //! and changes read back what was written.
 
-use fogg::load::recorder::{ErrorClass, Exchange, LoadAgg};
-use fogg::merge::Merge;
-use fogg::shard::Shard;
-use fogg::sim::{Progress, SimAgg, SimPlan, simulate_on_pool};
-use fogg::threshold::{Metric, Op, Scope, Stat, Threshold};
+use fogg_core::merge::Merge;
+use fogg_core::shard::Shard;
+use fogg_engine::sim::{Progress, SimAgg, SimPlan, simulate_on_pool};
+use fogg_load::recorder::{ErrorClass, Exchange, LoadAgg};
+use fogg_load::threshold::{Metric, Op, Scope, Stat, Threshold};
 use proptest::prelude::*;
 
 use crate::bundled;
@@ -151,7 +151,7 @@ proptest! {
 
 #[test]
 fn change_text_reads_back_whatever_the_spacing() {
-    use fogg::scenario::change_text::parse_change;
+    use fogg_scenario::change_text::parse_change;
     let model = bundled("retail-omnichannel");
     let mut runner =
         proptest::test_runner::TestRunner::new(ProptestConfig { cases: 64, ..ProptestConfig::default() });

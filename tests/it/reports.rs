@@ -10,8 +10,8 @@
 
 use std::path::{Path, PathBuf};
 
-use fogg::report::{ReportFormat, Reportable, write};
-use fogg::result::{
+use fogg_report::{ReportFormat, Reportable, write};
+use fogg_result::{
     AttributionResult, CalibrateResult, CapacityResult, FitResult, LoadResult, SimResult, WhatifResult,
 };
 
@@ -92,7 +92,7 @@ fn every_kind_matches_its_snapshot_in_every_format() {
     snapshot_every_format("calibrate-ecommerce-funnel", &calibrate, ReportFormat::DOCUMENTS);
     let capacity: CapacityResult = fixture("capacity-two-pages.json");
     snapshot_every_format("capacity-two-pages", &capacity, ReportFormat::DOCUMENTS);
-    let compared = fogg::compare::compare(&load, &load, &Default::default(), ["a.json", "b.json"]);
+    let compared = fogg_result::compare::compare(&load, &load, &Default::default(), ["a.json", "b.json"]);
     snapshot_every_format("compare-two-pages", &compared, ReportFormat::DOCUMENTS);
 }
 

@@ -168,7 +168,7 @@ fn shop(seen: Arc<Seen>) -> Router {
 /// finds nothing fails its request's check.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn captured_values_and_cookies_follow_each_customer() {
-    let scenario = fogg::scenario::from_str(SIGN_IN_AND_PAY, "pay.toml").unwrap_or_else(|e| panic!("{e}"));
+    let scenario = fogg_scenario::from_str(SIGN_IN_AND_PAY, "pay.toml").unwrap_or_else(|e| panic!("{e}"));
     let seen = Arc::new(Seen::default());
     let target = serve(shop(Arc::clone(&seen))).await;
     let (result, _) = load(&scenario, &target, &plan(20.0, 2.0)).await;
@@ -213,14 +213,14 @@ fn captures_that_cannot_work_are_refused_before_the_run() {
         (SIGN_IN_AND_PAY.replace("nope = {", "product = {"), "'product' is a built-in variable"),
     ];
     for (text, expected) in cases {
-        let message = match fogg::scenario::from_str(&text, "pay.toml") {
+        let message = match fogg_scenario::from_str(&text, "pay.toml") {
             Ok(_) => panic!("accepted; expected {expected:?}"),
             Err(e) => e.to_string(),
         };
         assert!(message.contains(expected), "expected {expected:?} in:\n{message}");
         assert!(message.contains("pay.toml:"), "the place is named:\n{message}");
     }
-    let unknown = fogg::scenario::from_str(&SIGN_IN_AND_PAY.replace("{cart}", "{basket}"), "pay.toml")
+    let unknown = fogg_scenario::from_str(&SIGN_IN_AND_PAY.replace("{cart}", "{basket}"), "pay.toml")
         .expect_err("refused")
         .to_string();
     assert!(
@@ -234,9 +234,10 @@ fn captures_that_cannot_work_are_refused_before_the_run() {
 /// with them it runs without an error, and a guessed cart id is refused.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_demo_shop_takes_only_the_values_it_handed_out() {
-    let shop = fogg::demo::start("127.0.0.1:0".parse().expect("addr"), fogg::demo::DemoConfig::default())
-        .await
-        .expect("demo shop");
+    let shop =
+        fogg_load::demo::start("127.0.0.1:0".parse().expect("addr"), fogg_load::demo::DemoConfig::default())
+            .await
+            .expect("demo shop");
     let _ = rustls::crypto::ring::default_provider().install_default();
     let client =
         reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().expect("client");
@@ -275,7 +276,7 @@ async fn every_journey_is_one_trace() {
         .replace("path = \"/\"", "path = \"/?c={customer}\"")
         .replace("path = \"/product/{product}\"", "path = \"/product/{product}?c={customer}\"")
         .replace("[load]", "[load]\ntracestate = \"fogg=ci,congo=t61rcWkgMzE\"");
-    let scenario = fogg::scenario::from_str(&text, "traced.toml").unwrap_or_else(|e| panic!("{e}"));
+    let scenario = fogg_scenario::from_str(&text, "traced.toml").unwrap_or_else(|e| panic!("{e}"));
     let seen: Seen = Arc::default();
     let kept = Arc::clone(&seen);
     // Customers 0, 5, 10… fail on the product page; the first other
@@ -322,7 +323,7 @@ async fn every_journey_is_one_trace() {
         assert_eq!(tracestate.as_deref(), Some("fogg=ci,congo=t61rcWkgMzE"));
         let trace = traces.entry(*customer).or_insert_with(|| parts[1].to_owned());
         assert_eq!(trace, parts[1], "one trace id per customer");
-        assert_eq!(parts[1], fogg::load::trace::hex(fogg::load::trace::trace_id(plan.seed, *customer)));
+        assert_eq!(parts[1], fogg_load::trace::hex(fogg_load::trace::trace_id(plan.seed, *customer)));
         assert!(spans.insert(parts[2].to_owned()), "a new span id per request");
     }
     let distinct: HashSet<&String> = traces.values().collect();
@@ -350,7 +351,7 @@ async fn every_journey_is_one_trace() {
 fn a_malformed_tracestate_is_refused() {
     let text = crate::SHORT_JOURNEYS.replace("[load]", "[load]\ntracestate = \"Fogg Run\"");
     let message =
-        fogg::scenario::from_str(&text, "traced.toml").err().map(|e| e.to_string()).unwrap_or_default();
+        fogg_scenario::from_str(&text, "traced.toml").err().map(|e| e.to_string()).unwrap_or_default();
     assert!(message.contains("not a W3C tracestate") && message.contains("traced.toml:"), "{message}");
 }
 
@@ -381,7 +382,7 @@ async fn a_page_loads_its_resources_six_at_a_time() {
             "path = \"/\"",
             &format!("path = \"/\"\nresources = [{}, \"/missing.css\"]", resources.join(", ")),
         );
-    let scenario = fogg::scenario::from_str(&text, "page.toml").unwrap_or_else(|e| panic!("{e}"));
+    let scenario = fogg_scenario::from_str(&text, "page.toml").unwrap_or_else(|e| panic!("{e}"));
     let (s, r, b) = (Arc::clone(&seen), Arc::clone(&seen), Arc::clone(&six));
     let router = Router::new()
         .route(
@@ -428,7 +429,7 @@ async fn a_page_loads_its_resources_six_at_a_time() {
     assert_eq!(seen.most_at_once.load(Ordering::SeqCst), 6, "six resources at once, never more");
     assert_eq!(seen.with_cookie.load(Ordering::SeqCst), 8, "the document's cookie goes with every resource");
     let traces = seen.traces.lock().expect("lock").clone();
-    let expected = fogg::load::trace::hex(fogg::load::trace::trace_id(plan.seed, 0));
+    let expected = fogg_load::trace::hex(fogg_load::trace::trace_id(plan.seed, 0));
     assert!(traces.len() == 8 && traces.iter().all(|t| *t == expected), "one trace: {traces:?}");
     for i in 0..8 {
         let r = row(&format!("/r/{i}.js"));

@@ -3,11 +3,11 @@
 use serde_json::Value;
 
 use crate::{bundled_scenario, fogg, run_plan, without_run_info};
-use fogg::result::merge::merge_simulations;
-use fogg::shard::Shard;
-use fogg::sim::SimPlan;
+use fogg_core::shard::Shard;
+use fogg_engine::sim::SimPlan;
+use fogg_result::merge::merge_simulations;
 
-fn part(name: &str, n: u64, seed: u64, shard: Shard) -> fogg::result::SimResult {
+fn part(name: &str, n: u64, seed: u64, shard: Shard) -> fogg_result::SimResult {
     let scenario = bundled_scenario(name);
     let plan = SimPlan { seed, customers: shard.customers(n), run_customers: n, export_paths: false, shard };
     run_plan(&scenario.model, &scenario.text, &plan, 2).0
@@ -24,7 +24,7 @@ fn merging_any_number_of_shards_gives_exactly_the_whole_run() {
             let names: Vec<String> = (1..=count).map(|i| format!("part {i}")).collect();
             if count == 3 {
                 // A shard's report says which part of the run it holds.
-                let header = fogg::report::Reportable::document(&parts[1]).lines.join("\n");
+                let header = fogg_report::Reportable::document(&parts[1]).lines.join("\n");
                 assert!(header.contains("shard 2 of 3: customers 20,000 to 40,000 of 60,000"), "{header}");
             }
             let merged = merge_simulations(&parts, &names).expect("merges");
@@ -40,7 +40,7 @@ fn incomplete_or_mismatched_shards_are_refused() {
     let n = 10_000;
     let s = |index, count| part("ecommerce-funnel", n, 1, Shard { index, count });
     let names: Vec<String> = ["a.json", "b.json", "c.json"].map(String::from).to_vec();
-    let err = |parts: &[fogg::result::SimResult]| merge_simulations(parts, &names).unwrap_err().to_string();
+    let err = |parts: &[fogg_result::SimResult]| merge_simulations(parts, &names).unwrap_err().to_string();
     assert!(err(&[s(1, 3), s(3, 3)]).contains("a shard is missing"), "{}", err(&[s(1, 3), s(3, 3)]));
     assert!(err(&[s(1, 3), s(2, 3)]).contains("customers 6666..10000"));
     assert!(err(&[s(1, 2), s(1, 2)]).contains("twice"));

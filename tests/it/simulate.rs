@@ -3,9 +3,9 @@
 
 use std::collections::HashMap;
 
-use fogg::merge::Merge;
-use fogg::result::SimResult;
-use fogg::sim::{SimOutcome, SimPlan, SimRun};
+use fogg_core::merge::Merge;
+use fogg_engine::sim::{SimOutcome, SimPlan, SimRun};
+use fogg_result::SimResult;
 
 use crate::{bundled, simulate, without_run_info};
 
@@ -34,7 +34,7 @@ fn merged_parts_equal_one_run() {
             customers: range,
             run_customers: n,
             export_paths: false,
-            shard: fogg::shard::Shard::WHOLE,
+            shard: fogg_core::shard::Shard::WHOLE,
         };
         crate::run_plan(&model, "", &plan, 2).1
     };
@@ -47,7 +47,7 @@ fn merged_parts_equal_one_run() {
         customers: 0..n,
         run_customers: n,
         export_paths: false,
-        shard: fogg::shard::Shard::WHOLE,
+        shard: fogg_core::shard::Shard::WHOLE,
     };
     let rebuilt = SimResult::new(
         &model,
@@ -70,7 +70,7 @@ fn top_paths_are_exact_counts() {
     let (n, seed) = (30_000, 8);
     let mut counts: HashMap<Vec<String>, (u64, u64)> = HashMap::new();
     for customer in 0..n {
-        let mut rng = fogg::rng::customer_rng(seed, customer, fogg::rng::Stream::Journey);
+        let mut rng = fogg_core::rng::customer_rng(seed, customer, fogg_core::rng::Stream::Journey);
         let mut path: Vec<String> = Vec::new();
         let mut converted = false;
         for step in model.walk(&mut rng) {
@@ -139,7 +139,7 @@ fn journeys_past_max_steps_are_cut_and_counted() {
     let full = bundled("retail-omnichannel");
     let longer = (0..50_000)
         .filter(|&customer| {
-            let mut rng = fogg::rng::customer_rng(2, customer, fogg::rng::Stream::Journey);
+            let mut rng = fogg_core::rng::customer_rng(2, customer, fogg_core::rng::Stream::Journey);
             full.walk(&mut rng).count() > 2
         })
         .count() as u64;

@@ -75,7 +75,7 @@ fn a_failing_threshold_exits_1_and_still_writes_every_report() {
     assert!(
         message.contains(&format!(
             "observed {}",
-            fogg::threshold::with_unit(Some(p50), fogg::threshold::Unit::Ms)
+            fogg_load::threshold::with_unit(Some(p50), fogg_load::threshold::Unit::Ms)
         )),
         "{message}"
     );
@@ -122,7 +122,7 @@ fn malformed_thresholds_are_usage_errors() {
 #[test]
 fn scenario_thresholds_apply_and_the_command_line_replaces_them() {
     let dir = tempfile::tempdir().expect("temp dir");
-    let text = fogg::scenario::BUNDLED
+    let text = fogg_scenario::BUNDLED
         .iter()
         .find(|(name, _)| *name == "campaign-launch")
         .map(|(_, text)| *text)
@@ -159,7 +159,7 @@ fn scenario_thresholds_apply_and_the_command_line_replaces_them() {
 fn an_interrupted_run_with_a_failed_threshold_exits_1() {
     let out = tempfile::tempdir().expect("temp dir");
     // The shop takes 20 ms a request: p50 < 1ms cannot hold.
-    let shop = crate::LiveShop::start(fogg::demo::DemoConfig::default());
+    let shop = crate::LiveShop::start(fogg_load::demo::DemoConfig::default());
     let child = std::process::Command::new(assert_cmd::cargo::cargo_bin("fogg"))
         .args(["load", "campaign-launch", "--duration", "60s", "--grace", "1s", "--rate", "30"])
         .args(["--threshold", "p50 < 1ms", "--out"])

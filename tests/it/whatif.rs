@@ -2,10 +2,10 @@
 //! simulated differences against the exact ones, what common random
 //! numbers buy, curves, allocation, the JSON contract and bad input.
 
-use fogg::model::Model;
-use fogg::model::change::{Change, ChangeError, SpendLevel};
-use fogg::whatif::paired::{Scale, Z95};
-use fogg::whatif::{ExactFigures, Figures, Pairing, run_paired};
+use fogg_engine::whatif::paired::{Scale, Z95};
+use fogg_engine::whatif::{ExactFigures, Figures, Pairing, run_paired};
+use fogg_model::Model;
+use fogg_model::change::{Change, ChangeError, SpendLevel};
 use serde_json::Value;
 
 use crate::schema::{errors, schema_validator};
@@ -63,7 +63,7 @@ value = {{ dist = "constant", value = 100.0 }}
 next = {{ exit = 1 }}
 "#
     );
-    fogg::scenario::from_str(&text, "tiny.toml").expect("valid scenario").model
+    fogg_scenario::from_str(&text, "tiny.toml").expect("valid scenario").model
 }
 
 fn triple_ad_spend(model: &Model) -> Vec<Change> {
@@ -178,7 +178,7 @@ fn bundled_strategies_agree_with_their_closed_forms() {
 #[test]
 fn common_random_numbers_narrow_the_interval_of_a_difference() {
     let model = bundled("retail-omnichannel");
-    let change = fogg::scenario::change_text::parse_change("spend social +30%", &model).unwrap();
+    let change = fogg_scenario::change_text::parse_change("spend social +30%", &model).unwrap();
     let variant = model.apply(&[change]).unwrap();
     let scale = Scale {
         customers_per_period: 200_000.0,
@@ -265,7 +265,8 @@ fn whatif_json_follows_its_schema_and_the_baseline_comes_first() {
 fn the_curve_rises_and_saturates_and_meets_the_baseline_at_todays_spend() {
     let model = bundled("retail-omnichannel");
     let social = model.channel_id("social").unwrap();
-    let points = fogg::whatif::curve::sweep(&model, social, 11, 200_000.0).expect("social declares spend");
+    let points =
+        fogg_engine::whatif::curve::sweep(&model, social, 11, 200_000.0).expect("social declares spend");
     assert_eq!(points.len(), 11);
     let today = ExactFigures::of(&model.baseline(), 200_000.0);
     let at_today =
@@ -279,7 +280,7 @@ fn the_curve_rises_and_saturates_and_meets_the_baseline_at_todays_spend() {
 
 #[test]
 fn the_allocation_beats_todays_split_and_respects_bounds() {
-    use fogg::whatif::allocate::{Bound, Objective, allocate};
+    use fogg_engine::whatif::allocate::{Bound, Objective, allocate};
     let model = bundled("retail-omnichannel");
     let today = ExactFigures::of(&model.baseline(), 200_000.0);
     let bound = Bound::parse("print=12000..").unwrap();
@@ -298,7 +299,7 @@ fn the_allocation_beats_todays_split_and_respects_bounds() {
 /// its cap, and the "next unit" is never a channel at its cap.
 #[test]
 fn caps_are_filled_and_the_next_unit_has_room() {
-    use fogg::whatif::allocate::{Bound, Objective, allocate};
+    use fogg_engine::whatif::allocate::{Bound, Objective, allocate};
     let model = bundled("retail-omnichannel");
     let id = |c: &str| model.channel_id(c).unwrap();
     let bounds = |b: &[&str]| b.iter().map(|b| Bound::parse(b).unwrap()).collect::<Vec<_>>();
@@ -394,13 +395,13 @@ fn whatif_shards_merge_into_exactly_the_whole_run() {
 fn scaling_a_transition_the_scenario_lacks_is_an_error_not_a_no_op() {
     let model = tiny("share");
     let (from, to) = (model.state_id("ad_view").unwrap(), model.state_id("web_direct").unwrap());
-    let scale = Change::Transition { from, to: to.0 as _, amount: fogg::model::change::Amount::Scale(1.2) };
+    let scale = Change::Transition { from, to: to.0 as _, amount: fogg_model::change::Amount::Scale(1.2) };
     let err = model.apply(&[scale]).unwrap_err();
     assert!(
         matches!(&err, ChangeError::NoSuchTransition { from, to } if from == "ad_view" && to == "web_direct")
     );
     // Setting it creates it.
-    let set = Change::Transition { from, to: to.0 as _, amount: fogg::model::change::Amount::Set(0.1) };
+    let set = Change::Transition { from, to: to.0 as _, amount: fogg_model::change::Amount::Set(0.1) };
     assert!(model.apply(&[set]).is_ok());
 }
 
@@ -497,8 +498,8 @@ next = { exit = 1 }
 /// targets no budget meets refused with what the best budget gives.
 #[test]
 fn allocation_targets_find_the_budget_a_hand_computation_gives() {
-    use fogg::whatif::allocate::{Target, allocate_to};
-    let model = fogg::scenario::from_str(ONE_CHANNEL, "one.toml").expect("compiles").model;
+    use fogg_engine::whatif::allocate::{Target, allocate_to};
+    let model = fogg_scenario::from_str(ONE_CHANNEL, "one.toml").expect("compiles").model;
     let found = |target: &str, budget: f64| {
         let target = Target::parse(target).expect("a target");
         allocate_to(&model, budget, target, &[], 1000.0).map(|a| a.spend.iter().sum::<f64>())

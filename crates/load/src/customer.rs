@@ -1,0 +1,730 @@
+//! One virtual customer: walks its journey (the same journey `simulate`
+//! gives customer `i` of the same seed), sends each touchpoint's requests,
+//! pauses for think time, and leaves when a response is slower than its
+//! patience or a request fails.
+//!
+//! **A session as a browser keeps it.** The customer has a cookie jar and
+//! the values its requests captured; it follows redirects itself (within
+//! the target's origin) so that every hop's cookies and headers count;
+//! a page's resources are fetched after its document, six at a time; and
+//! every request carries the journey's `traceparent`.
+//!
+//! **Abandonment model.** After each response, the customer draws a
+//! patience `P` from `[load] patience`; if the latency `L` (from the
+//! intended send time) exceeds `P`, the customer leaves. So the chance of
+//! leaving after a response of latency `L` is the share of patience draws
+//! below `L`, i.e. the patience distribution's CDF at `L`. A failed request
+//! (connect error, timeout, unexpected 4xx/5xx, failed check) ends the
+//! journey when `on_error = "abandon"` (the default).
+//!
+//! **Lost conversions.** The journey's steps come from the journey RNG
+//! alone, so after leaving, the customer's remaining steps are still
+//! walked (without requests): every conversion among them is a conversion
+//! lost, to latency or to errors, and the sum over all customers is paired
+//! customer by customer with the latency-free counterfactual.
+
+use std::time::Duration;
+
+use rand::Rng;
+use tokio::time::Instant;
+
+use super::capture::{self, Capture};
+use super::context::LoadContext;
+use super::http::{self, HttpClient};
+use super::recorder::{ErrorClass, Exchange, Journeys};
+use super::spec::{FeederOrder, OnError};
+use super::spec::{MAX_CONNECTIONS_PER_HOST, RequestSpec, Vars};
+use super::trace;
+use fogg_core::units::MAX_DURATION_S;
+use futures_util::StreamExt;
+use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
+use std::borrow::Cow;
+
+use super::context::FixedUrl;
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Status {
+    Active,
+    LeftSlow,
+    LeftError,
+}
+
+/// Walks customer `customer`, who arrives at `arrival`, on thread
+/// `thread` of the run (whose HTTP client it uses).
+pub async fn run(ctx: &LoadContext, customer: u64, arrival: Instant, thread: usize) {
+    let client = &ctx.clients[thread];
+    let model = &ctx.model;
+    let spec = &ctx.spec;
+    let mut journey_rng = ctx.journey_rngs.customer(customer);
+    let mut behaviour = ctx.behaviour_rngs.customer(customer);
+    let product = (behaviour.next_u64() % 500) as u32 + 1;
+    let rows: Vec<usize> = spec
+        .feeders
+        .iter()
+        .map(|f| match f.order {
+            FeederOrder::RoundRobin => (customer % f.rows.len() as u64) as usize,
+            FeederOrder::Random => (behaviour.next_u64() % f.rows.len() as u64) as usize,
+        })
+        .collect();
+    let mut session =
+        Session { cookies: cookie_store::CookieStore::default(), captured: vec![None; spec.captures.len()] };
+    let journey = model.walk(&mut journey_rng);
+    let segment = journey.segment().0 as usize;
+    let segment_id = model.segments[segment].id.as_str();
+    let mut outcome = Journeys { customers: 1, ..Journeys::default() };
+    let mut status = Status::Active;
+    let mut intended = arrival;
+    let trace = trace::trace_id(ctx.seed, customer);
+    let mut sent: u64 = 0;
+    let mut slowest: Option<(usize, u64)> = None;
+    let mut failure: Option<(usize, u64, ErrorClass)> = None;
+    for (index, step) in journey.enumerate() {
+        let step_no = index as u32 + 1;
+        let s = step.state.0 as usize;
+        let state = &model.states[s];
+        if status == Status::Active {
+            let vars = Vars {
+                customer,
+                segment: segment_id,
+                state: &state.id,
+                step: step_no,
+                product,
+                feeders: &spec.feeders,
+                rows: &rows,
+                captured: &[],
+            };
+            for (k, request) in spec.requests[s].iter().enumerate() {
+                let now = super::wait_until(intended).await;
+                let mut on_the_wire = InFlight {
+                    ctx,
+                    intended,
+                    sent: now,
+                    request: ctx.request_index[s][k],
+                    state: s,
+                    segment,
+                    recorded: false,
+                };
+                // Boxed: the request's large future exists only while the
+                // request is in flight, not in every thinking customer. (In
+                // a statement of its own: a temporary lives to the end of
+                // its statement, so one boxed where it is awaited would
+                // still take its size in the customer's future.)
+                sent += 1;
+                let span = trace::span_id(trace, sent);
+                let url = ctx.request_urls[s][k].as_ref();
+                let sending =
+                    Box::pin(send(ctx, client, (request, url), vars, &mut session, (trace, span), now));
+                let result = sending.await;
+                if result.is_ok() && !request.resources.is_empty() {
+                    let page = Page {
+                        request,
+                        indices: &ctx.resource_index[s][k],
+                        urls: &ctx.resource_urls[s][k],
+                        state: s,
+                        segment,
+                    };
+                    let fetching =
+                        Box::pin(page.resources(ctx, client, vars, &mut session, trace, &mut sent));
+                    fetching.await;
+                }
+                // A page's latency is its document's start to its last
+                // resource's end.
+                let done = on_the_wire.record(result.err());
+                let latency = done.saturating_duration_since(intended);
+                let latency_us = latency.as_micros() as u64;
+                intended = done;
+                match result {
+                    Err(e) => {
+                        failure = failure.or(Some((on_the_wire.request, latency_us, e)));
+                        if spec.on_error == OnError::Abandon {
+                            status = Status::LeftError;
+                        }
+                    }
+                    Ok(()) => {
+                        if slowest.is_none_or(|(_, us)| latency_us > us) {
+                            slowest = Some((on_the_wire.request, latency_us));
+                        }
+                        let patience = seconds(spec.patience.sample(&mut behaviour));
+                        if latency > patience {
+                            status = Status::LeftSlow;
+                        }
+                    }
+                }
+                if status != Status::Active {
+                    break;
+                }
+            }
+        }
+        if state.conversion {
+            let cents = u128::from(fogg_model::cents(step.value));
+            outcome.counterfactual_conversions += 1;
+            outcome.counterfactual_revenue_cents += cents;
+            match status {
+                Status::Active => {
+                    outcome.conversions += 1;
+                    outcome.revenue_cents += cents;
+                }
+                Status::LeftSlow => {
+                    outcome.lost_latency += 1;
+                    outcome.revenue_at_risk_cents += cents;
+                }
+                Status::LeftError => {
+                    outcome.lost_errors += 1;
+                    outcome.revenue_at_risk_cents += cents;
+                }
+            }
+        }
+        if status == Status::Active {
+            let think = spec.think_after(s).sample(&mut behaviour);
+            // Thinking starts when the state's last response ended (then
+            // `intended`), or now for a state that sent nothing.
+            let thought_from =
+                if spec.requests[s].is_empty() { intended.max(Instant::now()) } else { intended };
+            intended = thought_from + seconds(think);
+        }
+    }
+    outcome.abandoned_latency = u64::from(status == Status::LeftSlow);
+    outcome.abandoned_errors = u64::from(status == Status::LeftError);
+    ctx.record_journey(customer, segment, &outcome, slowest, failure);
+}
+
+/// A sampled time as a duration. A heavy-tailed distribution may draw
+/// beyond any bound; clamped to [`MAX_DURATION_S`], such a draw is a
+/// customer who never comes back within the run, not a panic; a NaN is 0.
+fn seconds(s: f64) -> Duration {
+    let s = if s.is_nan() { 0.0 } else { s };
+    Duration::from_secs_f64(s.clamp(0.0, MAX_DURATION_S))
+}
+
+/// A request on the wire. It is recorded when its response is judged.
+/// Dropped before that (its customer's task aborted when the grace period
+/// is over), it is still recorded, so every request sent is accounted
+/// for: as a timeout with the time it had waited when it had waited the
+/// whole grace period or more (the target had every chance to answer),
+/// else as unfinished (the end of the run cut it short).
+struct InFlight<'a> {
+    ctx: &'a LoadContext,
+    intended: Instant,
+    sent: Instant,
+    request: usize,
+    state: usize,
+    segment: usize,
+    recorded: bool,
+}
+
+impl InFlight<'_> {
+    /// Records the exchange as it ended now; when it ended.
+    fn record(&mut self, error: Option<ErrorClass>) -> Instant {
+        self.record_as(error, false)
+    }
+
+    fn record_as(&mut self, error: Option<ErrorClass>, unfinished: bool) -> Instant {
+        let done = Instant::now();
+        let exchange = Exchange {
+            request: self.request,
+            state: self.state,
+            segment: self.segment,
+            latency_us: done.saturating_duration_since(self.intended).as_micros() as u64,
+            service_us: done.saturating_duration_since(self.sent).as_micros() as u64,
+            error,
+            unfinished,
+        };
+        self.ctx.record_request(self.intended, &exchange);
+        self.recorded = true;
+        done
+    }
+}
+
+impl Drop for InFlight<'_> {
+    fn drop(&mut self) {
+        if !self.recorded {
+            if self.sent.elapsed() >= self.ctx.grace {
+                self.record(Some(ErrorClass::Timeout));
+            } else {
+                self.record_as(None, true);
+            }
+        }
+    }
+}
+
+/// What a customer keeps from one response to the next: cookies, as a
+/// browser keeps them, and captured values.
+struct Session {
+    cookies: cookie_store::CookieStore,
+    captured: Vec<Option<String>>,
+}
+
+/// Sends one request (with its URL, when fixed), at `sent`, and checks
+/// its response. Redirects are followed
+/// here, within the target's origin and at most [`MAX_REDIRECTS`], so
+/// that every hop's cookies reach the jar and every hop's headers the
+/// captures (the body is the last response's).
+async fn send(
+    ctx: &LoadContext,
+    client: &HttpClient,
+    (request, fixed_url): (&RequestSpec, Option<&FixedUrl>),
+    vars: Vars<'_>,
+    session: &mut Session,
+    trace: (u128, u64),
+    sent: Instant,
+) -> Result<(), ErrorClass> {
+    let vars = Vars { captured: &session.captured, ..vars };
+    let (mut url, mut uri) = target_url(ctx, &request.path, fixed_url, &vars)?;
+    let mut body = match &request.body {
+        Some(template) => {
+            let mut b = String::new();
+            template.render(&vars, &mut b).map_err(|_| ErrorClass::Check)?;
+            Some(bytes::Bytes::from(b))
+        }
+        None => None,
+    };
+    let mut method = request.method.clone();
+    let keep_headers = !request.captures.is_empty();
+    let mut seen = HeaderMap::new();
+    let mut redirects = 0;
+    // Each hop has the whole timeout, its response's body included.
+    let mut hop_sent = sent;
+    let (mut response, lease, deadline) = loop {
+        let deadline = hop_sent + ctx.spec.timeout;
+        let headers = request_headers(ctx, request, &vars, trace)?;
+        let exchange = http_request(&method, &url, uri.take(), headers, &session.cookies, body.clone())?;
+        let (response, lease) = within(deadline, client.send(exchange)).await?.map_err(|e| classify(&e))?;
+        session.cookies.store_response_cookies(set_cookies(response.headers()).into_iter(), &url);
+        let Some(next) = redirect_to(&response, &url) else { break (response, lease, deadline) };
+        if keep_headers {
+            for (name, value) in response.headers() {
+                seen.append(name.clone(), value.clone());
+            }
+        }
+        if next.origin() != url.origin() || redirects == MAX_REDIRECTS {
+            return Err(ErrorClass::Other);
+        }
+        redirects += 1;
+        let status = response.status().as_u16();
+        if status == 303 && method != reqwest::Method::HEAD
+            || matches!(status, 301 | 302) && method == reqwest::Method::POST
+        {
+            method = reqwest::Method::GET;
+            body = None;
+        }
+        url = Cow::Owned(next);
+        hop_sent = Instant::now();
+    };
+    let version = match response.version() {
+        reqwest::Version::HTTP_2 => &ctx.http2_responses,
+        _ => &ctx.http1_responses,
+    };
+    version.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let status = response.status();
+    let keep_body = request.captures.iter().any(Capture::needs_body);
+    let (found, kept) = within(deadline, read_body(&mut response, request.expect_body.as_deref(), keep_body))
+        .await?
+        .map_err(|_| ErrorClass::Other)?;
+    lease.reuse();
+    let expected = match &request.expect_status {
+        Some(codes) => codes.contains(&status.as_u16()),
+        None => status.is_success() || status.is_redirection(),
+    };
+    if !expected {
+        return Err(status_class(status.as_u16()));
+    }
+    if !found {
+        return Err(ErrorClass::Check);
+    }
+    if keep_headers {
+        for (name, value) in response.headers() {
+            seen.append(name.clone(), value.clone());
+        }
+        capture::take_all(&request.captures, &seen, &kept, &mut session.captured)
+            .map_err(|_| ErrorClass::Check)?;
+    }
+    Ok(())
+}
+
+/// A page whose document arrived: its resources to fetch.
+struct Page<'a> {
+    request: &'a RequestSpec,
+    /// Per resource, its index among the request names.
+    indices: &'a [usize],
+    /// Per resource, its URL when fixed.
+    urls: &'a [Option<FixedUrl>],
+    state: usize,
+    segment: usize,
+}
+
+impl Page<'_> {
+    /// Fetches every resource, at most [`MAX_CONNECTIONS_PER_HOST`] at a
+    /// time, each recorded under its own name; the cookies they set are
+    /// kept once all are done. A failed resource does not fail the page
+    /// (a browser shows it without the broken image), but counts as the
+    /// failed request it is.
+    async fn resources(
+        &self,
+        ctx: &LoadContext,
+        client: &HttpClient,
+        vars: Vars<'_>,
+        session: &mut Session,
+        trace: u128,
+        sent: &mut u64,
+    ) {
+        let vars = Vars { captured: &session.captured, ..vars };
+        let jar = &session.cookies;
+        let first = *sent;
+        *sent += self.request.resources.len() as u64;
+        // Collected first: a lazy iterator's closure held across the
+        // await below would make the customer's future not `Send`.
+        let mut fetches = Vec::with_capacity(self.indices.len());
+        let each = self.request.resources.iter().zip(self.indices).zip(self.urls);
+        for (((resource, &index), url), n) in each.zip(first + 1..) {
+            let vars = &vars;
+            fetches.push(async move {
+                let now = Instant::now();
+                let mut wire = InFlight {
+                    ctx,
+                    intended: now,
+                    sent: now,
+                    request: index,
+                    state: self.state,
+                    segment: self.segment,
+                    recorded: false,
+                };
+                let result = fetch(
+                    ctx,
+                    client,
+                    &resource.path,
+                    url.as_ref(),
+                    vars,
+                    jar,
+                    (trace, trace::span_id(trace, n)),
+                )
+                .await;
+                wire.record(result.as_ref().err().copied());
+                result.ok().flatten()
+            });
+        }
+        let set: Vec<SetCookies> = futures_util::stream::iter(fetches)
+            .buffer_unordered(MAX_CONNECTIONS_PER_HOST)
+            .filter_map(std::future::ready)
+            .collect()
+            .await;
+        for (url, cookies) in set {
+            session.cookies.store_response_cookies(cookies.into_iter(), &url);
+        }
+    }
+}
+
+/// GETs one resource with the customer's cookies (no redirect followed:
+/// a 3xx is its answer); the cookies it sets, if any, and where. 2xx and
+/// 3xx succeed.
+async fn fetch(
+    ctx: &LoadContext,
+    client: &HttpClient,
+    path: &super::spec::Template,
+    fixed_url: Option<&FixedUrl>,
+    vars: &Vars<'_>,
+    jar: &cookie_store::CookieStore,
+    trace: (u128, u64),
+) -> Result<Option<SetCookies>, ErrorClass> {
+    let (url, uri) = target_url(ctx, path, fixed_url, vars)?;
+    let mut headers = HeaderMap::with_capacity(HEADERS_ADDED);
+    trace_context(ctx, trace, &mut headers);
+    let deadline = Instant::now() + ctx.spec.timeout;
+    let exchange = http_request(&reqwest::Method::GET, &url, uri, headers, jar, None)?;
+    let (mut response, lease) = within(deadline, client.send(exchange)).await?.map_err(|e| classify(&e))?;
+    let set = set_cookies(response.headers());
+    within(deadline, read_body(&mut response, None, false)).await?.map_err(|_| ErrorClass::Other)?;
+    lease.reuse();
+    match response.status().as_u16() {
+        200..=399 => Ok((!set.is_empty()).then(|| (url.into_owned(), set))),
+        other => Err(status_class(other)),
+    }
+}
+
+/// Cookies a response set, and the URL that set them.
+type SetCookies = (reqwest::Url, Vec<cookie_store::RawCookie<'static>>);
+
+/// The target's URL with `path` rendered for this customer (`fixed`
+/// when the path has no variables), and the URI to send when it was
+/// parsed once for the run: a value not captured yet fails the check; a
+/// URL that does not parse is `other`.
+fn target_url<'a>(
+    ctx: &LoadContext,
+    path: &super::spec::Template,
+    fixed: Option<&'a FixedUrl>,
+    vars: &Vars<'_>,
+) -> Result<(Cow<'a, reqwest::Url>, Option<::http::Uri>), ErrorClass> {
+    if let Some(fixed) = fixed {
+        return Ok((Cow::Borrowed(&fixed.url), Some(fixed.uri.clone())));
+    }
+    let mut url = ctx.target.clone();
+    path.render(vars, &mut url).map_err(|_| ErrorClass::Check)?;
+    Ok((Cow::Owned(reqwest::Url::parse(&url).map_err(|_| ErrorClass::Other)?), None))
+}
+
+/// Headers fogg adds to a request's own: `traceparent`, `tracestate`,
+/// `Accept`, `Cookie` and `Host`.
+const HEADERS_ADDED: usize = 5;
+
+/// The headers of one hop of `request`: the trace context and the
+/// request's own, rendered for this customer.
+fn request_headers(
+    ctx: &LoadContext,
+    request: &RequestSpec,
+    vars: &Vars<'_>,
+    trace: (u128, u64),
+) -> Result<HeaderMap, ErrorClass> {
+    let mut headers = HeaderMap::with_capacity(request.headers.len() + HEADERS_ADDED);
+    trace_context(ctx, trace, &mut headers);
+    for (name, value) in &request.headers {
+        let mut v = String::new();
+        value.render(vars, &mut v).map_err(|_| ErrorClass::Check)?;
+        let name = HeaderName::from_bytes(name.as_bytes()).map_err(|_| ErrorClass::Other)?;
+        headers.append(name, v.try_into().map_err(|_| ErrorClass::Other)?);
+    }
+    Ok(headers)
+}
+
+/// Adds the W3C `traceparent` of span `span` of journey `trace`, and the
+/// run's `tracestate` if any.
+fn trace_context(ctx: &LoadContext, (trace, span): (u128, u64), headers: &mut HeaderMap) {
+    const TRACEPARENT: HeaderName = HeaderName::from_static("traceparent");
+    const TRACESTATE: HeaderName = HeaderName::from_static("tracestate");
+    let traceparent = trace::traceparent(trace, span);
+    let value = HeaderValue::from_bytes(&traceparent).expect("hex digits and dashes are a valid header");
+    headers.insert(TRACEPARENT, value);
+    if let Some(state) = &ctx.tracestate {
+        headers.insert(TRACESTATE, state.clone());
+    }
+}
+
+/// The cookies a response sets (those that parse).
+fn set_cookies(headers: &reqwest::header::HeaderMap) -> Vec<cookie_store::RawCookie<'static>> {
+    headers
+        .get_all(reqwest::header::SET_COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .filter_map(|v| cookie_store::RawCookie::parse(v.to_owned()).ok())
+        .collect()
+}
+
+/// The error class of a status a request did not accept.
+fn status_class(status: u16) -> ErrorClass {
+    match status {
+        400..=499 => ErrorClass::Status4xx,
+        500..=599 => ErrorClass::Status5xx,
+        _ => ErrorClass::Check,
+    }
+}
+
+/// Most redirects one request follows.
+const MAX_REDIRECTS: usize = 10;
+
+/// Where a redirect response sends the request next; `None` for any
+/// other response (a 3xx without a usable `Location` is the answer).
+fn redirect_to(response: &http::Response, url: &reqwest::Url) -> Option<reqwest::Url> {
+    if !matches!(response.status().as_u16(), 301 | 302 | 303 | 307 | 308) {
+        return None;
+    }
+    let location = response.headers().get(reqwest::header::LOCATION)?.to_str().ok()?;
+    url.join(location).ok()
+}
+
+/// The `Cookie` header the jar sends to `url` (empty: none).
+fn cookie_header(jar: &cookie_store::CookieStore, url: &reqwest::Url) -> String {
+    let mut header = String::new();
+    for (name, value) in jar.get_request_values(url) {
+        if !header.is_empty() {
+            header.push_str("; ");
+        }
+        header.push_str(name);
+        header.push('=');
+        header.push_str(value);
+    }
+    header
+}
+
+/// Reads the whole body chunk by chunk, keeping none of it but the tail
+/// a match of `needle` could straddle and, when `keep`, its first
+/// [`capture::MAX_CAPTURE_BODY`] bytes: memory stays bounded whatever the
+/// server sends (a huge or endless body ends at the request timeout).
+/// Whether the body holds `needle` (always true without one), and the
+/// bytes kept.
+async fn read_body(
+    response: &mut http::Response,
+    needle: Option<&str>,
+    keep: bool,
+) -> Result<(bool, Vec<u8>), hyper::Error> {
+    use http_body_util::BodyExt;
+    let mut search = needle.map(StreamSearch::new);
+    let mut kept = Vec::new();
+    while let Some(frame) = response.body_mut().frame().await {
+        let frame = frame?;
+        let Some(chunk) = frame.data_ref() else { continue };
+        if let Some(s) = &mut search {
+            s.feed(chunk);
+        }
+        if keep && kept.len() < capture::MAX_CAPTURE_BODY {
+            let room = capture::MAX_CAPTURE_BODY - kept.len();
+            kept.extend_from_slice(&chunk[..chunk.len().min(room)]);
+        }
+    }
+    Ok((search.is_none_or(|s| s.found), kept))
+}
+
+/// Looks for a byte string in a stream of chunks, holding at most the
+/// needle's length of past bytes.
+#[derive(Debug)]
+pub(crate) struct StreamSearch<'a> {
+    needle: &'a [u8],
+    /// The last `needle.len() - 1` bytes seen (or fewer), for matches
+    /// across chunk boundaries.
+    tail: Vec<u8>,
+    /// Whether the needle was seen.
+    pub found: bool,
+}
+
+impl<'a> StreamSearch<'a> {
+    /// A search for `needle`; an empty needle is found at once.
+    pub(crate) fn new(needle: &'a str) -> StreamSearch<'a> {
+        let needle = needle.as_bytes();
+        StreamSearch { needle, tail: Vec::with_capacity(needle.len()), found: needle.is_empty() }
+    }
+
+    /// Takes the next chunk of the stream.
+    pub(crate) fn feed(&mut self, chunk: &[u8]) {
+        if self.found {
+            return;
+        }
+        let n = self.needle.len();
+        // Matches that start in the tail and end in this chunk.
+        let head = &chunk[..chunk.len().min(n - 1)];
+        let mut joined = std::mem::take(&mut self.tail);
+        joined.extend_from_slice(head);
+        if joined.windows(n).any(|w| w == self.needle) || chunk.windows(n).any(|w| w == self.needle) {
+            self.found = true;
+            return;
+        }
+        // Keep the last n − 1 bytes of everything seen.
+        if chunk.len() >= n - 1 {
+            joined.clear();
+            joined.extend_from_slice(&chunk[chunk.len() - (n - 1)..]);
+        } else {
+            let drop = joined.len().saturating_sub(n - 1);
+            joined.drain(..drop);
+        }
+        self.tail = joined;
+    }
+}
+
+/// The class of an exchange that failed before its response: `connect`
+/// is only for a connection that could not be opened (refused,
+/// unreachable): a target that accepted it and then closed or reset it,
+/// or answered with something that is not HTTP, is up and misbehaving,
+/// which is `other`. So only a target that refused every connection reads
+/// as down. (A timeout is the request's own deadline, see [`within`].)
+fn classify(e: &http::Error) -> ErrorClass {
+    if e.is_connect() && !answered_by_a_peer(e) { ErrorClass::Connect } else { ErrorClass::Other }
+}
+
+/// `work`, unless `deadline` comes first: then the request timed out.
+async fn within<T>(deadline: Instant, work: impl std::future::Future<Output = T>) -> Result<T, ErrorClass> {
+    tokio::time::timeout_at(deadline, work).await.map_err(|_| ErrorClass::Timeout)
+}
+
+/// The exchange of one hop: `method` to `url` (sent as `uri` when given)
+/// with `headers` (and `Accept: */*` unless they name one), the cookies
+/// `jar` sends there, and `body`. A cookie that cannot be a header value
+/// fails it as `other`.
+fn http_request(
+    method: &reqwest::Method,
+    url: &reqwest::Url,
+    uri: Option<::http::Uri>,
+    mut headers: HeaderMap,
+    jar: &cookie_store::CookieStore,
+    body: Option<bytes::Bytes>,
+) -> Result<::http::Request<http::Body>, ErrorClass> {
+    let uri = match uri {
+        Some(uri) => uri,
+        None => ::http::Uri::try_from(url.as_str()).map_err(|_| ErrorClass::Other)?,
+    };
+    if !headers.contains_key(reqwest::header::ACCEPT) {
+        headers.insert(reqwest::header::ACCEPT, HeaderValue::from_static("*/*"));
+    }
+    let cookie = cookie_header(jar, url);
+    if !cookie.is_empty() {
+        headers.insert(reqwest::header::COOKIE, cookie.try_into().map_err(|_| ErrorClass::Other)?);
+    }
+    let mut exchange = ::http::Request::new(body.map_or_else(http::Body::default, http::Body::new));
+    *exchange.method_mut() = method.clone();
+    *exchange.uri_mut() = uri;
+    *exchange.headers_mut() = headers;
+    Ok(exchange)
+}
+
+/// Whether the connection was opened and then reset or closed by the
+/// peer: a server that is up and misbehaving, not one that cannot be
+/// reached (`connect` is for refused, unreachable and unresolved).
+fn answered_by_a_peer(e: &http::Error) -> bool {
+    use std::io::ErrorKind::{BrokenPipe, ConnectionAborted, ConnectionReset, UnexpectedEof};
+    let mut source = std::error::Error::source(e);
+    while let Some(err) = source {
+        if let Some(io) = err.downcast_ref::<std::io::Error>()
+            && matches!(io.kind(), ConnectionReset | ConnectionAborted | BrokenPipe | UnexpectedEof)
+        {
+            return true;
+        }
+        source = err.source();
+    }
+    false
+}
+
+#[cfg(test)]
+mod tests {
+    use super::StreamSearch;
+
+    fn found_in_chunks(chunks: &[&[u8]], needle: &str) -> bool {
+        let mut s = StreamSearch::new(needle);
+        for c in chunks {
+            s.feed(c);
+        }
+        s.found
+    }
+
+    #[test]
+    fn a_needle_is_found_however_the_body_is_cut() {
+        let body = b"<html>ordered: thank you for your order</html>";
+        for needle in
+            ["thank you", "<html>", "</html>", "r", "order</", "absent", "you for your order</html>!"]
+        {
+            let whole = body.windows(needle.len()).any(|w| w == needle.as_bytes());
+            for i in 0..=body.len() {
+                for j in i..=body.len() {
+                    let chunks: [&[u8]; 3] = [&body[..i], &body[i..j], &body[j..]];
+                    assert_eq!(found_in_chunks(&chunks, needle), whole, "{needle:?} cut at {i}, {j}");
+                }
+            }
+            let bytes: Vec<&[u8]> = body.chunks(1).collect();
+            assert_eq!(found_in_chunks(&bytes, needle), whole, "{needle:?} byte by byte");
+        }
+        assert!(found_in_chunks(&[], ""), "an empty needle is always there");
+    }
+
+    #[test]
+    fn any_sampled_time_becomes_a_duration() {
+        use super::seconds;
+        assert_eq!(seconds(f64::NAN), std::time::Duration::ZERO);
+        assert_eq!(seconds(-3.0), std::time::Duration::ZERO);
+        assert_eq!(seconds(f64::INFINITY).as_secs_f64(), fogg_core::units::MAX_DURATION_S);
+        assert_eq!(seconds(1.5).as_millis(), 1500);
+    }
+
+    #[test]
+    fn the_search_keeps_no_more_than_the_needle() {
+        let mut s = StreamSearch::new("needle");
+        for _ in 0..1000 {
+            s.feed(&[b'x'; 4096]);
+        }
+        assert!(!s.found);
+        assert!(s.tail.len() < "needle".len(), "{} bytes kept", s.tail.len());
+    }
+}
