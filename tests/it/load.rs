@@ -8,18 +8,24 @@ use std::time::Duration;
 use axum::Router;
 use axum::http::StatusCode;
 use axum::routing::get;
-use fogg::demo::{DemoConfig, start};
-use fogg::load::plan::{ArrivalSchedule, RateProfile, Workload};
-use fogg::load::{LoadOutcome, LoadPlan, StopReason, run};
-use fogg::result::LoadResult;
-use fogg::scenario::Scenario;
+use fogg_load::demo::{DemoConfig, start};
+use fogg_load::plan::{ArrivalSchedule, RateProfile, Workload};
+use fogg_load::{LoadOutcome, LoadPlan, StopReason, run};
+use fogg_result::LoadResult;
+use fogg_scenario::Scenario;
 
 use crate::LiveShop;
 
 /// A two-page journey: `a` (request `first`), then `b` (request `second`,
 /// a conversion worth 10) with probability 0.6, then exit.
 fn two_page_scenario(first: &str, second: &str, load: &str) -> Scenario {
-    let text = format!(
+    let text = two_page_text(first, second, load);
+    fogg_scenario::from_str(&text, "two-pages.toml").unwrap_or_else(|e| panic!("{e}"))
+}
+
+/// The text of [`two_page_scenario`]: think time 20 ms between pages.
+fn two_page_text(first: &str, second: &str, load: &str) -> String {
+    format!(
         r#"
 [scenario]
 name = "two pages"
@@ -52,8 +58,7 @@ state = "b"
 name = "second"
 path = "{second}"
 "#
-    );
-    fogg::scenario::from_str(&text, "two-pages.toml").unwrap_or_else(|e| panic!("{e}"))
+    )
 }
 
 pub(crate) fn plan(rate: f64, seconds: f64) -> LoadPlan {
@@ -68,7 +73,7 @@ pub(crate) fn plan(rate: f64, seconds: f64) -> LoadPlan {
         progress: false,
         abort_on_error_rate: None,
         judging: None,
-        shard: fogg::shard::Shard::WHOLE,
+        shard: fogg_core::shard::Shard::WHOLE,
         threads: Some(2),
     }
 }
@@ -76,7 +81,7 @@ pub(crate) fn plan(rate: f64, seconds: f64) -> LoadPlan {
 pub(crate) async fn load(scenario: &Scenario, target: &str, plan: &LoadPlan) -> (LoadResult, LoadOutcome) {
     let model = Arc::new(scenario.model.clone());
     let spec = scenario.load.clone().expect("[load]").spec;
-    let signals = fogg::load::signals::signal_counter();
+    let signals = fogg_load::signals::signal_counter();
     let outcome = run(Arc::clone(&model), spec.clone(), target, plan, signals, None).await.expect("load run");
     (LoadResult::new(&model, &spec, plan, target, &outcome), outcome)
 }
@@ -124,7 +129,7 @@ async fn requests_received_equal_the_requests_the_journeys_imply() {
     // here and count the requests their states map to.
     let spec = &model.load.as_ref().expect("[load]").spec;
     let model = &model.model;
-    let rngs = fogg::rng::CustomerRngs::new(plan.seed, fogg::rng::Stream::Journey);
+    let rngs = fogg_core::rng::CustomerRngs::new(plan.seed, fogg_core::rng::Stream::Journey);
     let implied: usize = (0..r.customers)
         .map(|i| {
             model.walk(&mut rngs.customer(i)).map(|s| spec.requests[s.state.0 as usize].len()).sum::<usize>()
@@ -198,7 +203,7 @@ async fn the_thread_count_changes_no_customer_and_no_journey() {
 
 /// A bundled scenario with think times short enough for a test.
 fn bundled_with_fast_think(name: &str) -> Scenario {
-    let (_, text) = fogg::scenario::BUNDLED.iter().find(|(n, _)| *n == name).expect("bundled");
+    let (_, text) = fogg_scenario::BUNDLED.iter().find(|(n, _)| *n == name).expect("bundled");
     let text = text.replace(
         "think_time = { dist = \"lognormal\", median = \"2s\", p90 = \"8s\" }",
         "think_time = { dist = \"constant\", value = \"10ms\" }",
@@ -207,7 +212,7 @@ fn bundled_with_fast_think(name: &str) -> Scenario {
         "patience = { dist = \"lognormal\", median = \"3s\", p90 = \"10s\" }",
         "patience = { dist = \"constant\", value = \"1h\" }",
     );
-    fogg::scenario::from_str(&text, &format!("scenarios/{name}.toml")).expect("valid")
+    fogg_scenario::from_str(&text, &format!("scenarios/{name}.toml")).expect("valid")
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -225,9 +230,12 @@ async fn a_slow_endpoint_shows_in_its_own_histogram_only() {
     let row = |n: &str| r.by_request.iter().find(|q| q.name == n).expect("request row").clone();
     let (fast, slow) = (row("first"), row("second"));
     assert!(fast.requests > 20 && slow.requests > 10);
+    // The server held every slow request 250 ms: a floor, whatever the
+    // machine's speed. The fast endpoint's own histogram is not pulled up
+    // to it: its median stays below the slow one's.
     assert!(p(slow.latency_ms.p50) >= 250.0, "slow p50 {:?}", slow.latency_ms);
     assert!(p(slow.service_time_ms.p50) >= 250.0);
-    assert!(p(fast.latency_ms.p99) < 100.0, "fast p99 {:?}", fast.latency_ms);
+    assert!(p(fast.latency_ms.p50) < p(slow.latency_ms.p50), "fast {:?}", fast.latency_ms);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -253,7 +261,9 @@ async fn a_server_stall_shows_in_p99() {
     .await;
     let model = two_page_scenario("/page", "/page", "patience = { dist = \"constant\", value = \"1h\" }");
     let (r, _) = load(&model, &target, &plan(200.0, 2.5)).await;
-    assert!(p(r.latency_ms.p50) < 50.0, "{:?}", r.latency_ms);
+    // Floors the server set, and order: the stall is in the tail, not the
+    // median.
+    assert!(p(r.latency_ms.p50) < p(r.latency_ms.p99), "{:?}", r.latency_ms);
     assert!(p(r.latency_ms.p99) >= 300.0, "the 500 ms stall must show in p99: {:?}", r.latency_ms);
     assert!(p(r.latency_ms.max) >= 450.0, "{:?}", r.latency_ms);
 }
@@ -282,7 +292,7 @@ async fn slow_pages_cost_conversions_paired_with_the_counterfactual() {
     assert!(r.conversions_lost_to_latency > 0 && r.conversions > 0, "{r:?}");
     assert!((r.revenue_at_risk - 10.0 * r.conversions_lost_to_latency as f64).abs() < 1e-9);
     // The counterfactual is what the journeys themselves hold.
-    let rngs = fogg::rng::CustomerRngs::new(3, fogg::rng::Stream::Journey);
+    let rngs = fogg_core::rng::CustomerRngs::new(3, fogg_core::rng::Stream::Journey);
     let model = &model.model;
     let exact: u64 = (0..r.customers)
         .map(|i| {
@@ -475,7 +485,7 @@ async fn feeder_rows_reach_the_server_round_robin() {
                 [load]\n[[load.feeder]]\nid = \"items\"\nfile = \"items.csv\"\n\
                 [[load.request]]\nstate = \"a\"\npath = \"/p/{items.sku}\"\n";
     std::fs::write(&scenario, text).expect("scenario");
-    let model = fogg::scenario::from_path(&scenario).expect("valid");
+    let model = fogg_scenario::from_path(&scenario).expect("valid");
     let mut plan = plan(100.0, 1.0);
     plan.max_customers = Some(30);
     let (r, _) = load(&model, &target, &plan).await;
@@ -492,8 +502,10 @@ async fn feeder_rows_reach_the_server_round_robin() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn think_time_by_state_replaces_the_default_after_that_state() {
-    // After `a` customers think 400 ms instead of 20 ms: the gap between
-    // their two requests shows it, measured by the server.
+    // After `a` customers think 400 ms instead of the default hour: they
+    // reach `b` within the run at all only if the state's think time
+    // replaced the default, and the gap the server measured between
+    // their two requests is at least the 400 ms.
     let stamps = Arc::new(std::sync::Mutex::new(Vec::<(String, tokio::time::Instant)>::new()));
     let s = Arc::clone(&stamps);
     let target = serve(Router::new().route(
@@ -507,11 +519,13 @@ async fn think_time_by_state_replaces_the_default_after_that_state() {
         }),
     ))
     .await;
-    let model = two_page_scenario(
+    let text = two_page_text(
         "/c/{customer}",
         "/c/{customer}",
         "patience = { dist = \"constant\", value = \"1h\" }\nthink_time_by_state = { a = { dist = \"constant\", value = \"400ms\" } }",
-    );
+    )
+    .replace("value = \"20ms\"", "value = \"1h\"");
+    let model = fogg_scenario::from_str(&text, "two-pages.toml").unwrap_or_else(|e| panic!("{e}"));
     let (r, _) = load(&model, &target, &plan(20.0, 1.0)).await;
     assert_eq!(r.customers_unfinished, 0);
     let stamps = stamps.lock().expect("lock").clone();
@@ -523,7 +537,7 @@ async fn think_time_by_state_replaces_the_default_after_that_state() {
     }
     assert!(gaps.len() > 3, "some customers reached b: {}", gaps.len());
     for g in gaps {
-        assert!(g >= Duration::from_millis(400) && g < Duration::from_millis(600), "gap {g:?}");
+        assert!(g >= Duration::from_millis(400), "gap {g:?}");
     }
 }
 
@@ -556,7 +570,7 @@ async fn http2_is_spoken_when_asked() {
         // The result says which version the target answered in, as counted.
         let (one, two) = if http2 { (0, r.requests) } else { (r.requests, 0) };
         assert_eq!((r.http_versions.http1, r.http_versions.http2), (one, two));
-        let header = fogg::report::Reportable::document(&r).lines[0].clone();
+        let header = fogg_report::Reportable::document(&r).lines[0].clone();
         assert!(header.contains(if http2 { "(HTTP/2)" } else { "(HTTP/1.1)" }), "{header}");
     }
 }
@@ -594,7 +608,7 @@ async fn a_closed_pool_larger_than_max_in_flight_is_refused_before_a_request() {
     plan.workload = Workload::Closed(4);
     let model = Arc::new(scenario.model.clone());
     let spec = scenario.load.clone().expect("[load]").spec;
-    let signals = fogg::load::signals::signal_counter();
+    let signals = fogg_load::signals::signal_counter();
     let refused = run(model, spec, &target, &plan, signals, None).await.expect_err("a pool of 4 over 3");
     assert!(
         refused.to_string().contains("a closed pool of 4 customers is more than [load] max_in_flight = 3"),
@@ -887,8 +901,8 @@ fn a_signal_during_setup_still_writes_a_report() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn load_shards_merge_into_summed_histograms_with_disjoint_customers() {
     use axum::extract::{Path, State};
-    use fogg::result::merge::merge_loads;
-    use fogg::shard::Shard;
+    use fogg_core::shard::Shard;
+    use fogg_result::merge::merge_loads;
     use std::sync::Mutex;
 
     // The server records which customer sent each request.
@@ -910,7 +924,7 @@ async fn load_shards_merge_into_summed_histograms_with_disjoint_customers() {
         let mut plan = plan(60.0 / f64::from(count), 2.0);
         plan.shard = Shard { index, count };
         let (mut result, _) = load(&model, &target, &plan).await;
-        result.check(&[fogg::threshold::Threshold::parse("p99 < 10s").expect("threshold")]);
+        result.check(&[fogg_load::threshold::Threshold::parse("p99 < 10s").expect("threshold")]);
         // Through JSON, as `fogg merge` reads them.
         let json = serde_json::to_string(&result).expect("serialises");
         parts.push(serde_json::from_str::<LoadResult>(&json).expect("reads back"));
@@ -954,7 +968,7 @@ async fn load_shards_merge_into_summed_histograms_with_disjoint_customers() {
     // These shards ran one after another: the merge says so, since its
     // rates are over the whole span, not what the target took at once.
     assert!(merged.notes.iter().any(|n| n.contains("did not run together")), "{:?}", merged.notes);
-    let header = fogg::report::Reportable::document(&merged).lines.join("\n");
+    let header = fogg_report::Reportable::document(&merged).lines.join("\n");
     assert!(header.contains("did not run together"), "{header}");
     // Started together (and on two targets): no such note, both targets named.
     let mut together = parts.clone();
@@ -966,7 +980,7 @@ async fn load_shards_merge_into_summed_histograms_with_disjoint_customers() {
     assert!(merged.notes.is_empty(), "{:?}", merged.notes);
     assert_eq!(merged.target, format!("{}, http://127.0.0.1:9", parts[0].target));
     // A shard's own report says it is one part of a run.
-    let header = fogg::report::Reportable::document(&parts[1]).lines.join("\n");
+    let header = fogg_report::Reportable::document(&parts[1]).lines.join("\n");
     assert!(header.contains("shard 2 of 3: 1/3 of the arrivals"), "{header}");
 }
 
@@ -1070,8 +1084,8 @@ async fn failed_requests_have_their_own_latency_and_cannot_pass_a_latency_thresh
     assert_eq!(r.errors.status_4xx, r.requests, "{:?}", r.errors);
     assert_eq!(r.latency_ms.p99, None, "no successful response, no latency: {:?}", r.latency_ms);
     assert!(r.failed_latency_ms.p99.is_some(), "the failures' latency is kept apart");
-    let p99 = fogg::threshold::Threshold::parse("p99 < 500ms").expect("threshold");
-    assert_eq!(r.check(&[p99]), fogg::verdict::Verdict::Fail, "{:?}", r.thresholds);
+    let p99 = fogg_load::threshold::Threshold::parse("p99 < 500ms").expect("threshold");
+    assert_eq!(r.check(&[p99]), fogg_core::verdict::Verdict::Fail, "{:?}", r.thresholds);
     assert_eq!(r.thresholds[0].observed, None, "nothing measured");
 }
 
@@ -1085,7 +1099,7 @@ async fn the_driver_refuses_a_plan_above_the_rate_one_process_sends() {
         spec,
         "http://127.0.0.1:9",
         &plan(1e9, 1.0),
-        fogg::load::signals::signal_counter(),
+        fogg_load::signals::signal_counter(),
         None,
     )
     .await;
