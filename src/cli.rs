@@ -326,18 +326,14 @@ pub enum ExpectedPeak {
     Forecast(PathBuf),
 }
 
-fn parse_expected_peak(text: &str) -> Result<ExpectedPeak, String> {
+fn parse_expected_peak(text: &str) -> Result<ExpectedPeak, ArgError> {
     if text.trim() == "calendar" {
         return Ok(ExpectedPeak::Calendar);
     }
     if text.trim().ends_with(".json") {
         return Ok(ExpectedPeak::Forecast(PathBuf::from(text.trim())));
     }
-    parse_positive(text).map(ExpectedPeak::Rate).map_err(|e| {
-        format!(
-            "{e}; or write `calendar` for the busiest minute of the scenario's [calendar], or a forecast's FILE.json"
-        )
-    })
+    parse_positive(text).map(ExpectedPeak::Rate).map_err(|e| ArgError::ExpectedPeak(Box::new(e)))
 }
 
 /// `fogg compare`.
@@ -600,11 +596,11 @@ pub struct CalibrateArgs {
     pub report: OutputArgs,
 }
 
-fn parse_lift(text: &str) -> Result<fogg_engine::whatif::calibrate::Lift, String> {
+fn parse_lift(text: &str) -> Result<fogg_engine::whatif::calibrate::Lift, ArgError> {
     fogg_engine::whatif::calibrate::Lift::parse(text).map_err(|e| {
         // clap prints "invalid value '…' for '--lift <TEST>'" before this.
         let full = e.to_string();
-        full.split_once(": ").map_or(full.clone(), |(_, why)| why.to_owned())
+        ArgError::Lift(full.split_once(": ").map_or(full.clone(), |(_, why)| why.to_owned()))
     })
 }
 
@@ -795,6 +791,20 @@ pub enum ArgError {
     /// Not a step limit.
     #[error("'{0}' is not a step limit: give a whole number of states from 1, e.g. 20, or 'auto'")]
     MaxSteps(String),
+    /// Not a rate, `calendar` or a forecast file.
+    #[error(
+        "{0}; or write `calendar` for the busiest minute of the scenario's [calendar], or a forecast's FILE.json"
+    )]
+    ExpectedPeak(Box<ArgError>),
+    /// Not a lift test (the reason, without the text clap repeats).
+    #[error("{0}")]
+    Lift(String),
+    /// A bin width that is not a duration.
+    #[error("{0}: write e.g. 1min, 5min or 1h")]
+    Resolution(fogg_core::units::DurationError),
+    /// A bin width that is not whole seconds from 1 s to a day.
+    #[error("'{0}' is not a whole number of seconds from 1s to 1d: write e.g. 1min, 5min or 1h")]
+    ResolutionRange(String),
 }
 
 /// Most worker threads `--threads` takes.
@@ -903,13 +913,10 @@ pub struct ForecastArgs {
 
 /// A bin width: `1min`, `5min`, `15min`, `1h` (any whole number of
 /// seconds from 1 s to a day).
-fn parse_resolution(text: &str) -> Result<u32, String> {
-    let s =
-        fogg_core::units::parse_duration(text).map_err(|e| format!("{e}: write e.g. 1min, 5min or 1h"))?;
+fn parse_resolution(text: &str) -> Result<u32, ArgError> {
+    let s = fogg_core::units::parse_duration(text).map_err(ArgError::Resolution)?;
     if s.fract() != 0.0 || !(1.0..=86_400.0).contains(&s) {
-        return Err(format!(
-            "'{text}' is not a whole number of seconds from 1s to 1d: write e.g. 1min, 5min or 1h"
-        ));
+        return Err(ArgError::ResolutionRange(text.to_owned()));
     }
     Ok(s as u32)
 }

@@ -96,3 +96,84 @@ fn the_check_sees_a_difference() {
     assert_eq!(differences(&graph(&["b"]), &graph(&["b", "c"])).len(), 1);
     assert_eq!(differences(&graph(&[]), &Graph::new()).len(), 1);
 }
+
+/// Every Rust source file of the workspace but the tests'.
+fn sources() -> Vec<PathBuf> {
+    fn walk(dir: &std::path::Path, out: &mut Vec<PathBuf>) {
+        for entry in std::fs::read_dir(dir).expect("a source folder") {
+            let path = entry.expect("entry").path();
+            if path.is_dir() {
+                walk(&path, out);
+            } else if path.extension().is_some_and(|e| e == "rs") {
+                out.push(path);
+            }
+        }
+    }
+    let mut out = Vec::new();
+    walk(&root().join("src"), &mut out);
+    for krate in std::fs::read_dir(root().join("crates")).expect("crates/") {
+        walk(&krate.expect("entry").path().join("src"), &mut out);
+    }
+    out
+}
+
+/// The `Result<T, E>` types written in `code` whose error type is a bare
+/// `String`.
+fn string_errors(code: &str) -> Vec<String> {
+    let mut found = Vec::new();
+    for line in code.lines() {
+        // Comments out (and with them, rarely, the end of a string).
+        let mut rest = line.split("//").next().unwrap_or("");
+        while let Some(at) = rest.find("Result<") {
+            let inner = &rest[at + "Result<".len()..];
+            let (mut depth, mut args, mut start, mut end) = (0usize, Vec::new(), 0, None);
+            for (i, c) in inner.char_indices() {
+                match c {
+                    '<' | '(' | '[' => depth += 1,
+                    ')' | ']' => depth = depth.saturating_sub(1),
+                    '>' if depth == 0 => {
+                        args.push(inner[start..i].trim());
+                        end = Some(i);
+                        break;
+                    }
+                    '>' => depth -= 1,
+                    ',' if depth == 0 => {
+                        args.push(inner[start..i].trim());
+                        start = i + 1;
+                    }
+                    _ => {}
+                }
+            }
+            if args.len() == 2 && args[1] == "String" {
+                found.push(format!("Result<{}>", args.join(", ")));
+            }
+            rest = &inner[end.unwrap_or(0)..];
+        }
+    }
+    found
+}
+
+#[test]
+fn no_error_is_a_bare_string() {
+    let mut found = Vec::new();
+    for file in sources() {
+        let text = std::fs::read_to_string(&file).expect("source");
+        for ty in string_errors(&text) {
+            found.push(format!("{}: {ty}", file.strip_prefix(root()).unwrap_or(&file).display()));
+        }
+    }
+    assert!(
+        found.is_empty(),
+        "errors are types with a message per case (thiserror), not strings:\n{}",
+        found.join("\n")
+    );
+}
+
+#[test]
+fn the_check_sees_a_string_error() {
+    assert_eq!(string_errors("fn f() -> Result<Vec<(u8, u8)>, String> {"), ["Result<Vec<(u8, u8)>, String>"]);
+    assert_eq!(string_errors("fn f() -> std::result::Result<(), String>"), ["Result<(), String>"]);
+    assert!(string_errors("fn f() -> Result<String, Error>; // Result<(), String>").is_empty());
+    assert!(string_errors("// fn f() -> Result<(), String>").is_empty());
+    assert!(string_errors("fn f() -> io::Result<String>").is_empty());
+}

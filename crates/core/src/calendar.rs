@@ -318,9 +318,39 @@ fn boost_integral(e: &Event, a: i64, b: i64) -> f64 {
     (e.peak - 1.0) / k * (decay(a) - decay(b))
 }
 
+/// Why a zone, a date or a span of days could not be read.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum CalendarError {
+    /// `+HH:MM` or `-HH:MM` with hours past 18 or minutes past 59.
+    #[error("'{0}' is not an offset")]
+    Offset(String),
+    /// A name the tz database does not have.
+    #[error("'{0}' is not a time zone fogg knows")]
+    Zone(String),
+    /// Neither a date nor a date-time.
+    #[error("'{0}' is not a date (2026-11-23) or date-time (2026-11-23T09:00)")]
+    Date(String),
+    /// A local time the zone skips, or one out of range.
+    #[error("'{text}' has no time in this zone: {reason}")]
+    NoTime {
+        /// The date or date-time as written.
+        text: String,
+        /// What the time zone database said.
+        reason: String,
+    },
+    /// An instant out of the representable range.
+    #[error("{days} days after the start: {reason}")]
+    OutOfRange {
+        /// The days added.
+        days: i64,
+        /// What the time zone database said.
+        reason: String,
+    },
+}
+
 /// A zone from its name: `UTC`, a fixed offset `+01:00` / `-05:30`, or an
 /// IANA name (`Europe/Paris`), from the tz database built into fogg.
-pub fn zone(name: &str) -> Result<TimeZone, String> {
+pub fn zone(name: &str) -> Result<TimeZone, CalendarError> {
     let fixed = |sign: i32, rest: &str| -> Option<TimeZone> {
         let (h, m) = rest.split_once(':').unwrap_or((rest, "0"));
         let (h, m): (i32, i32) = (h.parse().ok()?, m.parse().ok()?);
@@ -329,39 +359,40 @@ pub fn zone(name: &str) -> Result<TimeZone, String> {
     };
     match name.trim() {
         "UTC" | "Z" | "utc" => Ok(TimeZone::UTC),
-        s if s.starts_with('+') => fixed(1, &s[1..]).ok_or_else(|| format!("'{s}' is not an offset")),
-        s if s.starts_with('-') => fixed(-1, &s[1..]).ok_or_else(|| format!("'{s}' is not an offset")),
-        s => TimeZone::get(s).map_err(|_| format!("'{s}' is not a time zone fogg knows")),
+        s if s.starts_with('+') => fixed(1, &s[1..]).ok_or_else(|| CalendarError::Offset(s.to_owned())),
+        s if s.starts_with('-') => fixed(-1, &s[1..]).ok_or_else(|| CalendarError::Offset(s.to_owned())),
+        s => TimeZone::get(s).map_err(|_| CalendarError::Zone(s.to_owned())),
     }
 }
 
 /// Unix seconds of a date (`2026-11-23`, midnight) or date-time
 /// (`2026-11-23T09:00`, `2026-11-23 09:00:30`) in `zone`.
-pub fn instant(text: &str, zone: &TimeZone) -> Result<i64, String> {
+pub fn instant(text: &str, zone: &TimeZone) -> Result<i64, CalendarError> {
     let text = text.trim();
     let civil = match text.parse::<jiff::civil::DateTime>() {
         Ok(dt) => dt,
         Err(_) => text
             .parse::<jiff::civil::Date>()
-            .map_err(|_| format!("'{text}' is not a date (2026-11-23) or date-time (2026-11-23T09:00)"))?
+            .map_err(|_| CalendarError::Date(text.to_owned()))?
             .at(0, 0, 0, 0),
     };
     civil
         .to_zoned_datetime(zone.clone())
         .map(|z| z.timestamp().as_second())
-        .map_err(|e| format!("'{text}' has no time in this zone: {e}"))
+        .map_err(|e| CalendarError::NoTime { text: text.to_owned(), reason: e.to_string() })
 }
 
 /// The instant `days` local calendar days after `start_s` in `zone` (a
 /// day of a daylight-saving change is 23 or 25 hours long).
-pub fn days_after(start_s: i64, days: i64, zone: &TimeZone) -> Result<i64, String> {
+pub fn days_after(start_s: i64, days: i64, zone: &TimeZone) -> Result<i64, CalendarError> {
     use jiff::ToSpan;
-    let start = jiff::Timestamp::from_second(start_s).map_err(|e| e.to_string())?;
+    let out_of_range = |e: jiff::Error| CalendarError::OutOfRange { days, reason: e.to_string() };
+    let start = jiff::Timestamp::from_second(start_s).map_err(out_of_range)?;
     start
         .to_zoned_datetime(zone.clone())
         .checked_add(days.days())
         .map(|z| z.timestamp().as_second())
-        .map_err(|e| format!("{days} days after the start: {e}"))
+        .map_err(out_of_range)
 }
 
 /// The length of a period named `name` in seconds, for the names whose
@@ -477,12 +508,12 @@ mod tests {
     #[test]
     fn zones_and_dates_parse_or_say_why() {
         assert!(zone("+05:30").is_ok() && zone("-03:00").is_ok() && zone("America/New_York").is_ok());
-        assert!(zone("Mars/Olympus").unwrap_err().contains("not a time zone"));
+        assert!(zone("Mars/Olympus").unwrap_err().to_string().contains("not a time zone"));
         assert!(zone("+25:00").is_err());
         let utc = TimeZone::UTC;
         assert_eq!(instant("1970-01-02", &utc), Ok(86_400));
         assert_eq!(instant("1970-01-01T01:00", &utc), Ok(3600));
-        assert!(instant("27/11/2026", &utc).unwrap_err().contains("not a date"));
+        assert!(instant("27/11/2026", &utc).unwrap_err().to_string().contains("not a date"));
         assert_eq!(period_length_s("Month"), Some(365.25 / 12.0 * 86_400.0));
         assert_eq!(period_length_s("sprint"), None);
     }

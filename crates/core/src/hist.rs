@@ -19,12 +19,21 @@ pub fn encode<T: Counter>(h: &Histogram<T>) -> String {
     STANDARD.encode(bytes)
 }
 
+/// Why a stored histogram could not be read.
+#[derive(Debug, thiserror::Error)]
+pub enum DecodeError {
+    /// The text is not base64.
+    #[error("histogram is not base64: {0}")]
+    Base64(#[from] base64::DecodeError),
+    /// The bytes are not a V2 histogram.
+    #[error("histogram does not decode: {0:?}")]
+    Histogram(hdrhistogram::serialization::DeserializeError),
+}
+
 /// Decodes what [`encode`] wrote.
-pub fn decode<T: Counter>(text: &str) -> Result<Histogram<T>, String> {
-    let bytes = STANDARD.decode(text.trim()).map_err(|e| format!("histogram is not base64: {e}"))?;
-    Deserializer::new()
-        .deserialize(&mut std::io::Cursor::new(bytes))
-        .map_err(|e| format!("histogram does not decode: {e:?}"))
+pub fn decode<T: Counter>(text: &str) -> Result<Histogram<T>, DecodeError> {
+    let bytes = STANDARD.decode(text.trim())?;
+    Deserializer::new().deserialize(&mut std::io::Cursor::new(bytes)).map_err(DecodeError::Histogram)
 }
 
 /// `#[serde(with = "crate::hist::serde_b64")]` for a `Histogram` field.

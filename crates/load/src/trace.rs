@@ -56,21 +56,41 @@ pub fn hex(trace: u128) -> String {
     format!("{trace:032x}")
 }
 
+/// Why a `tracestate` is not valid.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum TracestateError {
+    /// Longer than 512 characters.
+    #[error("it is {0} characters long; the most is 512")]
+    TooLong(usize),
+    /// More than 32 members.
+    #[error("it has {0} members; the most is 32")]
+    TooManyMembers(usize),
+    /// A member without `=`.
+    #[error("'{0}' is not key=value")]
+    NotKeyValue(String),
+    /// A key with a character the standard does not allow.
+    #[error("'{0}' is not a key: lowercase letters, digits and _-*/, one @ at most")]
+    Key(String),
+    /// A value with a character the standard does not allow.
+    #[error("'{0}' is not a value: printable ASCII without ',' and '='")]
+    Value(String),
+}
+
 /// Why `text` is not a valid `tracestate` (W3C Trace Context, §3.3): at
 /// most 32 comma-separated `key=value` members, keys of lowercase
 /// letters, digits and `_-*/` (with one `@` for a multi-tenant key),
 /// values of printable ASCII without `,` and `=`, 512 characters in all.
-pub fn check_tracestate(text: &str) -> Result<(), String> {
+pub fn check_tracestate(text: &str) -> Result<(), TracestateError> {
     if text.len() > 512 {
-        return Err(format!("it is {} characters long; the most is 512", text.len()));
+        return Err(TracestateError::TooLong(text.len()));
     }
     let members: Vec<&str> = text.split(',').map(str::trim).collect();
     if members.len() > 32 {
-        return Err(format!("it has {} members; the most is 32", members.len()));
+        return Err(TracestateError::TooManyMembers(members.len()));
     }
     for m in members {
         let Some((key, value)) = m.split_once('=') else {
-            return Err(format!("'{m}' is not key=value"));
+            return Err(TracestateError::NotKeyValue(m.to_owned()));
         };
         let key_ok = !key.is_empty()
             && key.len() <= 256
@@ -78,14 +98,14 @@ pub fn check_tracestate(text: &str) -> Result<(), String> {
             && key.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || "_-*/@".contains(c))
             && key.matches('@').count() <= 1;
         if !key_ok {
-            return Err(format!("'{key}' is not a key: lowercase letters, digits and _-*/, one @ at most"));
+            return Err(TracestateError::Key(key.to_owned()));
         }
         let value_ok = !value.is_empty()
             && value.len() <= 256
             && !value.ends_with(' ')
             && value.chars().all(|c| (' '..='~').contains(&c) && c != ',' && c != '=');
         if !value_ok {
-            return Err(format!("'{value}' is not a value: printable ASCII without ',' and '='"));
+            return Err(TracestateError::Value(value.to_owned()));
         }
     }
     Ok(())

@@ -40,7 +40,7 @@ pub(super) fn compile_calendar(
             cx.problem(
                 at.as_ref(),
                 "calendar.timezone",
-                e,
+                e.to_string(),
                 "write \"UTC\", an offset such as \"+01:00\" or \"-05:00\", or an IANA name such as \"Europe/Paris\"",
             );
             None
@@ -63,7 +63,7 @@ pub(super) fn compile_calendar(
             match days_after(start_s, d as i64, &tz) {
                 Ok(end) => end,
                 Err(e) => {
-                    cx.problem(Some(&days.span()), "calendar.days", e, "give a shorter window");
+                    cx.problem(Some(&days.span()), "calendar.days", e.to_string(), "give a shorter window");
                     return None;
                 }
             }
@@ -165,7 +165,7 @@ fn at_instant(cx: &mut Cx, key: &str, when: &Spanned<RawWhen>, tz: &jiff::tz::Ti
             cx.problem(
                 Some(&when.span()),
                 key,
-                e,
+                e.to_string(),
                 "write a date \"2026-11-23\" or a date-time \"2026-11-23T09:00\" (local to `timezone`)",
             );
             None

@@ -23,22 +23,47 @@ pub struct CurveEdit {
 /// calibration's lines are replaced, not piled up.
 pub const MARK: &str = "# fogg calibrate:";
 
+/// Why a scenario's text could not be rewritten.
+#[derive(Debug, thiserror::Error)]
+pub enum RewriteError {
+    /// The text does not parse.
+    #[error("the scenario is not TOML: {0}")]
+    NotToml(#[from] toml_edit::TomlError),
+    /// No `[[channel]]` at all.
+    #[error("the scenario has no [[channel]] tables")]
+    NoChannels,
+    /// No channel of the edit's id.
+    #[error("no [[channel]] has id = \"{0}\"")]
+    NoChannel(String),
+    /// The channel has no `spend` to set a curve in.
+    #[error("channel '{0}' has no spend")]
+    NoSpend(String),
+    /// `spend` is a plain value.
+    #[error("channel '{0}': spend is not a table")]
+    SpendNotATable(String),
+    /// The output's folder does not exist or cannot be read.
+    #[error("the folder of '{}': {source}", output.display())]
+    OutputFolder {
+        /// The output file.
+        output: PathBuf,
+        /// Why its folder could not be resolved.
+        source: std::io::Error,
+    },
+}
+
 /// `text` with each edit's curve set and its comment written above the
 /// channel's `spend`.
-pub fn with_curves(text: &str, edits: &[CurveEdit]) -> Result<String, String> {
-    let mut doc: DocumentMut = text.parse().map_err(|e| format!("the scenario is not TOML: {e}"))?;
-    let channels = doc
-        .get_mut("channel")
-        .and_then(Item::as_array_of_tables_mut)
-        .ok_or("the scenario has no [[channel]] tables")?;
+pub fn with_curves(text: &str, edits: &[CurveEdit]) -> Result<String, RewriteError> {
+    let mut doc: DocumentMut = text.parse()?;
+    let channels =
+        doc.get_mut("channel").and_then(Item::as_array_of_tables_mut).ok_or(RewriteError::NoChannels)?;
     for edit in edits {
         let table = channels
             .iter_mut()
             .find(|t| t.get("id").and_then(Item::as_str) == Some(edit.channel.as_str()))
-            .ok_or_else(|| format!("no [[channel]] has id = \"{}\"", edit.channel))?;
-        let spend =
-            table.get_mut("spend").ok_or_else(|| format!("channel '{}' has no spend", edit.channel))?;
-        let set = |key: &str, x: f64, spend: &mut Item| -> Result<(), String> {
+            .ok_or_else(|| RewriteError::NoChannel(edit.channel.clone()))?;
+        let spend = table.get_mut("spend").ok_or_else(|| RewriteError::NoSpend(edit.channel.clone()))?;
+        let set = |key: &str, x: f64, spend: &mut Item| -> Result<(), RewriteError> {
             let fresh = number(x);
             match spend {
                 Item::Value(Value::InlineTable(t)) => match t.get_mut(key) {
@@ -60,7 +85,7 @@ pub fn with_curves(text: &str, edits: &[CurveEdit]) -> Result<String, String> {
                         t.insert(key, Item::Value(fresh));
                     }
                 },
-                _ => return Err(format!("channel '{}': spend is not a table", edit.channel)),
+                _ => return Err(RewriteError::SpendNotATable(edit.channel.clone())),
             }
             Ok(())
         };
@@ -83,12 +108,18 @@ pub fn with_curves(text: &str, edits: &[CurveEdit]) -> Result<String, String> {
 /// copy reads the same CSV files. Returns the text and a warning for each
 /// feeder whose file is not on disk (a bundled scenario's, built into
 /// fogg).
-pub fn with_feeders_for(text: &str, source: &Path, output: &Path) -> Result<(String, Vec<String>), String> {
+pub fn with_feeders_for(
+    text: &str,
+    source: &Path,
+    output: &Path,
+) -> Result<(String, Vec<String>), RewriteError> {
     let folder =
         |p: &Path| p.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new(".")).to_owned();
     let (from, to) = (folder(source), folder(output));
-    let to = to.canonicalize().map_err(|e| format!("the folder of '{}': {e}", output.display()))?;
-    let mut doc: DocumentMut = text.parse().map_err(|e| format!("the scenario is not TOML: {e}"))?;
+    let to = to
+        .canonicalize()
+        .map_err(|source| RewriteError::OutputFolder { output: output.to_owned(), source })?;
+    let mut doc: DocumentMut = text.parse()?;
     let mut warnings = Vec::new();
     let feeders =
         doc.get_mut("load").and_then(|l| l.get_mut("feeder")).and_then(Item::as_array_of_tables_mut);
@@ -220,6 +251,11 @@ drives = "incremental"
 
     #[test]
     fn a_missing_channel_says_so() {
-        assert!(with_curves(TEXT, &[edit("print", 1.0, None)]).unwrap_err().contains("id = \"print\""));
+        assert!(
+            with_curves(TEXT, &[edit("print", 1.0, None)])
+                .unwrap_err()
+                .to_string()
+                .contains("id = \"print\"")
+        );
     }
 }

@@ -44,10 +44,17 @@ impl Default for PositionWeights {
     }
 }
 
+/// Text that is not three percentages adding up to 100.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error(
+    "'{0}' is not a U shape: give the first, middle and last touches' percentages, adding up to 100, e.g. 40,20,40"
+)]
+pub struct PositionWeightsError(pub String);
+
 impl PositionWeights {
     /// Reads `FIRST,MIDDLE,LAST` in percent, e.g. `40,20,40`, which must add
     /// up to 100.
-    pub fn parse(text: &str) -> Result<PositionWeights, String> {
+    pub fn parse(text: &str) -> Result<PositionWeights, PositionWeightsError> {
         let parts: Vec<&str> = text.split(',').map(str::trim).collect();
         let numbers: Option<Vec<f64>> =
             parts.iter().map(|p| p.trim_end_matches('%').parse::<f64>().ok()).collect();
@@ -58,9 +65,7 @@ impl PositionWeights {
             {
                 Ok(PositionWeights { first: first / 100.0, middle: middle / 100.0, last: last / 100.0 })
             }
-            _ => Err(format!(
-                "'{text}' is not a U shape: give the first, middle and last touches' percentages, adding up to 100, e.g. 40,20,40"
-            )),
+            _ => Err(PositionWeightsError(text.to_owned())),
         }
     }
 }
@@ -198,7 +203,10 @@ mod tests {
             (w.first - 0.3).abs() < 1e-12 && (w.last - 0.4).abs() < 1e-12 && (w.middle - 0.3).abs() < 1e-12
         );
         for bad in ["40,20", "50,20,40", "a,b,c", "-10,70,40", "40;20;40"] {
-            assert!(PositionWeights::parse(bad).unwrap_err().contains("adding up to 100"), "{bad}");
+            assert!(
+                PositionWeights::parse(bad).unwrap_err().to_string().contains("adding up to 100"),
+                "{bad}"
+            );
         }
         // Two touches split the ends in proportion: 30/40 → 3/7, 4/7.
         let mut got = Vec::new();

@@ -21,6 +21,18 @@ pub struct CurvePoint {
     pub marginal_roas: f64,
 }
 
+/// A channel without a spend, so without a response curve.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error(
+    "channel '{channel}' declares no spend, so it has no response curve; channels with one: {with_spend}"
+)]
+pub struct NoCurve {
+    /// The channel asked for.
+    pub channel: String,
+    /// The channels that declare a spend, listed for the reader.
+    pub with_spend: String,
+}
+
 /// Sweeps `channel`'s spend over `points` evenly spaced levels from 0 to
 /// twice today's.
 pub fn sweep(
@@ -28,14 +40,10 @@ pub fn sweep(
     channel: ChannelId,
     points: usize,
     per_period: f64,
-) -> Result<Vec<CurvePoint>, String> {
+) -> Result<Vec<CurvePoint>, NoCurve> {
     let ch = &model.channels[channel.0 as usize];
     let Some(curve) = ch.spend else {
-        return Err(format!(
-            "channel '{}' declares no spend, so it has no response curve; channels with one: {}",
-            ch.id,
-            with_spend(model)
-        ));
+        return Err(NoCurve { channel: ch.id.clone(), with_spend: with_spend(model) });
     };
     let at = |spend: f64| -> Option<ExactFigures> {
         let change = Change::Spend { channel, level: SpendLevel::Absolute(spend) };
