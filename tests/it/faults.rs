@@ -185,8 +185,9 @@ struct FaultRun {
 }
 
 /// Runs `fogg load` for 2 s at 10 customers/s against port `port`, with
-/// `error_rate < 1%` as its threshold and a request timeout of `timeout`,
-/// reading its peak RSS as it runs.
+/// `error_rate < 1%` as its threshold and `timeout` as both the request
+/// timeout and the grace period (a request still in flight after the
+/// grace period is a timeout), reading its peak RSS as it runs.
 fn run_against(port: u16, dir: &std::path::Path, timeout: &str) -> FaultRun {
     let scenario = dir.join("fault.toml");
     std::fs::write(&scenario, ONE_PAGE.replace("{TIMEOUT}", timeout)).expect("write scenario");
@@ -194,7 +195,7 @@ fn run_against(port: u16, dir: &std::path::Path, timeout: &str) -> FaultRun {
     let child = std::process::Command::new(assert_cmd::cargo::cargo_bin("fogg"))
         .arg("load")
         .arg(&scenario)
-        .args(["--duration", "2s", "--grace", "1s", "--rate", "10", "--threshold", "error_rate < 1%"])
+        .args(["--duration", "2s", "--grace", timeout, "--rate", "10", "--threshold", "error_rate < 1%"])
         .args(["--target", &format!("http://127.0.0.1:{port}"), "--quiet", "--out"])
         .arg(&out)
         .stdout(std::process::Stdio::null())
@@ -237,8 +238,7 @@ fn every_fault_lands_in_its_class_with_the_report_written_and_memory_bounded() {
         (SlowHeaders, Some("timeout")),
         (Stall, Some("timeout")),
         (EndlessBody, Some("timeout")),
-        // Read (to its end, or still reading at the end of the run),
-        // and never kept.
+        // Read to its end, and never kept.
         (HugeBody, None),
         (CloseMidBody, Some("other")),
         (RedirectLoop, Some("other")),
@@ -256,9 +256,10 @@ fn every_fault_lands_in_its_class_with_the_report_written_and_memory_bounded() {
                 std::thread::spawn(move || {
                     let dir = tempfile::tempdir().expect("temp dir");
                     // A fault that must time out gets a short timeout; the
-                    // huge body gets one no busy machine can reach in the
-                    // run, so that what it checks (read to its end, never
-                    // kept) does not depend on how fast the body is read.
+                    // huge body gets a timeout and a grace period no busy
+                    // machine can reach, so that what it checks (read to
+                    // its end, never kept) does not depend on how fast the
+                    // body is read: the run ends when every body has been.
                     let timeout = if class.is_some() { "1s" } else { "1h" };
                     (fault, class, run_against(port, dir.path(), timeout))
                 })
