@@ -60,40 +60,7 @@ pub fn run(args: &AttributeArgs, out: &mut dyn Write) -> anyhow::Result<Verdict>
             time_decay = Some(decay);
             (paths, None, file.display().to_string())
         }
-        (None, None) => {
-            let model = super::scenario(args.scenario.as_deref(), fogg_scenario::Use::Journeys)?.model;
-            let n = args.customers;
-            let plan = SimPlan {
-                seed: args.seed,
-                customers: 0..n,
-                run_customers: n,
-                export_paths: true,
-                shard: Shard::WHOLE,
-            };
-            let outcome = super::simulate::simulate_with_progress(&model, &plan, None)?.outcome;
-            let export = outcome.agg.export.as_ref().expect("paths are kept when exporting");
-            let paths = Paths::from_export(&model, export);
-            // The truth: the scenario's own chain.
-            let p = model.exact().conversion_rate;
-            if p <= 0.0 {
-                bail!("scenario '{}' converts nobody: there is nothing to attribute", model.source);
-            }
-            let channels = model.channels.len();
-            let removal_effects = (0..channels)
-                .map(|c| removal_effect(model.conversion_rate_without(ChannelId(c as u8)), p))
-                .collect();
-            let shapley = (channels <= MAX_SHAPLEY_CHANNELS).then(|| {
-                fogg_engine::attribution::shapley::shapley(channels, |coalition| {
-                    [model.conversion_rate_keeping(|c| coalition & (1 << c.0) != 0)]
-                })
-                .into_iter()
-                .map(|[phi]| phi)
-                .collect()
-            });
-            let info = fogg_result::ScenarioInfo::of(&model);
-            let truth = ScenarioTruth { info, conversion_probability: p, removal_effects, shapley };
-            (paths, Some(truth), model.source.clone())
-        }
+        (None, None) => scenario_paths(args)?,
     };
     let rules = RuleOptions { position: args.u_shape, direct: direct_channels(&paths, &args.direct)? };
     let fitted = attribute(&paths, &options, &rules)?;
@@ -152,4 +119,41 @@ fn direct_channels(paths: &Paths, names: &[String]) -> anyhow::Result<Vec<u32>> 
             ),
         })
         .collect()
+}
+
+/// Paths simulated from a scenario's journeys, with the truth its own
+/// chain gives (exact removal effects, and Shapley values where they are
+/// computable) and the scenario's name as the source.
+fn scenario_paths(args: &AttributeArgs) -> anyhow::Result<(Paths, Option<ScenarioTruth>, String)> {
+    let model = super::scenario(args.scenario.as_deref(), fogg_scenario::Use::Journeys)?.model;
+    let n = args.customers;
+    let plan = SimPlan {
+        seed: args.seed,
+        customers: 0..n,
+        run_customers: n,
+        export_paths: true,
+        shard: Shard::WHOLE,
+    };
+    let outcome = super::simulate::simulate_with_progress(&model, &plan, None)?.outcome;
+    let export = outcome.agg.export.as_ref().expect("paths are kept when exporting");
+    let paths = Paths::from_export(&model, export);
+    // The truth: the scenario's own chain.
+    let p = model.exact().conversion_rate;
+    if p <= 0.0 {
+        bail!("scenario '{}' converts nobody: there is nothing to attribute", model.source);
+    }
+    let channels = model.channels.len();
+    let removal_effects =
+        (0..channels).map(|c| removal_effect(model.conversion_rate_without(ChannelId(c as u8)), p)).collect();
+    let shapley = (channels <= MAX_SHAPLEY_CHANNELS).then(|| {
+        fogg_engine::attribution::shapley::shapley(channels, |coalition| {
+            [model.conversion_rate_keeping(|c| coalition & (1 << c.0) != 0)]
+        })
+        .into_iter()
+        .map(|[phi]| phi)
+        .collect()
+    });
+    let info = fogg_result::ScenarioInfo::of(&model);
+    let truth = ScenarioTruth { info, conversion_probability: p, removal_effects, shapley };
+    Ok((paths, Some(truth), model.source.clone()))
 }

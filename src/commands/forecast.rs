@@ -40,25 +40,9 @@ pub fn run(args: &ForecastArgs, out: &mut dyn Write) -> anyhow::Result<Verdict> 
     }
     let map = scenario.load.as_ref().map_or_else(|| empty_map(model.states.len()), |l| l.request_map());
     let grid = Grid::new(calendar, args.resolution);
-    if grid.bins > fogg_engine::forecast::MAX_BINS {
-        bail!(
-            "--resolution {} s over this {}-day window makes {} bins, more than the {} a forecast keeps: choose a coarser --resolution",
-            args.resolution,
-            grid.days.len(),
-            grid.bins,
-            fogg_engine::forecast::MAX_BINS
-        );
-    }
+    check_bins(&grid, args.resolution)?;
     let shard = Shard::resolve(args.shard)?;
-    let replicates = shard.customers(u64::from(args.replicates));
-    if replicates.is_empty() {
-        bail!(
-            "shard {shard} of a forecast with {} replicates holds none: shards split replicates, so use at most {} shards or more --replicates",
-            args.replicates,
-            args.replicates
-        );
-    }
-    let plan = ForecastPlan { seed: args.seed, replicates: replicates.start as u32..replicates.end as u32 };
+    let plan = ForecastPlan { seed: args.seed, replicates: shard_replicates(shard, args.replicates)? };
     let flightings: Vec<Flighting> = variants
         .iter()
         .map(|(strategy, v)| {
@@ -80,17 +64,7 @@ pub fn run(args: &ForecastArgs, out: &mut dyn Write) -> anyhow::Result<Verdict> 
             flighting: f,
         })
         .collect();
-    let walked: f64 =
-        subjects.iter().map(|s| s.customers).sum::<f64>() * f64::from(plan.replicates.len() as u32);
-    if walked.is_nan() || walked > fogg_engine::forecast::MAX_WALKED {
-        bail!(
-            "this forecast would walk about {:.3e} customers ({} replicates of about {:.3e} each): more than the {:.0e} one run walks; lower --replicates (or split them with --shard I/N) or the scenario's customers_per_period",
-            walked,
-            plan.replicates.len(),
-            subjects.first().map_or(0.0, |s| s.customers),
-            fogg_engine::forecast::MAX_WALKED
-        );
-    }
+    check_walked(&subjects, &plan)?;
     let timed = on_pool(args.threads.map(|t| t.get()), || {
         let totals = forecast(&subjects, &grid, &map, &plan);
         let expectations: Vec<_> = subjects
@@ -142,4 +116,46 @@ pub fn run(args: &ForecastArgs, out: &mut dyn Write) -> anyhow::Result<Verdict> 
 /// No requests for any of `states` states.
 fn empty_map(states: usize) -> RequestMap {
     RequestMap { names: Vec::new(), per_state: vec![Vec::new(); states] }
+}
+
+/// Refuses a grid of more bins than a forecast keeps.
+fn check_bins(grid: &Grid, resolution: u32) -> anyhow::Result<()> {
+    if grid.bins > fogg_engine::forecast::MAX_BINS {
+        bail!(
+            "--resolution {} s over this {}-day window makes {} bins, more than the {} a forecast keeps: choose a coarser --resolution",
+            resolution,
+            grid.days.len(),
+            grid.bins,
+            fogg_engine::forecast::MAX_BINS
+        );
+    }
+    Ok(())
+}
+
+/// The replicates `shard` walks of `replicates`, refused when it holds
+/// none.
+fn shard_replicates(shard: Shard, replicates: u32) -> anyhow::Result<std::ops::Range<u32>> {
+    let range = shard.customers(u64::from(replicates));
+    if range.is_empty() {
+        bail!(
+            "shard {shard} of a forecast with {replicates} replicates holds none: shards split replicates, so use at most {replicates} shards or more --replicates"
+        );
+    }
+    Ok(range.start as u32..range.end as u32)
+}
+
+/// Refuses a forecast that would walk more customers than one run may.
+fn check_walked(subjects: &[Subject], plan: &ForecastPlan) -> anyhow::Result<()> {
+    let walked: f64 =
+        subjects.iter().map(|s| s.customers).sum::<f64>() * f64::from(plan.replicates.len() as u32);
+    if walked.is_nan() || walked > fogg_engine::forecast::MAX_WALKED {
+        bail!(
+            "this forecast would walk about {:.3e} customers ({} replicates of about {:.3e} each): more than the {:.0e} one run walks; lower --replicates (or split them with --shard I/N) or the scenario's customers_per_period",
+            walked,
+            plan.replicates.len(),
+            subjects.first().map_or(0.0, |s| s.customers),
+            fogg_engine::forecast::MAX_WALKED
+        );
+    }
+    Ok(())
 }

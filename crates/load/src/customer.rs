@@ -32,7 +32,7 @@ use super::capture::{self, Capture};
 use super::context::LoadContext;
 use super::http::{self, HttpClient};
 use super::recorder::{ErrorClass, Exchange, Journeys};
-use super::spec::{FeederOrder, OnError};
+use super::spec::{FeederOrder, LoadSpec, OnError};
 use super::spec::{MAX_CONNECTIONS_PER_HOST, RequestSpec, Vars};
 use super::trace;
 use fogg_core::units::MAX_DURATION_S;
@@ -58,14 +58,7 @@ pub async fn run(ctx: &LoadContext, customer: u64, arrival: Instant, thread: usi
     let mut journey_rng = ctx.journey_rngs.customer(customer);
     let mut behaviour = ctx.behaviour_rngs.customer(customer);
     let product = (behaviour.next_u64() % 500) as u32 + 1;
-    let rows: Vec<usize> = spec
-        .feeders
-        .iter()
-        .map(|f| match f.order {
-            FeederOrder::RoundRobin => (customer % f.rows.len() as u64) as usize,
-            FeederOrder::Random => (behaviour.next_u64() % f.rows.len() as u64) as usize,
-        })
-        .collect();
+    let rows = feeder_rows(spec, customer, &mut behaviour);
     let mut session =
         Session { cookies: cookie_store::CookieStore::default(), captured: vec![None; spec.captures.len()] };
     let journey = model.walk(&mut journey_rng);
@@ -131,48 +124,16 @@ pub async fn run(ctx: &LoadContext, customer: u64, arrival: Instant, thread: usi
                 // resource's end.
                 let done = on_the_wire.record(result.err());
                 let latency = done.saturating_duration_since(intended);
-                let latency_us = latency.as_micros() as u64;
                 intended = done;
-                match result {
-                    Err(e) => {
-                        failure = failure.or(Some((on_the_wire.request, latency_us, e)));
-                        if spec.on_error == OnError::Abandon {
-                            status = Status::LeftError;
-                        }
-                    }
-                    Ok(()) => {
-                        if slowest.is_none_or(|(_, us)| latency_us > us) {
-                            slowest = Some((on_the_wire.request, latency_us));
-                        }
-                        let patience = seconds(spec.patience.sample(&mut behaviour));
-                        if latency > patience {
-                            status = Status::LeftSlow;
-                        }
-                    }
-                }
+                let request = on_the_wire.request;
+                status = judge(result, request, latency, spec, &mut behaviour, &mut slowest, &mut failure);
                 if status != Status::Active {
                     break;
                 }
             }
         }
         if state.conversion {
-            let cents = u128::from(fogg_model::cents(step.value));
-            outcome.counterfactual_conversions += 1;
-            outcome.counterfactual_revenue_cents += cents;
-            match status {
-                Status::Active => {
-                    outcome.conversions += 1;
-                    outcome.revenue_cents += cents;
-                }
-                Status::LeftSlow => {
-                    outcome.lost_latency += 1;
-                    outcome.revenue_at_risk_cents += cents;
-                }
-                Status::LeftError => {
-                    outcome.lost_errors += 1;
-                    outcome.revenue_at_risk_cents += cents;
-                }
-            }
+            count_conversion(&mut outcome, status, step.value);
         }
         if status == Status::Active {
             let think = spec.think_after(s).sample(&mut behaviour);
@@ -186,6 +147,70 @@ pub async fn run(ctx: &LoadContext, customer: u64, arrival: Instant, thread: usi
     outcome.abandoned_latency = u64::from(status == Status::LeftSlow);
     outcome.abandoned_errors = u64::from(status == Status::LeftError);
     ctx.record_journey(customer, segment, &outcome, slowest, failure);
+}
+
+/// Whether the customer stays after a response that took `latency`: they
+/// leave on an error when the scenario says so, or when it took longer
+/// than their patience. Keeps the journey's slowest response and first
+/// failure.
+fn judge(
+    result: Result<(), ErrorClass>,
+    request: usize,
+    latency: Duration,
+    spec: &LoadSpec,
+    behaviour: &mut impl Rng,
+    slowest: &mut Option<(usize, u64)>,
+    failure: &mut Option<(usize, u64, ErrorClass)>,
+) -> Status {
+    let latency_us = latency.as_micros() as u64;
+    match result {
+        Err(e) => {
+            *failure = failure.or(Some((request, latency_us, e)));
+            if spec.on_error == OnError::Abandon { Status::LeftError } else { Status::Active }
+        }
+        Ok(()) => {
+            if slowest.is_none_or(|(_, us)| latency_us > us) {
+                *slowest = Some((request, latency_us));
+            }
+            let patience = seconds(spec.patience.sample(behaviour));
+            if latency > patience { Status::LeftSlow } else { Status::Active }
+        }
+    }
+}
+
+/// The row of each feeder customer `customer` reads: in turn, or drawn
+/// from their behaviour generator.
+fn feeder_rows(spec: &LoadSpec, customer: u64, behaviour: &mut impl Rng) -> Vec<usize> {
+    spec.feeders
+        .iter()
+        .map(|f| match f.order {
+            FeederOrder::RoundRobin => (customer % f.rows.len() as u64) as usize,
+            FeederOrder::Random => (behaviour.next_u64() % f.rows.len() as u64) as usize,
+        })
+        .collect()
+}
+
+/// A conversion of `value` in a journey: achieved while the customer is
+/// still there, lost to latency or errors once they have left, and in
+/// the counterfactual (instant responses) either way.
+fn count_conversion(outcome: &mut Journeys, status: Status, value: f64) {
+    let cents = u128::from(fogg_model::cents(value));
+    outcome.counterfactual_conversions += 1;
+    outcome.counterfactual_revenue_cents += cents;
+    match status {
+        Status::Active => {
+            outcome.conversions += 1;
+            outcome.revenue_cents += cents;
+        }
+        Status::LeftSlow => {
+            outcome.lost_latency += 1;
+            outcome.revenue_at_risk_cents += cents;
+        }
+        Status::LeftError => {
+            outcome.lost_errors += 1;
+            outcome.revenue_at_risk_cents += cents;
+        }
+    }
 }
 
 /// A sampled time as a duration. A heavy-tailed distribution may draw

@@ -6,6 +6,32 @@ use fogg_result::AttributionResult;
 
 /// Lays out an [`AttributionResult`] for people.
 pub fn document(r: &AttributionResult) -> Doc {
+    let by_value = r.channels.iter().any(|c| c.value_removal_effect.is_some());
+    Doc {
+        title: "fogg attribute — Markov removal effects".to_owned(),
+        lines: header_lines(r),
+        sections: vec![
+            Section { title: "Channels".into(), table: channels_table(r), notes: channel_notes(r) },
+            Section {
+                title: "Conversions by model".into(),
+                table: by_model(r, false),
+                notes: model_notes(r),
+            },
+            Section {
+                title: "Value by model".into(),
+                table: by_model(r, true),
+                notes: vec![if by_value {
+                    "Markov and Shapley value: by the value removal effects and the Shapley values of the expected conversion value".into()
+                } else {
+                    "Markov and Shapley value: each channel's share of the conversions".into()
+                }],
+            },
+        ],
+    }
+}
+
+/// The lines under the title: the source, its size, and the conversions.
+fn header_lines(r: &AttributionResult) -> Vec<String> {
     let mut lines = vec![
         format!(
             "{} · {} · {}",
@@ -30,6 +56,12 @@ pub fn document(r: &AttributionResult) -> Doc {
             "journeys that did not convert are left out (--no-null, or no total_null column): only converting paths make the chain, as ChannelAttribution's var_null = None".to_owned(),
         );
     }
+    lines
+}
+
+/// A row per channel: removal effects (with intervals, fitted and
+/// simulated values where the run has them), shares and credits.
+fn channels_table(r: &AttributionResult) -> Table {
     let scenario = r.channels.iter().any(|c| c.fitted_removal_effect.is_some());
     let by_value = r.channels.iter().any(|c| c.value_removal_effect.is_some());
     let mut header = vec!["channel", "removal effect"];
@@ -78,58 +110,63 @@ pub fn document(r: &AttributionResult) -> Doc {
         row.push(num(c.attributed_value, 2));
         table.row(row);
     }
+    table
+}
+
+/// Each channel's credit by every model, in conversions or in value.
+fn by_model(r: &AttributionResult, value: bool) -> Table {
     let time_decay = r.time_decay_half_life_s.is_some();
-    let by_model = |value: bool| {
-        let mut header = vec![
-            "channel",
-            "Markov",
-            "Shapley",
-            "first touch",
-            "last touch",
-            "linear",
-            "position-based",
-            "last non-direct",
-        ];
+    let mut header = vec![
+        "channel",
+        "Markov",
+        "Shapley",
+        "first touch",
+        "last touch",
+        "linear",
+        "position-based",
+        "last non-direct",
+    ];
+    if time_decay {
+        header.push("time decay");
+    }
+    let mut table = Table::new(&header);
+    let digits = if value { 2 } else { 1 };
+    for c in &r.channels {
+        let cells = if value {
+            [
+                c.attributed_value,
+                c.first_touch_value,
+                c.last_touch_value,
+                c.linear_touch_value,
+                c.position_based_value,
+                c.last_non_direct_value,
+            ]
+        } else {
+            [
+                c.attributed_conversions,
+                c.first_touch,
+                c.last_touch,
+                c.linear_touch,
+                c.position_based,
+                c.last_non_direct,
+            ]
+        };
+        let shapley = if value { c.shapley_value } else { c.shapley_conversions };
+        let mut row =
+            vec![c.channel.clone(), num(cells[0], digits), shapley.map_or("–".into(), |x| num(x, digits))];
+        row.extend(cells[1..].iter().map(|&x| num(x, digits)));
         if time_decay {
-            header.push("time decay");
+            let decay = if value { c.time_decay_value } else { c.time_decay };
+            row.push(decay.map_or("–".into(), |x| num(x, digits)));
         }
-        let mut table = Table::new(&header);
-        let digits = if value { 2 } else { 1 };
-        for c in &r.channels {
-            let cells = if value {
-                [
-                    c.attributed_value,
-                    c.first_touch_value,
-                    c.last_touch_value,
-                    c.linear_touch_value,
-                    c.position_based_value,
-                    c.last_non_direct_value,
-                ]
-            } else {
-                [
-                    c.attributed_conversions,
-                    c.first_touch,
-                    c.last_touch,
-                    c.linear_touch,
-                    c.position_based,
-                    c.last_non_direct,
-                ]
-            };
-            let shapley = if value { c.shapley_value } else { c.shapley_conversions };
-            let mut row = vec![
-                c.channel.clone(),
-                num(cells[0], digits),
-                shapley.map_or("–".into(), |x| num(x, digits)),
-            ];
-            row.extend(cells[1..].iter().map(|&x| num(x, digits)));
-            if time_decay {
-                let decay = if value { c.time_decay_value } else { c.time_decay };
-                row.push(decay.map_or("–".into(), |x| num(x, digits)));
-            }
-            table.row(row);
-        }
-        table
-    };
+        table.row(row);
+    }
+    table
+}
+
+/// What the models of the by-model tables do.
+fn model_notes(r: &AttributionResult) -> Vec<String> {
+    let scenario = r.channels.iter().any(|c| c.fitted_removal_effect.is_some());
     let [first, middle, last] = r.position_based_weights.map(|w| num(w * 100.0, 0));
     let direct = if r.direct_channels.is_empty() {
         "no channel counts as direct (none is named 'direct'; --direct to name them), so last non-direct is last touch".to_owned()
@@ -152,6 +189,20 @@ pub fn document(r: &AttributionResult) -> Doc {
     let rules_note = format!(
         "first, last and linear touch, position-based ({first}% / {middle}% / {last}% to the first / middle / last touches; two touches split the ends in proportion) and last non-direct split each path's conversions and value over its touches as written (repeats included)"
     );
+    let mut notes = vec![shapley_note, rules_note, direct];
+    if let Some(h) = r.time_decay_half_life_s {
+        notes.push(format!(
+            "time decay: each conversion split over the touches of its path by weight 2^(−age / {}), age being the time from the touch to the conversion",
+            fogg_core::units::format_duration(h)
+        ));
+    }
+    notes
+}
+
+/// How the channels' removal effects were found, and what bounds them.
+fn channel_notes(r: &AttributionResult) -> Vec<String> {
+    let scenario = r.channels.iter().any(|c| c.fitted_removal_effect.is_some());
+    let by_value = r.channels.iter().any(|c| c.value_removal_effect.is_some());
     let states = if r.order == 1 {
         "one per channel, a channel repeated in a row being one visit"
     } else if r.collapse_repeats {
@@ -196,36 +247,7 @@ pub fn document(r: &AttributionResult) -> Doc {
             num(n as f64, 0)
         ));
     }
-    Doc {
-        title: "fogg attribute — Markov removal effects".to_owned(),
-        lines,
-        sections: vec![
-            Section { title: "Channels".into(), table, notes },
-            Section {
-                title: "Conversions by model".into(),
-                table: by_model(false),
-                notes: {
-                    let mut notes = vec![shapley_note, rules_note, direct];
-                    if let Some(h) = r.time_decay_half_life_s {
-                        notes.push(format!(
-                            "time decay: each conversion split over the touches of its path by weight 2^(−age / {}), age being the time from the touch to the conversion",
-                            fogg_core::units::format_duration(h)
-                        ));
-                    }
-                    notes
-                },
-            },
-            Section {
-                title: "Value by model".into(),
-                table: by_model(true),
-                notes: vec![if by_value {
-                    "Markov and Shapley value: by the value removal effects and the Shapley values of the expected conversion value".into()
-                } else {
-                    "Markov and Shapley value: each channel's share of the conversions".into()
-                }],
-            },
-        ],
-    }
+    notes
 }
 
 /// A simulated estimate with its standard error, or "–".

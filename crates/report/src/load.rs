@@ -268,12 +268,10 @@ pub fn summary(r: &LoadResult) -> Doc {
     doc
 }
 
-/// The charts of the HTML report: the HDR percentile plot, latency,
-/// throughput and errors over time, latency per request and the
-/// conversions latency and errors cost.
-pub fn charts(r: &LoadResult) -> Vec<super::svg::Chart> {
-    use super::svg::{Chart, Series, XScale};
-    let hdr = |name: &str, h: &hdrhistogram::Histogram<u64>| Series {
+/// The HDR percentile plot's series: every request, then the first six
+/// request names.
+fn percentile_series(r: &LoadResult) -> Vec<super::svg::Series> {
+    let hdr = |name: &str, h: &hdrhistogram::Histogram<u64>| super::svg::Series {
         name: name.to_owned(),
         points: super::hgrm::distribution(h)
             .into_iter()
@@ -286,25 +284,48 @@ pub fn charts(r: &LoadResult) -> Vec<super::svg::Chart> {
     for (name, t) in r.raw.request_names.iter().zip(&agg.by_request).take(6) {
         percentile.push(hdr(name, &t.latency_us));
     }
-    let second = |f: &dyn Fn(&fogg_result::SecondRow) -> Option<f64>| -> Vec<(f64, f64)> {
-        r.series.iter().filter_map(|s| f(s).map(|v| (s.second as f64, v))).collect()
-    };
-    // Rows of a long run cover several seconds each: rates divide by them.
-    let per_second = |count: u64, s: &fogg_result::SecondRow| count as f64 / s.seconds.max(1) as f64;
+    percentile
+}
+
+/// Failed requests per second, a series per error class the run saw (or
+/// one flat series when it saw none).
+fn error_series(r: &LoadResult) -> Vec<super::svg::Series> {
+    use super::svg::Series;
     let mut errors: Vec<Series> = ErrorClass::ALL
         .iter()
         .filter(|c| r.errors.of(**c) > 0)
         .map(|c| Series {
             name: c.short_name().to_owned(),
-            points: second(&|s| Some(per_second(s.errors_by_class.of(*c), s))),
+            points: over_time(r, &|s| Some(per_second(s.errors_by_class.of(*c), s))),
         })
         .collect();
     if errors.is_empty() {
         errors.push(Series {
             name: "errors (none)".into(),
-            points: second(&|s| Some(per_second(s.errors, s))),
+            points: over_time(r, &|s| Some(per_second(s.errors, s))),
         });
     }
+    errors
+}
+
+/// `f` of each row of the run over time, at the second the row starts.
+fn over_time(r: &LoadResult, f: &dyn Fn(&fogg_result::SecondRow) -> Option<f64>) -> Vec<(f64, f64)> {
+    r.series.iter().filter_map(|s| f(s).map(|v| (s.second as f64, v))).collect()
+}
+
+/// A count of a row as a rate: rows of a long run cover several seconds.
+fn per_second(count: u64, s: &fogg_result::SecondRow) -> f64 {
+    count as f64 / s.seconds.max(1) as f64
+}
+
+/// The charts of the HTML report: the HDR percentile plot, latency,
+/// throughput and errors over time, latency per request and the
+/// conversions latency and errors cost.
+pub fn charts(r: &LoadResult) -> Vec<super::svg::Chart> {
+    use super::svg::{Chart, Series, XScale};
+    let second = |f: &dyn Fn(&fogg_result::SecondRow) -> Option<f64>| over_time(r, f);
+    let percentile = percentile_series(r);
+    let errors = error_series(r);
     vec![
         Chart::Line {
             title: "Latency by percentile (HDR)".into(),

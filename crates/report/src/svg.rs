@@ -463,7 +463,44 @@ fn heat(out: &mut String, value_label: &str, rows: &[String], cols: &[String], v
     );
 }
 
-/// A cell's value, short: two significant decimals below 1.
+/// How tall each node of a Sankey diagram is, in its values: the most of
+/// its own value, its inflow and its outflow.
+fn node_sizes(nodes: &[(usize, String, Option<usize>, f64)], links: &[(usize, usize, f64)]) -> Vec<f64> {
+    let mut size: Vec<f64> = nodes.iter().map(|n| n.3.max(0.0)).collect();
+    let (mut inflow, mut outflow) = (vec![0.0; nodes.len()], vec![0.0; nodes.len()]);
+    for &(a, b, v) in links {
+        outflow[a] += v;
+        inflow[b] += v;
+    }
+    for (i, s) in size.iter_mut().enumerate() {
+        *s = s.max(inflow[i]).max(outflow[i]);
+    }
+    size
+}
+
+/// Where each band leaves its source node and arrives at its target, from
+/// the nodes' tops `y`. Each node's bands leave in the order of where they
+/// arrive, and arrive in the order of where they leave, so they cross as
+/// little as they can.
+fn band_ends(links: &[(usize, usize, f64)], y: &[f64], scale: f64) -> (Vec<f64>, Vec<f64>) {
+    let mut out_y = vec![0.0; links.len()];
+    let mut in_y = vec![0.0; links.len()];
+    let mut order: Vec<usize> = (0..links.len()).collect();
+    order.sort_by(|&i, &j| y[links[i].1].total_cmp(&y[links[j].1]));
+    let mut at = y.to_vec();
+    for &k in &order {
+        out_y[k] = at[links[k].0];
+        at[links[k].0] += links[k].2 * scale;
+    }
+    order.sort_by(|&i, &j| y[links[i].0].total_cmp(&y[links[j].0]));
+    let mut at = y.to_vec();
+    for &k in &order {
+        in_y[k] = at[links[k].1];
+        at[links[k].1] += links[k].2 * scale;
+    }
+    (out_y, in_y)
+}
+
 /// Nodes stacked in their columns, heights to one scale (the fullest
 /// column fills the plot), and bands from each node's right edge to the
 /// next node's left edge, stacked in link order on both sides.
@@ -480,16 +517,7 @@ fn sankey(
     let ph = H - top - 30.0;
     let n_cols = columns.len().max(2);
     let x_of = |c: usize| left + c as f64 * (right - left - NODE_W) / (n_cols - 1) as f64;
-    // A node is as tall as the most of its value, its inflow and outflow.
-    let mut size: Vec<f64> = nodes.iter().map(|n| n.3.max(0.0)).collect();
-    let (mut inflow, mut outflow) = (vec![0.0; nodes.len()], vec![0.0; nodes.len()]);
-    for &(a, b, v) in links {
-        outflow[a] += v;
-        inflow[b] += v;
-    }
-    for (i, s) in size.iter_mut().enumerate() {
-        *s = s.max(inflow[i]).max(outflow[i]);
-    }
+    let size = node_sizes(nodes, links);
     let mut scale = f64::INFINITY;
     for c in 0..columns.len() {
         let members: Vec<usize> = (0..nodes.len()).filter(|&i| nodes[i].0 == c).collect();
@@ -524,24 +552,7 @@ fn sankey(
             at += size[i] * scale + GAP;
         }
     }
-    // Each node's bands leave in the order of where they arrive, and
-    // arrive in the order of where they leave, so they cross as little as
-    // they can.
-    let mut out_y = vec![0.0; links.len()];
-    let mut in_y = vec![0.0; links.len()];
-    let mut order: Vec<usize> = (0..links.len()).collect();
-    order.sort_by(|&i, &j| y[links[i].1].total_cmp(&y[links[j].1]));
-    let mut at = y.clone();
-    for &k in &order {
-        out_y[k] = at[links[k].0];
-        at[links[k].0] += links[k].2 * scale;
-    }
-    order.sort_by(|&i, &j| y[links[i].0].total_cmp(&y[links[j].0]));
-    let mut at = y.clone();
-    for &k in &order {
-        in_y[k] = at[links[k].1];
-        at[links[k].1] += links[k].2 * scale;
-    }
+    let (out_y, in_y) = band_ends(links, &y, scale);
     for (k, &(a, b, v)) in links.iter().enumerate() {
         let h = v * scale;
         let (x0, x1) = (x_of(nodes[a].0) + NODE_W, x_of(nodes[b].0));
@@ -588,6 +599,7 @@ fn sankey(
     );
 }
 
+/// A cell's value, short: two significant decimals below 1.
 fn heat_value(v: f64) -> String {
     if v < 1.0 { num(v, 2) } else { num(v, 1) }
 }

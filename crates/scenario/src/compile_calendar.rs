@@ -1,6 +1,9 @@
 //! `[calendar]`: the campaign window, its zone, the arrival profiles and
 //! events, checked into a [`Calendar`] with every problem named.
 
+use std::ops::Range;
+
+use jiff::tz::TimeZone;
 use toml::Spanned;
 
 use super::context::Cx;
@@ -13,6 +16,77 @@ use fogg_model::{Channel, Model};
 /// The longest window a calendar may span: its intensity is kept per
 /// minute.
 const MAX_DAYS: f64 = 400.0;
+
+/// The window's start and end, in Unix seconds, from `start` and either
+/// `end` or `days`; `None` (with problems recorded) for a window that is
+/// missing an end, ends before it starts, or is too long.
+fn window(cx: &mut Cx, c: &RawCalendar, span: &Range<usize>, tz: &TimeZone) -> Option<(i64, i64)> {
+    let start_s = at_instant(cx, "calendar.start", &c.start, tz)?;
+    let end_s = match (&c.end, &c.days) {
+        (Some(end), None) => at_instant(cx, "calendar.end", end, tz)?,
+        (None, Some(days)) => {
+            let d = *days.get_ref();
+            if !((1.0..=MAX_DAYS).contains(&d) && d.fract() == 0.0) {
+                cx.problem(
+                    Some(&days.span()),
+                    "calendar.days",
+                    format!("days = {d}: a window lasts a whole number of days, 1 to {MAX_DAYS}"),
+                    "give the campaign's length in days, e.g. 14, or an `end` date-time",
+                );
+                return None;
+            }
+            match days_after(start_s, d as i64, tz) {
+                Ok(end) => end,
+                Err(e) => {
+                    cx.problem(Some(&days.span()), "calendar.days", e.to_string(), "give a shorter window");
+                    return None;
+                }
+            }
+        }
+        (Some(_), Some(days)) => {
+            cx.problem(
+                Some(&days.span()),
+                "calendar.days",
+                "both `end` and `days` say where the window ends",
+                "keep one of them",
+            );
+            return None;
+        }
+        (None, None) => {
+            cx.problem(
+                Some(span),
+                "calendar",
+                "the window has a start but no end",
+                "add `days = 14` or `end = \"2026-12-06\"` to [calendar]",
+            );
+            return None;
+        }
+    };
+    if end_s <= start_s {
+        let at = c.end.as_ref().map(|e| e.span());
+        cx.problem(
+            at.as_ref(),
+            "calendar.end",
+            format!(
+                "the window ends ({}) before it starts ({})",
+                c.end.as_ref().map_or(String::new(), |e| e.get_ref().text()),
+                c.start.get_ref().text()
+            ),
+            "give an end after the start, or `days = N` instead",
+        );
+        return None;
+    }
+    if (end_s - start_s) as f64 > MAX_DAYS * 86_400.0 {
+        cx.problem(
+            c.end.as_ref().map(|e| e.span()).as_ref(),
+            "calendar.end",
+            format!("the window lasts {:.0} days, more than {MAX_DAYS}", (end_s - start_s) as f64 / 86_400.0),
+            "forecast a campaign at a time: split a long season into windows",
+        );
+        return None;
+    }
+    Some((start_s, end_s))
+}
 
 /// The calendar of `[calendar]`, or `None` (with problems recorded).
 pub(super) fn compile_calendar(
@@ -46,70 +120,7 @@ pub(super) fn compile_calendar(
             None
         }
     }?;
-    let start_s = at_instant(cx, "calendar.start", &c.start, &tz)?;
-    let end_s = match (&c.end, &c.days) {
-        (Some(end), None) => at_instant(cx, "calendar.end", end, &tz)?,
-        (None, Some(days)) => {
-            let d = *days.get_ref();
-            if !((1.0..=MAX_DAYS).contains(&d) && d.fract() == 0.0) {
-                cx.problem(
-                    Some(&days.span()),
-                    "calendar.days",
-                    format!("days = {d}: a window lasts a whole number of days, 1 to {MAX_DAYS}"),
-                    "give the campaign's length in days, e.g. 14, or an `end` date-time",
-                );
-                return None;
-            }
-            match days_after(start_s, d as i64, &tz) {
-                Ok(end) => end,
-                Err(e) => {
-                    cx.problem(Some(&days.span()), "calendar.days", e.to_string(), "give a shorter window");
-                    return None;
-                }
-            }
-        }
-        (Some(_), Some(days)) => {
-            cx.problem(
-                Some(&days.span()),
-                "calendar.days",
-                "both `end` and `days` say where the window ends",
-                "keep one of them",
-            );
-            return None;
-        }
-        (None, None) => {
-            cx.problem(
-                Some(&span),
-                "calendar",
-                "the window has a start but no end",
-                "add `days = 14` or `end = \"2026-12-06\"` to [calendar]",
-            );
-            return None;
-        }
-    };
-    if end_s <= start_s {
-        let at = c.end.as_ref().map(|e| e.span());
-        cx.problem(
-            at.as_ref(),
-            "calendar.end",
-            format!(
-                "the window ends ({}) before it starts ({})",
-                c.end.as_ref().map_or(String::new(), |e| e.get_ref().text()),
-                c.start.get_ref().text()
-            ),
-            "give an end after the start, or `days = N` instead",
-        );
-        return None;
-    }
-    if (end_s - start_s) as f64 > MAX_DAYS * 86_400.0 {
-        cx.problem(
-            c.end.as_ref().map(|e| e.span()).as_ref(),
-            "calendar.end",
-            format!("the window lasts {:.0} days, more than {MAX_DAYS}", (end_s - start_s) as f64 / 86_400.0),
-            "forecast a campaign at a time: split a long season into windows",
-        );
-        return None;
-    }
+    let (start_s, end_s) = window(cx, c, &span, &tz)?;
     let hourly = weights::<24>(
         cx,
         "calendar.hourly",

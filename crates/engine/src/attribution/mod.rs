@@ -42,6 +42,7 @@ pub use paths::{PathFormat, Paths};
 pub use rules::{PositionWeights, Rule, RuleCredit, RuleOptions};
 pub use shapley::MAX_SHAPLEY_CHANNELS;
 
+use fogg_model::alias::{AliasRows, EXIT, RowId, Target};
 use fogg_model::exact::solve;
 
 /// Where journeys of a fitted chain are cut.
@@ -429,45 +430,22 @@ impl BlockSums {
     }
 }
 
+/// The simulated chain's target for a conversion: every other target is
+/// a state or `EXIT`.
+const CONVERSION: Target = EXIT - 1;
+
 impl FittedChain {
     /// Walks `journeys` journeys on the chain (journey `i` with the
     /// generator of customer `i` of `seed`, in parallel), and estimates
     /// P(conversion) and every removal effect from them.
     pub fn simulate(&self, journeys: u64, seed: u64) -> SimulatedRemoval {
         use fogg_core::rng::{CustomerRngs, Stream};
-        use fogg_model::alias::{AliasRows, EXIT, Target};
         use rand::distr::Distribution;
         use rand::distr::weighted::WeightedIndex;
         use rayon::prelude::*;
 
-        const CONVERSION: Target = EXIT - 1;
         let n = self.channels;
-        let states = self.states.len();
-        assert!(states < CONVERSION as usize, "at most {CONVERSION} states can be simulated");
-        let mut rows = AliasRows::default();
-        let start: Vec<(Target, f64)> = self
-            .start
-            .iter()
-            .enumerate()
-            .filter(|(_, w)| **w > 0.0)
-            .map(|(s, w)| (s as Target, *w))
-            .collect();
-        let start_row = rows.push(&start);
-        let next_rows: Vec<_> = (0..states)
-            .map(|s| {
-                let mut row: Vec<(Target, f64)> =
-                    self.next[s].iter().filter(|(_, w)| *w > 0.0).map(|&(t, w)| (t as Target, w)).collect();
-                if self.conversion[s] > 0.0 {
-                    row.push((CONVERSION, self.conversion[s]));
-                }
-                if self.null[s] > 0.0 {
-                    row.push((EXIT, self.null[s]));
-                } else if row.is_empty() {
-                    row.push((EXIT, 1.0)); // no journey leaves it: it converts nobody
-                }
-                rows.push(&row)
-            })
-            .collect();
+        let (rows, start_row, next_rows) = self.alias_rows();
         // Per state, the values per conversion to draw from.
         let values: Vec<Option<(WeightedIndex<f64>, Vec<f64>)>> = self
             .conversion_values
@@ -530,6 +508,47 @@ impl FittedChain {
         for block in &blocks {
             sums.add(block);
         }
+        sums.estimates(journeys)
+    }
+
+    /// The chain as alias tables: the start row, and a row per state
+    /// whose targets are states, [`CONVERSION`] and `EXIT`.
+    fn alias_rows(&self) -> (AliasRows, RowId, Vec<RowId>) {
+        let states = self.states.len();
+        assert!(states < CONVERSION as usize, "at most {CONVERSION} states can be simulated");
+        let mut rows = AliasRows::default();
+        let start: Vec<(Target, f64)> = self
+            .start
+            .iter()
+            .enumerate()
+            .filter(|(_, w)| **w > 0.0)
+            .map(|(s, w)| (s as Target, *w))
+            .collect();
+        let start_row = rows.push(&start);
+        let next_rows = (0..states)
+            .map(|s| {
+                let mut row: Vec<(Target, f64)> =
+                    self.next[s].iter().filter(|(_, w)| *w > 0.0).map(|&(t, w)| (t as Target, w)).collect();
+                if self.conversion[s] > 0.0 {
+                    row.push((CONVERSION, self.conversion[s]));
+                }
+                if self.null[s] > 0.0 {
+                    row.push((EXIT, self.null[s]));
+                } else if row.is_empty() {
+                    row.push((EXIT, 1.0)); // no journey leaves it: it converts nobody
+                }
+                rows.push(&row)
+            })
+            .collect();
+        (rows, start_row, next_rows)
+    }
+}
+
+impl BlockSums {
+    /// P(conversion)'s removal effects and their standard errors, from the
+    /// sums of `journeys` walks.
+    fn estimates(&self, journeys: u64) -> SimulatedRemoval {
+        let sums = self;
         let cf = sums.conversions as f64;
         let ratio = |part: f64, all: f64| if all > 0.0 { part / all } else { 0.0 };
         let removal_effect: Vec<f64> = sums.touched.iter().map(|&t| ratio(t as f64, cf)).collect();

@@ -17,9 +17,11 @@
 //! of all steps is taken per frequency (see `on_steps`), so a month of
 //! 5-minute bins costs a fraction of a second.
 
+use std::sync::Arc;
+
 use rayon::prelude::*;
-use realfft::RealFftPlanner;
 use realfft::num_complex::Complex;
+use realfft::{ComplexToReal, RealFftPlanner, RealToComplex};
 
 use super::{Flighting, Grid, RequestMap};
 use fogg_core::calendar::Calendar;
@@ -284,6 +286,55 @@ fn per_frequency(
     requests
 }
 
+/// Each state's dwell kernel, ready to move visits to departures by FFT.
+struct DwellConvolution {
+    forward: Arc<dyn RealToComplex<f64>>,
+    inverse: Arc<dyn ComplexToReal<f64>>,
+    /// The spectrum of each state's kernel.
+    kernels: Vec<Vec<Complex<f64>>>,
+    bins: usize,
+}
+
+impl DwellConvolution {
+    fn new(model: &Model, res: f64, bins: usize) -> DwellConvolution {
+        let mut planner = RealFftPlanner::<f64>::new();
+        let forward = planner.plan_fft_forward(2 * bins);
+        let inverse = planner.plan_fft_inverse(2 * bins);
+        let kernels = model
+            .states
+            .iter()
+            .map(|s| {
+                let mut input = forward.make_input_vec();
+                input.iter_mut().zip(kernel(&s.dwell, res, bins)).for_each(|(x, w)| *x = w);
+                let mut out = forward.make_output_vec();
+                forward.process(&mut input, &mut out).expect("buffers of the planned length");
+                out
+            })
+            .collect();
+        DwellConvolution { forward, inverse, kernels, bins }
+    }
+
+    /// When state `s`'s visits per bin leave it: a linear convolution with
+    /// its kernel, cut at the window's end.
+    fn departures(&self, s: usize, visits: &[f64]) -> Vec<f64> {
+        let (bins, len) = (self.bins, 2 * self.bins);
+        let mut input = self.forward.make_input_vec();
+        input[..bins].copy_from_slice(visits);
+        let mut spectrum = self.forward.make_output_vec();
+        self.forward.process(&mut input, &mut spectrum).expect("buffers of the planned length");
+        spectrum.iter_mut().zip(&self.kernels[s]).for_each(|(x, k)| *x *= k);
+        spectrum[0].im = 0.0;
+        if let Some(last) = spectrum.last_mut() {
+            last.im = 0.0;
+        }
+        let mut out = self.inverse.make_output_vec();
+        self.inverse.process(&mut spectrum, &mut out).expect("buffers of the planned length");
+        out.truncate(bins);
+        out.iter_mut().for_each(|x| *x = (*x / len as f64).max(0.0));
+        out
+    }
+}
+
 /// Requests per step and name, bin-major, when spend moves transitions
 /// over time: one step of the chain at a time. Each state's visits move
 /// by its dwell kernel (a linear convolution, by FFT, cut at the window's
@@ -302,37 +353,7 @@ fn in_time(
 ) -> (Vec<f64>, f64) {
     let names = map.names.len();
     let n = model.states.len();
-    let len = 2 * bins;
-    let mut planner = RealFftPlanner::<f64>::new();
-    let forward = planner.plan_fft_forward(len);
-    let inverse = planner.plan_fft_inverse(len);
-    let kernels: Vec<Vec<Complex<f64>>> = model
-        .states
-        .iter()
-        .map(|s| {
-            let mut input = forward.make_input_vec();
-            input.iter_mut().zip(kernel(&s.dwell, res, bins)).for_each(|(x, w)| *x = w);
-            let mut out = forward.make_output_vec();
-            forward.process(&mut input, &mut out).expect("buffers of the planned length");
-            out
-        })
-        .collect();
-    let departures_of = |s: usize, visits: &[f64]| -> Vec<f64> {
-        let mut input = forward.make_input_vec();
-        input[..bins].copy_from_slice(visits);
-        let mut spectrum = forward.make_output_vec();
-        forward.process(&mut input, &mut spectrum).expect("buffers of the planned length");
-        spectrum.iter_mut().zip(&kernels[s]).for_each(|(x, k)| *x *= k);
-        spectrum[0].im = 0.0;
-        if let Some(last) = spectrum.last_mut() {
-            last.im = 0.0;
-        }
-        let mut out = inverse.make_output_vec();
-        inverse.process(&mut spectrum, &mut out).expect("buffers of the planned length");
-        out.truncate(bins);
-        out.iter_mut().for_each(|x| *x = (*x / len as f64).max(0.0));
-        out
-    };
+    let dwell = DwellConvolution::new(model, res, bins);
     let mut requests = vec![0.0; bins * names];
     let mut conversions = 0.0;
     for ((segment, entering), ahead) in model.segments.iter().zip(entering).zip(ahead) {
@@ -359,7 +380,7 @@ fn in_time(
             let departures: Vec<Option<Vec<f64>>> = x
                 .par_iter()
                 .enumerate()
-                .map(|(s, visits)| visits.as_ref().map(|v| departures_of(s, v)))
+                .map(|(s, visits)| visits.as_ref().map(|v| dwell.departures(s, v)))
                 .collect();
             let mut next: Vec<Option<Vec<f64>>> = vec![None; n];
             let mut add = |t: Target, j: usize, amount: f64| {

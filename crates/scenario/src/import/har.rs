@@ -215,38 +215,8 @@ pub fn import(har: &HarFile, file: &str, name: &str) -> Result<Imported, HarErro
             path.push('?');
             path.push_str(&secret_query(q, &mut secrets));
         }
-        let mut headers: Vec<(String, String)> = Vec::new();
-        for h in &e.request.headers {
-            let name = h.name.to_ascii_lowercase();
-            if name == "cookie" {
-                let foreign: Vec<String> = h
-                    .value
-                    .split(';')
-                    .filter_map(|c| c.trim().split_once('='))
-                    .filter(|(n, _)| !set_cookies.contains(*n))
-                    .map(|(n, _)| {
-                        let var = env_name(&format!("cookie_{n}"));
-                        secrets.insert(var.clone());
-                        format!("{n}={{env.{var}}}")
-                    })
-                    .collect();
-                if !foreign.is_empty() && !headers.iter().any(|(n, _)| n == "cookie") {
-                    headers.push(("cookie".to_owned(), foreign.join("; ")));
-                }
-            } else if kept_header(&name) && !headers.iter().any(|(n, _)| *n == name) {
-                headers.push((name, h.value.clone()));
-            }
-        }
-        let body = e.request.post_data.as_ref().and_then(|p| {
-            let text = p.body()?;
-            Some(if p.mime_type.contains("x-www-form-urlencoded") {
-                secret_query(&text, &mut secrets)
-            } else if p.mime_type.contains("json") {
-                secret_json(&text, &mut secrets)
-            } else {
-                text
-            })
-        });
+        let headers = request_headers(e, &set_cookies, &mut secrets);
+        let body = request_body(e, &mut secrets);
         let end = start(i) + e.time.max(0.0);
         let mut call = Call {
             entry: i,
@@ -260,36 +230,7 @@ pub fn import(har: &HarFile, file: &str, name: &str) -> Result<Imported, HarErro
             end_ms: end,
             captures: Vec::new(),
         };
-        // Values earlier responses gave, sent back here.
-        let texts: Vec<&str> = std::iter::once(call.path.as_str())
-            .chain(call.headers.iter().map(|(_, v)| v.as_str()))
-            .chain(call.body.as_deref())
-            .collect();
-        let candidates: Vec<Known> = known.candidates(&texts).into_iter().cloned().collect();
-        let mut used: Vec<(usize, String)> = Vec::new();
-        for k in &candidates {
-            let token = format!("{{{}}}", k.name);
-            let mut hit = false;
-            for text in std::iter::once(&mut call.path)
-                .chain(call.headers.iter_mut().map(|(_, v)| v))
-                .chain(call.body.as_mut())
-            {
-                if let Some(replaced) = replace_whole(text, &k.value, &token) {
-                    *text = replaced;
-                    hit = true;
-                }
-            }
-            if hit {
-                used.push((k.source, k.name.clone()));
-            }
-        }
-        for (source, capture) in used {
-            let k = candidates.iter().find(|k| k.name == capture).expect("a known value");
-            let source_call = calls.iter_mut().find(|c| c.entry == source).expect("sources come first");
-            if !source_call.captures.iter().any(|(n, _)| *n == capture) {
-                source_call.captures.push((capture, k.how.clone()));
-            }
-        }
+        use_captures(&mut call, &known, &mut calls);
         // Credentials that did not come from a response.
         for (name, value) in &mut call.headers {
             if name == "authorization" && !value.contains('{') {
@@ -306,12 +247,26 @@ pub fn import(har: &HarFile, file: &str, name: &str) -> Result<Imported, HarErro
         calls.push(call);
     }
 
-    // Pages: each document starts one (else each new page reference,
-    // else each pause of a second); GETs without captures that answered
-    // 2xx/3xx are its resources.
+    let pages = pages_of(calls, entries, &mut summary);
+    let ids = unique_ids(pages.iter().map(|(doc, ..)| doc.path.as_str()));
+    let mut t = String::new();
+    write_states(&mut t, har, file, name, &pages, &ids, &secrets);
+    write_load(&mut t, &pages, &ids, &mut summary);
+    summary.states = ids.len();
+    summary.secrets = secrets.into_iter().collect();
+    Ok(Imported { toml: t, summary })
+}
+
+/// A page: its document, its resources, and its other calls.
+type Page = (Call, Vec<Call>, Vec<Call>);
+
+/// The calls grouped into pages: each document starts one (else each new
+/// page reference, else each pause of a second); GETs without captures
+/// that answered 2xx/3xx are its resources.
+fn pages_of(calls: Vec<Call>, entries: &[Entry], summary: &mut Summary) -> Vec<Page> {
     let documents = calls.iter().any(|c| is_document(&entries[c.entry]));
     let pagerefs = calls.iter().any(|c| entries[c.entry].pageref.is_some());
-    let mut pages: Vec<(Call, Vec<Call>, Vec<Call>)> = Vec::new();
+    let mut pages: Vec<Page> = Vec::new();
     let mut previous: Option<(Option<&str>, f64)> = None;
     for call in calls {
         let e = &entries[call.entry];
@@ -340,21 +295,23 @@ pub fn import(har: &HarFile, file: &str, name: &str) -> Result<Imported, HarErro
             page.2.push(call);
         }
     }
+    pages
+}
 
-    let ids = unique_ids(pages.iter().map(|(doc, ..)| doc.path.as_str()));
+/// The scenario's comments, `[scenario]`, the channel, the entry and a
+/// state per page, in a line.
+fn write_states(
+    t: &mut String,
+    har: &HarFile,
+    file: &str,
+    name: &str,
+    pages: &[Page],
+    ids: &[String],
+    secrets: &BTreeSet<String>,
+) {
     let conversion = pages
         .iter()
         .position(|(doc, _, calls)| std::iter::once(doc).chain(calls).any(|c| looks_like_an_order(&c.path)));
-    let gaps: Vec<f64> = pages
-        .windows(2)
-        .map(|w| {
-            let end =
-                std::iter::once(&w[0].0).chain(&w[0].1).chain(&w[0].2).map(|c| c.end_ms).fold(0.0, f64::max);
-            (w[1].0.start_ms - end).max(0.0)
-        })
-        .collect();
-
-    let mut t = String::new();
     let creator = har
         .log
         .creator
@@ -413,6 +370,19 @@ pub fn import(har: &HarFile, file: &str, name: &str) -> Result<Imported, HarErro
             }
         }
     }
+}
+
+/// `[load]` with think times from the recorded gaps between pages, and a
+/// `[[load.request]]` per document and call.
+fn write_load(t: &mut String, pages: &[Page], ids: &[String], summary: &mut Summary) {
+    let gaps: Vec<f64> = pages
+        .windows(2)
+        .map(|w| {
+            let end =
+                std::iter::once(&w[0].0).chain(&w[0].1).chain(&w[0].2).map(|c| c.end_ms).fold(0.0, f64::max);
+            (w[1].0.start_ms - end).max(0.0)
+        })
+        .collect();
     let median_gap = median(&gaps).unwrap_or(2000.0);
     let _ = writeln!(t, "\n[load]");
     let _ = writeln!(t, "duration = \"1min\"   # guess: how long customers arrive");
@@ -439,12 +409,12 @@ pub fn import(har: &HarFile, file: &str, name: &str) -> Result<Imported, HarErro
     // Request names: a document's is its state's id.
     let mut names = UniqueNames::default();
     let mut by_path: HashMap<String, String> = HashMap::new();
-    for (id, (doc, ..)) in ids.iter().zip(&pages) {
+    for (id, (doc, ..)) in ids.iter().zip(pages) {
         names.unique(id);
         by_path.entry(doc.path.clone()).or_insert_with(|| id.clone());
     }
-    for (id, (doc, resources, others)) in ids.iter().zip(&pages) {
-        write_request(&mut t, id, id, doc, resources, &mut summary);
+    for (id, (doc, resources, others)) in ids.iter().zip(pages) {
+        write_request(t, id, id, doc, resources, summary);
         for call in others {
             // Calls to one path share a name (and a row in reports).
             let name = match by_path.get(&call.path) {
@@ -455,12 +425,89 @@ pub fn import(har: &HarFile, file: &str, name: &str) -> Result<Imported, HarErro
                     name
                 }
             };
-            write_request(&mut t, id, &name, call, &[], &mut summary);
+            write_request(t, id, &name, call, &[], summary);
         }
     }
-    summary.states = ids.len();
-    summary.secrets = secrets.into_iter().collect();
-    Ok(Imported { toml: t, summary })
+}
+
+/// The request headers a scenario keeps, with cookies the recording did
+/// not set itself turned into `{env.HAR_COOKIE_…}` secrets.
+fn request_headers(
+    e: &Entry,
+    set_cookies: &BTreeSet<String>,
+    secrets: &mut BTreeSet<String>,
+) -> Vec<(String, String)> {
+    let mut headers: Vec<(String, String)> = Vec::new();
+    for h in &e.request.headers {
+        let name = h.name.to_ascii_lowercase();
+        if name == "cookie" {
+            let foreign: Vec<String> = h
+                .value
+                .split(';')
+                .filter_map(|c| c.trim().split_once('='))
+                .filter(|(n, _)| !set_cookies.contains(*n))
+                .map(|(n, _)| {
+                    let var = env_name(&format!("cookie_{n}"));
+                    secrets.insert(var.clone());
+                    format!("{n}={{env.{var}}}")
+                })
+                .collect();
+            if !foreign.is_empty() && !headers.iter().any(|(n, _)| n == "cookie") {
+                headers.push(("cookie".to_owned(), foreign.join("; ")));
+            }
+        } else if kept_header(&name) && !headers.iter().any(|(n, _)| *n == name) {
+            headers.push((name, h.value.clone()));
+        }
+    }
+    headers
+}
+
+/// The request body, with a form's or JSON document's secrets replaced.
+fn request_body(e: &Entry, secrets: &mut BTreeSet<String>) -> Option<String> {
+    e.request.post_data.as_ref().and_then(|p| {
+        let text = p.body()?;
+        Some(if p.mime_type.contains("x-www-form-urlencoded") {
+            secret_query(&text, secrets)
+        } else if p.mime_type.contains("json") {
+            secret_json(&text, secrets)
+        } else {
+            text
+        })
+    })
+}
+
+/// Values earlier responses gave, sent back in `call`: each becomes a
+/// `{name}` there and a capture on the call that gave it.
+fn use_captures(call: &mut Call, known: &Knowns, calls: &mut [Call]) {
+    let texts: Vec<&str> = std::iter::once(call.path.as_str())
+        .chain(call.headers.iter().map(|(_, v)| v.as_str()))
+        .chain(call.body.as_deref())
+        .collect();
+    let candidates: Vec<Known> = known.candidates(&texts).into_iter().cloned().collect();
+    let mut used: Vec<(usize, String)> = Vec::new();
+    for k in &candidates {
+        let token = format!("{{{}}}", k.name);
+        let mut hit = false;
+        for text in std::iter::once(&mut call.path)
+            .chain(call.headers.iter_mut().map(|(_, v)| v))
+            .chain(call.body.as_mut())
+        {
+            if let Some(replaced) = replace_whole(text, &k.value, &token) {
+                *text = replaced;
+                hit = true;
+            }
+        }
+        if hit {
+            used.push((k.source, k.name.clone()));
+        }
+    }
+    for (source, capture) in used {
+        let k = candidates.iter().find(|k| k.name == capture).expect("a known value");
+        let source_call = calls.iter_mut().find(|c| c.entry == source).expect("sources come first");
+        if !source_call.captures.iter().any(|(n, _)| *n == capture) {
+            source_call.captures.push((capture, k.how.clone()));
+        }
+    }
 }
 
 /// Writes one `[[load.request]]`.
