@@ -1,5 +1,6 @@
 //! Report formats: insta snapshots of every result kind in every format
-//! it has (from results saved from real runs, in `fixtures/`),
+//! it has (from results saved from real runs, in `fixtures/`; the kinds
+//! come from `ResultKind`, so a new one needs its fixture to compile),
 //! re-rendering a saved result with `fogg report`, and the report of a
 //! round-tripped JSON equal to the report of the original run.
 //!
@@ -12,7 +13,8 @@ use std::path::{Path, PathBuf};
 
 use fogg_report::{ReportFormat, Reportable, write};
 use fogg_result::{
-    AttributionResult, CalibrateResult, CapacityResult, FitResult, LoadResult, SimResult, WhatifResult,
+    AttributionResult, CalibrateResult, CapacityResult, FitResult, ForecastResult, LoadResult, ResultKind,
+    SimResult, WhatifResult,
 };
 
 use crate::{bundled, fogg, simulate, without_run_info};
@@ -66,48 +68,91 @@ fn snapshot_every_format<R: Reportable>(stem: &str, result: &R, formats: &[Repor
     });
 }
 
-#[test]
-fn every_kind_matches_its_snapshot_in_every_format() {
-    let load = load_fixture();
-    snapshot_every_format("load-two-pages", &load, ReportFormat::LOAD);
-    snapshot_every_format("simulate-ecommerce-funnel", &sim_fixture(), ReportFormat::DOCUMENTS);
-    let whatif: WhatifResult = fixture("whatif-ecommerce-funnel.json");
-    snapshot_every_format("whatif-ecommerce-funnel", &whatif, ReportFormat::DOCUMENTS);
-    // A scenario fitted to counts: the data's intervals beside the
-    // simulation's.
-    let whatif: WhatifResult = fixture("whatif-fitted.json");
-    snapshot_every_format("whatif-fitted", &whatif, ReportFormat::DOCUMENTS);
-    let attribute: AttributionResult = fixture("attribute-ecommerce-funnel.json");
-    snapshot_every_format("attribute-ecommerce-funnel", &attribute, ReportFormat::DOCUMENTS);
-    // A path file at order 2, cut as the package cuts, with --simulate and
-    // --intervals: value removal effects, their simulated cross-check, and
-    // 95% intervals.
-    let attribute: AttributionResult = fixture("attribute-paths.json");
-    snapshot_every_format("attribute-paths", &attribute, ReportFormat::DOCUMENTS);
-    let fit: FitResult = fixture("fit-paths.json");
-    snapshot_every_format("fit-paths", &fit, ReportFormat::DOCUMENTS);
-    // Two channels: one curve from one test (slope kept), one from three
-    // (slope fitted).
-    let calibrate: CalibrateResult = fixture("calibrate-ecommerce-funnel.json");
-    snapshot_every_format("calibrate-ecommerce-funnel", &calibrate, ReportFormat::DOCUMENTS);
-    let capacity: CapacityResult = fixture("capacity-two-pages.json");
-    snapshot_every_format("capacity-two-pages", &capacity, ReportFormat::DOCUMENTS);
-    let compared = fogg_result::compare::compare(&load, &load, &Default::default(), ["a.json", "b.json"]);
-    snapshot_every_format("compare-two-pages", &compared, ReportFormat::DOCUMENTS);
+/// Snapshots of `result` in each of `formats`, and the reports of its
+/// JSON read back equal to its own in every format.
+fn snapshot_and_round_trip<R: Reportable + serde::de::DeserializeOwned>(
+    stem: &str,
+    result: &R,
+    formats: &[ReportFormat],
+) {
+    snapshot_every_format(stem, result, formats);
+    let back: R = serde_json::from_str(&serde_json::to_string(result).expect("JSON")).expect("reads back");
+    for f in FORMATS {
+        assert_eq!(render(&back, f), render(result, f), "{stem} {f:?}");
+    }
+}
+
+/// Every fixture of `kind`. The match has no wildcard: a new kind of
+/// result does not compile until it has a snapshot and a round trip here.
+fn check_kind(kind: ResultKind) {
+    use ReportFormat as F;
+    match kind {
+        ResultKind::Simulate => {
+            snapshot_and_round_trip("simulate-ecommerce-funnel", &sim_fixture(), F::DOCUMENTS);
+        }
+        ResultKind::Load => snapshot_and_round_trip("load-two-pages", &load_fixture(), F::LOAD),
+        ResultKind::Whatif => {
+            let whatif: WhatifResult = fixture("whatif-ecommerce-funnel.json");
+            snapshot_and_round_trip("whatif-ecommerce-funnel", &whatif, F::DOCUMENTS);
+            // A scenario fitted to counts: the data's intervals beside the
+            // simulation's.
+            let whatif: WhatifResult = fixture("whatif-fitted.json");
+            snapshot_and_round_trip("whatif-fitted", &whatif, F::DOCUMENTS);
+        }
+        ResultKind::Attribute => {
+            let attribute: AttributionResult = fixture("attribute-ecommerce-funnel.json");
+            snapshot_and_round_trip("attribute-ecommerce-funnel", &attribute, F::DOCUMENTS);
+            // A path file at order 2, cut as the package cuts, with
+            // --simulate and --intervals: value removal effects, their
+            // simulated cross-check, and 95% intervals.
+            let attribute: AttributionResult = fixture("attribute-paths.json");
+            snapshot_and_round_trip("attribute-paths", &attribute, F::DOCUMENTS);
+        }
+        ResultKind::Fit => {
+            let fit: FitResult = fixture("fit-paths.json");
+            snapshot_and_round_trip("fit-paths", &fit, F::DOCUMENTS);
+        }
+        ResultKind::Calibrate => {
+            // Two channels: one curve from one test (slope kept), one from
+            // three (slope fitted).
+            let calibrate: CalibrateResult = fixture("calibrate-ecommerce-funnel.json");
+            snapshot_and_round_trip("calibrate-ecommerce-funnel", &calibrate, F::DOCUMENTS);
+        }
+        ResultKind::Capacity => {
+            let capacity: CapacityResult = fixture("capacity-two-pages.json");
+            snapshot_and_round_trip("capacity-two-pages", &capacity, F::DOCUMENTS);
+        }
+        ResultKind::Compare => {
+            let load = load_fixture();
+            let compared =
+                fogg_result::compare::compare(&load, &load, &Default::default(), ["a.json", "b.json"]);
+            snapshot_and_round_trip("compare-two-pages", &compared, F::DOCUMENTS);
+        }
+        ResultKind::Forecast => {
+            // One day of two pages at 1 h bins, its 09:00 hour five times
+            // the others, two replicates.
+            let forecast: ForecastResult = fixture("forecast-two-pages.json");
+            snapshot_and_round_trip("forecast-two-pages", &forecast, F::DOCUMENTS);
+        }
+    }
 }
 
 #[test]
-fn a_round_tripped_result_reports_exactly_like_the_original() {
-    fn check<R: Reportable + serde::de::DeserializeOwned>(r: &R) {
-        let back: R = serde_json::from_str(&serde_json::to_string(r).expect("JSON")).expect("reads back");
-        for f in FORMATS {
-            assert_eq!(render(&back, f), render(r, f), "{} {f:?}", r.kind());
-        }
+fn every_kind_matches_its_snapshot_in_every_format_and_round_trips() {
+    for kind in ResultKind::ALL {
+        check_kind(kind);
     }
-    check(&load_fixture());
-    check(&sim_fixture());
-    // A fresh run too, straight from the engine.
-    check(&simulate(&bundled("campaign-launch"), 30_000, 4, 2, false).0);
+}
+
+#[test]
+fn a_fresh_result_round_trips() {
+    // Straight from the engine, not from a fixture.
+    let r = simulate(&bundled("campaign-launch"), 30_000, 4, 2, false).0;
+    let back: SimResult =
+        serde_json::from_str(&serde_json::to_string(&r).expect("JSON")).expect("reads back");
+    for f in FORMATS {
+        assert_eq!(render(&back, f), render(&r, f), "{f:?}");
+    }
 }
 
 #[test]
