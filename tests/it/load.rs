@@ -422,9 +422,11 @@ fn sigint_stops_the_run_and_writes_the_report() {
         std::process::Command::new("kill").args(["-INT", &child.id().to_string()]).status().expect("kill");
     assert!(killed.success());
     let output = child.wait_with_output().expect("waits");
-    assert_eq!(output.status.code(), Some(0), "{}", String::from_utf8_lossy(&output.stderr));
+    // Cut short, with no threshold failed: incomplete, never a pass.
+    assert_eq!(output.status.code(), Some(2), "{}", String::from_utf8_lossy(&output.stderr));
     let v: serde_json::Value = serde_json::from_slice(&output.stdout).expect("JSON report on stdout");
     assert_eq!(v["stopped_by"], "interrupted");
+    assert_eq!(v["verdict"], "incomplete");
     assert!(v["requests"].as_u64().expect("count") > 0);
     assert!(v["duration_s"].as_f64().expect("s") < 60.0, "arrivals stopped before the duration");
     assert!(out.path().join("load-campaign-launch.json").exists());
@@ -851,11 +853,12 @@ fn sigterm_stops_the_run_and_writes_the_report() {
         std::process::Command::new("kill").args(["-TERM", &child.id().to_string()]).status().expect("kill");
     assert!(killed.success());
     let status = child.wait_with_output().expect("waits").status;
-    assert_eq!(status.code(), Some(0));
+    assert_eq!(status.code(), Some(2), "a run cut short is not a pass");
     let saved =
         std::fs::read_to_string(out.path().join("load-ecommerce-funnel.json")).expect("report written");
     let v: serde_json::Value = serde_json::from_str(&saved).expect("JSON");
     assert_eq!(v["stopped_by"], "interrupted");
+    assert_eq!(v["verdict"], "incomplete");
 }
 
 /// A signal while fogg is still setting up (here: blocked reading a feeder
@@ -1073,6 +1076,43 @@ async fn requests_still_unanswered_at_the_end_are_counted_as_timeouts() {
     assert_eq!(r.customers_unfinished, sent, "one stalled request per customer");
     let waited = p(r.failed_latency_ms.p50);
     assert!(waited >= 300.0, "a stalled request waited at least the grace: {:?}", r.failed_latency_ms);
+}
+
+/// A checkout that never answers: every customer who reached it is still
+/// waiting when the run ends. Their purchases are lost, not missing: the
+/// customers are walked on like ones who left (to errors when the request
+/// timed out, to latency when the end cut it short), so a hung checkout
+/// cannot pass a business threshold. The referee is the server's count
+/// of purchase requests.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn customers_waiting_at_the_end_count_their_purchases_as_lost() {
+    use std::sync::atomic::{AtomicU64, Ordering};
+
+    let purchases = Arc::new(AtomicU64::new(0));
+    let counter = Arc::clone(&purchases);
+    let router = Router::new().route("/a", get(|| async { "ok" })).route(
+        "/b",
+        get(move || {
+            counter.fetch_add(1, Ordering::SeqCst);
+            std::future::pending::<&'static str>()
+        }),
+    );
+    let target = serve(router).await;
+    let scenario = two_page_scenario("/a", "/b", "timeout = \"60s\"");
+    let mut plan = plan(20.0, 1.0);
+    // Far longer than a page takes, even on a busy machine: only the
+    // checkout is still waiting when the grace is over.
+    plan.grace = Duration::from_secs(2);
+    let (mut r, _) = load(&scenario, &target, &plan).await;
+    let hung = purchases.load(Ordering::SeqCst);
+    assert!(hung > 0, "some customers reached the checkout");
+    assert_eq!(r.conversions, 0, "no purchase was answered");
+    assert_eq!(r.conversions_lost_to_errors + r.conversions_lost_to_latency, hung, "{r:?}");
+    assert_eq!(r.conversions_lost_to_errors, r.errors.timeout, "a timed-out purchase is lost to errors");
+    assert_eq!(r.counterfactual_conversions, hung, "every started customer is in the journey figures");
+    assert!((r.revenue_at_risk - 10.0 * hung as f64).abs() < 1e-9, "{}", r.revenue_at_risk);
+    let at_risk = fogg_load::threshold::Threshold::parse("revenue_at_risk < 1").expect("threshold");
+    assert_eq!(r.check(&[at_risk]), fogg_core::verdict::Verdict::Fail, "{:?}", r.thresholds);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

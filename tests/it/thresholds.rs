@@ -183,6 +183,52 @@ fn an_interrupted_run_with_a_failed_threshold_exits_1() {
     assert!(out.path().join("load-campaign-launch.junit.xml").exists());
 }
 
+/// SIGINT in the middle of a run whose thresholds all hold: a partial
+/// run is not a pass. Exit 2, "incomplete" in the JSON, a failed case in
+/// JUnit, INCOMPLETE on standard output and in the job summary, and a
+/// line on standard error as soon as the signal comes.
+#[cfg(unix)]
+#[test]
+fn an_interrupted_run_whose_thresholds_hold_is_incomplete_not_a_pass() {
+    let out = tempfile::tempdir().expect("temp dir");
+    let summary = out.path().join("summary.md");
+    let shop = crate::LiveShop::start(fogg_load::demo::DemoConfig::default());
+    let child = std::process::Command::new(assert_cmd::cargo::cargo_bin("fogg"))
+        .args(["load", "campaign-launch", "--duration", "60s", "--grace", "1s", "--rate", "30"])
+        .args(["--threshold", "p99 < 60s", "--threshold", "error_rate < 50%", "--out"])
+        .arg(out.path().join("reports"))
+        .args(["--target", &shop.url])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .env("GITHUB_STEP_SUMMARY", &summary)
+        .spawn()
+        .expect("starts");
+    shop.wait_for_requests(5, Duration::from_secs(120));
+    let killed =
+        std::process::Command::new("kill").args(["-INT", &child.id().to_string()]).status().expect("kill");
+    assert!(killed.success());
+    let output = child.wait_with_output().expect("waits");
+    let (stdout, stderr) = (String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr));
+    assert_eq!(output.status.code(), Some(2), "never 0 for a run cut short: {stderr}");
+    assert!(stderr.contains("signal received: stopping"), "{stderr}");
+    assert!(stdout.contains("INCOMPLETE: interrupted by a signal after"), "{stdout}");
+    let v = saved_json(&out.path().join("reports"));
+    assert_eq!(v["stopped_by"], "interrupted");
+    assert_eq!(v["verdict"], "incomplete");
+    let passed: Vec<bool> =
+        v["thresholds"].as_array().expect("array").iter().map(|t| t["passed"] == true).collect();
+    assert_eq!(passed, [true, true], "what was measured held");
+    let junit =
+        std::fs::read_to_string(out.path().join("reports/load-campaign-launch.junit.xml")).expect("junit");
+    assert!(junit.contains(r#"tests="3" failures="1""#), "{junit}");
+    assert!(
+        junit.contains(r#"name="the run completed""#) && junit.contains("interrupted by a signal"),
+        "{junit}"
+    );
+    let summary = std::fs::read_to_string(&summary).expect("job summary");
+    assert!(summary.contains("INCOMPLETE: interrupted by a signal"), "{summary}");
+}
+
 /// `--abort-on-fail=DELAY`: a target that turns slow after its first 40
 /// requests loses `p99 < 100ms`, and the 60 s run stops once the threshold
 /// has failed for the delay: exit 1, the report names the threshold, and

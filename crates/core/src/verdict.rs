@@ -14,15 +14,28 @@ pub enum Verdict {
     Pass,
     /// At least one check failed.
     Fail,
+    /// The run stopped before it was complete (a signal, a target that
+    /// went down) and no check failed on what it measured: not a pass.
+    Incomplete,
 }
 
 impl Verdict {
-    /// The process exit code: 0 for a pass, 1 for a failure (2 is kept for
-    /// usage, scenario and I/O errors).
+    /// The process exit code: 0 for a pass, 1 for a failure, 2 for a run
+    /// that did not complete (as for usage, scenario and I/O errors).
     pub fn exit_code(self) -> ExitCode {
         match self {
             Verdict::Pass => ExitCode::SUCCESS,
             Verdict::Fail => ExitCode::from(1),
+            Verdict::Incomplete => ExitCode::from(2),
+        }
+    }
+
+    /// The word a verdict line starts with.
+    pub fn word(self) -> &'static str {
+        match self {
+            Verdict::Pass => "PASS",
+            Verdict::Fail => "FAIL",
+            Verdict::Incomplete => "INCOMPLETE",
         }
     }
 

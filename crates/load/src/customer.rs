@@ -35,7 +35,9 @@ use super::recorder::{ErrorClass, Exchange, Journeys};
 use super::spec::{FeederOrder, LoadSpec, OnError};
 use super::spec::{MAX_CONNECTIONS_PER_HOST, RequestSpec, Vars};
 use super::trace;
+use fogg_core::rng::CustomerRng;
 use fogg_core::units::MAX_DURATION_S;
+use fogg_model::{Journey, Step};
 use futures_util::StreamExt;
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
 use std::borrow::Cow;
@@ -61,21 +63,18 @@ pub async fn run(ctx: &LoadContext, customer: u64, arrival: Instant, thread: usi
     let rows = feeder_rows(spec, customer, &mut behaviour);
     let mut session =
         Session { cookies: cookie_store::CookieStore::default(), captured: vec![None; spec.captures.len()] };
-    let journey = model.walk(&mut journey_rng);
-    let segment = journey.segment().0 as usize;
+    let mut journal = Journal::new(ctx, customer, model.walk(&mut journey_rng));
+    let segment = journal.segment;
     let segment_id = model.segments[segment].id.as_str();
-    let mut outcome = Journeys { customers: 1, ..Journeys::default() };
-    let mut status = Status::Active;
     let mut intended = arrival;
     let trace = trace::trace_id(ctx.seed, customer);
     let mut sent: u64 = 0;
-    let mut slowest: Option<(usize, u64)> = None;
-    let mut failure: Option<(usize, u64, ErrorClass)> = None;
-    for (index, step) in journey.enumerate() {
-        let step_no = index as u32 + 1;
+    let mut step_no = 0;
+    while let Some(step) = journal.next_step() {
+        step_no += 1;
         let s = step.state.0 as usize;
         let state = &model.states[s];
-        if status == Status::Active {
+        if journal.status == Status::Active {
             let vars = Vars {
                 customer,
                 segment: segment_id,
@@ -88,7 +87,7 @@ pub async fn run(ctx: &LoadContext, customer: u64, arrival: Instant, thread: usi
             };
             for (k, request) in spec.requests[s].iter().enumerate() {
                 let now = super::wait_until(intended).await;
-                let mut on_the_wire = InFlight {
+                journal.waiting = Some(InFlight {
                     ctx,
                     intended,
                     sent: now,
@@ -96,7 +95,7 @@ pub async fn run(ctx: &LoadContext, customer: u64, arrival: Instant, thread: usi
                     state: s,
                     segment,
                     recorded: false,
-                };
+                });
                 // Boxed: the request's large future exists only while the
                 // request is in flight, not in every thinking customer. (In
                 // a statement of its own: a temporary lives to the end of
@@ -122,20 +121,17 @@ pub async fn run(ctx: &LoadContext, customer: u64, arrival: Instant, thread: usi
                 }
                 // A page's latency is its document's start to its last
                 // resource's end.
-                let done = on_the_wire.record(result.err());
+                let (request, done) = journal.answered(result.err());
                 let latency = done.saturating_duration_since(intended);
                 intended = done;
-                let request = on_the_wire.request;
-                status = judge(result, request, latency, spec, &mut behaviour, &mut slowest, &mut failure);
-                if status != Status::Active {
+                journal.status = judge(result, request, latency, spec, &mut behaviour, &mut journal.marks);
+                if journal.status != Status::Active {
                     break;
                 }
             }
         }
-        if state.conversion {
-            count_conversion(&mut outcome, status, step.value);
-        }
-        if status == Status::Active {
+        journal.count_step();
+        if journal.status == Status::Active {
             let think = spec.think_after(s).sample(&mut behaviour);
             // Thinking starts when the state's last response ended (then
             // `intended`), or now for a state that sent nothing.
@@ -144,9 +140,116 @@ pub async fn run(ctx: &LoadContext, customer: u64, arrival: Instant, thread: usi
             intended = thought_from + seconds(think);
         }
     }
-    outcome.abandoned_latency = u64::from(status == Status::LeftSlow);
-    outcome.abandoned_errors = u64::from(status == Status::LeftError);
-    ctx.record_journey(customer, segment, &outcome, slowest, failure);
+}
+
+/// A customer's journey as it goes: the steps still to walk, what the
+/// customer has done so far, and the request they are waiting on. It is
+/// recorded when the journey ends, or when the run ends first (the
+/// customer's task dropped): a customer still waiting on a response then
+/// is walked on like one who left, lost to errors when the request timed
+/// out and to latency when the end cut it short; a customer who was
+/// thinking keeps what they did, and their steps to come count nowhere.
+struct Journal<'a, 'r> {
+    ctx: &'a LoadContext,
+    customer: u64,
+    segment: usize,
+    steps: Journey<'a, 'r, CustomerRng>,
+    /// The step whose requests are being sent, its conversion not yet
+    /// counted.
+    current: Option<Step>,
+    /// The request on the wire, if any.
+    waiting: Option<InFlight<'a>>,
+    status: Status,
+    outcome: Journeys,
+    marks: Marks,
+    recorded: bool,
+}
+
+/// The slowest successful request of a journey and its first failure
+/// (request index, latency µs), for its trace id.
+#[derive(Default)]
+struct Marks {
+    slowest: Option<(usize, u64)>,
+    failure: Option<(usize, u64, ErrorClass)>,
+}
+
+impl<'a, 'r> Journal<'a, 'r> {
+    fn new(ctx: &'a LoadContext, customer: u64, steps: Journey<'a, 'r, CustomerRng>) -> Self {
+        Journal {
+            ctx,
+            customer,
+            segment: steps.segment().0 as usize,
+            steps,
+            current: None,
+            waiting: None,
+            status: Status::Active,
+            outcome: Journeys { customers: 1, ..Journeys::default() },
+            marks: Marks::default(),
+            recorded: false,
+        }
+    }
+
+    /// The next step, now the current one; `None` once the journey is
+    /// over (then recorded).
+    fn next_step(&mut self) -> Option<Step> {
+        self.current = self.steps.next();
+        if self.current.is_none() {
+            self.record();
+        }
+        self.current
+    }
+
+    /// The request on the wire was answered (or failed) now: records it;
+    /// its index and when it ended.
+    fn answered(&mut self, error: Option<ErrorClass>) -> (usize, Instant) {
+        match self.waiting.take() {
+            Some(mut wire) => (wire.request, wire.record(error)),
+            None => (0, Instant::now()),
+        }
+    }
+
+    /// Counts the current step's conversion, if it is one, as the
+    /// customer's status has it.
+    fn count_step(&mut self) {
+        if let Some(step) = self.current.take()
+            && self.ctx.model.states[step.state.0 as usize].conversion
+        {
+            count_conversion(&mut self.outcome, self.status, step.value);
+        }
+    }
+
+    fn record(&mut self) {
+        if self.recorded {
+            return;
+        }
+        self.recorded = true;
+        self.outcome.abandoned_latency = u64::from(self.status == Status::LeftSlow);
+        self.outcome.abandoned_errors = u64::from(self.status == Status::LeftError);
+        let Marks { slowest, failure } = self.marks;
+        self.ctx.record_journey(self.customer, self.segment, &self.outcome, slowest, failure);
+    }
+}
+
+impl Drop for Journal<'_, '_> {
+    fn drop(&mut self) {
+        if self.recorded {
+            return;
+        }
+        if let Some(mut wire) = self.waiting.take() {
+            let (status, timed_out) = wire.cut();
+            self.status = status;
+            if let Some(waited_us) = timed_out {
+                let timeout = (wire.request, waited_us, ErrorClass::Timeout);
+                self.marks.failure = self.marks.failure.or(Some(timeout));
+            }
+            self.count_step();
+            while let Some(step) = self.steps.next() {
+                self.current = Some(step);
+                self.count_step();
+            }
+        }
+        self.record();
+    }
 }
 
 /// Whether the customer stays after a response that took `latency`: they
@@ -159,9 +262,9 @@ fn judge(
     latency: Duration,
     spec: &LoadSpec,
     behaviour: &mut impl Rng,
-    slowest: &mut Option<(usize, u64)>,
-    failure: &mut Option<(usize, u64, ErrorClass)>,
+    marks: &mut Marks,
 ) -> Status {
+    let Marks { slowest, failure } = marks;
     let latency_us = latency.as_micros() as u64;
     match result {
         Err(e) => {
@@ -260,14 +363,26 @@ impl InFlight<'_> {
     }
 }
 
+impl InFlight<'_> {
+    /// Records the request as the end of the run left it: a timeout when
+    /// it had waited the whole grace period, else unfinished. How its
+    /// customer is counted: left on an error, or on latency.
+    /// A timeout comes with the time it waited, µs.
+    fn cut(&mut self) -> (Status, Option<u64>) {
+        if self.sent.elapsed() >= self.ctx.grace {
+            let done = self.record(Some(ErrorClass::Timeout));
+            (Status::LeftError, Some(done.saturating_duration_since(self.intended).as_micros() as u64))
+        } else {
+            self.record_as(None, true);
+            (Status::LeftSlow, None)
+        }
+    }
+}
+
 impl Drop for InFlight<'_> {
     fn drop(&mut self) {
         if !self.recorded {
-            if self.sent.elapsed() >= self.ctx.grace {
-                self.record(Some(ErrorClass::Timeout));
-            } else {
-                self.record_as(None, true);
-            }
+            self.cut();
         }
     }
 }

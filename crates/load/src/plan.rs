@@ -369,6 +369,24 @@ pub enum StopReason {
     TargetDown,
 }
 
+impl StopReason {
+    /// Whether the run stopped before its end for a reason that says
+    /// nothing about the thresholds (a signal, a target that went down):
+    /// what it measured cannot pass.
+    pub fn cut_short(self) -> bool {
+        matches!(self, StopReason::Interrupted | StopReason::TargetDown)
+    }
+
+    /// Why a run that was [cut short](Self::cut_short) stopped, in words.
+    pub fn cut_short_text(self) -> Option<&'static str> {
+        match self {
+            StopReason::Interrupted => Some("interrupted by a signal"),
+            StopReason::TargetDown => Some("stopped because the target went down"),
+            _ => None,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -4,9 +4,10 @@
 
 use tokio::sync::watch;
 
-/// Counts Ctrl-C and SIGTERM. The handlers are installed before this
-/// returns, so a signal that comes once the first request is out is
-/// never the default "terminate at once".
+/// Counts Ctrl-C and SIGTERM, and says on standard error that the run is
+/// stopping. The handlers are installed before this returns, so a signal
+/// that comes once the first request is out is never the default
+/// "terminate at once".
 pub fn signal_counter() -> watch::Receiver<u32> {
     let (tx, rx) = watch::channel(0u32);
     #[cfg(unix)]
@@ -31,6 +32,14 @@ pub fn signal_counter() -> watch::Receiver<u32> {
             };
             signalled.await;
             tx.send_modify(|n| *n += 1);
+            // Said at once: the run may take its grace period to stop.
+            match *tx.borrow() {
+                1 => fogg_core::say!(
+                    "\nsignal received: stopping; customers in flight get the grace period, then the reports are written (a second signal stops at once)"
+                ),
+                2 => fogg_core::say!("\nsecond signal: stopping at once, writing the reports"),
+                _ => {}
+            }
         }
     });
     rx

@@ -2,7 +2,7 @@
 
 use super::doc::{Doc, Section, Table};
 use super::fmt::{num, pct};
-use fogg_result::{CapacityResult, TrialRow, Verdict};
+use fogg_result::{CapacityResult, TrialRow};
 
 fn rate(v: Option<f64>) -> String {
     v.map_or("–".into(), |v| format!("{}/s", num(v, if v >= 100.0 { 0 } else { 1 })))
@@ -14,7 +14,7 @@ fn ms(v: Option<f64>) -> String {
 
 /// One line: the capacity and, with an expected peak, the headroom.
 pub fn verdict_line(r: &CapacityResult) -> String {
-    let word = if r.verdict == Verdict::Pass { "PASS" } else { "FAIL" };
+    let word = r.verdict.word();
     let capacity = match r.capacity {
         None => format!("every threshold failed already at the start rate of {}", rate(Some(r.start_rate))),
         Some(c) => format!(

@@ -34,7 +34,7 @@ pub fn verdict_line(r: &CompareResult) -> String {
         r.rows.iter().filter(|row| row.change == Change::Regressed).map(|row| row.metric.as_str()).collect();
     match r.verdict {
         Verdict::Pass => format!("PASS: no regression in {} metrics", r.rows.len()),
-        Verdict::Fail => format!(
+        Verdict::Fail | Verdict::Incomplete => format!(
             "FAIL: {} of {} metrics regressed: {}",
             regressed.len(),
             r.rows.len(),

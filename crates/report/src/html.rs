@@ -33,6 +33,7 @@ pub fn write(doc: &Doc, charts: &[Chart], kind: &str, out: &mut dyn Write) -> io
     writeln!(out, "<h1>{}</h1>", esc(&doc.title))?;
     if let Some(verdict) = verdict(doc) {
         let class = if verdict.starts_with("PASS") { "pass" } else { "fail" };
+        // INCOMPLETE is shown as a failure: it is not a pass.
         writeln!(out, "<p class=\"verdict {class}\">{}</p>", esc(verdict))?;
     }
     for line in &doc.lines {
@@ -83,13 +84,13 @@ pub fn write(doc: &Doc, charts: &[Chart], kind: &str, out: &mut dyn Write) -> io
     writeln!(out, "</main>\n<script>{CHECK}</script>\n</body>\n</html>")
 }
 
-/// The document's verdict ("PASS: …" or "FAIL: …", from a header line or
+/// The document's verdict ("PASS: …", "FAIL: …" or "INCOMPLETE: …", from a header line or
 /// a section's notes), shown in colour at the top of the page, above the
 /// charts, where a reader looks first.
 fn verdict(doc: &Doc) -> Option<&str> {
     let notes = doc.sections.iter().flat_map(|s| s.notes.iter());
     doc.lines.iter().chain(notes).find_map(|text| {
-        let at = ["PASS: ", "FAIL: "].iter().filter_map(|v| text.find(v)).min()?;
+        let at = ["PASS: ", "FAIL: ", "INCOMPLETE: "].iter().filter_map(|v| text.find(v)).min()?;
         Some(&text[at..])
     })
 }

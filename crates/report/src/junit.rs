@@ -6,15 +6,17 @@ use std::io::{self, Write};
 use fogg_load::threshold::{ThresholdResult, with_unit};
 
 /// Writes `results` as one JUnit test suite named `suite`; `elapsed_s` is
-/// the run's duration.
+/// the run's duration. A run `cut_short` (the reason) has one more case,
+/// "the run completed", that fails: CI views must not show it green.
 pub fn write(
     suite: &str,
     elapsed_s: f64,
     results: &[ThresholdResult],
+    cut_short: Option<String>,
     out: &mut dyn Write,
 ) -> io::Result<()> {
-    let failures = results.iter().filter(|r| !r.passed).count();
-    let n = results.len();
+    let failures = results.iter().filter(|r| !r.passed).count() + usize::from(cut_short.is_some());
+    let n = results.len() + usize::from(cut_short.is_some());
     writeln!(out, r#"<?xml version="1.0" encoding="UTF-8"?>"#)?;
     writeln!(out, r#"<testsuites name="fogg" tests="{n}" failures="{failures}" time="{elapsed_s:.3}">"#)?;
     writeln!(
@@ -39,6 +41,12 @@ pub fn write(
             )?;
             writeln!(out, "    </testcase>")?;
         }
+    }
+    if let Some(why) = cut_short {
+        writeln!(out, r#"    <testcase classname="fogg.run" name="the run completed" time="0">"#)?;
+        let message = escape(&format!("the run was {why}: what it measured is incomplete"));
+        writeln!(out, r#"      <failure type="incomplete" message="{message}">{message}</failure>"#)?;
+        writeln!(out, "    </testcase>")?;
     }
     writeln!(out, "  </testsuite>")?;
     writeln!(out, "</testsuites>")

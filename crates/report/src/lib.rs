@@ -106,6 +106,11 @@ pub trait Reportable: serde::Serialize {
     fn thresholds(&self) -> &[ThresholdResult] {
         &[]
     }
+    /// How the run was cut short before it completed (a signal, a target
+    /// that went down), if it was: JUnit shows it as a failed case.
+    fn cut_short(&self) -> Option<String> {
+        None
+    }
     /// Seconds the run took.
     fn elapsed_s(&self) -> f64;
     /// The one-line verdict `--quiet` prints.
@@ -265,6 +270,12 @@ impl Reportable for LoadResult {
     fn thresholds(&self) -> &[ThresholdResult] {
         &self.thresholds
     }
+    fn cut_short(&self) -> Option<String> {
+        LoadResult::cut_short(self)
+    }
+    fn verdict_line(&self) -> String {
+        load::load_verdict_line(self)
+    }
     fn elapsed_s(&self) -> f64 {
         self.elapsed_s
     }
@@ -294,9 +305,13 @@ pub fn write<R: Reportable>(result: &R, format: ReportFormat, out: &mut dyn Writ
                 ReportFormat::Junit.what_it_needs()
             )
         }
-        ReportFormat::Junit => {
-            junit::write(&result.document().title, result.elapsed_s(), result.thresholds(), out)?
-        }
+        ReportFormat::Junit => junit::write(
+            &result.document().title,
+            result.elapsed_s(),
+            result.thresholds(),
+            result.cut_short(),
+            out,
+        )?,
         ReportFormat::Html => html::write(&result.document(), &result.charts(), result.kind().name(), out)?,
         ReportFormat::Hgrm => match result.latency_histograms().first() {
             Some((_, h)) => hgrm::write(h, out)?,
@@ -456,7 +471,13 @@ pub fn write_files<R: Reportable>(result: &R, dir: &Path, stem: &str) -> anyhow:
     }
     if !result.thresholds().is_empty() {
         let mut bytes = Vec::new();
-        junit::write(&result.document().title, result.elapsed_s(), result.thresholds(), &mut bytes)?;
+        junit::write(
+            &result.document().title,
+            result.elapsed_s(),
+            result.thresholds(),
+            result.cut_short(),
+            &mut bytes,
+        )?;
         save(format!("{}-{stem}.junit.xml", result.kind()), bytes)?;
     }
     for (name, h) in result.latency_histograms() {

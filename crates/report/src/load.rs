@@ -2,6 +2,7 @@
 
 use super::doc::{Doc, Section, Table};
 use super::fmt::{count, int, money, num, pct};
+use fogg_core::verdict::Verdict;
 use fogg_load::StopReason;
 use fogg_load::recorder::ErrorClass;
 use fogg_load::threshold::{verdict_line, with_unit};
@@ -80,6 +81,9 @@ pub fn document(r: &LoadResult) -> Doc {
     let mut sections = Vec::new();
     if !r.thresholds.is_empty() {
         sections.push(thresholds_section(r));
+    } else if r.cut_short().is_some() {
+        // No thresholds section to carry it: the verdict goes on top.
+        lines.push(load_verdict_line(r));
     }
     sections.extend([
         Section {
@@ -211,7 +215,25 @@ fn thresholds_section(r: &LoadResult) -> Section {
             if t.passed { "pass".into() } else { "FAIL".into() },
         ]);
     }
-    Section { title: "Thresholds".into(), table: checks, notes: vec![verdict_line(&r.thresholds)] }
+    Section { title: "Thresholds".into(), table: checks, notes: vec![load_verdict_line(r)] }
+}
+
+/// The verdict of a load run: its thresholds' line, unless the run was
+/// cut short, which no threshold can pass.
+pub fn load_verdict_line(r: &LoadResult) -> String {
+    let line = verdict_line(&r.thresholds);
+    match (r.cut_short(), r.verdict) {
+        (Some(why), Verdict::Incomplete) => {
+            let held = match r.thresholds.len() {
+                0 => "no thresholds were set".to_owned(),
+                1 => "its threshold held over what was measured".to_owned(),
+                n => format!("all {n} thresholds held over what was measured"),
+            };
+            format!("INCOMPLETE: {why}, so not a pass; {held}")
+        }
+        (Some(why), _) => format!("{line} (the run was {why})"),
+        (None, _) => line,
+    }
 }
 
 /// Per segment: customers, requests, errors, p99, conversions.

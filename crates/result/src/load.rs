@@ -37,7 +37,11 @@ pub struct LoadResult {
     pub customers: u64,
     /// Arrivals not started: `max_in_flight` customers were already busy.
     pub arrivals_dropped: u64,
-    /// Customers still in flight when the run ended (not in journey figures).
+    /// Customers still in flight when the run ended. Those waiting on a
+    /// response are in the journey figures as customers who left (to
+    /// errors on a timeout, to latency when the end cut the request
+    /// short), their conversions to come lost; those thinking keep what
+    /// they did.
     pub customers_unfinished: u64,
     /// Arrival rate the profile asked for, customers/s (mean over the run);
     /// null for a closed workload.
@@ -389,8 +393,18 @@ impl LoadResult {
     pub fn check(&mut self, thresholds: &[Threshold]) -> Verdict {
         self.thresholds = evaluate(thresholds, self);
         self.raw.thresholds = thresholds.iter().map(|t| t.expr.clone()).collect();
-        self.verdict = Verdict::failed_if(!self.thresholds.iter().all(|t| t.passed));
+        self.verdict = match Verdict::failed_if(!self.thresholds.iter().all(|t| t.passed)) {
+            Verdict::Pass if self.stopped_by.cut_short() => Verdict::Incomplete,
+            verdict => verdict,
+        };
         self.verdict
+    }
+
+    /// How the run was cut short, if it was, with when: "interrupted by a
+    /// signal after 4.0 s of arrivals".
+    pub fn cut_short(&self) -> Option<String> {
+        let why = self.stopped_by.cut_short_text()?;
+        Some(format!("{why} after {:.1} s of arrivals", self.duration_s))
     }
 
     /// Builds the result of a finished run.
