@@ -9,7 +9,8 @@ use crate::cli::AttributeArgs;
 use fogg_core::shard::Shard;
 use fogg_core::verdict::Verdict;
 use fogg_engine::attribution::{
-    ChainOptions, MAX_SHAPLEY_CHANNELS, PathFormat, Paths, RuleOptions, attribute, events, removal_effect,
+    ChainOptions, FittedChain, MAX_SHAPLEY_CHANNELS, PathFormat, Paths, RuleOptions, attribute_fitted,
+    events, removal_effect,
 };
 use fogg_engine::events::EventLog;
 use fogg_engine::sim::SimPlan;
@@ -63,7 +64,13 @@ pub fn run(args: &AttributeArgs, out: &mut dyn Write) -> anyhow::Result<Verdict>
         (None, None) => scenario_paths(args)?,
     };
     let rules = RuleOptions { position: args.u_shape, direct: direct_channels(&paths, &args.direct)? };
-    let fitted = attribute(&paths, &options, &rules)?;
+    let chain = FittedChain::fit(&paths, &options);
+    if args.simulate.is_some() {
+        // Before the solves: a chain too large to walk fails now, not
+        // after the exact work.
+        chain.check_simulable()?;
+    }
+    let fitted = attribute_fitted(&paths, chain, &rules)?;
     let mut result = AttributionResult::new(source, truth, args.seed, &paths, &fitted, &rules);
     result.set_time_decay(time_decay.as_ref(), &paths);
     if let Some(resamples) = args.intervals {
@@ -79,7 +86,7 @@ pub fn run(args: &AttributeArgs, out: &mut dyn Write) -> anyhow::Result<Verdict>
         }
     }
     if let Some(journeys) = args.simulate {
-        let sim = fitted.chain.simulate(journeys, args.seed);
+        let sim = fitted.chain.simulate(journeys, args.seed)?;
         result.simulated_journeys = Some(journeys);
         for row in &mut result.channels {
             let c = paths.channels.iter().position(|n| *n == row.channel).expect("a channel of the paths");

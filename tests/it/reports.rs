@@ -28,7 +28,7 @@ const FORMATS: [ReportFormat; 6] = [
     ReportFormat::Html,
 ];
 
-fn here(path: &str) -> PathBuf {
+pub(crate) fn here(path: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/it").join(path)
 }
 

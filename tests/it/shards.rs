@@ -107,3 +107,46 @@ fn four_shard_processes_merge_into_the_single_run() {
     merged.as_object_mut().expect("object").remove("run");
     assert_eq!(merged, single, "every count identical");
 }
+
+#[test]
+fn a_simulation_shard_with_counts_of_the_wrong_length_is_refused_not_a_panic() {
+    let n = 10_000;
+    let s = |index| part("ecommerce-funnel", n, 1, Shard { index, count: 2 });
+    let names: Vec<String> = ["a.json", "b.json"].map(String::from).to_vec();
+    let mut damaged = s(2);
+    damaged.raw.agg.touches.pop();
+    let err = merge_simulations(&[s(1), damaged], &names).expect_err("refused").to_string();
+    assert!(err.contains("'b.json' is damaged: its `touches` has"), "{err}");
+}
+
+/// `fogg merge` on result files whose per-item lists were cut (a load
+/// result's per-request table, a forecast's days): exit 2 naming the
+/// file and the list, never a panic (exit 101).
+#[test]
+fn merge_refuses_damaged_load_and_forecast_files_with_exit_2() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    type Damage = dyn Fn(&mut Value);
+    let cases: [(&str, &Damage); 3] = [
+        ("load-two-pages.json", &|v| {
+            v["raw"]["agg"]["by_request"].as_array_mut().expect("array").pop();
+        }),
+        ("load-two-pages.json", &|v| {
+            v["raw"]["agg"]["journeys_by_segment"].as_array_mut().expect("array").clear();
+        }),
+        ("forecast-two-pages.json", &|v| {
+            v["variants"][0]["raw"]["day_arrivals"].as_array_mut().expect("array").pop();
+        }),
+    ];
+    for (k, (fixture, damage)) in cases.iter().enumerate() {
+        let text =
+            std::fs::read_to_string(crate::reports::here(&format!("fixtures/{fixture}"))).expect("fixture");
+        let mut v: Value = serde_json::from_str(&text).expect("JSON");
+        damage(&mut v);
+        let file = dir.path().join(format!("damaged-{k}.json"));
+        std::fs::write(&file, serde_json::to_vec(&v).expect("JSON")).expect("write");
+        let run = fogg().arg("merge").arg(&file).arg("--out").arg(dir.path().join("out")).assert().code(2);
+        let stderr = String::from_utf8_lossy(&run.get_output().stderr).into_owned();
+        assert!(stderr.contains("is damaged"), "{fixture}: {stderr}");
+        assert!(!stderr.contains("panicked"), "{fixture}: {stderr}");
+    }
+}

@@ -46,10 +46,14 @@ pub mod serde_b64 {
         s.serialize_str(&super::encode(h))
     }
 
-    /// Reads a histogram from a base64 string.
+    /// Reads a histogram from a base64 string. It grows as values come
+    /// (`auto`), so merging one read from a file, whatever bounds the file
+    /// gave it, cannot fail.
     pub fn deserialize<'de, T: Counter, D: Deserializer<'de>>(d: D) -> Result<Histogram<T>, D::Error> {
         let text = String::deserialize(d)?;
-        super::decode(&text).map_err(serde::de::Error::custom)
+        let mut h = super::decode(&text).map_err(serde::de::Error::custom)?;
+        h.auto(true);
+        Ok(h)
     }
 }
 

@@ -12,15 +12,24 @@ pub trait Merge {
 
 impl<T: Copy + std::ops::AddAssign> Merge for Vec<T> {
     fn merge(&mut self, other: &Self) {
-        assert_eq!(self.len(), other.len(), "merged aggregates come from the same model");
+        assert_eq!(
+            self.len(),
+            other.len(),
+            "merged aggregates come from the same model; files are checked before they merge"
+        );
         for (a, b) in self.iter_mut().zip(other) {
             *a += *b;
         }
     }
 }
 
-impl Merge for hdrhistogram::Histogram<u64> {
+/// Histograms of one run share their bounds; one read from a file may
+/// not (an edited or damaged result): then `self` grows to hold it.
+impl<T: hdrhistogram::Counter> Merge for hdrhistogram::Histogram<T> {
     fn merge(&mut self, other: &Self) {
-        self.add(other).expect("histograms of one run share their bounds");
+        if self.add(other).is_err() {
+            self.auto(true);
+            self.add(other).expect("a histogram that grows holds any other");
+        }
     }
 }

@@ -295,6 +295,17 @@ impl LoadAgg {
         }
     }
 
+    /// The length of every per-item table, named: aggregates read from
+    /// files merge only when these agree with the run's names.
+    pub fn lengths(&self) -> [(&'static str, usize); 4] {
+        [
+            ("by_request", self.by_request.len()),
+            ("by_state", self.by_state.len()),
+            ("by_segment", self.by_segment.len()),
+            ("journeys_by_segment", self.journeys_by_segment.len()),
+        ]
+    }
+
     fn second(&mut self, second: usize) -> &mut Second {
         self.series.at(second as u64)
     }

@@ -57,7 +57,7 @@ impl Merge for Second {
             *a += b;
         }
         self.in_flight += o.in_flight;
-        self.latency_ms.add(&o.latency_ms).expect("same bounds");
+        self.latency_ms.merge(&o.latency_ms);
     }
 }
 

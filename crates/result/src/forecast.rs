@@ -233,6 +233,41 @@ pub struct ForecastRaw {
 }
 
 impl ForecastRaw {
+    /// The length of every per-bin, per-day, per-name and per-channel
+    /// list, named: parts read from files merge only when these are
+    /// [the window's](Self::expected_lengths).
+    pub fn lengths(&self) -> Vec<(String, usize)> {
+        let mut out = vec![
+            ("arrivals".to_owned(), self.arrivals.len()),
+            ("requests".to_owned(), self.requests.len()),
+            ("requests_sq".to_owned(), self.requests_sq.len()),
+            ("day_arrivals".to_owned(), self.day_arrivals.len()),
+            ("day_touches".to_owned(), self.day_touches.len()),
+            ("day_conversions".to_owned(), self.day_conversions.len()),
+            ("day_revenue_cents".to_owned(), self.day_revenue_cents.len()),
+        ];
+        out.extend(self.requests.iter().enumerate().map(|(k, r)| (format!("requests[{k}]"), r.len())));
+        out.extend(self.day_touches.iter().enumerate().map(|(c, t)| (format!("day_touches[{c}]"), t.len())));
+        out
+    }
+
+    /// [`lengths`](Self::lengths) as a window of `bins` bins and `days`
+    /// days, with `names` request names and `channels` channels, has them.
+    pub fn expected_lengths(bins: usize, days: usize, names: usize, channels: usize) -> Vec<(String, usize)> {
+        let mut out = vec![
+            ("arrivals".to_owned(), bins),
+            ("requests".to_owned(), names),
+            ("requests_sq".to_owned(), bins),
+            ("day_arrivals".to_owned(), days),
+            ("day_touches".to_owned(), channels),
+            ("day_conversions".to_owned(), days),
+            ("day_revenue_cents".to_owned(), days),
+        ];
+        out.extend((0..names).map(|k| (format!("requests[{k}]"), bins)));
+        out.extend((0..channels).map(|c| (format!("day_touches[{c}]"), days)));
+        out
+    }
+
     fn of(t: &Totals, names: usize, channels: usize, bins: usize, days: usize) -> ForecastRaw {
         ForecastRaw {
             customers: t.customers,

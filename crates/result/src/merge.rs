@@ -9,11 +9,13 @@
 
 use anyhow::{Context, bail};
 
+use super::forecast::ForecastRaw;
 use super::{LoadResult, SimResult};
 use fogg_core::merge::Merge;
 use fogg_core::shard::Shard;
-use fogg_engine::sim::{SimOutcome, SimPlan, SimRun, choose_candidates};
+use fogg_engine::sim::{SimAgg, SimOutcome, SimPlan, SimRun, choose_candidates};
 use fogg_load::StopReason;
+use fogg_load::recorder::LoadAgg;
 
 /// Merges simulation shards; `names` name them in errors.
 pub fn merge_simulations(parts: &[SimResult], names: &[String]) -> anyhow::Result<SimResult> {
@@ -46,15 +48,14 @@ pub fn merge_simulations(parts: &[SimResult], names: &[String]) -> anyhow::Resul
         .context("rebuilding the scenario the shards carry")?
         .with_max_steps(first.max_steps);
     let run_customers = first.raw.run_customers;
+    let candidates = choose_candidates(&model, first.header.seed, run_customers);
+    let expected = SimAgg::new(&model, candidates.len(), false).lengths();
+    for (part, name) in parts.iter().zip(names) {
+        check_lengths(name, &part.raw.agg.lengths(), &expected, "the scenario it carries")?;
+    }
     let mut agg = first.raw.agg.clone();
     for part in &parts[1..] {
         agg.merge(&part.raw.agg);
-    }
-    let candidates = choose_candidates(&model, first.header.seed, run_customers);
-    if agg.path_customers.len() != candidates.len() {
-        bail!(
-            "the shards' path counts do not match the scenario's candidate paths: were they written by another version of fogg?"
-        );
     }
     let plan = SimPlan {
         seed: first.header.seed,
@@ -71,6 +72,26 @@ pub fn merge_simulations(parts: &[SimResult], names: &[String]) -> anyhow::Resul
     let mut merged = SimResult::new(&model, &first.raw.scenario_toml, &plan, &run);
     merged.run.shards = parts.len() as u32;
     Ok(merged)
+}
+
+/// Refuses a part whose counts do not have the lengths `expected` of
+/// them (per channel, state, segment, path…): a damaged or edited file,
+/// or one another version wrote. Merging it would mix unrelated counts.
+fn check_lengths<S: AsRef<str>>(
+    name: &str,
+    lengths: &[(S, usize)],
+    expected: &[(S, usize)],
+    of: &str,
+) -> anyhow::Result<()> {
+    for ((what, len), (_, want)) in lengths.iter().zip(expected) {
+        let what = what.as_ref();
+        if len != want {
+            bail!(
+                "'{name}' is damaged: its `{what}` has {len} entries where {of} gives {want} (was the file edited, or written by another version of fogg? run that shard again)"
+            );
+        }
+    }
+    Ok(())
 }
 
 /// Refuses a part a signal stopped before all its customers were
@@ -194,6 +215,23 @@ pub fn merge_forecasts(
         parts.iter().map(|p| [u64::from(p.replicate_range[0]), u64::from(p.replicate_range[1])]).collect();
     let shards: Vec<Shard> = parts.iter().map(|p| p.shard).collect();
     check_tiling(&ranges, u64::from(first.run_replicates), names, &shards)?;
+    let days = first.window.days.len();
+    let expected =
+        ForecastRaw::expected_lengths(first.window.bins, days, first.requests.len(), first.channels.len());
+    let window = "the forecast's window, requests and channels";
+    for (part, name) in parts.iter().zip(names) {
+        if part.window.day_seconds.len() != days {
+            bail!(
+                "'{name}' is damaged: its window has {days} days but {} day lengths",
+                part.window.day_seconds.len()
+            );
+        }
+        for variant in &part.variants {
+            check_lengths(name, &variant.raw.lengths(), &expected, window)?;
+            let spend = [("day_spend".to_owned(), variant.day_spend.len())];
+            check_lengths(name, &spend, &[("day_spend".to_owned(), days)], window)?;
+        }
+    }
     let mut merged = first.clone();
     for (k, variant) in merged.variants.iter_mut().enumerate() {
         for part in &parts[1..] {
@@ -251,6 +289,15 @@ pub fn merge_loads(parts: &[LoadResult], names: &[String]) -> anyhow::Result<Loa
         seen.iter().enumerate().filter(|(_, s)| !**s).map(|(i, _)| format!("{}/{count}", i + 1)).collect();
     if !missing.is_empty() {
         bail!("shard {} missing: the merge of a partial run would understate its load", missing.join(", "));
+    }
+    let states = first.raw.agg.by_state.len();
+    let expected = LoadAgg::new(first.raw.request_names.len(), states, first.raw.segments.len()).lengths();
+    let of = "the run's request names, states and segments";
+    for (part, name) in parts.iter().zip(names) {
+        check_lengths(name, &part.raw.agg.lengths(), &expected, of)?;
+        if let Some((i, id)) = part.raw.states.iter().find(|(i, _)| *i >= states) {
+            bail!("'{name}' is damaged: its state '{id}' has index {i}, but it counts {states} states");
+        }
     }
     let start = parts.iter().map(|p| p.raw.started_at_unix_ms).min().expect("parts");
     let offset = |p: &LoadResult| ((p.raw.started_at_unix_ms - start) as f64 / 1000.0).round() as usize;

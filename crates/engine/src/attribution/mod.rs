@@ -434,11 +434,29 @@ impl BlockSums {
 /// a state or `EXIT`.
 const CONVERSION: Target = EXIT - 1;
 
+/// The most states [`FittedChain::simulate`] walks: its targets are
+/// small integers, with two kept for a conversion and the exit.
+pub const MAX_SIMULATED_STATES: usize = CONVERSION as usize;
+
+/// A fitted chain too large to simulate.
+#[derive(Debug, thiserror::Error)]
+#[error(
+    "the fitted chain has {states} states and --simulate walks at most {MAX_SIMULATED_STATES}: use a lower --order, or drop --simulate (the exact values need no simulation)"
+)]
+pub struct TooManyStates {
+    /// States of the fitted chain.
+    pub states: usize,
+}
+
 impl FittedChain {
     /// Walks `journeys` journeys on the chain (journey `i` with the
     /// generator of customer `i` of `seed`, in parallel), and estimates
     /// P(conversion) and every removal effect from them.
-    pub fn simulate(&self, journeys: u64, seed: u64) -> SimulatedRemoval {
+    ///
+    /// A chain of more than [`MAX_SIMULATED_STATES`] states cannot be
+    /// walked: see [`check_simulable`](Self::check_simulable).
+    pub fn simulate(&self, journeys: u64, seed: u64) -> Result<SimulatedRemoval, TooManyStates> {
+        self.check_simulable()?;
         use fogg_core::rng::{CustomerRngs, Stream};
         use rand::distr::Distribution;
         use rand::distr::weighted::WeightedIndex;
@@ -508,14 +526,22 @@ impl FittedChain {
         for block in &blocks {
             sums.add(block);
         }
-        sums.estimates(journeys)
+        Ok(sums.estimates(journeys))
+    }
+
+    /// Whether [`simulate`](Self::simulate) can walk the chain: its
+    /// alias tables address at most [`MAX_SIMULATED_STATES`] states.
+    pub fn check_simulable(&self) -> Result<(), TooManyStates> {
+        match self.states.len() {
+            states if states > MAX_SIMULATED_STATES => Err(TooManyStates { states }),
+            _ => Ok(()),
+        }
     }
 
     /// The chain as alias tables: the start row, and a row per state
     /// whose targets are states, [`CONVERSION`] and `EXIT`.
     fn alias_rows(&self) -> (AliasRows, RowId, Vec<RowId>) {
         let states = self.states.len();
-        assert!(states < CONVERSION as usize, "at most {CONVERSION} states can be simulated");
         let mut rows = AliasRows::default();
         let start: Vec<(Target, f64)> = self
             .start
@@ -626,7 +652,16 @@ pub fn shares(values: &[f64]) -> Vec<f64> {
 /// Attributes the conversions of `paths` with the chain `options`
 /// describe, and by the rules `rules` sets.
 pub fn attribute(paths: &Paths, options: &ChainOptions, rules: &RuleOptions) -> anyhow::Result<Attribution> {
-    let chain = FittedChain::fit(paths, options);
+    attribute_fitted(paths, FittedChain::fit(paths, options), rules)
+}
+
+/// [`attribute`] on a chain already fitted to `paths`, for a caller that
+/// checks the chain (its size) before the solves.
+pub fn attribute_fitted(
+    paths: &Paths,
+    chain: FittedChain,
+    rules: &RuleOptions,
+) -> anyhow::Result<Attribution> {
     let total_conversions: f64 = paths.rows.iter().map(|r| r.conversions).sum();
     let total_value: f64 = paths.rows.iter().map(|r| r.value).sum();
     let with_value = total_value > 0.0;
@@ -725,7 +760,7 @@ mod tests {
         let p = paths("C1 > C2 > C3;1;100;0\nC1;0;0;1\nC2 > C3;0;0;1\nC3 > C1 > C2;2;10;3\nC2;1;5;4\n");
         let chain = FittedChain::fit(&p, &ChainOptions::order(1));
         let exact = attribute(&p, &ChainOptions::order(1), &RuleOptions::default()).unwrap();
-        let sim = chain.simulate(400_000, 3);
+        let sim = chain.simulate(400_000, 3).expect("a small chain");
         let rate = sim.conversions as f64 / sim.journeys as f64;
         let se = (exact.conversion_probability * (1.0 - exact.conversion_probability) / sim.journeys as f64)
             .sqrt();
@@ -757,7 +792,7 @@ mod tests {
         // Orders beyond the longest path change nothing more, and the
         // simulation of the order-2 chain agrees.
         assert!(close(&effects(5), &effects(2)));
-        let sim = FittedChain::fit(&p, &ChainOptions::order(2)).simulate(200_000, 1);
+        let sim = FittedChain::fit(&p, &ChainOptions::order(2)).simulate(200_000, 1).expect("a small chain");
         assert!((sim.removal_effect[2] - 0.0).abs() < 1e-12 && (sim.removal_effect[0] - 1.0).abs() < 1e-12);
     }
 
@@ -819,7 +854,7 @@ mod tests {
         assert!((two.conversion_probability - 1.0 / 6.0).abs() < 1e-12);
         // Within 2 steps only C2 > C3 converts: removing C1 changes nothing.
         assert!(two.credits[0].removal_effect.abs() < 1e-12);
-        let sim = two.chain.simulate(200_000, 5);
+        let sim = two.chain.simulate(200_000, 5).expect("a small chain");
         let q = sim.conversions as f64 / sim.journeys as f64;
         assert!((q - 1.0 / 6.0).abs() < 4.0 * (1.0 / 6.0 * 5.0 / 6.0 / 200_000.0f64).sqrt(), "{q}");
         assert!(
@@ -852,7 +887,7 @@ mod tests {
         // states ending at it: without a, nothing converts.
         assert!(chain.conversion_probability(Some(0)).abs() < 1e-15);
         // The simulation marks every channel of a state it walks.
-        let sim = FittedChain::fit(&p, &ChainOptions::order(2)).simulate(400_000, 9);
+        let sim = FittedChain::fit(&p, &ChainOptions::order(2)).simulate(400_000, 9).expect("a small chain");
         for (c, want) in [0.25, 1.0, 0.75].into_iter().enumerate() {
             assert!((sim.removal_effect[c] - want).abs() < 4.0 * sim.standard_error[c].max(1e-9), "{sim:?}");
         }
@@ -908,7 +943,7 @@ mod tests {
         let exact = attribute(&p, &ChainOptions::order(2), &RuleOptions::default()).unwrap();
         let run = |threads: usize| {
             let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap();
-            pool.install(|| exact.chain.simulate(300_000, 11))
+            pool.install(|| exact.chain.simulate(300_000, 11).expect("a small chain"))
         };
         let sim = run(1);
         assert_eq!(sim, run(3), "the same seed gives the same estimate on any threads");
@@ -925,7 +960,25 @@ mod tests {
         let sim = attribute(&plain, &ChainOptions::order(1), &RuleOptions::default())
             .unwrap()
             .chain
-            .simulate(10_000, 1);
+            .simulate(10_000, 1)
+            .expect("a small chain");
         assert!(sim.value_removal_effect.iter().chain(&sim.value_standard_error).all(|&x| x == 0.0));
+    }
+
+    /// A chain with more states than its alias tables address is refused
+    /// with a clear error, before any walk, never a panic.
+    #[test]
+    fn a_chain_too_large_to_simulate_is_refused() {
+        // Every ordered triple of 41 channels: 41³ = 68,921 order-3 states.
+        let mut text = String::new();
+        for (x, y, z) in (0..41).flat_map(|x| (0..41).flat_map(move |y| (0..41).map(move |z| (x, y, z)))) {
+            text.push_str(&format!("c{x} > c{y} > c{z};1;0;0\n"));
+        }
+        let chain = FittedChain::fit(&paths(&text), &ChainOptions::order(3));
+        assert!(chain.states.len() > MAX_SIMULATED_STATES, "{}", chain.states.len());
+        let err = chain.simulate(10, 1).expect_err("refused").to_string();
+        assert!(err.contains("--simulate walks at most 65534"), "{err}");
+        let small = FittedChain::fit(&paths("a;1;0;0\n"), &ChainOptions::order(1));
+        assert!(small.check_simulable().is_ok());
     }
 }

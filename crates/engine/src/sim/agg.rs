@@ -145,6 +145,26 @@ impl SimAgg {
     }
 }
 
+impl SimAgg {
+    /// The length of every per-item count, named: aggregates read from
+    /// files merge only when these agree with the model's.
+    pub fn lengths(&self) -> [(&'static str, usize); 11] {
+        [
+            ("touches", self.touches.len()),
+            ("channel_conversions", self.channel_conversions.len()),
+            ("channel_revenue_cents", self.channel_revenue_cents.len()),
+            ("stage_visitors", self.stage_visitors.len()),
+            ("furthest_stage", self.furthest_stage.len()),
+            ("segment_customers", self.segment_customers.len()),
+            ("segment_converted", self.segment_converted.len()),
+            ("segment_conversions", self.segment_conversions.len()),
+            ("journey_steps.short", self.journey_steps.short.len()),
+            ("path_customers", self.path_customers.len()),
+            ("path_converted", self.path_converted.len()),
+        ]
+    }
+}
+
 impl Merge for SimAgg {
     fn merge(&mut self, o: &Self) {
         self.customers += o.customers;
