@@ -173,8 +173,8 @@ pub struct LoadRunArgs<const LOAD: bool = false> {
     /// connections [default: one per core for a closed pool; for arrivals
     /// at a rate, one per 10,000 expected requests/s at the peak, at most
     /// one per core].
-    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=1024))]
-    pub threads: Option<u16>,
+    #[arg(long, value_name = "N", value_parser = parse_threads)]
+    pub threads: Option<NonZeroUsize>,
 }
 
 impl<const LOAD: bool> LoadRunArgs<LOAD> {
@@ -208,7 +208,7 @@ impl<const LOAD: bool> LoadRunArgs<LOAD> {
             abort_on_error_rate: None,
             judging: None,
             shard: Shard::WHOLE,
-            threads: self.threads.map(usize::from),
+            threads: self.threads.map(NonZeroUsize::get),
         }
     }
 }
@@ -689,7 +689,7 @@ pub struct TargetArgs {
     /// Base URL of the site or API under test, http or https, e.g.
     /// http://127.0.0.1:8080 [default: a demo shop started in-process on a
     /// free loopback port].
-    #[arg(long, value_parser = parse_target)]
+    #[arg(long, value_parser = TargetParser)]
     pub target: Option<reqwest::Url>,
 
     /// Accept invalid TLS certificates (a self-signed test server).
@@ -785,8 +785,17 @@ pub enum ArgError {
     /// Not a seed.
     #[error("'{0}' is not a seed: give a whole number from 0 to 18446744073709551615, e.g. --seed 42")]
     Seed(String),
+    /// A target URL with `user:pass@` in it.
+    #[error(
+        "--target holds credentials (user:pass@), which would be printed in every report: give the bare address, and send the credentials as a header from the environment, e.g. in [load]: headers = {{ Authorization = \"Basic {{env.TARGET_AUTH}}\" }}"
+    )]
+    Credentials,
     /// Not a thread count fogg can run.
-    #[error("'{0}' is not a thread count: give a whole number from 1 to {MAX_THREADS}")]
+    #[error(
+        "'{0}' is not a thread count: give a whole number from 1 to {max} ({THREADS_PER_CORE} per core of this machine's {cores}; more threads only add memory)",
+        max = max_threads(),
+        cores = cores()
+    )]
     Threads(String),
     /// Not a step limit.
     #[error("'{0}' is not a step limit: give a whole number of states from 1, e.g. 20, or 'auto'")]
@@ -807,18 +816,29 @@ pub enum ArgError {
     ResolutionRange(String),
 }
 
-/// Most worker threads `--threads` takes.
-pub const MAX_THREADS: usize = 1024;
+/// Most worker threads `--threads` takes per core: beyond a few per
+/// core, threads only add memory (a few MB each) and switching.
+pub const THREADS_PER_CORE: usize = 4;
+
+/// The cores this process may use.
+fn cores() -> usize {
+    std::thread::available_parallelism().map_or(1, NonZeroUsize::get)
+}
+
+/// Most worker threads `--threads` takes: [`THREADS_PER_CORE`] per core.
+pub fn max_threads() -> usize {
+    THREADS_PER_CORE * cores()
+}
 
 /// Parses `--seed`: any 64-bit whole number.
 pub fn parse_seed(text: &str) -> Result<u64, ArgError> {
     text.trim().parse().map_err(|_| ArgError::Seed(text.to_owned()))
 }
 
-/// Parses `--threads`: 1 to [`MAX_THREADS`].
+/// Parses `--threads`: 1 to [`max_threads`].
 pub fn parse_threads(text: &str) -> Result<NonZeroUsize, ArgError> {
     match text.trim().parse::<usize>() {
-        Ok(n) if (1..=MAX_THREADS).contains(&n) => Ok(NonZeroUsize::new(n).expect("at least 1")),
+        Ok(n) if (1..=max_threads()).contains(&n) => Ok(NonZeroUsize::new(n).expect("at least 1")),
         _ => Err(ArgError::Threads(text.to_owned())),
     }
 }
@@ -975,10 +995,37 @@ pub fn parse_separator(text: &str) -> Result<u8, ArgError> {
     }
 }
 
+/// `--target`'s parser: [`parse_target`], with errors that do not
+/// repeat the value given (clap's own would, and a `user:pass@` in it
+/// must never be printed).
+#[derive(Clone)]
+pub struct TargetParser;
+
+impl clap::builder::TypedValueParser for TargetParser {
+    type Value = reqwest::Url;
+
+    fn parse_ref(
+        &self,
+        cmd: &clap::Command,
+        _arg: Option<&clap::Arg>,
+        value: &std::ffi::OsStr,
+    ) -> Result<reqwest::Url, clap::Error> {
+        let refuse = |message: String| {
+            clap::Error::raw(clap::error::ErrorKind::ValueValidation, message + "\n").with_cmd(cmd)
+        };
+        let text = value.to_str().ok_or_else(|| refuse("--target is not UTF-8 text".to_owned()))?;
+        parse_target(text).map_err(|e| refuse(e.to_string()))
+    }
+}
+
 /// Parses `--target`: an http or https URL.
 pub fn parse_target(text: &str) -> Result<reqwest::Url, ArgError> {
     let url = reqwest::Url::parse(text)
         .map_err(|e| ArgError::NotAUrl { text: text.to_owned(), reason: e.to_string() })?;
+    if !url.username().is_empty() || url.password().is_some() {
+        // Never echoed: the message names the place, not the secret.
+        return Err(ArgError::Credentials);
+    }
     match url.scheme() {
         "http" | "https" => Ok(url),
         other => Err(ArgError::NotHttp(other.to_owned())),

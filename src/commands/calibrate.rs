@@ -21,6 +21,14 @@ pub fn run(args: &CalibrateArgs, out: &mut dyn Write) -> anyhow::Result<Verdict>
     report::refuse_overwrite("-o/--output", &args.output, &inputs)?;
     let scenario = super::scenario(args.scenario.as_deref(), fogg_scenario::Use::Journeys)?;
     let model = &scenario.model;
+    let mut ours: Vec<(&str, &std::path::Path)> = vec![("-o/--output", &args.output)];
+    ours.extend(inputs.iter().map(|p| ("the scenario", p.as_path())));
+    report::refuse_reports_over(
+        &args.report.out,
+        fogg_result::ResultKind::Calibrate,
+        &super::simulate::stem_of_source(&model.source),
+        &ours,
+    )?;
     let per_period = model.customers_per_period.unwrap_or(1.0);
     let fits = calibrate(model, &args.lifts, per_period)?;
 

@@ -26,6 +26,12 @@ pub fn run(args: &FitArgs, out: &mut dyn Write) -> anyhow::Result<Verdict> {
     let first_line = String::from_utf8_lossy(&text).lines().next().unwrap_or("").to_owned();
     let source =
         file.file_name().map_or_else(|| file.display().to_string(), |n| n.to_string_lossy().into_owned());
+    report::refuse_reports_over(
+        &args.report.out,
+        fogg_result::ResultKind::Fit,
+        &super::simulate::stem_of_source(&source),
+        &[("-o/--output", &args.output), ("the input", file)],
+    )?;
     let (input, counts) = if first_line.contains("customer_id") {
         let counts = events::read(&text, separator.unwrap_or(b','), &source)
             .with_context(|| format!("event log '{}'", file.display()))?;

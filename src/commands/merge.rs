@@ -101,12 +101,18 @@ fn publish<R: Reportable>(
     source: &str,
     out: &mut dyn Write,
 ) -> anyhow::Result<()> {
+    let stem = super::simulate::stem_of_source(source);
+    // Before anything is written: the reports must not replace a shard
+    // merged here, nor the file -o writes.
+    let mut ours: Vec<(&str, &std::path::Path)> =
+        args.results.iter().map(|p| ("the shard", p.as_path())).collect();
+    ours.extend(args.output.iter().map(|p| ("-o/--output", p.as_path())));
+    report::refuse_reports_over(&args.report.out, merged.kind(), &stem, &ours)?;
     if let Some(path) = &args.output {
         let mut bytes = serde_json::to_vec_pretty(merged)?;
         bytes.push(b'\n');
         report::write_file(path, &bytes)?;
     }
-    let stem = super::simulate::stem_of_source(source);
     let output = args.report.to_output(args.quiet, &stem);
     report::publish(merged, &output, out)
 }

@@ -179,6 +179,17 @@ fn values_are_checked_before_any_work() {
     };
     rejected(&["load", "--target", "ftp://127.0.0.1:1/", "--duration", "1s"], "use http:// or https://");
     rejected(&["load", "--rate", "0"], "must be a number above 0");
+    // Credentials in the address: refused, and never echoed.
+    for target in ["http://admin:s3cret@127.0.0.1:1/", "http://s3cret@127.0.0.1:1/"] {
+        let run = fogg()
+            .args(["load", "--duration", "1s", "--target", target])
+            .arg("--out")
+            .arg(out.path())
+            .assert();
+        let stderr = String::from_utf8_lossy(&run.code(2).get_output().stderr).into_owned();
+        assert!(stderr.contains("--target holds credentials (user:pass@)"), "{stderr}");
+        assert!(!stderr.contains("s3cret"), "the secret is never printed: {stderr}");
+    }
     rejected(&["capacity", "--max-rate", "NaN", "--threshold", "p99 < 1s"], "must be a number above 0");
     rejected(&["attribute", "--paths", "x.csv", "--separator", ";;"], "is not a column separator");
     // Values too large to run are refused, not a panic or an endless run.
@@ -189,11 +200,12 @@ fn values_are_checked_before_any_work() {
     );
     rejected(&["capacity", "--demo-latency", "1e308", "--threshold", "p99 < 1s"], "at most 60000 ms");
     rejected(&["load", "--rate", "1e9", "--duration", "1s"], "sends at most 100000");
-    rejected(
-        &["simulate", "--threads", "0"],
-        "'0' is not a thread count: give a whole number from 1 to 1024",
-    );
-    rejected(&["whatif", "--threads", "65536"], "from 1 to 1024");
+    // At most 4 threads per core, whatever the command.
+    let most = 4 * std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get);
+    let limit = format!("a whole number from 1 to {most} (4 per core");
+    rejected(&["simulate", "--threads", "0"], &format!("'0' is not a thread count: give {limit}"));
+    rejected(&["whatif", "--threads", &(most + 1).to_string()], &limit);
+    rejected(&["load", "--threads", "1024", "--duration", "1s"], &limit);
     rejected(&["simulate", "--seed", "abc"], "'abc' is not a seed");
     for (scenario, expected) in
         [("retail-omnichanel", "(did you mean 'retail-omnichannel'?)"), ("src", "'src' is a folder")]
@@ -332,4 +344,37 @@ fn validate_and_whatif_notes_speak_for_the_whole_file() {
     let out = String::from_utf8_lossy(&run.get_output().stdout).into_owned();
     // Before: 0.5 × 18/22 + 0.5 × 60% = 70.9%; after: 90% in both.
     assert!(out.contains("home → product: 70.9% → 90.0% (segments averaged by share)"), "{out}");
+}
+
+/// Report files never replace what a run reads or writes: `fit -o
+/// o/fit-p.json --out o` would have put the report over the fitted
+/// scenario, and `merge mm/load-two-pages.json --out mm` over its own
+/// input. Both are refused before any work, and the files stay as they
+/// were.
+#[test]
+fn reports_never_replace_an_input_or_the_output() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let paths = dir.path().join("p.csv");
+    std::fs::write(
+        &paths,
+        "path;total_conversions;total_conversion_value;total_null\na > b;3;30;2\nb;1;10;5\n",
+    )
+    .expect("write");
+    let fitted = dir.path().join("fit-p.json");
+    let run =
+        fogg().arg("fit").arg(&paths).arg("-o").arg(&fitted).arg("--out").arg(dir.path()).assert().code(2);
+    let stderr = String::from_utf8_lossy(&run.get_output().stderr).into_owned();
+    assert!(stderr.contains("-o/--output") && stderr.contains("is one of the report files"), "{stderr}");
+    assert!(!fitted.exists(), "nothing written");
+
+    let shard = dir.path().join("load-two-pages.json");
+    let fixture = crate::reports::here("fixtures/load-two-pages.json");
+    std::fs::copy(&fixture, &shard).expect("copy");
+    let before = std::fs::read(&shard).expect("read");
+    let run = fogg().arg("merge").arg(&shard).arg("--out").arg(dir.path()).assert().code(2);
+    let stderr = String::from_utf8_lossy(&run.get_output().stderr).into_owned();
+    assert!(stderr.contains("the shard") && stderr.contains("is one of the report files"), "{stderr}");
+    assert_eq!(std::fs::read(&shard).expect("read"), before, "the input is unchanged");
+    // Another folder is fine.
+    fogg().arg("merge").arg(&shard).arg("--out").arg(dir.path().join("merged")).assert().success();
 }

@@ -410,16 +410,8 @@ fn file_safe(name: &str) -> String {
 /// one of `inputs`: the same file by whatever path, so a scenario, a path
 /// file or a report is never overwritten by a mistyped option.
 pub fn refuse_overwrite(flag: &str, output: &Path, inputs: &[PathBuf]) -> anyhow::Result<()> {
-    // A file that does not exist yet is its folder's canonical path and
-    // its name.
-    let key = |p: &Path| -> Option<PathBuf> {
-        p.canonicalize().ok().or_else(|| {
-            let parent = p.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
-            Some(parent.canonicalize().ok()?.join(p.file_name()?))
-        })
-    };
-    let Some(out) = key(output) else { return Ok(()) };
-    if let Some(input) = inputs.iter().find(|i| key(i).as_ref() == Some(&out)) {
+    let Some(out) = canonical(output) else { return Ok(()) };
+    if let Some(input) = inputs.iter().find(|i| canonical(i).as_ref() == Some(&out)) {
         anyhow::bail!(
             "{flag} '{}' is '{}', which this run reads or writes: give another file",
             output.display(),
@@ -427,6 +419,52 @@ pub fn refuse_overwrite(flag: &str, output: &Path, inputs: &[PathBuf]) -> anyhow
         );
     }
     Ok(())
+}
+
+/// Where `p` is, to compare paths: a file that does not exist yet is its
+/// folder's canonical path and its name.
+fn canonical(p: &Path) -> Option<PathBuf> {
+    p.canonicalize().ok().or_else(|| {
+        let parent = p.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
+        Some(parent.canonicalize().ok()?.join(p.file_name()?))
+    })
+}
+
+/// Refuses a run whose report files in `dir` (`KIND-STEM.json`, `.md`,
+/// …, which it writes or replaces) include one of `files` (what it reads,
+/// or what `-o` writes), each named by how it was given: before the work,
+/// so an input or the scenario a run writes is never replaced by a report.
+pub fn refuse_reports_over(
+    dir: &Path,
+    kind: ResultKind,
+    stem: &str,
+    files: &[(&str, &Path)],
+) -> anyhow::Result<()> {
+    let Some(dir) = canonical(dir) else { return Ok(()) };
+    let prefix = format!("{kind}-{stem}");
+    for (what, file) in files {
+        let Some(at) = canonical(file) else { continue };
+        let name = at.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        if at.parent() == Some(dir.as_path()) && is_report_file(&name, &prefix) {
+            anyhow::bail!(
+                "{what} '{}' is one of the report files this run writes into --out '{}': give another --out folder or another file name",
+                file.display(),
+                dir.display()
+            );
+        }
+    }
+    Ok(())
+}
+
+/// Whether `name` is one of the report files [`write_files`] writes or
+/// replaces for `prefix` (`KIND-STEM`): a shard's own files
+/// (`KIND-STEM.shard-1-of-4.json`) are not.
+fn is_report_file(name: &str, prefix: &str) -> bool {
+    let Some(rest) = name.strip_prefix(prefix) else { return false };
+    matches!(rest, ".json" | ".md" | ".html" | ".junit.xml" | ".hgrm")
+        || rest.strip_prefix('.').and_then(|r| r.strip_suffix(".hgrm")).is_some_and(|request| {
+            !request.is_empty() && !request.contains('.') && !request.starts_with("shard-")
+        })
 }
 
 /// Makes sure reports can be written into `dir` before any work: creates
@@ -532,13 +570,7 @@ fn remove_stale(dir: &Path, prefix: &str, files: &[(String, Vec<u8>)]) {
     let Ok(entries) = std::fs::read_dir(dir) else { return };
     for entry in entries.flatten() {
         let name = entry.file_name().to_string_lossy().into_owned();
-        let Some(rest) = name.strip_prefix(prefix) else { continue };
-        let ours = rest == ".junit.xml"
-            || rest == ".hgrm"
-            || rest.strip_prefix('.').and_then(|r| r.strip_suffix(".hgrm")).is_some_and(|request| {
-                !request.is_empty() && !request.contains('.') && !request.starts_with("shard-")
-            });
-        if ours && !files.iter().any(|(n, _)| *n == name) {
+        if is_report_file(&name, prefix) && !files.iter().any(|(n, _)| *n == name) {
             let _ = std::fs::remove_file(entry.path());
         }
     }
