@@ -142,6 +142,14 @@ fn scenario_paths(args: &AttributeArgs) -> anyhow::Result<(Paths, Option<Scenari
         shard: Shard::WHOLE,
     };
     let outcome = super::simulate::simulate_with_progress(&model, &plan, None)?.outcome;
+    if outcome.interrupted {
+        // The paths of part of the customers would be attributed as if
+        // they were the run asked for: stop with nothing written.
+        bail!(
+            "interrupted by a signal while walking the scenario's customers ({} of {n}): nothing was attributed",
+            fogg_report::fmt::int(outcome.agg.customers)
+        );
+    }
     let export = outcome.agg.export.as_ref().expect("paths are kept when exporting");
     let paths = Paths::from_export(&model, export);
     // The truth: the scenario's own chain.

@@ -13,7 +13,7 @@ use fogg_core::capacity::{SearchBounds, search};
 use fogg_core::shard::Shard;
 use fogg_load::live::Live;
 use fogg_load::plan::{RateProfile, Workload};
-use fogg_load::signals::signal_counter;
+use fogg_load::signals::{say_when_signalled, signal_counter};
 use fogg_load::target::Target;
 use fogg_load::threshold::{self, Threshold};
 use fogg_load::trial::{default_trial, short_trial_note};
@@ -40,7 +40,11 @@ pub fn run(args: &CapacityArgs, out: &mut dyn Write) -> anyhow::Result<Verdict> 
     // Installed before anything else, so Ctrl-C or SIGTERM during setup or
     // between trials stops the search, and is never the default "terminate".
     let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
-    let signals = runtime.block_on(async { signal_counter() });
+    let signals = runtime.block_on(async {
+        let signals = signal_counter();
+        say_when_signalled(signals.clone(), "stopping the search; the reports will say what passed so far");
+        signals
+    });
     let common = &args.run;
     let LoadSetup { model, spec, mut thresholds, calendar } = LoadSetup::of(common)?;
     let (expected_peak, forecast_peaks, peak_source) =

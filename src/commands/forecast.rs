@@ -65,8 +65,11 @@ pub fn run(args: &ForecastArgs, out: &mut dyn Write) -> anyhow::Result<Verdict> 
         })
         .collect();
     check_walked(&subjects, &plan)?;
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let watched = std::sync::Arc::clone(&stop);
+    super::stop_on_signal(move || watched.store(true, std::sync::atomic::Ordering::Relaxed));
     let timed = on_pool(args.threads.map(|t| t.get()), || {
-        let totals = forecast(&subjects, &grid, &map, &plan);
+        let totals = forecast(&subjects, &grid, &map, &plan, &stop);
         let expectations: Vec<_> = subjects
             .iter()
             .map(|s| expected(s.model, calendar, s.flighting, s.customers, &grid, &map))
@@ -109,7 +112,30 @@ pub fn run(args: &ForecastArgs, out: &mut dyn Write) -> anyhow::Result<Verdict> 
         ));
     }
     let stem = shard.file_stem(super::simulate::stem(model));
-    report::publish(&result, &args.report.to_output(false, &stem), out)?;
+    publish(result, plan.replicates.len(), args, &stem, out)
+}
+
+/// Writes the reports; a run a signal stopped (of `asked` replicates) says
+/// so in them, then fails.
+fn publish(
+    mut result: ForecastResult,
+    asked: usize,
+    args: &ForecastArgs,
+    stem: &str,
+    out: &mut dyn Write,
+) -> anyhow::Result<Verdict> {
+    let done = result.replicates;
+    if result.interrupted {
+        result.notes.push(format!(
+            "interrupted by a signal: the figures are of the {done} replicates that finished, of {asked} asked"
+        ));
+    }
+    report::publish(&result, &args.report.to_output(false, stem), out)?;
+    if result.interrupted {
+        bail!(
+            "interrupted by a signal: {done} of {asked} replicates finished (the reports above were still written, marked interrupted; they cannot be merged)"
+        );
+    }
     Ok(Verdict::Pass)
 }
 

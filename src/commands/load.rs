@@ -13,7 +13,7 @@ use fogg_load::live::Live;
 use fogg_load::live::dashboard::PageInfo;
 use fogg_load::plan::{Judge, Judged, Judging, RateProfile, Workload};
 use fogg_load::recorder::LoadAgg;
-use fogg_load::signals::signal_counter;
+use fogg_load::signals::{say_when_signalled, signal_counter};
 use fogg_load::spec::LoadSpec;
 use fogg_load::target::Target;
 use fogg_load::threshold::{Threshold, with_unit};
@@ -53,7 +53,14 @@ pub fn run(args: &LoadArgs, out: &mut dyn Write) -> anyhow::Result<Verdict> {
     // Signal handlers first: Ctrl-C or SIGTERM during setup then stops the
     // run at its start, with a report, rather than killing the process.
     let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
-    let signals = runtime.block_on(async { signal_counter() });
+    let signals = runtime.block_on(async {
+        let signals = signal_counter();
+        say_when_signalled(
+            signals.clone(),
+            "stopping; customers in flight get the grace period, then the reports are written",
+        );
+        signals
+    });
     let common = &args.run;
     let LoadSetup { model, spec, thresholds, .. } = LoadSetup::of(common)?;
     if common.report.format == ReportFormat::Junit && thresholds.is_empty() {

@@ -34,8 +34,14 @@ fn run(
     let plan = ForecastPlan { seed: 5, replicates: 0..r };
     let flighting = Flighting::new(model, &model.baseline(), calendar).expect("flights fit");
     let customers = customers * flighting.arrivals.total() / calendar.minutes().total();
-    let totals =
-        forecast(&[Subject { model, customers, flighting: &flighting }], &grid, map, &plan).remove(0);
+    let totals = forecast(
+        &[Subject { model, customers, flighting: &flighting }],
+        &grid,
+        map,
+        &plan,
+        &Default::default(),
+    )
+    .remove(0);
     let expected = expected(model, calendar, &flighting, customers, &grid, map);
     Run { totals, expected, names: map.names.len(), replicates: f64::from(r) }
 }
@@ -701,4 +707,26 @@ fn simulated_traffic_follows_flights_that_move_transitions() {
         let blind = run.replicates * unmoved.expected.conversions;
         assert!((converted - blind).abs() > 8.0 * blind.sqrt(), "{drives}: {converted} vs {blind} unmoved");
     }
+}
+
+/// SIGTERM during a forecast far too long to wait for: it stops at the
+/// next chunk, reports the replicates every strategy finished (marked
+/// interrupted), exits 2, and merge refuses the part.
+#[cfg(target_os = "linux")]
+#[test]
+fn a_signal_stops_a_forecast_and_keeps_the_replicates_it_finished() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let args = ["forecast", "campaign-launch", "--replicates", "10000", "--threads", "1"];
+    let (saved, v) = crate::interrupted_run(&args, dir.path(), "forecast-campaign-launch.json");
+    assert_eq!(v["interrupted"], true);
+    let done = v["replicates"].as_u64().expect("count");
+    assert!(done < 10_000, "{done}");
+    for variant in v["variants"].as_array().expect("variants") {
+        assert_eq!(variant["replicate_peaks"].as_array().expect("peaks").len() as u64, done);
+    }
+    let errors = crate::schema::errors(&crate::schema::schema_validator("forecast"), &v);
+    assert_eq!(errors, Vec::<String>::new());
+    let run = crate::fogg().arg("merge").arg(&saved).arg("--out").arg(dir.path().join("m")).assert().code(2);
+    let err = String::from_utf8_lossy(&run.get_output().stderr).into_owned();
+    assert!(err.contains("was interrupted"), "{err}");
 }

@@ -112,13 +112,29 @@ pub fn interrupted_run(
         .spawn()
         .expect("starts");
     sigterm_once_caught(child.id());
-    let output = child.wait_with_output().expect("exits");
+    let output = exits_after_a_signal(child);
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert_eq!(output.status.code(), Some(2), "{stderr}");
     assert!(stderr.contains("interrupted by a signal"), "{stderr}");
     let saved = dir.join(file);
     let v = serde_json::from_str(&std::fs::read_to_string(&saved).expect("report")).expect("JSON");
     (saved, v)
+}
+
+/// Waits for `child`, which was signalled: it must stop within two
+/// minutes (it takes milliseconds; a run that never stops is killed and
+/// fails the test rather than hanging the suite).
+#[cfg(target_os = "linux")]
+pub fn exits_after_a_signal(mut child: std::process::Child) -> std::process::Output {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
+    while child.try_wait().expect("waits").is_none() {
+        if std::time::Instant::now() > deadline {
+            let _ = child.kill();
+            panic!("the run did not stop after the signal");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    child.wait_with_output().expect("exits")
 }
 
 /// Sends SIGTERM to process `pid` once it catches SIGTERM (bit 15 − 1 of

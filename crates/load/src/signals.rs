@@ -4,8 +4,7 @@
 
 use tokio::sync::watch;
 
-/// Counts Ctrl-C and SIGTERM, and says on standard error that the run is
-/// stopping. The handlers are installed before this returns, so a signal
+/// Counts Ctrl-C and SIGTERM. The handlers are installed before this returns, so a signal
 /// that comes once the first request is out is never the default
 /// "terminate at once".
 pub fn signal_counter() -> watch::Receiver<u32> {
@@ -32,15 +31,22 @@ pub fn signal_counter() -> watch::Receiver<u32> {
             };
             signalled.await;
             tx.send_modify(|n| *n += 1);
-            // Said at once: the run may take its grace period to stop.
-            match *tx.borrow() {
-                1 => fogg_core::say!(
-                    "\nsignal received: stopping; customers in flight get the grace period, then the reports are written (a second signal stops at once)"
-                ),
-                2 => fogg_core::say!("\nsecond signal: stopping at once, writing the reports"),
-                _ => {}
-            }
         }
     });
     rx
+}
+
+/// Says on standard error, as each of the first two signals comes, what
+/// the run does now: `first` after one (the run may take its grace period
+/// to stop), and that it stops at once after a second. A task on the
+/// current runtime.
+pub fn say_when_signalled(mut signals: watch::Receiver<u32>, first: &'static str) {
+    tokio::spawn(async move {
+        if signals.wait_for(|n| *n >= 1).await.is_ok() {
+            fogg_core::say!("\nsignal received: {first} (a second signal stops at once)");
+        }
+        if signals.wait_for(|n| *n >= 2).await.is_ok() {
+            fogg_core::say!("\nsecond signal: stopping at once, writing the reports");
+        }
+    });
 }

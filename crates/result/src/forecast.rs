@@ -29,8 +29,13 @@ pub struct ForecastResult {
     pub replicates: u32,
     /// Replicates of the whole run.
     pub run_replicates: u32,
-    /// Which replicates this result holds: `[first, end)`.
+    /// Which replicates this result holds: `[first, end)`, all of them
+    /// unless it was interrupted.
     pub replicate_range: [u32; 2],
+    /// A signal stopped the run: the figures are of the `replicates`
+    /// that finished (the peaks say which), and merge refuses it.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub interrupted: bool,
     /// Which part of the run this is (1/1 for a whole run).
     pub shard: Shard,
     /// Shards merged into this result (1 for a run in one piece).
@@ -356,6 +361,8 @@ impl ForecastResult {
         variants: &[VariantRun],
         run: &ForecastRun,
     ) -> ForecastResult {
+        // The replicates that finished: all, unless a signal stopped the run.
+        let done = variants.first().map_or(0, |v| v.totals.peaks.len() as u32);
         let window = ForecastWindow {
             start: calendar.local(0.0),
             end: calendar.local(calendar.length_s()),
@@ -399,7 +406,7 @@ impl ForecastResult {
                     },
                     raw,
                 };
-                variant.finish(&window, &channels, run.replicates.len() as u32);
+                variant.finish(&window, &channels, done);
                 variant
             })
             .collect();
@@ -416,9 +423,10 @@ impl ForecastResult {
         ForecastResult {
             header: Header::new(ResultKind::Forecast, ScenarioInfo::of(model), run.seed),
             window,
-            replicates: run.replicates.len() as u32,
+            replicates: done,
             run_replicates: run.run_replicates,
             replicate_range: [run.replicates.start, run.replicates.end],
+            interrupted: done < run.replicates.len() as u32,
             shard: run.shard,
             shards: 1,
             channels,

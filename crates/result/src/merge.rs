@@ -193,6 +193,7 @@ pub fn merge_forecasts(
     names: &[String],
 ) -> anyhow::Result<super::ForecastResult> {
     let Some(first) = parts.first() else { bail!("nothing to merge: give the shards' result files") };
+    refuse_interrupted(parts.iter().map(|p| p.interrupted), names)?;
     for (part, name) in parts.iter().zip(names).skip(1) {
         let same = part.header.seed == first.header.seed
             && part.header.scenario == first.header.scenario

@@ -17,6 +17,7 @@ pub mod flighting;
 mod grid;
 
 use std::ops::Range;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use rand::{Rng, RngExt};
 use rand_distr::{Distribution, Poisson};
@@ -166,23 +167,37 @@ pub struct Subject<'a> {
 /// Forecasts `subjects` on `grid`: one [`Totals`] per
 /// subject. Subjects share replicate seeds and customers' random numbers
 /// (common random numbers), so their differences are paired.
-pub fn forecast(subjects: &[Subject], grid: &Grid, map: &RequestMap, plan: &ForecastPlan) -> Vec<Totals> {
-    subjects
-        .iter()
-        .map(|subject| {
-            // Replicates are summed as they finish: memory holds a few
-            // replicates' bins, however many there are.
-            let zero = || Totals::zero(grid, map.names.len(), subject.model.channels.len());
-            plan.replicates
-                .clone()
-                .into_par_iter()
-                .map(|r| replicate(subject, grid, map, plan.seed, r))
-                .reduce(zero, |mut a, b| {
-                    a.merge(&b);
-                    a
-                })
+///
+/// Once `stop` is set, no replicate or chunk starts, and the totals are
+/// of the replicates every subject finished (their peaks say which): a
+/// stop takes a chunk's time, however large the run.
+pub fn forecast(
+    subjects: &[Subject],
+    grid: &Grid,
+    map: &RequestMap,
+    plan: &ForecastPlan,
+    stop: &AtomicBool,
+) -> Vec<Totals> {
+    // Replicates are summed as they finish: memory holds a few
+    // replicates' bins, however many there are.
+    let zero = || -> Vec<Totals> {
+        subjects.iter().map(|s| Totals::zero(grid, map.names.len(), s.model.channels.len())).collect()
+    };
+    let add = |mut sums: Vec<Totals>, one: Vec<Totals>| {
+        for (sum, part) in sums.iter_mut().zip(&one) {
+            sum.merge(part);
+        }
+        sums
+    };
+    plan.replicates
+        .clone()
+        .into_par_iter()
+        .take_any_while(|_| !stop.load(Ordering::Relaxed))
+        .filter_map(|r| {
+            subjects.iter().map(|subject| replicate(subject, grid, map, plan.seed, r, stop)).collect()
         })
-        .collect()
+        .fold(zero, add)
+        .reduce(zero, add)
 }
 
 /// The seed and population of replicate `r` for a subject whose
@@ -198,8 +213,15 @@ pub fn replicate_draw(seed: u64, r: u32, customers: f64) -> (u64, u64) {
     (replicate_seed, n)
 }
 
-/// Walks one replicate of one subject.
-fn replicate(subject: &Subject, grid: &Grid, map: &RequestMap, seed: u64, r: u32) -> Totals {
+/// Walks one replicate of one subject; `None` when `stop` cut it short.
+fn replicate(
+    subject: &Subject,
+    grid: &Grid,
+    map: &RequestMap,
+    seed: u64,
+    r: u32,
+    stop: &AtomicBool,
+) -> Option<Totals> {
     let (replicate_seed, n) = replicate_draw(seed, r, subject.customers);
     let journeys = CustomerRngs::new(replicate_seed, Stream::Journey);
     let arrivals = CustomerRngs::new(replicate_seed, Stream::Arrivals);
@@ -208,6 +230,7 @@ fn replicate(subject: &Subject, grid: &Grid, map: &RequestMap, seed: u64, r: u32
     let zero = || Totals::zero(grid, names, channels);
     let mut totals = (0..n.div_ceil(CHUNK))
         .into_par_iter()
+        .take_any_while(|_| !stop.load(Ordering::Relaxed))
         .fold(zero, |mut acc, chunk| {
             let from = chunk * CHUNK;
             let mut scratch = Vec::new();
@@ -230,6 +253,9 @@ fn replicate(subject: &Subject, grid: &Grid, map: &RequestMap, seed: u64, r: u32
             a.merge(&b);
             a
         });
+    if stop.load(Ordering::Relaxed) {
+        return None;
+    }
     totals.customers = n;
     let bin_total = |j: usize| totals.requests[j * names..(j + 1) * names].iter().sum::<u64>();
     let (mut requests_bin, mut requests) = (0, 0);
@@ -253,7 +279,7 @@ fn replicate(subject: &Subject, grid: &Grid, map: &RequestMap, seed: u64, r: u32
         arrivals_bin: arrivals_bin as u32,
         arrivals: most_arrivals,
     }];
-    totals
+    Some(totals)
 }
 
 /// Walks `journey`, of a customer who arrives `arrival_s` after the

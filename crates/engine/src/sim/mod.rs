@@ -115,14 +115,15 @@ pub fn simulate(model: &Model, plan: &SimPlan, progress: &Progress) -> SimOutcom
     let chunks = (end - start).div_ceil(CHUNK);
     let rngs = CustomerRngs::new(plan.seed, Stream::Journey);
     let new_agg = || SimAgg::new(model, candidates.len(), plan.export_paths);
+    // Once stopped, no chunk starts, and the chunks left are never
+    // visited (rayon stops splitting them): a stop takes a chunk's time,
+    // however many customers the run has.
     let agg = (0..chunks)
         .into_par_iter()
+        .take_any_while(|_| !progress.stop.load(Ordering::Relaxed))
         .fold(
             || (new_agg(), Scratch::new(model)),
             |(mut agg, mut scratch), chunk| {
-                if progress.stop.load(Ordering::Relaxed) {
-                    return (agg, scratch);
-                }
                 let from = start + chunk * CHUNK;
                 let to = (from + CHUNK).min(end);
                 for customer in from..to {

@@ -190,14 +190,12 @@ pub fn run_paired(
     let Range { start, end } = customers;
     let chunks = (end - start).div_ceil(CHUNK);
     let empty = || PairedAccumulator::new(variants.len());
+    // Once stopped, no chunk starts (and those left are never visited):
+    // the moments are of the customers walked, every pair complete.
     let moments = (0..chunks)
         .into_par_iter()
+        .take_any_while(|_| !stop.load(Ordering::Relaxed))
         .fold(empty, |mut acc, chunk| {
-            // Once stopped, no chunk starts: the moments are of the
-            // customers walked, every pair complete.
-            if stop.load(Ordering::Relaxed) {
-                return acc;
-            }
             let from = start + chunk * CHUNK;
             let mut taken = Vec::new();
             for customer in from..(from + CHUNK).min(end) {
