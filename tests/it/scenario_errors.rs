@@ -533,3 +533,40 @@ fn a_calendar_in_a_toml_date_literal_is_read_too() {
     std::fs::write(&path, with_calendar("start = 2026-12-07\nend = 2026-12-14T00:00:00\n")).expect("write");
     fogg().arg("validate").arg(&path).assert().success();
 }
+
+/// Strings have limits: a name (here the currency, a state id) at most
+/// 200 characters, other text at most 1 MiB. Over them: a problem with
+/// the line and the key, a short message, exit 2. A long wrong value is
+/// not repeated whole in the message.
+#[test]
+fn long_strings_are_refused_with_short_messages() {
+    let currency = "E".repeat(300);
+    let text = BASE.replace("name = \"small\"", &format!("name = \"small\"\ncurrency = \"{currency}\""));
+    let stderr = rejected(&text);
+    assert!(
+        stderr.contains("scenario.currency: this value is 300 characters long; a scenario takes at most 200"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains(&currency), "the value is not repeated");
+
+    let id = "h".repeat(500);
+    let stderr = rejected(&BASE.replace("home", &id));
+    assert!(stderr.contains("at most 200"), "{stderr}");
+    assert!(stderr.len() < 20_000, "{} bytes of errors", stderr.len());
+
+    let description = "d".repeat(2 << 20);
+    let text =
+        BASE.replace("name = \"small\"", &format!("name = \"small\"\ndescription = \"{description}\""));
+    let stderr = rejected(&text);
+    assert!(
+        stderr.contains(
+            "scenario.description: this value is 2097152 bytes long; a scenario takes at most 1048576"
+        ),
+        "{stderr}"
+    );
+
+    // A wrong value under the text limit: named, not repeated whole.
+    let kind = "x".repeat(100_000);
+    let stderr = rejected(&BASE.replace("kind = \"offline\"", &format!("kind = \"{kind}\"")));
+    assert!(stderr.len() < 20_000, "{} bytes of errors", stderr.len());
+}

@@ -55,7 +55,7 @@ pub enum ScenarioError {
     },
     /// The TOML does not parse, or does not match the scenario format
     /// (unknown key, wrong type). The TOML error shows line and column.
-    #[error("scenario '{source_name}' is not a valid scenario file:\n{error}")]
+    #[error("scenario '{source_name}' is not a valid scenario file:\n{}", lines_cut(.error))]
     Syntax {
         /// Path or bundled name.
         source_name: String,
@@ -105,4 +105,18 @@ fn render_problems(source: &str, problems: &[Problem]) -> String {
         ));
     }
     out
+}
+
+/// The parser's message with each line cut at 300 characters: it quotes
+/// the line and the wrong value, which may be megabytes long.
+fn lines_cut(error: &toml::de::Error) -> String {
+    let text = error.to_string();
+    let cut: Vec<String> = text
+        .lines()
+        .map(|line| match line.char_indices().nth(300) {
+            Some((at, _)) => format!("{}…", &line[..at]),
+            None => line.to_owned(),
+        })
+        .collect();
+    cut.join("\n")
 }

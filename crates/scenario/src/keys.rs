@@ -21,6 +21,10 @@ use fogg_core::error::{Problem, ScenarioError};
 pub(super) fn read(text: &str, source: &str) -> Result<RawScenario, ScenarioError> {
     let syntax = |error| ScenarioError::Syntax { source_name: source.to_owned(), error: Box::new(error) };
     let mut document = DeTable::parse(text).map_err(|_| syntax(first_error(text)))?;
+    let too_long = super::limits::check(document.get_ref(), text);
+    if !too_long.is_empty() {
+        return Err(ScenarioError::Invalid { source_name: source.to_owned(), problems: too_long });
+    }
     let mut unknown = Vec::new();
     let mut first_wrong_value: Option<Problem> = None;
     let mut removed_any = false;
@@ -45,7 +49,7 @@ pub(super) fn read(text: &str, source: &str) -> Result<RawScenario, ScenarioErro
             if first_wrong_value.is_none() && caused_here {
                 let fix = "correct the value (see docs/scenario.md)".to_owned();
                 let (line, key, message) =
-                    (Some(line_of(text, &span)), dotted(&path), error.message().to_owned());
+                    (Some(line_of(text, &span)), dotted(&path), shortened(error.message()));
                 first_wrong_value = Some(Problem { line, key, message, fix });
             }
             if remove_path(document.get_mut(), &path).is_none() {
@@ -60,6 +64,15 @@ pub(super) fn read(text: &str, source: &str) -> Result<RawScenario, ScenarioErro
     let mut problems: Vec<Problem> = unknown.into_iter().chain(first_wrong_value).collect();
     problems.sort_by_key(|p| p.line);
     Err(ScenarioError::Invalid { source_name: source.to_owned(), problems })
+}
+
+/// A message cut at 500 characters: serde repeats the wrong value, which
+/// may be long.
+fn shortened(message: &str) -> String {
+    match message.char_indices().nth(500) {
+        Some((at, _)) => format!("{}…", &message[..at]),
+        None => message.to_owned(),
+    }
 }
 
 /// The parser's own error for the text, rendered with line and caret.

@@ -13,6 +13,7 @@ mod compile_strategy;
 mod context;
 pub mod import;
 mod keys;
+pub mod limits;
 mod parts;
 mod raw;
 pub mod rewrite;

@@ -790,10 +790,14 @@ fn request_name(path: &str) -> String {
     identifier(segment, "root")
 }
 
-/// Lowercase letters, digits and `_`, starting with a letter.
+/// Lowercase letters, digits and `_`, starting with a letter, at most 60
+/// of them (well within a scenario's name limit).
 fn identifier(text: &str, fallback: &str) -> String {
-    let mut id: String =
-        text.chars().map(|c| if c.is_ascii_alphanumeric() { c.to_ascii_lowercase() } else { '_' }).collect();
+    let mut id: String = text
+        .chars()
+        .take(60)
+        .map(|c| if c.is_ascii_alphanumeric() { c.to_ascii_lowercase() } else { '_' })
+        .collect();
     id = id.trim_matches('_').to_owned();
     if id.is_empty() {
         return fallback.to_owned();
