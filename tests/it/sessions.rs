@@ -450,3 +450,106 @@ async fn a_page_loads_its_resources_six_at_a_time() {
         (0..8).filter_map(|i| row(&format!("/r/{i}.js")).latency_ms.max).fold(0.0, f64::max);
     assert!(page_ms > slowest_resource, "page {page_ms} ms, slowest resource {slowest_resource} ms");
 }
+
+/// A target that grows each customer's state: every `/a` sets 90 new
+/// cookies of 1 KB (and one of 5 KB), and `/token` hands out a 200 KB
+/// token. The jar keeps at most 50 cookies, none over 4 KB, with the
+/// session cookie set first among them; the token capture fails its check
+/// instead of keeping 200 KB for the journey. The referee is what the
+/// server received in each request's `Cookie` header.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn what_a_target_sets_cannot_grow_a_customer_without_bound() {
+    use std::sync::Mutex;
+
+    let scenario = fogg_scenario::from_str(
+        r#"
+[scenario]
+name = "cookie bomb"
+[[channel]]
+id = "web"
+kind = "online"
+[entry]
+a = 1
+[[state]]
+id = "a"
+stage = "awareness"
+channel = "web"
+next = { b = 1 }
+[[state]]
+id = "b"
+stage = "purchase"
+channel = "web"
+next = { exit = 1 }
+[load]
+think_time = { dist = "constant", value = "10ms" }
+patience = { dist = "constant", value = "1h" }
+on_error = "continue"
+[[load.request]]
+state = "a"
+path = "/a"
+[[load.request]]
+state = "a"
+name = "token"
+path = "/token"
+capture = { token = { json = "/token" } }
+[[load.request]]
+state = "b"
+path = "/b"
+"#,
+        "bomb.toml",
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    // Per request to /b: (cookies received, longest cookie, session kept).
+    let seen: Arc<Mutex<Vec<(usize, usize, bool)>>> = Arc::default();
+    let served = Arc::new(AtomicU64::new(0));
+    let (counter, record) = (Arc::clone(&served), Arc::clone(&seen));
+    let router = Router::new()
+        .route(
+            "/a",
+            get(move || {
+                let n = counter.fetch_add(1, Ordering::Relaxed);
+                async move {
+                    let mut headers = HeaderMap::new();
+                    headers.append(header::SET_COOKIE, "session=s1; Path=/".parse().expect("cookie"));
+                    for i in 0..90 {
+                        let cookie = format!("c{n}_{i}={}; Path=/", "v".repeat(1000));
+                        headers.append(header::SET_COOKIE, cookie.parse().expect("cookie"));
+                    }
+                    headers.append(
+                        header::SET_COOKIE,
+                        format!("big={}; Path=/", "b".repeat(5000)).parse().expect("cookie"),
+                    );
+                    (headers, "ok")
+                }
+            }),
+        )
+        .route("/token", get(|| async { format!("{{\"token\": \"{}\"}}", "t".repeat(200_000)) }))
+        .route(
+            "/b",
+            get(move |headers: HeaderMap| {
+                let cookies: Vec<String> = headers
+                    .get_all(header::COOKIE)
+                    .iter()
+                    .filter_map(|v| v.to_str().ok())
+                    .flat_map(|v| v.split(';'))
+                    .map(|c| c.trim().to_owned())
+                    .collect();
+                let longest = cookies.iter().map(String::len).max().unwrap_or(0);
+                let session = cookies.iter().any(|c| c == "session=s1");
+                record.lock().expect("lock").push((cookies.len(), longest, session));
+                async { "ok" }
+            }),
+        );
+    let target = serve(router).await;
+    let (result, _) = load(&scenario, &target, &plan(20.0, 1.0)).await;
+    let seen = seen.lock().expect("lock").clone();
+    assert!(!seen.is_empty(), "customers reached /b");
+    for (count, longest, session) in &seen {
+        assert!(*count <= 50, "at most 50 cookies kept, {count} sent");
+        assert!(*longest <= 4096, "no cookie over 4 KB: {longest}");
+        assert!(*session, "the session cookie, set first, is kept");
+    }
+    let token = result.by_request.iter().find(|r| r.name == "token").expect("token row");
+    assert!(token.requests > 0);
+    assert_eq!(token.errors.check, token.requests, "a 200 KB capture fails its check: {:?}", token.errors);
+}

@@ -14,6 +14,12 @@ use reqwest::header::{HeaderMap, HeaderName, SET_COOKIE};
 /// in the first MiB only (what lies beyond is read and dropped).
 pub const MAX_CAPTURE_BODY: usize = 1 << 20;
 
+/// The longest value a capture keeps for the rest of a journey: a token,
+/// an id, a CSRF field are far shorter. A longer one fails the capture
+/// (a `check` error), so what a target sends cannot grow a waiting
+/// customer without bound.
+pub const MAX_CAPTURED_VALUE: usize = 16 * 1024;
+
 /// One named value a request takes from its response.
 #[derive(Debug, Clone)]
 pub struct Capture {
@@ -122,8 +128,8 @@ pub fn take_all<'c>(
     let mut missing = None;
     for c in captures {
         match c.find(headers, body, &mut json) {
-            Some(v) => slots[c.slot] = Some(v),
-            None => missing = missing.or(Some(c.name.as_str())),
+            Some(v) if v.len() <= MAX_CAPTURED_VALUE => slots[c.slot] = Some(v),
+            _ => missing = missing.or(Some(c.name.as_str())),
         }
     }
     missing.map_or(Ok(()), Err)

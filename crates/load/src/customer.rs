@@ -429,7 +429,7 @@ async fn send(
         let headers = request_headers(ctx, request, &vars, trace)?;
         let exchange = http_request(&method, &url, uri.take(), headers, &session.cookies, body.clone())?;
         let (response, lease) = within(deadline, client.send(exchange)).await?.map_err(|e| classify(&e))?;
-        session.cookies.store_response_cookies(set_cookies(response.headers()).into_iter(), &url);
+        keep_cookies(&mut session.cookies, set_cookies(response.headers()), &url);
         let Some(next) = redirect_to(&response, &url) else { break (response, lease, deadline) };
         if keep_headers {
             for (name, value) in response.headers() {
@@ -548,7 +548,7 @@ impl Page<'_> {
             .collect()
             .await;
         for (url, cookies) in set {
-            session.cookies.store_response_cookies(cookies.into_iter(), &url);
+            keep_cookies(&mut session.cookies, cookies, &url);
         }
     }
 }
@@ -637,14 +637,42 @@ fn trace_context(ctx: &LoadContext, (trace, span): (u128, u64), headers: &mut He
     }
 }
 
-/// The cookies a response sets (those that parse).
+/// Most cookies a customer keeps: what RFC 6265 asks a browser to keep
+/// at least per domain. A customer's jar holds only its target's.
+pub const MAX_COOKIES: usize = 50;
+
+/// The longest cookie kept, name and value: browsers drop longer ones.
+pub const MAX_COOKIE_BYTES: usize = 4096;
+
+/// The cookies a response sets (those that parse and are not too long
+/// to keep: a browser ignores a cookie over [`MAX_COOKIE_BYTES`]).
 fn set_cookies(headers: &reqwest::header::HeaderMap) -> Vec<cookie_store::RawCookie<'static>> {
     headers
         .get_all(reqwest::header::SET_COOKIE)
         .iter()
+        .filter(|v| v.len() <= 2 * MAX_COOKIE_BYTES)
         .filter_map(|v| v.to_str().ok())
         .filter_map(|v| cookie_store::RawCookie::parse(v.to_owned()).ok())
+        .filter(|c| c.name().len() + c.value().len() <= MAX_COOKIE_BYTES)
         .collect()
+}
+
+/// Stores `cookies` set by `url` in the jar, as a browser does within
+/// its limits: a cookie that replaces one of the same name is always
+/// kept; a new one only while the jar holds fewer than [`MAX_COOKIES`],
+/// so a target that sets thousands cannot grow a customer without bound,
+/// and the session cookies it set first stay.
+fn keep_cookies(
+    jar: &mut cookie_store::CookieStore,
+    cookies: Vec<cookie_store::RawCookie<'static>>,
+    url: &reqwest::Url,
+) {
+    for cookie in cookies {
+        let replaces = jar.iter_any().any(|kept| kept.name() == cookie.name());
+        if replaces || jar.iter_any().count() < MAX_COOKIES {
+            jar.store_response_cookies(std::iter::once(cookie), url);
+        }
+    }
 }
 
 /// The error class of a status a request did not accept.
