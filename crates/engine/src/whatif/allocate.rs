@@ -286,8 +286,19 @@ pub fn allocate(
     }
     let search = Search { model, channels, limits, objective, per_period };
     let step = (budget - floor) / STEPS as f64;
-    let (mut spend, left) = search.greedy(budget - floor, step);
+    let (mut spend, mut left) = search.greedy(budget - floor, step);
     search.exchange(&mut spend, step);
+    // The greedy pass starts from the lower bounds, where a response that
+    // jumps at zero spend can trap it far below today's split. The same
+    // search started from today's split, scaled to the budget, can only
+    // improve on it: the better of the two is never worse than today.
+    if let Some(mut today) = search.todays_split(budget) {
+        search.exchange(&mut today, step);
+        if search.score(&today) > search.score(&spend) {
+            left = budget - today.iter().sum::<f64>();
+            spend = today;
+        }
+    }
     let exact = search.figures(&spend).ok_or(AllocateError::NoJourney)?;
     let marginal = search.marginal(&spend, (budget * 1e-3).max(1e-6));
     let Search { channels, limits, .. } = search;
@@ -375,6 +386,44 @@ impl Search<'_> {
             left -= add;
         }
         (spend, left)
+    }
+
+    /// Today's spend scaled to `budget` and kept within the limits (what
+    /// one limit cuts off or adds goes to the others, in proportion);
+    /// `None` when nothing is spent today or the limits leave no such
+    /// split.
+    fn todays_split(&self, budget: f64) -> Option<Vec<f64>> {
+        let today: Vec<f64> = self
+            .channels
+            .iter()
+            .map(|c| self.model.channels[c.0 as usize].spend.as_ref().map_or(0.0, |s| s.baseline))
+            .collect();
+        let mut spend = vec![0.0; today.len()];
+        let mut free: Vec<usize> = (0..today.len()).collect();
+        let mut left = budget;
+        // Each pass pins at least one channel to a limit, or ends.
+        for _ in 0..=today.len() {
+            let weight: f64 = free.iter().map(|&k| today[k]).sum();
+            if free.is_empty() || weight <= 0.0 {
+                break;
+            }
+            let mut pinned = Vec::new();
+            for &k in &free {
+                let want = left * today[k] / weight;
+                let (low, high) = self.limits[k];
+                spend[k] = want.clamp(low, high);
+                if spend[k] != want {
+                    pinned.push(k);
+                }
+            }
+            if pinned.is_empty() {
+                break;
+            }
+            left -= pinned.iter().map(|&k| spend[k]).sum::<f64>();
+            free.retain(|k| !pinned.contains(k));
+        }
+        let total: f64 = spend.iter().sum();
+        ((total - budget).abs() <= 1e-9 * budget.max(1.0)).then_some(spend)
     }
 
     /// Moves budget between pairs of channels, in amounts shrinking from
@@ -537,5 +586,37 @@ mod tests {
         assert_eq!(Bound::parse("print=..8000").unwrap().min, 0.0);
         assert!(Bound::parse("print=9..8").is_err());
         assert!(Bound::parse("print").unwrap_err().to_string().contains("CHANNEL=MIN..MAX"));
+    }
+
+    /// On the funnel at a budget of 31,000 the greedy pass alone put
+    /// 30,995 on email: 416.6 conversions where today's split of the same
+    /// budget gives 1,432.2 and the best about 1,434.5. The allocation is
+    /// never worse than today's split of the budget, and here finds the
+    /// best one.
+    #[test]
+    fn the_allocation_is_never_worse_than_todays_split() {
+        let model = fogg_scenario::bundled("ecommerce-funnel").expect("bundled").expect("compiles").model;
+        let per_period = model.customers_per_period.unwrap_or(1.0);
+        for budget in [5_000.0, 20_000.0, 31_000.0, 40_000.0] {
+            let found = allocate(&model, budget, Objective::Conversions, &[], per_period).expect("allocates");
+            let search = Search {
+                model: &model,
+                channels: found.channels.clone(),
+                limits: found.bounds.clone(),
+                objective: Objective::Conversions,
+                per_period,
+            };
+            let today = search.todays_split(budget).expect("today's split");
+            assert!((today.iter().sum::<f64>() - budget).abs() < 1e-6);
+            let todays = search.score(&today);
+            assert!(
+                found.exact.conversions >= todays - 1e-9,
+                "{budget}: {} < {todays}",
+                found.exact.conversions
+            );
+            if budget == 31_000.0 {
+                assert!(found.exact.conversions > 1_434.0, "{}", found.exact.conversions);
+            }
+        }
     }
 }
