@@ -125,10 +125,12 @@ pub fn run(args: &CapacityArgs, out: &mut dyn Write) -> anyhow::Result<Verdict> 
     }
     notes.extend(peak_source);
     result.notes = notes;
+    // Signals from now on end the waits for metrics receivers.
+    let seen = *signals.borrow();
     let output = common.report.to_output(common.quiet, &stem);
     let published = report::publish(&result, &output, out);
     if let Some(live) = live {
-        runtime.block_on(live.finish(None));
+        runtime.block_on(live.finish(None, signals.clone(), seen));
     }
     published?;
     if matches!(stop, Some(Stop::DeadTarget)) {

@@ -94,6 +94,7 @@ pub fn run(args: &LoadArgs, out: &mut dyn Write) -> anyhow::Result<Verdict> {
     }
     let stem = shard.file_stem(super::simulate::stem(&model));
     let model = Arc::new(model);
+    let after_run = signals.clone();
     let (mut result, live) = runtime.block_on(async {
         let target = Target::start(common.target.target.as_ref(), common.target.demo()?).await?;
         let dashboard = args.dashboard.map(|addr| {
@@ -118,6 +119,8 @@ pub fn run(args: &LoadArgs, out: &mut dyn Write) -> anyhow::Result<Verdict> {
             run_load(Arc::clone(&model), spec.clone(), target.url(), &plan, signals, live.as_ref()).await?;
         anyhow::Ok((LoadResult::new(&model, &spec, &plan, target.url(), &outcome), live))
     })?;
+    // Signals from now on end the waits for metrics receivers.
+    let seen = *after_run.borrow();
     if !common.quiet && std::io::stderr().is_terminal() {
         fogg_core::say!(); // end the progress line
     }
@@ -132,7 +135,7 @@ pub fn run(args: &LoadArgs, out: &mut dyn Write) -> anyhow::Result<Verdict> {
             report::write(&result, ReportFormat::Html, &mut html).ok()?;
             Some(String::from_utf8_lossy(&html).into_owned())
         });
-        runtime.block_on(live.finish(page));
+        runtime.block_on(live.finish(page, after_run, seen));
     }
     published?;
     if result.refused_every_connection() {

@@ -295,3 +295,56 @@ fn the_dashboard_follows_the_run_and_turns_into_its_report() {
     assert_eq!(last["thresholds"][0]["state"], "pass", "{last}");
     assert_eq!(report, report_file(&out, "html"));
 }
+
+/// A remote-write receiver that never answers: once the report is
+/// written, Ctrl-C ends the wait for it. The final push was tried up to
+/// three times, ten seconds each, signals or not; now no try starts after
+/// the signal (the receiver counts the pushes that reach it after the
+/// test signalled: at most the one already under way).
+#[cfg(target_os = "linux")]
+#[test]
+fn a_signal_ends_the_wait_for_a_hanging_receiver() {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+
+    let runtime = tokio::runtime::Runtime::new().expect("runtime");
+    let signalled = Arc::new(AtomicBool::new(false));
+    let after_signal = Arc::new(AtomicU64::new(0));
+    let (flag, count) = (Arc::clone(&signalled), Arc::clone(&after_signal));
+    let receiver = axum::Router::new().route(
+        "/api/v1/write",
+        axum::routing::post(move || {
+            if flag.load(Ordering::SeqCst) {
+                count.fetch_add(1, Ordering::SeqCst);
+            }
+            std::future::pending::<&'static str>()
+        }),
+    );
+    let base = runtime.block_on(crate::load::serve(receiver));
+    let dir = tempfile::tempdir().expect("temp dir");
+    let scenario = crate::short_journeys(dir.path());
+    let out = dir.path().join("out");
+    let child = std::process::Command::new(assert_cmd::cargo::cargo_bin("fogg"))
+        .arg("load")
+        .arg(&scenario)
+        .args(["--duration", "1s", "--grace", "1s", "--rate", "10", "--quiet"])
+        .args(["--prometheus-remote-write", &format!("{base}/api/v1/write"), "--out"])
+        .arg(&out)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("starts");
+    // Readiness: the report is written, the final push is next.
+    let report = out.join("load-two-pages.json");
+    while !report.exists() {
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    signalled.store(true, Ordering::SeqCst);
+    let killed = std::process::Command::new("kill").args(["-INT", &child.id().to_string()]).status();
+    assert!(killed.expect("kill").success());
+    let output = crate::exits_after_a_signal(child);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "the run completed before the signal: {stderr}");
+    let late = after_signal.load(Ordering::SeqCst);
+    assert!(late <= 1, "{late} pushes started after the signal: {stderr}");
+}

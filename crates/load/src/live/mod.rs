@@ -101,7 +101,17 @@ impl Live {
     /// Every run is over and the report written: the final counts reach
     /// the scraper (its next scrape) and the receiver (a last push), the
     /// dashboard shows `report_html`; then the views stop.
-    pub async fn finish(self, report_html: Option<String>) {
+    ///
+    /// The waits for receivers (the last scrape, the final push and its
+    /// tries) end at a Ctrl-C or SIGTERM after the `seen`th counted by
+    /// `signals` (the count when the run ended): a receiver that hangs
+    /// cannot hold the process once the report is written.
+    pub async fn finish(
+        self,
+        report_html: Option<String>,
+        mut signals: tokio::sync::watch::Receiver<u32>,
+        seen: u32,
+    ) {
         self.ticker.abort();
         let dashboard = async {
             if let Some(d) = self.dashboard {
@@ -118,6 +128,11 @@ impl Live {
                 p.finish().await;
             }
         };
-        tokio::join!(dashboard, metrics, pusher);
+        tokio::select! {
+            _ = async { tokio::join!(dashboard, metrics, pusher) } => {}
+            _ = signals.wait_for(|n| *n > seen) => {
+                fogg_core::say!("signal received: stopped waiting for the metrics receivers (the reports are written)");
+            }
+        }
     }
 }
