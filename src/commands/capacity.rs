@@ -55,6 +55,7 @@ pub fn run(args: &CapacityArgs, out: &mut dyn Write) -> anyhow::Result<Verdict> 
     let grace = (trial / 4).clamp(Duration::from_secs(1), Duration::from_secs(10));
     // No trial goes above --max-rate: its plan is the one to check.
     trial_plan(common, args.max_rate, trial, grace).check_rate()?;
+    trial_plan(common, args.max_rate, trial, grace).check_open_files(spec.max_in_flight)?;
     let mut notes: Vec<String> = guard.into_iter().chain(short_trial_note(&model, &spec, trial)).collect();
     let stem = super::simulate::stem(&model);
     let model = Arc::new(model);

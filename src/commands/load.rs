@@ -87,6 +87,7 @@ pub fn run(args: &LoadArgs, out: &mut dyn Write) -> anyhow::Result<Verdict> {
     };
     plan.check_rate()?;
     plan.check_pool(spec.max_in_flight)?;
+    plan.check_open_files(spec.max_in_flight)?;
     if args.abort_on_fail.is_some() && thresholds.is_empty() {
         bail!(
             "--abort-on-fail stops a run when a threshold fails, and this run has none: add --threshold 'p99 < 500ms'"

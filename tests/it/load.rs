@@ -1232,3 +1232,42 @@ fn secrets_from_the_environment_are_sent_and_never_written() {
         .assert()
         .code(0);
 }
+
+/// A closed pool keeps a connection per customer. Under a hard limit on
+/// open files too low for it, the run is refused before any request,
+/// naming `ulimit -n` (it used to run as millions of failed connects,
+/// "stopped by target down", exit 0). Under a low soft limit with room
+/// below the hard one, fogg raises it and the pool runs without a
+/// failed connect. The limits are set with util-linux's `prlimit`.
+#[cfg(target_os = "linux")]
+#[test]
+fn a_closed_pool_needs_the_open_files_it_holds() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let scenario = dir.path().join("pool.toml");
+    let text = crate::SHORT_JOURNEYS
+        .replace("[load]\n", "[load]\nprofile = { kind = \"closed\", customers = 400 }\n");
+    std::fs::write(&scenario, text).expect("write scenario");
+    let run = |nofile: &str| {
+        std::process::Command::new("prlimit")
+            .arg(format!("--nofile={nofile}"))
+            .arg(assert_cmd::cargo::cargo_bin("fogg"))
+            .arg("load")
+            .arg(&scenario)
+            .args(["--duration", "1s", "--format", "json", "--out"])
+            .arg(dir.path().join("out"))
+            .output()
+            .expect("prlimit runs fogg")
+    };
+    let refused = run("200:200");
+    let stderr = String::from_utf8_lossy(&refused.stderr);
+    assert_eq!(refused.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("a closed pool of 400 customers keeps 400 connections open"), "{stderr}");
+    assert!(stderr.contains("at most 200 files (ulimit -n)"), "{stderr}");
+
+    let raised = run("200:8192");
+    let stderr = String::from_utf8_lossy(&raised.stderr);
+    assert!(raised.status.success(), "{stderr}");
+    let v: serde_json::Value = serde_json::from_slice(&raised.stdout).expect("JSON");
+    assert!(v["requests"].as_u64().expect("count") > 0, "{v}");
+    assert_eq!(v["errors"]["connect"], 0, "no connect failed: {}", v["errors"]);
+}

@@ -335,6 +335,27 @@ impl LoadPlan {
         }
     }
 
+    /// Checks that the process may hold a connection for every customer
+    /// in flight: a closed pool of N keeps N connections open, and when
+    /// the soft limit on open files is below that, fogg raises it toward
+    /// the hard limit (as `ulimit -n` would); a pool the hard limit cannot
+    /// hold is refused before any request, rather than run as millions of
+    /// failed connects blamed on the target. An open workload has its
+    /// limit raised as far as `max_in_flight` needs, without refusal.
+    pub fn check_open_files(&self, max_in_flight: usize) -> Result<(), TooFewFiles> {
+        let (needed, required) = match self.workload {
+            Workload::Closed(customers) => (customers, true),
+            Workload::Open(_) => (max_in_flight as u64, false),
+        };
+        let needed = needed.saturating_add(SPARE_FILES);
+        match open_files::raise_to(needed) {
+            Some(limit) if limit < needed && required => {
+                Err(TooFewFiles { customers: needed - SPARE_FILES, limit })
+            }
+            _ => Ok(()),
+        }
+    }
+
     /// Checks that one process can send this plan: its open workload
     /// never goes above [`MAX_ARRIVAL_RATE`]. The driver checks every plan;
     /// commands check theirs before any work.
@@ -346,6 +367,51 @@ impl LoadPlan {
             }
             Workload::Closed(_) => Ok(()),
         }
+    }
+}
+
+/// Files a run keeps open besides its customers' connections (the
+/// runtime, listeners, report files).
+pub const SPARE_FILES: u64 = 64;
+
+/// A closed pool larger than the process may hold connections for.
+#[derive(Debug, thiserror::Error)]
+#[error(
+    "a closed pool of {customers} customers keeps {customers} connections open, but this process may open at most {limit} files (ulimit -n): raise the limit (ulimit -n {want}) or use a smaller pool",
+    want = customers + SPARE_FILES
+)]
+pub struct TooFewFiles {
+    /// Customers of the pool.
+    pub customers: u64,
+    /// The most files the process may open.
+    pub limit: u64,
+}
+
+/// The limit on open files.
+mod open_files {
+    /// Raises the soft limit on open files, when it is below `needed`, to
+    /// the hard limit (the demo shop, when it runs in the process, holds
+    /// the other end of every connection); the limit now (`None`:
+    /// unlimited or unknown).
+    #[cfg(unix)]
+    pub(super) fn raise_to(needed: u64) -> Option<u64> {
+        use rustix::process::{Resource, Rlimit, getrlimit, setrlimit};
+        let Rlimit { current, maximum } = getrlimit(Resource::Nofile);
+        let current = current?;
+        if current >= needed {
+            return Some(current);
+        }
+        let wanted = maximum.unwrap_or(needed.saturating_mul(2));
+        match setrlimit(Resource::Nofile, Rlimit { current: Some(wanted), maximum }) {
+            Ok(()) => Some(wanted),
+            Err(_) => Some(current),
+        }
+    }
+
+    /// Elsewhere the limit is not known here.
+    #[cfg(not(unix))]
+    pub(super) fn raise_to(_needed: u64) -> Option<u64> {
+        None
     }
 }
 
