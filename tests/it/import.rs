@@ -105,8 +105,8 @@ fn credentials_in_a_recording_become_environment_variables() {
         r#"{{"log": {{"version": "1.2", "creator": {{"name": "test", "version": "1"}}, "entries": [{}, {}, {}]}}}}"#,
         entry(
             "GET",
-            "https://shop.example/account?api_key=k3y-0f-the-recording",
-            r#"{"name": "Authorization", "value": "Basic YW5uOmh1bnRlcjI="}, {"name": "Cookie", "value": "sid=s3ss10n-0f-the-recording"}, {"name": "User-Agent", "value": "Mozilla/5.0"}"#,
+            "https://shop.example/account?api_key=k3y-0f-the-recording&sig=s1gn-0f-the-recording&page=2",
+            r#"{"name": "Authorization", "value": "Basic YW5uOmh1bnRlcjI="}, {"name": "Cookie", "value": "sid=s3ss10n-0f-the-recording"}, {"name": "User-Agent", "value": "Mozilla/5.0"}, {"name": "X-Api-Key", "value": "x-k3y-0f-the-recording"}, {"name": "X-Auth-Token", "value": "x-t0k3n-0f-the-recording"}, {"name": "X-Session-Id", "value": "x-s3ss-0f-the-recording"}, {"name": "X-Requested-With", "value": "XMLHttpRequest"}"#,
             "",
             "document"
         ),
@@ -114,7 +114,7 @@ fn credentials_in_a_recording_become_environment_variables() {
             "POST",
             "https://shop.example/login",
             r#"{"name": "Content-Type", "value": "application/x-www-form-urlencoded"}"#,
-            r#", "postData": {"mimeType": "application/x-www-form-urlencoded", "text": "user=ann&password=hunt3r2-0f-the-recording"}"#,
+            r#", "postData": {"mimeType": "application/x-www-form-urlencoded", "text": "user=ann&password=hunt3r2-0f-the-recording&pass=p4ss-0f-the-recording"}"#,
             "fetch"
         ),
         entry("GET", "https://tracker.example/pixel.gif", "", "", "image"),
@@ -128,7 +128,17 @@ fn credentials_in_a_recording_become_environment_variables() {
     let stdout = String::from_utf8_lossy(&run.stdout);
     assert_eq!(run.status.code(), Some(0), "{stdout}{}", String::from_utf8_lossy(&run.stderr));
     let text = std::fs::read_to_string(&output).expect("written");
-    for secret in ["YW5uOmh1bnRlcjI", "s3ss10n", "k3y-0f", "hunt3r2", "Mozilla"] {
+    for secret in [
+        "YW5uOmh1bnRlcjI",
+        "s3ss10n",
+        "k3y-0f",
+        "hunt3r2",
+        "Mozilla",
+        "s1gn-0f",
+        "p4ss-0f",
+        "t0k3n-0f",
+        "s3ss-0f",
+    ] {
         assert!(!text.contains(secret), "{secret} was written:\n{text}");
         assert!(!stdout.contains(secret), "{secret} was printed:\n{stdout}");
     }
@@ -137,13 +147,17 @@ fn credentials_in_a_recording_become_environment_variables() {
         "sid={env.HAR_COOKIE_SID}",
         "api_key={env.HAR_API_KEY}",
         "password={env.HAR_PASSWORD}",
+        "pass={env.HAR_PASS}",
+        "sig={env.HAR_SIG}",
+        "x-api-key = \"{env.HAR_X_API_KEY}\"",
+        "x-auth-token = \"{env.HAR_X_AUTH_TOKEN}\"",
+        "x-session-id = \"{env.HAR_X_SESSION_ID}\"",
     ] {
         assert!(text.contains(placeholder), "{placeholder} in:\n{text}");
     }
-    assert!(
-        stdout.contains("export HAR_API_KEY, HAR_AUTHORIZATION, HAR_COOKIE_SID, HAR_PASSWORD"),
-        "{stdout}"
-    );
+    // What is public stays: a page number, the XMLHttpRequest marker.
+    assert!(text.contains("page=2") && text.contains("XMLHttpRequest"), "{text}");
+    assert!(stdout.contains("export HAR_API_KEY, HAR_AUTHORIZATION, HAR_COOKIE_SID, HAR_PASS, HAR_PASSWORD, HAR_SIG, HAR_X_API_KEY, HAR_X_AUTH_TOKEN, HAR_X_SESSION_ID"), "{stdout}");
     assert!(stdout.contains("tracker.example/pixel.gif: another origin"), "{stdout}");
 }
 

@@ -9,8 +9,9 @@
 //! - A value a response gave (a JSON field, a `Location`, a hidden form
 //!   field) that a later request sent back becomes a `capture` and a
 //!   `{name}` in that request.
-//! - Credentials (`Authorization`, cookies the recording did not receive,
-//!   query and body fields named like secrets) become `{env.HAR_…}`.
+//! - Credentials (`Authorization` and the application's `x-` headers,
+//!   cookies the recording did not receive, query and body fields named
+//!   like secrets) become `{env.HAR_…}`.
 //! - Volatile headers (user agent, `sec-*`, caching, lengths) are dropped;
 //!   cookies the site set are left to the customer's cookie jar.
 //!
@@ -231,11 +232,15 @@ pub fn import(har: &HarFile, file: &str, name: &str) -> Result<Imported, HarErro
             captures: Vec::new(),
         };
         use_captures(&mut call, &known, &mut calls);
-        // Credentials that did not come from a response.
+        // Credentials that did not come from a response: every header
+        // not known to be public (the application's own `x-` headers
+        // carry keys, tokens and session ids) whose value no capture
+        // explains.
         for (name, value) in &mut call.headers {
-            if name == "authorization" && !value.contains('{') {
-                secrets.insert("HAR_AUTHORIZATION".to_owned());
-                *value = "{env.HAR_AUTHORIZATION}".to_owned();
+            if !public_header(name) && !value.contains('{') {
+                let var = env_name(name);
+                *value = format!("{{env.{var}}}");
+                secrets.insert(var);
             }
         }
         for h in e.response.headers.iter().filter(|h| h.name.eq_ignore_ascii_case("set-cookie")) {
@@ -715,24 +720,21 @@ fn secret_json(text: &str, secrets: &mut BTreeSet<String>) -> String {
     if walk(&mut v, secrets) { v.to_string() } else { text.to_owned() }
 }
 
-/// Whether a field's name says it holds a credential.
+/// Whether a field's name says it holds a credential: a name with one of
+/// these in it, or a signature (`sig`, `signature`).
 fn secret_name(name: &str) -> bool {
     let n = name.to_ascii_lowercase();
-    [
-        "password",
-        "passwd",
-        "pwd",
-        "secret",
-        "token",
-        "apikey",
-        "api_key",
-        "api-key",
-        "auth",
-        "session",
-        "credential",
-    ]
-    .iter()
-    .any(|s| n.contains(s))
+    ["pass", "pwd", "secret", "token", "key", "auth", "session", "credential", "nonce", "otp"]
+        .iter()
+        .any(|s| n.contains(s))
+        || n == "sig"
+        || n.contains("signature")
+}
+
+/// Headers whose recorded value is public: what the browser sends to
+/// any site.
+fn public_header(name: &str) -> bool {
+    matches!(name, "content-type" | "accept" | "x-requested-with")
 }
 
 /// `HAR_NAME`: an environment variable name for a credential.
