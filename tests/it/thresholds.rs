@@ -154,28 +154,42 @@ fn scenario_thresholds_apply_and_the_command_line_replaces_them() {
     run(&["--threshold", "p50 < 60s"]).code(0);
 }
 
+/// Runs `fogg load campaign-launch` for 60 s at 30/s against the demo
+/// shop with `thresholds`, reports into `out` (and the job summary into
+/// `summary`, when given), and sends SIGINT once the shop has answered
+/// requests (readiness, not a guessed time): what the process gave.
+#[cfg(unix)]
+fn interrupted_load(thresholds: &[&str], out: &Path, summary: Option<&Path>) -> std::process::Output {
+    let shop = crate::LiveShop::start(fogg_load::demo::DemoConfig::default());
+    let mut command = std::process::Command::new(assert_cmd::cargo::cargo_bin("fogg"));
+    command.args(["load", "campaign-launch", "--duration", "60s", "--grace", "1s", "--rate", "30"]);
+    for t in thresholds {
+        command.args(["--threshold", t]);
+    }
+    command
+        .arg("--out")
+        .arg(out)
+        .args(["--target", &shop.url])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .env_remove("GITHUB_STEP_SUMMARY");
+    if let Some(path) = summary {
+        command.env("GITHUB_STEP_SUMMARY", path);
+    }
+    let child = command.spawn().expect("starts");
+    shop.wait_for_requests(5, Duration::from_secs(120));
+    let killed =
+        std::process::Command::new("kill").args(["-INT", &child.id().to_string()]).status().expect("kill");
+    assert!(killed.success());
+    child.wait_with_output().expect("waits")
+}
+
 #[cfg(unix)]
 #[test]
 fn an_interrupted_run_with_a_failed_threshold_exits_1() {
     let out = tempfile::tempdir().expect("temp dir");
     // The shop takes 20 ms a request: p50 < 1ms cannot hold.
-    let shop = crate::LiveShop::start(fogg_load::demo::DemoConfig::default());
-    let child = std::process::Command::new(assert_cmd::cargo::cargo_bin("fogg"))
-        .args(["load", "campaign-launch", "--duration", "60s", "--grace", "1s", "--rate", "30"])
-        .args(["--threshold", "p50 < 1ms", "--out"])
-        .arg(out.path())
-        .args(["--target", &shop.url])
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .env_remove("GITHUB_STEP_SUMMARY")
-        .spawn()
-        .expect("starts");
-    // Wait until responses were measured, not for a guessed time.
-    shop.wait_for_requests(5, Duration::from_secs(120));
-    let killed =
-        std::process::Command::new("kill").args(["-INT", &child.id().to_string()]).status().expect("kill");
-    assert!(killed.success());
-    let status = child.wait_with_output().expect("waits").status;
+    let status = interrupted_load(&["p50 < 1ms"], out.path(), None).status;
     assert_eq!(status.code(), Some(1), "never 0 when a threshold failed");
     let v = saved_json(out.path());
     assert_eq!(v["stopped_by"], "interrupted");
@@ -192,34 +206,19 @@ fn an_interrupted_run_with_a_failed_threshold_exits_1() {
 fn an_interrupted_run_whose_thresholds_hold_is_incomplete_not_a_pass() {
     let out = tempfile::tempdir().expect("temp dir");
     let summary = out.path().join("summary.md");
-    let shop = crate::LiveShop::start(fogg_load::demo::DemoConfig::default());
-    let child = std::process::Command::new(assert_cmd::cargo::cargo_bin("fogg"))
-        .args(["load", "campaign-launch", "--duration", "60s", "--grace", "1s", "--rate", "30"])
-        .args(["--threshold", "p99 < 60s", "--threshold", "error_rate < 50%", "--out"])
-        .arg(out.path().join("reports"))
-        .args(["--target", &shop.url])
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .env("GITHUB_STEP_SUMMARY", &summary)
-        .spawn()
-        .expect("starts");
-    shop.wait_for_requests(5, Duration::from_secs(120));
-    let killed =
-        std::process::Command::new("kill").args(["-INT", &child.id().to_string()]).status().expect("kill");
-    assert!(killed.success());
-    let output = child.wait_with_output().expect("waits");
+    let reports = out.path().join("reports");
+    let output = interrupted_load(&["p99 < 60s", "error_rate < 50%"], &reports, Some(&summary));
     let (stdout, stderr) = (String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr));
     assert_eq!(output.status.code(), Some(2), "never 0 for a run cut short: {stderr}");
     assert!(stderr.contains("signal received: stopping"), "{stderr}");
     assert!(stdout.contains("INCOMPLETE: interrupted by a signal after"), "{stdout}");
-    let v = saved_json(&out.path().join("reports"));
+    let v = saved_json(&reports);
     assert_eq!(v["stopped_by"], "interrupted");
     assert_eq!(v["verdict"], "incomplete");
     let passed: Vec<bool> =
         v["thresholds"].as_array().expect("array").iter().map(|t| t["passed"] == true).collect();
     assert_eq!(passed, [true, true], "what was measured held");
-    let junit =
-        std::fs::read_to_string(out.path().join("reports/load-campaign-launch.junit.xml")).expect("junit");
+    let junit = std::fs::read_to_string(reports.join("load-campaign-launch.junit.xml")).expect("junit");
     assert!(junit.contains(r#"tests="3" failures="1""#), "{junit}");
     assert!(
         junit.contains(r#"name="the run completed""#) && junit.contains("interrupted by a signal"),

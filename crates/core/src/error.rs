@@ -111,12 +111,15 @@ fn render_problems(source: &str, problems: &[Problem]) -> String {
 /// the line and the wrong value, which may be megabytes long.
 fn lines_cut(error: &toml::de::Error) -> String {
     let text = error.to_string();
-    let cut: Vec<String> = text
-        .lines()
-        .map(|line| match line.char_indices().nth(300) {
-            Some((at, _)) => format!("{}…", &line[..at]),
-            None => line.to_owned(),
-        })
-        .collect();
+    let cut: Vec<String> = text.lines().map(|line| cut(line, 300)).collect();
     cut.join("\n")
+}
+
+/// `text` cut after `most` characters, with `…` when it was longer: for
+/// a message that quotes what a user gave, which may be megabytes long.
+pub fn cut(text: &str, most: usize) -> String {
+    match text.char_indices().nth(most) {
+        Some((at, _)) => format!("{}…", &text[..at]),
+        None => text.to_owned(),
+    }
 }

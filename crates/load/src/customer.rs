@@ -361,13 +361,11 @@ impl InFlight<'_> {
         self.recorded = true;
         done
     }
-}
 
-impl InFlight<'_> {
     /// Records the request as the end of the run left it: a timeout when
     /// it had waited the whole grace period, else unfinished. How its
-    /// customer is counted: left on an error, or on latency.
-    /// A timeout comes with the time it waited, µs.
+    /// customer is counted: left on an error (with the time the request
+    /// waited, µs), or on latency.
     fn cut(&mut self) -> (Status, Option<u64>) {
         if self.sent.elapsed() >= self.ctx.grace {
             let done = self.record(Some(ErrorClass::Timeout));

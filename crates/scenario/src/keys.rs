@@ -13,7 +13,7 @@ use toml::de::{DeTable, DeValue};
 
 use super::context::line_of;
 use super::raw::RawScenario;
-use fogg_core::error::{Problem, ScenarioError};
+use fogg_core::error::{Problem, ScenarioError, cut};
 
 /// Reads the scenario's TOML. Unknown keys come back as problems, all
 /// of them; so does a wrong value the file itself has (the first one),
@@ -48,8 +48,9 @@ pub(super) fn read(text: &str, source: &str) -> Result<RawScenario, ScenarioErro
             let caused_here = !removed_any || !error.message().starts_with("missing field");
             if first_wrong_value.is_none() && caused_here {
                 let fix = "correct the value (see docs/scenario.md)".to_owned();
+                // serde's message repeats the wrong value, which may be long.
                 let (line, key, message) =
-                    (Some(line_of(text, &span)), dotted(&path), shortened(error.message()));
+                    (Some(line_of(text, &span)), dotted(&path), cut(error.message(), 500));
                 first_wrong_value = Some(Problem { line, key, message, fix });
             }
             if remove_path(document.get_mut(), &path).is_none() {
@@ -64,15 +65,6 @@ pub(super) fn read(text: &str, source: &str) -> Result<RawScenario, ScenarioErro
     let mut problems: Vec<Problem> = unknown.into_iter().chain(first_wrong_value).collect();
     problems.sort_by_key(|p| p.line);
     Err(ScenarioError::Invalid { source_name: source.to_owned(), problems })
-}
-
-/// A message cut at 500 characters: serde repeats the wrong value, which
-/// may be long.
-fn shortened(message: &str) -> String {
-    match message.char_indices().nth(500) {
-        Some((at, _)) => format!("{}…", &message[..at]),
-        None => message.to_owned(),
-    }
 }
 
 /// The parser's own error for the text, rendered with line and caret.

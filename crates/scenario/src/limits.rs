@@ -9,7 +9,7 @@ use toml::Spanned;
 use toml::de::{DeTable, DeValue};
 
 use super::context::line_of;
-use fogg_core::error::Problem;
+use fogg_core::error::{Problem, cut};
 
 /// The longest name: an id, a label, a currency or a table key.
 pub const MAX_NAME_CHARS: usize = 200;
@@ -42,7 +42,7 @@ pub(super) fn check(document: &DeTable<'_>, text: &str) -> Vec<Problem> {
 fn walk_table(table: &DeTable<'_>, text: &str, path: &mut Vec<String>, problems: &mut Vec<Problem>) {
     for (key, value) in table.iter() {
         let name = key.get_ref();
-        path.push(shown(name));
+        path.push(cut(name, 40));
         if name.chars().count() > MAX_NAME_CHARS {
             problems.push(too_long(
                 text,
@@ -86,14 +86,6 @@ fn walk_value(
             }
         }
         _ => {}
-    }
-}
-
-/// A key as a problem shows it: cut when long.
-fn shown(name: &str) -> String {
-    match name.char_indices().nth(40) {
-        Some((at, _)) => format!("{}…", &name[..at]),
-        None => name.to_string(),
     }
 }
 
