@@ -6,7 +6,7 @@
 # own query API must give, for the scraped series and for the pushed ones
 # alike, the totals of fogg's JSON report: requests summed over every name
 # and outcome, and the latency histogram's count against the successful
-# requests.
+# requests. promtool (same package) lints a plain scrape of the run.
 #
 #   scripts/prometheus-scrape.sh [FOGG] [OUT_DIR]
 set -euo pipefail
@@ -18,6 +18,7 @@ mkdir -p "$out"
 source scripts/lib.sh
 
 need prometheus prometheus
+need promtool prometheus
 metrics_port=$(free_port)
 prom_port=$(free_port)
 start_prometheus "$out" "$prom_port" "127.0.0.1:$metrics_port"
@@ -26,7 +27,27 @@ api="http://127.0.0.1:$prom_port/api/v1"
 
 "$fogg" load --duration 12s --grace 5s --rate 30 --metrics "127.0.0.1:$metrics_port" \
     --prometheus-remote-write "http://127.0.0.1:$prom_port/api/v1/write" \
-    --format json --out "$out" > "$out/load.json"
+    --format json --out "$out" > "$out/load.json" &
+fogg_pid=$!
+
+# promtool lints the classic text a plain scrape gets (once requests
+# have been counted): it must find nothing.
+for _ in $(seq 100); do
+    if curl -fs "http://127.0.0.1:$metrics_port/metrics" > "$out/classic.txt" &&
+        grep -q '^fogg_requests_total{.*outcome="ok"} [1-9]' "$out/classic.txt"; then
+        break
+    fi
+    sleep 0.1
+done
+grep -q '^# TYPE fogg_requests_total counter$' "$out/classic.txt"
+findings=$(promtool check metrics < "$out/classic.txt" 2>&1) || true
+if [ -n "$findings" ]; then
+    echo "promtool check metrics found:" >&2
+    echo "$findings" >&2
+    exit 1
+fi
+echo "promtool check metrics: no finding on $(grep -vc '^#' "$out/classic.txt") samples"
+wait "$fogg_pid"
 
 # Each series at its last value (counters only grow), summed.
 query() {

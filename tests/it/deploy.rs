@@ -196,7 +196,7 @@ fn the_grafana_dashboard_queries_only_what_fogg_serves() {
                     && ["_bucket", "_sum", "_count"].iter().any(|x| format!("{s}{x}") == name))
         })
     };
-    let labels = ["scenario", "shard", "request", "outcome", "quantile", "le"];
+    let labels = ["scenario", "shard", "request", "outcome", "percentile", "le"];
     let metric = regex::Regex::new(r"fogg_[a-z_]+").expect("regex");
     let matcher = regex::Regex::new(r"([a-z_]+)\s*(=~|!~|!=|=)").expect("regex");
     let mut titles = Vec::new();

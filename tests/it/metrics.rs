@@ -15,32 +15,65 @@ fn total(text: &str, metric: &str) -> f64 {
         .sum()
 }
 
-/// Scrapes `addr` every 200 ms while it answers (at most 30 s): how many
-/// scrapes, and the last. fogg waits for one more scrape after its runs,
-/// so the last one holds the final counts.
-fn scrape_until_gone(addr: &str) -> (u32, String) {
+/// What Prometheus sends as `Accept` when it scrapes.
+const PROMETHEUS_ACCEPT: &str = "application/openmetrics-text;version=1.0.0;q=0.5,application/openmetrics-text;version=0.0.1;q=0.4,text/plain;version=0.0.4;q=0.3,*/*;q=0.2";
+
+/// The last scrapes of a run, in each format.
+struct Scraped {
+    /// How many times OpenMetrics was scraped.
+    count: u32,
+    /// The last OpenMetrics text (what Prometheus asks for).
+    openmetrics: String,
+    /// The last classic text (what a scraper asking for nothing gets),
+    /// scraped during the run.
+    classic: String,
+}
+
+/// Scrapes `addr` every 100 ms while it answers (at most 30 s), as
+/// Prometheus does and now and then as a plain client does. fogg waits for one more
+/// scrape after its runs, so the last ones hold the final counts.
+fn scrape_until_gone(addr: &str) -> Scraped {
     let runtime = tokio::runtime::Runtime::new().expect("runtime");
     runtime.block_on(async {
         let _ = rustls::crypto::ring::default_provider().install_default();
         let client = reqwest::Client::new();
         let url = format!("http://{addr}/metrics");
-        let (mut scrapes, mut last, mut served) = (0, String::new(), false);
-        for _ in 0..150 {
-            match client.get(&url).send().await {
-                Ok(r) => {
-                    assert_eq!(r.status(), 200);
-                    let kind = r.headers()["content-type"].to_str().expect("text").to_owned();
+        let get = |accept: Option<&'static str>| {
+            let request = client.get(&url);
+            let request = match accept {
+                Some(accept) => request.header("accept", accept),
+                None => request,
+            };
+            async move {
+                let r = request.send().await?;
+                assert_eq!(r.status(), 200);
+                let kind = r.headers()["content-type"].to_str().expect("text").to_owned();
+                Ok::<_, reqwest::Error>((kind, r.text().await?))
+            }
+        };
+        let mut scraped = Scraped { count: 0, openmetrics: String::new(), classic: String::new() };
+        let mut served = false;
+        for i in 0..300 {
+            // Mostly as Prometheus, now and then as a plain client, 100 ms
+            // apart: the final wait sees a steady interval.
+            let classic = i % 10 == 5;
+            match get((!classic).then_some(PROMETHEUS_ACCEPT)).await {
+                Ok((kind, text)) if classic => {
+                    assert!(kind.starts_with("text/plain; version=0.0.4"), "{kind}");
+                    scraped.classic = text;
+                }
+                Ok((kind, text)) => {
                     assert!(kind.starts_with("application/openmetrics-text"), "{kind}");
-                    last = r.text().await.expect("body");
-                    scrapes += 1;
+                    scraped.openmetrics = text;
+                    scraped.count += 1;
                     served = true;
                 }
                 Err(_) if served => break,
                 Err(_) => {}
             }
-            tokio::time::sleep(Duration::from_millis(200)).await;
+            tokio::time::sleep(Duration::from_millis(100)).await;
         }
-        (scrapes, last)
+        scraped
     })
 }
 
@@ -81,7 +114,7 @@ fn the_last_scrape_agrees_with_the_report() {
     let load = ["load", scenario, "--duration", "3s", "--grace", "2s", "--rate", "20"];
     let child =
         start(&[&load[..], &["--metrics", &addr, "--format", "json"]].concat(), &dir.path().join("out"));
-    let (scrapes, last) = scrape_until_gone(&addr);
+    let Scraped { count: scrapes, openmetrics: last, classic } = scrape_until_gone(&addr);
     let output = child.wait_with_output().expect("finishes");
     assert!(output.status.success());
     let report: serde_json::Value = serde_json::from_slice(&output.stdout).expect("JSON");
@@ -94,6 +127,13 @@ fn the_last_scrape_agrees_with_the_report() {
     assert_eq!(total(&last, "fogg_requests_total"), requests, "{last}");
     assert_eq!(total(&last, "fogg_request_duration_seconds_count"), ok);
     assert_eq!(total(&last, "fogg_arrivals_total"), report["arrivals"].as_f64().expect("arrivals"));
+    // A scraper that does not ask for OpenMetrics got the classic text
+    // during the run: each counter's HELP and TYPE under its sample name,
+    // as promtool wants, and counts no greater than the final ones.
+    let classic_requests = total(&classic, "fogg_requests_total");
+    assert!(classic_requests > 0.0 && classic_requests <= requests, "{classic}");
+    assert!(classic.contains("# TYPE fogg_requests_total counter\n"), "{classic}");
+    assert!(!classic.contains("# EOF"));
     let conversions = report["conversions"].as_f64().expect("conversions");
     assert!(last.contains(&format!("outcome=\"achieved\"}} {conversions}")), "{last}");
     assert!(last.contains("# TYPE fogg_request_duration_seconds histogram"));
@@ -103,7 +143,7 @@ fn the_last_scrape_agrees_with_the_report() {
     );
     assert!(last.ends_with("# EOF\n"), "OpenMetrics text ends with # EOF");
     assert!(
-        last.contains(r#"fogg_recent_request_latency_seconds{scenario="two pages",shard="1/1",request="home",quantile="0.99"}"#),
+        last.contains(r#"fogg_recent_request_latency_seconds{scenario="two pages",shard="1/1",request="home",percentile="99"}"#),
         "{last}"
     );
     // docs/metrics.md lists exactly the series served, with their types
@@ -136,7 +176,7 @@ fn capacity_metrics_count_every_trial() {
     let args =
         [&search[..], &["--trial", "2s", "--threshold", "p99 < 5s", "--metrics", &addr, "--quiet"]].concat();
     let child = start(&args, &dir.path().join("out"));
-    let (scrapes, last) = scrape_until_gone(&addr);
+    let Scraped { count: scrapes, openmetrics: last, .. } = scrape_until_gone(&addr);
     let output = child.wait_with_output().expect("finishes");
     assert!(output.status.success());
     let report: serde_json::Value =

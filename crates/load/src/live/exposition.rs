@@ -1,5 +1,7 @@
 //! `--metrics ADDR`: the run as Prometheus metrics while it lasts
-//! (OpenMetrics text, through `prometheus-client`), read from the same
+//! (OpenMetrics text through `prometheus-client` when the scraper asks
+//! for it, as Prometheus does; the classic text format otherwise), read
+//! from the same
 //! counts the report is made of, so a scrape after the end agrees with
 //! the JSON exactly. Names and labels are in docs/metrics.md.
 
@@ -15,9 +17,30 @@ use prometheus_client::metrics::MetricType;
 use prometheus_client::registry::Registry;
 use tokio::time::Instant;
 
+use super::classic;
 use super::families::{Kind, Value, families};
 use super::snapshot::BUCKETS_S;
 use super::state::Runs;
+
+/// The media type of the OpenMetrics exposition.
+const OPENMETRICS: &str = "application/openmetrics-text; version=1.0.0; charset=utf-8";
+
+/// Whether the scraper's `Accept` asks for OpenMetrics (Prometheus does);
+/// anything else (curl, promtool's users, older scrapers) gets the classic
+/// text format.
+fn wants_openmetrics(headers: &axum::http::HeaderMap) -> bool {
+    headers
+        .get_all(axum::http::header::ACCEPT)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .any(|kind| {
+            let mut parts = kind.split(';').map(str::trim);
+            let openmetrics =
+                parts.next().is_some_and(|t| t.eq_ignore_ascii_case("application/openmetrics-text"));
+            openmetrics && !parts.any(|p| p.replace(' ', "") == "q=0")
+        })
+}
 
 /// Longest wait after the run for the scraper's last look.
 const MOST_FINAL_WAIT: Duration = Duration::from_secs(30);
@@ -45,25 +68,30 @@ pub(super) async fn serve(addr: SocketAddr, runs: Arc<Runs>) -> anyhow::Result<M
     })?;
     let labels = runs.labels.iter().map(|(k, v)| ((*k).into(), v.clone().into()));
     let mut registry = Registry::with_labels(labels);
-    registry.register_collector(Box::new(RunCollector { runs }));
+    registry.register_collector(Box::new(RunCollector { runs: Arc::clone(&runs) }));
     let registry = Arc::new(registry);
     let scrapes = Arc::new(Scrapes::default());
     let seen = Arc::clone(&scrapes);
     let start = Instant::now();
     let app = axum::Router::new().route(
         "/metrics",
-        axum::routing::get(move || {
-            let (registry, seen) = (Arc::clone(&registry), Arc::clone(&seen));
+        axum::routing::get(move |headers: axum::http::HeaderMap| {
+            let (registry, runs, seen) = (Arc::clone(&registry), Arc::clone(&runs), Arc::clone(&seen));
             async move {
-                let mut text = String::new();
-                let status = match prometheus_client::encoding::text::encode(&mut text, &registry) {
-                    Ok(()) => axum::http::StatusCode::OK,
-                    Err(_) => axum::http::StatusCode::INTERNAL_SERVER_ERROR,
+                let (status, kind, text) = if wants_openmetrics(&headers) {
+                    let mut text = String::new();
+                    let status = match prometheus_client::encoding::text::encode(&mut text, &registry) {
+                        Ok(()) => axum::http::StatusCode::OK,
+                        Err(_) => axum::http::StatusCode::INTERNAL_SERVER_ERROR,
+                    };
+                    (status, OPENMETRICS, text)
+                } else {
+                    let text = classic::encode(&families(&runs.snapshot()), &runs.labels);
+                    (axum::http::StatusCode::OK, classic::CONTENT_TYPE, text)
                 };
                 let now = Instant::now().saturating_duration_since(start).as_millis() as u64;
                 seen.before_ms.store(seen.last_ms.swap(now, Ordering::Relaxed), Ordering::Relaxed);
                 seen.count.fetch_add(1, Ordering::Relaxed);
-                let kind = "application/openmetrics-text; version=1.0.0; charset=utf-8";
                 (status, [(axum::http::header::CONTENT_TYPE, kind)], text)
             }
         }),

@@ -139,7 +139,7 @@ pub fn families(s: &Snapshot) -> Vec<Family> {
                 .iter()
                 .zip(s.recent_latency_s)
                 .map(|((q, _), v)| Sample {
-                    labels: vec![("quantile", (*q).to_owned())],
+                    labels: vec![("percentile", (*q).to_owned())],
                     value: Value::Real(v),
                 })
                 .collect(),
@@ -154,7 +154,7 @@ pub fn families(s: &Snapshot) -> Vec<Family> {
                     .iter()
                     .zip(recent)
                     .map(|((q, _), v)| Sample {
-                        labels: vec![("request", r.name.clone()), ("quantile", (*q).to_owned())],
+                        labels: vec![("request", r.name.clone()), ("percentile", (*q).to_owned())],
                         value: Value::Real(v),
                     })
                     .collect()

@@ -10,6 +10,7 @@
 //! search), so what they show after the end agrees with the report. The
 //! scrape and the pushes encode one list of series ([`families`]).
 
+mod classic;
 pub mod dashboard;
 mod exposition;
 pub mod families;

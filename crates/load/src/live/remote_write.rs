@@ -276,7 +276,7 @@ mod tests {
         assert_eq!(value("fogg_request_duration_seconds_bucket", &[("le", "0.01")]), Some(3.0));
         assert_eq!(value("fogg_request_duration_seconds_bucket", &[("le", "+Inf")]), Some(3.0));
         assert_eq!(value("fogg_request_duration_seconds_count", &[]), Some(3.0));
-        let recent = [("request", "home"), ("quantile", "0.99")];
+        let recent = [("request", "home"), ("percentile", "99")];
         assert_eq!(value("fogg_recent_request_latency_seconds", &recent), Some(0.006));
         let body = encode(&w);
         let raw = snap::raw::Decoder::new().decompress_vec(&body).unwrap();

@@ -14,8 +14,10 @@ pub const BUCKETS_S: [f64; 14] =
 /// Seconds the recent-latency gauges cover.
 pub const RECENT_S: u64 = 10;
 
-/// The quantiles of the recent-latency gauges.
-pub const RECENT_QUANTILES: [(&str, f64); 3] = [("0.5", 0.5), ("0.9", 0.9), ("0.99", 0.99)];
+/// The percentiles of the recent-latency gauges: the `percentile` label's
+/// value and the quantile it reads. (A `quantile` label is reserved for
+/// summaries: promtool flags it on a gauge.)
+pub const RECENT_QUANTILES: [(&str, f64); 3] = [("50", 0.5), ("90", 0.9), ("99", 0.99)];
 
 /// The outcome labels of a request: `ok`, each error class, `unfinished`.
 pub const OUTCOMES: [&str; 8] = ["ok", "connect", "timeout", "4xx", "5xx", "check", "other", "unfinished"];
