@@ -150,6 +150,12 @@ pub struct LoadRunArgs<const LOAD: bool = false> {
     #[arg(long, default_value_t = 1, value_parser = parse_seed)]
     pub seed: u64,
 
+    /// The run's id (16 hex digits), from which with the seed every trace
+    /// id derives [default: random, printed in the report]. Give the same
+    /// id to reproduce a run's trace ids, or to every shard of one run.
+    #[arg(long, value_name = "HEX", value_parser = parse_run_id)]
+    pub run_id: Option<u64>,
+
     /// The report: format on standard output, folder of report files.
     #[command(flatten)]
     pub report: OutputArgs<LOAD>,
@@ -198,6 +204,7 @@ impl<const LOAD: bool> LoadRunArgs<LOAD> {
     pub fn plan(&self, duration: Duration, workload: Workload, grace: Duration) -> LoadPlan {
         LoadPlan {
             seed: self.seed,
+            run_id: self.run_id.unwrap_or_else(fogg_load::trace::fresh_run_id),
             duration,
             workload,
             max_customers: None,
@@ -782,6 +789,9 @@ pub enum ArgError {
     /// A count below 1, fractional, or beyond 2⁶⁴ − 1.
     #[error("'{0}' must be a whole number from 1 to 18446744073709551615 (2^64 − 1)")]
     CountRange(String),
+    /// Not a run id.
+    #[error("'{0}' is not a run id: give 1 to 16 hex digits, e.g. --run-id 5eed0123abcd4567")]
+    RunId(String),
     /// Not a seed.
     #[error("'{0}' is not a seed: give a whole number from 0 to 18446744073709551615, e.g. --seed 42")]
     Seed(String),
@@ -828,6 +838,15 @@ fn cores() -> usize {
 /// Most worker threads `--threads` takes: [`THREADS_PER_CORE`] per core.
 pub fn max_threads() -> usize {
     THREADS_PER_CORE * cores()
+}
+
+/// Parses `--run-id`: 1 to 16 hex digits.
+pub fn parse_run_id(text: &str) -> Result<u64, ArgError> {
+    let digits = text.strip_prefix("0x").unwrap_or(text);
+    if digits.is_empty() || digits.len() > 16 {
+        return Err(ArgError::RunId(text.to_owned()));
+    }
+    u64::from_str_radix(digits, 16).map_err(|_| ArgError::RunId(text.to_owned()))
 }
 
 /// Parses `--seed`: any 64-bit whole number.

@@ -69,6 +69,8 @@ pub fn run(args: &CapacityArgs, out: &mut dyn Write) -> anyhow::Result<Verdict> 
             return Err(Stop::Interrupted);
         }
         let plan = trial_plan(common, rate, trial, grace);
+        // Each trial is a run of its own in an APM, even with --run-id.
+        let plan = LoadPlan { run_id: plan.run_id.wrapping_add(rows.len() as u64), ..plan };
         let outcome = runtime
             .block_on(run_load(
                 Arc::clone(&model),

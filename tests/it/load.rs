@@ -64,6 +64,7 @@ path = "{second}"
 pub(crate) fn plan(rate: f64, seconds: f64) -> LoadPlan {
     LoadPlan {
         seed: 3,
+        run_id: 0x5eed,
         duration: Duration::from_secs_f64(seconds),
         workload: Workload::Open(RateProfile::Constant(rate)),
         max_customers: None,

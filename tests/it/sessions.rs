@@ -323,7 +323,10 @@ async fn every_journey_is_one_trace() {
         assert_eq!(tracestate.as_deref(), Some("fogg=ci,congo=t61rcWkgMzE"));
         let trace = traces.entry(*customer).or_insert_with(|| parts[1].to_owned());
         assert_eq!(trace, parts[1], "one trace id per customer");
-        assert_eq!(parts[1], fogg_load::trace::hex(fogg_load::trace::trace_id(plan.seed, *customer)));
+        assert_eq!(
+            parts[1],
+            fogg_load::trace::hex(fogg_load::trace::trace_id(plan.seed, plan.run_id, *customer))
+        );
         assert!(spans.insert(parts[2].to_owned()), "a new span id per request");
     }
     let distinct: HashSet<&String> = traces.values().collect();
@@ -429,7 +432,7 @@ async fn a_page_loads_its_resources_six_at_a_time() {
     assert_eq!(seen.most_at_once.load(Ordering::SeqCst), 6, "six resources at once, never more");
     assert_eq!(seen.with_cookie.load(Ordering::SeqCst), 8, "the document's cookie goes with every resource");
     let traces = seen.traces.lock().expect("lock").clone();
-    let expected = fogg_load::trace::hex(fogg_load::trace::trace_id(plan.seed, 0));
+    let expected = fogg_load::trace::hex(fogg_load::trace::trace_id(plan.seed, plan.run_id, 0));
     assert!(traces.len() == 8 && traces.iter().all(|t| *t == expected), "one trace: {traces:?}");
     for i in 0..8 {
         let r = row(&format!("/r/{i}.js"));
@@ -552,4 +555,61 @@ path = "/b"
     let token = result.by_request.iter().find(|r| r.name == "token").expect("token row");
     assert!(token.requests > 0);
     assert_eq!(token.errors.check, token.requests, "a 200 KB capture fails its check: {:?}", token.errors);
+}
+
+/// Two runs with the same seed send different trace ids (an APM would
+/// merge them into one trace otherwise): each draws a run id, stored in
+/// the JSON, and the stated rule computes every listed id from it.
+/// `--run-id` fixes it, so a run's ids can be reproduced.
+#[test]
+fn trace_ids_are_new_each_run_unless_the_run_id_is_given() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let scenario = crate::short_journeys(dir.path());
+    let run = |extra: &[&str]| -> serde_json::Value {
+        let output = crate::fogg()
+            .arg("load")
+            .arg(&scenario)
+            .args(["--customers", "6", "--rate", "20", "--format", "json", "--out"])
+            .arg(dir.path().join("out"))
+            .args(extra)
+            .output()
+            .expect("runs");
+        assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+        serde_json::from_slice(&output.stdout).expect("JSON")
+    };
+    // Every listed trace id follows the rule with the run's own id.
+    let ids = |r: &serde_json::Value| -> (String, Vec<(u64, String)>) {
+        let run_ids = r["traces"]["run_ids"].as_array().expect("run ids");
+        assert_eq!(run_ids.len(), 1, "{run_ids:?}");
+        let run = run_ids[0].as_str().expect("hex").to_owned();
+        let run_id = u64::from_str_radix(&run, 16).expect("16 hex digits");
+        let listed: Vec<(u64, String)> = r["traces"]["slowest"]
+            .as_array()
+            .expect("slowest")
+            .iter()
+            .map(|t| {
+                (t["customer"].as_u64().expect("customer"), t["trace_id"].as_str().expect("id").to_owned())
+            })
+            .collect();
+        assert!(!listed.is_empty());
+        for (customer, id) in &listed {
+            assert_eq!(*id, fogg_load::trace::hex(fogg_load::trace::trace_id(1, run_id, *customer)));
+        }
+        (run, listed)
+    };
+    let (first, first_ids) = ids(&run(&[]));
+    let (second, second_ids) = ids(&run(&[]));
+    assert_ne!(first, second, "each run draws its own id");
+    for (customer, id) in &first_ids {
+        assert!(!second_ids.iter().any(|(c, i)| c == customer && i == id), "customer {customer}: {id} again");
+    }
+    let (fixed, fixed_ids) = ids(&run(&["--run-id", "5eed0123abcd4567"]));
+    let (again, again_ids) = ids(&run(&["--run-id", "5eed0123abcd4567"]));
+    assert_eq!((fixed.as_str(), again.as_str()), ("5eed0123abcd4567", "5eed0123abcd4567"));
+    for (customer, id) in &fixed_ids {
+        assert!(again_ids.iter().all(|(c, i)| c != customer || i == id), "customer {customer} reproduced");
+    }
+    let bad = crate::fogg().args(["load", "--run-id", "xyz"]).output().expect("runs");
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("'xyz' is not a run id: give 1 to 16 hex digits"));
 }

@@ -67,6 +67,8 @@ pub struct LoadContext {
     pub(super) grace: Duration,
     /// The run's seed, from which trace ids derive.
     pub(super) seed: u64,
+    /// The run's id, which trace ids also derive from.
+    pub(super) run_id: u64,
     /// `[load] tracestate`, sent beside every `traceparent`.
     pub(super) tracestate: Option<reqwest::header::HeaderValue>,
 }
@@ -200,6 +202,7 @@ impl LoadContext {
             failed_threshold: std::sync::OnceLock::new(),
             grace: plan.grace,
             seed: plan.seed,
+            run_id: plan.run_id,
             tracestate: match &spec.tracestate {
                 Some(t) => Some(reqwest::header::HeaderValue::from_str(t).context("[load] tracestate")?),
                 None => None,
@@ -232,6 +235,6 @@ impl LoadContext {
     ) {
         let mut agg = self.agg.lock().expect("no task panics while holding the recorder");
         agg.journey(segment, j);
-        agg.traces.offer(self.seed, customer, slowest, failure);
+        agg.traces.offer(self.seed, self.run_id, customer, slowest, failure);
     }
 }

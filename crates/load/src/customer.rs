@@ -67,7 +67,7 @@ pub async fn run(ctx: &LoadContext, customer: u64, arrival: Instant, thread: usi
     let segment = journal.segment;
     let segment_id = model.segments[segment].id.as_str();
     let mut intended = arrival;
-    let trace = trace::trace_id(ctx.seed, customer);
+    let trace = trace::trace_id(ctx.seed, ctx.run_id, customer);
     let mut sent: u64 = 0;
     let mut step_no = 0;
     while let Some(step) = journal.next_step() {

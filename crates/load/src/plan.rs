@@ -233,6 +233,9 @@ impl Iterator for ArrivalSchedule {
 pub struct LoadPlan {
     /// Seed: customer `i` walks the journey `simulate` gives it.
     pub seed: u64,
+    /// The run's id, from which (with the seed) trace ids derive: random
+    /// per run unless `--run-id` fixes it (see [`crate::trace`]).
+    pub run_id: u64,
     /// How long arrivals go on.
     pub duration: Duration,
     /// How customers arrive.

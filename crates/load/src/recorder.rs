@@ -412,13 +412,14 @@ impl Traces {
     pub fn offer(
         &mut self,
         seed: u64,
+        run: u64,
         customer: u64,
         slowest: Option<(usize, u64)>,
         failure: Option<(usize, u64, ErrorClass)>,
     ) {
         let journey = |request, latency_us, error| TracedJourney {
             customer,
-            trace_id: trace::hex(trace::trace_id(seed, customer)),
+            trace_id: trace::hex(trace::trace_id(seed, run, customer)),
             request,
             latency_us,
             error,
@@ -467,7 +468,7 @@ mod tests {
     fn kept_journeys_merge_to_what_one_run_keeps() {
         let offers: Vec<(u64, u64, bool)> = (0..40).map(|c| (c, (c * 7919) % 101, c % 3 == 0)).collect();
         let offer = |t: &mut Traces, &(c, l, failed): &(u64, u64, bool)| {
-            t.offer(1, c, Some((0, l)), failed.then_some((1, l, ErrorClass::Status5xx)))
+            t.offer(1, 0, c, Some((0, l)), failed.then_some((1, l, ErrorClass::Status5xx)))
         };
         let mut whole = Traces::default();
         offers.iter().for_each(|o| offer(&mut whole, o));

@@ -2,12 +2,14 @@
 //! id is its customer's journey, so a slow or failed journey can be found
 //! in an APM (Jaeger, Datadog, Dynatrace…) by pasting one id.
 //!
-//! The trace id is derived from the run's seed and the customer's index
-//! (the same run gives the same ids), the span id from the trace id and
-//! the request's number in the journey, and the sampled flag is set.
+//! The trace id is derived from the run's seed, its run id (random for
+//! each run unless `--run-id` fixes it, so separate runs never share a
+//! trace in an APM) and the customer's index; the span id from the trace
+//! id and the request's number in the journey; the sampled flag is set.
 
 /// How a customer's trace id is computed, as the JSON report states it.
-pub const TRACE_ID_RULE: &str = "trace id = hex(hi, 16 digits) + hex(lo, 16 digits), hi = mix(seed XOR mix(customer)), \
+pub const TRACE_ID_RULE: &str = "trace id = hex(hi, 16 digits) + hex(lo, 16 digits), hi = mix(seed XOR mix(run XOR mix(customer))), run = the run id (16 hex digits; \
+for a merged run, that of the customer's shard), \
 lo = mix(hi XOR customer XOR 0x9e3779b97f4a7c15), mix = the SplitMix64 finaliser \
 (z = (z XOR z>>30)*0xbf58476d1ce4e5b9; z = (z XOR z>>27)*0x94d049bb133111eb; z XOR z>>31, wrapping), \
 lo = 1 if both are 0; span id = mix(lo XOR n), or 1 if that is 0, n = the request's number in the journey, from 1";
@@ -19,10 +21,10 @@ fn mix(mut z: u64) -> u64 {
     z ^ (z >> 31)
 }
 
-/// The trace id of customer `customer` of a run seeded with `seed`: never
-/// all zeros (invalid per the W3C spec).
-pub fn trace_id(seed: u64, customer: u64) -> u128 {
-    let hi = mix(seed ^ mix(customer));
+/// The trace id of customer `customer` of the run `run` seeded with
+/// `seed`: never all zeros (invalid per the W3C spec).
+pub fn trace_id(seed: u64, run: u64, customer: u64) -> u128 {
+    let hi = mix(seed ^ mix(run ^ mix(customer)));
     let lo = mix(hi ^ customer ^ 0x9e37_79b9_7f4a_7c15);
     let lo = if hi == 0 && lo == 0 { 1 } else { lo };
     (u128::from(hi) << 64) | u128::from(lo)
@@ -49,6 +51,17 @@ pub fn traceparent(trace: u128, span: u64) -> [u8; 55] {
         *digit = DIGITS[(span >> (60 - 4 * i) & 0xf) as usize];
     }
     header
+}
+
+/// A run id as reports show it: 16 lowercase hex digits.
+pub fn run_hex(run: u64) -> String {
+    format!("{run:016x}")
+}
+
+/// A fresh run id: random, so two runs with the same seed send different
+/// trace ids.
+pub fn fresh_run_id() -> u64 {
+    rand::random()
 }
 
 /// The trace id as APMs show it: 32 lowercase hex digits.
@@ -117,11 +130,12 @@ mod tests {
 
     #[test]
     fn ids_are_valid_reproducible_and_per_customer() {
-        let a = trace_id(7, 0);
-        assert_eq!(a, trace_id(7, 0));
-        assert_ne!(a, trace_id(7, 1));
-        assert_ne!(a, trace_id(8, 0));
-        assert_ne!(trace_id(0, 0), 0);
+        let a = trace_id(7, 5, 0);
+        assert_eq!(a, trace_id(7, 5, 0));
+        assert_ne!(a, trace_id(7, 5, 1));
+        assert_ne!(a, trace_id(8, 5, 0));
+        assert_ne!(a, trace_id(7, 6, 0), "another run, other ids");
+        assert_ne!(trace_id(0, 0, 0), 0);
         let header = String::from_utf8(traceparent(a, span_id(a, 1)).to_vec()).expect("ASCII");
         let parts: Vec<&str> = header.split('-').collect();
         assert_eq!(parts.len(), 4);
@@ -134,7 +148,7 @@ mod tests {
     #[test]
     fn the_header_is_the_ids_in_hex() {
         for (trace, span) in
-            [(1u128, 1u64), (u128::MAX, u64::MAX), (trace_id(7, 3), span_id(trace_id(7, 3), 2))]
+            [(1u128, 1u64), (u128::MAX, u64::MAX), (trace_id(7, 1, 3), span_id(trace_id(7, 1, 3), 2))]
         {
             let header = traceparent(trace, span);
             assert_eq!(std::str::from_utf8(&header), Ok(format!("00-{trace:032x}-{span:016x}-01").as_str()));
@@ -144,16 +158,16 @@ mod tests {
     /// The rule the report states computes the ids fogg sends.
     #[test]
     fn the_stated_rule_gives_the_ids() {
-        let (seed, customer) = (42u64, 1234u64);
+        let (seed, run, customer) = (42u64, 0xfeed_beef_u64, 1234u64);
         let m = |mut z: u64| {
             z = (z ^ (z >> 30)).wrapping_mul(0xbf58476d1ce4e5b9);
             z = (z ^ (z >> 27)).wrapping_mul(0x94d049bb133111eb);
             z ^ (z >> 31)
         };
-        let hi = m(seed ^ m(customer));
+        let hi = m(seed ^ m(run ^ m(customer)));
         let lo = m(hi ^ customer ^ 0x9e3779b97f4a7c15);
-        assert_eq!(hex(trace_id(seed, customer)), format!("{hi:016x}{lo:016x}"));
-        assert_eq!(span_id(trace_id(seed, customer), 3), m(lo ^ 3));
+        assert_eq!(hex(trace_id(seed, run, customer)), format!("{hi:016x}{lo:016x}"));
+        assert_eq!(span_id(trace_id(seed, run, customer), 3), m(lo ^ 3));
     }
 
     #[test]

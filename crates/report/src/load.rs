@@ -50,14 +50,19 @@ pub fn stop_text(reason: StopReason) -> &'static str {
 pub fn document(r: &LoadResult) -> Doc {
     let mut lines = vec![
         format!(
-            "scenario {} · target {}{} · seed {}",
+            "scenario {} · target {}{} · seed {}{}",
             r.header.scenario.source,
             r.target,
             match r.http_versions.text() {
                 v if v.is_empty() => v,
                 v => format!(" ({v})"),
             },
-            r.header.seed
+            r.header.seed,
+            match r.traces.run_ids.as_slice() {
+                [] => String::new(),
+                [one] => format!(" · run {one}"),
+                several => format!(" · runs {}", several.join(", ")),
+            }
         ),
         format!(
             "{} in {:.1} s ({:.1}/s{}) · {} ({:.1}/s) · stopped by {}",

@@ -122,6 +122,10 @@ pub struct TraceReport {
     pub traceparent: String,
     /// How a customer's trace id and a request's span id are computed.
     pub trace_id_rule: String,
+    /// The run id the trace ids derive from (16 hex digits); one per
+    /// shard for a merge whose shards had different ids.
+    #[serde(default)]
+    pub run_ids: Vec<String>,
     /// The journeys with the slowest successful responses, slowest first.
     pub slowest: Vec<TraceRow>,
     /// The first journeys (by customer index) with a failed request.
@@ -146,12 +150,16 @@ pub struct TraceRow {
 impl Default for TraceReport {
     /// No journey listed (a result saved before traces were kept).
     fn default() -> TraceReport {
-        TraceReport::new(&fogg_load::recorder::Traces::default(), &[])
+        TraceReport::new(&fogg_load::recorder::Traces::default(), &[], &[])
     }
 }
 
 impl TraceReport {
-    fn new(traces: &fogg_load::recorder::Traces, request_names: &[String]) -> TraceReport {
+    fn new(
+        traces: &fogg_load::recorder::Traces,
+        request_names: &[String],
+        run_ids: &[String],
+    ) -> TraceReport {
         let row = |j: &fogg_load::recorder::TracedJourney| TraceRow {
             customer: j.customer,
             trace_id: j.trace_id.clone(),
@@ -162,9 +170,19 @@ impl TraceReport {
         TraceReport {
             traceparent: "00-{trace id}-{span id}-01 (version 00, sampled)".to_owned(),
             trace_id_rule: fogg_load::trace::TRACE_ID_RULE.to_owned(),
+            run_ids: distinct_run_ids(run_ids),
             slowest: traces.slowest.iter().map(row).collect(),
             failed: traces.failed.iter().map(row).collect(),
         }
+    }
+}
+
+/// The run ids to show: one when every shard had the same, else each
+/// shard's in shard order.
+fn distinct_run_ids(run_ids: &[String]) -> Vec<String> {
+    match run_ids.split_first() {
+        Some((first, rest)) if rest.iter().all(|id| id == first) => vec![first.clone()],
+        _ => run_ids.to_vec(),
     }
 }
 
@@ -192,6 +210,11 @@ pub struct LoadRaw {
     pub segments: Vec<String>,
     /// The thresholds the run was held to, as written.
     pub thresholds: Vec<String>,
+    /// The run id (16 hex digits) its trace ids derive from; a merge
+    /// holds each shard's, in shard order. Empty in results saved before
+    /// run ids.
+    #[serde(default)]
+    pub run_ids: Vec<String>,
     /// Everything counted.
     pub agg: fogg_load::recorder::LoadAgg,
 }
@@ -426,6 +449,7 @@ impl LoadResult {
                 .collect(),
             segments: model.segments.iter().map(|s| s.id.clone()).collect(),
             thresholds: Vec::new(),
+            run_ids: vec![fogg_load::trace::run_hex(plan.run_id)],
             agg: o.agg.clone(),
         };
         let settings = LoadSettings {
@@ -545,7 +569,7 @@ impl LoadResult {
                 .collect(),
             by_state,
             segments,
-            traces: TraceReport::new(&agg.traces, &raw.request_names),
+            traces: TraceReport::new(&agg.traces, &raw.request_names, &raw.run_ids),
             series,
             settings,
             thresholds: Vec::new(),

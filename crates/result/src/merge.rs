@@ -319,6 +319,9 @@ pub fn merge_loads(parts: &[LoadResult], names: &[String]) -> anyhow::Result<Loa
     raw.elapsed_s = parts.iter().map(|p| end(p, p.raw.elapsed_s)).fold(0.0, f64::max);
     raw.target_arrival_rate = parts.iter().map(|p| p.raw.target_arrival_rate).sum();
     raw.agg = agg;
+    let mut by_shard: Vec<&LoadResult> = parts.iter().collect();
+    by_shard.sort_by_key(|p| p.raw.shard.index);
+    raw.run_ids = by_shard.iter().flat_map(|p| p.raw.run_ids.iter().cloned()).collect();
     let stopped_by = parts
         .iter()
         .map(|p| p.stopped_by)
