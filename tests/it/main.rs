@@ -3,6 +3,7 @@
 mod alloc;
 mod architecture;
 mod attribute;
+mod browser;
 mod calibrate;
 mod capacity;
 mod cli;

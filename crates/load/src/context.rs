@@ -25,6 +25,8 @@ pub struct LoadContext {
     pub(super) spec: LoadSpec,
     /// Base URL without a trailing slash.
     pub(super) target: String,
+    /// The target's origin, the `Origin` of requests that are not GET.
+    pub(super) origin: reqwest::header::HeaderValue,
     /// One HTTP client per thread of the run: a thread's connections are
     /// its own, so no response wakes another thread.
     pub(super) clients: Vec<HttpClient>,
@@ -180,7 +182,12 @@ impl LoadContext {
         let started_at_unix_ms = (std::time::SystemTime::now() + Duration::from_millis(20))
             .duration_since(std::time::UNIX_EPOCH)
             .map_or(0, |d| d.as_millis() as u64);
+        let origin = reqwest::Url::parse(&target)
+            .ok()
+            .and_then(|u| reqwest::header::HeaderValue::from_str(&u.origin().ascii_serialization()).ok())
+            .with_context(|| format!("{target} has no origin"))?;
         Ok(LoadContext {
+            origin,
             target,
             clients,
             journey_rngs: CustomerRngs::new(plan.seed, Stream::Journey),

@@ -31,6 +31,7 @@ use tokio::time::Instant;
 use super::capture::{self, Capture};
 use super::context::LoadContext;
 use super::http::{self, HttpClient};
+use super::outgoing;
 use super::recorder::{ErrorClass, Exchange, Journeys};
 use super::spec::{FeederOrder, LoadSpec, OnError};
 use super::spec::{MAX_CONNECTIONS_PER_HOST, RequestSpec, Vars};
@@ -39,7 +40,7 @@ use fogg_core::rng::CustomerRng;
 use fogg_core::units::MAX_DURATION_S;
 use fogg_model::{Journey, Step};
 use futures_util::StreamExt;
-use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
+use reqwest::header::{HeaderMap, HeaderValue};
 use std::borrow::Cow;
 
 use super::context::FixedUrl;
@@ -61,8 +62,11 @@ pub async fn run(ctx: &LoadContext, customer: u64, arrival: Instant, thread: usi
     let mut behaviour = ctx.behaviour_rngs.customer(customer);
     let product = (behaviour.next_u64() % 500) as u32 + 1;
     let rows = feeder_rows(spec, customer, &mut behaviour);
-    let mut session =
-        Session { cookies: cookie_store::CookieStore::default(), captured: vec![None; spec.captures.len()] };
+    let mut session = Session {
+        cookies: cookie_store::CookieStore::default(),
+        captured: vec![None; spec.captures.len()],
+        last_page: None,
+    };
     let mut journal = Journal::new(ctx, customer, model.walk(&mut journey_rng));
     let segment = journal.segment;
     let segment_id = model.segments[segment].id.as_str();
@@ -81,6 +85,7 @@ pub async fn run(ctx: &LoadContext, customer: u64, arrival: Instant, thread: usi
                 state: &state.id,
                 step: step_no,
                 product,
+                run: ctx.run_id,
                 feeders: &spec.feeders,
                 rows: &rows,
                 captured: &[],
@@ -390,6 +395,9 @@ impl Drop for InFlight<'_> {
 struct Session {
     cookies: cookie_store::CookieStore,
     captured: Vec<Option<String>>,
+    /// The URL of the last page the customer got (after its redirects):
+    /// the next request's `Referer`.
+    last_page: Option<reqwest::Url>,
 }
 
 /// Sends one request (with its URL, when fixed), at `sent`, and checks
@@ -408,27 +416,26 @@ async fn send(
 ) -> Result<(), ErrorClass> {
     let vars = Vars { captured: &session.captured, ..vars };
     let (mut url, mut uri) = target_url(ctx, &request.path, fixed_url, &vars)?;
-    let mut body = match &request.body {
-        Some(template) => {
-            let mut b = String::new();
-            template.render(&vars, &mut b).map_err(|_| ErrorClass::Check)?;
-            Some(bytes::Bytes::from(b))
-        }
-        None => None,
-    };
+    let mut body = outgoing::body(request, &vars)?;
     let mut method = request.method.clone();
     let keep_headers = !request.captures.is_empty();
     let mut seen = HeaderMap::new();
     let mut redirects = 0;
+    // Where the first response redirected, for `expect_redirect`.
+    let mut first_redirect = None;
     // Each hop has the whole timeout, its response's body included.
     let mut hop_sent = sent;
     let (mut response, lease, deadline) = loop {
         let deadline = hop_sent + ctx.spec.timeout;
-        let headers = request_headers(ctx, request, &vars, trace)?;
+        let headers =
+            outgoing::headers(ctx, Some(request), &method, &vars, trace, session.last_page.as_ref())?;
         let exchange = http_request(&method, &url, uri.take(), headers, &session.cookies, body.clone())?;
         let (response, lease) = within(deadline, client.send(exchange)).await?.map_err(|e| classify(&e))?;
         keep_cookies(&mut session.cookies, set_cookies(response.headers()), &url);
         let Some(next) = redirect_to(&response, &url) else { break (response, lease, deadline) };
+        if redirects == 0 {
+            first_redirect = Some(next.clone());
+        }
         if keep_headers {
             for (name, value) in response.headers() {
                 seen.append(name.clone(), value.clone());
@@ -459,6 +466,12 @@ async fn send(
         .await?
         .map_err(|_| ErrorClass::Other)?;
     lease.reuse();
+    session.last_page = Some(url.into_owned());
+    if let Some(target) = &request.expect_redirect
+        && !outgoing::redirected_as_expected(target, first_redirect.as_ref())
+    {
+        return Err(ErrorClass::Check);
+    }
     let expected = match &request.expect_status {
         Some(codes) => codes.contains(&status.as_u16()),
         None => status.is_success() || status.is_redirection(),
@@ -506,7 +519,7 @@ impl Page<'_> {
         sent: &mut u64,
     ) {
         let vars = Vars { captured: &session.captured, ..vars };
-        let jar = &session.cookies;
+        let (jar, page) = (&session.cookies, session.last_page.as_ref());
         let first = *sent;
         *sent += self.request.resources.len() as u64;
         // Collected first: a lazy iterator's closure held across the
@@ -532,7 +545,7 @@ impl Page<'_> {
                     &resource.path,
                     url.as_ref(),
                     vars,
-                    jar,
+                    (jar, page),
                     (trace, trace::span_id(trace, n)),
                 )
                 .await;
@@ -551,7 +564,8 @@ impl Page<'_> {
     }
 }
 
-/// GETs one resource with the customer's cookies (no redirect followed:
+/// GETs one resource with the customer's cookies and the page as its
+/// `Referer` (no redirect followed:
 /// a 3xx is its answer); the cookies it sets, if any, and where. 2xx and
 /// 3xx succeed.
 async fn fetch(
@@ -560,12 +574,11 @@ async fn fetch(
     path: &super::spec::Template,
     fixed_url: Option<&FixedUrl>,
     vars: &Vars<'_>,
-    jar: &cookie_store::CookieStore,
+    (jar, page): (&cookie_store::CookieStore, Option<&reqwest::Url>),
     trace: (u128, u64),
 ) -> Result<Option<SetCookies>, ErrorClass> {
     let (url, uri) = target_url(ctx, path, fixed_url, vars)?;
-    let mut headers = HeaderMap::with_capacity(HEADERS_ADDED);
-    trace_context(ctx, trace, &mut headers);
+    let headers = outgoing::headers(ctx, None, &reqwest::Method::GET, vars, trace, page)?;
     let deadline = Instant::now() + ctx.spec.timeout;
     let exchange = http_request(&reqwest::Method::GET, &url, uri, headers, jar, None)?;
     let (mut response, lease) = within(deadline, client.send(exchange)).await?.map_err(|e| classify(&e))?;
@@ -597,42 +610,6 @@ fn target_url<'a>(
     let mut url = ctx.target.clone();
     path.render(vars, &mut url).map_err(|_| ErrorClass::Check)?;
     Ok((Cow::Owned(reqwest::Url::parse(&url).map_err(|_| ErrorClass::Other)?), None))
-}
-
-/// Headers fogg adds to a request's own: `traceparent`, `tracestate`,
-/// `Accept`, `Cookie` and `Host`.
-const HEADERS_ADDED: usize = 5;
-
-/// The headers of one hop of `request`: the trace context and the
-/// request's own, rendered for this customer.
-fn request_headers(
-    ctx: &LoadContext,
-    request: &RequestSpec,
-    vars: &Vars<'_>,
-    trace: (u128, u64),
-) -> Result<HeaderMap, ErrorClass> {
-    let mut headers = HeaderMap::with_capacity(request.headers.len() + HEADERS_ADDED);
-    trace_context(ctx, trace, &mut headers);
-    for (name, value) in &request.headers {
-        let mut v = String::new();
-        value.render(vars, &mut v).map_err(|_| ErrorClass::Check)?;
-        let name = HeaderName::from_bytes(name.as_bytes()).map_err(|_| ErrorClass::Other)?;
-        headers.append(name, v.try_into().map_err(|_| ErrorClass::Other)?);
-    }
-    Ok(headers)
-}
-
-/// Adds the W3C `traceparent` of span `span` of journey `trace`, and the
-/// run's `tracestate` if any.
-fn trace_context(ctx: &LoadContext, (trace, span): (u128, u64), headers: &mut HeaderMap) {
-    const TRACEPARENT: HeaderName = HeaderName::from_static("traceparent");
-    const TRACESTATE: HeaderName = HeaderName::from_static("tracestate");
-    let traceparent = trace::traceparent(trace, span);
-    let value = HeaderValue::from_bytes(&traceparent).expect("hex digits and dashes are a valid header");
-    headers.insert(TRACEPARENT, value);
-    if let Some(state) = &ctx.tracestate {
-        headers.insert(TRACESTATE, state.clone());
-    }
 }
 
 /// Most cookies a customer keeps: what RFC 6265 asks a browser to keep
@@ -816,8 +793,12 @@ fn http_request(
     if !headers.contains_key(reqwest::header::ACCEPT) {
         headers.insert(reqwest::header::ACCEPT, HeaderValue::from_static("*/*"));
     }
-    let cookie = cookie_header(jar, url);
+    let mut cookie = cookie_header(jar, url);
     if !cookie.is_empty() {
+        // A `Cookie` the scenario sends goes first; the jar's follow it.
+        if let Some(own) = headers.get(reqwest::header::COOKIE).and_then(|v| v.to_str().ok()) {
+            cookie = format!("{own}; {cookie}");
+        }
         headers.insert(reqwest::header::COOKIE, cookie.try_into().map_err(|_| ErrorClass::Other)?);
     }
     let mut exchange = ::http::Request::new(body.map_or_else(http::Body::default, http::Body::new));

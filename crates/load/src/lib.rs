@@ -23,6 +23,7 @@ pub mod demo;
 pub mod driver;
 mod http;
 pub mod live;
+pub mod outgoing;
 pub mod plan;
 pub mod recorder;
 pub mod series;

@@ -37,6 +37,12 @@ pub struct LoadSpec {
     pub captures: Vec<String>,
     /// A W3C `tracestate` sent with every request's `traceparent`.
     pub tracestate: Option<String>,
+    /// `[load] headers`: sent with every request, before its own (which
+    /// replace them by name).
+    pub headers: Vec<(String, Template)>,
+    /// Whether requests carry `Referer` (the customer's last page) and,
+    /// when not GET or HEAD, `Origin`, as a browser sends them.
+    pub browser_headers: bool,
 }
 
 /// A CSV file whose rows fill `{ID.COLUMN}` placeholders. A customer keeps
@@ -94,8 +100,15 @@ pub struct RequestSpec {
     pub headers: Vec<(String, Template)>,
     /// Body.
     pub body: Option<Template>,
-    /// Accepted statuses; `None` accepts 2xx and 3xx.
+    /// A form body: fields and their values, each value
+    /// `application/x-www-form-urlencoded` after substitution.
+    pub form: Vec<(String, Template)>,
+    /// Accepted statuses of the last response (after redirects); `None`
+    /// accepts 2xx and 3xx.
     pub expect_status: Option<Vec<u16>>,
+    /// Where the first response must redirect (a path on the target, or
+    /// a whole URL), checked before the redirect is followed.
+    pub expect_redirect: Option<String>,
     /// A substring the body must contain.
     pub expect_body: Option<String>,
     /// Values taken from the response for the customer's later requests.
@@ -133,6 +146,10 @@ pub enum Var {
     Step,
     /// A product id from 1 to 500, fixed per customer.
     Product,
+    /// The run id, 16 hex digits: unique per run.
+    Run,
+    /// A fresh random UUID (version 4) at each use.
+    Uuid,
     /// Column `column` of feeder `feeder`, from the customer's row.
     Feeder {
         /// Index in `LoadSpec::feeders`.
@@ -147,12 +164,14 @@ pub enum Var {
 
 impl Var {
     /// Names as written in templates: `{customer}`.
-    pub const ALL: [(&'static str, Var); 5] = [
+    pub const ALL: [(&'static str, Var); 7] = [
         ("customer", Var::Customer),
         ("segment", Var::Segment),
         ("state", Var::State),
         ("step", Var::Step),
         ("product", Var::Product),
+        ("run", Var::Run),
+        ("uuid", Var::Uuid),
     ];
 }
 
@@ -204,6 +223,8 @@ pub struct Vars<'a> {
     pub step: u32,
     /// Product id.
     pub product: u32,
+    /// The run id.
+    pub run: u64,
     /// The feeders, and the customer's row of each.
     pub feeders: &'a [Feeder],
     /// Row index per feeder.
@@ -324,6 +345,8 @@ impl Template {
                 Part::Var(Var::State) => out.push_str(vars.state),
                 Part::Var(Var::Step) => write!(out, "{}", vars.step).expect("writing to a String"),
                 Part::Var(Var::Product) => write!(out, "{}", vars.product).expect("writing to a String"),
+                Part::Var(Var::Run) => write!(out, "{:016x}", vars.run).expect("writing to a String"),
+                Part::Var(Var::Uuid) => write_uuid(rand::random(), out),
                 Part::Var(Var::Feeder { feeder, column }) => {
                     out.push_str(&vars.feeders[*feeder].rows[vars.rows[*feeder]][*column])
                 }
@@ -333,6 +356,20 @@ impl Template {
             }
         }
         Ok(())
+    }
+}
+
+/// Writes `bits` as a version 4 (random) UUID: 8-4-4-4-12 hex digits.
+fn write_uuid(bits: u128, out: &mut String) {
+    let v4 = bits & !(0xf << 76) | (0x4 << 76);
+    let v4 = v4 & !(0x3 << 62) | (0x2 << 62);
+    let hex = format!("{v4:032x}");
+    for (i, group) in [&hex[..8], &hex[8..12], &hex[12..16], &hex[16..20], &hex[20..]].into_iter().enumerate()
+    {
+        if i > 0 {
+            out.push('-');
+        }
+        out.push_str(group);
     }
 }
 
@@ -443,6 +480,16 @@ mod tests {
     }
 
     #[test]
+    fn run_and_uuid_render_unique_values() {
+        assert_eq!(render("g-{run}-{customer}"), "g-0000000000000abc-42");
+        let (a, b) = (render("{uuid}"), render("{uuid}"));
+        assert_ne!(a, b);
+        let groups: Vec<usize> = a.split('-').map(str::len).collect();
+        assert_eq!(groups, [8, 4, 4, 4, 12], "{a}");
+        assert!(a.as_bytes()[14] == b'4' && b"89ab".contains(&a.as_bytes()[19]), "version 4, RFC 4122: {a}");
+    }
+
+    #[test]
     fn captured_values_render_once_taken() {
         assert_eq!(render("/cart?t={token}"), "/cart?t=t0k3n");
         assert_eq!(render("/cart/{cart}"), "not captured: cart");
@@ -457,6 +504,7 @@ mod tests {
             state: "pdp",
             step: 3,
             product: 7,
+            run: 0xabc,
             feeders: &feeders,
             rows: &[1],
             captured: &[Some("t0k3n".into()), None],

@@ -105,6 +105,7 @@ pub(super) fn compile_load(
     let captures = capture_names(cx, load);
     let scope = Scope { feeders: &feeders, captures: &captures, env };
     let requests = requests(cx, load, state_index, states, &scope);
+    let headers = default_headers(cx, load, &scope, &raw.span());
     captured_before_use(cx, load, &requests, &captures, rows);
     if load.requests.is_empty() {
         cx.problem(
@@ -141,8 +142,42 @@ pub(super) fn compile_load(
         feeders,
         captures,
         tracestate: load.tracestate.as_ref().map(|t| t.get_ref().clone()),
+        headers,
+        browser_headers: load.browser_headers.unwrap_or(true),
     };
     Some(LoadSection { spec, thresholds })
+}
+
+/// `[load] headers`: sent with every request.
+fn default_headers(
+    cx: &mut Cx,
+    load: &RawLoad,
+    scope: &Scope,
+    span: &std::ops::Range<usize>,
+) -> Vec<(String, Template)> {
+    let mut headers = Vec::new();
+    for (name, value) in &load.headers {
+        let key = format!("load.headers.{name}");
+        if reqwest::header::HeaderName::from_bytes(name.as_bytes()).is_err() {
+            cx.problem(
+                Some(span),
+                key,
+                format!("'{name}' is not a header name"),
+                "use letters, digits and '-'",
+            );
+            continue;
+        }
+        match Template::parse(value, scope) {
+            Ok(t) => headers.push((name.clone(), t)),
+            Err(e) => cx.problem(
+                Some(span),
+                key,
+                e.to_string(),
+                "use {customer}, {run}, {uuid}, {FEEDER.COLUMN} or {env.NAME}",
+            ),
+        }
+    }
+    headers
 }
 
 /// `[load] profile`: how customers arrive.
@@ -284,7 +319,7 @@ fn requests(
                         TemplateError::MissingEnv { name } => format!(
                             "export {name} before the run (secrets belong in the environment, not in the file)"
                         ),
-                        _ => "use {customer}, {segment}, {state}, {step}, {product}, {FEEDER.COLUMN}, {env.NAME} or a name a request captures"
+                        _ => "use {customer}, {segment}, {state}, {step}, {product}, {run}, {uuid}, {FEEDER.COLUMN}, {env.NAME} or a name a request captures"
                             .to_owned(),
                     };
                     cx.problem(span, key(field), e.to_string(), fix);
@@ -303,6 +338,14 @@ fn requests(
         // Headers and bodies are read without their own place: the
         // request's `state` line stands for them.
         let body = r.body.as_ref().and_then(|b| template("body", b, Some(&r.state.span())));
+        let form: Vec<(String, Template)> = r
+            .form
+            .iter()
+            .flatten()
+            .filter_map(|(name, value)| {
+                template(&format!("form.{name}"), value, Some(&r.state.span())).map(|t| (name.clone(), t))
+            })
+            .collect();
         let mut resources = Vec::new();
         let mut not_paths = Vec::new();
         if let Some(list) = &r.resources {
@@ -322,16 +365,7 @@ fn requests(
                 "give the resource's path on the target, e.g. \"/static/app.js\"",
             );
         }
-        if let Some(codes) = &r.expect_status
-            && (codes.is_empty() || codes.iter().any(|c| !(100..=599).contains(c)))
-        {
-            cx.problem(
-                Some(&r.state.span()),
-                key("expect_status"),
-                format!("{codes:?} is not a list of HTTP statuses"),
-                "list the accepted statuses, e.g. [200, 201]",
-            );
-        }
+        check_body_and_expectations(cx, r, &key);
         let captures: Vec<Capture> = r
             .capture
             .iter()
@@ -344,7 +378,9 @@ fn requests(
                 path,
                 headers,
                 body,
+                form,
                 expect_status: r.expect_status.clone(),
+                expect_redirect: r.expect_redirect.as_ref().map(|t| t.get_ref().clone()),
                 expect_body: r.expect_body.clone(),
                 captures,
                 file_order: i,
@@ -353,6 +389,40 @@ fn requests(
         }
     }
     requests
+}
+
+/// A request's `form` beside a `body`, an `expect_status` that lists no
+/// HTTP status, or an `expect_redirect` that is neither a path nor a URL.
+fn check_body_and_expectations(cx: &mut Cx, r: &RawRequest, key: &dyn Fn(&str) -> String) {
+    if let Some(codes) = &r.expect_status
+        && (codes.is_empty() || codes.iter().any(|c| !(100..=599).contains(c)))
+    {
+        cx.problem(
+            Some(&r.state.span()),
+            key("expect_status"),
+            format!("{codes:?} is not a list of HTTP statuses"),
+            "list the accepted statuses, e.g. [200, 201]",
+        );
+    }
+    if r.form.is_some() && r.body.is_some() {
+        cx.problem(
+            Some(&r.state.span()),
+            key("form"),
+            "a request has a form or a body, not both",
+            "keep `form` (fogg encodes it and sets its Content-Type) or `body` (sent as written)",
+        );
+    }
+    if let Some(target) = &r.expect_redirect {
+        let t = target.get_ref();
+        if !(t.starts_with('/') || t.starts_with("http://") || t.starts_with("https://")) {
+            cx.problem(
+                Some(&target.span()),
+                key("expect_redirect"),
+                format!("'{t}' is neither a path nor a URL"),
+                "give where the first response must redirect, e.g. \"/admin/\"",
+            );
+        }
+    }
 }
 
 /// Every name a request captures, each once, in file order: the slots

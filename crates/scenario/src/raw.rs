@@ -286,6 +286,13 @@ pub struct RawLoad {
     pub max_in_flight: Option<Spanned<i64>>,
     #[serde(default)]
     pub tracestate: Option<Spanned<String>>,
+    /// `headers = { … }`: sent with every request (a request's own
+    /// headers of the same name replace them).
+    #[serde(default)]
+    pub headers: BTreeMap<String, String>,
+    /// `browser_headers = false`: no `Referer` or `Origin`.
+    #[serde(default)]
+    pub browser_headers: Option<bool>,
     #[serde(default, rename = "request")]
     pub requests: Vec<RawRequest>,
     #[serde(default, rename = "feeder")]
@@ -349,8 +356,16 @@ pub struct RawRequest {
     pub headers: BTreeMap<String, String>,
     #[serde(default)]
     pub body: Option<String>,
+    /// `form = { field = "{template}" }`: a form body, each value encoded
+    /// after its substitution.
+    #[serde(default)]
+    pub form: Option<BTreeMap<String, String>>,
     #[serde(default)]
     pub expect_status: Option<Vec<u16>>,
+    /// `expect_redirect = "/admin/"`: the first response must redirect
+    /// there.
+    #[serde(default)]
+    pub expect_redirect: Option<Spanned<String>>,
     #[serde(default)]
     pub expect_body: Option<String>,
     /// `capture = { NAME = { json = "/pointer" } }`: values taken from

@@ -1,0 +1,179 @@
+//! What a request carries as a browser would send it, checked by a
+//! loopback server that records every request it received: the default
+//! `User-Agent`, `[load] headers` and their overrides, a form body
+//! encoded field by field with its `Content-Type`, `Referer` and
+//! `Origin`, a scenario cookie merged with the jar's, and
+//! `expect_redirect` catching a failed login that answers 200.
+
+use std::sync::{Arc, Mutex};
+
+use axum::Router;
+use axum::http::{HeaderMap, Method, StatusCode, Uri, header};
+use axum::response::IntoResponse;
+
+use crate::load::{load, plan, serve};
+
+/// One request as the server saw it.
+#[derive(Debug, Clone)]
+struct Seen {
+    method: Method,
+    path: String,
+    headers: HeaderMap,
+    body: String,
+}
+
+/// The password the server takes.
+const PASSWORD: &str = "p&ss +%1 ok";
+
+/// A site with a login form: `GET /login` sets a session cookie, `POST
+/// /login` redirects to `/account` with the right password and answers
+/// 200 with the form again otherwise (as Django does), `/account` and `/`
+/// are pages.
+fn site(seen: Arc<Mutex<Vec<Seen>>>) -> Router {
+    Router::new().fallback(move |method: Method, uri: Uri, headers: HeaderMap, body: String| {
+        let seen = Arc::clone(&seen);
+        async move {
+            let path = uri.path().to_owned();
+            seen.lock().expect("lock").push(Seen {
+                method: method.clone(),
+                path: path.clone(),
+                headers,
+                body: body.clone(),
+            });
+            match (method.as_str(), path.as_str()) {
+                ("GET", "/login") => {
+                    ([(header::SET_COOKIE, "session=s1; Path=/")], "<form>log in</form>").into_response()
+                }
+                ("POST", "/login") => {
+                    let fields: Vec<(String, String)> =
+                        form_urlencoded::parse(body.as_bytes()).into_owned().collect();
+                    if fields.contains(&("password".to_owned(), PASSWORD.to_owned())) {
+                        (StatusCode::FOUND, [(header::LOCATION, "/account")]).into_response()
+                    } else {
+                        "<form>log in: wrong password</form>".into_response()
+                    }
+                }
+                _ => "<h1>page</h1>".into_response(),
+            }
+        }
+    })
+}
+
+/// Log in, then the home page with a cookie of the scenario's own.
+fn scenario(password: &str) -> fogg_scenario::Scenario {
+    let text = format!(
+        r#"
+[scenario]
+name = "login"
+[[channel]]
+id = "web"
+kind = "online"
+[entry]
+login = 1
+[[state]]
+id = "login"
+stage = "awareness"
+channel = "web"
+next = {{ submit = 1 }}
+[[state]]
+id = "submit"
+stage = "consideration"
+channel = "web"
+next = {{ home = 1 }}
+[[state]]
+id = "home"
+stage = "purchase"
+channel = "web"
+conversion = true
+next = {{ exit = 1 }}
+[load]
+think_time = {{ dist = "constant", value = "1ms" }}
+patience = {{ dist = "constant", value = "1h" }}
+headers = {{ "X-Team" = "growth" }}
+[[load.request]]
+state = "login"
+path = "/login"
+[[load.request]]
+state = "submit"
+method = "POST"
+path = "/login"
+headers = {{ "X-Team" = "signup" }}
+form = {{ user = "ann", password = "{password}" }}
+expect_redirect = "/account"
+[[load.request]]
+state = "home"
+path = "/"
+headers = {{ Cookie = "consent=yes" }}
+"#
+    );
+    fogg_scenario::from_str(&text, "login.toml").unwrap_or_else(|e| panic!("{e}"))
+}
+
+fn header<'a>(s: &'a Seen, name: &str) -> Option<&'a str> {
+    s.headers.get(name).and_then(|v| v.to_str().ok())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn requests_carry_what_a_browser_sends() {
+    let seen: Arc<Mutex<Vec<Seen>>> = Arc::default();
+    let target = serve(site(Arc::clone(&seen))).await;
+    let mut plan = plan(20.0, 1.0);
+    plan.max_customers = Some(3);
+    let (result, _) = load(&scenario(PASSWORD), &target, &plan).await;
+    assert_eq!(result.errors, Default::default(), "{:?}", result.errors);
+    let seen = seen.lock().expect("lock").clone();
+    let of = |method: &str, path: &str| -> Vec<&Seen> {
+        seen.iter().filter(|s| s.method == method && s.path == path).collect()
+    };
+    let (logins, posts, accounts, homes) =
+        (of("GET", "/login"), of("POST", "/login"), of("GET", "/account"), of("GET", "/"));
+    assert_eq!((logins.len(), posts.len(), accounts.len(), homes.len()), (3, 3, 3, 3), "{seen:#?}");
+    for s in &seen {
+        assert_eq!(header(s, "user-agent"), Some(fogg_load::outgoing::DEFAULT_USER_AGENT), "{s:?}");
+    }
+    assert!(fogg_load::outgoing::DEFAULT_USER_AGENT.starts_with("fogg/"));
+    for s in &logins {
+        assert_eq!(header(s, "x-team"), Some("growth"), "the default header");
+        assert_eq!((header(s, "referer"), header(s, "origin")), (None, None), "a first page has neither");
+    }
+    for s in &posts {
+        assert_eq!(header(s, "x-team"), Some("signup"), "the request's own header replaces the default");
+        assert_eq!(header(s, "content-type"), Some("application/x-www-form-urlencoded"));
+        assert_eq!(s.body, "password=p%26ss+%2B%251+ok&user=ann", "each value form-encoded");
+        assert_eq!(header(s, "origin"), Some(target.trim_end_matches('/')), "Origin on a POST");
+        assert_eq!(header(s, "referer"), Some(format!("{target}/login").as_str()), "the last page");
+        assert_eq!(header(s, "cookie"), Some("session=s1"));
+    }
+    for s in &homes {
+        assert_eq!(header(s, "origin"), None, "no Origin on a GET");
+        assert_eq!(
+            header(s, "referer"),
+            Some(format!("{target}/account").as_str()),
+            "the page after the redirect"
+        );
+        assert_eq!(
+            header(s, "cookie"),
+            Some("consent=yes; session=s1"),
+            "the scenario's cookie and the jar's"
+        );
+    }
+}
+
+/// A login that answers 200 with the form again fails its
+/// `expect_redirect`: every customer's login is a failed check, and the
+/// server saw no one reach the account page.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failed_login_that_answers_200_fails_its_redirect_check() {
+    let seen: Arc<Mutex<Vec<Seen>>> = Arc::default();
+    let target = serve(site(Arc::clone(&seen))).await;
+    let mut plan = plan(20.0, 1.0);
+    plan.max_customers = Some(3);
+    let (result, _) = load(&scenario("wrong"), &target, &plan).await;
+    let seen = seen.lock().expect("lock").clone();
+    let posts = seen.iter().filter(|s| s.method == "POST").count();
+    let accounts = seen.iter().filter(|s| s.path == "/account").count();
+    assert_eq!((posts, accounts), (3, 0), "{seen:#?}");
+    let submit = result.by_request.iter().find(|r| r.name == "submit").expect("row");
+    assert_eq!((submit.requests, submit.errors.check), (3, 3), "{:?}", submit.errors);
+    assert_eq!(result.conversions, 0);
+}
