@@ -1,0 +1,143 @@
+#!/usr/bin/env bash
+# fogg against a real third-party app: a stock Django site with its admin
+# (tests/django), SQLite, under gunicorn on loopback, both from PyPI in a
+# throwaway venv. Each run is judged by the site's own evidence, never by
+# fogg's report alone: gunicorn's access log (method, path and status of
+# every request it served) and the groups in Django's database.
+#
+#   1. tests/django/admin-flow.toml, the right password: every login is a
+#      302 to /admin/ in the log, every customer's group is a row in the
+#      database, and fogg counted exactly the requests the log holds.
+#   2. The same scenario with a wrong password: Django answers every login
+#      with 200 and the form again. fogg must fail every login's
+#      expect_redirect check and exit 1 on `errors{class=check} < 1`; the
+#      log holds no 302 for a login and the database no new group.
+#
+#   scripts/django-admin.sh [FOGG] [OUT_DIR]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+fogg=$(realpath "${1:-./target/debug/fogg}")
+out=${2:-reports/ci/django}
+mkdir -p "$out"
+out=$(realpath "$out")
+
+source scripts/lib.sh
+
+python3 -c 'import ensurepip' 2> /dev/null || apt_install python3-venv
+venv=$(mktemp -d)
+site=$(mktemp -d)
+cleanup() {
+    [ -n "${gunicorn_pid:-}" ] && kill "$gunicorn_pid" 2> /dev/null || true
+    rm -rf "$venv" "$site"
+}
+trap cleanup EXIT
+python3 -m venv "$venv"
+"$venv/bin/pip" install -q --disable-pip-version-check 'django==5.2.*' 'gunicorn==23.*'
+
+cp -r tests/django/. "$site"
+export FOGG_DJANGO_DB="$site/db.sqlite3"
+export DJANGO_SETTINGS_MODULE=foggsite.settings
+export FOGG_DJANGO_USER=admin
+password="fogg-$RANDOM-$RANDOM"
+(
+    cd "$site"
+    "$venv/bin/python" manage.py migrate -v 0
+    DJANGO_SUPERUSER_PASSWORD="$password" "$venv/bin/python" manage.py createsuperuser \
+        --noinput --username "$FOGG_DJANGO_USER" --email admin@example.com
+)
+port=$(free_port)
+log="$out/access.log"
+: > "$log"
+(
+    cd "$site"
+    exec "$venv/bin/gunicorn" foggsite.wsgi --bind "127.0.0.1:$port" --workers 2 \
+        --access-logfile "$log" --access-logformat '%(m)s %(U)s %(s)s' --error-logfile "$out/gunicorn.log"
+) &
+gunicorn_pid=$!
+wait_http "http://127.0.0.1:$port/admin/login/"
+# The readiness probe is not a customer's: once logged, it is emptied away.
+for _ in $(seq 100); do
+    [ -s "$log" ] && break
+    sleep 0.1
+done
+: > "$log"
+
+customers=12
+# run NAME PASSWORD THRESHOLD...: one fogg run; the access log of its
+# requests is left in $out/NAME.log, its JSON report in $out/NAME.json.
+run() {
+    local name=$1 pass=$2
+    shift 2
+    local code=0
+    FOGG_DJANGO_PASSWORD="$pass" "$fogg" load tests/django/admin-flow.toml \
+        --target "http://127.0.0.1:$port" --customers "$customers" --rate 4 --duration 60s --grace 30s \
+        "$@" --format json --out "$out/$name" > "$out/$name.json" || code=$?
+    # gunicorn logs a request just after answering it: wait (at most 10 s)
+    # for as many lines as fogg sent requests before taking the log.
+    local sent
+    sent=$(python3 -c 'import json, sys; print(json.load(open(sys.argv[1]))["requests"])' "$out/$name.json")
+    for _ in $(seq 100); do
+        [ "$(wc -l < "$log")" -ge "$sent" ] && break
+        sleep 0.1
+    done
+    # gunicorn appends (O_APPEND): emptied, the log starts again at 0.
+    cp "$log" "$out/$name.log"
+    : > "$log"
+    echo "$code"
+}
+
+good=$(run right-password "$password" --threshold 'errors < 1')
+bad=$(run wrong-password "not-$password" --threshold 'errors{class=check} < 1')
+
+"$venv/bin/python" - "$out" "$customers" "$good" "$bad" << 'PY'
+import collections, json, sqlite3, sys, os
+out, customers, good, bad = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
+failed = []
+
+def check(ok, what):
+    print(("ok   " if ok else "FAIL ") + what)
+    if not ok:
+        failed.append(what)
+
+def served(name):
+    lines = [l.split() for l in open(f"{out}/{name}.log") if l.strip()]
+    return collections.Counter((m, path, status) for m, path, status in lines), len(lines)
+
+def groups(run_id):
+    db = sqlite3.connect(os.environ["FOGG_DJANGO_DB"])
+    return db.execute("select count(*) from auth_group where name like ?", (f"fogg-{run_id}-%",)).fetchone()[0]
+
+# Run 1: the right password.
+report = json.load(open(f"{out}/right-password.json"))
+log, total = served("right-password")
+run_id = report["traces"]["run_ids"][0]
+check(good == 0, f"right password: fogg exits 0 (got {good})")
+# fogg counts a request with the redirects it followed as one; the log
+# has a line per hop: one more for each redirect served.
+hops = sum(n for (m, path, status), n in log.items() if status.startswith("3"))
+check(report["requests"] + hops == total,
+      f"fogg counted {report['requests']} requests and followed {hops} redirects; the server logged {total}")
+check(sum(report["errors"].values()) == 0, f"fogg saw no error: {report['errors']}")
+check(log[("POST", "/admin/login/", "302")] == customers,
+      f"server: {log[('POST', '/admin/login/', '302')]} of {customers} logins redirected (302)")
+check(log[("POST", "/admin/auth/group/add/", "302")] == customers,
+      f"server: {log[('POST', '/admin/auth/group/add/', '302')]} of {customers} groups saved (302)")
+check(log[("POST", "/admin/logout/", "200")] == customers, f"server: {log[('POST', '/admin/logout/', '200')]} logouts")
+check(groups(run_id) == customers, f"database: {groups(run_id)} groups named fogg-{run_id}-…, {customers} customers")
+check(report["conversions"] == customers, f"fogg: {report['conversions']} conversions")
+
+# Run 2: a wrong password, which Django answers with 200.
+report = json.load(open(f"{out}/wrong-password.json"))
+log, total = served("wrong-password")
+run_id = report["traces"]["run_ids"][0]
+sign_in = next(r for r in report["by_request"] if r["name"] == "sign_in")
+check(bad == 1, f"wrong password: fogg exits 1 (got {bad})")
+check(report["verdict"] == "fail", f"verdict {report['verdict']}")
+check(log[("POST", "/admin/login/", "200")] == customers,
+      f"server: {log[('POST', '/admin/login/', '200')]} of {customers} logins answered 200 with the form")
+check(not any(k for k in log if k[0] == "POST" and k[2] == "302"), "server: no POST redirected")
+check(sign_in["errors"]["check"] == customers, f"fogg: {sign_in['errors']['check']} of {customers} logins failed their check")
+check(report["requests"] == total, f"fogg counted {report['requests']} requests, the server logged {total} (no redirect)")
+check(groups(run_id) == 0, f"database: {groups(run_id)} groups from the failed run")
+sys.exit(1 if failed else 0)
+PY
