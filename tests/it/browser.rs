@@ -176,4 +176,26 @@ async fn a_failed_login_that_answers_200_fails_its_redirect_check() {
     let submit = result.by_request.iter().find(|r| r.name == "submit").expect("row");
     assert_eq!((submit.requests, submit.errors.check), (3, 3), "{:?}", submit.errors);
     assert_eq!(result.conversions, 0);
+    // The report says why, with the status and a sample of what came back.
+    assert_eq!(result.failures.len(), 1, "{:?}", result.failures);
+    let why = &result.failures[0];
+    assert_eq!(why.request, "submit");
+    assert_eq!(why.statuses, [(200, 3)].into_iter().collect());
+    let reason = "expect_redirect = \"/account\": the first response was 200, not a redirect";
+    assert_eq!(why.reasons, [(reason.to_owned(), 3)].into_iter().collect());
+    assert_eq!(why.samples.len(), 3);
+    let sample = &why.samples[0];
+    assert_eq!((sample.method.as_str(), sample.path.as_str(), sample.status), ("POST", "/login", Some(200)));
+    assert_eq!(sample.body, "<form>log in: wrong password</form>");
+    let json = serde_json::to_value(&result).expect("JSON");
+    let errors = crate::schema::errors(&crate::schema::schema_validator("load"), &json);
+    assert!(errors.is_empty(), "{errors:?}");
+    let mut table = Vec::new();
+    fogg_report::write(&result, fogg_report::ReportFormat::Table, &mut table).expect("table");
+    let table = String::from_utf8(table).expect("UTF-8");
+    let row = table
+        .lines()
+        .find(|l| l.trim_start().starts_with("submit") && l.contains("×"))
+        .expect("a failures row");
+    assert!(row.contains("200 ×3") && row.contains("expect_redirect"), "{table}");
 }

@@ -71,6 +71,9 @@ pub struct LoadContext {
     pub(super) seed: u64,
     /// The run's id, which trace ids also derive from.
     pub(super) run_id: u64,
+    /// The values of the scenario's `{env.NAME}`: redacted from the
+    /// samples of failed exchanges.
+    pub(super) secrets: Vec<String>,
     /// `[load] tracestate`, sent beside every `traceparent`.
     pub(super) tracestate: Option<reqwest::header::HeaderValue>,
 }
@@ -210,6 +213,7 @@ impl LoadContext {
             grace: plan.grace,
             seed: plan.seed,
             run_id: plan.run_id,
+            secrets: spec.secrets(),
             tracestate: match &spec.tracestate {
                 Some(t) => Some(reqwest::header::HeaderValue::from_str(t).context("[load] tracestate")?),
                 None => None,
@@ -228,6 +232,14 @@ impl LoadContext {
     pub(super) fn record_request(&self, intended: Instant, exchange: &Exchange) {
         let second = self.second_of(intended);
         self.agg.lock().expect("no task panics while holding the recorder").request(second, exchange);
+    }
+
+    /// Records why a request (by index) failed.
+    pub(super) fn record_failure(&self, request: usize, sample: super::failures::FailureSample) {
+        let mut agg = self.agg.lock().expect("no task panics while holding the recorder");
+        if let Some(failures) = agg.failures.get_mut(request) {
+            failures.record(sample);
+        }
     }
 
     /// Records a finished journey, with its slowest successful request

@@ -30,6 +30,7 @@ use tokio::time::Instant;
 
 use super::capture::{self, Capture};
 use super::context::LoadContext;
+use super::failures::{self, FailureSample};
 use super::http::{self, HttpClient};
 use super::outgoing;
 use super::recorder::{ErrorClass, Exchange, Journeys};
@@ -111,7 +112,13 @@ pub async fn run(ctx: &LoadContext, customer: u64, arrival: Instant, thread: usi
                 let url = ctx.request_urls[s][k].as_ref();
                 let sending =
                     Box::pin(send(ctx, client, (request, url), vars, &mut session, (trace, span), now));
-                let result = sending.await;
+                let result = sending.await.map_err(|failed| {
+                    if let Some(mut sample) = failed.sample {
+                        sample.customer = customer;
+                        ctx.record_failure(ctx.request_index[s][k], *sample);
+                    }
+                    failed.class
+                });
                 if result.is_ok() && !request.resources.is_empty() {
                     let page = Page {
                         request,
@@ -413,7 +420,7 @@ async fn send(
     session: &mut Session,
     trace: (u128, u64),
     sent: Instant,
-) -> Result<(), ErrorClass> {
+) -> Result<(), Failed> {
     let vars = Vars { captured: &session.captured, ..vars };
     let (mut url, mut uri) = target_url(ctx, &request.path, fixed_url, &vars)?;
     let mut body = outgoing::body(request, &vars)?;
@@ -442,7 +449,7 @@ async fn send(
             }
         }
         if next.origin() != url.origin() || redirects == MAX_REDIRECTS {
-            return Err(ErrorClass::Other);
+            return Err(ErrorClass::Other.into());
         }
         redirects += 1;
         let status = response.status().as_u16();
@@ -460,36 +467,108 @@ async fn send(
         _ => &ctx.http1_responses,
     };
     version.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-    let status = response.status();
-    let keep_body = request.captures.iter().any(Capture::needs_body);
+    let status = response.status().as_u16();
+    let redirect_failed = request
+        .expect_redirect
+        .as_ref()
+        .filter(|target| !outgoing::redirected_as_expected(target, first_redirect.as_ref()));
+    let status_ok = match &request.expect_status {
+        Some(codes) => codes.contains(&status),
+        None => (200..400).contains(&status),
+    };
+    // A response that fails on its status or redirect keeps its body's
+    // head for the report's sample.
+    let keep_body =
+        request.captures.iter().any(Capture::needs_body) || redirect_failed.is_some() || !status_ok;
     let (found, kept) = within(deadline, read_body(&mut response, request.expect_body.as_deref(), keep_body))
         .await?
         .map_err(|_| ErrorClass::Other)?;
     lease.reuse();
-    session.last_page = Some(url.into_owned());
-    if let Some(target) = &request.expect_redirect
-        && !outgoing::redirected_as_expected(target, first_redirect.as_ref())
-    {
-        return Err(ErrorClass::Check);
-    }
-    let expected = match &request.expect_status {
-        Some(codes) => codes.contains(&status.as_u16()),
-        None => status.is_success() || status.is_redirection(),
+    let failed = |class: ErrorClass, reason: String, session: &Session| Failed {
+        class,
+        sample: Some(Box::new(failure_sample(
+            ctx,
+            session,
+            (&method, &url, status),
+            (class, reason),
+            &response,
+            &kept,
+        ))),
     };
-    if !expected {
-        return Err(status_class(status.as_u16()));
+    if let Some(target) = redirect_failed {
+        let got = match &first_redirect {
+            Some(to) => format!("the first response redirected to {}", to.path()),
+            None => format!("the first response was {status}, not a redirect"),
+        };
+        return Err(failed(ErrorClass::Check, format!("expect_redirect = \"{target}\": {got}"), session));
+    }
+    if !status_ok {
+        let reason = match &request.expect_status {
+            Some(codes) => format!("status {status}, expect_status = {codes:?}"),
+            None => format!("status {status}"),
+        };
+        return Err(failed(status_class(status), reason, session));
     }
     if !found {
-        return Err(ErrorClass::Check);
+        let text = request.expect_body.as_deref().unwrap_or_default();
+        return Err(failed(ErrorClass::Check, format!("expect_body = {text:?}: not in the body"), session));
     }
     if keep_headers {
         for (name, value) in response.headers() {
             seen.append(name.clone(), value.clone());
         }
-        capture::take_all(&request.captures, &seen, &kept, &mut session.captured)
-            .map_err(|_| ErrorClass::Check)?;
+        if let Err(name) = capture::take_all(&request.captures, &seen, &kept, &mut session.captured) {
+            return Err(failed(ErrorClass::Check, format!("capture {name}: found nothing"), session));
+        }
     }
+    session.last_page = Some(url.into_owned());
     Ok(())
+}
+
+/// A request that failed: its class and, when a response came, a
+/// sample of it with why it failed.
+pub(super) struct Failed {
+    pub(super) class: ErrorClass,
+    pub(super) sample: Option<Box<FailureSample>>,
+}
+
+impl From<ErrorClass> for Failed {
+    fn from(class: ErrorClass) -> Failed {
+        Failed { class, sample: None }
+    }
+}
+
+/// The sample of a failed exchange, with the run's secrets and the
+/// customer's captured values redacted from its path, headers and body.
+fn failure_sample(
+    ctx: &LoadContext,
+    session: &Session,
+    (method, url, status): (&reqwest::Method, &reqwest::Url, u16),
+    (class, reason): (ErrorClass, String),
+    response: &http::Response,
+    body: &[u8],
+) -> FailureSample {
+    let hidden: Vec<&str> = ctx
+        .secrets
+        .iter()
+        .map(String::as_str)
+        .chain(session.captured.iter().flatten().map(String::as_str))
+        .collect();
+    let (headers, body) = failures::redacted_response(response.headers(), body, &hidden);
+    let path = match url.query() {
+        Some(q) => format!("{}?{q}", url.path()),
+        None => url.path().to_owned(),
+    };
+    FailureSample {
+        customer: 0,
+        method: method.to_string(),
+        path: failures::redact(&path, &hidden),
+        status: Some(status),
+        class,
+        reason: failures::redact(&reason, &hidden),
+        headers,
+        body,
+    }
 }
 
 /// A page whose document arrived: its resources to fetch.

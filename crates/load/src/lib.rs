@@ -21,6 +21,7 @@ mod context;
 mod customer;
 pub mod demo;
 pub mod driver;
+pub mod failures;
 mod http;
 pub mod live;
 pub mod outgoing;

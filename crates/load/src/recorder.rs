@@ -253,6 +253,10 @@ pub struct LoadAgg {
     /// Journeys to look up in an APM by trace id.
     #[serde(default)]
     pub traces: Traces,
+    /// Why requests failed, per request name (empty in results saved
+    /// before failures were kept).
+    #[serde(default)]
+    pub failures: Vec<super::failures::Failures>,
 }
 
 /// One request as the recorder takes it: where it belongs and what it
@@ -292,6 +296,7 @@ impl LoadAgg {
             journeys_by_segment: vec![Journeys::default(); segments],
             series: Series::default(),
             traces: Traces::default(),
+            failures: vec![super::failures::Failures::default(); requests],
         }
     }
 
@@ -366,6 +371,12 @@ impl Merge for LoadAgg {
             for (x, y) in a.iter_mut().zip(b) {
                 x.merge(y);
             }
+        }
+        if self.failures.len() < o.failures.len() {
+            self.failures.resize_with(o.failures.len(), Default::default);
+        }
+        for (x, y) in self.failures.iter_mut().zip(&o.failures) {
+            x.merge(y);
         }
         self.journeys.merge(&o.journeys);
         for (x, y) in self.journeys_by_segment.iter_mut().zip(&o.journeys_by_segment) {

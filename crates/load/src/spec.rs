@@ -67,6 +67,26 @@ impl LoadSpec {
         request_names(&self.requests)
     }
 
+    /// Every secret value (`{env.NAME}`) any template of the section
+    /// reads, each once.
+    pub fn secrets(&self) -> Vec<String> {
+        let mut templates: Vec<&Template> = self.headers.iter().map(|(_, t)| t).collect();
+        for r in self.requests.iter().flatten() {
+            templates.push(&r.path);
+            templates.extend(r.headers.iter().map(|(_, t)| t));
+            templates.extend(r.form.iter().map(|(_, t)| t));
+            templates.extend(r.body.iter());
+            templates.extend(r.resources.iter().map(|x| &x.path));
+        }
+        let mut secrets: Vec<String> = Vec::new();
+        for value in templates.into_iter().flat_map(Template::secrets) {
+            if !value.is_empty() && !secrets.iter().any(|s| s == value) {
+                secrets.push(value.to_owned());
+            }
+        }
+        secrets
+    }
+
     /// The think time after a visit to state `state`.
     pub fn think_after(&self, state: usize) -> &Dist {
         self.think_time_by_state[state].as_ref().unwrap_or(&self.think_time)
@@ -311,6 +331,15 @@ impl Template {
             parts.push(Part::Text(literal));
         }
         Ok(Template { parts })
+    }
+
+    /// The values of the `{env.NAME}` the template reads: secrets, to
+    /// redact wherever fogg shows what a target sent back.
+    pub fn secrets(&self) -> impl Iterator<Item = &str> + '_ {
+        self.parts.iter().filter_map(|p| match p {
+            Part::Secret(Secret(value)) => Some(value.as_str()),
+            _ => None,
+        })
     }
 
     /// The capture slots the template uses.

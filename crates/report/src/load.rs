@@ -108,6 +108,11 @@ pub fn document(r: &LoadResult) -> Doc {
             ],
         },
         Section { title: "Requests".into(), table: requests_table(r), notes: vec![] },
+    ]);
+    if !r.failures.is_empty() {
+        sections.push(failures_section(r));
+    }
+    sections.extend([
         Section { title: "Requests by state".into(), table: states_table(r), notes: vec![] },
         Section { title: "Run".into(), table: run_table(r), notes: vec![] },
         Section {
@@ -173,6 +178,37 @@ fn requests_table(r: &LoadResult) -> Table {
         requests.row(latency_row(&q.name, q.requests, &q.errors, &q.latency_ms));
     }
     requests
+}
+
+/// Why requests failed: per request name, its failures by reason, with
+/// the status codes they got, and where to read the first exchanges.
+fn failures_section(r: &LoadResult) -> Section {
+    let mut table = Table::new(&["request", "failed", "statuses", "why"]).text_column(2).text_column(3);
+    table.align[2] = super::doc::Align::Left;
+    let mut notes = Vec::new();
+    for f in &r.failures {
+        let statuses: Vec<String> =
+            f.statuses.iter().map(|(code, n)| format!("{code} ×{}", int(*n))).collect();
+        let mut reasons: Vec<(&String, &u64)> = f.reasons.iter().collect();
+        reasons.sort_by(|a, b| b.1.cmp(a.1).then(a.0.cmp(b.0)));
+        for (i, (reason, n)) in reasons.into_iter().enumerate() {
+            let (name, statuses) =
+                if i == 0 { (f.request.clone(), statuses.join(", ")) } else { Default::default() };
+            table.row(vec![name, int(*n), statuses, reason.clone()]);
+        }
+        if let Some(s) = f.samples.first() {
+            let status = s.status.map_or_else(|| "no response".to_owned(), |c| c.to_string());
+            notes.push(format!(
+                "{}: first failed for customer {}, {} {} → {status}",
+                f.request, s.customer, s.method, s.path
+            ));
+        }
+    }
+    notes.push(
+        "the JSON report keeps the first 3 failed exchanges of each request (headers, first 2 KB of the body; secrets, captured values and cookies redacted)"
+            .into(),
+    );
+    Section { title: "Failures".into(), table, notes }
 }
 
 /// Latency of the requests each state sends.

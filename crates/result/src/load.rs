@@ -97,6 +97,10 @@ pub struct LoadResult {
     pub by_state: Vec<RequestRow>,
     /// Per segment, side by side.
     pub segments: Vec<SegmentLoadRow>,
+    /// Why requests failed, per request name with failures: counts by
+    /// status code and by reason, and the first failed exchanges.
+    #[serde(default)]
+    pub failures: Vec<FailureRow>,
     /// The journeys to look up in an APM, by trace id.
     #[serde(default)]
     pub traces: TraceReport,
@@ -112,6 +116,38 @@ pub struct LoadResult {
     pub verdict: Verdict,
     /// What `fogg merge` needs to combine shards.
     pub raw: LoadRaw,
+}
+
+/// Why the requests of one name failed.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FailureRow {
+    /// The request name.
+    pub request: String,
+    /// Failed requests that got a response, by status code.
+    pub statuses: std::collections::BTreeMap<u16, u64>,
+    /// Failed requests by reason: the check that failed and what it
+    /// expected.
+    pub reasons: std::collections::BTreeMap<String, u64>,
+    /// The first failed exchanges (at most 3): method, path, status,
+    /// reason, response headers and the first 2 KB of the body, with
+    /// secrets, captured values and cookies redacted.
+    pub samples: Vec<fogg_load::failures::FailureSample>,
+}
+
+impl FailureRow {
+    fn rows(names: &[String], failures: &[fogg_load::failures::Failures]) -> Vec<FailureRow> {
+        names
+            .iter()
+            .zip(failures)
+            .filter(|(_, f)| f.count() > 0)
+            .map(|(name, f)| FailureRow {
+                request: name.clone(),
+                statuses: f.statuses.clone(),
+                reasons: f.reasons.clone(),
+                samples: f.samples.clone(),
+            })
+            .collect()
+    }
 }
 
 /// Where to find a run's journeys in an APM: every request carries a W3C
@@ -569,6 +605,7 @@ impl LoadResult {
                 .collect(),
             by_state,
             segments,
+            failures: FailureRow::rows(&raw.request_names, &agg.failures),
             traces: TraceReport::new(&agg.traces, &raw.request_names, &raw.run_ids),
             series,
             settings,
