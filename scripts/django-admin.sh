@@ -10,8 +10,10 @@
 #      database, and fogg counted exactly the requests the log holds.
 #   2. The same scenario with a wrong password: Django answers every login
 #      with 200 and the form again. fogg must fail every login's
-#      expect_redirect check and exit 1 on `errors{class=check} < 1`; the
-#      log holds no 302 for a login and the database no new group.
+#      expect_redirect check and exit 1 on `errors{class=check} < 1`, its
+#      report saying why (status 200, the check, the page Django sent
+#      back, and not the password); the log holds no 302 for a login and
+#      the database no new group.
 #
 #   scripts/django-admin.sh [FOGG] [OUT_DIR]
 set -euo pipefail
@@ -37,13 +39,13 @@ python3 -m venv "$venv"
 cp -r tests/django/. "$site"
 export FOGG_DJANGO_DB="$site/db.sqlite3"
 export DJANGO_SETTINGS_MODULE=foggsite.settings
-export FOGG_DJANGO_USER=admin
+user=admin # the scenario's username
 password="fogg-$RANDOM-$RANDOM"
 (
     cd "$site"
     "$venv/bin/python" manage.py migrate -v 0
     DJANGO_SUPERUSER_PASSWORD="$password" "$venv/bin/python" manage.py createsuperuser \
-        --noinput --username "$FOGG_DJANGO_USER" --email admin@example.com
+        --noinput --username "$user" --email admin@example.com
 )
 port=$(free_port)
 log="$out/access.log"
@@ -89,9 +91,10 @@ run() {
 good=$(run right-password "$password" --threshold 'errors < 1')
 bad=$(run wrong-password "not-$password" --threshold 'errors{class=check} < 1')
 
-"$venv/bin/python" - "$out" "$customers" "$good" "$bad" << 'PY'
+FOGG_DJANGO_PASSWORD_SENT="not-$password" "$venv/bin/python" - "$out" "$customers" "$good" "$bad" << 'PY'
 import collections, json, sqlite3, sys, os
 out, customers, good, bad = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
+password = os.environ["FOGG_DJANGO_PASSWORD_SENT"]
 failed = []
 
 def check(ok, what):
@@ -139,5 +142,13 @@ check(not any(k for k in log if k[0] == "POST" and k[2] == "302"), "server: no P
 check(sign_in["errors"]["check"] == customers, f"fogg: {sign_in['errors']['check']} of {customers} logins failed their check")
 check(report["requests"] == total, f"fogg counted {report['requests']} requests, the server logged {total} (no redirect)")
 check(groups(run_id) == 0, f"database: {groups(run_id)} groups from the failed run")
+why = next(f for f in report["failures"] if f["request"] == "sign_in")
+check(why["statuses"] == {"200": customers}, f"fogg's report: sign_in failed with statuses {why['statuses']}")
+reason = 'expect_redirect = "/admin/": the first response was 200, not a redirect'
+check(why["reasons"] == {reason: customers}, f"fogg's report says why: {why['reasons']}")
+sample = why["samples"][0]
+check("<title>Log in" in sample["body"] or "Log in |" in sample["body"],
+      "fogg's report keeps the login form Django sent back")
+check(all(password not in json.dumps(f) for f in report["failures"]), "no password in the report's samples")
 sys.exit(1 if failed else 0)
 PY

@@ -55,9 +55,15 @@ DATABASES = {
     "default": {
         "ENGINE": "django.db.backends.sqlite3",
         "NAME": os.environ.get("FOGG_DJANGO_DB", str(BASE_DIR / "db.sqlite3")),
-        # Several gunicorn workers write: wait for the lock, as a real
-        # deployment's pool would.
-        "OPTIONS": {"timeout": 20},
+        # Several gunicorn workers write at once: each write transaction
+        # takes SQLite's lock when it begins and waits for it (a deferred
+        # one that upgrades its lock fails with "database is locked" at
+        # once, a 500), with WAL so readers never wait.
+        "OPTIONS": {
+            "timeout": 20,
+            "transaction_mode": "IMMEDIATE",
+            "init_command": "PRAGMA journal_mode=WAL;",
+        },
     }
 }
 
@@ -71,3 +77,12 @@ USE_I18N = True
 USE_TZ = True
 STATIC_URL = "static/"
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# Server errors go to gunicorn's error log, with their traceback: the
+# evidence to read when a run finds a 500.
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "loggers": {"django.request": {"handlers": ["console"], "level": "ERROR"}},
+}
