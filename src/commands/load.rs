@@ -139,6 +139,22 @@ pub fn run(args: &LoadArgs, out: &mut dyn Write) -> anyhow::Result<Verdict> {
         runtime.block_on(live.finish(page, after_run, seen));
     }
     published?;
+    nothing_answered(&result)?;
+    Ok(verdict)
+}
+
+/// An error when the run measured nothing: every request failed to
+/// connect (a TLS problem named with its fix, or a target that is not
+/// running), or a signal came before the first request.
+fn nothing_answered(result: &LoadResult) -> anyhow::Result<()> {
+    if result.refused_every_connection()
+        && let Some(tls) = result.commonest_failure().filter(|r| r.starts_with("TLS"))
+    {
+        bail!(
+            "the target {} answered no request: {tls} (the reports above were still written)",
+            result.target
+        );
+    }
     if result.refused_every_connection() {
         bail!(
             "the target {} did not answer: {} failed to connect (is it running? the reports above were still written)",
@@ -154,7 +170,7 @@ pub fn run(args: &LoadArgs, out: &mut dyn Write) -> anyhow::Result<Verdict> {
             "interrupted by a signal before any request was sent: nothing was measured (the reports above were still written)"
         );
     }
-    Ok(verdict)
+    Ok(())
 }
 
 /// The thresholds as a judge of a run so far: a result is made of the

@@ -315,3 +315,46 @@ fn every_fault_lands_in_its_class_with_the_report_written_and_memory_bounded() {
     assert!(requests > 0);
     assert_eq!(run.report["errors"]["connect"].as_u64(), Some(requests));
 }
+
+/// `https://` to a port that speaks plain HTTP: the run says so, with the
+/// fix, rather than "did not answer (is it running?)", and its report's
+/// failures name the TLS problem.
+#[test]
+fn https_to_a_plain_http_port_is_named() {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let port = listener.local_addr().expect("addr").port();
+    std::thread::spawn(move || {
+        // What any HTTP server answers to bytes it cannot parse (a TLS
+        // ClientHello), as nginx and gunicorn do.
+        for stream in listener.incoming().flatten() {
+            let mut stream = stream;
+            let _ = std::io::Write::write_all(
+                &mut stream,
+                b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n",
+            );
+        }
+    });
+    let dir = tempfile::tempdir().expect("temp dir");
+    let run = crate::fogg()
+        .arg("load")
+        .arg(crate::short_journeys(dir.path()))
+        .args(["--customers", "3", "--rate", "10", "--format", "json", "--target"])
+        .arg(format!("https://127.0.0.1:{port}"))
+        .arg("--out")
+        .arg(dir.path().join("out"))
+        .output()
+        .expect("runs");
+    let stderr = String::from_utf8_lossy(&run.stderr);
+    assert_eq!(run.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("answered no request: TLS handshake failed")
+            && stderr.contains("for plain HTTP, give an http:// target"),
+        "{stderr}"
+    );
+    let report: serde_json::Value = serde_json::from_slice(&run.stdout).expect("JSON");
+    let reasons = &report["failures"][0]["reasons"];
+    assert!(
+        reasons.as_object().expect("reasons").keys().all(|r| r.contains("does not speak TLS")),
+        "{reasons}"
+    );
+}

@@ -750,6 +750,16 @@ async fn tls_is_verified_unless_insecure_is_asked() {
     let (refused, _) = load(&model, &target, &plan).await;
     assert!(refused.requests > 3);
     assert_eq!(refused.errors.connect, refused.requests, "{:?}", refused.errors);
+    // The report names the certificate problem and the fix.
+    let why = refused.commonest_failure().expect("a reason");
+    assert!(why.starts_with("TLS: invalid peer certificate") && why.ends_with("add --insecure"), "{why}");
+    // https:// to a plain-HTTP port is named as such.
+    let plain = serve(Router::new().route("/page", get(|| async { "ok" }))).await;
+    let https = plain.replace("http://", "https://");
+    let (mismatch, _) = load(&model, &https, &plan).await;
+    assert_eq!(mismatch.errors.connect, mismatch.requests, "{:?}", mismatch.errors);
+    let why = mismatch.commonest_failure().expect("a reason");
+    assert!(why.contains("does not speak TLS on this port; for plain HTTP, give an http:// target"), "{why}");
     // With --insecure, the same server is accepted.
     plan.insecure = true;
     let (accepted, _) = load(&model, &target, &plan).await;

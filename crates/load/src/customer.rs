@@ -437,7 +437,9 @@ async fn send(
         let headers =
             outgoing::headers(ctx, Some(request), &method, &vars, trace, session.last_page.as_ref())?;
         let exchange = http_request(&method, &url, uri.take(), headers, &session.cookies, body.clone())?;
-        let (response, lease) = within(deadline, client.send(exchange)).await?.map_err(|e| classify(&e))?;
+        let (response, lease) = within(deadline, client.send(exchange))
+            .await?
+            .map_err(|e| no_response(&e, (&method, &url), &vars))?;
         keep_cookies(&mut session.cookies, set_cookies(response.headers()), &url);
         let Some(next) = redirect_to(&response, &url) else { break (response, lease, deadline) };
         if redirects == 0 {
@@ -468,18 +470,10 @@ async fn send(
     };
     version.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     let status = response.status().as_u16();
-    let redirect_failed = request
-        .expect_redirect
-        .as_ref()
-        .filter(|target| !outgoing::redirected_as_expected(target, first_redirect.as_ref()));
-    let status_ok = match &request.expect_status {
-        Some(codes) => codes.contains(&status),
-        None => (200..400).contains(&status),
-    };
     // A response that fails on its status or redirect keeps its body's
     // head for the report's sample.
-    let keep_body =
-        request.captures.iter().any(Capture::needs_body) || redirect_failed.is_some() || !status_ok;
+    let failing = failed_check(request, status, first_redirect.as_ref());
+    let keep_body = request.captures.iter().any(Capture::needs_body) || failing.is_some();
     let (found, kept) = within(deadline, read_body(&mut response, request.expect_body.as_deref(), keep_body))
         .await?
         .map_err(|_| ErrorClass::Other)?;
@@ -495,23 +489,12 @@ async fn send(
             &kept,
         ))),
     };
-    if let Some(target) = redirect_failed {
-        let got = match &first_redirect {
-            Some(to) => format!("the first response redirected to {}", to.path()),
-            None => format!("the first response was {status}, not a redirect"),
-        };
-        return Err(failed(ErrorClass::Check, format!("expect_redirect = \"{target}\": {got}"), session));
-    }
-    if !status_ok {
-        let reason = match &request.expect_status {
-            Some(codes) => format!("status {status}, expect_status = {codes:?}"),
-            None => format!("status {status}"),
-        };
-        return Err(failed(status_class(status), reason, session));
-    }
-    if !found {
+    let failing = failing.or_else(|| {
         let text = request.expect_body.as_deref().unwrap_or_default();
-        return Err(failed(ErrorClass::Check, format!("expect_body = {text:?}: not in the body"), session));
+        (!found).then(|| (ErrorClass::Check, format!("expect_body = {text:?}: not in the body")))
+    });
+    if let Some((class, reason)) = failing {
+        return Err(failed(class, reason, session));
     }
     if keep_headers {
         for (name, value) in response.headers() {
@@ -523,6 +506,52 @@ async fn send(
     }
     session.last_page = Some(url.into_owned());
     Ok(())
+}
+
+/// The check a response fails before its body is read, if any: the
+/// first response did not redirect where `expect_redirect` says, or the
+/// status is not one `expect_status` accepts (2xx or 3xx without one);
+/// with its class and why.
+fn failed_check(
+    request: &RequestSpec,
+    status: u16,
+    first_redirect: Option<&reqwest::Url>,
+) -> Option<(ErrorClass, String)> {
+    if let Some(target) = &request.expect_redirect
+        && !outgoing::redirected_as_expected(target, first_redirect)
+    {
+        let got = match first_redirect {
+            Some(to) => format!("the first response redirected to {}", to.path()),
+            None => format!("the first response was {status}, not a redirect"),
+        };
+        return Some((ErrorClass::Check, format!("expect_redirect = \"{target}\": {got}")));
+    }
+    match &request.expect_status {
+        Some(codes) if !codes.contains(&status) => {
+            Some((status_class(status), format!("status {status}, expect_status = {codes:?}")))
+        }
+        None if !(200..400).contains(&status) => Some((status_class(status), format!("status {status}"))),
+        _ => None,
+    }
+}
+
+/// A request that got no response: its class, and a sample that says
+/// why (a TLS problem named with its fix, a refused connection).
+fn no_response(e: &http::Error, (method, url): (&reqwest::Method, &reqwest::Url), vars: &Vars<'_>) -> Failed {
+    let class = classify(e);
+    Failed {
+        class,
+        sample: Some(Box::new(FailureSample {
+            customer: vars.customer,
+            method: method.to_string(),
+            path: url.path().to_owned(),
+            status: None,
+            class,
+            reason: failures::no_response_reason(e),
+            headers: Vec::new(),
+            body: String::new(),
+        })),
+    }
 }
 
 /// A request that failed: its class and, when a response came, a

@@ -99,6 +99,40 @@ impl Failures {
     }
 }
 
+/// Why a request got no response, in words: a TLS problem named (a
+/// plain-HTTP port spoken to over `https://`, a certificate that is not
+/// valid) with its fix, else the innermost cause (`Connection refused
+/// (os error 111)`).
+pub fn no_response_reason(e: &(dyn std::error::Error + 'static)) -> String {
+    let mut innermost = e.to_string();
+    let mut cause = Some(e);
+    while let Some(err) = cause {
+        if let Some(tls) = err.downcast_ref::<rustls::Error>() {
+            return tls_reason(tls);
+        }
+        innermost = err.to_string();
+        // An I/O error's `source` skips the error it wraps: read that.
+        cause = match err.downcast_ref::<std::io::Error>().and_then(std::io::Error::get_ref) {
+            Some(inner) => Some(inner as &(dyn std::error::Error + 'static)),
+            None => err.source(),
+        };
+    }
+    innermost
+}
+
+/// A TLS error as a reason with its fix.
+fn tls_reason(e: &rustls::Error) -> String {
+    match e {
+        rustls::Error::InvalidMessage(_) | rustls::Error::InappropriateMessage { .. } => format!(
+            "TLS handshake failed ({e}): the target does not speak TLS on this port; for plain HTTP, give an http:// target"
+        ),
+        rustls::Error::InvalidCertificate(_) => {
+            format!("TLS: {e}; for a test target with a self-signed certificate, add --insecure")
+        }
+        _ => format!("TLS: {e}"),
+    }
+}
+
 /// A failed response as kept in a sample: its headers (a `Set-Cookie`'s
 /// value redacted) and the head of its body, with every secret and
 /// captured value in `hidden` redacted wherever it appears.

@@ -447,6 +447,12 @@ impl LoadResult {
         self.requests > 0 && self.errors.connect == self.requests
     }
 
+    /// The reason most failed requests share, if any (e.g. a TLS
+    /// handshake with a plain-HTTP port, with its fix).
+    pub fn commonest_failure(&self) -> Option<&str> {
+        self.failures.iter().flat_map(|f| &f.reasons).max_by_key(|(_, n)| **n).map(|(r, _)| r.as_str())
+    }
+
     /// Evaluates `thresholds` on this result, recording each outcome and
     /// the verdict.
     pub fn check(&mut self, thresholds: &[Threshold]) -> Verdict {
