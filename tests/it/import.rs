@@ -185,3 +185,157 @@ fn broken_recordings_are_named_where_they_break() {
         assert!(!out.exists(), "nothing is written");
     }
 }
+
+/// A Django-style login as Playwright records it: the first page
+/// redirects to the login form (whose response, a redirect hop, sets the
+/// `csrftoken` cookie and holds the hidden `csrfmiddlewaretoken`), the
+/// form POST redirects to the admin. Imported unchanged, it must replay
+/// against a server that enforces the CSRF token per customer: the token
+/// becomes a capture, whatever its name; the password an environment
+/// variable; each request checks the redirect and the page title the
+/// recording saw. A wrong password then fails the login's check.
+#[test]
+fn a_framework_login_recording_replays_with_its_csrf_token() {
+    let entry =
+        |t: u32, method: &str, path: &str, req: serde_json::Value, status: u16, resp: serde_json::Value| {
+            serde_json::json!({
+                "startedDateTime": format!("2026-12-05T10:00:0{t}.000Z"), "time": 20,
+                "_resourceType": "document",
+                "request": { "method": method, "url": format!("https://shop.example{path}"),
+                    "headers": req["headers"].clone(), "postData": req.get("postData").cloned() },
+                "response": { "status": status, "headers": resp["headers"].clone(),
+                    "content": { "mimeType": "text/html; charset=utf-8", "text": resp["text"].clone() } }
+            })
+        };
+    let form = |title: &str, token: &str| {
+        format!(
+            "<html><head><title>{title}</title></head><form method=post><input type=\"hidden\" name=\"csrfmiddlewaretoken\" value=\"{token}\"></form></html>"
+        )
+    };
+    let har = serde_json::json!({ "log": { "version": "1.2", "creator": { "name": "Playwright", "version": "1.49" }, "entries": [
+        entry(1, "GET", "/admin/", serde_json::json!({ "headers": [] }), 302,
+            serde_json::json!({ "headers": [{ "name": "Location", "value": "/admin/login/?next=/admin/" }], "text": "" })),
+        entry(2, "GET", "/admin/login/?next=/admin/", serde_json::json!({ "headers": [] }), 200,
+            serde_json::json!({ "headers": [{ "name": "Set-Cookie", "value": "csrftoken=CookieSecret0123456789; Path=/" }],
+                "text": form("Log in | Django site admin", "FormTokenAbCdEf0123456789") })),
+        entry(3, "POST", "/admin/login/?next=/admin/", serde_json::json!({
+            "headers": [{ "name": "Cookie", "value": "csrftoken=CookieSecret0123456789" },
+                        { "name": "Content-Type", "value": "application/x-www-form-urlencoded" }],
+            "postData": { "mimeType": "application/x-www-form-urlencoded",
+                "text": "csrfmiddlewaretoken=FormTokenAbCdEf0123456789&username=admin&password=Recorded-Pw1&next=%2Fadmin%2F" } }),
+            302, serde_json::json!({ "headers": [{ "name": "Location", "value": "/admin/" },
+                { "name": "Set-Cookie", "value": "sessionid=Session0123456789abc; Path=/" }], "text": "" })),
+        entry(4, "GET", "/admin/", serde_json::json!({ "headers": [{ "name": "Cookie", "value": "csrftoken=CookieSecret0123456789; sessionid=Session0123456789abc" }] }),
+            200, serde_json::json!({ "headers": [], "text": "<html><head><title>Site administration | Django site admin</title></head></html>" })),
+    ] } });
+    let dir = tempfile::tempdir().expect("temp dir");
+    let recording = dir.path().join("login.har");
+    std::fs::write(&recording, har.to_string()).expect("write");
+    let scenario = dir.path().join("login.toml");
+    let import = crate::fogg()
+        .args(["import", "har"])
+        .arg(&recording)
+        .arg("-o")
+        .arg(&scenario)
+        .output()
+        .expect("runs");
+    assert!(import.status.success(), "{}", String::from_utf8_lossy(&import.stderr));
+    let text = std::fs::read_to_string(&scenario).expect("written");
+    for expected in [
+        r#"capture = { csrfmiddlewaretoken = { regex = "#,
+        "csrfmiddlewaretoken={csrfmiddlewaretoken}&",
+        "password={env.HAR_PASSWORD}",
+        r#"expect_redirect = "/admin/login/""#,
+        r#"expect_redirect = "/admin/""#,
+        r#"expect_body = "Log in | Django site admin""#,
+        r#"expect_body = "Site administration | Django site admin""#,
+    ] {
+        assert!(text.contains(expected), "{expected} in:\n{text}");
+    }
+    assert!(
+        !text.contains("HAR_CSRF") && !text.contains("HAR_COOKIE"),
+        "no token or cookie as a credential:\n{text}"
+    );
+
+    // A server that checks, per customer, that the form's token matches
+    // its cookie, and the password.
+    let runtime = tokio::runtime::Runtime::new().expect("runtime");
+    let site = runtime.block_on(crate::load::serve(csrf_site()));
+    let replay = |password: &str| {
+        crate::fogg()
+            .arg("load")
+            .arg(&scenario)
+            .args(["--target", &site, "--customers", "5", "--rate", "10", "--format", "json", "--out"])
+            .arg(dir.path().join("out"))
+            .env("HAR_PASSWORD", password)
+            .output()
+            .expect("runs")
+    };
+    let good = replay("Recorded-Pw1");
+    let report: serde_json::Value = serde_json::from_slice(&good.stdout).expect("JSON");
+    assert_eq!(
+        report["errors"].as_object().expect("errors").values().filter_map(|v| v.as_u64()).sum::<u64>(),
+        0,
+        "{}",
+        report["failures"]
+    );
+    assert!(report["requests"].as_u64().expect("requests") >= 10);
+    let bad = replay("wrong");
+    let report: serde_json::Value = serde_json::from_slice(&bad.stdout).expect("JSON");
+    assert!(
+        report["errors"]["check"].as_u64().expect("checks") >= 5,
+        "every login fails its check: {report}"
+    );
+}
+
+/// `/admin/` redirects to the login form unless signed in; the form sets
+/// a fresh `csrftoken` per customer and a masked copy in the page; a POST
+/// whose field does not match its cookie is refused (403), a wrong
+/// password gets the form again (200), a good one a session (302).
+fn csrf_site() -> axum::Router {
+    use axum::http::{HeaderMap, StatusCode, header};
+    use axum::response::IntoResponse;
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static NEXT: AtomicU64 = AtomicU64::new(1);
+    let cookie = |headers: &HeaderMap, name: &str| -> Option<String> {
+        let all = headers.get(header::COOKIE)?.to_str().ok()?.to_owned();
+        all.split("; ").find_map(|c| c.strip_prefix(&format!("{name}=")).map(str::to_owned))
+    };
+    axum::Router::new()
+        .route(
+            "/admin/",
+            axum::routing::get(move |headers: HeaderMap| async move {
+                if cookie(&headers, "sessionid").is_some() {
+                    "<title>Site administration | Django site admin</title>".into_response()
+                } else {
+                    (StatusCode::FOUND, [(header::LOCATION, "/admin/login/?next=/admin/")]).into_response()
+                }
+            }),
+        )
+        .route(
+            "/admin/login/",
+            axum::routing::get(|| async {
+                let secret = format!("Secret{:012}", NEXT.fetch_add(1, Ordering::Relaxed));
+                let page = format!(
+                    "<title>Log in | Django site admin</title><input type=\"hidden\" name=\"csrfmiddlewaretoken\" value=\"Mask{secret}\">"
+                );
+                ([(header::SET_COOKIE, format!("csrftoken={secret}; Path=/"))], page)
+            })
+            .post(move |headers: HeaderMap, body: String| async move {
+                let fields: Vec<(String, String)> = form_urlencoded::parse(body.as_bytes()).into_owned().collect();
+                let field = |n: &str| fields.iter().find(|(k, _)| k == n).map(|(_, v)| v.clone());
+                let token_ok = match (cookie(&headers, "csrftoken"), field("csrfmiddlewaretoken")) {
+                    (Some(secret), Some(token)) => token == format!("Mask{secret}"),
+                    _ => false,
+                };
+                if !token_ok {
+                    (StatusCode::FORBIDDEN, "CSRF verification failed").into_response()
+                } else if field("password").as_deref() == Some("Recorded-Pw1") {
+                    let session = [(header::SET_COOKIE, "sessionid=s; Path=/"), (header::LOCATION, "/admin/")];
+                    (StatusCode::FOUND, session).into_response()
+                } else {
+                    "<title>Log in | Django site admin</title>Please enter the correct username and password".into_response()
+                }
+            }),
+        )
+}

@@ -18,7 +18,7 @@
 //! Only the origin of the first document is kept: fogg sends traffic to
 //! one target. Every number and guess in the output carries a comment.
 
-use std::collections::{BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::fmt::Write as _;
 
 use toml_writer::{ToTomlKey, ToTomlValue};
@@ -173,6 +173,12 @@ struct Call {
     start_ms: f64,
     end_ms: f64,
     captures: Vec<(String, How)>,
+    /// Where its first response redirected, a path on the target, when
+    /// the recording's first response was a redirect.
+    redirect: Option<String>,
+    /// The `<title>` of the page its last response (after redirects)
+    /// was in the recording: text an error page would not have.
+    title: Option<String>,
 }
 
 /// Turns a parsed recording into a scenario named `name`; `file` names
@@ -189,8 +195,10 @@ pub fn import(har: &HarFile, file: &str, name: &str) -> Result<Imported, HarErro
     let mut summary = Summary::default();
 
     // Entries of the target's origin, without the hops of redirects
-    // (fogg follows those itself) and before the first document.
-    let mut redirected: BTreeSet<String> = BTreeSet::new();
+    // (fogg follows those itself) and before the first document. A hop's
+    // cookies and values count as its request's: fogg's captures see
+    // every hop's headers and the last hop's body.
+    let mut redirected: BTreeMap<String, usize> = BTreeMap::new();
     let mut calls: Vec<Call> = Vec::new();
     let mut set_cookies: BTreeSet<String> = BTreeSet::new();
     let mut known = Knowns::default();
@@ -202,22 +210,27 @@ pub fn import(har: &HarFile, file: &str, name: &str) -> Result<Imported, HarErro
             summary.left_out.push(format!("{} {}: another origin", e.request.method, e.request.url));
             continue;
         }
-        if redirected.remove(u.as_str()) {
+        let next = header(&e.response.headers, "location")
+            .filter(|_| (300..400).contains(&e.response.status))
+            .and_then(|location| u.join(location).ok());
+        if let Some(source) = redirected.remove(u.as_str()) {
+            keep_set_cookies(e, &mut set_cookies);
+            learn(e, source, &mut known);
+            if let Some(call) = calls.iter_mut().find(|c| c.entry == source) {
+                call.title = page_title(e);
+            }
+            if let Some(next) = next {
+                redirected.insert(next.to_string(), source);
+            }
             continue;
-        }
-        if let Some(location) = header(&e.response.headers, "location")
-            && (300..400).contains(&e.response.status)
-            && let Ok(next) = u.join(location)
-        {
-            redirected.insert(next.to_string());
         }
         let mut path = u.path().to_owned();
         if let Some(q) = u.query() {
             path.push('?');
-            path.push_str(&secret_query(q, &mut secrets));
+            path.push_str(q);
         }
         let headers = request_headers(e, &set_cookies, &mut secrets);
-        let body = request_body(e, &mut secrets);
+        let body = e.request.post_data.as_ref().and_then(|p| p.body());
         let end = start(i) + e.time.max(0.0);
         let mut call = Call {
             entry: i,
@@ -230,8 +243,19 @@ pub fn import(har: &HarFile, file: &str, name: &str) -> Result<Imported, HarErro
             start_ms: start(i),
             end_ms: end,
             captures: Vec::new(),
+            redirect: next.as_ref().filter(|n| n.origin() == origin).map(|n| n.path().to_owned()),
+            title: page_title(e),
         };
+        if let Some(next) = next {
+            redirected.insert(next.to_string(), i);
+        }
         use_captures(&mut call, &known, &mut calls);
+        // Fields named like credentials whose value no response gave
+        // (a capture explains the others, whatever their name).
+        if let Some((path, query)) = call.path.split_once('?') {
+            call.path = format!("{path}?{}", secret_query(query, &mut secrets));
+        }
+        call.body = call.body.take().map(|body| request_body(e, body, &mut secrets));
         // Credentials that did not come from a response: every header
         // not known to be public (the application's own `x-` headers
         // carry keys, tokens and session ids) whose value no capture
@@ -243,11 +267,7 @@ pub fn import(har: &HarFile, file: &str, name: &str) -> Result<Imported, HarErro
                 secrets.insert(var);
             }
         }
-        for h in e.response.headers.iter().filter(|h| h.name.eq_ignore_ascii_case("set-cookie")) {
-            if let Some((n, _)) = h.value.split(';').next().and_then(|c| c.split_once('=')) {
-                set_cookies.insert(n.trim().to_owned());
-            }
-        }
+        keep_set_cookies(e, &mut set_cookies);
         learn(e, i, &mut known);
         calls.push(call);
     }
@@ -467,18 +487,37 @@ fn request_headers(
     headers
 }
 
-/// The request body, with a form's or JSON document's secrets replaced.
-fn request_body(e: &Entry, secrets: &mut BTreeSet<String>) -> Option<String> {
-    e.request.post_data.as_ref().and_then(|p| {
-        let text = p.body()?;
-        Some(if p.mime_type.contains("x-www-form-urlencoded") {
-            secret_query(&text, secrets)
-        } else if p.mime_type.contains("json") {
-            secret_json(&text, secrets)
-        } else {
-            text
-        })
-    })
+/// The names of the cookies `e`'s response sets.
+fn keep_set_cookies(e: &Entry, set_cookies: &mut BTreeSet<String>) {
+    for h in e.response.headers.iter().filter(|h| h.name.eq_ignore_ascii_case("set-cookie")) {
+        if let Some((n, _)) = h.value.split(';').next().and_then(|c| c.split_once('=')) {
+            set_cookies.insert(n.trim().to_owned());
+        }
+    }
+}
+
+/// The `<title>` of `e`'s response, when it is an HTML page with one.
+fn page_title(e: &Entry) -> Option<String> {
+    if !e.response.content.mime_type.contains("html") {
+        return None;
+    }
+    let body = e.response.content.body()?;
+    let start = body.find("<title>")? + "<title>".len();
+    let title = body[start..].split("</title>").next()?.trim();
+    (!title.is_empty() && title.len() <= 200 && !title.contains(['<', '{'])).then(|| title.to_owned())
+}
+
+/// `body` of `e` (captures already in place), with a form's or JSON
+/// document's remaining credentials replaced.
+fn request_body(e: &Entry, body: String, secrets: &mut BTreeSet<String>) -> String {
+    let mime = e.request.post_data.as_ref().map_or("", |p| p.mime_type.as_str());
+    if mime.contains("x-www-form-urlencoded") {
+        secret_query(&body, secrets)
+    } else if mime.contains("json") {
+        secret_json(&body, secrets)
+    } else {
+        body
+    }
 }
 
 /// Values earlier responses gave, sent back in `call`: each becomes a
@@ -549,6 +588,7 @@ fn write_request(
     if let Some(body) = &call.body {
         let _ = writeln!(t, "body = {}", body.to_toml_value());
     }
+    write_checks(t, call);
     if !call.captures.is_empty() {
         let c: Vec<String> = call
             .captures
@@ -571,6 +611,23 @@ fn write_request(
     }
     summary.requests += 1;
     summary.resources += resources.len();
+}
+
+/// What the recording saw, as checks: the redirect of the first
+/// response (unless its path holds an id a replay would not get), and
+/// the last page's title, which an error page or a login form sent back
+/// instead would not have.
+fn write_checks(t: &mut String, call: &Call) {
+    if let Some(to) = &call.redirect {
+        if to.contains(|c: char| c.is_ascii_digit()) {
+            let _ = writeln!(t, "# redirected to {to} in the recording (an id: not checked)");
+        } else {
+            let _ = writeln!(t, "expect_redirect = {}", to.to_toml_value());
+        }
+    }
+    if let Some(title) = &call.title {
+        let _ = writeln!(t, "expect_body = {}   # the page's title in the recording", title.to_toml_value());
+    }
 }
 
 impl How {
@@ -674,11 +731,11 @@ fn replace_whole(text: &str, value: &str, token: &str) -> Option<String> {
 }
 
 /// A query string or form body with the values of fields named like
-/// secrets replaced by `{env.HAR_FIELD}`.
+/// secrets replaced by `{env.HAR_FIELD}`, unless a capture gives them.
 fn secret_query(q: &str, secrets: &mut BTreeSet<String>) -> String {
     q.split('&')
         .map(|pair| match pair.split_once('=') {
-            Some((k, _)) if secret_name(k) => {
+            Some((k, v)) if secret_name(k) && !v.contains('{') => {
                 let var = env_name(k);
                 secrets.insert(var.clone());
                 format!("{k}={{env.{var}}}")
@@ -698,7 +755,7 @@ fn secret_json(text: &str, secrets: &mut BTreeSet<String>) -> String {
         match v {
             serde_json::Value::Object(o) => {
                 for (k, x) in o.iter_mut() {
-                    if secret_name(k) && x.is_string() {
+                    if secret_name(k) && x.as_str().is_some_and(|s| !s.contains('{')) {
                         let var = env_name(k);
                         *x = serde_json::Value::String(format!("{{env.{var}}}"));
                         secrets.insert(var);
