@@ -216,6 +216,7 @@ impl<const LOAD: bool> LoadRunArgs<LOAD> {
             judging: None,
             shard: Shard::WHOLE,
             threads: self.threads.map(NonZeroUsize::get),
+            debug_customers: 0,
         }
     }
 }
@@ -266,6 +267,13 @@ pub struct LoadArgs {
     /// Stop arrivals after this many customers (e.g. 500, 10k).
     #[arg(short = 'n', long, value_parser = parse_count)]
     pub customers: Option<u64>,
+
+    /// Print every exchange of customers 0 to N-1 to standard error:
+    /// requests and responses with headers and the first 2 KB of bodies,
+    /// secrets, captured values and cookies redacted. With -n N, a dry
+    /// run of N journeys.
+    #[arg(long, value_name = "N", value_parser = parse_count)]
+    pub debug: Option<u64>,
 
     /// Stop early once a threshold has failed for DELAY without a break
     /// (judged each second on the data so far): arrivals stop, customers

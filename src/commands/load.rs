@@ -83,6 +83,7 @@ pub fn run(args: &LoadArgs, out: &mut dyn Write) -> anyhow::Result<Verdict> {
             part.end - part.start
         }),
         shard,
+        debug_customers: args.debug.unwrap_or(0),
         ..common.plan(duration, workload(args, &spec, shard, replay.as_ref())?, args.grace)
     };
     plan.check_rate()?;

@@ -61,7 +61,12 @@ fn site(seen: Arc<Mutex<Vec<Seen>>>) -> Router {
 
 /// Log in, then the home page with a cookie of the scenario's own.
 fn scenario(password: &str) -> fogg_scenario::Scenario {
-    let text = format!(
+    fogg_scenario::from_str(&scenario_text(password), "login.toml").unwrap_or_else(|e| panic!("{e}"))
+}
+
+/// The text of [`scenario`].
+fn scenario_text(password: &str) -> String {
+    format!(
         r#"
 [scenario]
 name = "login"
@@ -105,8 +110,7 @@ state = "home"
 path = "/"
 headers = {{ Cookie = "consent=yes" }}
 "#
-    );
-    fogg_scenario::from_str(&text, "login.toml").unwrap_or_else(|e| panic!("{e}"))
+    )
 }
 
 fn header<'a>(s: &'a Seen, name: &str) -> Option<&'a str> {
@@ -198,4 +202,52 @@ async fn a_failed_login_that_answers_200_fails_its_redirect_check() {
         .find(|l| l.trim_start().starts_with("submit") && l.contains("×"))
         .expect("a failures row");
     assert!(row.contains("200 ×3") && row.contains("expect_redirect"), "{table}");
+}
+
+/// `--debug 1 -n 1`: customer 0's exchanges on standard error, each hop
+/// with its headers and body, and nothing that identifies the customer
+/// or the run's secrets: the password (as typed and form-encoded) and
+/// the session cookie are redacted.
+#[test]
+fn debug_prints_the_exchanges_redacted() {
+    let runtime = tokio::runtime::Runtime::new().expect("runtime");
+    let seen: Arc<Mutex<Vec<Seen>>> = Arc::default();
+    let target = runtime.block_on(serve(site(Arc::clone(&seen))));
+    let dir = tempfile::tempdir().expect("temp dir");
+    let file = login_file(dir.path());
+    let run = crate::fogg()
+        .arg("load")
+        .arg(&file)
+        .args(["--target", &target, "--debug", "1", "-n", "1", "--rate", "5", "--quiet", "--out"])
+        .arg(dir.path().join("out"))
+        .env("FOGG_DEBUG_PASSWORD", PASSWORD)
+        .output()
+        .expect("runs");
+    let stderr = String::from_utf8_lossy(&run.stderr);
+    assert!(run.status.success(), "{stderr}");
+    for expected in [
+        "--- customer 0, request submit",
+        "> POST ",
+        "> content-type: application/x-www-form-urlencoded",
+        "> cookie: session=***",
+        "> password=***&user=ann",
+        "< HTTP/1.1 302",
+        "< location: /account",
+        "< HTTP/1.1 200",
+        "--- ok",
+    ] {
+        assert!(stderr.contains(expected), "{expected} in:\n{stderr}");
+    }
+    assert!(!stderr.contains("p%26ss") && !stderr.contains("p&ss") && !stderr.contains("=s1"), "{stderr}");
+    let posts = seen.lock().expect("lock").iter().filter(|s| s.method == "POST").count();
+    assert_eq!(posts, 1, "one customer, one login");
+}
+
+/// The login scenario with its password read from `FOGG_DEBUG_PASSWORD`,
+/// written in `dir`.
+fn login_file(dir: &std::path::Path) -> std::path::PathBuf {
+    let text = scenario_text("{env.FOGG_DEBUG_PASSWORD}");
+    let path = dir.join("login-env.toml");
+    std::fs::write(&path, text).expect("write");
+    path
 }

@@ -76,6 +76,7 @@ pub(crate) fn plan(rate: f64, seconds: f64) -> LoadPlan {
         judging: None,
         shard: fogg_core::shard::Shard::WHOLE,
         threads: Some(2),
+        debug_customers: 0,
     }
 }
 

@@ -71,11 +71,27 @@ pub struct LoadContext {
     pub(super) seed: u64,
     /// The run's id, which trace ids also derive from.
     pub(super) run_id: u64,
+    /// Customers below this index print their exchanges (`--debug N`).
+    pub(super) debug_customers: u64,
     /// The values of the scenario's `{env.NAME}`: redacted from the
     /// samples of failed exchanges.
     pub(super) secrets: Vec<String>,
     /// `[load] tracestate`, sent beside every `traceparent`.
     pub(super) tracestate: Option<reqwest::header::HeaderValue>,
+}
+
+/// Each secret as written and as a form or query sends it
+/// (percent-encoded), so that redaction finds it either way.
+fn secrets_as_sent(secrets: Vec<String>) -> Vec<String> {
+    let mut all = Vec::with_capacity(2 * secrets.len());
+    for secret in secrets {
+        let encoded: String = form_urlencoded::byte_serialize(secret.as_bytes()).collect();
+        if encoded != secret {
+            all.push(encoded);
+        }
+        all.push(secret);
+    }
+    all
 }
 
 /// A request's URL when its path has no variables, parsed once for the
@@ -213,7 +229,8 @@ impl LoadContext {
             grace: plan.grace,
             seed: plan.seed,
             run_id: plan.run_id,
-            secrets: spec.secrets(),
+            debug_customers: plan.debug_customers,
+            secrets: secrets_as_sent(spec.secrets()),
             tracestate: match &spec.tracestate {
                 Some(t) => Some(reqwest::header::HeaderValue::from_str(t).context("[load] tracestate")?),
                 None => None,

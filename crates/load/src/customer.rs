@@ -30,6 +30,7 @@ use tokio::time::Instant;
 
 use super::capture::{self, Capture};
 use super::context::LoadContext;
+use super::debug;
 use super::failures::{self, FailureSample};
 use super::http::{self, HttpClient};
 use super::outgoing;
@@ -67,6 +68,7 @@ pub async fn run(ctx: &LoadContext, customer: u64, arrival: Instant, thread: usi
         cookies: cookie_store::CookieStore::default(),
         captured: vec![None; spec.captures.len()],
         last_page: None,
+        debug: (customer < ctx.debug_customers).then(String::new),
     };
     let mut journal = Journal::new(ctx, customer, model.walk(&mut journey_rng));
     let segment = journal.segment;
@@ -112,7 +114,15 @@ pub async fn run(ctx: &LoadContext, customer: u64, arrival: Instant, thread: usi
                 let url = ctx.request_urls[s][k].as_ref();
                 let sending =
                     Box::pin(send(ctx, client, (request, url), vars, &mut session, (trace, span), now));
-                let result = sending.await.map_err(|failed| {
+                let result = sending.await;
+                if let Some(log) = session.debug.as_mut().map(std::mem::take) {
+                    let outcome = result
+                        .as_ref()
+                        .map(|_| ())
+                        .map_err(|f| (f.class.short_name(), f.sample.as_ref().map(|s| s.reason.as_str())));
+                    debug::print(customer, &request.name, &log, outcome);
+                }
+                let result = result.map_err(|failed| {
                     if let Some(mut sample) = failed.sample {
                         sample.customer = customer;
                         ctx.record_failure(ctx.request_index[s][k], *sample);
@@ -405,6 +415,15 @@ struct Session {
     /// The URL of the last page the customer got (after its redirects):
     /// the next request's `Referer`.
     last_page: Option<reqwest::Url>,
+    /// `--debug`: the exchanges of the request in flight, written out
+    /// when it ends; `None` for a customer not debugged.
+    debug: Option<String>,
+}
+
+/// What a customer's exchanges must not show: the run's secrets and the
+/// values the customer `captured`.
+fn ctx_hidden<'a>(ctx: &'a LoadContext, captured: &'a [Option<String>]) -> Vec<&'a str> {
+    ctx.secrets.iter().map(String::as_str).chain(captured.iter().flatten().map(String::as_str)).collect()
 }
 
 /// Sends one request (with its URL, when fixed), at `sent`, and checks
@@ -437,9 +456,16 @@ async fn send(
         let headers =
             outgoing::headers(ctx, Some(request), &method, &vars, trace, session.last_page.as_ref())?;
         let exchange = http_request(&method, &url, uri.take(), headers, &session.cookies, body.clone())?;
+        if let Some(log) = &mut session.debug {
+            debug::request(log, &exchange, body.as_deref(), &ctx_hidden(ctx, &session.captured));
+        }
         let (response, lease) = within(deadline, client.send(exchange))
             .await?
             .map_err(|e| no_response(&e, (&method, &url), &vars))?;
+        if let Some(log) = &mut session.debug {
+            let hidden = ctx_hidden(ctx, &session.captured);
+            debug::response(log, response.status().as_u16(), response.version(), response.headers(), &hidden);
+        }
         keep_cookies(&mut session.cookies, set_cookies(response.headers()), &url);
         let Some(next) = redirect_to(&response, &url) else { break (response, lease, deadline) };
         if redirects == 0 {
@@ -473,11 +499,15 @@ async fn send(
     // A response that fails on its status or redirect keeps its body's
     // head for the report's sample.
     let failing = failed_check(request, status, first_redirect.as_ref());
-    let keep_body = request.captures.iter().any(Capture::needs_body) || failing.is_some();
+    let keep_body =
+        request.captures.iter().any(Capture::needs_body) || failing.is_some() || session.debug.is_some();
     let (found, kept) = within(deadline, read_body(&mut response, request.expect_body.as_deref(), keep_body))
         .await?
         .map_err(|_| ErrorClass::Other)?;
     lease.reuse();
+    if let Some(log) = &mut session.debug {
+        debug::response_body(log, &kept, &ctx_hidden(ctx, &session.captured));
+    }
     let failed = |class: ErrorClass, reason: String, session: &Session| Failed {
         class,
         sample: Some(Box::new(failure_sample(
@@ -577,12 +607,7 @@ fn failure_sample(
     response: &http::Response,
     body: &[u8],
 ) -> FailureSample {
-    let hidden: Vec<&str> = ctx
-        .secrets
-        .iter()
-        .map(String::as_str)
-        .chain(session.captured.iter().flatten().map(String::as_str))
-        .collect();
+    let hidden = ctx_hidden(ctx, &session.captured);
     let (headers, body) = failures::redacted_response(response.headers(), body, &hidden);
     let path = match url.query() {
         Some(q) => format!("{}?{q}", url.path()),

@@ -19,6 +19,7 @@
 pub mod capture;
 mod context;
 mod customer;
+mod debug;
 pub mod demo;
 pub mod driver;
 pub mod failures;

@@ -268,6 +268,9 @@ pub struct LoadPlan {
     /// (see `LoadContext::thread_count`). Customer `i` walks the same
     /// journey whatever the count.
     pub threads: Option<usize>,
+    /// `--debug N`: customers below this index print their exchanges to
+    /// standard error.
+    pub debug_customers: u64,
 }
 
 /// A threshold's state on the run so far.
