@@ -251,3 +251,32 @@ fn login_file(dir: &std::path::Path) -> std::path::PathBuf {
     std::fs::write(&path, text).expect("write");
     path
 }
+
+/// A `json` body: each string rendered, then escaped (a quote in a value
+/// stays inside its string), numbers, booleans, arrays and tables as
+/// written, with `Content-Type: application/json`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn json_bodies_are_encoded_value_by_value() {
+    let seen: Arc<Mutex<Vec<Seen>>> = Arc::default();
+    let target = serve(site(Arc::clone(&seen))).await;
+    let text = crate::SHORT_JOURNEYS.replace(
+        "[[load.request]]\nstate = \"home\"\npath = \"/\"",
+        "[[load.request]]\nstate = \"home\"\nmethod = \"POST\"\npath = \"/api\"\njson = { note = 'say \"hi\" {customer}', qty = 2, price = 9.5, tags = [\"a\", \"{step}\"], gift = { wrap = true } }",
+    );
+    let scenario = fogg_scenario::from_str(&text, "json.toml").unwrap_or_else(|e| panic!("{e}"));
+    let mut plan = plan(20.0, 1.0);
+    plan.max_customers = Some(1);
+    let (result, _) = load(&scenario, &target, &plan).await;
+    assert_eq!(result.errors, Default::default());
+    let seen = seen.lock().expect("lock").clone();
+    let post = seen.iter().find(|s| s.method == "POST").expect("a POST");
+    assert_eq!(header(post, "content-type"), Some("application/json"));
+    let body: serde_json::Value = serde_json::from_str(&post.body).expect("valid JSON");
+    let expected = serde_json::json!({
+        "note": "say \"hi\" 0", "qty": 2, "price": 9.5, "tags": ["a", "1"], "gift": { "wrap": true }
+    });
+    assert_eq!(body, expected, "{}", post.body);
+    let both = crate::SHORT_JOURNEYS.replace("path = \"/\"", "path = \"/\"\nbody = \"x\"\njson = { a = 1 }");
+    let refused = fogg_scenario::from_str(&both, "both.toml").expect_err("refused");
+    assert!(refused.to_string().contains("one of `body`, `form` and `json`, not several"), "{refused}");
+}

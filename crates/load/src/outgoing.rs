@@ -1,7 +1,7 @@
 //! What a request carries besides its method and URL, as a browser would
 //! send it: the trace context, the scenario's default headers then the
-//! request's own, a `User-Agent`, `Referer` and `Origin`, and a form
-//! body encoded field by field with its `Content-Type`. Every default
+//! request's own, a `User-Agent`, `Referer` and `Origin`, and a form or
+//! JSON body encoded value by value with its `Content-Type`. Every default
 //! gives way to a header the scenario names.
 
 use reqwest::header::{CONTENT_TYPE, HeaderMap, HeaderName, HeaderValue, ORIGIN, REFERER, USER_AGENT};
@@ -16,6 +16,9 @@ pub const DEFAULT_USER_AGENT: &str = concat!("fogg/", env!("CARGO_PKG_VERSION"))
 
 /// The `Content-Type` of a `form` body.
 const FORM: &str = "application/x-www-form-urlencoded";
+
+/// The `Content-Type` of a `json` body.
+const JSON: &str = "application/json";
 
 /// Headers fogg may add to a request's own: `traceparent`, `tracestate`,
 /// `Accept`, `Cookie`, `Host`, `User-Agent`, `Referer`, `Origin` and
@@ -58,15 +61,20 @@ pub(super) fn headers(
             headers.insert(ORIGIN, ctx.origin.clone());
         }
     }
-    if request.is_some_and(|r| !r.form.is_empty()) && !headers.contains_key(CONTENT_TYPE) {
-        headers.insert(CONTENT_TYPE, HeaderValue::from_static(FORM));
+    if !headers.contains_key(CONTENT_TYPE) {
+        match request {
+            Some(r) if !r.form.is_empty() => headers.insert(CONTENT_TYPE, HeaderValue::from_static(FORM)),
+            Some(r) if r.json.is_some() => headers.insert(CONTENT_TYPE, HeaderValue::from_static(JSON)),
+            _ => None,
+        };
     }
     Ok(headers)
 }
 
 /// The request's body: its `form` encoded (each value rendered, then
-/// form-encoded, so `& + %` and spaces arrive as typed), or its `body`
-/// as rendered; `None` without either.
+/// form-encoded, so `& + %` and spaces arrive as typed), its `json` (each
+/// string rendered, then escaped), or its `body` as rendered; `None`
+/// without any.
 pub(super) fn body(request: &RequestSpec, vars: &Vars<'_>) -> Result<Option<bytes::Bytes>, ErrorClass> {
     if !request.form.is_empty() {
         let mut form = form_urlencoded::Serializer::new(String::new());
@@ -77,6 +85,11 @@ pub(super) fn body(request: &RequestSpec, vars: &Vars<'_>) -> Result<Option<byte
             form.append_pair(name, &value);
         }
         return Ok(Some(bytes::Bytes::from(form.finish())));
+    }
+    if let Some(json) = &request.json {
+        let mut text = String::new();
+        json.render(vars, &mut text).map_err(|_| ErrorClass::Check)?;
+        return Ok(Some(bytes::Bytes::from(text)));
     }
     match &request.body {
         Some(template) => {

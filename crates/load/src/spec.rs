@@ -76,6 +76,7 @@ impl LoadSpec {
             templates.extend(r.headers.iter().map(|(_, t)| t));
             templates.extend(r.form.iter().map(|(_, t)| t));
             templates.extend(r.body.iter());
+            templates.extend(r.json.iter().flat_map(JsonTemplate::templates));
             templates.extend(r.resources.iter().map(|x| &x.path));
         }
         let mut secrets: Vec<String> = Vec::new();
@@ -123,6 +124,8 @@ pub struct RequestSpec {
     /// A form body: fields and their values, each value
     /// `application/x-www-form-urlencoded` after substitution.
     pub form: Vec<(String, Template)>,
+    /// A JSON body: each string a template, rendered then JSON-escaped.
+    pub json: Option<JsonTemplate>,
     /// Accepted statuses of the last response (after redirects); `None`
     /// accepts 2xx and 3xx.
     pub expect_status: Option<Vec<u16>>,
@@ -152,6 +155,70 @@ pub struct Resource {
 /// Resources of one page fetched at once at most, as browsers open at
 /// most 6 connections per host.
 pub const MAX_CONNECTIONS_PER_HOST: usize = 6;
+
+/// A JSON document whose strings are templates: rendered for each
+/// customer, then escaped, so a value holding `"` or `\` stays one string.
+#[derive(Debug, Clone, PartialEq)]
+pub enum JsonTemplate {
+    /// `true` or `false`.
+    Bool(bool),
+    /// A number, as written.
+    Number(serde_json::Number),
+    /// A string template.
+    String(Template),
+    /// An array.
+    Array(Vec<JsonTemplate>),
+    /// An object, its keys in order.
+    Object(Vec<(String, JsonTemplate)>),
+}
+
+impl JsonTemplate {
+    /// Appends the document rendered for `vars` to `out`.
+    pub fn render(&self, vars: &Vars, out: &mut String) -> Result<(), NotCaptured> {
+        match self {
+            JsonTemplate::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
+            JsonTemplate::Number(n) => out.push_str(&n.to_string()),
+            JsonTemplate::String(t) => {
+                let mut text = String::new();
+                t.render(vars, &mut text)?;
+                out.push_str(&serde_json::Value::String(text).to_string());
+            }
+            JsonTemplate::Array(items) => {
+                out.push('[');
+                for (i, item) in items.iter().enumerate() {
+                    if i > 0 {
+                        out.push(',');
+                    }
+                    item.render(vars, out)?;
+                }
+                out.push(']');
+            }
+            JsonTemplate::Object(fields) => {
+                out.push('{');
+                for (i, (key, value)) in fields.iter().enumerate() {
+                    if i > 0 {
+                        out.push(',');
+                    }
+                    out.push_str(&serde_json::Value::String(key.clone()).to_string());
+                    out.push(':');
+                    value.render(vars, out)?;
+                }
+                out.push('}');
+            }
+        }
+        Ok(())
+    }
+
+    /// Every template of the document.
+    pub fn templates(&self) -> Vec<&Template> {
+        match self {
+            JsonTemplate::String(t) => vec![t],
+            JsonTemplate::Array(items) => items.iter().flat_map(JsonTemplate::templates).collect(),
+            JsonTemplate::Object(fields) => fields.iter().flat_map(|(_, v)| v.templates()).collect(),
+            JsonTemplate::Bool(_) | JsonTemplate::Number(_) => Vec::new(),
+        }
+    }
+}
 
 /// Values a template can use.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -15,7 +15,7 @@ use fogg_core::units::parse_duration;
 use fogg_load::capture::{Capture, Source};
 use fogg_load::plan::{MAX_ARRIVAL_RATE, RateProfile, Workload};
 use fogg_load::spec::{
-    Environment, Feeder, LoadSpec, RequestSpec, Resource, Scope, Template, TemplateError, Var,
+    Environment, Feeder, JsonTemplate, LoadSpec, RequestSpec, Resource, Scope, Template, TemplateError, Var,
 };
 use fogg_load::spec::{FeederOrder, OnError};
 use fogg_load::threshold::{Threshold, check_names};
@@ -366,6 +366,7 @@ fn requests(
             );
         }
         check_body_and_expectations(cx, r, &key);
+        let json = json_body(cx, r, &key, scope);
         let captures: Vec<Capture> = r
             .capture
             .iter()
@@ -379,6 +380,7 @@ fn requests(
                 headers,
                 body,
                 form,
+                json,
                 expect_status: r.expect_status.clone(),
                 expect_redirect: r.expect_redirect.as_ref().map(|t| t.get_ref().clone()),
                 expect_body: r.expect_body.clone(),
@@ -391,7 +393,54 @@ fn requests(
     requests
 }
 
-/// A request's `form` beside a `body`, an `expect_status` that lists no
+/// A request's `json` body, compiled; `None` without one, or with a
+/// problem reported.
+fn json_body(
+    cx: &mut Cx,
+    r: &RawRequest,
+    key: &dyn Fn(&str) -> String,
+    scope: &Scope,
+) -> Option<JsonTemplate> {
+    match json_template(r.json.as_ref()?, scope) {
+        Ok(t) => Some(t),
+        Err(e) => {
+            cx.problem(
+                Some(&r.state.span()),
+                key("json"),
+                e,
+                "use {customer}, {run}, {uuid}, {FEEDER.COLUMN}, {env.NAME} or a name a request captures in its strings",
+            );
+            None
+        }
+    }
+}
+
+/// A `json` body's TOML value as a JSON template: its strings parsed as
+/// templates; a date is sent as its text.
+fn json_template(v: &toml::Value, scope: &Scope) -> Result<JsonTemplate, String> {
+    Ok(match v {
+        toml::Value::String(s) => JsonTemplate::String(Template::parse(s, scope).map_err(|e| e.to_string())?),
+        toml::Value::Integer(i) => JsonTemplate::Number((*i).into()),
+        toml::Value::Float(f) => JsonTemplate::Number(
+            serde_json::Number::from_f64(*f).ok_or_else(|| format!("{f} is not a JSON number"))?,
+        ),
+        toml::Value::Boolean(b) => JsonTemplate::Bool(*b),
+        toml::Value::Datetime(d) => {
+            JsonTemplate::String(Template::parse(&d.to_string(), scope).map_err(|e| e.to_string())?)
+        }
+        toml::Value::Array(items) => {
+            JsonTemplate::Array(items.iter().map(|x| json_template(x, scope)).collect::<Result<_, _>>()?)
+        }
+        toml::Value::Table(fields) => JsonTemplate::Object(
+            fields
+                .iter()
+                .map(|(k, x)| Ok((k.clone(), json_template(x, scope)?)))
+                .collect::<Result<_, String>>()?,
+        ),
+    })
+}
+
+/// A request with more than one of `body`, `form` and `json`, an `expect_status` that lists no
 /// HTTP status, or an `expect_redirect` that is neither a path nor a URL.
 fn check_body_and_expectations(cx: &mut Cx, r: &RawRequest, key: &dyn Fn(&str) -> String) {
     if let Some(codes) = &r.expect_status
@@ -404,12 +453,12 @@ fn check_body_and_expectations(cx: &mut Cx, r: &RawRequest, key: &dyn Fn(&str) -
             "list the accepted statuses, e.g. [200, 201]",
         );
     }
-    if r.form.is_some() && r.body.is_some() {
+    if [r.form.is_some(), r.body.is_some(), r.json.is_some()].iter().filter(|b| **b).count() > 1 {
         cx.problem(
             Some(&r.state.span()),
-            key("form"),
-            "a request has a form or a body, not both",
-            "keep `form` (fogg encodes it and sets its Content-Type) or `body` (sent as written)",
+            key("body"),
+            "a request has one of `body`, `form` and `json`, not several",
+            "keep `form` or `json` (fogg encodes them and sets their Content-Type) or `body` (sent as written)",
         );
     }
     if let Some(target) = &r.expect_redirect {

@@ -360,6 +360,9 @@ pub struct RawRequest {
     /// after its substitution.
     #[serde(default)]
     pub form: Option<BTreeMap<String, String>>,
+    /// `json = { … }`: a JSON body whose strings are templates.
+    #[serde(default)]
+    pub json: Option<toml::Value>,
     #[serde(default)]
     pub expect_status: Option<Vec<u16>>,
     /// `expect_redirect = "/admin/"`: the first response must redirect
