@@ -407,7 +407,7 @@ fn json_body(
             cx.problem(
                 Some(&r.state.span()),
                 key("json"),
-                e,
+                e.to_string(),
                 "use {customer}, {run}, {uuid}, {FEEDER.COLUMN}, {env.NAME} or a name a request captures in its strings",
             );
             None
@@ -415,19 +415,28 @@ fn json_body(
     }
 }
 
+/// Why a `json` body cannot be sent.
+#[derive(Debug, thiserror::Error)]
+enum JsonBodyError {
+    /// A string is not a valid template.
+    #[error(transparent)]
+    Template(#[from] TemplateError),
+    /// A float JSON cannot hold (`nan`, `inf`).
+    #[error("{0} is not a JSON number")]
+    NotANumber(f64),
+}
+
 /// A `json` body's TOML value as a JSON template: its strings parsed as
 /// templates; a date is sent as its text.
-fn json_template(v: &toml::Value, scope: &Scope) -> Result<JsonTemplate, String> {
+fn json_template(v: &toml::Value, scope: &Scope) -> Result<JsonTemplate, JsonBodyError> {
     Ok(match v {
-        toml::Value::String(s) => JsonTemplate::String(Template::parse(s, scope).map_err(|e| e.to_string())?),
+        toml::Value::String(s) => JsonTemplate::String(Template::parse(s, scope)?),
         toml::Value::Integer(i) => JsonTemplate::Number((*i).into()),
-        toml::Value::Float(f) => JsonTemplate::Number(
-            serde_json::Number::from_f64(*f).ok_or_else(|| format!("{f} is not a JSON number"))?,
-        ),
-        toml::Value::Boolean(b) => JsonTemplate::Bool(*b),
-        toml::Value::Datetime(d) => {
-            JsonTemplate::String(Template::parse(&d.to_string(), scope).map_err(|e| e.to_string())?)
+        toml::Value::Float(f) => {
+            JsonTemplate::Number(serde_json::Number::from_f64(*f).ok_or(JsonBodyError::NotANumber(*f))?)
         }
+        toml::Value::Boolean(b) => JsonTemplate::Bool(*b),
+        toml::Value::Datetime(d) => JsonTemplate::String(Template::parse(&d.to_string(), scope)?),
         toml::Value::Array(items) => {
             JsonTemplate::Array(items.iter().map(|x| json_template(x, scope)).collect::<Result<_, _>>()?)
         }
@@ -435,7 +444,7 @@ fn json_template(v: &toml::Value, scope: &Scope) -> Result<JsonTemplate, String>
             fields
                 .iter()
                 .map(|(k, x)| Ok((k.clone(), json_template(x, scope)?)))
-                .collect::<Result<_, String>>()?,
+                .collect::<Result<_, JsonBodyError>>()?,
         ),
     })
 }
