@@ -203,6 +203,15 @@ fn captures_that_cannot_work_are_refused_before_the_run() {
             SIGN_IN_AND_PAY.replace("path = \"/login\"", "path = \"/login?t={cart}\""),
             "'{cart}' is used before any request can capture it",
         ),
+        // The same in a form body and in a JSON body.
+        (
+            SIGN_IN_AND_PAY.replace("path = \"/login\"", "path = \"/login\"\nform = { c = \"{cart}\" }"),
+            "'{cart}' is used before any request can capture it",
+        ),
+        (
+            SIGN_IN_AND_PAY.replace("path = \"/login\"", "path = \"/login\"\njson = { c = [\"{cart}\"] }"),
+            "'{cart}' is used before any request can capture it",
+        ),
         (SIGN_IN_AND_PAY.replace("{cart}", "{basket}"), "unknown variable '{basket}'"),
         (
             SIGN_IN_AND_PAY.replace("{ json = \"/absent\" }", "{ json = \"/a\", header = \"X\" }"),

@@ -70,17 +70,10 @@ impl LoadSpec {
     /// Every secret value (`{env.NAME}`) any template of the section
     /// reads, each once.
     pub fn secrets(&self) -> Vec<String> {
-        let mut templates: Vec<&Template> = self.headers.iter().map(|(_, t)| t).collect();
-        for r in self.requests.iter().flatten() {
-            templates.push(&r.path);
-            templates.extend(r.headers.iter().map(|(_, t)| t));
-            templates.extend(r.form.iter().map(|(_, t)| t));
-            templates.extend(r.body.iter());
-            templates.extend(r.json.iter().flat_map(JsonTemplate::templates));
-            templates.extend(r.resources.iter().map(|x| &x.path));
-        }
+        let requests = self.requests.iter().flatten().flat_map(RequestSpec::templates);
+        let templates = self.headers.iter().map(|(_, t)| t).chain(requests);
         let mut secrets: Vec<String> = Vec::new();
-        for value in templates.into_iter().flat_map(Template::secrets) {
+        for value in templates.flat_map(Template::secrets) {
             if !value.is_empty() && !secrets.iter().any(|s| s == value) {
                 secrets.push(value.to_owned());
             }
@@ -140,6 +133,19 @@ pub struct RequestSpec {
     pub file_order: usize,
     /// What the page loads after the document, as a browser does.
     pub resources: Vec<Resource>,
+}
+
+impl RequestSpec {
+    /// Every template the request renders: path, headers, body, form,
+    /// JSON body and resources.
+    pub fn templates(&self) -> impl Iterator<Item = &Template> {
+        std::iter::once(&self.path)
+            .chain(self.headers.iter().map(|(_, t)| t))
+            .chain(&self.body)
+            .chain(self.form.iter().map(|(_, t)| t))
+            .chain(self.json.iter().flat_map(JsonTemplate::templates))
+            .chain(self.resources.iter().map(|x| &x.path))
+    }
 }
 
 /// A script, style, image or API call a page loads once its document

@@ -589,11 +589,7 @@ fn captured_before_use(
     let mut reach: HashMap<usize, Vec<bool>> = HashMap::new();
     for (state, reqs) in requests.iter().enumerate() {
         for (k, r) in reqs.iter().enumerate() {
-            let templates = std::iter::once(&r.path)
-                .chain(r.headers.iter().map(|(_, t)| t))
-                .chain(&r.body)
-                .chain(r.resources.iter().map(|x| &x.path));
-            let mut used: Vec<usize> = templates.flat_map(Template::captures_used).collect();
+            let mut used: Vec<usize> = r.templates().flat_map(Template::captures_used).collect();
             used.sort_unstable();
             used.dedup();
             for slot in used {
