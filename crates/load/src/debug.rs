@@ -6,9 +6,9 @@
 
 use std::fmt::Write;
 
-use reqwest::header::{COOKIE, HeaderMap, SET_COOKIE};
+use reqwest::header::HeaderMap;
 
-use super::failures::{REDACTED, SAMPLE_BODY_BYTES, redact};
+use super::failures::{SAMPLE_BODY_BYTES, body_head, redact, redact_header};
 
 /// Appends one hop's request to `log`.
 pub(super) fn request(
@@ -54,19 +54,7 @@ pub(super) fn print(customer: u64, request: &str, log: &str, outcome: Result<(),
 
 fn headers(log: &mut String, side: char, map: &HeaderMap, hidden: &[&str]) {
     for (name, value) in map {
-        let value = String::from_utf8_lossy(value.as_bytes());
-        let value = if *name == COOKIE {
-            value
-                .split("; ")
-                .map(|c| c.split_once('=').map_or(c.to_owned(), |(n, _)| format!("{n}={REDACTED}")))
-                .collect::<Vec<_>>()
-                .join("; ")
-        } else if *name == SET_COOKIE {
-            value.split_once('=').map_or(REDACTED.to_owned(), |(n, _)| format!("{n}={REDACTED}"))
-        } else {
-            redact(&value, hidden)
-        };
-        let _ = writeln!(log, "{side} {name}: {value}");
+        let _ = writeln!(log, "{side} {name}: {}", redact_header(name, value, hidden));
     }
 }
 
@@ -74,7 +62,7 @@ fn text(log: &mut String, side: char, body: &[u8], hidden: &[&str]) {
     if body.is_empty() {
         return;
     }
-    let head = redact(&String::from_utf8_lossy(&body[..body.len().min(SAMPLE_BODY_BYTES)]), hidden);
+    let head = body_head(body, hidden);
     let _ = writeln!(log, "{side}");
     for line in head.lines() {
         let _ = writeln!(log, "{side} {line}");

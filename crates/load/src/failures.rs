@@ -144,21 +144,34 @@ pub fn redacted_response(
     let kept: Vec<(String, String)> = headers
         .iter()
         .take(MAX_SAMPLE_HEADERS)
-        .map(|(name, value)| {
-            let value = String::from_utf8_lossy(value.as_bytes());
-            let value = if *name == reqwest::header::SET_COOKIE {
-                match value.split_once('=') {
-                    Some((cookie, _)) => format!("{cookie}={REDACTED}"),
-                    None => REDACTED.to_owned(),
-                }
-            } else {
-                redact(&value, hidden)
-            };
-            (name.as_str().to_owned(), value)
-        })
+        .map(|(name, value)| (name.as_str().to_owned(), redact_header(name, value, hidden)))
         .collect();
-    let head = &body[..body.len().min(SAMPLE_BODY_BYTES)];
-    (kept, redact(&String::from_utf8_lossy(head), hidden))
+    (kept, body_head(body, hidden))
+}
+
+/// A header's value as fogg shows it: a `Cookie`'s or `Set-Cookie`'s
+/// values redacted (their names kept), any other with `hidden` redacted.
+pub fn redact_header(
+    name: &reqwest::header::HeaderName,
+    value: &reqwest::header::HeaderValue,
+    hidden: &[&str],
+) -> String {
+    let value = String::from_utf8_lossy(value.as_bytes());
+    let name_only =
+        |cookie: &str| cookie.split_once('=').map_or(REDACTED.to_owned(), |(n, _)| format!("{n}={REDACTED}"));
+    if *name == reqwest::header::COOKIE {
+        value.split("; ").map(name_only).collect::<Vec<_>>().join("; ")
+    } else if *name == reqwest::header::SET_COOKIE {
+        name_only(&value)
+    } else {
+        redact(&value, hidden)
+    }
+}
+
+/// The first [`SAMPLE_BODY_BYTES`] of a body, as text, with `hidden`
+/// redacted.
+pub fn body_head(body: &[u8], hidden: &[&str]) -> String {
+    redact(&String::from_utf8_lossy(&body[..body.len().min(SAMPLE_BODY_BYTES)]), hidden)
 }
 
 /// `text` with every non-empty value of `hidden` replaced by [`REDACTED`].
