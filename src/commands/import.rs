@@ -51,6 +51,9 @@ pub fn run(args: &ImportArgs, out: &mut dyn Write) -> anyhow::Result<Verdict> {
     for l in &s.left_out {
         writeln!(out, "  left out {l}")?;
     }
+    for n in &s.notes {
+        writeln!(out, "  note: {n}")?;
+    }
     writeln!(out, "next: edit the guesses (see the comments), then `fogg load {output} --target URL`")?;
     Ok(Verdict::Pass)
 }

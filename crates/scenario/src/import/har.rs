@@ -52,6 +52,10 @@ pub struct Summary {
     pub secrets: Vec<String>,
     /// Entries left out, with why.
     pub left_out: Vec<String>,
+    /// Guesses worth a look before a run: values made unique per
+    /// customer, forms left as recorded, cookies whose origin the
+    /// recording does not show.
+    pub notes: Vec<String>,
 }
 
 /// A scenario skeleton made from a recording.
@@ -179,6 +183,8 @@ struct Call {
     /// The `<title>` of the page its last response (after redirects)
     /// was in the recording: text an error page would not have.
     title: Option<String>,
+    /// Body fields made unique per customer.
+    made_unique: Vec<String>,
 }
 
 /// Turns a parsed recording into a scenario named `name`; `file` names
@@ -203,6 +209,12 @@ pub fn import(har: &HarFile, file: &str, name: &str) -> Result<Imported, HarErro
     let mut set_cookies: BTreeSet<String> = BTreeSet::new();
     let mut known = Knowns::default();
     let mut secrets: BTreeSet<String> = BTreeSet::new();
+    // Cookies the browser had before the recording began: those its first
+    // request sent. Any other cookie was set during the recording, even
+    // when no response shows it (Chromium leaves `Set-Cookie` out of
+    // redirect hops), and is left to the customer's cookie jar.
+    let cookies_before = cookie_names(&entries[first_document]);
+    let mut hidden_cookies: BTreeSet<String> = BTreeSet::new();
     for &i in order.iter().skip_while(|&&i| i != first_document) {
         let e = &entries[i];
         let u = url(e);
@@ -229,6 +241,12 @@ pub fn import(har: &HarFile, file: &str, name: &str) -> Result<Imported, HarErro
             path.push('?');
             path.push_str(q);
         }
+        for cookie in cookie_names(e) {
+            if !set_cookies.contains(&cookie) && !cookies_before.contains(&cookie) {
+                hidden_cookies.insert(cookie.clone());
+                set_cookies.insert(cookie);
+            }
+        }
         let headers = request_headers(e, &set_cookies, &mut secrets);
         let body = e.request.post_data.as_ref().and_then(|p| p.body());
         let end = start(i) + e.time.max(0.0);
@@ -245,6 +263,7 @@ pub fn import(har: &HarFile, file: &str, name: &str) -> Result<Imported, HarErro
             captures: Vec::new(),
             redirect: next.as_ref().filter(|n| n.origin() == origin).map(|n| n.path().to_owned()),
             title: page_title(e),
+            made_unique: Vec::new(),
         };
         if let Some(next) = next {
             redirected.insert(next.to_string(), i);
@@ -256,6 +275,7 @@ pub fn import(har: &HarFile, file: &str, name: &str) -> Result<Imported, HarErro
             call.path = format!("{path}?{}", secret_query(query, &mut secrets));
         }
         call.body = call.body.take().map(|body| request_body(e, body, &mut secrets));
+        unique_fields(&mut call, e, &mut summary);
         // Credentials that did not come from a response: every header
         // not known to be public (the application's own `x-` headers
         // carry keys, tokens and session ids) whose value no capture
@@ -272,8 +292,13 @@ pub fn import(har: &HarFile, file: &str, name: &str) -> Result<Imported, HarErro
         calls.push(call);
     }
 
+    for cookie in hidden_cookies {
+        summary.notes.push(format!(
+            "cookie {cookie}: first sent during the recording, set by a response it does not show; left to the cookie jar"
+        ));
+    }
     let pages = pages_of(calls, entries, &mut summary);
-    let ids = unique_ids(pages.iter().map(|(doc, ..)| doc.path.as_str()));
+    let ids = unique_ids(pages.iter().map(|(doc, ..)| (doc.method.as_str(), doc.path.as_str())));
     let mut t = String::new();
     write_states(&mut t, har, file, name, &pages, &ids, &secrets);
     write_load(&mut t, &pages, &ids, &mut summary);
@@ -293,6 +318,7 @@ fn pages_of(calls: Vec<Call>, entries: &[Entry], summary: &mut Summary) -> Vec<P
     let pagerefs = calls.iter().any(|c| entries[c.entry].pageref.is_some());
     let mut pages: Vec<Page> = Vec::new();
     let mut previous: Option<(Option<&str>, f64)> = None;
+    let mut failed: Vec<(i64, String)> = Vec::new();
     for call in calls {
         let e = &entries[call.entry];
         let starts_a_page = match previous {
@@ -312,15 +338,51 @@ fn pages_of(calls: Vec<Call>, entries: &[Entry], summary: &mut Summary) -> Vec<P
             if (200..400).contains(&call.status) {
                 page.1.push(call);
             } else {
-                summary
-                    .left_out
-                    .push(format!("GET {}: answered {} in the recording", call.path, call.status));
+                failed.push((call.status, call.path));
             }
         } else {
             page.2.push(call);
         }
     }
+    if let Some(failure) = failed_resources(&failed) {
+        summary.left_out.push(failure);
+    }
     pages
+}
+
+/// One line for the resources that failed in the recording (a site's
+/// missing styles and scripts are many): how many, by status, and the
+/// first few paths.
+fn failed_resources(failed: &[(i64, String)]) -> Option<String> {
+    let (_, first) = failed.first()?;
+    let mut statuses: BTreeMap<i64, usize> = BTreeMap::new();
+    for (status, _) in failed {
+        *statuses.entry(*status).or_default() += 1;
+    }
+    let by_status: Vec<String> = statuses
+        .iter()
+        .map(|(&status, n)| {
+            let status = if status > 0 { status.to_string() } else { "no response".to_owned() };
+            format!("{status} ×{n}")
+        })
+        .collect();
+    let mut paths: Vec<&str> = Vec::new();
+    for (_, path) in failed {
+        if !paths.contains(&path.as_str()) {
+            paths.push(path);
+        }
+    }
+    let more = match paths.len() {
+        1 => String::new(),
+        n if n <= 3 => format!(", {}", paths[1..].join(", ")),
+        n => format!(", {}, {} and {} more", paths[1], paths[2], n - 3),
+    };
+    let gets = if failed.len() == 1 { "GET" } else { "GETs" };
+    Some(format!(
+        "{} {gets} that failed in the recording ({}): {first}{more}",
+        failed.len(),
+        by_status.join(", ")
+    ))
 }
 
 /// The scenario's comments, `[scenario]`, the channel, the entry and a
@@ -445,7 +507,7 @@ fn write_load(t: &mut String, pages: &[Page], ids: &[String], summary: &mut Summ
             let name = match by_path.get(&call.path) {
                 Some(name) => name.clone(),
                 None => {
-                    let name = names.unique(&request_name(&call.path));
+                    let name = names.unique(&request_name(&call.method, &call.path));
                     by_path.insert(call.path.clone(), name.clone());
                     name
                 }
@@ -453,6 +515,110 @@ fn write_load(t: &mut String, pages: &[Page], ids: &[String], summary: &mut Summ
             write_request(t, id, &name, call, &[], summary);
         }
     }
+}
+
+/// The suffix that makes a value unique to one customer of one run.
+const UNIQUE_SUFFIX: &str = "-{run}-{customer}";
+
+/// Fields of a form or JSON body sent to create something (a name, a
+/// title, an email) get a per-customer suffix: replayed as recorded by
+/// thousands of customers, they would collide with the object the
+/// recording made. A sign-in form (one with a credential) stays as
+/// recorded: its user name must match an account.
+fn unique_fields(call: &mut Call, e: &Entry, summary: &mut Summary) {
+    let Some(body) = call.body.as_mut().filter(|_| call.method != "GET") else { return };
+    let mime = e.request.post_data.as_ref().map_or("", |p| p.mime_type.as_str());
+    let mut fields = Vec::new();
+    let signs_in = body.contains("{env.");
+    if mime.contains("x-www-form-urlencoded") {
+        let pairs: Vec<String> = body
+            .split('&')
+            .map(|pair| match pair.split_once('=') {
+                Some((k, v)) if unique_field(k) && !v.is_empty() && !v.contains('{') => {
+                    fields.push(k.to_owned());
+                    if signs_in { pair.to_owned() } else { format!("{k}={}", made_unique(v, "%40")) }
+                }
+                _ => pair.to_owned(),
+            })
+            .collect();
+        if !signs_in {
+            *body = pairs.join("&");
+        }
+    } else if mime.contains("json") {
+        let Ok(mut v) = serde_json::from_str::<serde_json::Value>(body) else { return };
+        unique_json(&mut v, &mut fields, !signs_in);
+        if !fields.is_empty() && !signs_in {
+            *body = v.to_string();
+        }
+    }
+    if fields.is_empty() {
+        return;
+    }
+    let request = format!("{} {}", call.method, call.path);
+    if signs_in {
+        summary.notes.push(format!(
+            "{} of {request} left as recorded: the form carries a credential (a sign-in); if it creates an account, add {UNIQUE_SUFFIX}",
+            fields.join(", ")
+        ));
+    } else {
+        summary.notes.push(format!(
+            "{} of {request} made unique per customer ({UNIQUE_SUFFIX}): what the recording created would collide",
+            fields.join(", ")
+        ));
+        call.made_unique = fields;
+    }
+}
+
+/// Makes the string leaves of unique-looking keys unique (when `change`),
+/// collecting the keys.
+fn unique_json(v: &mut serde_json::Value, fields: &mut Vec<String>, change: bool) {
+    match v {
+        serde_json::Value::Object(o) => {
+            for (k, x) in o.iter_mut() {
+                match x {
+                    serde_json::Value::String(s) if unique_field(k) && !s.is_empty() && !s.contains('{') => {
+                        fields.push(k.clone());
+                        if change {
+                            *s = made_unique(s, "@");
+                        }
+                    }
+                    _ => unique_json(x, fields, change),
+                }
+            }
+        }
+        serde_json::Value::Array(a) => a.iter_mut().for_each(|x| unique_json(x, fields, change)),
+        _ => {}
+    }
+}
+
+/// `value` with the per-customer suffix, before the `@` of an email
+/// address (spelt `at`).
+fn made_unique(value: &str, at: &str) -> String {
+    match value.split_once(at) {
+        Some((user, domain)) => format!("{user}{UNIQUE_SUFFIX}{at}{domain}"),
+        None => format!("{value}{UNIQUE_SUFFIX}"),
+    }
+}
+
+/// Whether a field names what a form creates and must not repeat: a
+/// name, title, slug, email or handle (`group[name]` and `user.email`
+/// included).
+fn unique_field(name: &str) -> bool {
+    let last = name.rsplit(['[', '.']).next().unwrap_or(name).trim_end_matches(']').to_ascii_lowercase();
+    last.ends_with("name")
+        || last.ends_with("email")
+        || matches!(last.as_str(), "title" | "slug" | "handle" | "label" | "subject")
+}
+
+/// The names of the cookies `e`'s request sent.
+fn cookie_names(e: &Entry) -> BTreeSet<String> {
+    e.request
+        .headers
+        .iter()
+        .filter(|h| h.name.eq_ignore_ascii_case("cookie"))
+        .flat_map(|h| h.value.split(';'))
+        .filter_map(|c| c.trim().split_once('=').map(|(n, _)| n.to_owned()))
+        .collect()
 }
 
 /// The request headers a scenario keeps, with cookies the recording did
@@ -587,6 +753,13 @@ fn write_request(
     }
     if let Some(body) = &call.body {
         let _ = writeln!(t, "body = {}", body.to_toml_value());
+    }
+    if !call.made_unique.is_empty() {
+        let _ = writeln!(
+            t,
+            "# {} made unique per customer with -{{run}}-{{customer}}: the recorded value would collide",
+            call.made_unique.join(", ")
+        );
     }
     write_checks(t, call);
     if !call.captures.is_empty() {
@@ -808,13 +981,16 @@ fn kept_header(name: &str) -> bool {
         || name.starts_with("x-") && !name.starts_with("x-forwarded")
 }
 
-/// Whether the entry is a page the browser navigated to.
+/// Whether the entry is a page the browser navigated to: a link, or a
+/// form it submitted (whatever the method).
 fn is_document(e: &Entry) -> bool {
-    e.request.method.eq_ignore_ascii_case("GET")
-        && match e.resource_type.as_deref() {
-            Some(t) => t == "document",
-            None => e.response.content.mime_type.starts_with("text/html"),
+    match e.resource_type.as_deref() {
+        Some(t) => t == "document",
+        None => {
+            e.request.method.eq_ignore_ascii_case("GET")
+                && e.response.content.mime_type.starts_with("text/html")
         }
+    }
 }
 
 fn url(e: &Entry) -> reqwest::Url {
@@ -827,26 +1003,27 @@ fn header<'h>(headers: &'h [Header], name: &str) -> Option<&'h str> {
 
 /// A state id per page path: `/` is `home`, `/product/7` is `product`;
 /// repeats get `_2`, `_3`.
-fn unique_ids<'a>(paths: impl Iterator<Item = &'a str>) -> Vec<String> {
+fn unique_ids<'a>(calls: impl Iterator<Item = (&'a str, &'a str)>) -> Vec<String> {
     let mut names = UniqueNames::default();
-    paths
-        .map(|path| {
-            let base = request_name(path);
-            names.unique(if base == "root" { "home" } else { &base })
-        })
-        .collect()
+    calls.map(|(method, path)| names.unique(&request_name(method, path))).collect()
 }
 
-/// A name from a path's first segment: `/cart/12/checkout` → `cart`.
-fn request_name(path: &str) -> String {
-    let segment = path
+/// A name from a path's last two segments without digits (ids, versions),
+/// after the method when it is not GET: `/cart/12/checkout` → `cart_checkout`,
+/// `POST /admin/login/` → `post_admin_login`.
+fn request_name(method: &str, path: &str) -> String {
+    let segments: Vec<&str> = path
         .split(['?', '#'])
         .next()
         .unwrap_or_default()
         .split('/')
-        .find(|s| !s.is_empty())
-        .unwrap_or("root");
-    identifier(segment, "root")
+        .filter(|s| !s.is_empty() && !s.contains(|c: char| c.is_ascii_digit()))
+        .collect();
+    let mut name = segments[segments.len().saturating_sub(2)..].join("_");
+    if !method.eq_ignore_ascii_case("GET") {
+        name = if name.is_empty() { method.to_owned() } else { format!("{method}_{name}") };
+    }
+    identifier(&name, "home")
 }
 
 /// Lowercase letters, digits and `_`, starting with a letter, at most 60
@@ -870,7 +1047,7 @@ fn identifier(text: &str, fallback: &str) -> String {
 /// A capture name that is no built-in template variable.
 fn capture_name(hint: &str) -> String {
     let id = identifier(hint, "value");
-    if ["customer", "segment", "state", "step", "product", "env"].contains(&id.as_str()) {
+    if ["customer", "segment", "state", "step", "product", "env", "run", "uuid"].contains(&id.as_str()) {
         format!("{id}_value")
     } else {
         id
@@ -946,9 +1123,14 @@ mod tests {
     #[test]
     fn names_are_identifiers() {
         assert_eq!(
-            unique_ids(["/", "/product/7", "/product/9", "/basket"].into_iter()),
+            unique_ids(["/", "/product/7", "/product/9", "/basket"].into_iter().map(|p| ("GET", p))),
             ["home", "product", "product_2", "basket"]
         );
+        assert_eq!(request_name("GET", "/cart/1000042/checkout?x=1"), "cart_checkout");
+        assert_eq!(request_name("POST", "/admin/login/?next=/admin/"), "post_admin_login");
+        assert_eq!(request_name("GET", "/admin/auth/group/add/"), "group_add");
+        assert_eq!(request_name("DELETE", "/"), "delete");
+        assert_eq!(request_name("GET", "/v2/"), "home");
         assert_eq!(capture_name("product"), "product_value");
         assert_eq!(capture_name("X-CSRF"), "x_csrf");
         assert_eq!(identifier("2fa", "x"), "p_2fa");
