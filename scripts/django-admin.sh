@@ -14,6 +14,13 @@
 #      report saying why (status 200, the check, the page Django sent
 #      back, and not the password); the log holds no 302 for a login and
 #      the database no new group.
+#   3. The same visit recorded fresh by a real browser, twice: headless
+#      Chromium through the project's CDP recorder (tools/har/record.mjs)
+#      and through Playwright's recordHar (tools/har/record-playwright.mjs),
+#      both following tests/django/record-flow.json. Each recording is
+#      imported with `fogg import har` and replayed unchanged (only the
+#      password comes from the environment): 0 errors, every login a 302
+#      in the log, and as many new groups in the database as fogg sent.
 #
 #   scripts/django-admin.sh [FOGG] [OUT_DIR]
 set -euo pipefail
@@ -65,13 +72,13 @@ done
 : > "$log"
 
 customers=12
-# run NAME PASSWORD THRESHOLD...: one fogg run; the access log of its
-# requests is left in $out/NAME.log, its JSON report in $out/NAME.json.
+# run NAME SCENARIO PASSWORD THRESHOLD...: one fogg run; the access log of
+# its requests is left in $out/NAME.log, its JSON report in $out/NAME.json.
 run() {
-    local name=$1 pass=$2
-    shift 2
+    local name=$1 scenario=$2 pass=$3
+    shift 3
     local code=0
-    FOGG_DJANGO_PASSWORD="$pass" "$fogg" load tests/django/admin-flow.toml \
+    FOGG_DJANGO_PASSWORD="$pass" HAR_PASSWORD="$pass" "$fogg" load "$scenario" \
         --target "http://127.0.0.1:$port" --customers "$customers" --rate 4 --duration 60s --grace 30s \
         "$@" --format json --out "$out/$name" > "$out/$name.json" || code=$?
     # gunicorn logs a request just after answering it: wait (at most 10 s)
@@ -88,12 +95,39 @@ run() {
     echo "$code"
 }
 
-good=$(run right-password "$password" --threshold 'errors < 1')
-bad=$(run wrong-password "not-$password" --threshold 'errors{class=check} < 1')
+good=$(run right-password tests/django/admin-flow.toml "$password" --threshold 'errors < 1')
+bad=$(run wrong-password tests/django/admin-flow.toml "not-$password" --threshold 'errors{class=check} < 1')
 
-FOGG_DJANGO_PASSWORD_SENT="not-$password" "$venv/bin/python" - "$out" "$customers" "$good" "$bad" << 'PY'
+# record NAME RECORDER: a fresh recording of the visit in $out/NAME.har,
+# the server's log of it in $out/NAME-recording.log.
+need node nodejs npm
+need npm npm
+(cd tools/har && npm ci --no-audit --no-fund --silent)
+record() {
+    local name=$1 recorder=$2
+    FOGG_DJANGO_PASSWORD="$password" FOGG_DJANGO_GROUP="recorded-$name" \
+        node_run "tools/har/$recorder" "http://127.0.0.1:$port" "$out/$name.har" tests/django/record-flow.json >&2
+    # The logout is the visit's last request: logged, the visit is whole.
+    for _ in $(seq 100); do
+        grep -q '^POST /admin/logout/' "$log" && break
+        sleep 0.1
+    done
+    cp "$log" "$out/$name-recording.log"
+    : > "$log"
+}
+replays=()
+for recorder in cdp:record.mjs playwright:record-playwright.mjs; do
+    name=${recorder%%:*}
+    record "$name" "${recorder#*:}"
+    # Imported and replayed unchanged: no edit between the two.
+    "$fogg" import har "$out/$name.har" -o "$out/$name.toml" > "$out/$name-import.txt"
+    replays+=("$name" "$(run "$name-replay" "$out/$name.toml" "$password" --threshold 'errors < 1')")
+done
+
+FOGG_DJANGO_PASSWORD_SENT="not-$password" "$venv/bin/python" - "$out" "$customers" "$good" "$bad" "${replays[@]}" << 'PY'
 import collections, json, sqlite3, sys, os
 out, customers, good, bad = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
+replays = dict(zip(sys.argv[5::2], map(int, sys.argv[6::2])))
 password = os.environ["FOGG_DJANGO_PASSWORD_SENT"]
 failed = []
 
@@ -106,9 +140,9 @@ def served(name):
     lines = [l.split() for l in open(f"{out}/{name}.log") if l.strip()]
     return collections.Counter((m, path, status) for m, path, status in lines), len(lines)
 
-def groups(run_id):
+def groups(run_id, prefix="fogg"):
     db = sqlite3.connect(os.environ["FOGG_DJANGO_DB"])
-    return db.execute("select count(*) from auth_group where name like ?", (f"fogg-{run_id}-%",)).fetchone()[0]
+    return db.execute("select count(*) from auth_group where name like ?", (f"{prefix}-{run_id}-%",)).fetchone()[0]
 
 # Run 1: the right password.
 report = json.load(open(f"{out}/right-password.json"))
@@ -150,5 +184,28 @@ sample = why["samples"][0]
 check("<title>Log in" in sample["body"] or "Log in |" in sample["body"],
       "fogg's report keeps the login form Django sent back")
 check(all(password not in json.dumps(f) for f in report["failures"]), "no password in the report's samples")
+
+# Run 3: fresh browser recordings, imported and replayed unchanged.
+for name, code in replays.items():
+    recorded, _ = served(f"{name}-recording")
+    check(recorded[("POST", "/admin/login/", "302")] == 1 and recorded[("POST", "/admin/auth/group/add/", "302")] == 1,
+          f"{name}: the browser signed in and added its group while recording")
+    report = json.load(open(f"{out}/{name}-replay.json"))
+    log, total = served(f"{name}-replay")
+    run_id = report["traces"]["run_ids"][0]
+    sent = {r["name"]: r["requests"] for r in report["by_request"]}
+    check(code == 0, f"{name}: the imported recording replays with exit 0 (got {code})")
+    check(sum(report["errors"].values()) == 0, f"{name}: fogg saw no error: {report['errors']}")
+    hops = sum(n for (m, path, status), n in log.items() if status.startswith("3"))
+    check(report["requests"] + hops == total,
+          f"{name}: fogg counted {report['requests']} requests and followed {hops} redirects; the server logged {total}")
+    logins = sent.get("post_admin_login", 0)
+    check(logins > 0 and log[("POST", "/admin/login/", "302")] == logins,
+          f"{name}: server: {log[('POST', '/admin/login/', '302')]} of {logins} logins fogg sent redirected (302)")
+    added = sent.get("post_group_add", 0)
+    check(added > 0 and log[("POST", "/admin/auth/group/add/", "302")] == added,
+          f"{name}: server: {log[('POST', '/admin/auth/group/add/', '302')]} of {added} group forms fogg sent saved (302)")
+    made = groups(run_id, f"recorded-{name}")
+    check(made == added, f"{name}: database: {made} groups named recorded-{name}-{run_id}-…, {added} sent")
 sys.exit(1 if failed else 0)
 PY

@@ -3,24 +3,26 @@
 // into HAR by chrome-har (the converter of sitespeed.io), response bodies
 // included.
 //
-//   node --experimental-websocket tools/har/record.mjs URL OUT.har [PATH...]
+//   node --experimental-websocket tools/har/record.mjs URL OUT.har [PATH... | STEPS.json]
 //
 // visits URL + each PATH in turn (default: / /product/7 /basket, the demo
-// shop's browse → cart → checkout flow), waits until the network has been
-// quiet for a second after each page, and writes OUT.har. Only loopback
-// URLs are accepted. Needs Node 20+ and the `chromium` Debian package;
-// `npm ci` in tools/har installs chrome-har.
+// shop's browse → cart → checkout flow), or follows the steps of a JSON
+// file (visit, fill in, click: see flow.mjs), waits until the network has
+// been quiet for a second after each page, and writes OUT.har. Only
+// loopback URLs are accepted. Needs Node 20+ and the `chromium` Debian
+// package; `npm ci` in tools/har installs chrome-har.
 import { writeFileSync } from "node:fs";
 import { harFromMessages } from "chrome-har";
 import { checkLoopback, openBrowser, sleep } from "../cdp.mjs";
+import { readSteps } from "./flow.mjs";
 
 const [base, out, ...given] = process.argv.slice(2);
 if (!base || !out) {
-  console.error("usage: record.mjs URL OUT.har [PATH...]");
+  console.error("usage: record.mjs URL OUT.har [PATH... | STEPS.json]");
   process.exit(2);
 }
 checkLoopback(base);
-const paths = given.length ? given : ["/", "/product/7", "/basket"];
+const steps = readSteps(given, ["/", "/product/7", "/basket"]);
 const browser = await openBrowser();
 const { send } = browser;
 
@@ -54,10 +56,36 @@ try {
   await send("Network.enable");
   await send("Network.setCacheDisabled", { cacheDisabled: true });
 
-  for (const path of paths) {
-    const loaded = new Promise((resolve) => (loadFired = resolve));
-    await send("Page.navigate", { url: new URL(path, base).href });
+  // Runs a function of one selector (and a value) in the page; fails
+  // when the selector finds nothing.
+  const inPage = async (body, selector, value) => {
+    const expression = `(() => { const el = document.querySelector(${JSON.stringify(selector)});
+      if (!el) throw new Error("nothing on the page matches " + ${JSON.stringify(selector)});
+      const value = ${JSON.stringify(value ?? null)}; ${body} })()`;
+    const result = await send("Runtime.evaluate", { expression });
+    if (result.exceptionDetails) throw new Error(result.exceptionDetails.exception?.description ?? selector);
+  };
+  for (const step of steps) {
+    if (step.fill) {
+      for (const [selector, value] of Object.entries(step.fill)) {
+        await inPage(`el.value = value; el.dispatchEvent(new Event("input", { bubbles: true }));`, selector, value);
+      }
+      continue;
+    }
+    let timer;
+    const loaded = new Promise((resolve, reject) => {
+      loadFired = resolve;
+      timer = setTimeout(() => reject(new Error(`no page loaded after ${JSON.stringify(step)}`)), 20000);
+    });
+    if (step.goto) {
+      const url = new URL(step.goto, base).href;
+      checkLoopback(url);
+      await send("Page.navigate", { url });
+    } else {
+      await inPage("el.click();", step.click);
+    }
     await loaded;
+    clearTimeout(timer);
     // Quiet for a second: the page's scripts have made their calls.
     while (Date.now() - lastActivity < 1000) await sleep(100);
   }
