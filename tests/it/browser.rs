@@ -3,7 +3,8 @@
 //! `User-Agent`, `[load] headers` and their overrides, a form body
 //! encoded field by field with its `Content-Type`, `Referer` and
 //! `Origin`, a scenario cookie merged with the jar's, and
-//! `expect_redirect` catching a failed login that answers 200.
+//! `expect_redirect` catching a failed login that answers 200, and
+//! compressed bodies decoded and counted.
 
 use std::sync::{Arc, Mutex};
 
@@ -279,4 +280,107 @@ async fn json_bodies_are_encoded_value_by_value() {
     let both = crate::SHORT_JOURNEYS.replace("path = \"/\"", "path = \"/\"\nbody = \"x\"\njson = { a = 1 }");
     let refused = fogg_scenario::from_str(&both, "both.toml").expect_err("refused");
     assert!(refused.to_string().contains("one of `body`, `form` and `json`, not several"), "{refused}");
+}
+
+/// What the compressing site served: per request, the `Accept-Encoding`
+/// asked for, the query, and the body's bytes as sent and before
+/// compression.
+#[derive(Debug, Clone, Default)]
+struct Served {
+    accept_encoding: Option<String>,
+    query: Option<String>,
+    wire: u64,
+    plain: u64,
+}
+
+/// `/gz` answers a page with a token, gzip-compressed when asked for;
+/// `/br` a page brotli-compressed when asked for. Each records what it
+/// sent.
+fn compressing_site(served: Arc<Mutex<Vec<Served>>>) -> Router {
+    use std::io::Write;
+    Router::new().fallback(move |uri: Uri, headers: HeaderMap| {
+        let served = Arc::clone(&served);
+        async move {
+            let asked = headers.get(header::ACCEPT_ENCODING).and_then(|v| v.to_str().ok()).map(str::to_owned);
+            let accepts =
+                |coding: &str| asked.as_deref().is_some_and(|a| a.split(',').any(|c| c.trim() == coding));
+            let padding = "<p>a page long enough to be worth compressing</p>".repeat(200);
+            let (plain, coding) = match uri.path() {
+                "/gz" => (
+                    format!("<html>{padding}<b>token-abc123def</b></html>"),
+                    accepts("gzip").then_some("gzip"),
+                ),
+                _ => (format!("<html>{padding}<b>brotli page</b></html>"), accepts("br").then_some("br")),
+            };
+            let wire = match coding {
+                Some("gzip") => {
+                    let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+                    e.write_all(plain.as_bytes()).expect("gzip");
+                    e.finish().expect("gzip")
+                }
+                Some(_) => {
+                    let mut out = Vec::new();
+                    let mut e = brotli::CompressorWriter::new(&mut out, 4096, 9, 22);
+                    e.write_all(plain.as_bytes()).expect("brotli");
+                    drop(e);
+                    out
+                }
+                None => plain.clone().into_bytes(),
+            };
+            served.lock().expect("lock").push(Served {
+                accept_encoding: asked.clone(),
+                query: uri.query().map(str::to_owned),
+                wire: wire.len() as u64,
+                plain: plain.len() as u64,
+            });
+            let mut response = wire.into_response();
+            if let Some(coding) = coding {
+                response.headers_mut().insert(header::CONTENT_ENCODING, coding.parse().expect("a coding"));
+            }
+            response
+        }
+    })
+}
+
+/// fogg asks for gzip and brotli, checks and captures read the decoded
+/// page, and the report's body bytes are what the server sent (on the
+/// wire) and what it compressed (decoded). A scenario that asks for
+/// `identity` gets the pages as they are: wire and decoded agree.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn compressed_bodies_are_decoded_and_counted() {
+    for accept in [None, Some("identity")] {
+        let served: Arc<Mutex<Vec<Served>>> = Arc::default();
+        let target = serve(compressing_site(Arc::clone(&served))).await;
+        let mut text = crate::SHORT_JOURNEYS
+            .replace(
+                "path = \"/\"",
+                "path = \"/gz\"\nexpect_body = \"token-\"\ncapture = { t = { regex = 'token-([a-z0-9]+)' } }",
+            )
+            .replace("path = \"/product/{product}\"", "path = \"/br?t={t}\"\nexpect_body = \"brotli page\"");
+        if let Some(coding) = accept {
+            text = text
+                .replace("[load]\n", &format!("[load]\nheaders = {{ accept-encoding = \"{coding}\" }}\n"));
+        }
+        let scenario = fogg_scenario::from_str(&text, "gzip.toml").unwrap_or_else(|e| panic!("{e}"));
+        let mut plan = plan(20.0, 1.0);
+        plan.max_customers = Some(6);
+        let (result, _) = load(&scenario, &target, &plan).await;
+        assert_eq!(result.errors, Default::default(), "{:?}", result.failures);
+        let served = served.lock().expect("lock").clone();
+        assert_eq!(served.len() as u64, result.requests, "{served:?}");
+        assert!(served.iter().any(|s| s.query.is_some()), "some customers went on to /br");
+        for s in &served {
+            assert_eq!(s.accept_encoding.as_deref(), Some(accept.unwrap_or("gzip, br")), "{s:?}");
+            if let Some(query) = &s.query {
+                assert_eq!(query, "t=abc123def", "the token captured from the decoded page");
+            }
+        }
+        let wire: u64 = served.iter().map(|s| s.wire).sum();
+        let plain: u64 = served.iter().map(|s| s.plain).sum();
+        assert_eq!((result.body_bytes.wire, result.body_bytes.decoded), (wire, plain));
+        match accept {
+            None => assert!(wire * 5 < plain, "compressed: {wire} of {plain} bytes"),
+            Some(_) => assert_eq!(wire, plain),
+        }
+    }
 }

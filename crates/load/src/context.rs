@@ -53,6 +53,9 @@ pub struct LoadContext {
     /// lock.
     pub(super) http1_responses: std::sync::atomic::AtomicU64,
     pub(super) http2_responses: std::sync::atomic::AtomicU64,
+    /// Response body bytes as they came on the wire, and decoded.
+    pub(super) body_bytes_wire: std::sync::atomic::AtomicU64,
+    pub(super) body_bytes_decoded: std::sync::atomic::AtomicU64,
     /// Everything measured so far.
     pub(super) agg: Mutex<LoadAgg>,
     /// Set by the once-a-second sampler when the run must stop early (a
@@ -221,6 +224,8 @@ impl LoadContext {
             in_flight: AtomicUsize::new(0),
             http1_responses: std::sync::atomic::AtomicU64::new(0),
             http2_responses: std::sync::atomic::AtomicU64::new(0),
+            body_bytes_wire: std::sync::atomic::AtomicU64::new(0),
+            body_bytes_decoded: std::sync::atomic::AtomicU64::new(0),
             agg: Mutex::new(agg),
             abort: tokio::sync::watch::Sender::new(false),
             abort_reason: std::sync::OnceLock::new(),

@@ -31,6 +31,7 @@ use tokio::time::Instant;
 use super::capture::{self, Capture};
 use super::context::LoadContext;
 use super::debug;
+use super::encoding::{Decoder, Sink};
 use super::failures::{self, FailureSample};
 use super::http::{self, HttpClient};
 use super::outgoing;
@@ -459,9 +460,9 @@ async fn send(
         if let Some(log) = &mut session.debug {
             debug::request(log, &exchange, body.as_deref(), &ctx_hidden(ctx, &session.captured));
         }
-        let (response, lease) = within(deadline, client.send(exchange))
-            .await?
-            .map_err(|e| no_response(&e, (&method, &url), &vars))?;
+        let (response, lease) = within(deadline, client.send(exchange)).await?.map_err(|e| {
+            no_response(&e, (&method, &url), vars.customer, &ctx_hidden(ctx, &session.captured))
+        })?;
         if let Some(log) = &mut session.debug {
             let hidden = ctx_hidden(ctx, &session.captured);
             debug::response(log, response.status().as_u16(), response.version(), response.headers(), &hidden);
@@ -501,9 +502,8 @@ async fn send(
     let failing = failed_check(request, status, first_redirect.as_ref());
     let keep_body =
         request.captures.iter().any(Capture::needs_body) || failing.is_some() || session.debug.is_some();
-    let (found, kept) = within(deadline, read_body(&mut response, request.expect_body.as_deref(), keep_body))
-        .await?
-        .map_err(|_| ErrorClass::Other)?;
+    let body = read_body(ctx, &mut response, deadline, request.expect_body.as_deref(), keep_body).await?;
+    let (found, kept) = (body.found(), body.kept);
     lease.reuse();
     if let Some(log) = &mut session.debug {
         debug::response_body(log, &kept, &ctx_hidden(ctx, &session.captured));
@@ -567,14 +567,19 @@ fn failed_check(
 
 /// A request that got no response: its class, and a sample that says
 /// why (a TLS problem named with its fix, a refused connection).
-fn no_response(e: &http::Error, (method, url): (&reqwest::Method, &reqwest::Url), vars: &Vars<'_>) -> Failed {
+fn no_response(
+    e: &http::Error,
+    (method, url): (&reqwest::Method, &reqwest::Url),
+    customer: u64,
+    hidden: &[&str],
+) -> Failed {
     let class = classify(e);
     Failed {
         class,
         sample: Some(Box::new(FailureSample {
-            customer: vars.customer,
+            customer,
             method: method.to_string(),
-            path: url.path().to_owned(),
+            path: sample_path(url, hidden),
             status: None,
             class,
             reason: failures::no_response_reason(e),
@@ -582,6 +587,16 @@ fn no_response(e: &http::Error, (method, url): (&reqwest::Method, &reqwest::Url)
             body: String::new(),
         })),
     }
+}
+
+/// A failed request's path and query as a sample shows it, with the
+/// run's secrets and the customer's captured values redacted.
+fn sample_path(url: &reqwest::Url, hidden: &[&str]) -> String {
+    let path = match url.query() {
+        Some(q) => format!("{}?{q}", url.path()),
+        None => url.path().to_owned(),
+    };
+    failures::redact(&path, hidden)
 }
 
 /// A request that failed: its class and, when a response came, a
@@ -609,14 +624,10 @@ fn failure_sample(
 ) -> FailureSample {
     let hidden = ctx_hidden(ctx, &session.captured);
     let (headers, body) = failures::redacted_response(response.headers(), body, &hidden);
-    let path = match url.query() {
-        Some(q) => format!("{}?{q}", url.path()),
-        None => url.path().to_owned(),
-    };
     FailureSample {
         customer: 0,
         method: method.to_string(),
-        path: failures::redact(&path, &hidden),
+        path: sample_path(url, &hidden),
         status: Some(status),
         class,
         reason: failures::redact(&reason, &hidden),
@@ -716,7 +727,7 @@ async fn fetch(
     let exchange = http_request(&reqwest::Method::GET, &url, uri, headers, jar, None)?;
     let (mut response, lease) = within(deadline, client.send(exchange)).await?.map_err(|e| classify(&e))?;
     let set = set_cookies(response.headers());
-    within(deadline, read_body(&mut response, None, false)).await?.map_err(|_| ErrorClass::Other)?;
+    read_body(ctx, &mut response, deadline, None, false).await?;
     lease.reuse();
     match response.status().as_u16() {
         200..=399 => Ok((!set.is_empty()).then(|| (url.into_owned(), set))),
@@ -819,32 +830,45 @@ fn cookie_header(jar: &cookie_store::CookieStore, url: &reqwest::Url) -> String 
     header
 }
 
-/// Reads the whole body chunk by chunk, keeping none of it but the tail
-/// a match of `needle` could straddle and, when `keep`, its first
-/// [`capture::MAX_CAPTURE_BODY`] bytes: memory stays bounded whatever the
-/// server sends (a huge or endless body ends at the request timeout).
-/// Whether the body holds `needle` (always true without one), and the
-/// bytes kept.
-async fn read_body(
+/// Reads the whole body chunk by chunk until `deadline`, decoding it
+/// when compressed (see [`encoding`]), keeping none of it but the tail a
+/// match of `needle` could straddle and, when `keep`, its first
+/// [`capture::MAX_CAPTURE_BODY`] decoded bytes: memory stays bounded
+/// whatever the server sends (a huge or endless body ends at the request
+/// timeout). Counts the body's bytes on the wire and decoded into `ctx`,
+/// also when it fails part way. A body cut short or that does not decode
+/// is `other`.
+async fn read_body<'a>(
+    ctx: &LoadContext,
     response: &mut http::Response,
-    needle: Option<&str>,
+    deadline: Instant,
+    needle: Option<&'a str>,
     keep: bool,
-) -> Result<(bool, Vec<u8>), hyper::Error> {
+) -> Result<Sink<'a>, ErrorClass> {
     use http_body_util::BodyExt;
-    let mut search = needle.map(StreamSearch::new);
-    let mut kept = Vec::new();
-    while let Some(frame) = response.body_mut().frame().await {
-        let frame = frame?;
+    use std::sync::atomic::Ordering::Relaxed;
+    let mut decoder = Decoder::new(response.headers(), needle, keep);
+    let mut wire = 0u64;
+    let outcome = loop {
+        let frame = match tokio::time::timeout_at(deadline, response.body_mut().frame()).await {
+            Err(_) => break Err(ErrorClass::Timeout),
+            Ok(None) => break Ok(()),
+            Ok(Some(Err(_))) => break Err(ErrorClass::Other),
+            Ok(Some(Ok(frame))) => frame,
+        };
         let Some(chunk) = frame.data_ref() else { continue };
-        if let Some(s) = &mut search {
-            s.feed(chunk);
+        wire += chunk.len() as u64;
+        if decoder.feed(chunk).is_err() {
+            break Err(ErrorClass::Other);
         }
-        if keep && kept.len() < capture::MAX_CAPTURE_BODY {
-            let room = capture::MAX_CAPTURE_BODY - kept.len();
-            kept.extend_from_slice(&chunk[..chunk.len().min(room)]);
-        }
+    };
+    ctx.body_bytes_wire.fetch_add(wire, Relaxed);
+    let sink = decoder.finish();
+    if let Ok(sink) = &sink {
+        ctx.body_bytes_decoded.fetch_add(sink.decoded, Relaxed);
     }
-    Ok((search.is_none_or(|s| s.found), kept))
+    outcome?;
+    sink.map_err(|_| ErrorClass::Other)
 }
 
 /// Looks for a byte string in a stream of chunks, holding at most the

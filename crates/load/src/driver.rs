@@ -20,7 +20,7 @@ use super::context::LoadContext;
 use super::customer;
 use super::live::Live;
 use super::plan::{ArrivalSchedule, Judging, LoadPlan, RateProfile, StopReason, Workload};
-use super::recorder::{ErrorClass, HttpVersions, LoadAgg};
+use super::recorder::{BodyBytes, ErrorClass, HttpVersions, LoadAgg};
 use super::spec::LoadSpec;
 use fogg_model::Model;
 
@@ -103,6 +103,10 @@ pub async fn run(
     agg.http_versions = HttpVersions {
         http1: ctx.http1_responses.load(Ordering::Relaxed),
         http2: ctx.http2_responses.load(Ordering::Relaxed),
+    };
+    agg.body_bytes = BodyBytes {
+        wire: ctx.body_bytes_wire.load(Ordering::Relaxed),
+        decoded: ctx.body_bytes_decoded.load(Ordering::Relaxed),
     };
     Ok(LoadOutcome {
         agg,

@@ -22,6 +22,7 @@ mod customer;
 mod debug;
 pub mod demo;
 pub mod driver;
+pub mod encoding;
 pub mod failures;
 mod http;
 pub mod live;

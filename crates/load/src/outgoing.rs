@@ -1,10 +1,13 @@
 //! What a request carries besides its method and URL, as a browser would
 //! send it: the trace context, the scenario's default headers then the
-//! request's own, a `User-Agent`, `Referer` and `Origin`, and a form or
+//! request's own, a `User-Agent`, `Accept-Encoding: gzip, br` (bodies
+//! are decoded, see `encoding`), `Referer` and `Origin`, and a form or
 //! JSON body encoded value by value with its `Content-Type`. Every default
 //! gives way to a header the scenario names.
 
-use reqwest::header::{CONTENT_TYPE, HeaderMap, HeaderName, HeaderValue, ORIGIN, REFERER, USER_AGENT};
+use reqwest::header::{
+    ACCEPT_ENCODING, CONTENT_TYPE, HeaderMap, HeaderName, HeaderValue, ORIGIN, REFERER, USER_AGENT,
+};
 
 use super::context::LoadContext;
 use super::recorder::ErrorClass;
@@ -21,9 +24,9 @@ const FORM: &str = "application/x-www-form-urlencoded";
 const JSON: &str = "application/json";
 
 /// Headers fogg may add to a request's own: `traceparent`, `tracestate`,
-/// `Accept`, `Cookie`, `Host`, `User-Agent`, `Referer`, `Origin` and
-/// `Content-Type`.
-pub(super) const HEADERS_ADDED: usize = 9;
+/// `Accept`, `Accept-Encoding`, `Cookie`, `Host`, `User-Agent`, `Referer`,
+/// `Origin` and `Content-Type`.
+pub(super) const HEADERS_ADDED: usize = 10;
 
 /// The headers of one hop: the trace context, the scenario's default
 /// headers, then `request`'s own (none for a resource), rendered for this
@@ -49,6 +52,9 @@ pub(super) fn headers(
     }
     if !headers.contains_key(USER_AGENT) {
         headers.insert(USER_AGENT, HeaderValue::from_static(DEFAULT_USER_AGENT));
+    }
+    if !headers.contains_key(ACCEPT_ENCODING) {
+        headers.insert(ACCEPT_ENCODING, HeaderValue::from_static(super::encoding::ACCEPT_ENCODING));
     }
     if ctx.spec.browser_headers {
         if let Some(page) = referer

@@ -223,6 +223,17 @@ impl HttpVersions {
     }
 }
 
+/// Response body bytes: as they came on the wire (compressed, when the
+/// target compressed them) and decoded, as a browser reads them.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BodyBytes {
+    /// Bytes of response bodies received.
+    pub wire: u64,
+    /// The same bodies decoded (equal to `wire` when nothing was
+    /// compressed).
+    pub decoded: u64,
+}
+
 /// Everything a load run measured.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct LoadAgg {
@@ -235,6 +246,9 @@ pub struct LoadAgg {
     /// Responses by the HTTP version the target answered in.
     #[serde(default)]
     pub http_versions: HttpVersions,
+    /// Response body bytes, on the wire and decoded.
+    #[serde(default)]
+    pub body_bytes: BodyBytes,
     /// All traffic.
     pub overall: Traffic,
     /// Traffic per request name.
@@ -288,6 +302,7 @@ impl LoadAgg {
             dropped: 0,
             unfinished: 0,
             http_versions: HttpVersions::default(),
+            body_bytes: BodyBytes::default(),
             overall: Traffic::default(),
             by_request: vec![Traffic::default(); requests],
             by_state: vec![Traffic::default(); states],
@@ -361,6 +376,8 @@ impl Merge for LoadAgg {
         self.unfinished += o.unfinished;
         self.http_versions.http1 += o.http_versions.http1;
         self.http_versions.http2 += o.http_versions.http2;
+        self.body_bytes.wire += o.body_bytes.wire;
+        self.body_bytes.decoded += o.body_bytes.decoded;
         self.traces.merge(&o.traces);
         self.overall.merge(&o.overall);
         for (a, b) in [

@@ -49,6 +49,27 @@ pub fn money(x: f64, currency: &str) -> String {
     format!("{} {currency}", num(x, 2))
 }
 
+/// A size in bytes for people, in decimal units: `812 B`, `12.3 kB`,
+/// `4.56 MB`, `1.20 GB`.
+pub fn bytes(n: u64) -> String {
+    const UNITS: [(f64, &str); 4] = [(1e12, "TB"), (1e9, "GB"), (1e6, "MB"), (1e3, "kB")];
+    let x = n as f64;
+    match UNITS.iter().find(|(size, _)| x >= *size) {
+        Some((size, unit)) => {
+            let v = x / size;
+            let decimals = if v >= 100.0 {
+                0
+            } else if v >= 10.0 {
+                1
+            } else {
+                2
+            };
+            format!("{} {unit}", num(v, decimals))
+        }
+        None => format!("{n} B"),
+    }
+}
+
 /// A 95% interval of percentages: `3.80% – 3.88%`.
 pub fn pct_range(r: [f64; 2]) -> String {
     format!("{} – {}", pct(r[0]), pct(r[1]))
@@ -85,6 +106,10 @@ mod tests {
         assert_eq!(int(0), "0");
         assert_eq!(int(999), "999");
         assert_eq!(int(1_234_567), "1,234,567");
+        assert_eq!(bytes(812), "812 B");
+        assert_eq!(bytes(78_912), "78.9 kB");
+        assert_eq!(bytes(4_561_000), "4.56 MB");
+        assert_eq!(bytes(123_456_789_000), "123 GB");
         assert_eq!(num(-1234.5, 2), "-1,234.50");
         assert_eq!(num(-0.001, 2), "0.00");
         // Beyond u64, the digits stay: 2^70.

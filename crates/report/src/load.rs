@@ -1,7 +1,7 @@
 //! The document of a load result.
 
 use super::doc::{Doc, Section, Table};
-use super::fmt::{count, int, money, num, pct};
+use super::fmt::{bytes, count, int, money, num, pct};
 use fogg_core::verdict::Verdict;
 use fogg_load::StopReason;
 use fogg_load::recorder::ErrorClass;
@@ -241,6 +241,8 @@ fn run_table(r: &LoadResult) -> Table {
     load.row(vec!["arrivals dropped (max_in_flight busy)".into(), int(r.arrivals_dropped)]);
     load.row(vec!["customers unfinished at the end".into(), int(r.customers_unfinished)]);
     load.row(vec!["requests cut short by the end (not errors)".into(), int(r.requests_unfinished)]);
+    load.row(vec!["response bodies, on the wire".into(), bytes(r.body_bytes.wire)]);
+    load.row(vec!["response bodies, decoded".into(), bytes(r.body_bytes.decoded)]);
     load.row(vec!["error rate".into(), pct(r.error_rate)]);
     load
 }

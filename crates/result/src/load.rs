@@ -7,7 +7,7 @@ use super::evaluate;
 use super::{Header, ResultKind, ScenarioInfo};
 use fogg_core::shard::Shard;
 use fogg_core::verdict::Verdict;
-use fogg_load::recorder::{ErrorClass, HttpVersions, Journeys, Traffic};
+use fogg_load::recorder::{BodyBytes, ErrorClass, HttpVersions, Journeys, Traffic};
 use fogg_load::spec::LoadSpec;
 use fogg_load::threshold::{Threshold, ThresholdResult};
 use fogg_load::{LoadOutcome, LoadPlan, StopReason};
@@ -60,6 +60,10 @@ pub struct LoadResult {
     /// target answered in, negotiated or asked for with --http2.
     #[serde(default)]
     pub http_versions: HttpVersions,
+    /// Response body bytes on the wire and decoded (fogg asks for gzip
+    /// and brotli and decodes them, as a browser does).
+    #[serde(default)]
+    pub body_bytes: BodyBytes,
     /// Failed requests by class.
     pub errors: ErrorCounts,
     /// Failed requests / requests.
@@ -586,6 +590,7 @@ impl LoadResult {
             requests_unfinished: agg.overall.unfinished,
             requests_per_s: ratio(agg.overall.requests as f64, window),
             http_versions: agg.http_versions,
+            body_bytes: agg.body_bytes,
             errors: ErrorCounts::from(&agg.overall.errors),
             error_rate: ratio(agg.overall.error_count() as f64, agg.overall.requests as f64),
             latency_ms: Percentiles::from_us(&agg.overall.latency_us),
