@@ -16,7 +16,8 @@ const UNITS: &[(&[&str], f64)] = &[
 ];
 
 /// How a duration is written, for error messages.
-const DURATION_SYNTAX: &str = "a number followed by a unit (ms, s, min, h, d, w), e.g. \"90s\" or \"1.5h\"";
+const DURATION_SYNTAX: &str =
+    "a number followed by a unit (ms, s, min, h, d, w), e.g. \"90s\", \"1.5h\" or \"1m30s\"";
 
 /// The longest duration fogg takes: 100 years, in seconds. Every
 /// duration fits a `std::time::Duration` and a timer.
@@ -44,25 +45,42 @@ pub enum DurationError {
     OutOfRange(String),
 }
 
-/// Parses a duration such as `"90s"`, `"1.5h"`, `"2 days"` into seconds.
+/// Parses a duration such as `"90s"`, `"1.5h"`, `"2 days"`, or one of
+/// several parts (`"1m30s"`, `"1h 30m"`, `"2d12h"`) into seconds.
 ///
 /// The error says what was expected, ready to be shown to a person.
 pub fn parse_duration(text: &str) -> Result<f64, DurationError> {
-    let t = text.trim();
-    let split = t
-        .find(|c: char| !(c.is_ascii_digit() || c == '.' || c == '+' || c == '-' || c == 'e'))
-        .unwrap_or(t.len());
-    let (number, unit) = (t[..split].trim(), t[split..].trim());
-    let value: f64 = number.parse().map_err(|_| DurationError::NotANumber(text.to_owned()))?;
-    if unit.is_empty() {
-        return Err(DurationError::NoUnit(text.to_owned()));
+    let mut rest = text.trim();
+    let mut seconds = 0.0;
+    let mut parts = 0;
+    while !rest.is_empty() {
+        // Only the first part may carry a sign: "1h-30m" is no duration.
+        if parts > 0 && rest.starts_with(['+', '-']) {
+            return Err(DurationError::NotANumber(text.to_owned()));
+        }
+        let split = rest
+            .find(|c: char| !(c.is_ascii_digit() || c == '.' || c == '+' || c == '-' || c == 'e'))
+            .unwrap_or(rest.len());
+        let value: f64 =
+            rest[..split].trim().parse().map_err(|_| DurationError::NotANumber(text.to_owned()))?;
+        rest = rest[split..].trim_start();
+        let unit_len = rest.find(|c: char| !c.is_alphabetic()).unwrap_or(rest.len());
+        let unit = &rest[..unit_len];
+        rest = rest[unit_len..].trim_start();
+        if unit.is_empty() {
+            return Err(DurationError::NoUnit(text.to_owned()));
+        }
+        let factor = UNITS
+            .iter()
+            .find(|(names, _)| names.contains(&unit.to_ascii_lowercase().as_str()))
+            .map(|(_, f)| *f)
+            .ok_or_else(|| DurationError::UnknownUnit { unit: unit.to_owned(), text: text.to_owned() })?;
+        seconds += value * factor;
+        parts += 1;
     }
-    let factor = UNITS
-        .iter()
-        .find(|(names, _)| names.contains(&unit.to_ascii_lowercase().as_str()))
-        .map(|(_, f)| *f)
-        .ok_or_else(|| DurationError::UnknownUnit { unit: unit.to_owned(), text: text.to_owned() })?;
-    let seconds = value * factor;
+    if parts == 0 {
+        return Err(DurationError::NotANumber(text.to_owned()));
+    }
     if !(0.0..=MAX_DURATION_S).contains(&seconds) {
         return Err(DurationError::OutOfRange(text.to_owned()));
     }
@@ -151,6 +169,22 @@ mod tests {
         assert_eq!(parse_duration("2 days"), Ok(172_800.0));
         assert_eq!(parse_duration("250ms"), Ok(0.25));
         assert_eq!(parse_duration("3min"), Ok(180.0));
+    }
+
+    /// Durations of several parts, as k6, Go and systemd write them.
+    #[test]
+    fn parses_compound_durations() {
+        assert_eq!(parse_duration("1m30s"), Ok(90.0));
+        assert_eq!(parse_duration("1h30m"), Ok(5400.0));
+        assert_eq!(parse_duration("2d12h"), Ok(216_000.0));
+        assert_eq!(parse_duration("1h 30min 15s"), Ok(5415.0));
+        assert_eq!(parse_duration("1h30"), Err(DurationError::NoUnit("1h30".into())));
+        assert_eq!(parse_duration("1h-30m"), Err(DurationError::NotANumber("1h-30m".into())));
+        assert_eq!(parse_duration("1h+30m"), Err(DurationError::NotANumber("1h+30m".into())));
+        assert!(
+            parse_duration("1h30x").unwrap_err().to_string().contains("'x' in '1h30x' is not a time unit")
+        );
+        assert_eq!(parse_duration(""), Err(DurationError::NotANumber(String::new())));
     }
 
     #[test]
