@@ -1045,8 +1045,17 @@ impl clap::builder::TypedValueParser for TargetParser {
     }
 }
 
-/// Parses `--target`: an http or https URL.
+/// Parses `--target`: an http or https URL. A host and port without a
+/// scheme (`localhost:8080`, as curl and oha take them) is read as
+/// `http://`, and a note on standard error says so.
 pub fn parse_target(text: &str) -> Result<reqwest::Url, ArgError> {
+    if !text.contains("://")
+        && let Ok(url) = reqwest::Url::parse(&format!("http://{text}"))
+        && url.host().is_some()
+    {
+        eprintln!("note: --target {text} has no scheme: sending plain HTTP to {url}");
+        return parse_target(url.as_str());
+    }
     let url = reqwest::Url::parse(text)
         .map_err(|e| ArgError::NotAUrl { text: text.to_owned(), reason: e.to_string() })?;
     if !url.username().is_empty() || url.password().is_some() {
@@ -1134,7 +1143,12 @@ mod tests {
         assert!(parse_duration_arg("1e300s").unwrap_err().to_string().contains("at most 100 years"));
         assert_eq!(parse_target("https://shop.test/").map(|u| u.scheme().to_owned()), Ok("https".to_owned()));
         assert_eq!(parse_target("ftp://127.0.0.1:1/"), Err(ArgError::NotHttp("ftp".into())));
-        assert!(parse_target("127.0.0.1:8080").is_err());
+        assert_eq!(parse_target("127.0.0.1:8080").map(String::from), Ok("http://127.0.0.1:8080/".to_owned()));
+        assert_eq!(
+            parse_target("localhost:18080/shop").map(String::from),
+            Ok("http://localhost:18080/shop".to_owned())
+        );
+        assert!(parse_target("localhost:port").is_err());
         assert_eq!(parse_separator("|"), Ok(b'|'));
         assert!(
             parse_separator(";;").is_err() && parse_separator("é").is_err() && parse_separator("a").is_err()
