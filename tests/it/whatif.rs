@@ -175,6 +175,24 @@ fn bundled_strategies_agree_with_their_closed_forms() {
     }
 }
 
+/// `+30` is money: under 1% of the channel's spend, the change's notes
+/// ask whether `+30%` was meant; `+3000` and `+30%` get no such note.
+#[test]
+fn a_tiny_spend_delta_asks_whether_a_percentage_was_meant() {
+    let model = bundled("ecommerce-funnel");
+    let notes = |text: &str| {
+        let change = fogg_scenario::change_text::parse_change(text, &model).unwrap();
+        model.apply(&[change]).unwrap().notes.join("\n")
+    };
+    assert!(
+        notes("spend social +30").contains("under 1% of it: did you mean +30%?"),
+        "{}",
+        notes("spend social +30")
+    );
+    assert!(!notes("spend social +3000").contains("did you mean"));
+    assert!(!notes("spend social +30%").contains("did you mean"));
+}
+
 #[test]
 fn common_random_numbers_narrow_the_interval_of_a_difference() {
     let model = bundled("retail-omnichannel");

@@ -448,6 +448,16 @@ impl<'m> Draft<'m> {
             curve.drives.name(),
             m
         ));
+        // `+30` is money; one who meant a share wrote it without its `%`.
+        if let SpendLevel::Delta(d) = level
+            && d != 0.0
+            && d.abs() < 0.01 * now
+        {
+            self.notes.push(format!(
+                "spend on {}: {d:+} is {d:+} {} of {now:.0}, under 1% of it: did you mean {d:+}%?",
+                ch.id, self.model.currency
+            ));
+        }
         Ok(())
     }
 
