@@ -1283,3 +1283,19 @@ fn a_closed_pool_needs_the_open_files_it_holds() {
     assert!(v["requests"].as_u64().expect("count") > 0, "{v}");
     assert_eq!(v["errors"]["connect"], 0, "no connect failed: {}", v["errors"]);
 }
+
+/// A run stopped early by a customer count reports the rate its profile
+/// asked for over the time arrivals ran: 40/s in a first stage of 40/s,
+/// not the whole profile's mean (near 400/s).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_run_stopped_early_reports_the_rate_asked_while_it_ran() {
+    let target = serve(Router::new().fallback(|| async { "ok" })).await;
+    let scenario = fogg_scenario::from_str(crate::SHORT_JOURNEYS, "two-pages.toml").expect("valid");
+    let mut plan = plan(1.0, 600.0);
+    plan.workload = Workload::Open(RateProfile::Stages(vec![(60.0, 40.0), (540.0, 400.0)]));
+    plan.max_customers = Some(20);
+    let (result, _) = load(&scenario, &target, &plan).await;
+    assert_eq!(result.arrivals, 20);
+    let asked = result.target_arrival_rate.expect("an open workload");
+    assert!((asked - 40.0).abs() < 1e-6, "asked {asked}/s over {} s", result.duration_s);
+}

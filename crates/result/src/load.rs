@@ -43,8 +43,9 @@ pub struct LoadResult {
     /// short), their conversions to come lost; those thinking keep what
     /// they did.
     pub customers_unfinished: u64,
-    /// Arrival rate the profile asked for, customers/s (mean over the run);
-    /// null for a closed workload.
+    /// Arrival rate the profile asked for, customers/s: its mean over the
+    /// time arrivals ran (shorter than the duration when the run stopped
+    /// early); null for a closed workload.
     pub target_arrival_rate: Option<f64>,
     /// Arrivals per second achieved.
     pub achieved_arrival_rate: f64,
@@ -479,12 +480,19 @@ impl LoadResult {
     /// Builds the result of a finished run.
     pub fn new(model: &Model, spec: &LoadSpec, plan: &LoadPlan, target: &str, o: &LoadOutcome) -> LoadResult {
         let duration = plan.duration.as_secs_f64();
+        // What the profile asked over the time it actually ran: a run
+        // stopped early (by a threshold, a signal, a customer count) asked
+        // for the rate of its first seconds, not the whole profile's.
+        let asked_over = match o.arrival_window.as_secs_f64() {
+            w if w > 0.0 && w < duration => w,
+            _ => duration,
+        };
         let raw = LoadRaw {
             shard: plan.shard,
             started_at_unix_ms: o.started_at_unix_ms,
             window_s: o.arrival_window.as_secs_f64(),
             elapsed_s: o.elapsed.as_secs_f64(),
-            target_arrival_rate: plan.workload.target_rate(duration),
+            target_arrival_rate: plan.workload.target_rate(asked_over),
             request_names: o.request_names.clone(),
             states: model
                 .states
