@@ -98,7 +98,7 @@ fn every_unknown_key_is_reported_at_once_with_its_line() {
         [
             "  case.toml:4: scenario.colour: unknown key 'colour'",
             "  case.toml:13: channel.store.cots_per_touch: unknown key 'cots_per_touch'",
-            "  case.toml:20: state.home.stage: invalid type: integer `3`, expected a string",
+            "  case.toml:20: state.home.stage: the number 3: expected text in quotes",
             "  case.toml:29: state.buy.value.valeu: unknown key 'valeu'",
         ],
         "{stderr}"
@@ -106,6 +106,32 @@ fn every_unknown_key_is_reported_at_once_with_its_line() {
     // Removing `valeu` leaves `value` without its number: that follow-on
     // error is not reported.
     assert!(!stderr.contains("missing field"), "{stderr}");
+}
+
+/// An unknown key, an unknown reference and a wrong type in `[load]`
+/// come in one report, the type error in words with a fix: no Rust type
+/// name reaches the user.
+#[test]
+fn keys_references_and_load_types_are_reported_together() {
+    let text = crate::SHORT_JOURNEYS
+        .replace("next = { product = 6, exit = 4 }", "next = { prodcut = 6, exit = 4 }\ncost_per_tuch = 3")
+        .replace("[load]\n", "[load]\ntimeout = 20\nmax_in_flight = \"lots\"\n");
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("case.toml");
+    std::fs::write(&path, text).expect("write");
+    let out = crate::fogg().arg("validate").arg(&path).output().expect("runs");
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    for expected in [
+        "state.home.next.prodcut: unknown state 'prodcut'",
+        "did you mean 'product'?",
+        "state.home.cost_per_tuch: unknown key 'cost_per_tuch'",
+        "load.timeout: the number 20: expected text in quotes",
+        "fix: a duration is text with a unit, in quotes: e.g. \"20s\" or \"1m30s\"",
+    ] {
+        assert!(stderr.contains(expected), "{expected} in:\n{stderr}");
+    }
+    assert!(!stderr.contains("f64") && !stderr.contains("integer `"), "{stderr}");
 }
 
 #[test]

@@ -15,10 +15,23 @@ use super::context::line_of;
 use super::raw::RawScenario;
 use fogg_core::error::{Problem, ScenarioError, cut};
 
-/// Reads the scenario's TOML. Unknown keys come back as problems, all
-/// of them; so does a wrong value the file itself has (the first one),
-/// but not what only removing an unknown key caused (a `missing field`).
-pub(super) fn read(text: &str, source: &str) -> Result<RawScenario, ScenarioError> {
+/// What reading the TOML gave: the scenario, and the problems of its keys
+/// and values, all of them.
+pub(super) struct Read {
+    /// The scenario as read, the keys and values in `problems` left out;
+    /// `None` when leaving them out left it incomplete (a required value
+    /// was wrong), so that checking it further would report what the
+    /// removal caused rather than what the file says.
+    pub raw: Option<RawScenario>,
+    /// Unknown keys and wrong values, by line.
+    pub problems: Vec<Problem>,
+}
+
+/// Reads the scenario's TOML. Unknown keys and wrong values come back as
+/// problems, all of them, but not what only removing one caused (a
+/// `missing field`).
+/// A syntax error or a value over a length limit is an error at once.
+pub(super) fn read(text: &str, source: &str) -> Result<Read, ScenarioError> {
     let syntax = |error| ScenarioError::Syntax { source_name: source.to_owned(), error: Box::new(error) };
     let mut document = DeTable::parse(text).map_err(|_| syntax(first_error(text)))?;
     let too_long = super::limits::check(document.get_ref(), text);
@@ -26,14 +39,18 @@ pub(super) fn read(text: &str, source: &str) -> Result<RawScenario, ScenarioErro
         return Err(ScenarioError::Invalid { source_name: source.to_owned(), problems: too_long });
     }
     let mut unknown = Vec::new();
-    let mut first_wrong_value: Option<Problem> = None;
+    let mut wrong_values: Vec<Problem> = Vec::new();
     let mut removed_any = false;
+    let mut complete = true;
+    let mut raw = None;
     // Each pass removes one key or value, so this ends; the bound is a
     // second guard.
     for _ in 0..10_000 {
         let error = match RawScenario::deserialize(toml::de::Deserializer::from(document.clone())) {
-            Ok(raw) if unknown.is_empty() && first_wrong_value.is_none() => return Ok(raw),
-            Ok(_) => break,
+            Ok(read) => {
+                raw = Some(read);
+                break;
+            }
             Err(error) => error,
         };
         let Some(span) = error.span() else { break };
@@ -46,12 +63,17 @@ pub(super) fn read(text: &str, source: &str) -> Result<RawScenario, ScenarioErro
             let Some(path) = path_to(document.get_ref(), &span, None) else { break };
             // Only a missing field can be what a removal caused.
             let caused_here = !removed_any || !error.message().starts_with("missing field");
-            if first_wrong_value.is_none() && caused_here {
-                let fix = "correct the value (see docs/scenario.md)".to_owned();
+            if caused_here {
                 // serde's message repeats the wrong value, which may be long.
-                let (line, key, message) =
-                    (Some(line_of(text, &span)), dotted(&path), cut(error.message(), 500));
-                first_wrong_value = Some(Problem { line, key, message, fix });
+                let key = dotted(&path);
+                let (message, fix) = wrong_value(&cut(error.message(), 500), &key);
+                wrong_values.push(Problem { line: Some(line_of(text, &span)), key, message, fix });
+            }
+            // A missing field takes its whole table with it: what is left
+            // is no longer the file's scenario. (A wrong value removed
+            // where a default exists leaves it whole.)
+            if error.message().starts_with("missing field") {
+                complete = false;
             }
             if remove_path(document.get_mut(), &path).is_none() {
                 break;
@@ -59,12 +81,59 @@ pub(super) fn read(text: &str, source: &str) -> Result<RawScenario, ScenarioErro
         }
         removed_any = true;
     }
-    if unknown.is_empty() {
+    if raw.is_none() && unknown.is_empty() {
         return Err(syntax(first_error(text)));
     }
-    let mut problems: Vec<Problem> = unknown.into_iter().chain(first_wrong_value).collect();
+    let mut problems: Vec<Problem> = unknown.into_iter().chain(wrong_values).collect();
     problems.sort_by_key(|p| p.line);
-    Err(ScenarioError::Invalid { source_name: source.to_owned(), problems })
+    Ok(Read { raw: raw.filter(|_| complete), problems })
+}
+
+/// serde's "invalid type: integer `20`, expected a string" in words,
+/// with a fix for the key: Rust's type names (`f64`, `u32`) never reach
+/// a person.
+fn wrong_value(message: &str, key: &str) -> (String, String) {
+    let general = "correct the value (see docs/scenario.md)".to_owned();
+    let Some((found, expected)) = message
+        .strip_prefix("invalid type: ")
+        .or_else(|| message.strip_prefix("invalid value: "))
+        .and_then(|m| m.split_once(", expected "))
+    else {
+        return (message.to_owned(), general);
+    };
+    let found = match found.split_once(' ') {
+        Some(("integer" | "floating", rest)) => {
+            format!("the number {}", rest.trim_start_matches("point ").trim_matches('`'))
+        }
+        Some(("string", rest)) => format!("the text {rest}"),
+        Some(("boolean", rest)) => rest.trim_matches('`').to_owned(),
+        _ if found == "map" => "a table".to_owned(),
+        _ if found == "sequence" => "a list".to_owned(),
+        _ => found.to_owned(),
+    };
+    let expected = match expected {
+        "a string" => "text in quotes",
+        "f64" | "f32" | "a float" => "a number",
+        "u8" | "u16" | "u32" | "u64" | "usize" | "i32" | "i64" | "an integer" => "a whole number",
+        "a boolean" => "true or false",
+        "a sequence" => "a list [ … ]",
+        e if e.starts_with("struct ") || e == "a map" => "a table { … }",
+        e => e,
+    };
+    let last = key.rsplit('.').next().unwrap_or(key);
+    let durations =
+        ["duration", "timeout", "grace", "dwell", "think_time", "window", "half_life", "every", "value"];
+    let fix = match expected {
+        "text in quotes" if durations.iter().any(|d| last.contains(d)) => {
+            "a duration is text with a unit, in quotes: e.g. \"20s\" or \"1m30s\"".to_owned()
+        }
+        "text in quotes" => "put the value in quotes".to_owned(),
+        "a number" | "a whole number" if found.starts_with("the text") => {
+            format!("write {expected} without quotes or units, e.g. 20")
+        }
+        _ => general,
+    };
+    (format!("{found}: expected {expected}"), fix)
 }
 
 /// The parser's own error for the text, rendered with line and caret.
@@ -225,5 +294,36 @@ fn unknown_problem(text: &str, key: &str, expected: &[String], span: &Range<usiz
         key: path.to_owned(),
         message: format!("unknown key '{key}'"),
         fix,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::wrong_value;
+
+    /// serde's type names become words; the fix fits the key.
+    #[test]
+    fn wrong_types_are_said_in_words() {
+        let said = |m: &str, key: &str| wrong_value(m, key);
+        assert_eq!(
+            said("invalid type: string \"fast\", expected f64", "load.profile.rate"),
+            (
+                "the text \"fast\": expected a number".to_owned(),
+                "write a number without quotes or units, e.g. 20".to_owned()
+            )
+        );
+        assert_eq!(
+            said("invalid type: floating point `1.5`, expected a string", "state.home.dwell").1,
+            "a duration is text with a unit, in quotes: e.g. \"20s\" or \"1m30s\""
+        );
+        assert_eq!(
+            said("invalid type: boolean `true`, expected a string", "scenario.name"),
+            ("true: expected text in quotes".to_owned(), "put the value in quotes".to_owned())
+        );
+        assert_eq!(
+            said("invalid type: sequence, expected struct RawSpend", "channel.web.spend").0,
+            "a list: expected a table { … }"
+        );
+        assert_eq!(said("something else", "k").0, "something else");
     }
 }

@@ -147,7 +147,33 @@ pub fn from_str(text: &str, source: &str) -> Result<Scenario, ScenarioError> {
 }
 
 fn read(text: &str, source: &str, purpose: Use) -> Result<Scenario, ScenarioError> {
-    compile_raw(keys::read(text, source)?, text, source, purpose)
+    read_keys(text, source, |raw| compile_raw(raw, text, source, purpose))
+}
+
+/// Reads the TOML and hands the scenario to `compile`; the problems of
+/// keys and values come in one report with those `compile` finds in the
+/// rest of the file (unknown references, impossible numbers), so that a
+/// file with a typo in a key and a wrong state name shows both at once.
+fn read_keys<T>(
+    text: &str,
+    source: &str,
+    compile: impl FnOnce(raw::RawScenario) -> Result<T, ScenarioError>,
+) -> Result<T, ScenarioError> {
+    let keys::Read { raw, mut problems } = keys::read(text, source)?;
+    let Some(raw) = raw else {
+        return Err(ScenarioError::Invalid { source_name: source.to_owned(), problems });
+    };
+    match compile(raw) {
+        Ok(compiled) if problems.is_empty() => Ok(compiled),
+        Ok(_) => Err(ScenarioError::Invalid { source_name: source.to_owned(), problems }),
+        Err(ScenarioError::Invalid { problems: more, .. }) => {
+            problems.extend(more);
+            problems.sort_by_key(|p| p.line.unwrap_or(usize::MAX));
+            Err(ScenarioError::Invalid { source_name: source.to_owned(), problems })
+        }
+        Err(other) if problems.is_empty() => Err(other),
+        Err(_) => Err(ScenarioError::Invalid { source_name: source.to_owned(), problems }),
+    }
 }
 
 /// The scenario's TOML without its `[load]` section: what a simulation
@@ -174,9 +200,10 @@ pub fn without_load(text: &str) -> String {
 /// The journey model of scenario text without its `[load]` section (whose
 /// feeder files may not be at hand): what merging simulation shards needs.
 pub fn journeys_from_str(text: &str, source: &str) -> Result<Model, ScenarioError> {
-    let mut raw = keys::read(text, source)?;
-    raw.load = None;
-    compile_raw(raw, text, source, Use::Journeys).map(|scenario| scenario.model)
+    read_keys(text, source, |mut raw| {
+        raw.load = None;
+        compile_raw(raw, text, source, Use::Journeys).map(|scenario| scenario.model)
+    })
 }
 
 fn compile_raw(
