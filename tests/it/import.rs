@@ -222,17 +222,7 @@ fn a_framework_login_recording_replays_with_its_csrf_token() {
             200, serde_json::json!({ "headers": [], "text": "<html><head><title>Site administration | Django site admin</title></head></html>" })),
     ] } });
     let dir = tempfile::tempdir().expect("temp dir");
-    let recording = dir.path().join("login.har");
-    std::fs::write(&recording, har.to_string()).expect("write");
-    let scenario = dir.path().join("login.toml");
-    let import = crate::fogg()
-        .args(["import", "har"])
-        .arg(&recording)
-        .arg("-o")
-        .arg(&scenario)
-        .output()
-        .expect("runs");
-    assert!(import.status.success(), "{}", String::from_utf8_lossy(&import.stderr));
+    let (scenario, _) = import_har(dir.path(), "login", &har);
     let text = std::fs::read_to_string(&scenario).expect("written");
     for expected in [
         r#"capture = { csrfmiddlewaretoken = { regex = "#,
@@ -330,18 +320,7 @@ fn a_form_that_creates_gets_unique_values_and_hidden_cookies_go_to_the_jar() {
         entry(30, "POST", "/admin/auth/group/add/", session, Some("csrfmiddlewaretoken=GroupToken0123456789&name=launch+team&_save=Save"), 200, &page("Groups", "ListToken0123456789")),
     ] } });
     let dir = tempfile::tempdir().expect("temp dir");
-    let recording = dir.path().join("admin.har");
-    std::fs::write(&recording, har.to_string()).expect("write");
-    let scenario = dir.path().join("admin.toml");
-    let import = crate::fogg()
-        .args(["import", "har"])
-        .arg(&recording)
-        .arg("-o")
-        .arg(&scenario)
-        .output()
-        .expect("runs");
-    assert!(import.status.success(), "{}", String::from_utf8_lossy(&import.stderr));
-    let said = String::from_utf8_lossy(&import.stdout);
+    let (scenario, said) = import_har(dir.path(), "admin", &har);
     let text = std::fs::read_to_string(&scenario).expect("written");
     for expected in [
         "[entry]\nadmin_login = 1",
@@ -424,4 +403,21 @@ fn requests_of(report: &serde_json::Value, name: &str) -> u64 {
         .iter()
         .find(|r| r["name"] == name)
         .map_or(0, |r| r["requests"].as_u64().expect("count"))
+}
+
+/// Writes `har` as `NAME.har` in `dir` and imports it into `NAME.toml`,
+/// which must succeed; the scenario's path and what the import said.
+fn import_har(dir: &std::path::Path, name: &str, har: &serde_json::Value) -> (std::path::PathBuf, String) {
+    let recording = dir.join(format!("{name}.har"));
+    std::fs::write(&recording, har.to_string()).expect("write");
+    let scenario = dir.join(format!("{name}.toml"));
+    let import = crate::fogg()
+        .args(["import", "har"])
+        .arg(&recording)
+        .arg("-o")
+        .arg(&scenario)
+        .output()
+        .expect("runs");
+    assert!(import.status.success(), "{}", String::from_utf8_lossy(&import.stderr));
+    (scenario, String::from_utf8_lossy(&import.stdout).into_owned())
 }
