@@ -55,12 +55,7 @@ impl Lift {
         let measured = measured.replace("+/-", "±").replace("+-", "±");
         let (lift, se) = measured.split_once('±').ok_or_else(|| usage("no '±SE' after the lift"))?;
         let number = |s: &str, what: &str| -> Result<f64, CalibrateError> {
-            let clean: String = s.trim().trim_start_matches('+').chars().filter(|c| *c != '_').collect();
-            clean
-                .parse::<f64>()
-                .ok()
-                .filter(|x| x.is_finite())
-                .ok_or_else(|| usage(&format!("{what} '{}' is not a number", s.trim())))
+            amount(s).ok_or_else(|| usage(&format!("{what} '{}' is not a number", s.trim())))
         };
         let lift = Lift {
             text: text.trim().to_owned(),
@@ -90,6 +85,25 @@ impl Lift {
     fn wrong_side_sigma(&self) -> f64 {
         -self.lift * (self.to - self.from).signum() / self.standard_error
     }
+}
+
+/// A number as people write amounts: `+350`, `20_000`, `20,000`
+/// (commas between groups of three digits), `20k`, `1.5M`.
+fn amount(text: &str) -> Option<f64> {
+    let t = text.trim().trim_start_matches('+');
+    let (digits, factor) = match t.strip_suffix(['k', 'K']) {
+        Some(d) => (d, 1e3),
+        None => t.strip_suffix('M').map_or((t, 1.0), |d| (d, 1e6)),
+    };
+    let whole = digits.split('.').next().unwrap_or_default().trim_start_matches('-');
+    let groups: Vec<&str> = whole.split(',').collect();
+    let grouped = groups.len() == 1
+        || (!groups[0].is_empty() && groups[0].len() <= 3 && groups[1..].iter().all(|g| g.len() == 3));
+    if !grouped {
+        return None;
+    }
+    let clean: String = digits.chars().filter(|c| !matches!(c, '_' | ',')).collect();
+    clean.parse::<f64>().ok().map(|x| x * factor).filter(|x| x.is_finite())
 }
 
 /// Why lift tests cannot calibrate the scenario.
@@ -572,7 +586,12 @@ mod tests {
             ("social", 30000.0, 39000.0, 420.0, 60.0)
         );
         assert_eq!(Lift::parse("social: 30000 -> 20000 = -80 +-10").expect("parses").lift, -80.0);
+        let l = Lift::parse("social: 20k -> 26,000 = +1.2k ±60").expect("amounts as people write them");
+        assert_eq!((l.from, l.to, l.lift), (20_000.0, 26_000.0, 1_200.0));
+        assert_eq!(Lift::parse("social: 1.5M -> 2M = 3 ±1").expect("parses").from, 1_500_000.0);
         for bad in [
+            "social: 2,00 -> 3 = 1 ±1",
+            "social: 1,5 -> 3 = 1 ±1",
             "social 30000 -> 39000 = 1 ±1",
             "social: 30000 39000 = 1 ±1",
             "social: 1 -> 2 = 3",
