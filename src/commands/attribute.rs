@@ -46,7 +46,11 @@ pub fn run(args: &AttributeArgs, out: &mut dyn Write) -> anyhow::Result<Verdict>
                 channel_separator: args.channel_separator.clone(),
                 nulls: !args.no_null,
             };
-            (Paths::read(file, &format)?, None, file.display().to_string())
+            let paths = Paths::read(file, &format)?;
+            for note in &paths.notes {
+                eprintln!("note: path file '{}': {note}", file.display());
+            }
+            (paths, None, file.display().to_string())
         }
         (None, Some(file)) => {
             let text =

@@ -44,6 +44,9 @@ pub fn run(args: &FitArgs, out: &mut dyn Write) -> anyhow::Result<Verdict> {
         };
         let paths =
             Paths::parse(&text, &format).with_context(|| format!("path file '{}'", file.display()))?;
+        for note in &paths.notes {
+            eprintln!("note: path file '{}': {note}", file.display());
+        }
         if paths.missing.contains(&"total_null") {
             bail!(
                 "path file '{}' has no total_null column: a fit needs the journeys that did not convert to know the conversion rate",

@@ -87,6 +87,27 @@ pub fn parse_duration(text: &str) -> Result<f64, DurationError> {
     Ok(seconds)
 }
 
+/// A number as people write amounts in spreadsheets and slides: `+350`,
+/// `20_000`, `20,000` (commas only between groups of three digits, so a
+/// decimal comma such as `1,5` is refused rather than read as 15),
+/// `20k`, `1.5M`. `None` when it is not one, or not finite.
+pub fn parse_amount(text: &str) -> Option<f64> {
+    let t = text.trim().trim_start_matches('+');
+    let (digits, factor) = match t.strip_suffix(['k', 'K']) {
+        Some(d) => (d, 1e3),
+        None => t.strip_suffix('M').map_or((t, 1.0), |d| (d, 1e6)),
+    };
+    let whole = digits.split('.').next().unwrap_or_default().trim_start_matches('-');
+    let groups: Vec<&str> = whole.split(',').collect();
+    let grouped = groups.len() == 1
+        || (!groups[0].is_empty() && groups[0].len() <= 3 && groups[1..].iter().all(|g| g.len() == 3));
+    if !grouped {
+        return None;
+    }
+    let clean: String = digits.chars().filter(|c| !matches!(c, '_' | ',')).collect();
+    clean.parse::<f64>().ok().map(|x| x * factor).filter(|x| x.is_finite())
+}
+
 /// A number as a person would write it in an error message: `1e308`,
 /// not 309 digits, and `1e-300`, not 300 zeros.
 pub fn shown(x: f64) -> String {
@@ -193,6 +214,20 @@ mod tests {
         assert!(parse_duration("2 fortnights").unwrap_err().to_string().contains("not a time unit"));
         assert_eq!(parse_duration("-1h"), Err(DurationError::OutOfRange("-1h".into())));
         assert!(parse_duration("abc").unwrap_err().to_string().contains("not a duration: write a number"));
+    }
+
+    #[test]
+    fn reads_amounts_as_people_write_them() {
+        assert_eq!(parse_amount("2,400"), Some(2400.0));
+        assert_eq!(parse_amount("1,234,567.5"), Some(1_234_567.5));
+        assert_eq!(parse_amount("+20k"), Some(20_000.0));
+        assert_eq!(parse_amount("-1.5M"), Some(-1_500_000.0));
+        assert_eq!(parse_amount("20_000"), Some(20_000.0));
+        assert_eq!(parse_amount("1,5"), None);
+        assert_eq!(parse_amount("12,34,567"), None);
+        assert_eq!(parse_amount(",400"), None);
+        assert_eq!(parse_amount("inf"), None);
+        assert_eq!(parse_amount("abc"), None);
     }
 
     #[test]

@@ -78,7 +78,7 @@ pub fn paths_of(log: &EventLog, half_life_s: f64) -> (Paths, TimeDecay) {
             rows[row].nulls += 1.0;
         }
     }
-    let paths = Paths { channels: names, rows, missing: Vec::new(), nulls_counted: true };
+    let paths = Paths { channels: names, rows, missing: Vec::new(), nulls_counted: true, notes: Vec::new() };
     (paths, decay)
 }
 

@@ -37,6 +37,9 @@ pub struct Paths {
     /// Whether the journeys that did not convert are in the rows: not
     /// with `--no-null`, nor from a file without `total_null`.
     pub nulls_counted: bool,
+    /// What the reading guessed, for people (another column separator
+    /// than the one asked for).
+    pub notes: Vec<String>,
 }
 
 const COLUMNS: [&str; 4] = ["path", "total_conversions", "total_conversion_value", "total_null"];
@@ -67,6 +70,32 @@ impl Default for PathFormat {
         PathFormat { column_separator: b';', channel_separator: ">".to_owned(), nulls: true }
     }
 }
+/// The column separator of `text`: the one given when its header has the
+/// required columns split by it; else the first of `,` (R's `write.csv`,
+/// spreadsheets), tab, `;` and `|` that does, with a note saying so.
+fn column_separator(text: &[u8], given: u8) -> (u8, Option<String>) {
+    let header = text.split(|&b| b == b'\n').next().unwrap_or_default();
+    let header = String::from_utf8_lossy(header);
+    let has_columns = |sep: u8| {
+        let names: Vec<&str> = header.split(sep as char).map(|n| n.trim().trim_matches('"')).collect();
+        COLUMNS[..REQUIRED].iter().all(|c| names.contains(c))
+    };
+    if has_columns(given) {
+        return (given, None);
+    }
+    match [b',', b'\t', b';', b'|'].into_iter().find(|&sep| sep != given && has_columns(sep)) {
+        Some(sep) => {
+            let shown = if sep == b'\t' { "a tab".to_owned() } else { format!("'{}'", sep as char) };
+            let note = format!(
+                "the columns are separated by {shown}, not '{}': read as such (--separator to say so)",
+                given as char
+            );
+            (sep, Some(note))
+        }
+        None => (given, None),
+    }
+}
+
 /// Most journeys one row may count.
 const MAX_COUNT: f64 = 1e18;
 /// Most value one row may total.
@@ -91,6 +120,7 @@ impl Paths {
             rows,
             missing: Vec::new(),
             nulls_counted: true,
+            notes: Vec::new(),
         }
     }
 
@@ -103,7 +133,7 @@ impl Paths {
 
     /// Parses path-file text.
     pub fn parse(text: &[u8], format: &PathFormat) -> anyhow::Result<Paths> {
-        let separator = format.column_separator;
+        let (separator, sniffed) = column_separator(text, format.column_separator);
         let channel_separator = format.channel_separator.as_str();
         if channel_separator.trim().is_empty() {
             bail!("the channel separator is empty or blank: give one such as '>' or '|'");
@@ -131,6 +161,7 @@ impl Paths {
         let mut paths = Paths {
             missing: COLUMNS.iter().zip(at).filter(|(_, a)| a.is_none()).map(|(c, _)| *c).collect(),
             nulls_counted: format.nulls && at[3].is_some(),
+            notes: sniffed.into_iter().collect(),
             ..Paths::default()
         };
         let mut index: HashMap<String, u32> = HashMap::new();
@@ -140,7 +171,9 @@ impl Paths {
             let number = |col: usize| -> anyhow::Result<f64> {
                 let Some(at) = at[col] else { return Ok(0.0) };
                 let field = record.get(at).unwrap_or("");
-                let v: f64 = field.parse().map_err(|_| {
+                // `2,400` as spreadsheets write it (commas between groups
+                // of three digits only).
+                let v = fogg_core::units::parse_amount(field).ok_or_else(|| {
                     anyhow::anyhow!("line {line}: {} '{field}' is not a number", COLUMNS[col])
                 })?;
                 if !v.is_finite() || v < 0.0 {
@@ -275,6 +308,27 @@ mod tests {
             Paths::parse(format!("{head}a -> b;1;0;0\n").as_bytes(), &arrows).unwrap().channels,
             ["a", "b"]
         );
+    }
+
+    /// A file as R's `write.csv` writes it (commas, quotes, a row-name
+    /// column), and numbers with thousands separators, read with the
+    /// default `;`: the separator is found, and said.
+    #[test]
+    fn another_column_separator_and_grouped_numbers_are_read() {
+        let text = "\"\",\"path\",\"total_conversions\",\"total_conversion_value\",\"total_null\"\n\"1\",\"search > email\",30,\"2,400\",20\n";
+        let p = Paths::parse(text.as_bytes(), &PathFormat::default()).unwrap();
+        assert_eq!((p.rows[0].conversions, p.rows[0].value, p.rows[0].nulls), (30.0, 2400.0, 20.0));
+        assert_eq!(p.channels, ["search", "email"]);
+        assert_eq!(
+            p.notes,
+            ["the columns are separated by ',', not ';': read as such (--separator to say so)"]
+        );
+        let semicolons =
+            "path;total_conversions;total_conversion_value;total_null\nsearch > email > web;30;2,400;20\n";
+        let p = Paths::parse(semicolons.as_bytes(), &PathFormat::default()).unwrap();
+        assert_eq!((p.rows[0].value, p.notes.len()), (2400.0, 0));
+        let decimal_comma = "path;total_conversions;total_conversion_value;total_null\na;3;2,5;1\n";
+        assert!(Paths::parse(decimal_comma.as_bytes(), &PathFormat::default()).is_err());
     }
 
     #[test]

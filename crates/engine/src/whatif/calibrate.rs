@@ -55,7 +55,8 @@ impl Lift {
         let measured = measured.replace("+/-", "±").replace("+-", "±");
         let (lift, se) = measured.split_once('±').ok_or_else(|| usage("no '±SE' after the lift"))?;
         let number = |s: &str, what: &str| -> Result<f64, CalibrateError> {
-            amount(s).ok_or_else(|| usage(&format!("{what} '{}' is not a number", s.trim())))
+            fogg_core::units::parse_amount(s)
+                .ok_or_else(|| usage(&format!("{what} '{}' is not a number", s.trim())))
         };
         let lift = Lift {
             text: text.trim().to_owned(),
@@ -85,25 +86,6 @@ impl Lift {
     fn wrong_side_sigma(&self) -> f64 {
         -self.lift * (self.to - self.from).signum() / self.standard_error
     }
-}
-
-/// A number as people write amounts: `+350`, `20_000`, `20,000`
-/// (commas between groups of three digits), `20k`, `1.5M`.
-fn amount(text: &str) -> Option<f64> {
-    let t = text.trim().trim_start_matches('+');
-    let (digits, factor) = match t.strip_suffix(['k', 'K']) {
-        Some(d) => (d, 1e3),
-        None => t.strip_suffix('M').map_or((t, 1.0), |d| (d, 1e6)),
-    };
-    let whole = digits.split('.').next().unwrap_or_default().trim_start_matches('-');
-    let groups: Vec<&str> = whole.split(',').collect();
-    let grouped = groups.len() == 1
-        || (!groups[0].is_empty() && groups[0].len() <= 3 && groups[1..].iter().all(|g| g.len() == 3));
-    if !grouped {
-        return None;
-    }
-    let clean: String = digits.chars().filter(|c| !matches!(c, '_' | ',')).collect();
-    clean.parse::<f64>().ok().map(|x| x * factor).filter(|x| x.is_finite())
 }
 
 /// Why lift tests cannot calibrate the scenario.
