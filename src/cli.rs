@@ -1053,8 +1053,11 @@ pub fn parse_target(text: &str) -> Result<reqwest::Url, ArgError> {
         && let Ok(url) = reqwest::Url::parse(&format!("http://{text}"))
         && url.host().is_some()
     {
+        // Checked before the note: a `user:pass@host` is refused, never
+        // echoed.
+        let url = parse_target(url.as_str())?;
         eprintln!("note: --target {text} has no scheme: sending plain HTTP to {url}");
-        return parse_target(url.as_str());
+        return Ok(url);
     }
     let url = reqwest::Url::parse(text)
         .map_err(|e| ArgError::NotAUrl { text: text.to_owned(), reason: e.to_string() })?;
@@ -1149,6 +1152,7 @@ mod tests {
             Ok("http://localhost:18080/shop".to_owned())
         );
         assert!(parse_target("localhost:port").is_err());
+        assert_eq!(parse_target("ann:s3cret@127.0.0.1:8080"), Err(ArgError::Credentials));
         assert_eq!(parse_separator("|"), Ok(b'|'));
         assert!(
             parse_separator(";;").is_err() && parse_separator("é").is_err() && parse_separator("a").is_err()

@@ -180,7 +180,10 @@ fn values_are_checked_before_any_work() {
     rejected(&["load", "--target", "ftp://127.0.0.1:1/", "--duration", "1s"], "use http:// or https://");
     rejected(&["load", "--rate", "0"], "must be a number above 0");
     // Credentials in the address: refused, and never echoed.
-    for target in ["http://admin:s3cret@127.0.0.1:1/", "http://s3cret@127.0.0.1:1/"] {
+    // Without a scheme too: read as http://, and refused before any note.
+    for target in
+        ["http://admin:s3cret@127.0.0.1:1/", "http://s3cret@127.0.0.1:1/", "admin:s3cret@127.0.0.1:1"]
+    {
         let run = fogg()
             .args(["load", "--duration", "1s", "--target", target])
             .arg("--out")
