@@ -530,27 +530,26 @@ fn unique_fields(call: &mut Call, e: &Entry, summary: &mut Summary) {
     let mime = e.request.post_data.as_ref().map_or("", |p| p.mime_type.as_str());
     let mut fields = Vec::new();
     let signs_in = body.contains("{env.");
-    if mime.contains("x-www-form-urlencoded") {
+    // The body with the fields made unique; kept only when not a sign-in.
+    let unique = if mime.contains("x-www-form-urlencoded") {
         let pairs: Vec<String> = body
             .split('&')
             .map(|pair| match pair.split_once('=') {
                 Some((k, v)) if unique_field(k) && !v.is_empty() && !v.contains('{') => {
                     fields.push(k.to_owned());
-                    if signs_in { pair.to_owned() } else { format!("{k}={}", made_unique(v, "%40")) }
+                    format!("{k}={}", made_unique(v, "%40"))
                 }
                 _ => pair.to_owned(),
             })
             .collect();
-        if !signs_in {
-            *body = pairs.join("&");
-        }
+        pairs.join("&")
     } else if mime.contains("json") {
         let Ok(mut v) = serde_json::from_str::<serde_json::Value>(body) else { return };
-        unique_json(&mut v, &mut fields, !signs_in);
-        if !fields.is_empty() && !signs_in {
-            *body = v.to_string();
-        }
-    }
+        unique_json(&mut v, &mut fields);
+        v.to_string()
+    } else {
+        return;
+    };
     if fields.is_empty() {
         return;
     }
@@ -565,28 +564,27 @@ fn unique_fields(call: &mut Call, e: &Entry, summary: &mut Summary) {
             "{} of {request} made unique per customer ({UNIQUE_SUFFIX}): what the recording created would collide",
             fields.join(", ")
         ));
+        *body = unique;
         call.made_unique = fields;
     }
 }
 
-/// Makes the string leaves of unique-looking keys unique (when `change`),
-/// collecting the keys.
-fn unique_json(v: &mut serde_json::Value, fields: &mut Vec<String>, change: bool) {
+/// Makes the string leaves of unique-looking keys unique, collecting the
+/// keys.
+fn unique_json(v: &mut serde_json::Value, fields: &mut Vec<String>) {
     match v {
         serde_json::Value::Object(o) => {
             for (k, x) in o.iter_mut() {
                 match x {
                     serde_json::Value::String(s) if unique_field(k) && !s.is_empty() && !s.contains('{') => {
                         fields.push(k.clone());
-                        if change {
-                            *s = made_unique(s, "@");
-                        }
+                        *s = made_unique(s, "@");
                     }
-                    _ => unique_json(x, fields, change),
+                    _ => unique_json(x, fields),
                 }
             }
         }
-        serde_json::Value::Array(a) => a.iter_mut().for_each(|x| unique_json(x, fields, change)),
+        serde_json::Value::Array(a) => a.iter_mut().for_each(|x| unique_json(x, fields)),
         _ => {}
     }
 }
@@ -1118,6 +1116,22 @@ mod tests {
             imported.toml
         );
         assert!(imported.toml.contains("conversion = true"), "an order: {}", imported.toml);
+    }
+
+    /// A JSON body's names and emails get the per-customer suffix, the
+    /// email before its `@`; templated values and other keys stay.
+    #[test]
+    fn json_fields_are_made_unique() {
+        let mut v: serde_json::Value = serde_json::from_str(
+            r#"{"team": {"name": "launch"}, "users": [{"email": "ann@shop.test"}], "note": "x", "title": "{t}"}"#,
+        )
+        .unwrap();
+        let mut fields = Vec::new();
+        unique_json(&mut v, &mut fields);
+        assert_eq!(fields, ["name", "email"]);
+        assert_eq!(v["team"]["name"], "launch-{run}-{customer}");
+        assert_eq!(v["users"][0]["email"], "ann-{run}-{customer}@shop.test");
+        assert_eq!((v["note"].as_str(), v["title"].as_str()), (Some("x"), Some("{t}")));
     }
 
     #[test]
