@@ -14,15 +14,34 @@
 // may load. `{env.NAME}` in a value is read from the environment, so a
 // password never sits in a file.
 import { readFileSync } from "node:fs";
+import { checkLoopback } from "../cdp.mjs";
+
+/** The demo shop's browse → cart → checkout visit, the default steps. */
+const DEMO_SHOP = ["/", "/product/7", "/basket"];
+
+/**
+ * A recorder's command line, `URL OUT.har [PATH... | STEPS.json]`: the
+ * site (loopback only), the file to write and the steps; usage and exit 2
+ * when incomplete.
+ */
+export function readArgs(script) {
+  const [base, out, ...given] = process.argv.slice(2);
+  if (!base || !out) {
+    console.error(`usage: ${script} URL OUT.har [PATH... | STEPS.json]`);
+    process.exit(2);
+  }
+  checkLoopback(base);
+  return { base, out, steps: readSteps(given) };
+}
 
 /** The steps `args` describe: paths, or a single `.json` file of steps. */
-export function readSteps(args, defaults) {
+function readSteps(args) {
   if (args.length === 1 && args[0].endsWith(".json")) {
     const steps = JSON.parse(readFileSync(args[0], "utf8"));
     if (!Array.isArray(steps)) throw new Error(`${args[0]}: expected a JSON array of steps`);
     return steps.map((step, n) => checkStep(step, `${args[0]}: step ${n + 1}`));
   }
-  return (args.length ? args : defaults).map((path) => ({ goto: path }));
+  return (args.length ? args : DEMO_SHOP).map((path) => ({ goto: path }));
 }
 
 function checkStep(step, where) {

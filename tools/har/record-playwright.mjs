@@ -12,15 +12,9 @@
 import { existsSync } from "node:fs";
 import { chromium } from "playwright-core";
 import { checkLoopback } from "../cdp.mjs";
-import { readSteps } from "./flow.mjs";
+import { readArgs } from "./flow.mjs";
 
-const [base, out, ...given] = process.argv.slice(2);
-if (!base || !out) {
-  console.error("usage: record-playwright.mjs URL OUT.har [PATH... | STEPS.json]");
-  process.exit(2);
-}
-checkLoopback(base);
-const steps = readSteps(given, ["/", "/product/7", "/basket"]);
+const { base, out, steps } = readArgs("record-playwright.mjs");
 // Debian's /usr/bin/chromium is a shell wrapper; Playwright starts the
 // browser itself when it can.
 const executablePath =

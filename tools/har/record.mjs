@@ -14,15 +14,9 @@
 import { writeFileSync } from "node:fs";
 import { harFromMessages } from "chrome-har";
 import { checkLoopback, openBrowser, sleep } from "../cdp.mjs";
-import { readSteps } from "./flow.mjs";
+import { readArgs } from "./flow.mjs";
 
-const [base, out, ...given] = process.argv.slice(2);
-if (!base || !out) {
-  console.error("usage: record.mjs URL OUT.har [PATH... | STEPS.json]");
-  process.exit(2);
-}
-checkLoopback(base);
-const steps = readSteps(given, ["/", "/product/7", "/basket"]);
+const { base, out, steps } = readArgs("record.mjs");
 const browser = await openBrowser();
 const { send } = browser;
 
