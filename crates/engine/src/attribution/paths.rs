@@ -176,7 +176,7 @@ impl Paths {
                 let v = fogg_core::units::parse_amount(field).ok_or_else(|| {
                     anyhow::anyhow!("line {line}: {} '{field}' is not a number", COLUMNS[col])
                 })?;
-                if !v.is_finite() || v < 0.0 {
+                if v < 0.0 {
                     bail!("line {line}: {} is {v}; counts and values must be 0 or more", COLUMNS[col]);
                 }
                 // Far beyond any real data, and small enough that sums of
